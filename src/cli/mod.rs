@@ -1,0 +1,46 @@
+//! Subcommands of the `scrutineer` binary. Each file is one command; they
+//! parse arguments, call the library, and print.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod keygen;
+mod log;
+mod simulate;
+
+/// Scrutineer: secure, auditable voting for standards bodies.
+#[derive(Parser)]
+#[command(name = "scrutineer", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate an Ed25519 signing key for a C2SP signed-note key name.
+    Keygen(keygen::Args),
+    /// Build, prove and verify a static C2SP tlog-tiles log in a directory.
+    #[command(subcommand)]
+    Log(log::Command),
+    /// Run the voting rules alone over a JSON scenario (SPEC section 5).
+    Simulate(simulate::Args),
+}
+
+/// Runs the command line and maps any error to a message and exit status 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Keygen(args) => keygen::run(args),
+        Command::Log(command) => log::run(command),
+        Command::Simulate(args) => simulate::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("scrutineer: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

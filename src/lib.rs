@@ -1,0 +1,36 @@
+//! Scrutineer: a secure electronic voting server for standards bodies, with
+//! ballots that anyone entitled to can audit.
+//!
+//! # Layout
+//!
+//! The crate is a pure core wrapped in an effectful shell (see
+//! `docs/ARCHITECTURE.md`). Read it in this order:
+//!
+//! - [`contexts`]: every domain-separation constant, with its source.
+//! - [`tlog`]: the RFC 6962 Merkle tree, inclusion and consistency proofs,
+//!   the C2SP tlog-tiles layout, checkpoints and receipts (`tlog-proof`).
+//! - [`note`]: C2SP signed notes with Ed25519 keys, strictly verified.
+//! - [`id`] and [`time`]: the identifiers and UTC instants every rule and
+//!   every log entry is written in.
+//! - [`rules`]: the voting rules of both profiles (`etsi-isg`, `itu-t-tap`)
+//!   as pure functions over data: the explained roll, notice and window
+//!   checks, vote admission, supersession and the tally.
+//! - [`simulate`]: the JSON scenario format of `scrutineer simulate`.
+//! - [`staticlog`]: a log published as static files in the tlog-tiles
+//!   layout, built, proved and verified from a directory (the archival
+//!   format of a ballot's log).
+//!
+//! None of these modules imports tokio, axum or sqlx; the verifier and the
+//! log tooling build with `--no-default-features`.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod contexts;
+pub mod id;
+pub mod note;
+pub mod rules;
+pub mod simulate;
+pub mod staticlog;
+pub mod time;
+pub mod tlog;

@@ -1,0 +1,5 @@
+//! C2SP signed notes with Ed25519 signatures: key names, key ids, verifier
+//! and private key encodings, signing and strict verification.
+
+pub mod key;
+pub mod signed;

@@ -1,0 +1,17 @@
+//! The transparency-log core: RFC 6962 / RFC 9162 Merkle trees, proofs, the
+//! C2SP tlog-tiles layout, checkpoints and receipts.
+//!
+//! Architecture invariant: this module is pure. It imports no tokio, axum or
+//! sqlx, reads and writes no files, and reaches stored hashes only through the
+//! [`tree::HashReader`] trait, so the verifier can use it without the server.
+
+pub mod checkpoint;
+pub mod hash;
+pub mod proof;
+pub mod receipt;
+pub mod size;
+pub mod tile;
+pub mod tree;
+
+pub use hash::{Hash, HashError, empty_root, leaf_hash, node_hash};
+pub use size::{IndexOutOfRange, LeafIndex, TreeSize};
