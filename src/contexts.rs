@@ -30,3 +30,46 @@ pub const VOTE_HEADER: &str = "scrutineer/vote/v1";
 /// begins with this reserved name (RFC 2606 `.invalid`), so that its history
 /// can never pass for a real one.
 pub const SIMULATED_ORIGIN_PREFIX: &str = "simulated.invalid/";
+
+// --- Signed notes, checkpoints and receipts (src/note, src/tlog/checkpoint.rs,
+// src/tlog/receipt.rs): prefixes and the bounds their parsers enforce.
+
+/// C2SP signed-note, "Format": every signature line begins with an em dash
+/// (U+2014) and a space.
+pub const NOTE_SIGNATURE_PREFIX: &str = "\u{2014} ";
+
+/// The prefix of an encoded private key, from Go's
+/// `golang.org/x/mod/sumdb/note` (`GenerateKey`, `NewSigner`): C2SP
+/// specifies only verifier keys, and we follow the de-facto format so that
+/// keys move between tools.
+pub const PRIVATE_KEY_PREFIX: &str = "PRIVATE+KEY+";
+
+/// SPEC section 4 ("Notes are text"): a vote note is at most 8 KiB.
+pub const VOTE_NOTE_MAX_BYTES: usize = 8 * 1024;
+
+/// C2SP signed-note, "Format": verifiers SHOULD bound the number of
+/// signatures but MUST accept at least 16. We accept twice that, which leaves
+/// room for a log key and a generous witness set on a checkpoint.
+pub const NOTE_MAX_SIGNATURES: usize = 32;
+
+/// C2SP tlog-checkpoint and signed-note ("post-quantum signatures can be up
+/// to nearly 5kB"): the size bound of a signed checkpoint, 64 KiB. That is
+/// room for the 16 signatures signed-note requires us to accept even if all
+/// of them are ML-DSA-44 cosignatures (tlog-cosignature: 2 432 bytes, about
+/// 3.3 KiB per line once base64-encoded), beside a short text.
+pub const CHECKPOINT_MAX_BYTES: usize = 64 * 1024;
+
+/// SPEC section 4 ("Entries"): an entry is at most 65 535 bytes, the
+/// tlog-tiles entry bundle limit.
+pub const ENTRY_MAX_BYTES: usize = 65_535;
+
+/// RFC 6962 section 2.1.1: an inclusion proof in a tree of at most 2^64 - 1
+/// leaves has at most 64 hashes (one per level).
+pub const INCLUSION_PROOF_MAX_HASHES: usize = 64;
+
+/// C2SP tlog-proof with SPEC section 4 ("Receipt"): the size bound of a
+/// receipt, 160 KiB. Its largest parts are the `extra` line (base64 of an
+/// entry of at most [`ENTRY_MAX_BYTES`], 87 386 bytes with its prefix and
+/// newline), the signed checkpoint (at most [`CHECKPOINT_MAX_BYTES`]) and
+/// [`INCLUSION_PROOF_MAX_HASHES`] proof lines of 45 bytes.
+pub const RECEIPT_MAX_BYTES: usize = 160 * 1024;

@@ -3,3 +3,6 @@
 
 pub mod key;
 pub mod signed;
+
+pub use key::{KeyError, KeyId, KeyName, SigningKey, VerifierKey};
+pub use signed::{Limits, Note, NoteError, NoteSignature, Verified};

@@ -15,3 +15,6 @@ pub mod tree;
 
 pub use hash::{Hash, HashError, empty_root, leaf_hash, node_hash};
 pub use size::{IndexOutOfRange, LeafIndex, TreeSize};
+pub use proof::{ProofError, verify_consistency, verify_inclusion};
+pub use tile::{Tile, TileError, TileKind};
+pub use tree::{Appender, HashReader, MemoryHashes, TreeError};

@@ -1,0 +1,119 @@
+//! Supersession and the tally, in integer arithmetic.
+//!
+//! SPEC 2.1 items 8 and 9, SPEC 2.2 items 4 and 5: per organisation and
+//! question the latest accepted vote counts; the tally counts those final
+//! votes among eligible organisations and applies the profile's threshold.
+
+use crate::id::QuestionId;
+use crate::rules::admission::{AdmittedVote, Refusal};
+use crate::rules::ballot::Ballot;
+use crate::rules::params::{Parameters, Stance};
+use crate::rules::roll::Roll;
+
+/// The counts of one question and its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionTally {
+    /// The question.
+    pub question: QuestionId,
+    /// Final votes for (`yes`, `assign`).
+    pub in_favour: u64,
+    /// Final votes against (`no`, `do-not-assign`).
+    pub against: u64,
+    /// Final abstentions (ETSI only).
+    pub abstain: u64,
+    /// Eligible organisations on the roll.
+    pub eligible: u64,
+    /// Whether the question passed (approved, or proceeds).
+    pub passed: bool,
+}
+
+impl QuestionTally {
+    /// Votes cast (ETSI: yes + no) or replies (ITU-T: assign +
+    /// do-not-assign).
+    pub fn cast(&self) -> u64 {
+        self.in_favour + self.against
+    }
+
+    /// Eligible organisations whose final vote is none of the three.
+    pub fn not_voted(&self) -> u64 {
+        // Each eligible organisation has at most one final vote per
+        // question, so the counts never exceed `eligible`.
+        self.eligible - (self.in_favour + self.against + self.abstain)
+    }
+}
+
+/// Marks which accepted votes count: for each (organisation, question),
+/// the latest by (time, sequence) (SPEC 2.1 item 8; SPEC section 5).
+/// Refused votes change nothing. O(votes + roll × questions).
+pub fn supersede(
+    roll: &Roll,
+    question_count: usize,
+    admissions: &[Result<AdmittedVote, Refusal>],
+) -> Vec<bool> {
+    let slots = roll.organisations.len() * question_count;
+    let mut latest: Vec<Option<usize>> = vec![None; slots];
+    for (i, admission) in admissions.iter().enumerate() {
+        let Ok(vote) = admission else { continue };
+        let slot = &mut latest[vote.roll_line * question_count + vote.question];
+        let newer = match *slot {
+            None => true,
+            Some(j) => match &admissions[j] {
+                Ok(held) => vote.recency_key() > held.recency_key(),
+                // Only accepted votes are ever stored in a slot.
+                Err(_) => true,
+            },
+        };
+        if newer {
+            *slot = Some(i);
+        }
+    }
+    let mut counted = vec![false; admissions.len()];
+    for i in latest.into_iter().flatten() {
+        counted[i] = true;
+    }
+    counted
+}
+
+/// Counts the final votes of each question of `ballot` and applies the
+/// threshold (TWP 1.7 / SPEC 2.1 item 9; Res. 1 §9.4.5 / SPEC 2.2 item 5).
+pub fn tally(
+    parameters: &Parameters,
+    roll: &Roll,
+    ballot: &Ballot,
+    admissions: &[Result<AdmittedVote, Refusal>],
+    counted: &[bool],
+) -> Vec<QuestionTally> {
+    let eligible = roll.eligible_count() as u64;
+    let mut tallies: Vec<QuestionTally> = ballot
+        .questions
+        .iter()
+        .map(|q| QuestionTally {
+            question: q.clone(),
+            in_favour: 0,
+            against: 0,
+            abstain: 0,
+            eligible,
+            passed: false,
+        })
+        .collect();
+    for (admission, &counts) in admissions.iter().zip(counted) {
+        let (Ok(vote), true) = (admission, counts) else {
+            continue;
+        };
+        // Admission only accepts votes of eligible organisations; a vote
+        // that somehow is not eligible is not counted rather than trusted.
+        if !roll.organisations[vote.roll_line].eligible {
+            continue;
+        }
+        let t = &mut tallies[vote.question];
+        match vote.choice.stance() {
+            Stance::For => t.in_favour += 1,
+            Stance::Against => t.against += 1,
+            Stance::Abstain => t.abstain += 1,
+        }
+    }
+    for t in &mut tallies {
+        t.passed = parameters.passes(t.in_favour, t.against);
+    }
+    tallies
+}
