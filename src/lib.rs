@@ -15,6 +15,7 @@
 //! - [`rules`]: the voting rules of both profiles (`etsi-isg`, `itu-t-tap`)
 //!   as pure functions over data: the explained roll, notice and window
 //!   checks, vote admission, supersession and the tally.
+//! - [`entry`]: the log entry envelope (typed header lines and a body).
 //! - [`simulate`]: the JSON scenario format of `scrutineer simulate`.
 //! - [`staticlog`]: a log published as static files in the tlog-tiles
 //!   layout, built, proved and verified from a directory (the archival
@@ -27,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod contexts;
+pub mod entry;
 pub mod id;
 pub mod note;
 pub mod rules;

@@ -164,10 +164,13 @@ impl<'a> Admission<'a> {
         let person = registry
             .person_position(vote.person.as_str())
             .ok_or(Refusal::NotRepresentative)?;
-        let org = registry
-            .org_position(vote.organisation.as_str())
-            .filter(|&o| o == registry.person_org_position(person))
-            .ok_or(Refusal::NotRepresentative)?;
+        // Comparing the ids is cheaper than a second hash lookup; an
+        // unknown organisation cannot be the person's, so it is refused
+        // here too.
+        if registry.persons()[person].organisation != vote.organisation {
+            return Err(Refusal::NotRepresentative);
+        }
+        let org = registry.person_org_position(person);
 
         let question = ballot
             .question_position(&vote.question)

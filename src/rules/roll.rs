@@ -283,3 +283,177 @@ pub fn compute_roll(parameters: &Parameters, registry: &Registry, scheduled: &Sc
         organisations: entries,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::ballot::{Ballot, BallotKind};
+    use crate::rules::registry::{
+        Attendance, AttendanceMode, MeetingFormat, Membership, Organisation, Person,
+    };
+    use crate::rules::schedule::check_schedule;
+
+    fn t(text: &str) -> Timestamp {
+        Timestamp::parse(text).expect("valid test time")
+    }
+
+    fn meeting(id: &str, format: MeetingFormat, start: &str, end: &str, kick_off: bool) -> Meeting {
+        Meeting {
+            id: MeetingId::new(id).expect("valid id"),
+            plenary: true,
+            format,
+            start: t(start),
+            end: t(end),
+            kick_off,
+        }
+    }
+
+    /// One member `m` that attended `attended` physically, and a ballot
+    /// opening at `opens`.
+    fn roll_of(meetings: Vec<Meeting>, attended: &[&str], opens: &str) -> Roll {
+        let parameters = Parameters::defaults(Profile::EtsiIsg);
+        let org = |id: &str| OrgId::new(id).expect("valid id");
+        let registry = Registry::new(
+            &parameters,
+            vec![Organisation {
+                id: org("m"),
+                class: OrgClass::Member,
+                founding: false,
+                membership: Membership::default(),
+            }],
+            vec![Person {
+                id: "m1".parse().expect("valid id"),
+                organisation: org("m"),
+                on_membership_list: true,
+            }],
+            meetings,
+            attended
+                .iter()
+                .map(|m| Attendance {
+                    meeting: MeetingId::new(m).expect("valid id"),
+                    person: "m1".parse().expect("valid id"),
+                    organisation: org("m"),
+                    mode: AttendanceMode::Physical,
+                })
+                .collect(),
+        )
+        .expect("valid registry");
+        let opens = t(opens);
+        let ballot = Ballot {
+            id: "B".parse().expect("valid id"),
+            kind: BallotKind::Correspondence,
+            questions: vec!["main".parse().expect("valid id")],
+            announced: t("2000-01-01T00:00:00Z"),
+            opens,
+            closes: t("2099-01-01T00:00:00Z"),
+        };
+        let scheduled = check_schedule(&parameters, &registry, &ballot).expect("schedulable");
+        compute_roll(&parameters, &registry, &scheduled)
+    }
+
+    fn window(roll: &Roll) -> Vec<&str> {
+        roll.window.iter().map(|m| m.as_str()).collect()
+    }
+
+    #[test]
+    fn recency_orders_by_end_then_start_then_id() {
+        use MeetingFormat::FaceToFace as F;
+        let meetings = vec![
+            meeting(
+                "KoM",
+                F,
+                "2020-01-01T00:00:00Z",
+                "2020-01-02T00:00:00Z",
+                true,
+            ),
+            // Same end: the later start is more recent.
+            meeting(
+                "late-start",
+                F,
+                "2020-03-01T12:00:00Z",
+                "2020-03-02T00:00:00Z",
+                false,
+            ),
+            meeting(
+                "early-start",
+                F,
+                "2020-03-01T00:00:00Z",
+                "2020-03-02T00:00:00Z",
+                false,
+            ),
+            // Same end and start: the larger id is more recent.
+            meeting(
+                "b",
+                F,
+                "2020-02-01T00:00:00Z",
+                "2020-02-02T00:00:00Z",
+                false,
+            ),
+            meeting(
+                "a",
+                F,
+                "2020-02-01T00:00:00Z",
+                "2020-02-02T00:00:00Z",
+                false,
+            ),
+        ];
+        let roll = roll_of(meetings, &[], "2020-06-01T00:00:00Z");
+        assert_eq!(window(&roll), ["b", "early-start", "late-start"]);
+    }
+
+    #[test]
+    fn a_meeting_enters_the_window_once_it_has_ended() {
+        use MeetingFormat::FaceToFace as F;
+        let meetings = vec![
+            meeting(
+                "KoM",
+                F,
+                "2020-01-01T00:00:00Z",
+                "2020-01-02T00:00:00Z",
+                true,
+            ),
+            meeting(
+                "P2",
+                F,
+                "2020-02-01T00:00:00Z",
+                "2020-02-02T00:00:00Z",
+                false,
+            ),
+        ];
+        let at_end = roll_of(meetings.clone(), &["KoM", "P2"], "2020-02-02T00:00:00Z");
+        assert_eq!(window(&at_end), ["KoM", "P2"]);
+        assert!(at_end.is_eligible("m"));
+        let before_end = roll_of(meetings, &["KoM", "P2"], "2020-02-01T23:59:59.999999999Z");
+        assert_eq!(window(&before_end), ["KoM"]);
+        assert_eq!(
+            before_end.entry("m").map(|e| e.reason),
+            Some(RollReason::InsufficientAttendance)
+        );
+    }
+
+    #[test]
+    fn non_plenary_meetings_never_enter_the_window() {
+        use MeetingFormat::FaceToFace as F;
+        let mut wg = meeting(
+            "WG",
+            F,
+            "2020-03-01T00:00:00Z",
+            "2020-03-02T00:00:00Z",
+            false,
+        );
+        wg.plenary = false;
+        let meetings = vec![
+            meeting(
+                "KoM",
+                F,
+                "2020-01-01T00:00:00Z",
+                "2020-01-02T00:00:00Z",
+                true,
+            ),
+            wg,
+        ];
+        let roll = roll_of(meetings, &["KoM", "WG"], "2020-06-01T00:00:00Z");
+        assert_eq!(window(&roll), ["KoM"]);
+        assert!(!roll.is_eligible("m"));
+    }
+}

@@ -117,3 +117,100 @@ pub fn tally(
     }
     tallies
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::params::{Choice, OrgClass, Profile};
+    use crate::rules::roll::{ROLL_VERSION, RollEntry, RollReason};
+    use crate::rules::schedule::{PlenaryScope, RollReference};
+    use crate::time::Timestamp;
+
+    fn roll(eligible: &[bool]) -> Roll {
+        let at = Timestamp::UNIX_EPOCH;
+        Roll {
+            version: ROLL_VERSION,
+            profile: Profile::EtsiIsg,
+            ballot: "B".parse().expect("valid id"),
+            reference: RollReference {
+                at,
+                attendance_at: at,
+                scope: PlenaryScope::Plenaries,
+            },
+            window: vec![],
+            kick_off_period: None,
+            organisations: eligible
+                .iter()
+                .enumerate()
+                .map(|(i, &e)| RollEntry {
+                    organisation: format!("o{i}").parse().expect("valid id"),
+                    class: OrgClass::Member,
+                    founding: false,
+                    kick_off_period: false,
+                    physical: vec![],
+                    eligible: e,
+                    reason: if e {
+                        RollReason::Attendance
+                    } else {
+                        RollReason::InsufficientAttendance
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    fn vote(
+        line: usize,
+        choice: Choice,
+        seconds: i64,
+        sequence: u64,
+    ) -> Result<AdmittedVote, Refusal> {
+        Ok(AdmittedVote {
+            roll_line: line,
+            question: 0,
+            choice,
+            at: Timestamp::from_unix(seconds, 0).expect("in range"),
+            sequence,
+        })
+    }
+
+    #[test]
+    fn the_latest_accepted_vote_counts() {
+        let roll = roll(&[true, true]);
+        let admissions = vec![
+            vote(0, Choice::Yes, 10, 0),
+            vote(0, Choice::No, 5, 1),
+            Err(Refusal::OutsideWindow),
+            vote(1, Choice::No, 7, 3),
+            vote(1, Choice::Abstain, 7, 4),
+        ];
+        let counted = supersede(&roll, 1, &admissions);
+        assert_eq!(counted, [true, false, false, false, true]);
+    }
+
+    #[test]
+    fn tally_counts_final_votes_against_the_threshold() {
+        let roll = roll(&[true, true, true, false]);
+        let ballot = Ballot {
+            id: "B".parse().expect("valid id"),
+            kind: crate::rules::ballot::BallotKind::Correspondence,
+            questions: vec!["main".parse().expect("valid id")],
+            announced: Timestamp::UNIX_EPOCH,
+            opens: Timestamp::UNIX_EPOCH,
+            closes: Timestamp::MAX,
+        };
+        let admissions = vec![vote(0, Choice::Yes, 1, 0), vote(1, Choice::Abstain, 1, 1)];
+        let counted = supersede(&roll, 1, &admissions);
+        let parameters = Parameters::defaults(Profile::EtsiIsg);
+        let t = &tally(&parameters, &roll, &ballot, &admissions, &counted)[0];
+        assert_eq!(
+            (t.in_favour, t.against, t.abstain, t.not_voted()),
+            (1, 0, 1, 1)
+        );
+        assert!(t.passed);
+        // Not counted if the roll says not eligible, even if admitted.
+        let stray = vec![vote(3, Choice::Yes, 1, 0)];
+        let t = &tally(&parameters, &roll, &ballot, &stray, &[true])[0];
+        assert_eq!((t.in_favour, t.passed), (0, false));
+    }
+}

@@ -289,8 +289,10 @@ fn decode_index(text: &str) -> Option<u64> {
 /// entry bundle that a tree of `size` publishes, full and partial. Levels go
 /// bottom up, entry bundles last; within a kind, by index.
 ///
-/// The list has about `size / 255` items; it is meant for the small logs of
-/// one group and for tests, not for enumerating a huge log.
+/// The list has about `size / 128` items; it is meant for the small logs of
+/// one group and for tests, not for enumerating a huge log. Sizes above
+/// [`MAX_STORED_TREE_SIZE`] are treated as that maximum ([`verify_tiles`]
+/// refuses them).
 pub fn tiles_for_size(size: TreeSize) -> Vec<Tile> {
     let mut out = Vec::new();
     let n = size.get().min(MAX_STORED_TREE_SIZE);
@@ -463,6 +465,12 @@ pub enum TileVerifyError {
     /// tile above: this tile is wrong.
     #[error("tile {} does not match the tile above it", .0.path())]
     TileMismatch(Tile),
+    /// The checkpoint's size exceeds the largest supported tree size.
+    #[error("tree size {size} exceeds the largest supported size 2^63")]
+    TooLarge {
+        /// The size claimed.
+        size: u64,
+    },
     /// An entry does not hash to its (already verified) level-0 leaf hash.
     #[error("entry {position} of bundle {} does not match its leaf hash", tile.path())]
     EntryMismatch {
@@ -490,6 +498,9 @@ pub fn verify_tiles(
     root: &Hash,
     mut get_tile: impl FnMut(&Tile) -> Option<Vec<u8>>,
 ) -> Result<(), TileVerifyError> {
+    if size.get() > MAX_STORED_TREE_SIZE {
+        return Err(TileVerifyError::TooLarge { size: size.get() });
+    }
     let tiles = tiles_for_size(size);
     let level_of = |tile: &Tile| match tile.kind {
         TileKind::Hash { level } => Some(level),

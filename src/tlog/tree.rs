@@ -232,18 +232,23 @@ pub fn stored_hash_index(level: u8, n: u64) -> u64 {
 }
 
 /// The inverse of [`stored_hash_index`]: the `(level, n)` of the node stored
-/// at `index`.
-pub fn split_stored_hash_index(index: u64) -> (u8, u64) {
+/// at `index`, or `None` for `u64::MAX`, which no tree of at most
+/// [`MAX_STORED_TREE_SIZE`] leaves stores.
+pub fn split_stored_hash_index(index: u64) -> Option<(u8, u64)> {
+    if index >= stored_hash_count(TreeSize::new(MAX_STORED_TREE_SIZE)) {
+        return None;
+    }
     // The leaf k whose append wrote this index is the largest k with
     // stored_hash_count(k) ≤ index. Since 2k − 64 ≤ stored_hash_count(k) ≤ 2k,
-    // k starts at index/2 and moves up by at most 32 steps.
+    // k starts at index/2 and moves up by at most 32 steps; it stays below
+    // MAX_STORED_TREE_SIZE because index is below that size's count.
     let mut k = index / 2;
     while stored_hash_count(TreeSize::new(k + 1)) <= index {
         k += 1;
     }
     let level = index - stored_hash_count(TreeSize::new(k));
     let level = u8::try_from(level).expect("invariant: at most 63 hashes follow one leaf");
-    (level, ((k + 1) >> level) - 1)
+    Some((level, ((k + 1) >> level) - 1))
 }
 
 /// Reads `indexes` through `reader`, enforcing the [`HashReader`] contract.
@@ -490,7 +495,7 @@ mod tests {
         let order = write_order(1100);
         for (i, &(level, n)) in order.iter().enumerate() {
             assert_eq!(stored_hash_index(level, n), i as u64, "({level}, {n})");
-            assert_eq!(split_stored_hash_index(i as u64), (level, n));
+            assert_eq!(split_stored_hash_index(i as u64), Some((level, n)));
         }
         for size in 0..1100u64 {
             let count = write_order(size).len() as u64;
@@ -502,7 +507,8 @@ mod tests {
     fn stored_hash_index_at_the_largest_size() {
         // The root of the largest supported tree is its last stored hash.
         assert_eq!(stored_hash_index(63, 0), u64::MAX - 1);
-        assert_eq!(split_stored_hash_index(u64::MAX - 1), (63, 0));
+        assert_eq!(split_stored_hash_index(u64::MAX - 1), Some((63, 0)));
+        assert_eq!(split_stored_hash_index(u64::MAX), None);
         assert_eq!(
             stored_hash_count(TreeSize::new(MAX_STORED_TREE_SIZE)),
             u64::MAX
