@@ -16,6 +16,7 @@
 //!   as pure functions over data: the explained roll, notice and window
 //!   checks, vote admission, supersession and the tally.
 //! - [`entry`]: the log entry envelope (typed header lines and a body).
+//! - [`registry`]: a group's registry as a pure, strict fold over its log entries.
 //! - [`simulate`]: the JSON scenario format of `scrutineer simulate`.
 //! - [`staticlog`]: a log published as static files in the tlog-tiles
 //!   layout, built, proved and verified from a directory (the archival
@@ -31,8 +32,13 @@ pub mod contexts;
 pub mod entry;
 pub mod id;
 pub mod note;
+pub mod registry;
 pub mod rules;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod simulate;
 pub mod staticlog;
+#[cfg(feature = "server")]
+pub mod store;
 pub mod time;
 pub mod tlog;

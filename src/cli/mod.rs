@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 
 mod keygen;
 mod log;
+#[cfg(feature = "server")]
+mod serve;
 mod simulate;
 
 /// Scrutineer: secure, auditable voting for standards bodies.
@@ -26,6 +28,10 @@ enum Command {
     Log(log::Command),
     /// Run the voting rules alone over a JSON scenario (SPEC section 5).
     Simulate(simulate::Args),
+    /// Run the server (on an embedded SQLite database unless told
+    /// otherwise).
+    #[cfg(feature = "server")]
+    Serve(serve::Args),
 }
 
 /// Runs the command line and maps any error to a message and exit status 1.
@@ -35,6 +41,8 @@ pub fn main() -> ExitCode {
         Command::Keygen(args) => keygen::run(args),
         Command::Log(command) => log::run(command),
         Command::Simulate(args) => simulate::run(args),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,

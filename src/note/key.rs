@@ -382,6 +382,15 @@ impl SigningKey {
         Ok(key)
     }
 
+    /// The same secret key under another name (and hence another key id).
+    ///
+    /// The server signs every group's checkpoints with one Ed25519 key, and
+    /// C2SP tlog-checkpoint names the key by the log's origin, so each log
+    /// gets the key under its own origin.
+    pub fn renamed(&self, name: KeyName) -> Self {
+        Self::from_seed(name, self.key.as_bytes())
+    }
+
     /// The private key encoding. It contains the secret seed: write it only
     /// where the secret belongs, and drop the string soon.
     pub fn encode_private(&self) -> String {

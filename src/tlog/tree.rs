@@ -388,6 +388,13 @@ pub(crate) fn largest_power_of_two_below(n: u64) -> u64 {
     1 << (63 - (n - 1).leading_zeros())
 }
 
+/// The stored-hash indexes of the frontier of a tree of `size` leaves: the
+/// complete subtrees named by the set bits of `size`, largest first. These
+/// are what [`Appender::resume`] reads and [`Appender::from_frontier`] takes.
+pub fn frontier_indexes(size: TreeSize) -> Vec<u64> {
+    subtree_indexes(0, size.get())
+}
+
 /// Appends leaves keeping only the right edge of the tree: the hashes of
 /// the complete subtrees that make up the current size (one per set bit),
 /// the "frontier". It is the sequencer's in-memory state, O(log n) hashes.
@@ -419,6 +426,21 @@ impl Appender {
     pub fn resume<R: HashReader + ?Sized>(size: TreeSize, reader: &R) -> Result<Self, TreeError> {
         check_size(size)?;
         let frontier = read(reader, &subtree_indexes(0, size.get()))?;
+        Ok(Self { size, frontier })
+    }
+
+    /// Resumes from the frontier hashes already read, in the order of
+    /// [`frontier_indexes`]`(size)`: for a caller whose storage is
+    /// asynchronous and reads them itself.
+    pub fn from_frontier(size: TreeSize, frontier: Vec<Hash>) -> Result<Self, TreeError> {
+        check_size(size)?;
+        let expected = frontier_indexes(size).len();
+        if frontier.len() != expected {
+            return Err(TreeError::ReaderContract {
+                asked: expected,
+                got: frontier.len(),
+            });
+        }
         Ok(Self { size, frontier })
     }
 

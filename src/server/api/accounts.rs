@@ -1,0 +1,222 @@
+//! Accounts, tokens and secretariat grants (server secretariat only), and
+//! `GET /v1/me`.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::{roles, server_roles};
+use crate::id::PersonId;
+use crate::server::AppState;
+use crate::server::auth::{Action, Caller, NewToken, require};
+use crate::server::error::{ApiError, ApiJson};
+use crate::store::accounts::Account;
+
+/// The account routes.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/persons", get(list).post(create))
+        .route("/v1/persons/{person}/tokens", post(new_token).delete(revoke_tokens))
+        .route("/v1/groups/{group}/secretariat", post(grant_secretariat))
+        .route("/v1/me", get(me))
+}
+
+/// A new account. Names and e-mail addresses stay out of the log.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewAccount {
+    id: PersonId,
+    name: String,
+    email: String,
+}
+
+#[derive(Serialize)]
+struct AccountBody {
+    id: String,
+    name: String,
+    email: String,
+}
+
+impl From<Account> for AccountBody {
+    fn from(a: Account) -> Self {
+        Self {
+            id: a.person,
+            name: a.name,
+            email: a.email,
+        }
+    }
+}
+
+fn check_text(field: &'static str, text: &str) -> Result<(), ApiError> {
+    if text.chars().count() > 200 || text.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "invalid-field",
+            format!("{field} must be at most 200 characters without control characters"),
+        ));
+    }
+    Ok(())
+}
+
+async fn create(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewAccount>,
+) -> Result<(StatusCode, Json<AccountBody>), ApiError> {
+    require(Action::ManageAccounts, server_roles(&state, &caller).await?)?;
+    check_text("name", &body.name)?;
+    check_text("email", &body.email)?;
+    let account = Account {
+        person: body.id.as_str().to_owned(),
+        name: body.name,
+        email: body.email,
+    };
+    let now = state.clock.now().to_rfc3339_micros();
+    if !state.store.create_account(&account, &now).await? {
+        return Err(ApiError::Refused(crate::server::sequencer::Refused {
+            code: "person-exists",
+            message: format!("a person with id {:?} already exists", account.person),
+            conflict: true,
+        }));
+    }
+    Ok((StatusCode::CREATED, Json(account.into())))
+}
+
+async fn list(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<Vec<AccountBody>>, ApiError> {
+    require(Action::ManageAccounts, server_roles(&state, &caller).await?)?;
+    let accounts = state.store.accounts().await?;
+    Ok(Json(accounts.into_iter().map(AccountBody::from).collect()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenRequest {
+    label: String,
+}
+
+#[derive(Serialize)]
+struct TokenBody {
+    person: String,
+    token: String,
+}
+
+async fn new_token(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(person): Path<String>,
+    ApiJson(body): ApiJson<TokenRequest>,
+) -> Result<(StatusCode, Json<TokenBody>), ApiError> {
+    require(Action::ManageAccounts, server_roles(&state, &caller).await?)?;
+    check_text("label", &body.label)?;
+    if state.store.account(&person).await?.is_none() {
+        return Err(ApiError::NotFound(format!("no person {person:?}")));
+    }
+    let token = NewToken::generate()
+        .map_err(|e| ApiError::Internal(format!("no entropy for a token: {e}")))?;
+    let now = state.clock.now().to_rfc3339_micros();
+    state
+        .store
+        .insert_token(&token.hash, &person, &body.label, &now)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenBody {
+            person,
+            token: token.text,
+        }),
+    ))
+}
+
+#[derive(Serialize)]
+struct Revoked {
+    revoked: u64,
+}
+
+async fn revoke_tokens(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(person): Path<String>,
+) -> Result<Json<Revoked>, ApiError> {
+    require(Action::ManageAccounts, server_roles(&state, &caller).await?)?;
+    if state.store.account(&person).await?.is_none() {
+        return Err(ApiError::NotFound(format!("no person {person:?}")));
+    }
+    let now = state.clock.now().to_rfc3339_micros();
+    let revoked = state.store.revoke_tokens(&person, &now).await?;
+    Ok(Json(Revoked { revoked }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Grant {
+    person: PersonId,
+}
+
+async fn grant_secretariat(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(group): Path<String>,
+    ApiJson(body): ApiJson<Grant>,
+) -> Result<StatusCode, ApiError> {
+    require(Action::ManageAccounts, server_roles(&state, &caller).await?)?;
+    state.log(&group).await?;
+    if state.store.account(body.person.as_str()).await?.is_none() {
+        return Err(ApiError::NotFound(format!("no person {:?}", body.person.as_str())));
+    }
+    state
+        .store
+        .grant_secretariat(body.person.as_str(), &group)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+struct Me {
+    person: String,
+    server_secretariat: bool,
+    groups: Vec<GroupRoles>,
+}
+
+#[derive(Serialize)]
+struct GroupRoles {
+    group: String,
+    roles: Vec<&'static str>,
+}
+
+async fn me(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<Me>, ApiError> {
+    let server_secretariat = server_roles(&state, &caller).await?.server_secretariat;
+    let logs: Vec<_> = state.logs.read().await.values().cloned().collect();
+    let mut groups = Vec::new();
+    for log in logs {
+        // A halted log is skipped here; its own endpoints say why.
+        let Ok(r) = roles(&state, &caller, &log).await else {
+            continue;
+        };
+        let names: Vec<&'static str> = [
+            (r.secretariat, "secretariat"),
+            (r.chair, "chair"),
+            (r.delegate, "delegate"),
+            (r.reviewer, "reviewer"),
+        ]
+        .into_iter()
+        .filter_map(|(has, name)| has.then_some(name))
+        .collect();
+        if !names.is_empty() {
+            groups.push(GroupRoles {
+                group: log.group.clone(),
+                roles: names,
+            });
+        }
+    }
+    Ok(Json(Me {
+        person: caller.person,
+        server_secretariat,
+        groups,
+    }))
+}

@@ -1,0 +1,193 @@
+//! Groups: `POST /v1/groups` creates one with its log, whose first entry is
+//! the `group` entry; `GET /v1/groups[/{group}]` reads them.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::{LogReceipt, roles, server_roles};
+use crate::registry::group::{GroupId, GroupRecord};
+use crate::registry::Fact;
+use crate::rules::params::{Notice, ParameterOverrides, Parameters, Profile};
+use crate::server::AppState;
+use crate::server::auth::{Action, Caller, require};
+use crate::server::error::{ApiError, ApiJson};
+use crate::server::sequencer::Refused;
+use crate::tlog::checkpoint::{Checkpoint, sign_checkpoint};
+use crate::tlog::{TreeSize, empty_root};
+
+/// The group routes.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/groups", get(list).post(create))
+        .route("/v1/groups/{group}", get(read))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewGroup {
+    id: GroupIdText,
+    profile: Profile,
+    #[serde(default)]
+    parameters: ParameterOverrides,
+    appeal_deadline_days: Option<u32>,
+}
+
+/// A group id as it arrives (validated when converted).
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct GroupIdText(String);
+
+#[derive(Serialize)]
+struct GroupBody {
+    id: String,
+    profile: Option<Profile>,
+    origin: String,
+    /// The log's verifier key: what a witness or a reviewer pins.
+    log_key: String,
+    size: u64,
+    parameters: Option<ParametersBody>,
+    /// Why the log is not served, if it is not.
+    halted: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ParametersBody {
+    threshold_percent: u32,
+    notice_days: Option<u32>,
+    notice_months: Option<u32>,
+    correspondence_window: Option<String>,
+    appeal_deadline_days: Option<u32>,
+}
+
+async fn create(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewGroup>,
+) -> Result<(StatusCode, Json<LogReceipt>), ApiError> {
+    require(Action::CreateGroup, server_roles(&state, &caller).await?)?;
+    let id = GroupId::new(&body.id.0)
+        .map_err(|e| ApiError::bad_request("invalid-id", format!("id: {e}")))?;
+    let parameters = Parameters::with_overrides(body.profile, &body.parameters)
+        .map_err(|e| ApiError::bad_request("invalid-parameters", e.to_string()))?;
+    let record = GroupRecord::from_parameters(id.clone(), &parameters, body.appeal_deadline_days);
+    record
+        .parameters()
+        .map_err(|e| ApiError::bad_request("invalid-parameters", e.to_string()))?;
+
+    // The log row comes first, with the signed checkpoint of the empty
+    // tree; then the `group` entry through the sequencer. A crash between
+    // the two leaves an empty log that a retry completes.
+    let origin = state.origin_of(id.as_str())?;
+    let empty = Checkpoint::new(origin.clone(), TreeSize::ZERO, empty_root(), Vec::new())
+        .and_then(|c| sign_checkpoint(&c, &state.log_key(&origin)))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    state
+        .store
+        .create_log(id.as_str(), origin.as_str(), &empty)
+        .await?;
+    let log = match state.log(id.as_str()).await {
+        Ok(log) => log,
+        Err(_) => state.start_log(id.as_str(), origin, None).await,
+    };
+    let appended = log
+        .append(Box::new(move |loaded, time| {
+            if loaded.registry.is_some() {
+                return Err(Refused {
+                    code: "group-exists",
+                    message: format!("group {:?} already exists", record.id.as_str()),
+                    conflict: true,
+                });
+            }
+            Ok(Fact::Group(record).to_entry(time))
+        }))
+        .await?;
+    Ok((StatusCode::CREATED, Json(appended.into())))
+}
+
+async fn describe(state: &AppState, group: &str) -> Result<GroupBody, ApiError> {
+    let log = state.log(group).await?;
+    let origin = log.origin.clone();
+    let log_key = state.verifier_key(&origin).encode();
+    let summary = log
+        .read(|loaded| {
+            let registry = loaded.state.registry.as_ref();
+            (
+                loaded.size,
+                registry.map(|r| r.profile()),
+                registry.map(|r| {
+                    let g = r.group();
+                    ParametersBody {
+                        threshold_percent: g.threshold_percent,
+                        notice_days: match g.notice {
+                            Notice::ExactDays(days) => Some(days),
+                            Notice::CalendarMonths(_) => None,
+                        },
+                        notice_months: match g.notice {
+                            Notice::CalendarMonths(months) => Some(months),
+                            Notice::ExactDays(_) => None,
+                        },
+                        correspondence_window: g
+                            .correspondence_window
+                            .map(|w| w.as_str().to_owned()),
+                        appeal_deadline_days: g.appeal_deadline_days,
+                    }
+                }),
+            )
+        })
+        .await;
+    Ok(match summary {
+        Ok((size, profile, parameters)) => GroupBody {
+            id: group.to_owned(),
+            profile,
+            origin: origin.as_str().to_owned(),
+            log_key,
+            size,
+            parameters,
+            halted: None,
+        },
+        Err(e) => GroupBody {
+            id: group.to_owned(),
+            profile: None,
+            origin: origin.as_str().to_owned(),
+            log_key,
+            size: 0,
+            parameters: None,
+            halted: Some(e.to_string()),
+        },
+    })
+}
+
+async fn list(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+) -> Result<Json<Vec<GroupBody>>, ApiError> {
+    let groups: Vec<String> = state.logs.read().await.keys().cloned().collect();
+    let mut out = Vec::with_capacity(groups.len());
+    for group in groups {
+        out.push(describe(&state, &group).await?);
+    }
+    Ok(Json(out))
+}
+
+async fn read(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(group): Path<String>,
+) -> Result<Json<GroupBody>, ApiError> {
+    let log = state.log(&group).await?;
+    // A halted log has no readable registry: only the server secretariat
+    // may see why.
+    let allowed = match roles(&state, &caller, &log).await {
+        Ok(r) => require(Action::ReadGroup, r).is_ok(),
+        Err(_) => server_roles(&state, &caller).await?.server_secretariat,
+    };
+    if !allowed {
+        return Err(ApiError::Forbidden("you have no role in this group".to_owned()));
+    }
+    Ok(Json(describe(&state, &group).await?))
+}

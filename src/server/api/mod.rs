@@ -1,0 +1,110 @@
+//! The HTTP API under `/v1`: one file per resource, each with its router
+//! beside its handlers. Handlers are thin: extract, convert to domain types,
+//! call one function, map the result.
+
+mod accounts;
+mod clock;
+mod groups;
+mod log;
+pub mod openapi;
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::auth::{Caller, Roles};
+use super::config::Config;
+use super::error::ApiError;
+use super::sequencer::Appended;
+use super::{AppState, Log};
+
+/// The whole API.
+pub fn router(state: Arc<AppState>, config: &Config) -> Router {
+    let timeout = StdDuration::from_secs(config.request_timeout_secs.max(1));
+    Router::new()
+        .merge(openapi::router())
+        .merge(accounts::router())
+        .merge(clock::router())
+        .merge(groups::router())
+        .merge(log::router())
+        .fallback(|| async { ApiError::NotFound("no such resource".to_owned()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::bad_request("method-not-allowed", "this resource does not take that method")
+        })
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            time_limit(request, next, timeout)
+        }))
+        .with_state(state)
+}
+
+/// Answers 504 with a problem when a request takes longer than the limit.
+async fn time_limit(request: Request, next: Next, limit: StdDuration) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
+/// What a change to a log answers: where its entry is and the checkpoint
+/// that covers it.
+#[derive(Debug, Serialize)]
+pub struct LogReceipt {
+    /// The entry's index.
+    pub index: u64,
+    /// The log's size after the change.
+    pub size: u64,
+    /// The entry's exact text.
+    pub entry: String,
+    /// The signed checkpoint covering the entry.
+    pub checkpoint: String,
+}
+
+impl From<Appended> for LogReceipt {
+    fn from(appended: Appended) -> Self {
+        Self {
+            index: appended.index,
+            size: appended.size,
+            entry: String::from_utf8_lossy(&appended.entry).into_owned(),
+            checkpoint: String::from_utf8_lossy(&appended.checkpoint).into_owned(),
+        }
+    }
+}
+
+/// The caller's roles in a group, from the grants and the group's log.
+pub async fn roles(state: &AppState, caller: &Caller, log: &Log) -> Result<Roles, ApiError> {
+    let server_secretariat = state.store.is_secretariat(&caller.person, "*").await?;
+    let secretariat = state.store.is_secretariat(&caller.person, &log.group).await?;
+    let now = state.clock.now();
+    let person = caller.person.as_str();
+    let (chair, reviewer, delegate) = log
+        .read(|loaded| match &loaded.state.registry {
+            Some(registry) => (
+                registry.chair_at(now).is_some_and(|p| p.as_str() == person),
+                registry.is_reviewer(person),
+                registry.person(person).is_some(),
+            ),
+            None => (false, false, false),
+        })
+        .await?;
+    Ok(Roles {
+        server_secretariat,
+        secretariat,
+        chair,
+        reviewer,
+        delegate,
+    })
+}
+
+/// The server-wide roles of a caller (no group).
+pub async fn server_roles(state: &AppState, caller: &Caller) -> Result<Roles, ApiError> {
+    Ok(Roles {
+        server_secretariat: state.store.is_secretariat(&caller.person, "*").await?,
+        ..Roles::default()
+    })
+}

@@ -1,0 +1,46 @@
+//! The OpenAPI document, health and readiness.
+//!
+//! The document is written by hand (`openapi.json` beside this file) rather
+//! than generated, to keep the dependency set small; a test checks that
+//! every route of the router is in it and the other way round.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::server::AppState;
+use crate::server::error::ApiError;
+
+/// The OpenAPI 3.1 document of the API.
+pub const DOCUMENT: &str = include_str!("openapi.json");
+
+/// The routes of this file.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/openapi.json", get(document))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+}
+
+async fn document() -> Response {
+    let mut response = DOCUMENT.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Ready when the database answers.
+async fn ready(State(state): State<Arc<AppState>>) -> Result<(StatusCode, &'static str), ApiError> {
+    state
+        .store
+        .heads()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("the database does not answer: {e}")))?;
+    Ok((StatusCode::OK, "ready\n"))
+}

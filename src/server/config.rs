@@ -1,0 +1,82 @@
+//! The server's settings: every one a flag or an environment variable, each
+//! with its default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Settings of `scrutineer serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// Directory for the embedded database and the log key; created if
+    /// absent.
+    #[arg(long, env = "SCRUTINEER_DATA_DIR", default_value = "scrutineer-data")]
+    pub data_dir: PathBuf,
+    /// Database URL: `sqlite:PATH` or `postgres://…` [default: SQLite file
+    /// `scrutineer.db` in the data directory]. Several servers share one
+    /// PostgreSQL database safely.
+    #[arg(long, env = "SCRUTINEER_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Address to listen on. The default only accepts local connections.
+    #[arg(long, env = "SCRUTINEER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The log signing key (C2SP private key) [default: `log.key` in the
+    /// data directory, created on first start]. Servers sharing a database
+    /// must share this key.
+    #[arg(long, env = "SCRUTINEER_LOG_KEY")]
+    pub log_key: Option<PathBuf>,
+    /// Each group's log origin is `<prefix>/<group id>`.
+    #[arg(long, env = "SCRUTINEER_ORIGIN_PREFIX", default_value = "localhost/scrutineer")]
+    pub origin_prefix: String,
+    /// How long the sequencer gathers entries into one transaction (group
+    /// commit), in milliseconds.
+    #[arg(long, env = "SCRUTINEER_BATCH_INTERVAL_MS", default_value_t = 10)]
+    pub batch_interval_ms: u64,
+    /// The most entries in one transaction.
+    #[arg(long, env = "SCRUTINEER_BATCH_MAX", default_value_t = 1000)]
+    pub batch_max: usize,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, env = "SCRUTINEER_MAX_BODY_BYTES", default_value_t = 1 << 20)]
+    pub max_body_bytes: usize,
+    /// The longest a request may take, in seconds.
+    #[arg(long, env = "SCRUTINEER_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Log format: `human` or `json`. The level comes from `RUST_LOG`
+    /// (default `info`).
+    #[arg(long, env = "SCRUTINEER_LOG_FORMAT", default_value = "human")]
+    pub log_format: LogFormat,
+    /// Run on a simulated clock that the secretariat moves forward through
+    /// the API, for demonstrations and end-to-end tests. Every origin then
+    /// begins with `simulated.invalid/`, so its history can never pass for
+    /// a real one.
+    #[arg(long, env = "SCRUTINEER_SIMULATED_CLOCK")]
+    pub simulated_clock: bool,
+    /// The simulated clock's start, RFC 3339 UTC [default: the system time,
+    /// or the latest entry time on restart].
+    #[arg(long, env = "SCRUTINEER_SIMULATED_START", requires = "simulated_clock")]
+    pub simulated_start: Option<String>,
+}
+
+/// How the server writes its own log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Config {
+    /// The database URL, defaulting to a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite:{}", self.data_dir.join("scrutineer.db").display())
+        })
+    }
+
+    /// The log key's path.
+    pub fn log_key_path(&self) -> PathBuf {
+        self.log_key
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("log.key"))
+    }
+}

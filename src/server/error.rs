@@ -1,0 +1,188 @@
+//! The API's one error type, rendered as RFC 9457 problem details.
+//!
+//! Each variant documents its HTTP status. A problem's `type` is a stable
+//! URN, `urn:scrutineer:problem:<code>`, that clients may match on; `detail`
+//! says what was wrong in a sentence. A 5xx body is generic: the detail
+//! goes to the server's log, never to the client.
+
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::sequencer::{AppendError, Refused};
+use crate::store::StoreError;
+
+/// Everything a handler can answer instead of success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401: no bearer token, or one that is unknown or revoked.
+    #[error("a valid bearer token is required")]
+    Unauthenticated,
+    /// 403: the caller's roles in this group do not allow the action.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: the resource does not exist (or is not visible to the caller).
+    #[error("{0}")]
+    NotFound(String),
+    /// 400: the request is malformed (JSON, fields, types, query, path).
+    #[error("{detail}")]
+    BadRequest {
+        /// A stable code.
+        code: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// 413: the body is larger than the configured limit.
+    #[error("the request body is larger than the limit")]
+    TooLarge,
+    /// 415: the body's media type is not the one expected.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 409 or 422: the log refused the change (a conflict with its state,
+    /// or a change the rules do not allow).
+    #[error(transparent)]
+    Refused(Refused),
+    /// 503: the log is not served, or its storage is unavailable; nothing
+    /// was recorded unless the detail says the outcome is unknown.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 504: the request took longer than the configured limit.
+    #[error("the request took too long")]
+    Timeout,
+    /// 500: a bug or an unexpected storage failure. The body is generic.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// 400 with a code and a detail.
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", "Unauthenticated"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code, "Bad request"),
+            Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Request too large"),
+            Self::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+            ),
+            Self::Refused(refused) if refused.conflict => {
+                (StatusCode::CONFLICT, refused.code, "Refused")
+            }
+            Self::Refused(refused) => (StatusCode::UNPROCESSABLE_ENTITY, refused.code, "Refused"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Unavailable"),
+            Self::Timeout => (StatusCode::GATEWAY_TIMEOUT, "timeout", "Timeout"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, title) = self.parts();
+        let detail = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            tracing::error!(error = %self, "request failed");
+            "the server could not complete the request; the event is in its log".to_owned()
+        } else {
+            self.to_string()
+        };
+        let body = json!({
+            "type": format!("urn:scrutineer:problem:{code}"),
+            "title": title,
+            "status": status.as_u16(),
+            "detail": detail,
+        });
+        let mut response = (status, axum::Json(body)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Database(sqlx::Error::PoolTimedOut) => {
+                Self::Unavailable("the database is busy; try again".to_owned())
+            }
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<AppendError> for ApiError {
+    fn from(error: AppendError) -> Self {
+        match error {
+            AppendError::Refused(refused) => Self::Refused(refused),
+            other @ (AppendError::BatchFailed(_)
+            | AppendError::Unknown(_)
+            | AppendError::Halted(_)
+            | AppendError::ShuttingDown) => Self::Unavailable(other.to_string()),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType(
+                "the body must be JSON with Content-Type: application/json".to_owned(),
+            ),
+            JsonRejection::BytesRejection(bytes) => bytes_rejection(&bytes),
+            // Syntax and data errors name the line, column and field.
+            other => Self::bad_request("malformed-json", other.body_text()),
+        }
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        bytes_rejection(&rejection)
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::bad_request("malformed-query", rejection.body_text())
+    }
+}
+
+fn bytes_rejection(rejection: &BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge
+    } else {
+        ApiError::bad_request("unreadable-body", rejection.body_text())
+    }
+}
+
+/// A JSON body whose rejections are problem details. Request types use
+/// `#[serde(deny_unknown_fields)]`, so an unknown member is a 400 naming it.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let axum::Json(value) = axum::Json::<T>::from_request(request, state).await?;
+        Ok(Self(value))
+    }
+}

@@ -1,0 +1,354 @@
+//! The server: HTTP API, storage, sequencers and start-up checks around the
+//! pure core (feature `server`).
+//!
+//! - [`config`]: flags and environment variables.
+//! - [`clock`]: the one injectable clock.
+//! - [`sequencer`]: each group log's group-commit sequencer and its
+//!   in-memory fold.
+//! - [`startup`]: the check of every stored tree against its signed
+//!   checkpoint.
+//! - [`auth`]: bearer tokens and the authorisation table.
+//! - [`error`]: RFC 9457 problem details.
+//! - [`api`]: the routes, one file per resource.
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod sequencer;
+pub mod startup;
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use tokio::sync::RwLock;
+
+use self::clock::Clock;
+use self::config::{Config, LogFormat};
+use self::error::ApiError;
+use self::sequencer::{BatchPolicy, GroupLog, LogFold};
+use crate::contexts::SIMULATED_ORIGIN_PREFIX;
+use crate::entry::Entry;
+use crate::note::key::{KeyName, SigningKey, VerifierKey};
+use crate::registry::state::{Applied, GroupState};
+use crate::registry::Refusal;
+use crate::store::Store;
+use crate::store::accounts::Account;
+use crate::time::Timestamp;
+use crate::tlog::checkpoint::Origin;
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Storage could not be opened or read.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// A file (data directory, log key) could not be used.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A setting is invalid.
+    #[error("invalid setting: {0}")]
+    Config(String),
+}
+
+/// A group's state as the server keeps it: the registry fold over the log.
+#[derive(Debug, Default)]
+pub struct GroupLogState {
+    /// The registry, once the `group` entry is in.
+    pub registry: Option<GroupState>,
+}
+
+/// Why an entry does not apply to a group's state.
+#[derive(Debug, thiserror::Error)]
+pub enum FoldRefusal {
+    /// The registry refused it.
+    #[error(transparent)]
+    Registry(#[from] Refusal),
+    /// An entry type this server does not write.
+    #[error("entry type {0:?} is not one this server writes")]
+    UnknownType(String),
+}
+
+impl LogFold for GroupLogState {
+    type Refusal = FoldRefusal;
+
+    fn apply(&mut self, entry: &Entry) -> Result<(), FoldRefusal> {
+        match &mut self.registry {
+            None => {
+                self.registry = Some(GroupState::genesis(entry)?);
+                Ok(())
+            }
+            Some(state) => {
+                // Ballot entries arrive with the ballots: until then an
+                // entry of another type is not one this server writes, and
+                // is refused before the state changes.
+                if state.check_entry(entry)?.is_none() {
+                    return Err(FoldRefusal::UnknownType(entry.kind().to_owned()));
+                }
+                match state.apply(entry)? {
+                    Applied::Registry { .. } => Ok(()),
+                    Applied::NotRegistry(entry) => {
+                        unreachable!("checked above: {} is a registry entry", entry.kind())
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A group's log as the server runs it.
+pub type Log = GroupLog<GroupLogState>;
+
+/// What every handler shares.
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The one clock.
+    pub clock: Arc<Clock>,
+    /// The server's log key; each log uses it under its own origin.
+    pub key: SigningKey,
+    /// The prefix of every origin (`simulated.invalid/…` on a simulated
+    /// clock).
+    pub origin_prefix: String,
+    /// The logs by group id.
+    pub logs: RwLock<BTreeMap<String, Arc<Log>>>,
+    /// The sequencers' batching.
+    pub policy: BatchPolicy,
+}
+
+impl AppState {
+    /// The origin of a group's log.
+    pub fn origin_of(&self, group: &str) -> Result<Origin, ApiError> {
+        Origin::new(format!("{}/{group}", self.origin_prefix))
+            .map_err(|e| ApiError::bad_request("invalid-group", e.to_string()))
+    }
+
+    /// The log of a group, or 404.
+    pub async fn log(&self, group: &str) -> Result<Arc<Log>, ApiError> {
+        self.logs
+            .read()
+            .await
+            .get(group)
+            .cloned()
+            .ok_or_else(|| ApiError::NotFound(format!("no group {group:?}")))
+    }
+
+    /// The key that signs a log's checkpoints: the server key under the
+    /// log's origin.
+    pub fn log_key(&self, origin: &Origin) -> SigningKey {
+        self.key.renamed(origin.key_name().clone())
+    }
+
+    /// The verifier key of a log.
+    pub fn verifier_key(&self, origin: &Origin) -> VerifierKey {
+        self.log_key(origin).verifier_key()
+    }
+
+    /// Starts (or registers) the sequencer of a log.
+    pub async fn start_log(&self, group: &str, origin: Origin, halted: Option<String>) -> Arc<Log> {
+        let log = GroupLog::start(
+            group.to_owned(),
+            origin.clone(),
+            self.log_key(&origin),
+            self.store.clone(),
+            Arc::clone(&self.clock),
+            self.policy,
+            halted,
+        );
+        self.logs
+            .write()
+            .await
+            .insert(group.to_owned(), Arc::clone(&log));
+        log
+    }
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> Result<(), ServerError> {
+    init_tracing(config.log_format);
+    let state = Arc::new(open(&config).await?);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Io {
+            path: config.listen.to_string().into(),
+            source,
+        })?;
+    let address = listener.local_addr().map_err(|source| ServerError::Io {
+        path: config.listen.to_string().into(),
+        source,
+    })?;
+    // One line on stdout that scripts and tests can read.
+    println!("listening on http://{address}");
+    let _ = std::io::stdout().flush();
+    tracing::info!(%address, "listening");
+    let app = api::router(Arc::clone(&state), &config);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|source| ServerError::Io {
+            path: address.to_string().into(),
+            source,
+        })?;
+    tracing::info!("stopped");
+    state.store.close().await;
+    Ok(())
+}
+
+/// Opens storage, the key and every log, and bootstraps the first account.
+pub async fn open(config: &Config) -> Result<AppState, ServerError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::Io {
+        path: config.data_dir.clone(),
+        source,
+    })?;
+    let prefix = if config.simulated_clock {
+        format!("{SIMULATED_ORIGIN_PREFIX}{}", config.origin_prefix)
+    } else if config.origin_prefix.starts_with(SIMULATED_ORIGIN_PREFIX) {
+        return Err(ServerError::Config(format!(
+            "the origin prefix {SIMULATED_ORIGIN_PREFIX:?} is reserved for servers on a simulated clock"
+        )));
+    } else {
+        config.origin_prefix.clone()
+    };
+    Origin::new(format!("{prefix}/g"))
+        .map_err(|e| ServerError::Config(format!("origin prefix: {e}")))?;
+    let key = load_or_create_key(&config.log_key_path())?;
+    let store = Store::open(&config.database_url()).await?;
+    let heads = store.heads().await?;
+    let clock = if config.simulated_clock {
+        let start = match &config.simulated_start {
+            Some(text) => Timestamp::parse(text)
+                .map_err(|e| ServerError::Config(format!("--simulated-start: {e}")))?,
+            None => Clock::System.now(),
+        };
+        Arc::new(Clock::simulated(start))
+    } else {
+        Arc::new(Clock::System)
+    };
+    let state = AppState {
+        store,
+        clock,
+        key,
+        origin_prefix: prefix,
+        logs: RwLock::new(BTreeMap::new()),
+        policy: BatchPolicy {
+            interval: StdDuration::from_millis(config.batch_interval_ms),
+            max_entries: config.batch_max.max(1),
+        },
+    };
+    for head in heads {
+        startup::open_log(&state, &head).await?;
+    }
+    // On restart, a simulated clock resumes no earlier than the log.
+    if state.clock.is_simulated() && config.simulated_start.is_none() {
+        let mut latest = state.clock.now();
+        for log in state.logs.read().await.values() {
+            if let Ok(time) = log.read(|loaded| loaded.last_time).await {
+                latest = latest.max(time);
+            }
+        }
+        let _ = state.clock.set(latest);
+    }
+    bootstrap(&state).await?;
+    Ok(state)
+}
+
+/// On first start, creates the server secretariat's account and prints its
+/// token, once, on stdout (never to the log).
+async fn bootstrap(state: &AppState) -> Result<(), ServerError> {
+    if state.store.has_accounts().await? {
+        return Ok(());
+    }
+    let now = state.clock.now().to_rfc3339_micros();
+    let account = Account {
+        person: "secretariat".to_owned(),
+        name: "Secretariat".to_owned(),
+        email: String::new(),
+    };
+    state.store.create_account(&account, &now).await?;
+    state.store.grant_secretariat(&account.person, "*").await?;
+    let token = auth::NewToken::generate()
+        .map_err(|e| ServerError::Config(format!("no entropy for a token: {e}")))?;
+    state
+        .store
+        .insert_token(&token.hash, &account.person, "bootstrap", &now)
+        .await?;
+    println!("secretariat token (shown once, store it now): {}", token.text);
+    let _ = std::io::stdout().flush();
+    tracing::info!("created the secretariat account; its token was printed once on stdout");
+    Ok(())
+}
+
+/// Reads the log key, or creates it (mode 0600) on first start.
+fn load_or_create_key(path: &std::path::Path) -> Result<SigningKey, ServerError> {
+    let io = |source| ServerError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => SigningKey::parse(text.trim_end_matches('\n'))
+            .map_err(|e| ServerError::Config(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let name = KeyName::new("scrutineer").expect("invariant: a valid constant name");
+            let key = SigningKey::generate(name)
+                .map_err(|e| ServerError::Config(format!("cannot generate the log key: {e}")))?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt as _;
+                options.mode(0o600);
+            }
+            let mut file = options.open(path).map_err(io)?;
+            let mut text = key.encode_private();
+            text.push('\n');
+            file.write_all(text.as_bytes()).map_err(io)?;
+            file.sync_all().map_err(io)?;
+            tracing::info!(path = %path.display(), "created the log key");
+            Ok(key)
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,486 @@
+//! The sequencer of one group's log: group commit of entries, their hashes
+//! and a new signed checkpoint, acknowledged only once durable.
+//!
+//! Requests queue on a channel. The sequencer task takes the first one,
+//! gathers whatever else arrives within the batch interval, and runs one
+//! append transaction for all of them (one fsync for many entries: SPEC
+//! section 4, "Durability"). Each request is a [`Command`]: a function that,
+//! given the log's state at its turn and its receive time, returns the entry
+//! to append or a refusal. The command runs inside the serialised
+//! transaction, so two commands never decide on the same state.
+//!
+//! "This request was refused" (a domain refusal, nothing written), "this
+//! batch failed" (nothing written, retry is safe) and "state unknown" (the
+//! commit may or may not have landed; the log is re-read before the next
+//! batch) are different outcomes, as in Sunlight's sequencer.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use super::clock::Clock;
+use crate::entry::Entry;
+use crate::note::key::SigningKey;
+use crate::store::append::AppendBatch;
+use crate::store::{Store, StoreError};
+use crate::time::Timestamp;
+use crate::tlog::checkpoint::{Checkpoint, Origin, sign_checkpoint};
+use crate::tlog::tree::Appender;
+use crate::tlog::{TreeSize, leaf_hash};
+
+/// A log's state as a fold over its entries: what the sequencer keeps in
+/// memory and brings up to date before every decision.
+pub trait LogFold: Default + Send + Sync + 'static {
+    /// Why an entry does not apply to the state.
+    type Refusal: std::error::Error + Send + Sync + 'static;
+
+    /// Applies the next entry. A refusal leaves the state unchanged.
+    fn apply(&mut self, entry: &Entry) -> Result<(), Self::Refusal>;
+}
+
+/// A request to append: given the state and the receive time, the entry to
+/// append, or a refusal.
+pub type Command<S> = Box<dyn FnOnce(&S, Timestamp) -> Result<Entry, Refused> + Send>;
+
+/// Why a command was refused: its code (stable, kebab-case) and message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Refused {
+    /// A stable machine-readable code, e.g. `unknown-organisation`.
+    pub code: &'static str,
+    /// A sentence saying what is wrong and what would be accepted.
+    pub message: String,
+    /// Whether the refusal is a conflict with the current state (HTTP 409)
+    /// rather than invalid input (HTTP 422).
+    pub conflict: bool,
+}
+
+/// An appended entry, durable, with the checkpoint that covers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The entry's index in the log.
+    pub index: u64,
+    /// The entry's exact bytes.
+    pub entry: Vec<u8>,
+    /// The log's size after the batch (the checkpoint's size).
+    pub size: u64,
+    /// The signed checkpoint of that size.
+    pub checkpoint: Vec<u8>,
+}
+
+/// Why an append did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// The command refused: nothing was written.
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    /// The batch failed before its commit: nothing was written, and the
+    /// request may be sent again.
+    #[error("the log could not be written (nothing was recorded): {0}")]
+    BatchFailed(String),
+    /// The commit's outcome is unknown: the entry may or may not be in the
+    /// log. The sequencer re-reads the log before its next batch; the client
+    /// should look, or resend (resending an identical vote returns the
+    /// original receipt).
+    #[error("the outcome of the write is unknown: {0}")]
+    Unknown(String),
+    /// The log is not served: its storage did not match its checkpoint at
+    /// start-up, or it lost entries it had acknowledged.
+    #[error("the log is not served: {0}")]
+    Halted(String),
+    /// The sequencer is shutting down.
+    #[error("the server is shutting down")]
+    ShuttingDown,
+}
+
+/// The in-memory view of a log, guarded by one lock shared by the
+/// sequencer and the readers.
+pub struct Loaded<S> {
+    /// The fold over entries `[0, size)`.
+    pub state: S,
+    /// The number of entries folded.
+    pub size: u64,
+    /// The right edge of the tree of `size` leaves, or `None` when it must
+    /// be re-read from storage.
+    appender: Option<Appender>,
+    /// The time of the last entry (entry times never decrease).
+    pub last_time: Timestamp,
+    /// Set when the in-memory view may differ from storage (a failed or
+    /// unknown commit after the state was changed): the next user rebuilds
+    /// it from storage.
+    stale: bool,
+    /// Set when the log must not be served, with the reason.
+    pub halted: Option<String>,
+}
+
+/// One group's log: its identity, its in-memory view and its sequencer.
+pub struct GroupLog<S: LogFold> {
+    /// The group id (the key in the store).
+    pub group: String,
+    /// The log's origin.
+    pub origin: Origin,
+    /// The key that signs this log's checkpoints (named by the origin).
+    pub key: SigningKey,
+    store: Store,
+    clock: Arc<Clock>,
+    loaded: Mutex<Loaded<S>>,
+    queue: mpsc::Sender<Request<S>>,
+}
+
+struct Request<S> {
+    command: Command<S>,
+    reply: oneshot::Sender<Result<Appended, AppendError>>,
+}
+
+/// How the sequencer batches.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchPolicy {
+    /// How long the sequencer waits for more requests after the first one
+    /// of a batch.
+    pub interval: StdDuration,
+    /// The most entries in one batch.
+    pub max_entries: usize,
+}
+
+impl<S: LogFold> GroupLog<S> {
+    /// Starts the log's sequencer task. `halted` marks a log that failed its
+    /// start-up check: it is known but not served.
+    pub fn start(
+        group: String,
+        origin: Origin,
+        key: SigningKey,
+        store: Store,
+        clock: Arc<Clock>,
+        policy: BatchPolicy,
+        halted: Option<String>,
+    ) -> Arc<Self> {
+        let (queue, receiver) = mpsc::channel(policy.max_entries.max(1) * 4);
+        let log = Arc::new(Self {
+            group,
+            origin,
+            key,
+            store,
+            clock,
+            loaded: Mutex::new(Loaded {
+                state: S::default(),
+                size: 0,
+                appender: None,
+                last_time: Timestamp::MIN,
+                stale: true,
+                halted,
+            }),
+            queue,
+        });
+        tokio::spawn(Arc::clone(&log).run(receiver, policy));
+        log
+    }
+
+    /// Appends one entry made by `command`, waiting until it is durable.
+    pub async fn append(&self, command: Command<S>) -> Result<Appended, AppendError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Request { command, reply })
+            .await
+            .map_err(|_| AppendError::ShuttingDown)?;
+        answer.await.map_err(|_| AppendError::ShuttingDown)?
+    }
+
+    /// Runs `read` on the state brought up to date with storage (entries
+    /// other processes appended are folded in first).
+    pub async fn read<T>(&self, read: impl FnOnce(&Loaded<S>) -> T) -> Result<T, AppendError> {
+        let mut loaded = self.loaded.lock().await;
+        self.refresh(&mut loaded).await?;
+        Ok(read(&loaded))
+    }
+
+    /// The sequencer task: one batch at a time until every sender is gone.
+    async fn run(self: Arc<Self>, mut receiver: mpsc::Receiver<Request<S>>, policy: BatchPolicy) {
+        while let Some(first) = receiver.recv().await {
+            let mut batch = vec![first];
+            let deadline = tokio::time::Instant::now() + policy.interval;
+            while batch.len() < policy.max_entries {
+                match tokio::time::timeout_at(deadline, receiver.recv()).await {
+                    Ok(Some(request)) => batch.push(request),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            self.run_batch(batch).await;
+        }
+    }
+
+    /// Brings the in-memory view up to date with storage: folds entries
+    /// appended by other processes, or rebuilds everything when stale.
+    async fn refresh(&self, loaded: &mut Loaded<S>) -> Result<(), AppendError> {
+        if let Some(reason) = &loaded.halted {
+            return Err(AppendError::Halted(reason.clone()));
+        }
+        let head = self
+            .store
+            .head(&self.group)
+            .await
+            .map_err(|e| AppendError::BatchFailed(e.to_string()))?
+            .ok_or_else(|| AppendError::Halted(format!("log {} has no storage", self.group)))?;
+        if loaded.stale {
+            *loaded = Loaded {
+                state: S::default(),
+                size: 0,
+                appender: None,
+                last_time: Timestamp::MIN,
+                stale: false,
+                halted: None,
+            };
+        }
+        if head.size < loaded.size {
+            let reason = format!(
+                "storage holds {} entries but {} were acknowledged: entries were lost",
+                head.size, loaded.size
+            );
+            loaded.halted = Some(reason.clone());
+            return Err(AppendError::Halted(reason));
+        }
+        // Fold in chunks, so that a long log never sits in memory twice.
+        while loaded.size < head.size {
+            let to = head.size.min(loaded.size + 4096);
+            let entries = self
+                .store
+                .entries(&self.group, loaded.size, to)
+                .await
+                .map_err(|e| AppendError::BatchFailed(e.to_string()))?;
+            for bytes in entries {
+                self.fold_stored(loaded, &bytes)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Folds one entry read from storage. A stored entry that does not parse
+    /// or apply means storage holds what this server would never have
+    /// written: the log is halted.
+    fn fold_stored(&self, loaded: &mut Loaded<S>, bytes: &[u8]) -> Result<(), AppendError> {
+        let halt = |loaded: &mut Loaded<S>, reason: String| {
+            loaded.halted = Some(reason.clone());
+            AppendError::Halted(reason)
+        };
+        let entry = match Entry::parse(bytes) {
+            Ok(entry) => entry,
+            Err(e) => {
+                let reason = format!("stored entry {} is malformed: {e}", loaded.size);
+                return Err(halt(loaded, reason));
+            }
+        };
+        if let Err(e) = loaded.state.apply(&entry) {
+            let reason = format!("stored entry {} does not apply: {e}", loaded.size);
+            return Err(halt(loaded, reason));
+        }
+        loaded.last_time = loaded.last_time.max(entry.time());
+        loaded.size += 1;
+        loaded.appender = None;
+        Ok(())
+    }
+
+    /// One append transaction for a batch of requests.
+    ///
+    /// The crash story, step by step, is in the comments: what is durable
+    /// after each step and what a crash there leaves behind.
+    async fn run_batch(&self, batch: Vec<Request<S>>) {
+        let mut loaded = self.loaded.lock().await;
+        let fail_all = |batch: Vec<Request<S>>, error: &dyn Fn() -> AppendError| {
+            for request in batch {
+                let _ = request.reply.send(Err(error()));
+            }
+        };
+
+        // Step 0: bring memory up to date (another process may have
+        // appended). Nothing is written.
+        if let Err(e) = self.refresh(&mut loaded).await {
+            let message = e.to_string();
+            let halted = matches!(e, AppendError::Halted(_));
+            fail_all(batch, &|| {
+                if halted {
+                    AppendError::Halted(message.clone())
+                } else {
+                    AppendError::BatchFailed(message.clone())
+                }
+            });
+            return;
+        }
+
+        // Step 1: open the transaction and take the log's write lock. A
+        // crash here leaves nothing: the transaction is rolled back.
+        let mut tx = match self.store.begin_append(&self.group).await {
+            Ok(Some(tx)) => tx,
+            Ok(None) => {
+                fail_all(batch, &|| AppendError::Halted(format!("log {} has no storage", self.group)));
+                return;
+            }
+            Err(e) => {
+                let message = e.to_string();
+                fail_all(batch, &|| AppendError::BatchFailed(message.clone()));
+                return;
+            }
+        };
+
+        // Step 2: under the lock, fold what was appended since step 0 and
+        // make sure the right edge of the tree is known. Read only.
+        if let Err(e) = self.catch_up(&mut loaded, &mut tx).await {
+            let message = e.to_string();
+            fail_all(batch, &|| AppendError::BatchFailed(message.clone()));
+            return;
+        }
+        let first_index = loaded.size;
+        let first_hash_index = crate::tlog::tree::stored_hash_count(TreeSize::new(first_index));
+        let mut appender = loaded
+            .appender
+            .clone()
+            .expect("invariant: catch_up leaves the appender set");
+
+        // Step 3: decide each request on the state as it stands at its turn,
+        // in memory only. From here on the in-memory state runs ahead of
+        // storage, so any failure below marks it stale.
+        let mut write = AppendBatch {
+            first_hash_index,
+            ..AppendBatch::default()
+        };
+        let mut accepted = Vec::new();
+        for request in batch {
+            let time = loaded.last_time.max(self.clock.now());
+            let entry = match (request.command)(&loaded.state, time) {
+                Ok(entry) => entry,
+                Err(refused) => {
+                    let _ = request.reply.send(Err(AppendError::Refused(refused)));
+                    continue;
+                }
+            };
+            let decided = entry
+                .encode()
+                .map_err(|e| Refused {
+                    code: "entry-too-large",
+                    message: e.to_string(),
+                    conflict: false,
+                })
+                .and_then(|bytes| {
+                    // The fold is the authority: what it refuses is not
+                    // logged, whatever the command decided.
+                    loaded.state.apply(&entry).map_err(|e| Refused {
+                        code: "refused-by-log",
+                        message: e.to_string(),
+                        conflict: true,
+                    })?;
+                    Ok(bytes)
+                });
+            let bytes = match decided {
+                Ok(bytes) => bytes,
+                Err(refused) => {
+                    let _ = request.reply.send(Err(AppendError::Refused(refused)));
+                    continue;
+                }
+            };
+            loaded.stale = true;
+            loaded.last_time = entry.time();
+            let hashes = appender
+                .append(leaf_hash(&bytes))
+                .expect("invariant: a log never reaches 2^63 entries");
+            write.hashes.extend(hashes);
+            write.entries.push(bytes);
+            accepted.push(request.reply);
+        }
+        if accepted.is_empty() {
+            // Nothing to write; the transaction rolls back when dropped.
+            return;
+        }
+
+        // Step 4: sign the new checkpoint and write entries, hashes and
+        // checkpoint in the transaction. A failure or crash here leaves
+        // nothing: the transaction rolls back.
+        let size = first_index + write.entries.len() as u64;
+        let checkpoint = Checkpoint::new(
+            self.origin.clone(),
+            TreeSize::new(size),
+            appender.root(),
+            Vec::new(),
+        )
+        .and_then(|c| sign_checkpoint(&c, &self.key));
+        let written = match checkpoint {
+            Ok(signed) => {
+                write.checkpoint = signed;
+                tx.write(&write).await.map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(message) = written {
+            for reply in accepted {
+                let _ = reply.send(Err(AppendError::BatchFailed(message.clone())));
+            }
+            return;
+        }
+
+        // Step 5: commit. After `Ok`, entries, hashes and checkpoint are
+        // durable together. After `Err` (or a crash during the commit) the
+        // outcome is unknown; `stale` makes the next user re-read the log,
+        // and start-up checks the stored tree against the stored checkpoint.
+        if let Err(e) = tx.commit().await {
+            let message = e.to_string();
+            for reply in accepted {
+                let _ = reply.send(Err(AppendError::Unknown(message.clone())));
+            }
+            return;
+        }
+
+        // Step 6: acknowledge. Memory and storage agree again.
+        loaded.size = size;
+        loaded.appender = Some(appender);
+        loaded.stale = false;
+        for (offset, reply) in accepted.into_iter().enumerate() {
+            let _ = reply.send(Ok(Appended {
+                index: first_index + offset as u64,
+                entry: write.entries[offset].clone(),
+                size,
+                checkpoint: write.checkpoint.clone(),
+            }));
+        }
+    }
+
+    /// Step 2 of a batch: folds entries committed since the last refresh
+    /// (visible now that the lock is held) and loads the tree's right edge.
+    async fn catch_up(
+        &self,
+        loaded: &mut Loaded<S>,
+        tx: &mut crate::store::append::AppendTx,
+    ) -> Result<(), StoreOrHalt> {
+        let size = tx.head().size;
+        if size < loaded.size {
+            let reason = format!(
+                "storage holds {size} entries but {} were acknowledged",
+                loaded.size
+            );
+            loaded.halted = Some(reason.clone());
+            return Err(StoreOrHalt::Halt(reason));
+        }
+        if size > loaded.size {
+            let entries = tx.entries(loaded.size, size).await?;
+            for bytes in entries {
+                self.fold_stored(loaded, &bytes)
+                    .map_err(|e| StoreOrHalt::Halt(e.to_string()))?;
+            }
+        }
+        if loaded.appender.is_none() {
+            let indexes = crate::tlog::tree::frontier_indexes(TreeSize::new(size));
+            let hashes = tx.hashes(&indexes).await?;
+            loaded.appender = Some(
+                Appender::from_frontier(TreeSize::new(size), hashes)
+                    .map_err(|e| StoreOrHalt::Halt(e.to_string()))?,
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A storage error or a reason to halt, inside [`GroupLog::catch_up`].
+#[derive(Debug, thiserror::Error)]
+enum StoreOrHalt {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Halt(String),
+}

@@ -1,0 +1,136 @@
+//! The start-up check (SPEC section 4): each log's tree is recomputed from
+//! storage and compared with its last signed checkpoint. A log that does not
+//! match is not served, and the server says which and why; the others are.
+
+use crate::store::{LogHead, StoreError};
+use crate::tlog::checkpoint::{Origin, open_checkpoint};
+use crate::tlog::tree::{Appender, stored_hash_count};
+use crate::tlog::{TreeSize, leaf_hash};
+
+use super::{AppState, ServerError};
+
+/// How many entries the check reads at a time.
+const CHUNK: u64 = 4096;
+
+/// Checks one stored log and starts its sequencer, halted if the check
+/// failed. Only storage errors (the database is unreachable) stop start-up.
+pub async fn open_log(state: &AppState, head: &LogHead) -> Result<(), ServerError> {
+    let origin = match Origin::new(head.origin.clone()) {
+        Ok(origin) => origin,
+        Err(e) => {
+            tracing::error!(group = %head.group, "log refused: invalid origin: {e}");
+            return Ok(());
+        }
+    };
+    let verdict = match check(state, head, &origin).await {
+        Ok(()) => None,
+        Err(Failure::Store(e)) => return Err(e.into()),
+        Err(Failure::Refused(reason)) => Some(reason),
+    };
+    if let Some(reason) = &verdict {
+        tracing::error!(group = %head.group, origin = %origin, "log refused at start-up: {reason}");
+    }
+    let log = state.start_log(&head.group, origin, verdict.clone()).await;
+    if verdict.is_none() {
+        // Fold the registry now, so that an entry that does not apply is
+        // reported at start-up rather than at first use.
+        if let Err(e) = log.read(|_| ()).await {
+            tracing::error!(group = %head.group, "log refused at start-up: {e}");
+        }
+    }
+    Ok(())
+}
+
+enum Failure {
+    Store(StoreError),
+    Refused(String),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            // Corrupt rows are a verdict on this log, not on the database.
+            StoreError::Corrupt(reason) => Self::Refused(reason),
+            other => Self::Store(other),
+        }
+    }
+}
+
+async fn check(state: &AppState, head: &LogHead, origin: &Origin) -> Result<(), Failure> {
+    let refuse = |reason: String| Err(Failure::Refused(reason));
+    let expected = state
+        .origin_of(&head.group)
+        .map_err(|e| Failure::Refused(e.to_string()))?;
+    if *origin != expected {
+        return refuse(format!(
+            "its origin {origin} is not {expected} (the origin prefix or the clock mode changed)"
+        ));
+    }
+    // The head checkpoint must be signed by our key for this origin and
+    // cover exactly the stored size.
+    let checkpoint = match open_checkpoint(&head.checkpoint, &state.verifier_key(origin)) {
+        Ok(checkpoint) => checkpoint.into_inner(),
+        Err(e) => return refuse(format!("its checkpoint does not verify under the log key: {e}")),
+    };
+    if checkpoint.size().get() != head.size {
+        return refuse(format!(
+            "its checkpoint is for size {} but the head says {}",
+            checkpoint.size(),
+            head.size
+        ));
+    }
+    // Recompute every stored hash from the entries, in order, comparing as
+    // we go, so that the first difference is named.
+    let mut appender = Appender::new();
+    let mut next_hash = 0u64;
+    let mut index = 0u64;
+    while index < head.size {
+        let to = head.size.min(index + CHUNK);
+        let entries = state.store.entries(&head.group, index, to).await?;
+        if entries.len() as u64 != to - index {
+            return refuse(format!("entry {} is missing", index + entries.len() as u64));
+        }
+        let mut recomputed = Vec::new();
+        for entry in &entries {
+            recomputed.extend(
+                appender
+                    .append(leaf_hash(entry))
+                    .map_err(|e| Failure::Refused(e.to_string()))?,
+            );
+        }
+        let stored = state
+            .store
+            .hashes_range(&head.group, next_hash, next_hash + recomputed.len() as u64)
+            .await?;
+        for (offset, (ours, theirs)) in recomputed.iter().zip(&stored).enumerate() {
+            if ours != theirs {
+                return refuse(format!(
+                    "stored hash {} does not match the entries (entry {} or a hash was changed)",
+                    next_hash + offset as u64,
+                    index
+                ));
+            }
+        }
+        if stored.len() != recomputed.len() {
+            return refuse(format!("stored hash {} is missing", next_hash + stored.len() as u64));
+        }
+        next_hash += recomputed.len() as u64;
+        index = to;
+    }
+    if appender.root() != *checkpoint.root() {
+        return refuse(format!(
+            "the entries hash to {} but the checkpoint signs {} for size {}",
+            appender.root(),
+            checkpoint.root(),
+            head.size
+        ));
+    }
+    let (entries, hashes) = state.store.counts(&head.group).await?;
+    if entries != head.size || hashes != stored_hash_count(TreeSize::new(head.size)) {
+        return refuse(format!(
+            "storage holds {entries} entries and {hashes} hashes beyond what checkpoint {} covers",
+            head.size
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! The append transaction: the only way entries, hashes and checkpoints are
+//! written.
+//!
+//! The sequencer (`src/server/sequencer.rs`) drives it; its crash story is
+//! written there, step by step. This module guarantees what each step does
+//! to the database.
+
+use sqlx::Row as _;
+
+use super::{Dialect, LogHead, Store, StoreError, read_entries, read_hashes, to_i64, to_u64};
+use crate::tlog::Hash;
+
+/// An open append transaction on one log, holding that log's write lock.
+///
+/// Dropping it without [`AppendTx::commit`] rolls everything back.
+pub struct AppendTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    group: String,
+    head: LogHead,
+}
+
+/// What one append transaction writes.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AppendBatch {
+    /// New entries, at consecutive indexes from the head's size.
+    pub entries: Vec<Vec<u8>>,
+    /// New stored hashes, at consecutive stored-hash indexes from
+    /// `first_hash_index`.
+    pub hashes: Vec<Hash>,
+    /// The stored-hash index of `hashes[0]`.
+    pub first_hash_index: u64,
+    /// The new checkpoint, signed, covering the head's size plus
+    /// `entries.len()`.
+    pub checkpoint: Vec<u8>,
+}
+
+impl Store {
+    /// Creates the log of `group` with its `origin` and the signed checkpoint
+    /// of the empty tree, if it does not exist yet. Returns `false` when it
+    /// already existed (with whatever origin it has).
+    pub async fn create_log(
+        &self,
+        group: &str,
+        origin: &str,
+        empty_checkpoint: &[u8],
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let exists = sqlx::query("SELECT 1 AS one FROM logs WHERE group_id = $1")
+            .bind(group)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if exists {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO logs (group_id, origin, size, checkpoint) VALUES ($1, $2, 0, $3)")
+            .bind(group)
+            .bind(origin)
+            .bind(empty_checkpoint)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO checkpoints (group_id, size, signed) VALUES ($1, 0, $2)")
+            .bind(group)
+            .bind(empty_checkpoint)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Opens an append transaction on the log of `group`, waiting for its
+    /// write lock, and reads the head under that lock. `None` if the group
+    /// has no log.
+    pub async fn begin_append(&self, group: &str) -> Result<Option<AppendTx>, StoreError> {
+        let (mut tx, lock) = match self.dialect() {
+            // SQLite has one writer per database: take the write lock now,
+            // rather than at the first write, so that two transactions never
+            // both read and then fail to upgrade.
+            Dialect::Sqlite => (
+                self.pool().begin_with("BEGIN IMMEDIATE").await?,
+                "SELECT group_id, origin, size, checkpoint FROM logs WHERE group_id = $1",
+            ),
+            // PostgreSQL: the log's row lock serialises appends to this log
+            // across every process sharing the database.
+            Dialect::Postgres => (
+                self.pool().begin().await?,
+                "SELECT group_id, origin, size, checkpoint FROM logs WHERE group_id = $1 FOR UPDATE",
+            ),
+        };
+        let Some(row) = sqlx::query(lock).bind(group).fetch_optional(&mut *tx).await? else {
+            return Ok(None);
+        };
+        let head = LogHead {
+            group: row.try_get("group_id")?,
+            origin: row.try_get("origin")?,
+            size: to_u64(row.try_get("size")?)?,
+            checkpoint: row.try_get("checkpoint")?,
+        };
+        Ok(Some(AppendTx {
+            tx,
+            group: group.to_owned(),
+            head,
+        }))
+    }
+}
+
+impl AppendTx {
+    /// The head as read under the lock.
+    pub fn head(&self) -> &LogHead {
+        &self.head
+    }
+
+    /// Reads entries `[from, to)` inside the transaction (to catch up with
+    /// appends made by another process).
+    pub async fn entries(&mut self, from: u64, to: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        read_entries(&mut *self.tx, &self.group, from, to).await
+    }
+
+    /// Reads stored hashes inside the transaction.
+    pub async fn hashes(&mut self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
+        read_hashes(&mut *self.tx, &self.group, indexes).await
+    }
+
+    /// Writes a batch: its entries, its hashes, the new checkpoint into the
+    /// history and as the head. Nothing is visible to others, nor durable,
+    /// until [`AppendTx::commit`].
+    pub async fn write(&mut self, batch: &AppendBatch) -> Result<(), StoreError> {
+        let group = self.group.clone();
+        // Multi-row inserts, in chunks that keep every statement under the
+        // backends' parameter limits (SQLite: 32 766; PostgreSQL: 65 535).
+        for (chunk_no, chunk) in batch.entries.chunks(500).enumerate() {
+            let first = self.head.size + (chunk_no * 500) as u64;
+            let mut sql = String::from("INSERT INTO entries (group_id, idx, bytes) VALUES ");
+            push_values(&mut sql, chunk.len(), 3);
+            let mut query = sqlx::query(&sql);
+            for (i, bytes) in chunk.iter().enumerate() {
+                query = query
+                    .bind(group.clone())
+                    .bind(to_i64(first + i as u64)?)
+                    .bind(bytes.clone());
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        for (chunk_no, chunk) in batch.hashes.chunks(500).enumerate() {
+            let first = batch.first_hash_index + (chunk_no * 500) as u64;
+            let mut sql = String::from("INSERT INTO hashes (group_id, idx, hash) VALUES ");
+            push_values(&mut sql, chunk.len(), 3);
+            let mut query = sqlx::query(&sql);
+            for (i, hash) in chunk.iter().enumerate() {
+                query = query
+                    .bind(group.clone())
+                    .bind(to_i64(first + i as u64)?)
+                    .bind(hash.as_bytes().to_vec());
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        let size = to_i64(self.head.size + batch.entries.len() as u64)?;
+        sqlx::query("INSERT INTO checkpoints (group_id, size, signed) VALUES ($1, $2, $3)")
+            .bind(group.clone())
+            .bind(size)
+            .bind(batch.checkpoint.clone())
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("UPDATE logs SET size = $1, checkpoint = $2 WHERE group_id = $3")
+            .bind(size)
+            .bind(batch.checkpoint.clone())
+            .bind(group)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Commits. `Ok` means durable. `Err` means the outcome is unknown: the
+    /// commit may or may not have reached the disk, and only reading the
+    /// head again tells.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Appends `rows` groups of `columns` numbered parameters: `($1, $2, $3),
+/// ($4, $5, $6), …`.
+fn push_values(sql: &mut String, rows: usize, columns: usize) {
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * columns + column + 1).to_string());
+        }
+        sql.push(')');
+    }
+}

@@ -1,0 +1,92 @@
+//! Starts the real `scrutineer serve` binary on port 0 in a temporary data
+//! directory, and stops it when dropped.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// A running server.
+pub struct Server {
+    child: Child,
+    /// `127.0.0.1:port`.
+    pub address: String,
+    /// The bootstrap secretariat token, printed on first start only.
+    pub token: Option<String>,
+    /// The data directory.
+    pub data_dir: PathBuf,
+}
+
+impl Server {
+    /// Starts a server on `data_dir` with extra flags, waiting until it
+    /// listens.
+    pub fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_scrutineer"))
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start scrutineer serve");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut token = None;
+        let address = loop {
+            let line = lines
+                .next()
+                .expect("the server printed its address before exiting")
+                .expect("stdout is UTF-8");
+            if let Some(t) = line.split("store it now): ").nth(1) {
+                token = Some(t.trim().to_owned());
+            }
+            if let Some(a) = line.strip_prefix("listening on http://") {
+                break a.trim().to_owned();
+            }
+        };
+        // Keep draining stdout so that the server never blocks on a full
+        // pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self {
+            child,
+            address,
+            token,
+            data_dir: data_dir.to_owned(),
+        }
+    }
+
+    /// Stops the server with SIGTERM (graceful) and waits for it.
+    pub fn stop(mut self) {
+        self.terminate();
+    }
+
+    /// Kills the server with SIGKILL, as a crash would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn terminate(&mut self) {
+        #[cfg(unix)]
+        {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(self.child.id().to_string())
+                .status();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
