@@ -22,7 +22,7 @@
 //! # Result
 //!
 //! Either every row is valid — against the group's state (the same check
-//! as the fold's, [`GroupState::check_attendance`]) and against the other
+//! as the fold's, `GroupState::check_attendance`) and against the other
 //! rows (one row per meeting and person) — and the records come back in
 //! file order, for the server to log one `attendance` entry each; or
 //! nothing is imported and the error lists every faulty row with its line

@@ -2,6 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod http;
+pub mod server;
+
 use std::path::PathBuf;
 
 /// The path of `../shared/<sub>` beside the repository, or `None` with a
