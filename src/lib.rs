@@ -42,3 +42,4 @@ pub mod staticlog;
 pub mod store;
 pub mod time;
 pub mod tlog;
+pub mod vote;

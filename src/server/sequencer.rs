@@ -7,7 +7,10 @@
 //! section 4, "Durability"). Each request is a [`Command`]: a function that,
 //! given the log's state at its turn and its receive time, returns the entry
 //! to append or a refusal. The command runs inside the serialised
-//! transaction, so two commands never decide on the same state.
+//! transaction, so two commands never decide on the same state. A
+//! [`BatchCommand`] returns several entries that are appended all together,
+//! in order, in the same batch, or not at all (the attendance import, whose
+//! rows are all-or-nothing).
 //!
 //! "This request was refused" (a domain refusal, nothing written), "this
 //! batch failed" (nothing written, retry is safe) and "state unknown" (the
@@ -42,6 +45,12 @@ pub trait LogFold: Default + Send + Sync + 'static {
 /// A request to append: given the state and the receive time, the entry to
 /// append, or a refusal.
 pub type Command<S> = Box<dyn FnOnce(&S, Timestamp) -> Result<Entry, Refused> + Send>;
+
+/// A request to append several entries atomically: given the state and the
+/// receive time, the entries (each carrying that time), or a refusal. The
+/// entries are folded one after the other and land in the same transaction,
+/// contiguous and in order; if any is refused, none is appended.
+pub type BatchCommand<S> = Box<dyn FnOnce(&S, Timestamp) -> Result<Vec<Entry>, Refused> + Send>;
 
 /// Why a command was refused: its code (stable, kebab-case) and message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -128,9 +137,11 @@ pub struct GroupLog<S: LogFold> {
     queue: mpsc::Sender<Request<S>>,
 }
 
+/// One queued request. A single-entry [`Command`] travels as a
+/// [`BatchCommand`] of one entry, so that the sequencer has one path.
 struct Request<S> {
-    command: Command<S>,
-    reply: oneshot::Sender<Result<Appended, AppendError>>,
+    command: BatchCommand<S>,
+    reply: oneshot::Sender<Result<Vec<Appended>, AppendError>>,
 }
 
 /// How the sequencer batches.
@@ -178,6 +189,21 @@ impl<S: LogFold> GroupLog<S> {
 
     /// Appends one entry made by `command`, waiting until it is durable.
     pub async fn append(&self, command: Command<S>) -> Result<Appended, AppendError> {
+        let mut appended = self
+            .append_all(Box::new(move |state, time| {
+                command(state, time).map(|e| vec![e])
+            }))
+            .await?;
+        Ok(appended
+            .pop()
+            .expect("invariant: a command of one entry is answered with one receipt"))
+    }
+
+    /// Appends every entry made by `command`, all in one transaction and in
+    /// order, or none of them; waits until they are durable. The receipts
+    /// come back in the entries' order (an empty list if the command
+    /// returned no entry, in which case nothing is written).
+    pub async fn append_all(&self, command: BatchCommand<S>) -> Result<Vec<Appended>, AppendError> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Request { command, reply })
@@ -342,48 +368,99 @@ impl<S: LogFold> GroupLog<S> {
             first_hash_index,
             ..AppendBatch::default()
         };
+        // Each accepted request with the range of its entries in `write`.
         let mut accepted = Vec::new();
-        for request in batch {
+        let mut requests = batch.into_iter();
+        while let Some(request) = requests.next() {
             let time = loaded.last_time.max(self.clock.now());
-            let entry = match (request.command)(&loaded.state, time) {
-                Ok(entry) => entry,
+            let entries = match (request.command)(&loaded.state, time) {
+                Ok(entries) => entries,
                 Err(refused) => {
                     let _ = request.reply.send(Err(AppendError::Refused(refused)));
                     continue;
                 }
             };
-            let decided = entry
-                .encode()
-                .map_err(|e| Refused {
-                    code: "entry-too-large",
-                    message: e.to_string(),
-                    conflict: false,
-                })
-                .and_then(|bytes| {
-                    // The fold is the authority: what it refuses is not
-                    // logged, whatever the command decided.
-                    loaded.state.apply(&entry).map_err(|e| Refused {
-                        code: "refused-by-log",
+            if entries.is_empty() {
+                let _ = request.reply.send(Ok(Vec::new()));
+                continue;
+            }
+            // Every entry is encoded before any touches the state, so that
+            // a too-large one refuses the request with the state unchanged.
+            let encoded: Result<Vec<Vec<u8>>, Refused> = entries
+                .iter()
+                .map(|entry| {
+                    entry.encode().map_err(|e| Refused {
+                        code: "entry-too-large",
                         message: e.to_string(),
-                        conflict: true,
-                    })?;
-                    Ok(bytes)
-                });
-            let bytes = match decided {
-                Ok(bytes) => bytes,
+                        conflict: false,
+                    })
+                })
+                .collect();
+            let encoded = match encoded {
+                Ok(encoded) => encoded,
                 Err(refused) => {
                     let _ = request.reply.send(Err(AppendError::Refused(refused)));
                     continue;
                 }
             };
-            loaded.stale = true;
-            loaded.last_time = entry.time();
-            let hashes = appender
-                .append(leaf_hash(&bytes))
-                .expect("invariant: a log never reaches 2^63 entries");
-            write.hashes.extend(hashes);
-            write.entries.push(bytes);
-            accepted.push(request.reply);
+            // The fold is the authority: what it refuses is not logged,
+            // whatever the command decided.
+            let mut refusal = None;
+            for (k, entry) in entries.iter().enumerate() {
+                if let Err(e) = loaded.state.apply(entry) {
+                    refusal = Some((k, e.to_string()));
+                    break;
+                }
+                loaded.stale = true;
+            }
+            match refusal {
+                None => {}
+                Some((0, message)) => {
+                    // The first entry was refused: the state is unchanged
+                    // and the rest of the batch goes on.
+                    let _ = request.reply.send(Err(AppendError::Refused(Refused {
+                        code: "refused-by-log",
+                        message,
+                        conflict: true,
+                    })));
+                    continue;
+                }
+                Some((k, message)) => {
+                    // A later entry of a multi-entry request was refused
+                    // after the earlier ones changed the in-memory state,
+                    // and a fold has no undo. Nothing of this batch is
+                    // written (the transaction rolls back when dropped):
+                    // this request is refused, every other one gets "batch
+                    // failed" (nothing recorded, retry is safe), and
+                    // `stale` makes the next user rebuild memory from
+                    // storage. Commands check their entries with the fold's
+                    // own rules first, so this is a bug's path, not a
+                    // client's.
+                    let _ = request.reply.send(Err(AppendError::Refused(Refused {
+                        code: "refused-by-log",
+                        message: format!("entry {k} of the request: {message}"),
+                        conflict: true,
+                    })));
+                    let why = "another request of the batch was refused part-way".to_owned();
+                    for (reply, _) in accepted {
+                        let _ = reply_failed(reply, &why);
+                    }
+                    for other in requests {
+                        let _ = reply_failed(other.reply, &why);
+                    }
+                    return;
+                }
+            }
+            let start = write.entries.len();
+            for (entry, bytes) in entries.iter().zip(encoded) {
+                loaded.last_time = entry.time();
+                let hashes = appender
+                    .append(leaf_hash(&bytes))
+                    .expect("invariant: a log never reaches 2^63 entries");
+                write.hashes.extend(hashes);
+                write.entries.push(bytes);
+            }
+            accepted.push((request.reply, start..write.entries.len()));
         }
         if accepted.is_empty() {
             // Nothing to write; the transaction rolls back when dropped.
@@ -409,8 +486,8 @@ impl<S: LogFold> GroupLog<S> {
             Err(e) => Err(e.to_string()),
         };
         if let Err(message) = written {
-            for reply in accepted {
-                let _ = reply.send(Err(AppendError::BatchFailed(message.clone())));
+            for (reply, _) in accepted {
+                let _ = reply_failed(reply, &message);
             }
             return;
         }
@@ -421,7 +498,7 @@ impl<S: LogFold> GroupLog<S> {
         // and start-up checks the stored tree against the stored checkpoint.
         if let Err(e) = tx.commit().await {
             let message = e.to_string();
-            for reply in accepted {
+            for (reply, _) in accepted {
                 let _ = reply.send(Err(AppendError::Unknown(message.clone())));
             }
             return;
@@ -431,13 +508,16 @@ impl<S: LogFold> GroupLog<S> {
         loaded.size = size;
         loaded.appender = Some(appender);
         loaded.stale = false;
-        for (offset, reply) in accepted.into_iter().enumerate() {
-            let _ = reply.send(Ok(Appended {
-                index: first_index + offset as u64,
-                entry: write.entries[offset].clone(),
-                size,
-                checkpoint: write.checkpoint.clone(),
-            }));
+        for (reply, range) in accepted {
+            let receipts = range
+                .map(|offset| Appended {
+                    index: first_index + offset as u64,
+                    entry: write.entries[offset].clone(),
+                    size,
+                    checkpoint: write.checkpoint.clone(),
+                })
+                .collect();
+            let _ = reply.send(Ok(receipts));
         }
     }
 
@@ -474,6 +554,14 @@ impl<S: LogFold> GroupLog<S> {
         }
         Ok(())
     }
+}
+
+/// Answers "this batch failed: nothing was recorded" to one request.
+fn reply_failed(
+    reply: oneshot::Sender<Result<Vec<Appended>, AppendError>>,
+    message: &str,
+) -> Result<(), Result<Vec<Appended>, AppendError>> {
+    reply.send(Err(AppendError::BatchFailed(message.to_owned())))
 }
 
 /// A storage error or a reason to halt, inside [`GroupLog::catch_up`].

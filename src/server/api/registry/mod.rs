@@ -1,0 +1,242 @@
+//! The registry over HTTP: organisations, persons and their keys, meetings,
+//! attendance (one by one or imported from a registration export), the
+//! chair and the appeal reviewers of a group.
+//!
+//! Every change is an entry in the group's log (SPEC section 4), appended
+//! through the group's sequencer by a command that checks the fact on the
+//! state at its turn ([`GroupState::check`], the very check the fold runs
+//! again), exactly as `groups.rs` creates a group. Reads come from the
+//! sequencer's up-to-date fold. The group's secretariat and the server
+//! secretariat write ([`Action::WriteRegistry`]); the group's members and
+//! reviewers read ([`Action::ReadGroup`]); names and e-mail addresses,
+//! which never enter the log, are shown only to the secretariat
+//! ([`Action::ReadPersonalData`]).
+//!
+//! # Status codes
+//!
+//! A refusal becomes a problem whose `type` ends in the registry's own
+//! code ([`Refusal::code`]); its status is decided here, in one place
+//! ([`refused`]):
+//!
+//! - **404** when the resource named by the request's own path does not
+//!   exist: the group, the organisation or person read, the person whose
+//!   keys are changed, the key revoked, the attendance removed, the
+//!   reviewer released, and the account of a person being registered.
+//! - **409** when the change conflicts with the log's state: an id given in
+//!   the body that the registry does not know (register it first), a
+//!   duplicate or colliding key, a key already revoked, a second kick-off
+//!   meeting, an online meeting with physical attendance, overlapping
+//!   chair terms, ending a term that is not running.
+//! - **422** when the change breaks a rule whatever the state: a class of
+//!   the other profile, a founding flag outside `etsi-isg`, an empty
+//!   period, physical attendance at an online meeting, a weak or malformed
+//!   key, a key named for someone else, a chair's term over two years.
+//! - **400** for a malformed request (JSON, unknown members, types, ids),
+//!   **413** for a body over the limit, **415** for the wrong media type.
+
+mod attendance;
+mod chair;
+mod meetings;
+mod organisations;
+mod persons;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequestParts, Path};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+
+use super::{LogReceipt, roles};
+use crate::registry::{Fact, GroupState, Refusal};
+use crate::server::auth::{Action, Caller, Roles, require};
+use crate::server::error::ApiError;
+use crate::server::sequencer::{AppendError, Refused};
+use crate::server::{AppState, Log};
+use crate::time::Timestamp;
+
+/// The registry routes.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .merge(organisations::router())
+        .merge(persons::router())
+        .merge(meetings::router())
+        .merge(attendance::router())
+        .merge(chair::router())
+}
+
+/// The code a command uses to say "the path's own resource does not
+/// exist"; [`append`] answers it with 404 instead of 409/422.
+const NOT_FOUND: &str = "not-found";
+
+/// A refusal meaning 404 (see the module documentation).
+fn not_found(message: String) -> Refused {
+    Refused {
+        code: NOT_FOUND,
+        message,
+        conflict: false,
+    }
+}
+
+/// The registry's refusal as the sequencer's, with the status decided as
+/// the module documentation says: the conflicts with the state are listed
+/// here, everything else is a rule violation (422). A refusal the registry
+/// adds later is therefore a 422 until it is classified here.
+pub(super) fn refused(refusal: &Refusal) -> Refused {
+    let conflict = matches!(
+        refusal,
+        Refusal::GroupExists
+            | Refusal::TimeWentBackwards { .. }
+            | Refusal::UnknownOrganisation(_)
+            | Refusal::UnknownPerson(_)
+            | Refusal::UnknownMeeting(_)
+            | Refusal::SecondKickOff(_)
+            | Refusal::PhysicalAttendanceExists(_)
+            | Refusal::UnknownAttendance { .. }
+            | Refusal::DuplicateKey
+            | Refusal::KeyIdCollision { .. }
+            | Refusal::UnknownKey { .. }
+            | Refusal::KeyAlreadyRevoked { .. }
+            | Refusal::ChairTermOverlap { .. }
+            | Refusal::NotChair { .. }
+    );
+    Refused {
+        code: refusal.code(),
+        message: refusal.to_string(),
+        conflict,
+    }
+}
+
+/// The refusal of a command that finds no registry: the log exists but its
+/// `group` entry is not in (a creation that a retry completes).
+fn no_registry(group: &str) -> Refused {
+    not_found(format!("group {group:?} is not created yet"))
+}
+
+/// The log of `group`, once the caller's roles there allow `action`; with
+/// those roles, for handlers whose answer depends on them.
+async fn authorise(
+    state: &AppState,
+    caller: &Caller,
+    group: &str,
+    action: Action,
+) -> Result<(Arc<Log>, Roles), ApiError> {
+    let log = state.log(group).await?;
+    let roles = roles(state, caller, &log).await?;
+    require(action, roles)?;
+    Ok((log, roles))
+}
+
+/// Runs `read` on the group's registry as of the last entry (404 if the
+/// group is not created yet).
+async fn read_registry<T>(
+    log: &Log,
+    read: impl FnOnce(&GroupState) -> T,
+) -> Result<T, ApiError> {
+    log.read(|loaded| loaded.state.registry.as_ref().map(read))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("group {:?} is not created yet", log.group)))
+}
+
+/// A change appended to the log.
+struct Written {
+    /// Where the entry is, and the checkpoint that covers it.
+    receipt: LogReceipt,
+    /// Whether the change created the resource (201) rather than changed
+    /// or removed one (200).
+    created: bool,
+}
+
+impl Written {
+    /// The answer: 201 or 200 with the receipt.
+    fn reply(self) -> (StatusCode, Json<LogReceipt>) {
+        let status = if self.created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        (status, Json(self.receipt))
+    }
+}
+
+/// Appends the fact that `decide` makes from the registry at the command's
+/// turn in the sequencer, with whether it creates a resource. The fact is
+/// checked there, on that state ([`GroupState::check`]), so that two
+/// changes never decide on the same state; the fold checks it once more.
+async fn append<F>(log: &Log, decide: F) -> Result<Written, ApiError>
+where
+    F: FnOnce(&GroupState, Timestamp) -> Result<(Fact, bool), Refused> + Send + 'static,
+{
+    let created = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&created);
+    let group = log.group.clone();
+    let appended = log
+        .append(Box::new(move |loaded, time| {
+            let registry = loaded.registry.as_ref().ok_or_else(|| no_registry(&group))?;
+            let (fact, new) = decide(registry, time)?;
+            registry.check(&fact, time).map_err(|r| refused(&r))?;
+            flag.store(new, Ordering::Relaxed);
+            Ok(fact.to_entry(time))
+        }))
+        .await
+        .map_err(append_error)?;
+    Ok(Written {
+        receipt: appended.into(),
+        // The sequencer answered through a channel after running the
+        // command, which orders the store before this load.
+        created: created.load(Ordering::Relaxed),
+    })
+}
+
+/// An append's failure as the API's, with [`NOT_FOUND`] as 404.
+fn append_error(error: AppendError) -> ApiError {
+    match error {
+        AppendError::Refused(r) if r.code == NOT_FOUND => ApiError::NotFound(r.message),
+        other => other.into(),
+    }
+}
+
+/// `t` rounded towards the past to the microsecond, which is what a time
+/// header can carry (a default time taken from the clock must not be
+/// refused for its nanoseconds).
+fn micros(t: Timestamp) -> Timestamp {
+    let nanos = t.unix_nanos();
+    Timestamp::from_unix_nanos(nanos - nanos.rem_euclid(1000))
+        .expect("invariant: rounding down to the microsecond stays at or after Timestamp::MIN")
+}
+
+/// Path parameters whose rejection is a problem (400), not axum's plain
+/// text. Ids are taken as text and parsed by the handler with [`id`], so
+/// that the problem names the parameter.
+struct ApiPath<T>(T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(path_rejection(&rejection)),
+        }
+    }
+}
+
+fn path_rejection(rejection: &PathRejection) -> ApiError {
+    ApiError::bad_request("malformed-path", rejection.body_text())
+}
+
+/// Parses a typed id from a path parameter (SPEC section 3 syntax).
+fn id<T: std::str::FromStr<Err = crate::id::IdError>>(
+    name: &'static str,
+    text: &str,
+) -> Result<T, ApiError> {
+    text.parse()
+        .map_err(|e| ApiError::bad_request("invalid-id", format!("{name} {text:?}: {e}")))
+}
