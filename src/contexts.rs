@@ -26,6 +26,10 @@ pub const ENTRY_HEADER: &str = "scrutineer/entry/v1";
 /// SPEC section 4: the first line of the text of a signed vote note.
 pub const VOTE_HEADER: &str = "scrutineer/vote/v1";
 
+/// SPEC 2.1 item 6 and `docs/formats.md` section 7: the first line of the
+/// text of a chair's signed ballot announcement.
+pub const ANNOUNCEMENT_HEADER: &str = "scrutineer/announcement/v1";
+
 /// SPEC section 6: every origin of a server running on a simulated clock
 /// begins with this reserved name (RFC 2606 `.invalid`), so that its history
 /// can never pass for a real one.

@@ -299,22 +299,61 @@ mod tests {
         let good = "scrutineer/entry/v1\ntype vote\ntime 2021-08-05T10:00:00.000000Z\nballot B\n\n";
         assert!(Entry::parse(good.as_bytes()).is_ok());
         let cases: &[(&str, EntryError)] = &[
-            ("scrutineer/entry/v2\ntype vote\ntime 2021-08-05T10:00:00.000000Z\n\n", EntryError::Version),
-            ("scrutineer/entry/v1\ntype Vote\ntime 2021-08-05T10:00:00.000000Z\n\n", EntryError::Type),
-            ("scrutineer/entry/v1\ntype vote\ntime 2021-08-05T10:00:00Z\n\n", EntryError::Time),
-            ("scrutineer/entry/v1\ntype vote\ntime 2021-08-05T10:00:00.0000000Z\n\n", EntryError::Time),
-            ("scrutineer/entry/v1\ntype vote\ntime 2021-08-05T10:00:00.000000Z\nballot  B\n\n",
-             EntryError::Header { line: 4, reason: "the value must be non-empty, without control characters or outer spaces" }),
-            ("scrutineer/entry/v1\ntype vote\ntime 2021-08-05T10:00:00.000000Z\nballot B\r\n\n",
-             EntryError::Header { line: 4, reason: "the value must be non-empty, without control characters or outer spaces" }),
-            ("scrutineer/entry/v1\ntype vote\ntime 2021-08-05T10:00:00.000000Z\nBallot B\n\n",
-             EntryError::Header { line: 4, reason: "the name must be lowercase letters, digits and '-'" }),
-            ("scrutineer/entry/v1\ntype vote\ntime 2021-08-05T10:00:00.000000Z\nballot\n\n",
-             EntryError::Header { line: 4, reason: "expected \"<name> <value>\"" }),
-            ("scrutineer/entry/v1\ntype vote\ntime 2021-08-05T10:00:00.000000Z\n", EntryError::NoBlankLine),
+            (
+                "scrutineer/entry/v2\ntype vote\ntime 2021-08-05T10:00:00.000000Z\n\n",
+                EntryError::Version,
+            ),
+            (
+                "scrutineer/entry/v1\ntype Vote\ntime 2021-08-05T10:00:00.000000Z\n\n",
+                EntryError::Type,
+            ),
+            (
+                "scrutineer/entry/v1\ntype vote\ntime 2021-08-05T10:00:00Z\n\n",
+                EntryError::Time,
+            ),
+            (
+                "scrutineer/entry/v1\ntype vote\ntime 2021-08-05T10:00:00.0000000Z\n\n",
+                EntryError::Time,
+            ),
+            (
+                "scrutineer/entry/v1\ntype vote\ntime 2021-08-05T10:00:00.000000Z\nballot  B\n\n",
+                EntryError::Header {
+                    line: 4,
+                    reason: "the value must be non-empty, without control characters or outer spaces",
+                },
+            ),
+            (
+                "scrutineer/entry/v1\ntype vote\ntime 2021-08-05T10:00:00.000000Z\nballot B\r\n\n",
+                EntryError::Header {
+                    line: 4,
+                    reason: "the value must be non-empty, without control characters or outer spaces",
+                },
+            ),
+            (
+                "scrutineer/entry/v1\ntype vote\ntime 2021-08-05T10:00:00.000000Z\nBallot B\n\n",
+                EntryError::Header {
+                    line: 4,
+                    reason: "the name must be lowercase letters, digits and '-'",
+                },
+            ),
+            (
+                "scrutineer/entry/v1\ntype vote\ntime 2021-08-05T10:00:00.000000Z\nballot\n\n",
+                EntryError::Header {
+                    line: 4,
+                    reason: "expected \"<name> <value>\"",
+                },
+            ),
+            (
+                "scrutineer/entry/v1\ntype vote\ntime 2021-08-05T10:00:00.000000Z\n",
+                EntryError::NoBlankLine,
+            ),
         ];
         for (text, expected) in cases {
-            assert_eq!(Entry::parse(text.as_bytes()).as_ref(), Err(expected), "{text:?}");
+            assert_eq!(
+                Entry::parse(text.as_bytes()).as_ref(),
+                Err(expected),
+                "{text:?}"
+            );
         }
     }
 

@@ -329,11 +329,9 @@ pub fn prove(dir: &Path, index: u64) -> Result<Receipt, StaticLogError> {
         usize::from(bundle.width()),
     )?;
     let entry = &entries[usize::try_from(index.get() % 256).expect("below 256")];
-    let leaf = hashes.as_slice()[usize::try_from(crate::tlog::tree::stored_hash_index(
-        0,
-        index.get(),
-    ))
-    .expect("invariant: the index is inside an in-memory vector")];
+    let leaf =
+        hashes.as_slice()[usize::try_from(crate::tlog::tree::stored_hash_index(0, index.get()))
+            .expect("invariant: the index is inside an in-memory vector")];
     if leaf_hash(entry) != leaf {
         return Err(TileVerifyError::EntryMismatch {
             tile: bundle,

@@ -76,7 +76,9 @@ impl ChoiceWord {
         if ok {
             Ok(Self(text.to_owned()))
         } else {
-            Err(VoteError::Malformed(format!("choice {text:?} is not a choice word")))
+            Err(VoteError::Malformed(format!(
+                "choice {text:?} is not a choice word"
+            )))
         }
     }
 
@@ -148,8 +150,8 @@ impl VoteNote {
         let ballot = BallotId::new(field("ballot")?).map_err(|e| bad(&format!("ballot: {e}")))?;
         let question =
             QuestionId::new(field("question")?).map_err(|e| bad(&format!("question: {e}")))?;
-        let organisation = OrgId::new(field("organisation")?)
-            .map_err(|e| bad(&format!("organisation: {e}")))?;
+        let organisation =
+            OrgId::new(field("organisation")?).map_err(|e| bad(&format!("organisation: {e}")))?;
         let choice = ChoiceWord::new(field("choice")?)?;
         // Then `attachment` (optional) and `nonce`, and nothing else.
         let rest: Vec<&str> = lines.collect();
@@ -158,12 +160,18 @@ impl VoteNote {
             [attachment, nonce] => {
                 let hex = attachment
                     .strip_prefix("attachment sha256:")
-                    .ok_or_else(|| bad("expected the line \"attachment sha256:<hex>\" or \"nonce …\""))?;
+                    .ok_or_else(|| {
+                        bad("expected the line \"attachment sha256:<hex>\" or \"nonce …\"")
+                    })?;
                 let hash = Hash::from_hex(hex)
                     .map_err(|_| bad("the attachment must be 64 lowercase hexadecimal digits"))?;
                 (Some(hash), *nonce)
             }
-            _ => return Err(bad("expected an optional attachment line, then the nonce line, then nothing")),
+            _ => {
+                return Err(bad(
+                    "expected an optional attachment line, then the nonce line, then nothing",
+                ));
+            }
         };
         let nonce_text = nonce_line
             .strip_prefix("nonce ")
@@ -209,9 +217,8 @@ impl SubmittedVote {
     /// exactly one signature line whose key name is a person id, and a text
     /// of exactly the SPEC lines.
     pub fn parse(bytes: &[u8]) -> Result<Self, VoteError> {
-        let note = Note::parse(bytes, Limits::VOTE).map_err(|e: NoteError| {
-            VoteError::Malformed(e.to_string())
-        })?;
+        let note = Note::parse(bytes, Limits::VOTE)
+            .map_err(|e: NoteError| VoteError::Malformed(e.to_string()))?;
         let [signature] = note.signatures() else {
             return Err(VoteError::Malformed(format!(
                 "a vote carries exactly one signature, this one has {}",
@@ -246,8 +253,7 @@ impl SubmittedVote {
             .clone()
             .verify(std::slice::from_ref(key))
             .map_err(|_| VoteError::BadSignature)?;
-        verified
-            .try_map(|_| Ok::<_, VoteError>(self))
+        verified.try_map(|_| Ok::<_, VoteError>(self))
     }
 }
 
@@ -257,7 +263,10 @@ impl SubmittedVote {
 pub fn vote_entry(time: Timestamp, ballot: &BallotId, note_bytes: &[u8]) -> Entry {
     Entry::new(VOTE_ENTRY_KIND, time)
         .header("ballot", ballot)
-        .header("note", format!("sha256:{}", Hash::sha256(note_bytes).to_hex()))
+        .header(
+            "note",
+            format!("sha256:{}", Hash::sha256(note_bytes).to_hex()),
+        )
 }
 
 #[cfg(test)]
@@ -303,9 +312,18 @@ mod tests {
             good.replace("scrutineer/vote/v1", "scrutineer/vote/v2"),
             good.replace("question main\n", ""),
             good.replace("choice yes", "choice YES"),
-            good.replace("nonce AQEBAQEBAQEBAQEBAQEBAQ==", "nonce AQEBAQEBAQEBAQEBAQEBAQ"),
-            good.replace("nonce AQEBAQEBAQEBAQEBAQEBAQ==", "nonce AQEBAQEBAQEBAQEBAQEBAR=="),
-            good.replace("nonce AQEBAQEBAQEBAQEBAQEBAQ==", "nonce AQEBAQEBAQEBAQEBAQE="),
+            good.replace(
+                "nonce AQEBAQEBAQEBAQEBAQEBAQ==",
+                "nonce AQEBAQEBAQEBAQEBAQEBAQ",
+            ),
+            good.replace(
+                "nonce AQEBAQEBAQEBAQEBAQEBAQ==",
+                "nonce AQEBAQEBAQEBAQEBAQEBAR==",
+            ),
+            good.replace(
+                "nonce AQEBAQEBAQEBAQEBAQEBAQ==",
+                "nonce AQEBAQEBAQEBAQEBAQE=",
+            ),
             good.replace("organisation cadzow\n", "organisation cadzow\nextra x\n"),
             good.replace("choice yes\n", "choice yes\nattachment sha256:ABC\n"),
             format!("{good}trailing line\n"),

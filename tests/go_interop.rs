@@ -75,8 +75,16 @@ fn go_reads_and_verifies_our_static_log() {
         let text: String = (0..lines).map(|i| format!("entry {i}\n")).collect();
         fs::write(p("entries"), text).expect("write entries");
         scrutineer(&[
-            "log", "build", "--key", &s(&p("key")), "--origin", ORIGIN, "--entries",
-            &s(&p("entries")), "--out", &s(&p("log")),
+            "log",
+            "build",
+            "--key",
+            &s(&p("key")),
+            "--origin",
+            ORIGIN,
+            "--entries",
+            &s(&p("entries")),
+            "--out",
+            &s(&p("log")),
         ]);
     };
     // Sizes that exercise partial tiles at levels 0 and 1 and a full level-1

@@ -75,7 +75,14 @@ impl Fixture {
     }
 
     fn verify(&self) -> Output {
-        scrutineer(&["log", "verify", "--dir", s(&self.log()), "--vkey", &self.vkey])
+        scrutineer(&[
+            "log",
+            "verify",
+            "--dir",
+            s(&self.log()),
+            "--vkey",
+            &self.vkey,
+        ])
     }
 }
 
@@ -193,7 +200,10 @@ fn building_again_with_the_same_lines_changes_nothing() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 files written"));
     // Ed25519 is deterministic: the same tree gives the same checkpoint.
-    assert_eq!(fs::read(f.log().join("checkpoint")).expect("checkpoint"), before);
+    assert_eq!(
+        fs::read(f.log().join("checkpoint")).expect("checkpoint"),
+        before
+    );
 }
 
 #[test]
@@ -225,7 +235,10 @@ fn a_file_that_does_not_extend_the_log_is_refused_without_writing() {
         s(&f.log()),
     ]);
     assert!(err.contains("entry 7 differs"), "{err}");
-    assert_eq!(fs::read(f.log().join("checkpoint")).expect("checkpoint"), before);
+    assert_eq!(
+        fs::read(f.log().join("checkpoint")).expect("checkpoint"),
+        before
+    );
     assert!(f.verify().status.success());
 }
 
@@ -249,7 +262,10 @@ fn bad_entry_files_are_refused_with_the_line() {
     };
     fs::write(&entries, "one\r\ntwo\r\n").expect("write");
     let err = build(&f);
-    assert!(err.contains("line 1") && err.contains("carriage return"), "{err}");
+    assert!(
+        err.contains("line 1") && err.contains("carriage return"),
+        "{err}"
+    );
     let mut long = "ok\n".to_owned();
     long.push_str(&"x".repeat(65_536));
     fs::write(&entries, long).expect("write");
@@ -284,19 +300,57 @@ fn a_key_whose_name_is_not_the_origin_is_refused() {
 fn corruption_is_caught_and_named() {
     type Damage = fn(&Path);
     let cases: &[(&str, Damage, &str)] = &[
-        ("flipped bit in a leaf tile", |d| flip(&d.join("tile/0/000"), 40), "tile/0/000"),
-        ("flipped bit in a partial tile", |d| flip(&d.join("tile/0/001.p/44"), 0), "partial tiles"),
-        ("flipped bit in a level-1 tile", |d| flip(&d.join("tile/1/000.p/1"), 3), "partial tiles"),
-        ("changed entry", |d| flip(&d.join("tile/entries/000"), 5), "entry 0 of bundle tile/entries/000"),
-        ("deleted tile", |d| fs::remove_file(d.join("tile/0/000")).expect("rm"), "tile/0/000 is missing"),
-        ("deleted bundle", |d| fs::remove_file(d.join("tile/entries/001.p/44")).expect("rm"), "tile/entries/001.p/44 is missing"),
-        ("truncated bundle", |d| truncate(&d.join("tile/entries/000")), "tile/entries/000 is malformed"),
-        ("changed checkpoint", |d| {
-            let p = d.join("checkpoint");
-            let text = fs::read_to_string(&p).expect("read").replacen("\n300\n", "\n299\n", 1);
-            fs::write(p, text).expect("write");
-        }, "checkpoint"),
-        ("deleted checkpoint", |d| fs::remove_file(d.join("checkpoint")).expect("rm"), "no checkpoint"),
+        (
+            "flipped bit in a leaf tile",
+            |d| flip(&d.join("tile/0/000"), 40),
+            "tile/0/000",
+        ),
+        (
+            "flipped bit in a partial tile",
+            |d| flip(&d.join("tile/0/001.p/44"), 0),
+            "partial tiles",
+        ),
+        (
+            "flipped bit in a level-1 tile",
+            |d| flip(&d.join("tile/1/000.p/1"), 3),
+            "partial tiles",
+        ),
+        (
+            "changed entry",
+            |d| flip(&d.join("tile/entries/000"), 5),
+            "entry 0 of bundle tile/entries/000",
+        ),
+        (
+            "deleted tile",
+            |d| fs::remove_file(d.join("tile/0/000")).expect("rm"),
+            "tile/0/000 is missing",
+        ),
+        (
+            "deleted bundle",
+            |d| fs::remove_file(d.join("tile/entries/001.p/44")).expect("rm"),
+            "tile/entries/001.p/44 is missing",
+        ),
+        (
+            "truncated bundle",
+            |d| truncate(&d.join("tile/entries/000")),
+            "tile/entries/000 is malformed",
+        ),
+        (
+            "changed checkpoint",
+            |d| {
+                let p = d.join("checkpoint");
+                let text = fs::read_to_string(&p)
+                    .expect("read")
+                    .replacen("\n300\n", "\n299\n", 1);
+                fs::write(p, text).expect("write");
+            },
+            "checkpoint",
+        ),
+        (
+            "deleted checkpoint",
+            |d| fs::remove_file(d.join("checkpoint")).expect("rm"),
+            "no checkpoint",
+        ),
     ];
     for (what, damage, expected) in cases {
         let f = Fixture::new();

@@ -12,7 +12,9 @@ use scrutineer::tlog::checkpoint::Origin;
 use scrutineer::vote::{ChoiceWord, SubmittedVote, VoteNote, vote_entry};
 
 fn text<'a>(value: &'a serde_json::Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_else(|| panic!("{key} is a string"))
+    value[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} is a string"))
 }
 
 #[test]
@@ -38,13 +40,14 @@ fn vote_notes_and_entries_match_the_known_answers() {
             question: QuestionId::new(text(v, "question")).expect("question"),
             organisation: OrgId::new(text(v, "organisation")).expect("organisation"),
             choice: ChoiceWord::new(text(v, "choice")).expect("choice"),
-            attachment: v["attachment"]
-                .as_str()
-                .map(|a| Hash::sha256(a.as_bytes())),
+            attachment: v["attachment"].as_str().map(|a| Hash::sha256(a.as_bytes())),
             nonce,
         };
         let signed = note.sign(&key).expect("sign");
-        assert_eq!(String::from_utf8(signed.clone()).expect("UTF-8"), text(v, "signed_note"));
+        assert_eq!(
+            String::from_utf8(signed.clone()).expect("UTF-8"),
+            text(v, "signed_note")
+        );
 
         let submitted = SubmittedVote::parse(&signed).expect("parse");
         assert_eq!(submitted.vote, note);
@@ -52,7 +55,12 @@ fn vote_notes_and_entries_match_the_known_answers() {
         submitted.verify(&key.verifier_key()).expect("verifies");
 
         let time = Timestamp::parse(text(v, "entry_time")).expect("time");
-        let entry = vote_entry(time, &note.ballot, &signed).encode().expect("entry");
-        assert_eq!(String::from_utf8(entry).expect("UTF-8"), text(v, "vote_entry"));
+        let entry = vote_entry(time, &note.ballot, &signed)
+            .encode()
+            .expect("entry");
+        assert_eq!(
+            String::from_utf8(entry).expect("UTF-8"),
+            text(v, "vote_entry")
+        );
     }
 }

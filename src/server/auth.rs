@@ -143,6 +143,9 @@ pub enum Action {
     /// Change a group's registry (organisations, persons, keys, meetings,
     /// attendance, chair, reviewers).
     WriteRegistry,
+    /// See the names and e-mail addresses of a group's persons, which live
+    /// in their accounts and never in the log (SPEC section 3).
+    ReadPersonalData,
 }
 
 /// The authorisation table: which roles may do what. Reading a checkpoint,
@@ -155,7 +158,9 @@ pub fn allowed(action: Action, roles: Roles) -> bool {
             roles.server_secretariat
         }
         Action::ReadGroup => member || roles.server_secretariat,
-        Action::WriteRegistry => roles.secretariat || roles.server_secretariat,
+        Action::WriteRegistry | Action::ReadPersonalData => {
+            roles.secretariat || roles.server_secretariat
+        }
     }
 }
 
@@ -206,6 +211,7 @@ mod tests {
             Action::MoveClock,
             Action::ReadGroup,
             Action::WriteRegistry,
+            Action::ReadPersonalData,
         ] {
             assert!(!allowed(action, none), "{action:?}");
             assert!(allowed(action, admin), "{action:?}");
@@ -213,6 +219,8 @@ mod tests {
         assert!(allowed(Action::ReadGroup, delegate));
         assert!(!allowed(Action::WriteRegistry, delegate));
         assert!(allowed(Action::WriteRegistry, secretariat));
+        assert!(!allowed(Action::ReadPersonalData, delegate));
+        assert!(allowed(Action::ReadPersonalData, secretariat));
         assert!(!allowed(Action::CreateGroup, secretariat));
     }
 }

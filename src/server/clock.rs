@@ -70,10 +70,7 @@ impl Clock {
 
     /// Moves a simulated clock forward by `by`.
     pub fn advance(&self, by: Duration) -> Result<Timestamp, ClockError> {
-        let target = self
-            .now()
-            .checked_add(by)
-            .ok_or(ClockError::Backwards)?;
+        let target = self.now().checked_add(by).ok_or(ClockError::Backwards)?;
         self.set(target)
     }
 }

@@ -25,7 +25,11 @@ pub struct Config {
     #[arg(long, env = "SCRUTINEER_LOG_KEY")]
     pub log_key: Option<PathBuf>,
     /// Each group's log origin is `<prefix>/<group id>`.
-    #[arg(long, env = "SCRUTINEER_ORIGIN_PREFIX", default_value = "localhost/scrutineer")]
+    #[arg(
+        long,
+        env = "SCRUTINEER_ORIGIN_PREFIX",
+        default_value = "localhost/scrutineer"
+    )]
     pub origin_prefix: String,
     /// How long the sequencer gathers entries into one transaction (group
     /// commit), in milliseconds.
@@ -68,9 +72,9 @@ pub enum LogFormat {
 impl Config {
     /// The database URL, defaulting to a SQLite file in the data directory.
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite:{}", self.data_dir.join("scrutineer.db").display())
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite:{}", self.data_dir.join("scrutineer.db").display()))
     }
 
     /// The log key's path.

@@ -33,8 +33,8 @@ use self::sequencer::{BatchPolicy, GroupLog, LogFold};
 use crate::contexts::SIMULATED_ORIGIN_PREFIX;
 use crate::entry::Entry;
 use crate::note::key::{KeyName, SigningKey, VerifierKey};
-use crate::registry::state::{Applied, GroupState};
 use crate::registry::Refusal;
+use crate::registry::state::{Applied, GroupState};
 use crate::store::Store;
 use crate::store::accounts::Account;
 use crate::time::Timestamp;
@@ -280,7 +280,10 @@ async fn bootstrap(state: &AppState) -> Result<(), ServerError> {
         .store
         .insert_token(&token.hash, &account.person, "bootstrap", &now)
         .await?;
-    println!("secretariat token (shown once, store it now): {}", token.text);
+    println!(
+        "secretariat token (shown once, store it now): {}",
+        token.text
+    );
     let _ = std::io::stdout().flush();
     tracing::info!("created the secretariat account; its token was printed once on stdout");
     Ok(())

@@ -337,7 +337,9 @@ impl<S: LogFold> GroupLog<S> {
         let mut tx = match self.store.begin_append(&self.group).await {
             Ok(Some(tx)) => tx,
             Ok(None) => {
-                fail_all(batch, &|| AppendError::Halted(format!("log {} has no storage", self.group)));
+                fail_all(batch, &|| {
+                    AppendError::Halted(format!("log {} has no storage", self.group))
+                });
                 return;
             }
             Err(e) => {

@@ -70,7 +70,11 @@ async fn check(state: &AppState, head: &LogHead, origin: &Origin) -> Result<(), 
     // cover exactly the stored size.
     let checkpoint = match open_checkpoint(&head.checkpoint, &state.verifier_key(origin)) {
         Ok(checkpoint) => checkpoint.into_inner(),
-        Err(e) => return refuse(format!("its checkpoint does not verify under the log key: {e}")),
+        Err(e) => {
+            return refuse(format!(
+                "its checkpoint does not verify under the log key: {e}"
+            ));
+        }
     };
     if checkpoint.size().get() != head.size {
         return refuse(format!(
@@ -112,7 +116,10 @@ async fn check(state: &AppState, head: &LogHead, origin: &Origin) -> Result<(), 
             }
         }
         if stored.len() != recomputed.len() {
-            return refuse(format!("stored hash {} is missing", next_hash + stored.len() as u64));
+            return refuse(format!(
+                "stored hash {} is missing",
+                next_hash + stored.len() as u64
+            ));
         }
         next_hash += recomputed.len() as u64;
         index = to;

@@ -146,14 +146,13 @@ impl Store {
     /// Grants the secretariat role over `group` (`*` for every group).
     pub async fn grant_secretariat(&self, person: &str, group: &str) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        let exists = sqlx::query(
-            "SELECT 1 AS one FROM secretariat WHERE person_id = $1 AND group_id = $2",
-        )
-        .bind(person)
-        .bind(group)
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
+        let exists =
+            sqlx::query("SELECT 1 AS one FROM secretariat WHERE person_id = $1 AND group_id = $2")
+                .bind(person)
+                .bind(group)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
         if !exists {
             sqlx::query("INSERT INTO secretariat (person_id, group_id) VALUES ($1, $2)")
                 .bind(person)

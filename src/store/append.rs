@@ -87,7 +87,11 @@ impl Store {
                 "SELECT group_id, origin, size, checkpoint FROM logs WHERE group_id = $1 FOR UPDATE",
             ),
         };
-        let Some(row) = sqlx::query(lock).bind(group).fetch_optional(&mut *tx).await? else {
+        let Some(row) = sqlx::query(lock)
+            .bind(group)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
             return Ok(None);
         };
         let head = LogHead {

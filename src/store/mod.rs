@@ -27,8 +27,8 @@
 
 pub mod accounts;
 pub mod append;
-pub mod reader;
 mod migrate;
+pub mod reader;
 
 use std::str::FromStr as _;
 use std::time::Duration;
@@ -165,28 +165,31 @@ impl Store {
 
     /// The heads of every log, by group id.
     pub async fn heads(&self) -> Result<Vec<LogHead>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT group_id, origin, size, checkpoint FROM logs ORDER BY group_id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT group_id, origin, size, checkpoint FROM logs ORDER BY group_id")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(head_from_row).collect()
     }
 
     /// The head of one log, `None` if the group has no log.
     pub async fn head(&self, group: &str) -> Result<Option<LogHead>, StoreError> {
-        let row = sqlx::query(
-            "SELECT group_id, origin, size, checkpoint FROM logs WHERE group_id = $1",
-        )
-        .bind(group)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row =
+            sqlx::query("SELECT group_id, origin, size, checkpoint FROM logs WHERE group_id = $1")
+                .bind(group)
+                .fetch_optional(&self.pool)
+                .await?;
         row.as_ref().map(head_from_row).transpose()
     }
 
     /// The entries `[from, to)` of a log, in order. Fewer are returned if the
     /// log is shorter.
-    pub async fn entries(&self, group: &str, from: u64, to: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+    pub async fn entries(
+        &self,
+        group: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
         read_entries(&self.pool, group, from, to).await
     }
 
@@ -198,7 +201,12 @@ impl Store {
 
     /// The stored hashes with indexes `[from, to)`, in order; fewer if some
     /// are missing (the caller compares).
-    pub async fn hashes_range(&self, group: &str, from: u64, to: u64) -> Result<Vec<Hash>, StoreError> {
+    pub async fn hashes_range(
+        &self,
+        group: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Hash>, StoreError> {
         let rows = sqlx::query(
             "SELECT hash FROM hashes WHERE group_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
         )
@@ -210,7 +218,8 @@ impl Store {
         rows.iter()
             .map(|row| {
                 let bytes: Vec<u8> = row.try_get("hash")?;
-                Hash::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("log {group}: {e}")))
+                Hash::from_slice(&bytes)
+                    .map_err(|e| StoreError::Corrupt(format!("log {group}: {e}")))
             })
             .collect()
     }
@@ -232,17 +241,22 @@ impl Store {
 
     /// Every checkpoint the log signed, by increasing size.
     pub async fn checkpoints(&self, group: &str) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        let rows = sqlx::query("SELECT size, signed FROM checkpoints WHERE group_id = $1 ORDER BY size")
-            .bind(group)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT size, signed FROM checkpoints WHERE group_id = $1 ORDER BY size")
+                .bind(group)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|row| Ok((to_u64(row.try_get("size")?)?, row.try_get("signed")?)))
             .collect()
     }
 
     /// The checkpoint the log signed at exactly `size`, if any.
-    pub async fn checkpoint_at(&self, group: &str, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+    pub async fn checkpoint_at(
+        &self,
+        group: &str,
+        size: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         let row = sqlx::query("SELECT signed FROM checkpoints WHERE group_id = $1 AND size = $2")
             .bind(group)
             .bind(to_i64(size)?)
@@ -324,10 +338,9 @@ where
     indexes
         .iter()
         .map(|i| {
-            found
-                .get(i)
-                .copied()
-                .ok_or_else(|| StoreError::Corrupt(format!("log {group}: stored hash {i} is missing")))
+            found.get(i).copied().ok_or_else(|| {
+                StoreError::Corrupt(format!("log {group}: stored hash {i} is missing"))
+            })
         })
         .collect()
 }
@@ -339,5 +352,6 @@ pub(crate) fn to_u64(value: i64) -> Result<u64, StoreError> {
 
 /// Converts a size or index for storage (BIGINT is signed).
 pub(crate) fn to_i64(value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value).map_err(|_| StoreError::Corrupt(format!("size or index {value} is too large")))
+    i64::try_from(value)
+        .map_err(|_| StoreError::Corrupt(format!("size or index {value} is too large")))
 }

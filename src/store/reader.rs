@@ -9,8 +9,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use super::{Store, StoreError};
-use crate::tlog::tree::{HashReader, TreeError};
 use crate::tlog::Hash;
+use crate::tlog::tree::{HashReader, TreeError};
 
 /// The most passes before giving up (a function that keeps asking for new
 /// hashes is a bug, not a reason to loop forever).
@@ -69,4 +69,3 @@ impl Store {
         ))
     }
 }
-

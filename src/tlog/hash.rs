@@ -158,7 +158,10 @@ mod tests {
         let h = leaf_hash(b"scrutineer");
         assert_eq!(Hash::from_hex(&h.to_hex()), Ok(h));
         assert_eq!(Hash::from_base64(&h.to_base64()), Ok(h));
-        assert_eq!(Hash::from_hex(&h.to_hex().to_uppercase()), Err(HashError::Hex));
+        assert_eq!(
+            Hash::from_hex(&h.to_hex().to_uppercase()),
+            Err(HashError::Hex)
+        );
         assert!(Hash::from_base64(h.to_base64().trim_end_matches('=')).is_err());
         assert_eq!(Hash::from_slice(&[0u8; 31]), Err(HashError::Length(31)));
     }

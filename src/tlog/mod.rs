@@ -5,6 +5,7 @@
 //! sqlx, reads and writes no files, and reaches stored hashes only through the
 //! [`tree::HashReader`] trait, so the verifier can use it without the server.
 
+pub mod bundle;
 pub mod checkpoint;
 pub mod hash;
 pub mod proof;
@@ -14,7 +15,7 @@ pub mod tile;
 pub mod tree;
 
 pub use hash::{Hash, HashError, empty_root, leaf_hash, node_hash};
-pub use size::{IndexOutOfRange, LeafIndex, TreeSize};
 pub use proof::{ProofError, verify_consistency, verify_inclusion};
+pub use size::{IndexOutOfRange, LeafIndex, TreeSize};
 pub use tile::{Tile, TileError, TileKind};
 pub use tree::{Appender, HashReader, MemoryHashes, TreeError};

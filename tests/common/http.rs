@@ -85,7 +85,14 @@ pub fn json(
     body: &serde_json::Value,
 ) -> Response {
     let bytes = serde_json::to_vec(body).expect("serialise");
-    request(address, method, path, token, Some("application/json"), &bytes)
+    request(
+        address,
+        method,
+        path,
+        token,
+        Some("application/json"),
+        &bytes,
+    )
 }
 
 fn parse(raw: &[u8]) -> Response {
@@ -109,7 +116,11 @@ fn parse(raw: &[u8]) -> Response {
     let chunked = headers
         .iter()
         .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
-    let body = if chunked { dechunk(rest) } else { rest.to_vec() };
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_vec()
+    };
     Response {
         status,
         headers,

@@ -20,7 +20,10 @@ use crate::store::accounts::Account;
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/persons", get(list).post(create))
-        .route("/v1/persons/{person}/tokens", post(new_token).delete(revoke_tokens))
+        .route(
+            "/v1/persons/{person}/tokens",
+            post(new_token).delete(revoke_tokens),
+        )
         .route("/v1/groups/{group}/secretariat", post(grant_secretariat))
         .route("/v1/me", get(me))
 }
@@ -167,7 +170,10 @@ async fn grant_secretariat(
     require(Action::ManageAccounts, server_roles(&state, &caller).await?)?;
     state.log(&group).await?;
     if state.store.account(body.person.as_str()).await?.is_none() {
-        return Err(ApiError::NotFound(format!("no person {:?}", body.person.as_str())));
+        return Err(ApiError::NotFound(format!(
+            "no person {:?}",
+            body.person.as_str()
+        )));
     }
     state
         .store

@@ -10,8 +10,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::{LogReceipt, roles, server_roles};
-use crate::registry::group::{GroupId, GroupRecord};
 use crate::registry::Fact;
+use crate::registry::group::{GroupId, GroupRecord};
 use crate::rules::params::{Notice, ParameterOverrides, Parameters, Profile};
 use crate::server::AppState;
 use crate::server::auth::{Action, Caller, require};
@@ -187,7 +187,9 @@ async fn read(
         Err(_) => server_roles(&state, &caller).await?.server_secretariat,
     };
     if !allowed {
-        return Err(ApiError::Forbidden("you have no role in this group".to_owned()));
+        return Err(ApiError::Forbidden(
+            "you have no role in this group".to_owned(),
+        ));
     }
     Ok(Json(describe(&state, &group).await?))
 }

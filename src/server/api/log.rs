@@ -152,7 +152,10 @@ async fn inclusion(
     if size > current || query.index >= size {
         return Err(ApiError::bad_request(
             "out-of-range",
-            format!("index {} is not inside size {size} (the log has {current} entries)", query.index),
+            format!(
+                "index {} is not inside size {size} (the log has {current} entries)",
+                query.index
+            ),
         ));
     }
     let proof = state
@@ -183,7 +186,10 @@ async fn consistency(
     if new > current || query.old > new {
         return Err(ApiError::bad_request(
             "out-of-range",
-            format!("need old ≤ new ≤ {current}, got old {} new {new}", query.old),
+            format!(
+                "need old ≤ new ≤ {current}, got old {} new {new}",
+                query.old
+            ),
         ));
     }
     let proof = state

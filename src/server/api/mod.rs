@@ -7,6 +7,7 @@ mod clock;
 mod groups;
 mod log;
 pub mod openapi;
+mod registry;
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -32,9 +33,13 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .merge(clock::router())
         .merge(groups::router())
         .merge(log::router())
+        .merge(registry::router())
         .fallback(|| async { ApiError::NotFound("no such resource".to_owned()) })
         .method_not_allowed_fallback(|| async {
-            ApiError::bad_request("method-not-allowed", "this resource does not take that method")
+            ApiError::bad_request(
+                "method-not-allowed",
+                "this resource does not take that method",
+            )
         })
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
@@ -79,7 +84,10 @@ impl From<Appended> for LogReceipt {
 /// The caller's roles in a group, from the grants and the group's log.
 pub async fn roles(state: &AppState, caller: &Caller, log: &Log) -> Result<Roles, ApiError> {
     let server_secretariat = state.store.is_secretariat(&caller.person, "*").await?;
-    let secretariat = state.store.is_secretariat(&caller.person, &log.group).await?;
+    let secretariat = state
+        .store
+        .is_secretariat(&caller.person, &log.group)
+        .await?;
     let now = state.clock.now();
     let person = caller.person.as_str();
     let (chair, reviewer, delegate) = log

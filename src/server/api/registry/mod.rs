@@ -132,10 +132,7 @@ async fn authorise(
 
 /// Runs `read` on the group's registry as of the last entry (404 if the
 /// group is not created yet).
-async fn read_registry<T>(
-    log: &Log,
-    read: impl FnOnce(&GroupState) -> T,
-) -> Result<T, ApiError> {
+async fn read_registry<T>(log: &Log, read: impl FnOnce(&GroupState) -> T) -> Result<T, ApiError> {
     log.read(|loaded| loaded.state.registry.as_ref().map(read))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("group {:?} is not created yet", log.group)))
@@ -175,7 +172,10 @@ where
     let group = log.group.clone();
     let appended = log
         .append(Box::new(move |loaded, time| {
-            let registry = loaded.registry.as_ref().ok_or_else(|| no_registry(&group))?;
+            let registry = loaded
+                .registry
+                .as_ref()
+                .ok_or_else(|| no_registry(&group))?;
             let (fact, new) = decide(registry, time)?;
             registry.check(&fact, time).map_err(|r| refused(&r))?;
             flag.store(new, Ordering::Relaxed);

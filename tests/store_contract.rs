@@ -1,0 +1,868 @@
+//! The storage contract (`src/store/mod.rs`), one suite run against both
+//! backends: SQLite on a temporary file and PostgreSQL on a fresh database
+//! of a temporary cluster (`tests/common/pg.rs`; skipped with a note when
+//! PostgreSQL is not installed, unless `SCRUTINEER_REQUIRE_POSTGRES` is set).
+//!
+//! Each contract case is an async function over a [`Db`], which opens as
+//! many [`Store`]s (connection pools) on one database as a case needs: two
+//! stores model two server processes.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use common::pg::TempPostgres;
+use scrutineer::note::key::SigningKey;
+use scrutineer::store::accounts::Account;
+use scrutineer::store::append::{AppendBatch, AppendTx};
+use scrutineer::store::{Dialect, LogHead, Store, StoreError};
+use scrutineer::tlog::checkpoint::{Checkpoint, Origin, open_checkpoint, sign_checkpoint};
+use scrutineer::tlog::proof::{consistency_proof, inclusion_proof};
+use scrutineer::tlog::tree::{frontier_indexes, stored_hash_count, tree_hash};
+use scrutineer::tlog::{
+    Appender, Hash, LeafIndex, MemoryHashes, TreeSize, leaf_hash, verify_consistency,
+    verify_inclusion,
+};
+
+// ---------------------------------------------------------------------------
+// The databases.
+
+/// One empty database, and what keeps it alive.
+struct Db {
+    url: String,
+    dialect: Dialect,
+    /// The temporary directory or the cluster, held for its `Drop`.
+    _keep: Box<dyn std::any::Any + Send + Sync>,
+}
+
+impl Db {
+    fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite:{}", dir.path().join("contract.db").display());
+        Self {
+            url,
+            dialect: Dialect::Sqlite,
+            _keep: Box::new(dir),
+        }
+    }
+
+    fn postgres() -> Option<Self> {
+        let cluster = TempPostgres::shared()?;
+        let url = cluster.create_database(&TempPostgres::unique_name("contract"));
+        Some(Self {
+            url,
+            dialect: Dialect::Postgres,
+            _keep: Box::new(cluster),
+        })
+    }
+
+    /// A new store (its own pool) on this database; migrations run.
+    async fn open(&self) -> Store {
+        let store = Store::open(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("open {}: {e}", self.url));
+        assert_eq!(store.dialect(), self.dialect);
+        store
+    }
+
+    /// A raw pool, for what the store does not expose (the migration
+    /// records).
+    async fn raw(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.url)
+            .await
+            .expect("connect without the store")
+    }
+}
+
+/// Generates, for each contract case, one test per backend.
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(&super::Db::sqlite()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(db) = super::Db::postgres() else { return };
+                    super::$case(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    migrations_apply_twice,
+    create_log_once,
+    create_log_concurrently,
+    begin_append_unknown_group,
+    append_batches_read_back,
+    dropped_transaction_leaves_nothing,
+    failing_write_leaves_nothing,
+    proofs_from_stored_hashes_verify,
+    second_append_waits_for_commit,
+    second_append_waits_for_rollback,
+    concurrent_appenders_from_two_stores,
+    accounts_tokens_secretariat,
+    create_account_concurrently,
+);
+
+// ---------------------------------------------------------------------------
+// A log kept in memory beside the store: what the store must read back.
+
+/// A log's expected contents: its entries, its tree and every checkpoint.
+struct TestLog {
+    group: String,
+    origin: Origin,
+    key: SigningKey,
+    entries: Vec<Vec<u8>>,
+    tree: MemoryHashes,
+    checkpoints: Vec<(u64, Vec<u8>)>,
+}
+
+impl TestLog {
+    fn new(group: &str) -> Self {
+        let origin = Origin::new(format!("example.org/contract/{group}")).expect("valid origin");
+        let key = SigningKey::from_seed(origin.key_name().clone(), &[7; 32]);
+        let mut log = Self {
+            group: group.to_owned(),
+            origin,
+            key,
+            entries: Vec::new(),
+            tree: MemoryHashes::new(),
+            checkpoints: Vec::new(),
+        };
+        let empty = log.sign(0, &scrutineer::tlog::empty_root());
+        log.checkpoints.push((0, empty));
+        log
+    }
+
+    fn sign(&self, size: u64, root: &Hash) -> Vec<u8> {
+        let checkpoint = Checkpoint::new(self.origin.clone(), TreeSize::new(size), *root, vec![])
+            .expect("a checkpoint without extensions");
+        sign_checkpoint(&checkpoint, &self.key).expect("the key is named by the origin")
+    }
+
+    fn size(&self) -> u64 {
+        self.entries.len() as u64
+    }
+
+    async fn create(&self, store: &Store) {
+        let created = store
+            .create_log(&self.group, self.origin.as_str(), &self.checkpoints[0].1)
+            .await
+            .expect("create_log");
+        assert!(created, "log {} is new", self.group);
+    }
+
+    /// The batch that appends `n` new entries to the log as it is.
+    fn batch(&self, n: usize) -> AppendBatch {
+        let first = self.entries.len();
+        let entries: Vec<Vec<u8>> = (first..first + n)
+            .map(|i| format!("{} entry {i}\n", self.group).into_bytes())
+            .collect();
+        batch_after(self, &entries)
+    }
+
+    /// Records a committed batch.
+    fn accept(&mut self, batch: &AppendBatch) {
+        for entry in &batch.entries {
+            self.tree.push_leaf(leaf_hash(entry));
+            self.entries.push(entry.clone());
+        }
+        self.checkpoints
+            .push((self.size(), batch.checkpoint.clone()));
+        assert_eq!(
+            self.tree.as_slice().len() as u64,
+            stored_hash_count(self.tree.size())
+        );
+    }
+
+    /// Appends `n` entries in one transaction and commits.
+    async fn append(&mut self, store: &Store, n: usize) -> AppendBatch {
+        let mut tx = store
+            .begin_append(&self.group)
+            .await
+            .expect("begin_append")
+            .expect("the log exists");
+        assert_eq!(tx.head().size, self.size(), "head read under the lock");
+        let batch = self.batch(n);
+        tx.write(&batch).await.expect("write");
+        tx.commit().await.expect("commit");
+        self.accept(&batch);
+        batch
+    }
+
+    fn head(&self) -> LogHead {
+        LogHead {
+            group: self.group.clone(),
+            origin: self.origin.as_str().to_owned(),
+            size: self.size(),
+            checkpoint: self.checkpoints.last().expect("the empty one").1.clone(),
+        }
+    }
+}
+
+/// The batch appending `entries` to `log`: the entries, the stored hashes
+/// they add, and the signed checkpoint of the new size.
+fn batch_after(log: &TestLog, entries: &[Vec<u8>]) -> AppendBatch {
+    let mut appender =
+        Appender::resume(log.tree.size(), &log.tree).expect("the memory tree is complete");
+    let first_hash_index = appender.next_stored_index();
+    let mut hashes = Vec::new();
+    for entry in entries {
+        hashes.extend(appender.append(leaf_hash(entry)).expect("small tree"));
+    }
+    AppendBatch {
+        entries: entries.to_vec(),
+        hashes,
+        first_hash_index,
+        checkpoint: log.sign(appender.size().get(), &appender.root()),
+    }
+}
+
+/// Everything the store holds for `log` equals the model.
+async fn assert_reads_back(store: &Store, log: &TestLog) {
+    let group = log.group.as_str();
+    let n = log.size();
+    assert_eq!(store.head(group).await.expect("head"), Some(log.head()));
+    assert!(
+        store.heads().await.expect("heads").contains(&log.head()),
+        "heads() lists the log's head"
+    );
+    assert_eq!(
+        store.entries(group, 0, n).await.expect("entries"),
+        log.entries
+    );
+    // A range reaching past the end is cut at the end.
+    let tail = store.entries(group, n / 2, n + 10).await.expect("entries");
+    assert_eq!(tail, log.entries[(n / 2) as usize..]);
+    assert!(
+        store
+            .entries(group, n, n + 5)
+            .await
+            .expect("entries")
+            .is_empty()
+    );
+    let all = log.tree.as_slice();
+    let count = all.len() as u64;
+    assert_eq!(
+        store
+            .hashes_range(group, 0, count + 3)
+            .await
+            .expect("hashes_range"),
+        all
+    );
+    assert_eq!(store.counts(group).await.expect("counts"), (n, count));
+    if count > 0 {
+        // Any order, with repetitions: one answer per index asked.
+        let asked: Vec<u64> = [count - 1, 0, count / 2, 0, count - 1].to_vec();
+        let expected: Vec<Hash> = asked.iter().map(|&i| all[i as usize]).collect();
+        assert_eq!(store.hashes(group, &asked).await.expect("hashes"), expected);
+    }
+    // A missing stored hash is an error, never a short answer.
+    match store.hashes(group, &[0, count]).await {
+        Err(StoreError::Corrupt(reason)) => assert!(reason.contains("missing"), "{reason}"),
+        other => panic!("reading a hash past the end: {other:?}"),
+    }
+    assert_eq!(
+        store.checkpoints(group).await.expect("checkpoints"),
+        log.checkpoints
+    );
+    for (size, signed) in &log.checkpoints {
+        assert_eq!(
+            store
+                .checkpoint_at(group, *size)
+                .await
+                .expect("checkpoint_at")
+                .as_ref(),
+            Some(signed)
+        );
+    }
+    assert_eq!(
+        store
+            .checkpoint_at(group, n + 1)
+            .await
+            .expect("checkpoint_at"),
+        None
+    );
+    // The stored tree has the model's root, which the head checkpoint signs.
+    let root = store
+        .with_hashes(group, |reader| tree_hash(TreeSize::new(n), reader))
+        .await
+        .expect("storage")
+        .expect("root");
+    assert_eq!(root, log.tree.root());
+    let signed = open_checkpoint(&log.head().checkpoint, &log.key.verifier_key())
+        .expect("the head checkpoint verifies")
+        .into_inner();
+    assert_eq!((signed.size().get(), *signed.root()), (n, root));
+}
+
+// ---------------------------------------------------------------------------
+// The contract cases.
+
+/// Migrations are recorded once; opening again (also by two stores at
+/// once) applies nothing twice and keeps the data.
+async fn migrations_apply_twice(db: &Db) {
+    let first = db.open().await;
+    let log = TestLog::new("g1");
+    log.create(&first).await;
+    let (second, third) = tokio::join!(db.open(), db.open());
+    assert_eq!(second.head("g1").await.expect("head"), Some(log.head()));
+    assert_eq!(third.head("g1").await.expect("head"), Some(log.head()));
+    let raw = db.raw().await;
+    let row: (i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(DISTINCT version), MAX(version) FROM schema_migrations",
+    )
+    .fetch_one(&raw)
+    .await
+    .expect("schema_migrations");
+    assert_eq!(row.0, row.1, "each migration is recorded once");
+    assert_eq!(row.0, row.2, "versions 1..=n are all recorded");
+    assert!(row.0 >= 1);
+}
+
+/// `create_log` creates once; again it answers `false` and changes nothing.
+async fn create_log_once(db: &Db) {
+    let store = db.open().await;
+    let log = TestLog::new("g1");
+    assert_eq!(store.head("g1").await.expect("head"), None);
+    log.create(&store).await;
+    let other = TestLog::new("other");
+    let again = store
+        .create_log("g1", "example.org/contract/g1", &other.checkpoints[0].1)
+        .await
+        .expect("create_log again");
+    assert!(!again, "the log existed");
+    assert_reads_back(&store, &log).await;
+    // A log with another id is independent.
+    other.create(&store).await;
+    let heads = store.heads().await.expect("heads");
+    assert_eq!(heads, vec![log.head(), other.head()], "heads by group id");
+}
+
+/// Two processes creating the same log at once: exactly one creates it,
+/// the other is told it exists; neither fails.
+async fn create_log_concurrently(db: &Db) {
+    let stores = [db.open().await, db.open().await];
+    for round in 0..8 {
+        let log = TestLog::new(&format!("g{round}"));
+        let empty = log.checkpoints[0].1.clone();
+        let calls = stores.iter().map(|store| {
+            let (store, empty) = (store.clone(), empty.clone());
+            let (group, origin) = (log.group.clone(), log.origin.as_str().to_owned());
+            tokio::spawn(async move { store.create_log(&group, &origin, &empty).await })
+        });
+        let mut created = 0;
+        for call in calls.collect::<Vec<_>>() {
+            let result = call.await.expect("task");
+            created += usize::from(result.expect("create_log never fails on a race"));
+        }
+        assert_eq!(created, 1, "round {round}: exactly one creation");
+        assert_reads_back(&stores[0], &log).await;
+    }
+}
+
+/// No log, no transaction; reads of an unknown log are empty.
+async fn begin_append_unknown_group(db: &Db) {
+    let store = db.open().await;
+    assert!(
+        store
+            .begin_append("nobody")
+            .await
+            .expect("begin_append")
+            .is_none()
+    );
+    assert_eq!(store.head("nobody").await.expect("head"), None);
+    assert!(
+        store
+            .entries("nobody", 0, 10)
+            .await
+            .expect("entries")
+            .is_empty()
+    );
+    assert_eq!(store.counts("nobody").await.expect("counts"), (0, 0));
+    assert!(
+        store
+            .checkpoints("nobody")
+            .await
+            .expect("checkpoints")
+            .is_empty()
+    );
+    // The lock of an unknown log is released: a real log can be appended.
+    let mut log = TestLog::new("g1");
+    log.create(&store).await;
+    log.append(&store, 1).await;
+}
+
+/// Batches of several sizes (across a 256-entry tile boundary) read back
+/// exactly: head, entries, hashes, counts, checkpoints.
+async fn append_batches_read_back(db: &Db) {
+    let store = db.open().await;
+    let mut log = TestLog::new("g1");
+    let mut other = TestLog::new("g2");
+    log.create(&store).await;
+    other.create(&store).await;
+    assert_reads_back(&store, &log).await;
+    for n in [1, 2, 5, 1, 300, 7, 1200] {
+        log.append(&store, n).await;
+        assert_reads_back(&store, &log).await;
+    }
+    // Another log beside it is untouched, then grows on its own.
+    assert_reads_back(&store, &other).await;
+    other.append(&store, 3).await;
+    assert_reads_back(&store, &other).await;
+    assert_reads_back(&store, &log).await;
+    // A second store (another process) reads the same.
+    assert_reads_back(&db.open().await, &log).await;
+}
+
+/// A transaction dropped without commit leaves nothing, and releases the
+/// log's lock.
+async fn dropped_transaction_leaves_nothing(db: &Db) {
+    let store = db.open().await;
+    let mut log = TestLog::new("g1");
+    log.create(&store).await;
+    log.append(&store, 3).await;
+    {
+        let mut tx = store.begin_append("g1").await.expect("begin").expect("log");
+        tx.write(&log.batch(4)).await.expect("write");
+        // Inside the transaction the writes are visible...
+        assert_eq!(tx.entries(0, 7).await.expect("entries").len(), 7);
+        // ...and dropped here.
+    }
+    assert_reads_back(&store, &log).await;
+    // The lock is free again, also for another store.
+    log.append(&db.open().await, 2).await;
+    assert_reads_back(&store, &log).await;
+}
+
+/// A write that fails part-way (a duplicate index, crafted) leaves nothing,
+/// and a commit after it does not report success.
+async fn failing_write_leaves_nothing(db: &Db) {
+    let store = db.open().await;
+    let mut log = TestLog::new("g1");
+    log.create(&store).await;
+    log.append(&store, 5).await;
+
+    // Entries are new, but the hashes start at stored index 0, which exists:
+    // the entries' insert succeeds before the hashes' insert fails.
+    let mut tx = store.begin_append("g1").await.expect("begin").expect("log");
+    let mut bad = log.batch(2);
+    bad.first_hash_index = 0;
+    assert!(
+        tx.write(&bad).await.is_err(),
+        "duplicate hash index refused"
+    );
+    drop(tx);
+    assert_reads_back(&store, &log).await;
+
+    // No entries and no hashes: the checkpoint at the current size exists.
+    let mut tx = store.begin_append("g1").await.expect("begin").expect("log");
+    let bad = AppendBatch {
+        entries: vec![],
+        hashes: vec![],
+        first_hash_index: stored_hash_count(TreeSize::new(5)),
+        checkpoint: b"not a checkpoint".to_vec(),
+    };
+    assert!(
+        tx.write(&bad).await.is_err(),
+        "duplicate checkpoint refused"
+    );
+    drop(tx);
+    assert_reads_back(&store, &log).await;
+
+    // Committing after a failed write must not answer `Ok` (which means
+    // durable): nothing of the failed write may land.
+    let mut tx = store.begin_append("g1").await.expect("begin").expect("log");
+    let mut bad = log.batch(2);
+    bad.first_hash_index = 1;
+    assert!(
+        tx.write(&bad).await.is_err(),
+        "duplicate hash index refused"
+    );
+    assert!(
+        tx.commit().await.is_err(),
+        "commit after a failed write is an error"
+    );
+    assert_reads_back(&store, &log).await;
+
+    // The log still takes good batches.
+    log.append(&store, 2).await;
+    assert_reads_back(&store, &log).await;
+}
+
+/// Inclusion and consistency proofs computed from the stored hashes verify
+/// against the signed checkpoints, for every index and every pair of sizes.
+async fn proofs_from_stored_hashes_verify(db: &Db) {
+    let store = db.open().await;
+    let mut log = TestLog::new("g1");
+    log.create(&store).await;
+    for n in [1, 1, 3, 8, 2, 17, 1] {
+        log.append(&store, n).await;
+    }
+    let verifier = log.key.verifier_key();
+    let signed: Vec<(u64, Hash)> = log
+        .checkpoints
+        .iter()
+        .map(|(size, bytes)| {
+            let c = open_checkpoint(bytes, &verifier)
+                .expect("verifies")
+                .into_inner();
+            assert_eq!(c.size().get(), *size);
+            (*size, *c.root())
+        })
+        .collect();
+    for &(size, root) in &signed {
+        for index in 0..size {
+            let proof = store
+                .with_hashes("g1", |r| {
+                    inclusion_proof(LeafIndex::new(index), TreeSize::new(size), r)
+                })
+                .await
+                .expect("storage")
+                .expect("in range");
+            let leaf = leaf_hash(&log.entries[index as usize]);
+            verify_inclusion(
+                &leaf,
+                LeafIndex::new(index),
+                TreeSize::new(size),
+                &proof,
+                &root,
+            )
+            .unwrap_or_else(|e| panic!("inclusion of {index} in {size}: {e}"));
+        }
+        for &(old, old_root) in signed.iter().filter(|(old, _)| *old <= size) {
+            let proof = store
+                .with_hashes("g1", |r| {
+                    consistency_proof(TreeSize::new(old), TreeSize::new(size), r)
+                })
+                .await
+                .expect("storage")
+                .expect("in range");
+            verify_consistency(
+                TreeSize::new(old),
+                TreeSize::new(size),
+                &proof,
+                &old_root,
+                &root,
+            )
+            .unwrap_or_else(|e| panic!("consistency {old} → {size}: {e}"));
+        }
+    }
+    // An index outside the tree is the tree code's verdict, not storage's.
+    let n = log.size();
+    let outside = store
+        .with_hashes("g1", |r| {
+            inclusion_proof(LeafIndex::new(n), TreeSize::new(n), r)
+        })
+        .await
+        .expect("storage");
+    assert!(outside.is_err());
+}
+
+/// Opens an append transaction in a task and reports when it holds the
+/// lock.
+fn spawn_second_append(
+    store: Store,
+    group: &str,
+) -> (Arc<AtomicBool>, tokio::task::JoinHandle<AppendTx>) {
+    let acquired = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&acquired);
+    let group = group.to_owned();
+    let task = tokio::spawn(async move {
+        let tx = store
+            .begin_append(&group)
+            .await
+            .expect("begin")
+            .expect("log");
+        flag.store(true, Ordering::SeqCst);
+        tx
+    });
+    (acquired, task)
+}
+
+/// While one append transaction is open, a second (same store, and another
+/// store as a second process would) waits; after the commit it sees the new
+/// head and continues the same tree.
+async fn second_append_waits_for_commit(db: &Db) {
+    let store = db.open().await;
+    for (group, separate_store) in [("g1", false), ("g2", true)] {
+        let mut log = TestLog::new(group);
+        log.create(&store).await;
+        log.append(&store, 2).await;
+
+        let mut first = store
+            .begin_append(group)
+            .await
+            .expect("begin")
+            .expect("log");
+        let other = if separate_store {
+            db.open().await
+        } else {
+            store.clone()
+        };
+        let (acquired, second) = spawn_second_append(other, group);
+        // The second cannot get the lock while the first holds it. (A
+        // correct store never lets it through; a wrong one would within
+        // this pause.)
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!acquired.load(Ordering::SeqCst), "the second append waited");
+        let batch = log.batch(3);
+        first.write(&batch).await.expect("write");
+        first.commit().await.expect("commit");
+        log.accept(&batch);
+
+        let mut second = second.await.expect("task");
+        assert_eq!(
+            second.head(),
+            &log.head(),
+            "the second sees the committed head"
+        );
+        let batch = log.batch(4);
+        second.write(&batch).await.expect("write");
+        second.commit().await.expect("commit");
+        log.accept(&batch);
+        assert_reads_back(&store, &log).await;
+    }
+}
+
+/// As above, but the first transaction is dropped: the second sees the old
+/// head.
+async fn second_append_waits_for_rollback(db: &Db) {
+    let store = db.open().await;
+    let mut log = TestLog::new("g1");
+    log.create(&store).await;
+    log.append(&store, 1).await;
+    for other in [store.clone(), db.open().await] {
+        let mut first = store.begin_append("g1").await.expect("begin").expect("log");
+        first.write(&log.batch(5)).await.expect("write");
+        let (acquired, second) = spawn_second_append(other, "g1");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!acquired.load(Ordering::SeqCst), "the second append waited");
+        drop(first);
+        let mut second = second.await.expect("task");
+        assert_eq!(second.head(), &log.head(), "the second sees the old head");
+        let batch = log.batch(2);
+        second.write(&batch).await.expect("write");
+        second.commit().await.expect("commit");
+        log.accept(&batch);
+        assert_reads_back(&store, &log).await;
+    }
+}
+
+/// Many appenders on two stores (two processes), each reading the head and
+/// the tree's right edge under the lock as the sequencer does: every append
+/// lands exactly once and the stored tree is the tree of the stored entries.
+async fn concurrent_appenders_from_two_stores(db: &Db) {
+    let stores = [db.open().await, db.open().await];
+    let mut log = TestLog::new("g1");
+    log.create(&stores[0]).await;
+    let tasks: Vec<_> = (0..24)
+        .map(|k| {
+            let store = stores[k % 2].clone();
+            let origin = log.origin.clone();
+            let key = SigningKey::from_seed(origin.key_name().clone(), &[7; 32]);
+            tokio::spawn(async move {
+                let mut tx = store.begin_append("g1").await.expect("begin").expect("log");
+                let size = tx.head().size;
+                let frontier = tx
+                    .hashes(&frontier_indexes(TreeSize::new(size)))
+                    .await
+                    .expect("frontier");
+                let mut appender =
+                    Appender::from_frontier(TreeSize::new(size), frontier).expect("frontier");
+                let first_hash_index = appender.next_stored_index();
+                let entries: Vec<Vec<u8>> = (0..=k % 3)
+                    .map(|i| format!("task {k} entry {i}\n").into_bytes())
+                    .collect();
+                let mut hashes = Vec::new();
+                for entry in &entries {
+                    hashes.extend(appender.append(leaf_hash(entry)).expect("small"));
+                }
+                let checkpoint =
+                    Checkpoint::new(origin, appender.size(), appender.root(), vec![]).expect("cp");
+                let batch = AppendBatch {
+                    entries,
+                    hashes,
+                    first_hash_index,
+                    checkpoint: sign_checkpoint(&checkpoint, &key).expect("sign"),
+                };
+                tx.write(&batch).await.expect("write");
+                tx.commit().await.expect("commit");
+                (size, batch)
+            })
+        })
+        .collect();
+    let mut committed = Vec::new();
+    for task in tasks {
+        committed.push(task.await.expect("task"));
+    }
+    // Replay the batches in the order of the sizes they started from: they
+    // must tile the log exactly, with no gap and no overlap.
+    committed.sort_by_key(|(size, _)| *size);
+    for (size, batch) in &committed {
+        assert_eq!(
+            *size,
+            log.size(),
+            "each batch starts where the previous ended"
+        );
+        assert_eq!(
+            batch,
+            &batch_after(&log, &batch.entries),
+            "hashes and checkpoint"
+        );
+        log.accept(batch);
+    }
+    let expected: usize = (0..24).map(|k| k % 3 + 1).sum();
+    assert_eq!(log.entries.len(), expected);
+    assert_reads_back(&stores[1], &log).await;
+}
+
+/// Accounts, tokens (by hash) and secretariat grants.
+async fn accounts_tokens_secretariat(db: &Db) {
+    let store = db.open().await;
+    let now = "2026-01-01T00:00:00.000000Z";
+    assert!(!store.has_accounts().await.expect("has_accounts"));
+    let alice = Account {
+        person: "alice".to_owned(),
+        name: "Alice Example".to_owned(),
+        email: "alice@example.org".to_owned(),
+    };
+    let bob = Account {
+        person: "bob".to_owned(),
+        name: "Bob Example".to_owned(),
+        email: String::new(),
+    };
+    assert!(store.create_account(&bob, now).await.expect("create"));
+    assert!(store.create_account(&alice, now).await.expect("create"));
+    let impostor = Account {
+        name: "Not Alice".to_owned(),
+        ..alice.clone()
+    };
+    assert!(
+        !store
+            .create_account(&impostor, now)
+            .await
+            .expect("create again")
+    );
+    assert!(store.has_accounts().await.expect("has_accounts"));
+    assert_eq!(
+        store.account("alice").await.expect("account"),
+        Some(alice.clone())
+    );
+    assert_eq!(store.account("carol").await.expect("account"), None);
+    assert_eq!(
+        store.accounts().await.expect("accounts"),
+        vec![alice.clone(), bob.clone()]
+    );
+
+    let token = Hash::sha256(b"scr_alice-token");
+    let other = Hash::sha256(b"scr_alice-other");
+    store
+        .insert_token(&token, "alice", "laptop", now)
+        .await
+        .expect("insert");
+    store
+        .insert_token(&other, "alice", "phone", now)
+        .await
+        .expect("insert");
+    assert!(
+        store
+            .insert_token(&token, "bob", "stolen", now)
+            .await
+            .is_err(),
+        "a token hash is stored once"
+    );
+    assert!(
+        store
+            .insert_token(&Hash::sha256(b"x"), "carol", "none", now)
+            .await
+            .is_err(),
+        "a token belongs to an existing account"
+    );
+    let stored = store.token(&token).await.expect("token").expect("stored");
+    assert_eq!(
+        (stored.hash, stored.person.as_str(), stored.revoked_at),
+        (token, "alice", None)
+    );
+    assert_eq!(
+        store.token(&Hash::sha256(b"unknown")).await.expect("token"),
+        None
+    );
+    let later = "2026-01-02T00:00:00.000000Z";
+    assert_eq!(
+        store.revoke_tokens("alice", later).await.expect("revoke"),
+        2
+    );
+    assert_eq!(
+        store.revoke_tokens("alice", later).await.expect("revoke"),
+        0
+    );
+    let revoked = store.token(&token).await.expect("token").expect("stored");
+    assert_eq!(revoked.revoked_at.as_deref(), Some(later));
+
+    assert!(!store.is_secretariat("alice", "g1").await.expect("is"));
+    store.grant_secretariat("alice", "g1").await.expect("grant");
+    store
+        .grant_secretariat("alice", "g1")
+        .await
+        .expect("grant twice");
+    assert!(store.is_secretariat("alice", "g1").await.expect("is"));
+    assert!(!store.is_secretariat("alice", "g2").await.expect("is"));
+    assert!(!store.is_secretariat("bob", "g1").await.expect("is"));
+    store.grant_secretariat("bob", "*").await.expect("grant");
+    assert!(store.is_secretariat("bob", "g1").await.expect("is"));
+    assert!(store.is_secretariat("bob", "anything").await.expect("is"));
+    assert!(
+        store.grant_secretariat("carol", "g1").await.is_err(),
+        "a grant is for an existing account"
+    );
+}
+
+/// Two processes creating the same account at once: one creates, the other
+/// is told it exists; neither fails. Concurrent grants are idempotent.
+async fn create_account_concurrently(db: &Db) {
+    let stores = [db.open().await, db.open().await];
+    let now = "2026-01-01T00:00:00.000000Z";
+    for round in 0..8 {
+        let account = Account {
+            person: format!("p{round}"),
+            name: format!("Person {round}"),
+            email: String::new(),
+        };
+        let calls: Vec<_> = stores
+            .iter()
+            .map(|store| {
+                let (store, account) = (store.clone(), account.clone());
+                tokio::spawn(async move {
+                    let created = store.create_account(&account, now).await?;
+                    store.grant_secretariat(&account.person, "g1").await?;
+                    Ok::<_, StoreError>(created)
+                })
+            })
+            .collect();
+        let mut created = 0;
+        for call in calls {
+            created += usize::from(call.await.expect("task").expect("no failure on a race"));
+        }
+        assert_eq!(created, 1, "round {round}: exactly one creation");
+        assert!(
+            stores[1]
+                .is_secretariat(&account.person, "g1")
+                .await
+                .expect("is")
+        );
+    }
+    assert_eq!(stores[0].accounts().await.expect("accounts").len(), 8);
+}
