@@ -17,6 +17,9 @@
 //!   checks, vote admission, supersession and the tally.
 //! - [`entry`]: the log entry envelope (typed header lines and a body).
 //! - [`registry`]: a group's registry as a pure, strict fold over its log entries.
+//! - [`ballot`]: a group's ballots (announcement, roll, votes, close, tally)
+//!   as a pure fold beside the registry's, and the decisions the server
+//!   takes before sequencing a ballot entry.
 //! - [`simulate`]: the JSON scenario format of `scrutineer simulate`.
 //! - [`staticlog`]: a log published as static files in the tlog-tiles
 //!   layout, built, proved and verified from a directory (the archival
@@ -28,6 +31,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod ballot;
 pub mod contexts;
 pub mod entry;
 pub mod id;

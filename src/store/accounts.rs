@@ -36,26 +36,21 @@ impl Store {
     /// Creates an account. `Ok(false)` if the person id is taken (nothing
     /// is changed).
     pub async fn create_account(&self, account: &Account, now: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let exists = sqlx::query("SELECT 1 AS one FROM accounts WHERE person_id = $1")
-            .bind(&account.person)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-        if exists {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO accounts (person_id, name, email, created_at) VALUES ($1, $2, $3, $4)",
+        // One statement, so that two processes creating the same account at
+        // once get `true` and `false`, not a unique violation or a SQLite
+        // read lock that cannot be upgraded.
+        let inserted = sqlx::query(
+            "INSERT INTO accounts (person_id, name, email, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (person_id) DO NOTHING",
         )
         .bind(&account.person)
         .bind(&account.name)
         .bind(&account.email)
         .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
     }
 
     /// The account of a person, if any.
@@ -145,22 +140,15 @@ impl Store {
 
     /// Grants the secretariat role over `group` (`*` for every group).
     pub async fn grant_secretariat(&self, person: &str, group: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let exists =
-            sqlx::query("SELECT 1 AS one FROM secretariat WHERE person_id = $1 AND group_id = $2")
-                .bind(person)
-                .bind(group)
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some();
-        if !exists {
-            sqlx::query("INSERT INTO secretariat (person_id, group_id) VALUES ($1, $2)")
-                .bind(person)
-                .bind(group)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
+        // Idempotent in one statement (see `create_account`).
+        sqlx::query(
+            "INSERT INTO secretariat (person_id, group_id) VALUES ($1, $2) \
+             ON CONFLICT (person_id, group_id) DO NOTHING",
+        )
+        .bind(person)
+        .bind(group)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 

@@ -17,6 +17,11 @@ pub struct AppendTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     group: String,
     head: LogHead,
+    /// Set when a write failed part-way: SQLite keeps the statements before
+    /// the failing one in the transaction, and PostgreSQL answers a COMMIT
+    /// of an aborted transaction with a rollback that sqlx reports as
+    /// success, so `commit` must refuse rather than ask the database.
+    failed: bool,
 }
 
 /// What one append transaction writes.
@@ -45,20 +50,27 @@ impl Store {
         empty_checkpoint: &[u8],
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let exists = sqlx::query("SELECT 1 AS one FROM logs WHERE group_id = $1")
-            .bind(group)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-        if exists {
+        // One statement decides, so that two processes creating the same log
+        // at once get `true` and `false` rather than a unique violation
+        // (PostgreSQL) or a stale read that cannot be upgraded to a write
+        // ("database is locked", SQLite): a write as the first statement
+        // waits for the lock instead. No conflict target: the origin is
+        // unique too, and PostgreSQL raises a conflict on an index that is
+        // not the target. (The origin is `<prefix>/<group>`, so a taken
+        // origin means this very group.)
+        let inserted = sqlx::query(
+            "INSERT INTO logs (group_id, origin, size, checkpoint) VALUES ($1, $2, 0, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(group)
+        .bind(origin)
+        .bind(empty_checkpoint)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
             return Ok(false);
         }
-        sqlx::query("INSERT INTO logs (group_id, origin, size, checkpoint) VALUES ($1, $2, 0, $3)")
-            .bind(group)
-            .bind(origin)
-            .bind(empty_checkpoint)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query("INSERT INTO checkpoints (group_id, size, signed) VALUES ($1, 0, $2)")
             .bind(group)
             .bind(empty_checkpoint)
@@ -104,6 +116,7 @@ impl Store {
             tx,
             group: group.to_owned(),
             head,
+            failed: false,
         }))
     }
 }
@@ -127,8 +140,15 @@ impl AppendTx {
 
     /// Writes a batch: its entries, its hashes, the new checkpoint into the
     /// history and as the head. Nothing is visible to others, nor durable,
-    /// until [`AppendTx::commit`].
+    /// until [`AppendTx::commit`]. After an `Err` the transaction is only
+    /// good for dropping: `commit` refuses, and nothing of it is recorded.
     pub async fn write(&mut self, batch: &AppendBatch) -> Result<(), StoreError> {
+        let written = self.write_rows(batch).await;
+        self.failed |= written.is_err();
+        written
+    }
+
+    async fn write_rows(&mut self, batch: &AppendBatch) -> Result<(), StoreError> {
         let group = self.group.clone();
         // Multi-row inserts, in chunks that keep every statement under the
         // backends' parameter limits (SQLite: 32 766; PostgreSQL: 65 535).
@@ -174,10 +194,15 @@ impl AppendTx {
         Ok(())
     }
 
-    /// Commits. `Ok` means durable. `Err` means the outcome is unknown: the
-    /// commit may or may not have reached the disk, and only reading the
-    /// head again tells.
+    /// Commits. `Ok` means durable. [`StoreError::RolledBack`] (after a
+    /// failed write) means nothing was recorded. Any other `Err` means the
+    /// outcome is unknown: the commit may or may not have reached the disk,
+    /// and only reading the head again tells.
     pub async fn commit(self) -> Result<(), StoreError> {
+        if self.failed {
+            // Dropping `self.tx` rolls back.
+            return Err(StoreError::RolledBack);
+        }
         self.tx.commit().await?;
         Ok(())
     }

@@ -72,6 +72,11 @@ pub enum StoreError {
     /// server's back.
     #[error("corrupt storage: {0}")]
     Corrupt(String),
+    /// [`append::AppendTx::commit`] after a failed
+    /// [`append::AppendTx::write`]: the transaction was rolled back and
+    /// nothing of it was recorded.
+    #[error("the append transaction was rolled back after a failed write")]
+    RolledBack,
     /// A schema migration failed.
     #[error("migration {version} ({name}): {source}")]
     Migration {

@@ -26,7 +26,7 @@ use crate::registry::organisation::PersonRecord;
 use crate::registry::{Fact, KeyAdded, KeyRevoked, KeyState, Refusal};
 use crate::server::AppState;
 use crate::server::api::LogReceipt;
-use crate::server::auth::{Action, Caller, allowed};
+use crate::server::auth::{Action, Caller, Roles, allowed};
 use crate::server::error::{ApiError, ApiJson};
 use crate::store::accounts::Account;
 use crate::time::Timestamp;
@@ -148,7 +148,7 @@ async fn put(
 /// The accounts by id, if the caller may see personal data.
 async fn accounts_for(
     state: &AppState,
-    roles: crate::server::auth::Roles,
+    roles: Roles,
 ) -> Result<Option<BTreeMap<String, Account>>, ApiError> {
     if !allowed(Action::ReadPersonalData, roles) {
         return Ok(None);

@@ -1,0 +1,123 @@
+//! Announcements in the fold: the decision the server takes before
+//! sequencing an announcement, and the fold's re-check of a logged one
+//! (one function, [`BallotBook::check_announcement`]).
+
+use std::collections::BTreeSet;
+
+use crate::entry::Entry;
+use crate::id::PersonId;
+use crate::registry::GroupState;
+use crate::rules::check_schedule;
+use crate::time::Timestamp;
+use crate::tlog::Hash;
+
+use super::announcement::{AnnouncementRecord, SignedAnnouncement};
+use super::book::BallotBook;
+use super::codec;
+use super::lifecycle::{Announced, Lifecycle};
+use super::refusal::AnnounceRefusal;
+
+impl BallotBook {
+    /// Decides the chair's signed announcement `note` received at `time`:
+    /// the `announcement` entry to sequence, sent to everybody on the
+    /// membership list now (Article 6.2). A second announcement of a
+    /// ballot not yet opened restarts its notice; the rules' schedule
+    /// check, with the new announcement time, decides whether the notice
+    /// is still long enough.
+    pub fn decide_announcement(
+        &self,
+        registry: &GroupState,
+        note: &[u8],
+        time: Timestamp,
+    ) -> Result<Entry, AnnounceRefusal> {
+        registry
+            .check_time(time)
+            .map_err(|e| AnnounceRefusal::Registry(e.to_string()))?;
+        let time = codec::entry_time(time);
+        let signed = SignedAnnouncement::parse(note)
+            .map_err(|e| AnnounceRefusal::Malformed(e.to_string()))?;
+        let recipients: BTreeSet<PersonId> = registry.membership_list_at_now().cloned().collect();
+        let record = AnnouncementRecord::new(&signed, recipients);
+        self.check_announcement(registry, &record, time, registry.entries_applied())?;
+        Ok(record.to_entry(time))
+    }
+
+    /// Re-checks a logged `announcement` entry at log index `index`.
+    pub(crate) fn check_announcement_entry(
+        &self,
+        registry: &GroupState,
+        entry: &Entry,
+        index: u64,
+    ) -> Result<Announced, AnnounceRefusal> {
+        let record = AnnouncementRecord::from_entry(entry)
+            .map_err(|e| AnnounceRefusal::Malformed(e.to_string()))?;
+        self.check_announcement(registry, &record, entry.time(), index)
+    }
+
+    /// Judges an announcement record at `time`: its note, the chair's
+    /// signature, the recipients, the ballot's state and its schedule.
+    pub(crate) fn check_announcement(
+        &self,
+        registry: &GroupState,
+        record: &AnnouncementRecord,
+        time: Timestamp,
+        index: u64,
+    ) -> Result<Announced, AnnounceRefusal> {
+        let signed = SignedAnnouncement::parse(&record.body)
+            .map_err(|e| AnnounceRefusal::Malformed(e.to_string()))?;
+        let note = &signed.note;
+        if note.origin != self.origin {
+            return Err(AnnounceRefusal::WrongOrigin);
+        }
+        if note.ballot != record.ballot {
+            return Err(AnnounceRefusal::BallotMismatch);
+        }
+        let signer = signed
+            .signer()
+            .map_err(|e| AnnounceRefusal::Malformed(e.to_string()))?;
+        // SPEC 2.1 item 10 and section 1: the chair in office (or the
+        // acting chair) announces.
+        if registry.chair_at(time) != Some(&signer) {
+            return Err(AnnounceRefusal::NotChair(signer));
+        }
+        let signature = &signed.signed.signatures()[0];
+        let key = registry
+            .keys_of(signer.as_str())
+            .iter()
+            .find(|k| k.key.id() == signature.id())
+            .ok_or(AnnounceRefusal::BadSignature)?;
+        signed
+            .signed
+            .clone()
+            .verify(std::slice::from_ref(&key.key))
+            .map_err(|_| AnnounceRefusal::BadSignature)?;
+        if !key.valid_at(time) {
+            return Err(AnnounceRefusal::KeyRevoked);
+        }
+        let list: BTreeSet<PersonId> = registry.membership_list_at_now().cloned().collect();
+        if record.recipients != list {
+            return Err(AnnounceRefusal::Recipients);
+        }
+        if let Some(tracked) = self.ballots.get(&note.ballot)
+            && !matches!(tracked.lifecycle, Lifecycle::Announced(_))
+        {
+            return Err(AnnounceRefusal::NotAnnounced {
+                ballot: note.ballot.clone(),
+                state: tracked.lifecycle.state(),
+            });
+        }
+        let ballot = note.to_ballot(time);
+        let rules_registry = registry
+            .to_rules_registry()
+            .map_err(|e| AnnounceRefusal::Registry(e.to_string()))?;
+        let scheduled = check_schedule(registry.parameters(), &rules_registry, &ballot)
+            .map_err(AnnounceRefusal::Schedule)?;
+        Ok(Announced {
+            ballot,
+            scheduled,
+            note: Hash::sha256(&record.body),
+            index,
+            recipients: record.recipients.clone(),
+        })
+    }
+}

@@ -1,0 +1,560 @@
+//! [`BallotBook`]: every ballot of a group, folded over the log's ballot
+//! entries beside the registry's [`GroupState`], and the decisions the
+//! server takes before sequencing a ballot entry.
+//!
+//! Contract with the caller: each entry goes first to
+//! [`GroupState::apply`] (time order, index), then, if it is handed back
+//! as [`crate::registry::Applied::NotRegistry`], to [`BallotBook::apply`]
+//! with the same registry. [`replay`] does exactly that for a whole log.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+
+use crate::entry::Entry;
+use crate::id::BallotId;
+use crate::registry::{Applied, GroupState, Refusal};
+use crate::rules::{Roll, Scheduled, check_schedule, compute_roll, supersede, tally};
+use crate::time::Timestamp;
+use crate::tlog::Hash;
+use crate::tlog::checkpoint::Origin;
+use crate::vote::VOTE_ENTRY_KIND;
+
+use super::codec::{self, hash_text};
+use super::lifecycle::{Lifecycle, Outbox, TrackedBallot};
+use super::records::{
+    CANCELLED_KIND, CLOSE_KIND, NOTIFICATION_KIND, Notification, NotificationReason, ROLL_KIND,
+    RollRecord, TALLY_KIND, TALLY_VERSION, TallyDocument, TallyQuestion, ballot_only,
+    ballot_only_entry, roll_document,
+};
+use super::refusal::BallotRefusal;
+use crate::ballot::announcement::ANNOUNCEMENT_KIND;
+
+/// Where the fold finds documents named by SHA-256 that are stored beside
+/// the log: revealed vote notes and attachments, and rolls too large for
+/// an entry. During sequencing the server passes the note it is about to
+/// log; after the close the verifier passes every revealed note. The fold
+/// checks every document against its hash, so a source need not be
+/// trusted.
+pub trait NoteSource {
+    /// The bytes whose SHA-256 is `sha256`, if available.
+    fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>>;
+}
+
+impl NoteSource for BTreeMap<Hash, Vec<u8>> {
+    fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>> {
+        BTreeMap::get(self, sha256).map(|b| Cow::Borrowed(b.as_slice()))
+    }
+}
+
+impl NoteSource for HashMap<Hash, Vec<u8>> {
+    fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>> {
+        HashMap::get(self, sha256).map(|b| Cow::Borrowed(b.as_slice()))
+    }
+}
+
+/// No document is available: votes are folded as bare commitments.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoNotes;
+
+impl NoteSource for NoNotes {
+    fn get(&self, _: &Hash) -> Option<Cow<'_, [u8]>> {
+        None
+    }
+}
+
+/// A few documents (the note and attachment about to be logged), in front
+/// of another source.
+pub struct Revealing<'a> {
+    documents: Vec<(Hash, &'a [u8])>,
+    rest: &'a dyn NoteSource,
+}
+
+impl<'a> Revealing<'a> {
+    /// `documents` in front of `rest`.
+    pub fn new(documents: &[&'a [u8]], rest: &'a dyn NoteSource) -> Self {
+        Self {
+            documents: documents.iter().map(|d| (Hash::sha256(d), *d)).collect(),
+            rest,
+        }
+    }
+}
+
+impl NoteSource for Revealing<'_> {
+    fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>> {
+        self.documents
+            .iter()
+            .find(|(h, _)| h == sha256)
+            .map(|(_, d)| Cow::Borrowed(*d))
+            .or_else(|| self.rest.get(sha256))
+    }
+}
+
+/// What [`BallotBook::apply`] did with an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BallotApplied {
+    /// A ballot entry, now part of the book.
+    Ballot {
+        /// Its entry type.
+        kind: &'static str,
+    },
+    /// An entry type the book does not know (certification, appeal, ...),
+    /// left to the caller, which must refuse types nobody knows.
+    NotBallot,
+}
+
+/// The roll entry the server sequences at a ballot's opening.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opening {
+    /// The `roll` entry.
+    pub entry: Entry,
+    /// The canonical roll document; when the entry's body is empty, the
+    /// server stores it beside the log under its SHA-256.
+    pub document: Vec<u8>,
+    /// Whether the document is stored beside the log (too large inline).
+    pub stored_beside: bool,
+}
+
+/// A transition the server's scheduler owes at some time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    /// The ballot's `opens` has come: sequence its roll.
+    Open(BallotId),
+    /// The ballot's `closes` has come: sequence its close.
+    Close(BallotId),
+    /// The ballot is closed: sequence its tally.
+    Tally(BallotId),
+}
+
+/// Every ballot of one group, as of the last entry applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BallotBook {
+    /// The group's log origin: vote and announcement notes must name it.
+    pub(crate) origin: Origin,
+    /// The ballots by id.
+    pub(crate) ballots: BTreeMap<BallotId, TrackedBallot>,
+}
+
+/// Where a replay of a whole log stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    /// The registry refused the entry.
+    #[error("log entry {index}: {refusal}")]
+    Registry {
+        /// The entry's index.
+        index: u64,
+        /// Why.
+        refusal: Refusal,
+    },
+    /// The ballot fold refused the entry.
+    #[error("log entry {index}: {refusal}")]
+    Ballot {
+        /// The entry's index.
+        index: u64,
+        /// Why.
+        refusal: BallotRefusal,
+    },
+    /// An entry type neither fold knows.
+    #[error("log entry {index}: unknown entry type {kind:?}")]
+    UnknownKind {
+        /// The entry's index.
+        index: u64,
+        /// Its type.
+        kind: String,
+    },
+}
+
+/// Folds a whole log of `origin` from its first entry: the registry and the
+/// ballots, with the documents of `notes`.
+pub fn replay<'a>(
+    origin: Origin,
+    entries: impl IntoIterator<Item = &'a Entry>,
+    notes: &dyn NoteSource,
+) -> Result<(GroupState, BallotBook), ReplayError> {
+    let mut entries = entries.into_iter();
+    let first = entries.next().ok_or(ReplayError::Registry {
+        index: 0,
+        refusal: Refusal::EmptyLog,
+    })?;
+    let mut registry = GroupState::genesis(first)
+        .map_err(|refusal| ReplayError::Registry { index: 0, refusal })?;
+    let mut book = BallotBook::new(origin);
+    for entry in entries {
+        let index = registry.entries_applied();
+        match registry.apply(entry) {
+            Err(refusal) => return Err(ReplayError::Registry { index, refusal }),
+            Ok(Applied::Registry { .. }) => {}
+            Ok(Applied::NotRegistry(entry)) => match book.apply(&registry, entry, notes) {
+                Err(refusal) => return Err(ReplayError::Ballot { index, refusal }),
+                Ok(BallotApplied::Ballot { .. }) => {}
+                Ok(BallotApplied::NotBallot) => {
+                    return Err(ReplayError::UnknownKind {
+                        index,
+                        kind: entry.kind().to_owned(),
+                    });
+                }
+            },
+        }
+    }
+    Ok((registry, book))
+}
+
+impl BallotBook {
+    /// An empty book for the log `origin`.
+    pub fn new(origin: Origin) -> Self {
+        Self {
+            origin,
+            ballots: BTreeMap::new(),
+        }
+    }
+
+    /// The log origin.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// The ballot `id`, in whatever state.
+    pub fn ballot(&self, id: &str) -> Option<&TrackedBallot> {
+        self.ballots.get(id)
+    }
+
+    /// Every ballot, by id.
+    pub fn ballots(&self) -> impl Iterator<Item = (&BallotId, &TrackedBallot)> {
+        self.ballots.iter()
+    }
+
+    /// The transitions due at `now`, by ballot id.
+    pub fn due(&self, now: Timestamp) -> Vec<Due> {
+        self.ballots
+            .iter()
+            .filter_map(|(id, b)| match &b.lifecycle {
+                Lifecycle::Announced(a) if a.ballot.opens <= now => Some(Due::Open(id.clone())),
+                Lifecycle::Open(o) if o.announced.ballot.closes <= now => {
+                    Some(Due::Close(id.clone()))
+                }
+                Lifecycle::Closed(_) => Some(Due::Tally(id.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub(crate) fn tracked_mut(&mut self, id: &BallotId) -> &mut TrackedBallot {
+        self.ballots
+            .get_mut(id)
+            .expect("invariant: called only for a ballot the check found")
+    }
+
+    fn tracked(&self, id: &BallotId) -> Result<&TrackedBallot, BallotRefusal> {
+        self.ballots
+            .get(id)
+            .ok_or_else(|| BallotRefusal::UnknownBallot(id.clone()))
+    }
+
+    /// Validates and applies the next ballot entry (see the module's
+    /// contract). On a refusal the book is unchanged.
+    pub fn apply(
+        &mut self,
+        registry: &GroupState,
+        entry: &Entry,
+        notes: &dyn NoteSource,
+    ) -> Result<BallotApplied, BallotRefusal> {
+        let time = entry.time();
+        let index = registry.entries_applied().saturating_sub(1);
+        let kind = match entry.kind() {
+            ANNOUNCEMENT_KIND => {
+                let announced = self
+                    .check_announcement_entry(registry, entry, index)
+                    .map_err(BallotRefusal::Announcement)?;
+                let outbox = Outbox {
+                    announcement: announced.recipients.clone(),
+                    ..Outbox::default()
+                };
+                self.ballots.insert(
+                    announced.ballot.id.clone(),
+                    TrackedBallot {
+                        lifecycle: Lifecycle::Announced(announced),
+                        outbox,
+                    },
+                );
+                ANNOUNCEMENT_KIND
+            }
+            CANCELLED_KIND => {
+                let ballot = ballot_only(entry, CANCELLED_KIND)
+                    .map_err(BallotRefusal::format(CANCELLED_KIND))?;
+                self.decide_cancel(&ballot, time)?;
+                self.transition(&ballot, |l| match l {
+                    Lifecycle::Announced(a) => Lifecycle::Cancelled(a.cancel(time)),
+                    other => other,
+                });
+                CANCELLED_KIND
+            }
+            ROLL_KIND => {
+                let record =
+                    RollRecord::from_entry(entry).map_err(BallotRefusal::format(ROLL_KIND))?;
+                let (scheduled, roll, document) = self.opening(registry, &record.ballot, time)?;
+                let logged = match &record.body {
+                    Some(body) => Cow::Borrowed(body.as_slice()),
+                    None => notes
+                        .get(&record.roll)
+                        .filter(|d| Hash::sha256(d) == record.roll)
+                        .ok_or(BallotRefusal::MissingBlob(record.roll))?,
+                };
+                // One encoding per roll: the document, and inline exactly
+                // when it fits.
+                let expected = RollRecord::new(record.ballot.clone(), document.clone(), time);
+                if *logged != document[..] || expected.body.is_some() != record.body.is_some() {
+                    return Err(BallotRefusal::RollMismatch(record.ballot));
+                }
+                self.transition(&record.ballot, |l| match l {
+                    Lifecycle::Announced(a) => {
+                        Lifecycle::Open(a.open(scheduled, roll, record.roll, time))
+                    }
+                    other => other,
+                });
+                ROLL_KIND
+            }
+            VOTE_ENTRY_KIND => {
+                self.apply_vote(registry, entry, notes)?;
+                VOTE_ENTRY_KIND
+            }
+            CLOSE_KIND => {
+                let ballot =
+                    ballot_only(entry, CLOSE_KIND).map_err(BallotRefusal::format(CLOSE_KIND))?;
+                self.decide_close(&ballot, time)?;
+                self.transition(&ballot, |l| match l {
+                    Lifecycle::Open(o) => Lifecycle::Closed(o.close(time)),
+                    other => other,
+                });
+                CLOSE_KIND
+            }
+            TALLY_KIND => {
+                let logged =
+                    TallyDocument::from_entry(entry).map_err(BallotRefusal::format(TALLY_KIND))?;
+                let document = self.tally_document(registry, &logged.ballot)?;
+                if document != logged {
+                    return Err(BallotRefusal::TallyMismatch(logged.ballot));
+                }
+                self.transition(&logged.ballot.clone(), |l| match l {
+                    Lifecycle::Closed(c) => Lifecycle::Tallied(c.tally(logged)),
+                    other => other,
+                });
+                TALLY_KIND
+            }
+            NOTIFICATION_KIND => {
+                let n = Notification::from_entry(entry)
+                    .map_err(BallotRefusal::format(NOTIFICATION_KIND))?;
+                self.apply_notification(n)?;
+                NOTIFICATION_KIND
+            }
+            _ => return Ok(BallotApplied::NotBallot),
+        };
+        Ok(BallotApplied::Ballot { kind })
+    }
+
+    /// Replaces a ballot's lifecycle by `f` of it (a consuming transition
+    /// the caller has validated).
+    fn transition(&mut self, id: &BallotId, f: impl FnOnce(Lifecycle) -> Lifecycle) {
+        if let Some(mut tracked) = self.ballots.remove(id) {
+            tracked.lifecycle = f(tracked.lifecycle);
+            self.ballots.insert(id.clone(), tracked);
+        }
+    }
+
+    fn apply_notification(&mut self, n: Notification) -> Result<(), BallotRefusal> {
+        let tracked = self.tracked(&n.ballot)?;
+        let unrevealed = tracked.lifecycle.votes().is_some_and(|v| v.unrevealed > 0);
+        let owed = match n.reason {
+            NotificationReason::Announcement => tracked.outbox.announcement.contains(&n.person),
+            // Without every note, who is owed cannot be known: the
+            // notification is taken as logged (the tally will need every
+            // note anyway).
+            NotificationReason::Superseded => {
+                tracked.outbox.superseded.contains_key(&n.person) || unrevealed
+            }
+        };
+        if !owed {
+            return Err(BallotRefusal::NotificationNotOwed {
+                ballot: n.ballot,
+                person: n.person,
+                reason: n.reason,
+            });
+        }
+        let outbox = &mut self.tracked_mut(&n.ballot).outbox;
+        match n.reason {
+            NotificationReason::Announcement => {
+                outbox.announcement.remove(&n.person);
+            }
+            NotificationReason::Superseded => {
+                if let Some(count) = outbox.superseded.get_mut(&n.person) {
+                    *count -= 1;
+                    if *count == 0 {
+                        outbox.superseded.remove(&n.person);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The cancellation of `ballot` at `time`, allowed only before its
+    /// opening (while no roll is logged).
+    pub fn decide_cancel(
+        &self,
+        ballot: &BallotId,
+        time: Timestamp,
+    ) -> Result<Entry, BallotRefusal> {
+        let tracked = self.tracked(ballot)?;
+        match &tracked.lifecycle {
+            Lifecycle::Announced(_) => Ok(ballot_only_entry(
+                CANCELLED_KIND,
+                codec::entry_time(time),
+                ballot,
+            )),
+            other => Err(BallotRefusal::WrongState {
+                ballot: ballot.clone(),
+                state: other.state(),
+                kind: CANCELLED_KIND,
+            }),
+        }
+    }
+
+    /// The schedule check, roll and document of `ballot` opening at `time`
+    /// with the registry as it is (SPEC 2.1 item 5, SPEC section 4: the
+    /// roll is derived from the registry entries that precede it).
+    fn opening(
+        &self,
+        registry: &GroupState,
+        ballot: &BallotId,
+        time: Timestamp,
+    ) -> Result<(Scheduled, Roll, Vec<u8>), BallotRefusal> {
+        let tracked = self.tracked(ballot)?;
+        let Lifecycle::Announced(announced) = &tracked.lifecycle else {
+            return Err(BallotRefusal::WrongState {
+                ballot: ballot.clone(),
+                state: tracked.lifecycle.state(),
+                kind: ROLL_KIND,
+            });
+        };
+        if time < announced.ballot.opens {
+            return Err(BallotRefusal::OpensLater {
+                opens: announced.ballot.opens,
+                time,
+            });
+        }
+        let rules_registry = registry
+            .to_rules_registry()
+            .map_err(|e| BallotRefusal::Registry(e.to_string()))?;
+        let parameters = registry.parameters();
+        let scheduled = check_schedule(parameters, &rules_registry, &announced.ballot)
+            .map_err(BallotRefusal::Schedule)?;
+        let roll = compute_roll(parameters, &rules_registry, &scheduled);
+        let document = roll_document(&roll);
+        Ok((scheduled, roll, document))
+    }
+
+    /// The roll entry of `ballot` opening at `time`.
+    pub fn decide_open(
+        &self,
+        registry: &GroupState,
+        ballot: &BallotId,
+        time: Timestamp,
+    ) -> Result<Opening, BallotRefusal> {
+        let time = codec::entry_time(time);
+        let (_, _, document) = self.opening(registry, ballot, time)?;
+        let record = RollRecord::new(ballot.clone(), document.clone(), time);
+        Ok(Opening {
+            entry: record.to_entry(time),
+            stored_beside: record.body.is_none(),
+            document,
+        })
+    }
+
+    /// The close entry of `ballot` at `time`, at or after its `closes`.
+    pub fn decide_close(&self, ballot: &BallotId, time: Timestamp) -> Result<Entry, BallotRefusal> {
+        let time = codec::entry_time(time);
+        let tracked = self.tracked(ballot)?;
+        let Lifecycle::Open(open) = &tracked.lifecycle else {
+            return Err(BallotRefusal::WrongState {
+                ballot: ballot.clone(),
+                state: tracked.lifecycle.state(),
+                kind: CLOSE_KIND,
+            });
+        };
+        let closes = open.announced.ballot.closes;
+        if time < closes {
+            return Err(BallotRefusal::ClosesLater { closes, time });
+        }
+        Ok(ballot_only_entry(CLOSE_KIND, time, ballot))
+    }
+
+    /// The tally entry of a closed `ballot` at `time`; every vote's note
+    /// must have been revealed to the fold.
+    pub fn compute_tally(
+        &self,
+        registry: &GroupState,
+        ballot: &BallotId,
+        time: Timestamp,
+    ) -> Result<Entry, BallotRefusal> {
+        let document = self.tally_document(registry, ballot)?;
+        Ok(document.to_entry(codec::entry_time(time)))
+    }
+
+    /// The tally document of a closed ballot: supersession and the count
+    /// of the rules (SPEC 2.1 items 8 and 9, SPEC 2.2 items 4 and 5) over
+    /// the admitted votes in log order.
+    fn tally_document(
+        &self,
+        registry: &GroupState,
+        ballot: &BallotId,
+    ) -> Result<TallyDocument, BallotRefusal> {
+        let tracked = self.tracked(ballot)?;
+        let Lifecycle::Closed(closed) = &tracked.lifecycle else {
+            return Err(BallotRefusal::WrongState {
+                ballot: ballot.clone(),
+                state: tracked.lifecycle.state(),
+                kind: TALLY_KIND,
+            });
+        };
+        let open = &closed.open;
+        if open.votes.unrevealed > 0 {
+            return Err(BallotRefusal::UnrevealedVotes {
+                ballot: ballot.clone(),
+                count: open.votes.unrevealed,
+            });
+        }
+        let revealed: Vec<_> = open
+            .votes
+            .list
+            .iter()
+            .filter_map(|v| v.revealed.as_ref().map(|r| (v.note, r.admitted)))
+            .collect();
+        let admissions: Vec<_> = revealed.iter().map(|(_, a)| Ok(*a)).collect();
+        let rules_ballot = &open.announced.ballot;
+        let counted = supersede(&open.roll, rules_ballot.questions.len(), &admissions);
+        let parameters = registry.parameters();
+        let questions = tally(parameters, &open.roll, rules_ballot, &admissions, &counted)
+            .into_iter()
+            .map(|q| TallyQuestion {
+                not_voted: q.not_voted(),
+                outcome: parameters.outcome_word(q.passed).to_owned(),
+                question: q.question,
+                in_favour: q.in_favour,
+                against: q.against,
+                abstain: q.abstain,
+                eligible: q.eligible,
+            })
+            .collect();
+        Ok(TallyDocument {
+            version: TALLY_VERSION,
+            ballot: ballot.clone(),
+            roll: hash_text(&open.roll_hash),
+            votes: open.votes.list.len() as u64,
+            questions,
+            counted: revealed
+                .iter()
+                .zip(&counted)
+                .filter(|(_, c)| **c)
+                .map(|((note, _), _)| hash_text(note))
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,65 @@
+//! The ballot part of a group's log: announcements, cancellations, frozen
+//! rolls, votes, closes, tallies and notifications, as a pure fold over
+//! log entries beside the registry's ([`crate::registry::GroupState`]).
+//!
+//! The log is the single source of truth (SPEC section 4): the server
+//! decides every ballot entry with this module before sequencing it
+//! (`decide_announcement`, `decide_open`, `decide_vote`, `decide_close`,
+//! `compute_tally`), and the fold ([`BallotBook::apply`], [`replay`])
+//! re-derives the same decisions from the log, so that the verifier gets
+//! the same roll, admissions and tally from the log and the revealed
+//! notes.
+//!
+//! Votes are logged as commitments; their notes are revealed at the close.
+//! The fold therefore runs in two modes: *sequencing* (each note is passed
+//! when its entry is applied) and *replay with revealed notes* (a map from
+//! SHA-256 to bytes, [`NoteSource`]). A vote whose note is not available is
+//! kept as a bare commitment (turnout only) and a tally then cannot be
+//! checked.
+//!
+//! # Layout
+//!
+//! - [`announcement`]: the chair's signed announcement note and the
+//!   `announcement` entry; `announce`: its decision and re-check.
+//! - [`records`]: the `ballot-cancelled`, `roll`, `close`, `tally` and
+//!   `notification` entries.
+//! - [`lifecycle`]: a ballot's states, with consuming transitions.
+//! - [`book`]: [`BallotBook`], the fold and the decisions; [`votes`]: the
+//!   vote judgement in SPEC order.
+//! - [`refusal`]: why an entry is refused, with stable codes.
+//!
+//! The byte-exact formats are in `docs/formats.md` section 7.
+//!
+//! Architecture invariant: nothing here performs I/O or reads a clock; a
+//! refused entry leaves the book unchanged, and replaying a log gives the
+//! state the sequencing built (`tests/ballot_fold.rs`).
+
+mod announce;
+pub mod announcement;
+pub mod book;
+pub(crate) mod codec;
+pub mod lifecycle;
+pub mod records;
+pub mod refusal;
+pub mod votes;
+
+pub use announcement::{
+    ANNOUNCEMENT_KIND, AnnouncementError, AnnouncementNote, AnnouncementRecord, SignedAnnouncement,
+};
+pub use book::{
+    BallotApplied, BallotBook, Due, NoNotes, NoteSource, Opening, ReplayError, Revealing, replay,
+};
+pub use codec::hash_text;
+pub use lifecycle::{
+    Announced, Cancelled, Closed, Lifecycle, LoggedVote, Open, Outbox, RevealedVote, Tallied,
+    TrackedBallot, Votes,
+};
+pub use records::{
+    CANCELLED_KIND, CLOSE_KIND, NOTIFICATION_KIND, Notification, NotificationReason, ROLL_KIND,
+    RollRecord, TALLY_KIND, TALLY_VERSION, TallyDocument, TallyQuestion, roll_document,
+};
+pub use refusal::{AnnounceRefusal, BallotRefusal, VoteRefusal};
+pub use votes::{ATTACHMENT_MAX_BYTES, Decision};
+
+#[cfg(test)]
+mod tests;

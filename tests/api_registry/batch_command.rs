@@ -1,0 +1,148 @@
+//! The sequencer's batch command, on which the attendance import's
+//! atomicity rests: all its entries land together, or none; a refusal
+//! part-way leaves nothing written and memory rebuilt from storage.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use scrutineer::entry::Entry;
+use scrutineer::note::key::SigningKey;
+use scrutineer::server::clock::Clock;
+use scrutineer::server::sequencer::{AppendError, BatchPolicy, GroupLog, LogFold};
+use scrutineer::store::Store;
+use scrutineer::tlog::checkpoint::{Checkpoint, Origin, sign_checkpoint};
+use scrutineer::tlog::{TreeSize, empty_root};
+
+/// Counts entries; refuses those of type `bad`.
+#[derive(Default)]
+struct Counter(u64);
+
+#[derive(Debug, thiserror::Error)]
+#[error("refused")]
+struct Bad;
+
+impl LogFold for Counter {
+    type Refusal = Bad;
+
+    fn apply(&mut self, entry: &Entry) -> Result<(), Bad> {
+        if entry.kind() == "bad" {
+            return Err(Bad);
+        }
+        self.0 += 1;
+        Ok(())
+    }
+}
+
+fn entries(kinds: &[&'static str]) -> scrutineer::server::sequencer::BatchCommand<Counter> {
+    let kinds = kinds.to_vec();
+    Box::new(move |_, time| {
+        Ok(kinds
+            .iter()
+            .map(|kind| match *kind {
+                "huge" => Entry::new("ok", time).body(vec![b'x'; 70_000]),
+                kind => Entry::new(kind, time),
+            })
+            .collect())
+    })
+}
+
+#[test]
+fn a_batch_command_is_all_or_nothing() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite:{}", dir.path().join("db").display());
+        let store = Store::open(&url).await.expect("store");
+        let origin = Origin::new("example.org/batch".to_owned()).expect("origin");
+        let key = SigningKey::generate(origin.key_name().clone()).expect("key");
+        let empty = Checkpoint::new(origin.clone(), TreeSize::ZERO, empty_root(), Vec::new())
+            .and_then(|c| sign_checkpoint(&c, &key))
+            .expect("checkpoint");
+        store
+            .create_log("batch", origin.as_str(), &empty)
+            .await
+            .expect("log");
+        // A long interval, so that requests sent together share a batch.
+        let policy = BatchPolicy {
+            interval: Duration::from_millis(200),
+            max_entries: 100,
+        };
+        let log = GroupLog::<Counter>::start(
+            "batch".to_owned(),
+            origin,
+            key,
+            store.clone(),
+            Arc::new(Clock::System),
+            policy,
+            None,
+        );
+        let size = || async { store.head("batch").await.expect("head").expect("log").size };
+
+        // All entries, contiguous, under one checkpoint.
+        let receipts = log
+            .append_all(entries(&["ok", "ok", "ok"]))
+            .await
+            .expect("appended");
+        let indexes: Vec<u64> = receipts.iter().map(|r| r.index).collect();
+        assert_eq!(indexes, [0, 1, 2]);
+        assert!(
+            receipts
+                .iter()
+                .all(|r| r.size == 3 && r.checkpoint == receipts[0].checkpoint)
+        );
+        // No entry: nothing written.
+        assert!(
+            log.append_all(entries(&[]))
+                .await
+                .expect("empty")
+                .is_empty()
+        );
+        assert_eq!(size().await, 3);
+
+        // A too-large entry part-way refuses its request before the
+        // state changes; the request beside it is appended.
+        let (huge, beside) = tokio::join!(
+            log.append_all(entries(&["ok", "huge"])),
+            log.append(Box::new(|_, time| Ok(Entry::new("ok", time)))),
+        );
+        assert!(
+            matches!(huge, Err(AppendError::Refused(ref r)) if r.code == "entry-too-large"),
+            "{huge:?}"
+        );
+        assert_eq!(beside.expect("appended").index, 3);
+        assert_eq!(size().await, 4);
+
+        // A refusal part-way, after the fold took the first entries:
+        // nothing of the batch is written, the request beside it may
+        // be retried, and the state is rebuilt from storage.
+        let (partial, beside) = tokio::join!(
+            log.append_all(entries(&["ok", "ok", "bad"])),
+            log.append(Box::new(|_, time| Ok(Entry::new("ok", time)))),
+        );
+        assert!(
+            matches!(partial, Err(AppendError::Refused(_))),
+            "{partial:?}"
+        );
+        assert!(
+            matches!(beside, Err(AppendError::BatchFailed(_))),
+            "{beside:?}"
+        );
+        assert_eq!(size().await, 4);
+        assert_eq!(log.read(|loaded| loaded.state.0).await.expect("read"), 4);
+        let retried = log
+            .append(Box::new(|_, time| Ok(Entry::new("ok", time))))
+            .await
+            .expect("the retry is appended");
+        assert_eq!(retried.index, 4);
+        assert_eq!(
+            log.read(|loaded| (loaded.state.0, loaded.size))
+                .await
+                .expect("read"),
+            (5, 5)
+        );
+        // A refused first entry is an ordinary refusal.
+        let first = log.append_all(entries(&["bad", "ok"])).await;
+        assert!(matches!(first, Err(AppendError::Refused(_))), "{first:?}");
+        assert_eq!(size().await, 5);
+    });
+}

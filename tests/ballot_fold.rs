@@ -1,0 +1,839 @@
+//! The ballot fold end to end: every scenario (shared and inline) becomes a
+//! real log — registry entries, the chair's signed announcement, the roll,
+//! signed vote notes, the close and the tally — decided by the fold before
+//! each append, with exactly the refusals, eligible list, counted flags and
+//! outcomes of `simulate`; then the log replays from its bytes and the
+//! revealed notes to the identical state.
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+
+use scrutineer::ballot::{
+    AnnouncementNote, BallotApplied, BallotBook, BallotRefusal, Decision, Lifecycle, NoNotes,
+    NoteSource, Notification, NotificationReason, ReplayError, Revealing, replay,
+};
+use scrutineer::entry::Entry;
+use scrutineer::id::{BallotId, PersonId};
+use scrutineer::note::{KeyName, SigningKey};
+use scrutineer::registry::{
+    Applied, ChairAppointed, Fact, GroupId, GroupRecord, GroupState, KeyAdded, KeyRevoked,
+    PersonRecord,
+};
+use scrutineer::rules::{BallotKind, Parameters, Profile};
+use scrutineer::simulate::{Scenario, simulate};
+use scrutineer::time::{Duration, Timestamp};
+use scrutineer::tlog::Hash;
+use scrutineer::tlog::checkpoint::Origin;
+use scrutineer::vote::{ChoiceWord, SubmittedVote, VoteNote};
+use serde_json::{Value, json};
+
+const CHAIR: &str = "the-chair";
+
+fn origin() -> Origin {
+    Origin::new("scrutineer.example/scenario").expect("valid origin")
+}
+
+/// A deterministic key for a person (the seed is the SHA-256 of its id).
+fn key_of(person: &str) -> SigningKey {
+    let seed = Hash::sha256(person.as_bytes());
+    SigningKey::from_seed(
+        KeyName::new(person).expect("person ids are key names"),
+        seed.as_bytes(),
+    )
+}
+
+/// A log being built: the registry, the book, the entries and the
+/// documents stored beside them.
+struct Log {
+    registry: GroupState,
+    book: BallotBook,
+    entries: Vec<Entry>,
+    blobs: BTreeMap<Hash, Vec<u8>>,
+}
+
+impl Log {
+    fn new(parameters: &Parameters, at: Timestamp) -> Self {
+        let group = GroupRecord::from_parameters(GroupId::new("g").expect("id"), parameters, None);
+        let genesis = Fact::from(group).to_entry(at);
+        Self {
+            registry: GroupState::genesis(&genesis).expect("genesis"),
+            book: BallotBook::new(origin()),
+            entries: vec![genesis],
+            blobs: BTreeMap::new(),
+        }
+    }
+
+    /// Appends an entry the way the server does: the registry, then the
+    /// book, with `documents` revealed beside it.
+    fn append(&mut self, entry: Entry, documents: &[&[u8]]) -> u64 {
+        let index = self.registry.entries_applied();
+        let bytes = entry.encode().expect("entries fit");
+        assert_eq!(
+            Entry::parse(&bytes).as_ref(),
+            Ok(&entry),
+            "entries round-trip"
+        );
+        match self
+            .registry
+            .apply(&entry)
+            .expect("the registry accepts it")
+        {
+            Applied::Registry { .. } => {}
+            Applied::NotRegistry(e) => {
+                let source = Revealing::new(documents, &self.blobs);
+                let applied = self.book.apply(&self.registry, e, &source);
+                assert!(
+                    matches!(applied, Ok(BallotApplied::Ballot { .. })),
+                    "{applied:?}"
+                );
+            }
+        }
+        for d in documents {
+            self.blobs.insert(Hash::sha256(d), d.to_vec());
+        }
+        self.entries.push(entry);
+        index
+    }
+
+    fn fact(&mut self, fact: impl Into<Fact>, at: Timestamp) {
+        self.append(fact.into().to_entry(at), &[]);
+    }
+
+    /// Appends a chair's term if nobody chairs at `at`.
+    fn ensure_chair(&mut self, at: Timestamp) {
+        if self.registry.chair_at(at).is_none() {
+            let person = PersonId::new(CHAIR).expect("id");
+            let term = ChairAppointed::two_year_term(person, at, false).expect("in range");
+            self.fact(term, at);
+        }
+    }
+
+    /// Announces and appends the announcement notifications; the refusal
+    /// code otherwise.
+    fn announce(&mut self, note: &AnnouncementNote, at: Timestamp) -> Result<(), String> {
+        self.ensure_chair(at);
+        let signed = note.sign(&key_of(CHAIR)).expect("sign");
+        let entry = self
+            .book
+            .decide_announcement(&self.registry, &signed, at)
+            .map_err(|e| e.code().to_owned())?;
+        self.append(entry, &[]);
+        let recipients = self.book.ballot(note.ballot.as_str()).expect("announced");
+        let recipients = recipients.lifecycle.announced().recipients.clone();
+        for person in recipients {
+            let n = Notification {
+                ballot: note.ballot.clone(),
+                person,
+                reason: NotificationReason::Announcement,
+            };
+            self.append(n.to_entry(at), &[]);
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, ballot: &BallotId, at: Timestamp) {
+        let opening = self
+            .book
+            .decide_open(&self.registry, ballot, at)
+            .expect("opens");
+        let beside = opening.stored_beside.then_some(opening.document.as_slice());
+        let documents: Vec<&[u8]> = beside.into_iter().collect();
+        self.append(opening.entry.clone(), &documents);
+    }
+
+    /// Decides a vote and appends it with its notifications.
+    fn vote(
+        &mut self,
+        note: &[u8],
+        attachment: Option<&[u8]>,
+        at: Timestamp,
+        token: &str,
+    ) -> Result<Decision, String> {
+        let submitted = SubmittedVote::parse(note).map_err(|e| e.code().to_owned())?;
+        let token = PersonId::new(token).expect("id");
+        let decision = self
+            .book
+            .decide_vote(&self.registry, &submitted, attachment, at, &token)
+            .map_err(|e| e.code().to_owned())?;
+        if let Decision::Accept {
+            entry,
+            notifications,
+        } = &decision
+        {
+            let documents: Vec<&[u8]> = [Some(note), attachment].into_iter().flatten().collect();
+            self.append(entry.clone(), &documents);
+            for n in notifications {
+                self.append(n.to_entry(entry.time()), &[]);
+            }
+        }
+        Ok(decision)
+    }
+
+    fn close_and_tally(&mut self, ballot: &BallotId, at: Timestamp) {
+        let close = self.book.decide_close(ballot, at).expect("closes");
+        self.append(close, &[]);
+        let tally = self
+            .book
+            .compute_tally(&self.registry, ballot, at)
+            .expect("tallies");
+        self.append(tally, &[]);
+    }
+
+    /// Replays the log from its bytes with `notes`, and checks the state.
+    fn replay_with(&self, notes: &dyn NoteSource) -> Result<(GroupState, BallotBook), ReplayError> {
+        let parsed: Vec<Entry> = self
+            .entries
+            .iter()
+            .map(|e| Entry::parse(&e.encode().expect("fits")).expect("parses"))
+            .collect();
+        replay(origin(), &parsed, notes)
+    }
+
+    fn assert_replays(&self) {
+        let (registry, book) = self.replay_with(&self.blobs).expect("the log replays");
+        assert_eq!(registry, self.registry);
+        assert_eq!(book, self.book);
+    }
+}
+
+/// A vote note of a scenario vote.
+fn vote_note(ballot: &BallotId, v: &scrutineer::rules::Vote, nonce: [u8; 16]) -> VoteNote {
+    VoteNote {
+        origin: origin(),
+        ballot: ballot.clone(),
+        question: v.question.clone(),
+        organisation: v.organisation.clone(),
+        choice: ChoiceWord::new(&v.choice).expect("scenario choices are choice words"),
+        attachment: v.reasons.as_deref().map(|r| Hash::sha256(r.as_bytes())),
+        nonce,
+    }
+}
+
+/// The log of a scenario's registry, a day before its first announcement:
+/// organisations, persons (and a chair) with their keys, meetings and
+/// attendance.
+fn registry_log(scenario: &Scenario) -> Log {
+    let rules = &scenario.registry;
+    let first = scenario
+        .ballots
+        .iter()
+        .map(|b| b.ballot.announced)
+        .min()
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let t0 = first.checked_sub(Duration::days(1)).expect("in range");
+    let mut log = Log::new(&scenario.parameters, t0);
+    for o in rules.organisations() {
+        log.fact(o.clone(), t0);
+    }
+    let chair_org = rules.organisations()[0].id.clone();
+    let chair = scrutineer::rules::Person {
+        id: PersonId::new(CHAIR).expect("id"),
+        organisation: chair_org,
+        on_membership_list: false,
+    };
+    for p in rules.persons().iter().chain([&chair]) {
+        let record = PersonRecord {
+            id: p.id.clone(),
+            organisation: p.organisation.clone(),
+            on_membership_list: p.on_membership_list,
+            reconfirmed: None,
+        };
+        log.fact(record, t0);
+        let key = KeyAdded {
+            person: p.id.clone(),
+            key: key_of(p.id.as_str()).verifier_key(),
+        };
+        log.fact(key, t0);
+    }
+    for m in rules.meetings() {
+        log.fact(m.clone(), t0);
+    }
+    for a in rules.attendance() {
+        log.fact(a.clone(), t0);
+    }
+    log
+}
+
+/// The announcement note of a scenario ballot.
+fn announcement_of(b: &scrutineer::rules::Ballot) -> AnnouncementNote {
+    AnnouncementNote {
+        origin: origin(),
+        ballot: b.id.clone(),
+        kind: b.kind.clone(),
+        questions: b.questions.clone(),
+        opens: match b.kind {
+            BallotKind::Consultation { .. } => None,
+            _ => Some(b.opens),
+        },
+        closes: b.closes,
+    }
+}
+
+/// Builds the log of a scenario and returns the report in `simulate`'s
+/// shape, with the log for replay.
+fn run(text: &str) -> (Value, Log) {
+    let scenario = Scenario::parse(text).expect("valid scenario");
+    let rules = &scenario.registry;
+    let mut log = registry_log(&scenario);
+
+    // Every event of every ballot on one time line; at equal times the
+    // announcement, then the opening, then votes (in input order), then
+    // the close and the tally.
+    let mut events: Vec<(Timestamp, u8, usize, usize)> = Vec::new();
+    for (i, b) in scenario.ballots.iter().enumerate() {
+        events.push((b.ballot.announced, 0, i, 0));
+        events.push((b.ballot.opens, 1, i, 0));
+        for (j, v) in b.votes.iter().enumerate() {
+            events.push((v.at, 2, i, j));
+        }
+        events.push((b.ballot.closes, 3, i, 0));
+    }
+    events.sort();
+    let mut refused: HashMap<usize, String> = HashMap::new();
+    let mut verdicts: HashMap<(usize, usize), Result<Hash, String>> = HashMap::new();
+    for (at, step, i, j) in events {
+        let b = &scenario.ballots[i].ballot;
+        if refused.contains_key(&i) {
+            continue;
+        }
+        match step {
+            0 => {
+                if let Err(code) = log.announce(&announcement_of(b), at) {
+                    refused.insert(i, code);
+                }
+            }
+            1 => log.open(&b.id, at),
+            2 => {
+                let v = &scenario.ballots[i].votes[j];
+                let nonce = Hash::sha256(format!("{i}/{j}").as_bytes()).as_bytes()[..16]
+                    .try_into()
+                    .expect("16 bytes");
+                let note = vote_note(&b.id, v, nonce)
+                    .sign(&key_of(v.person.as_str()))
+                    .expect("sign");
+                let attachment = v.reasons.as_deref().map(str::as_bytes);
+                let verdict = match log.vote(&note, attachment, at, v.person.as_str()) {
+                    Ok(Decision::Accept { .. }) => Ok(Hash::sha256(&note)),
+                    Ok(Decision::Duplicate { index }) => panic!("duplicate of {index}"),
+                    Err(code) => Err(code),
+                };
+                // Persons the scenario does not know have no registered key:
+                // their vote is refused before the rules (simulate says
+                // `not-representative`).
+                let verdict = match verdict {
+                    Err(code) if rules.person(v.person.as_str()).is_none() => {
+                        assert_eq!(code, "bad-signature");
+                        Err("not-representative".to_owned())
+                    }
+                    other => other,
+                };
+                verdicts.insert((i, j), verdict);
+            }
+            _ => log.close_and_tally(&b.id, at),
+        }
+    }
+
+    let profile = scenario.parameters.profile;
+    let ballots: Vec<Value> = scenario
+        .ballots
+        .iter()
+        .enumerate()
+        .map(|(i, sb)| {
+            let id = sb.ballot.id.as_str();
+            if let Some(code) = refused.get(&i) {
+                return json!({"id": id, "status": "refused", "error": code});
+            }
+            let tracked = log.book.ballot(id).expect("logged");
+            let Lifecycle::Tallied(tallied) = &tracked.lifecycle else {
+                panic!("ballot {id} is {}", tracked.lifecycle.state());
+            };
+            let roll = &tallied.closed.open.roll;
+            let tally = &tallied.tally;
+            let votes: Vec<Value> = (0..sb.votes.len())
+                .map(|j| match &verdicts[&(i, j)] {
+                    Ok(note) => json!({"index": j, "accepted": true,
+                        "counted": tally.counted.contains(&scrutineer::ballot::hash_text(note))}),
+                    Err(code) => json!({"index": j, "accepted": false, "counted": false,
+                        "reason": code}),
+                })
+                .collect();
+            let questions: Vec<Value> = tally
+                .questions
+                .iter()
+                .map(|q| match profile {
+                    Profile::EtsiIsg => json!({"id": q.question, "yes": q.in_favour,
+                        "no": q.against, "abstain": q.abstain, "not_voted": q.not_voted,
+                        "outcome": q.outcome}),
+                    Profile::ItuTTap => json!({"id": q.question, "assign": q.in_favour,
+                        "do_not_assign": q.against, "replies": q.in_favour + q.against,
+                        "outcome": q.outcome}),
+                })
+                .collect();
+            json!({"id": id, "status": "tallied", "eligible": roll.eligible().collect::<Vec<_>>(),
+                "votes": votes, "questions": questions})
+        })
+        .collect();
+    (json!({ "ballots": ballots }), log)
+}
+
+/// Runs a scenario through the log and compares with `simulate`, then
+/// replays.
+fn check_scenario(name: &str, text: &str) {
+    let expected = serde_json::to_value(simulate(text).expect("simulates")).expect("json");
+    let (report, log) = run(text);
+    assert_eq!(report, expected, "{name}");
+    log.assert_replays();
+}
+
+#[test]
+fn every_shared_scenario_through_the_log_matches_simulate_and_replays() {
+    let Some(dir) = common::shared("scenarios") else {
+        return;
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("readable")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty());
+    for path in paths {
+        let text = std::fs::read_to_string(&path).expect("readable");
+        check_scenario(&path.display().to_string(), &text);
+    }
+}
+
+/// An ETSI group whose three members all attended the KoM and P2: a
+/// colleague supersedes a vote, votes at `opens` and at `closes`.
+pub const ETSI_INLINE: &str = r#"{
+  "profile": "etsi-isg",
+  "organisations": [
+    {"id": "acme", "class": "member"}, {"id": "cadzow", "class": "member"},
+    {"id": "cis", "class": "member"}, {"id": "obs", "class": "observer"}],
+  "persons": [
+    {"id": "acme-1", "organisation": "acme", "on_membership_list": true},
+    {"id": "acme-2", "organisation": "acme", "on_membership_list": true},
+    {"id": "cadzow-1", "organisation": "cadzow", "on_membership_list": true},
+    {"id": "cis-1", "organisation": "cis", "on_membership_list": false},
+    {"id": "obs-1", "organisation": "obs", "on_membership_list": true}],
+  "meetings": [
+    {"id": "KoM", "plenary": true, "format": "face-to-face", "kick_off": true,
+     "start": "2022-01-10T08:00:00Z", "end": "2022-01-11T17:00:00Z"},
+    {"id": "P2", "plenary": true, "format": "hybrid",
+     "start": "2022-03-10T08:00:00Z", "end": "2022-03-11T17:00:00Z"}],
+  "attendance": [
+    {"meeting": "KoM", "person": "acme-1", "organisation": "acme", "mode": "physical"},
+    {"meeting": "P2", "person": "acme-2", "organisation": "acme", "mode": "physical"},
+    {"meeting": "KoM", "person": "cadzow-1", "organisation": "cadzow", "mode": "physical"},
+    {"meeting": "P2", "person": "cadzow-1", "organisation": "cadzow", "mode": "physical"},
+    {"meeting": "KoM", "person": "cis-1", "organisation": "cis", "mode": "physical"},
+    {"meeting": "P2", "person": "cis-1", "organisation": "cis", "mode": "physical"}],
+  "ballots": [{"id": "B1", "kind": "correspondence", "questions": ["main", "second"],
+    "announced": "2022-04-01T09:00:00Z", "opens": "2022-05-01T09:00:00Z",
+    "closes": "2022-05-15T09:00:00Z",
+    "votes": [
+      {"person": "acme-1", "organisation": "acme", "choice": "yes", "at": "2022-05-01T09:00:00Z"},
+      {"person": "acme-2", "organisation": "acme", "choice": "no", "at": "2022-05-02T09:00:00Z"},
+      {"person": "acme-1", "organisation": "acme", "question": "second", "choice": "abstain", "at": "2022-05-02T10:00:00Z"},
+      {"person": "cadzow-1", "organisation": "cadzow", "choice": "yes", "at": "2022-05-15T09:00:00Z"},
+      {"person": "cadzow-1", "organisation": "cadzow", "choice": "yes", "at": "2022-05-15T08:59:59.999999Z"},
+      {"person": "cis-1", "organisation": "cis", "choice": "yes", "at": "2022-05-03T09:00:00Z"},
+      {"person": "obs-1", "organisation": "obs", "choice": "yes", "at": "2022-05-03T09:00:00Z"},
+      {"person": "acme-1", "organisation": "acme", "choice": "yes", "at": "2022-04-30T09:00:00Z"}]}]
+}"#;
+
+/// An ITU-T consultation with reasons as attachments, blank reasons and a
+/// non-Member State.
+pub const ITU_INLINE: &str = r#"{
+  "profile": "itu-t-tap",
+  "organisations": [
+    {"id": "CH", "class": "member-state"}, {"id": "JP", "class": "member-state"},
+    {"id": "ZA", "class": "member-state"}, {"id": "sm", "class": "sector-member"}],
+  "persons": [
+    {"id": "CH-admin", "organisation": "CH"}, {"id": "JP-admin", "organisation": "JP"},
+    {"id": "ZA-admin", "organisation": "ZA"}, {"id": "sm-admin", "organisation": "sm"}],
+  "ballots": [{"id": "C1", "kind": "consultation", "questions": ["X.1", "X.2"],
+    "announced": "2023-01-10T00:00:00Z", "closes": "2023-03-01T00:00:00Z",
+    "meeting_start": "2023-04-20T08:00:00Z",
+    "votes": [
+      {"person": "CH-admin", "organisation": "CH", "question": "X.1", "choice": "assign", "at": "2023-01-10T00:00:00Z"},
+      {"person": "JP-admin", "organisation": "JP", "question": "X.1", "choice": "do-not-assign", "reasons": "Clause 7.", "at": "2023-02-01T00:00:00Z"},
+      {"person": "ZA-admin", "organisation": "ZA", "question": "X.2", "choice": "do-not-assign", "reasons": "  ", "at": "2023-02-01T00:00:00Z"},
+      {"person": "sm-admin", "organisation": "sm", "question": "X.2", "choice": "assign", "at": "2023-02-01T00:00:00Z"},
+      {"person": "ZA-admin", "organisation": "ZA", "question": "X.2", "choice": "assign", "at": "2023-03-01T00:00:00Z"}]}]
+}"#;
+
+#[test]
+fn inline_scenarios_through_the_log_match_simulate_and_replay() {
+    check_scenario("ETSI_INLINE", ETSI_INLINE);
+    check_scenario("ITU_INLINE", ITU_INLINE);
+}
+
+#[test]
+fn a_colleagues_vote_owes_a_notification_and_the_fold_checks_it() {
+    let (_, log) = run(ETSI_INLINE);
+    let notifications: Vec<_> = log
+        .entries
+        .iter()
+        .filter(|e| e.kind() == "notification" && e.get("reason") == Some("superseded"))
+        .map(|e| e.get("person").expect("person").to_owned())
+        .collect();
+    // acme-2's vote supersedes acme-1's on `main`; nothing else is a
+    // colleague's supersession.
+    assert_eq!(notifications, ["acme-1"]);
+    // Nothing more is owed, so the same notification again is refused.
+    let mut log = log;
+    let again = Notification {
+        ballot: BallotId::new("B1").expect("id"),
+        person: PersonId::new("acme-1").expect("id"),
+        reason: NotificationReason::Superseded,
+    };
+    let entry = again.to_entry(log.registry.last_time());
+    log.registry.apply(&entry).expect("time order");
+    let refusal = log.book.apply(&log.registry, &entry, &NoNotes);
+    assert!(refusal.is_err(), "{refusal:?}");
+}
+
+#[test]
+fn without_the_notes_the_log_replays_up_to_the_tally() {
+    let (_, log) = run(ETSI_INLINE);
+    match log.replay_with(&NoNotes) {
+        Err(ReplayError::Ballot { refusal, .. }) => {
+            assert!(refusal.to_string().contains("not revealed"), "{refusal}");
+        }
+        other => panic!("expected the tally to need the notes: {other:?}"),
+    }
+}
+
+// ---- Refusals, duplicates and the lifecycle, on the inline ETSI group. ----
+
+/// The inline ETSI group with ballot B1 announced (not opened).
+fn announced_b1() -> (Log, scrutineer::rules::Ballot) {
+    let scenario = Scenario::parse(ETSI_INLINE).expect("valid");
+    let mut log = registry_log(&scenario);
+    let b = scenario.ballots[0].ballot.clone();
+    log.announce(&announcement_of(&b), b.announced)
+        .expect("announced");
+    (log, b)
+}
+
+/// The inline ETSI group with ballot B1 open since its `opens`.
+fn open_b1() -> (Log, scrutineer::rules::Ballot) {
+    let (mut log, b) = announced_b1();
+    log.open(&b.id, b.opens);
+    (log, b)
+}
+
+fn note(person_org: (&str, &str), choice: &str, nonce: u8) -> VoteNote {
+    VoteNote {
+        origin: origin(),
+        ballot: BallotId::new("B1").expect("id"),
+        question: "main".parse().expect("id"),
+        organisation: person_org.1.parse().expect("id"),
+        choice: ChoiceWord::new(choice).expect("word"),
+        attachment: None,
+        nonce: [nonce; 16],
+    }
+}
+
+fn signed(note: &VoteNote, person: &str) -> Vec<u8> {
+    note.sign(&key_of(person)).expect("sign")
+}
+
+fn after(t: Timestamp, seconds: i64) -> Timestamp {
+    t.checked_add(Duration::seconds(seconds)).expect("in range")
+}
+
+#[test]
+fn each_refusal_before_the_rules_has_its_code_in_spec_order() {
+    let (mut log, b) = open_b1();
+    let at = after(b.opens, 3600);
+    let acme = ("acme-1", "acme");
+    assert_eq!(
+        SubmittedVote::parse(b"not a note")
+            .map(|_| ())
+            .map_err(|e| e.code()),
+        Err("malformed-note")
+    );
+    let mut with_attachment = note(acme, "yes", 1);
+    with_attachment.attachment = Some(Hash::sha256(b"reasons"));
+    let bytes = signed(&with_attachment, "acme-1");
+    assert_eq!(
+        log.vote(&bytes, None, at, "acme-1"),
+        Err("malformed-note".into())
+    );
+    assert_eq!(
+        log.vote(&bytes, Some(b"other"), at, "acme-1"),
+        Err("malformed-note".into())
+    );
+
+    let mut foreign = note(acme, "yes", 1);
+    foreign.origin = Origin::new("other.example/log").expect("origin");
+    foreign.ballot = BallotId::new("nope").expect("id");
+    assert_eq!(
+        log.vote(&signed(&foreign, "acme-1"), None, at, "acme-2"),
+        Err("wrong-origin".into())
+    );
+    let mut unknown = note(acme, "yes", 1);
+    unknown.ballot = BallotId::new("nope").expect("id");
+    assert_eq!(
+        log.vote(&signed(&unknown, "acme-1"), None, at, "acme-2"),
+        Err("unknown-ballot".into())
+    );
+    let stranger = SigningKey::from_seed(KeyName::new("acme-1").expect("name"), &[9; 32]);
+    let forged = note(acme, "yes", 1).sign(&stranger).expect("sign");
+    assert_eq!(
+        log.vote(&forged, None, at, "acme-2"),
+        Err("token-mismatch".into())
+    );
+    assert_eq!(
+        log.vote(&forged, None, at, "acme-1"),
+        Err("bad-signature".into())
+    );
+
+    let revoked = KeyRevoked {
+        person: PersonId::new("acme-2").expect("id"),
+        key_id: key_of("acme-2").id(),
+    };
+    log.fact(revoked, at);
+    let by_acme_2 = signed(&note(("acme-2", "acme"), "no", 2), "acme-2");
+    assert_eq!(
+        log.vote(&by_acme_2, None, at, "acme-2"),
+        Err("key-revoked".into())
+    );
+
+    let first = signed(&note(acme, "yes", 3), "acme-1");
+    let Ok(Decision::Accept { .. }) = log.vote(&first, None, at, "acme-1") else {
+        panic!("the first vote is accepted");
+    };
+    let index = log.registry.entries_applied() - 1;
+    let replayed = signed(&note(acme, "no", 3), "acme-1");
+    assert_eq!(
+        log.vote(&replayed, None, after(at, 1), "acme-1"),
+        Err("replay".into())
+    );
+    // A byte-identical resubmission is not a refusal, even later.
+    assert_eq!(
+        log.vote(&first, None, after(at, 2), "acme-1"),
+        Ok(Decision::Duplicate { index })
+    );
+    // Then the rules' codes.
+    let observer = signed(&note(("obs-1", "obs"), "yes", 4), "obs-1");
+    assert_eq!(
+        log.vote(&observer, None, at, "obs-1"),
+        Err("not-eligible".into())
+    );
+    log.assert_replays();
+}
+
+#[test]
+fn the_fold_refuses_logged_votes_the_decision_refuses() {
+    let (mut log, b) = open_b1();
+    let at = after(b.opens, 60);
+    let observer = signed(&note(("obs-1", "obs"), "yes", 4), "obs-1");
+    let entry = scrutineer::vote::vote_entry(at, &b.id, &observer);
+    log.registry.apply(&entry).expect("time order");
+    let refusal = log
+        .book
+        .apply(
+            &log.registry,
+            &entry,
+            &Revealing::new(&[&observer], &NoNotes),
+        )
+        .expect_err("never logged");
+    assert!(
+        matches!(refusal, BallotRefusal::Vote(ref v) if v.code() == "not-eligible"),
+        "{refusal}"
+    );
+
+    let (mut log, _) = open_b1();
+    let good = signed(&note(("acme-1", "acme"), "yes", 5), "acme-1");
+    log.vote(&good, None, at, "acme-1").expect("accepted");
+    let again = scrutineer::vote::vote_entry(after(at, 1), &b.id, &good);
+    log.registry.apply(&again).expect("time order");
+    let refusal = log
+        .book
+        .apply(&log.registry, &again, &log.blobs)
+        .expect_err("twice");
+    assert!(
+        matches!(refusal, BallotRefusal::DuplicateVote { .. }),
+        "{refusal}"
+    );
+}
+
+#[test]
+fn a_ballot_may_be_cancelled_or_re_announced_only_before_opening() {
+    let (log, b) = open_b1();
+    let refusal = log
+        .book
+        .decide_cancel(&b.id, after(b.opens, 1))
+        .expect_err("opened");
+    assert!(matches!(
+        refusal,
+        BallotRefusal::WrongState { state: "open", .. }
+    ));
+    let again = log
+        .book
+        .decide_announcement(
+            &log.registry,
+            &announcement_of(&b).sign(&key_of(CHAIR)).expect("sign"),
+            after(b.opens, 1),
+        )
+        .expect_err("opened");
+    assert_eq!(again.code(), "already-opened");
+
+    // Re-announcing restarts the notice: the same dates are now too short,
+    // later ones are fine.
+    let (mut log, b) = announced_b1();
+    let later = after(b.announced, 86_400);
+    let mut note = announcement_of(&b);
+    assert_eq!(log.announce(&note, later), Err("notice-period".into()));
+    note.opens = Some(after(b.opens, 86_400));
+    note.closes = after(b.closes, 86_400);
+    log.announce(&note, later).expect("re-announced");
+    let tracked = log.book.ballot("B1").expect("known");
+    assert_eq!(tracked.lifecycle.ballot().announced, later);
+
+    let cancel = log
+        .book
+        .decide_cancel(&b.id, after(later, 1))
+        .expect("not opened");
+    log.append(cancel, &[]);
+    assert_eq!(
+        log.book.ballot("B1").map(|t| t.lifecycle.state()),
+        Some("cancelled")
+    );
+    let vote = signed(&note_for_b1(), "acme-1");
+    assert_eq!(
+        log.vote(&vote, None, after(later, 2), "acme-1"),
+        Err("unknown-ballot".into())
+    );
+    assert_eq!(
+        log.announce(&note, after(later, 3)),
+        Err("already-opened".into())
+    );
+    log.assert_replays();
+}
+
+fn note_for_b1() -> VoteNote {
+    note(("acme-1", "acme"), "yes", 7)
+}
+
+#[test]
+fn the_window_is_half_open_and_the_close_blocks_later_votes() {
+    let (mut log, b) = announced_b1();
+    let early = log
+        .book
+        .decide_open(&log.registry, &b.id, after(b.opens, -1));
+    assert!(
+        matches!(early, Err(BallotRefusal::OpensLater { .. })),
+        "{early:?}"
+    );
+    // A vote at `opens` before the roll is sequenced waits for the roll.
+    let at_opens = signed(&note(("acme-1", "acme"), "yes", 1), "acme-1");
+    assert_eq!(
+        log.vote(&at_opens, None, b.opens, "acme-1"),
+        Err("opening-due".into())
+    );
+    log.open(&b.id, b.opens);
+    assert!(matches!(
+        log.vote(&at_opens, None, b.opens, "acme-1"),
+        Ok(Decision::Accept { .. })
+    ));
+    let last = signed(&note(("cadzow-1", "cadzow"), "yes", 2), "cadzow-1");
+    let just_before = Timestamp::from_unix_nanos(b.closes.unix_nanos() - 1000).expect("in range");
+    assert!(matches!(
+        log.vote(&last, None, just_before, "cadzow-1"),
+        Ok(Decision::Accept { .. })
+    ));
+    let early = log.book.decide_close(&b.id, just_before);
+    assert!(
+        matches!(early, Err(BallotRefusal::ClosesLater { .. })),
+        "{early:?}"
+    );
+    let at_closes = signed(&note(("acme-2", "acme"), "no", 3), "acme-2");
+    assert_eq!(
+        log.vote(&at_closes, None, b.closes, "acme-2"),
+        Err("outside-window".into())
+    );
+    log.close_and_tally(&b.id, b.closes);
+    assert_eq!(
+        log.vote(&at_closes, None, b.closes, "acme-2"),
+        Err("outside-window".into())
+    );
+    // A vote entry after the close is refused by the fold.
+    let entry = scrutineer::vote::vote_entry(b.closes, &b.id, &at_closes);
+    log.registry.apply(&entry).expect("time order");
+    let source = Revealing::new(&[&at_closes], &NoNotes);
+    let refusal = log
+        .book
+        .apply(&log.registry, &entry, &source)
+        .expect_err("closed");
+    assert!(
+        matches!(
+            refusal,
+            BallotRefusal::WrongState {
+                state: "tallied",
+                ..
+            }
+        ),
+        "{refusal}"
+    );
+    let tally = log
+        .book
+        .ballot("B1")
+        .and_then(|t| t.lifecycle.tally())
+        .expect("tallied");
+    assert_eq!(tally.counted.len(), 2);
+    assert_eq!(
+        (
+            tally.questions[0].in_favour,
+            tally.questions[0].outcome.as_str()
+        ),
+        (2, "approved")
+    );
+}
+
+#[test]
+fn a_roll_too_large_for_an_entry_is_stored_beside_the_log() {
+    let organisations: Vec<Value> = (0..700)
+        .map(|i| json!({"id": format!("state-{i:04}"), "class": "member-state"}))
+        .collect();
+    let text = json!({
+        "profile": "itu-t-tap",
+        "organisations": organisations,
+        "persons": [{"id": "admin", "organisation": "state-0000", "on_membership_list": true}],
+        "ballots": [{"id": "C", "kind": "consultation", "announced": "2023-01-10T00:00:00Z",
+                     "closes": "2023-03-01T00:00:00Z", "meeting_start": "2023-04-20T08:00:00Z"}]
+    })
+    .to_string();
+    let scenario = Scenario::parse(&text).expect("valid");
+    let mut log = registry_log(&scenario);
+    let b = scenario.ballots[0].ballot.clone();
+    log.announce(&announcement_of(&b), b.announced)
+        .expect("announced");
+    let opening = log
+        .book
+        .decide_open(&log.registry, &b.id, b.opens)
+        .expect("opens");
+    assert!(opening.stored_beside && opening.entry.body_bytes().is_empty());
+    assert!(opening.document.len() > 65_535);
+    log.open(&b.id, b.opens);
+    let roll = log
+        .book
+        .ballot("C")
+        .and_then(|t| t.lifecycle.roll())
+        .expect("open");
+    assert_eq!(roll.eligible_count(), 700);
+    log.assert_replays();
+    match log.replay_with(&NoNotes) {
+        Err(ReplayError::Ballot {
+            refusal: BallotRefusal::MissingBlob(hash),
+            ..
+        }) => {
+            assert_eq!(hash, Hash::sha256(&opening.document));
+        }
+        other => panic!("expected the roll document to be missing: {other:?}"),
+    }
+}
