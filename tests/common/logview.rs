@@ -96,13 +96,16 @@ pub fn open(key: &VerifierKey, bytes: &[u8]) -> Checkpoint {
 pub fn read_verified(address: &str, token: &str, group: &str) -> LogView {
     let info = group_info(address, token, group);
     assert!(info["halted"].is_null(), "log {group} is halted: {info}");
-    let key = VerifierKey::parse(info["log_key"].as_str().expect("log_key"))
-        .expect("a verifier key");
+    let key =
+        VerifierKey::parse(info["log_key"].as_str().expect("log_key")).expect("a verifier key");
     let r = http::get(address, &format!("/v1/groups/{group}/log/checkpoint"), None);
     assert_eq!(r.status, 200, "checkpoint of {group}: {}", r.text());
     let checkpoint = r.body;
     let opened = open(&key, &checkpoint);
-    assert_eq!(opened.origin().as_str(), info["origin"].as_str().expect("origin"));
+    assert_eq!(
+        opened.origin().as_str(),
+        info["origin"].as_str().expect("origin")
+    );
     let (size, root) = (opened.size(), *opened.root());
     let mut bundles = BTreeMap::new();
     verify_tiles(size, &root, |tile| {
@@ -120,7 +123,11 @@ pub fn read_verified(address: &str, token: &str, group: &str) -> LogView {
     })
     .unwrap_or_else(|e| panic!("the tiles of {group} do not verify: {e}"));
     let entries: Vec<Vec<u8>> = bundles.into_values().flatten().collect();
-    assert_eq!(entries.len() as u64, size.get(), "every entry of {group} was read");
+    assert_eq!(
+        entries.len() as u64,
+        size.get(),
+        "every entry of {group} was read"
+    );
     LogView {
         group: group.to_owned(),
         key,
@@ -191,12 +198,14 @@ impl LogView {
     pub fn check_receipt(&self, address: &str, receipt: &Receipt) {
         assert!(receipt.index < receipt.size && receipt.size <= self.size);
         assert_eq!(
-            self.entries[receipt.index as usize],
-            receipt.entry,
+            self.entries[receipt.index as usize], receipt.entry,
             "the acknowledged entry is at its index {}",
             receipt.index
         );
-        assert_eq!(open(&self.key, &receipt.checkpoint).size().get(), receipt.size);
+        assert_eq!(
+            open(&self.key, &receipt.checkpoint).size().get(),
+            receipt.size
+        );
         self.verify_consistent_with(address, &receipt.checkpoint);
     }
 }
