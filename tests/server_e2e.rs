@@ -257,6 +257,7 @@ fn end_to_end(data_dir: &Path, flags: &[&str]) {
         let _ = writer.join();
     }
     let burst = std::mem::take(&mut *burst.lock().expect("acks"));
+    let acknowledged_in_burst: usize = burst.values().map(Vec::len).sum();
 
     // Restart after the crash: every log is served and verifies, and every
     // acknowledged entry is in it.
@@ -287,6 +288,12 @@ fn end_to_end(data_dir: &Path, flags: &[&str]) {
     }
     // Entries committed but not acknowledged may be there too.
     let after = verify_groups(&address, &token, &acks, false);
+    eprintln!(
+        "note: {acknowledged_in_burst} writes acknowledged before SIGKILL; after restart \
+         {} groups, wg1 has {} entries",
+        listed.len(),
+        after["wg1"].size
+    );
     for group in &listed {
         if !acks.contains_key(group) {
             read_verified(&address, &token, group);

@@ -8,7 +8,7 @@
 //! with the same registry. [`replay`] does exactly that for a whole log.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use crate::entry::Entry;
 use crate::id::BallotId;
@@ -27,67 +27,8 @@ use super::records::{
     ballot_only_entry, roll_document,
 };
 use super::refusal::BallotRefusal;
+use super::source::NoteSource;
 use crate::ballot::announcement::ANNOUNCEMENT_KIND;
-
-/// Where the fold finds documents named by SHA-256 that are stored beside
-/// the log: revealed vote notes and attachments, and rolls too large for
-/// an entry. During sequencing the server passes the note it is about to
-/// log; after the close the verifier passes every revealed note. The fold
-/// checks every document against its hash, so a source need not be
-/// trusted.
-pub trait NoteSource {
-    /// The bytes whose SHA-256 is `sha256`, if available.
-    fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>>;
-}
-
-impl NoteSource for BTreeMap<Hash, Vec<u8>> {
-    fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>> {
-        BTreeMap::get(self, sha256).map(|b| Cow::Borrowed(b.as_slice()))
-    }
-}
-
-impl NoteSource for HashMap<Hash, Vec<u8>> {
-    fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>> {
-        HashMap::get(self, sha256).map(|b| Cow::Borrowed(b.as_slice()))
-    }
-}
-
-/// No document is available: votes are folded as bare commitments.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoNotes;
-
-impl NoteSource for NoNotes {
-    fn get(&self, _: &Hash) -> Option<Cow<'_, [u8]>> {
-        None
-    }
-}
-
-/// A few documents (the note and attachment about to be logged), in front
-/// of another source.
-pub struct Revealing<'a> {
-    documents: Vec<(Hash, &'a [u8])>,
-    rest: &'a dyn NoteSource,
-}
-
-impl<'a> Revealing<'a> {
-    /// `documents` in front of `rest`.
-    pub fn new(documents: &[&'a [u8]], rest: &'a dyn NoteSource) -> Self {
-        Self {
-            documents: documents.iter().map(|d| (Hash::sha256(d), *d)).collect(),
-            rest,
-        }
-    }
-}
-
-impl NoteSource for Revealing<'_> {
-    fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>> {
-        self.documents
-            .iter()
-            .find(|(h, _)| h == sha256)
-            .map(|(_, d)| Cow::Borrowed(*d))
-            .or_else(|| self.rest.get(sha256))
-    }
-}
 
 /// What [`BallotBook::apply`] did with an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

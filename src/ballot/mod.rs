@@ -27,6 +27,7 @@
 //! - [`book`]: [`BallotBook`], the fold and the decisions; [`votes`]: the
 //!   vote judgement in SPEC order.
 //! - [`refusal`]: why an entry is refused, with stable codes.
+//! - [`source`]: [`NoteSource`], the documents stored beside the log.
 //!
 //! The byte-exact formats are in `docs/formats.md` section 7.
 //!
@@ -41,14 +42,13 @@ pub(crate) mod codec;
 pub mod lifecycle;
 pub mod records;
 pub mod refusal;
+pub mod source;
 pub mod votes;
 
 pub use announcement::{
     ANNOUNCEMENT_KIND, AnnouncementError, AnnouncementNote, AnnouncementRecord, SignedAnnouncement,
 };
-pub use book::{
-    BallotApplied, BallotBook, Due, NoNotes, NoteSource, Opening, ReplayError, Revealing, replay,
-};
+pub use book::{BallotApplied, BallotBook, Due, Opening, ReplayError, replay};
 pub use codec::hash_text;
 pub use lifecycle::{
     Announced, Cancelled, Closed, Lifecycle, LoggedVote, Open, Outbox, RevealedVote, Tallied,
@@ -59,6 +59,7 @@ pub use records::{
     RollRecord, TALLY_KIND, TALLY_VERSION, TallyDocument, TallyQuestion, roll_document,
 };
 pub use refusal::{AnnounceRefusal, BallotRefusal, VoteRefusal};
+pub use source::{NoNotes, NoteSource, Revealing};
 pub use votes::{ATTACHMENT_MAX_BYTES, Decision};
 
 #[cfg(test)]

@@ -15,11 +15,12 @@ use crate::time::Timestamp;
 use crate::tlog::Hash;
 use crate::vote::{NONCE_LEN, SubmittedVote, VOTE_ENTRY_KIND, vote_entry};
 
-use super::book::{BallotBook, NoteSource};
+use super::book::BallotBook;
 use super::codec::{self, Headers, Times, empty_body};
 use super::lifecycle::{Lifecycle, LoggedVote, RevealedVote};
 use super::records::{Notification, NotificationReason};
 use super::refusal::{BallotRefusal, VoteRefusal};
+use super::source::NoteSource;
 
 /// The largest attachment accepted: 64 KiB of UTF-8 text (SPEC section 4).
 pub const ATTACHMENT_MAX_BYTES: usize = 64 * 1024;

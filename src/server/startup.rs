@@ -4,7 +4,7 @@
 
 use crate::store::{LogHead, StoreError};
 use crate::tlog::checkpoint::{Origin, open_checkpoint};
-use crate::tlog::tree::{Appender, stored_hash_count};
+use crate::tlog::tree::{Appender, split_stored_hash_index, stored_hash_count};
 use crate::tlog::{TreeSize, leaf_hash};
 
 use super::{AppState, ServerError};
@@ -108,10 +108,19 @@ async fn check(state: &AppState, head: &LogHead, origin: &Origin) -> Result<(), 
             .await?;
         for (offset, (ours, theirs)) in recomputed.iter().zip(&stored).enumerate() {
             if ours != theirs {
+                // Hashes are recomputed in storage order (each leaf, then the
+                // subtrees it completes), so the first difference is the
+                // changed entry's leaf hash, or the changed stored hash.
+                let at = next_hash + offset as u64;
+                let covers = match split_stored_hash_index(at) {
+                    Some((0, n)) => format!("entry {n}"),
+                    Some((level, n)) => {
+                        format!("one of entries {}..{}", n << level, (n + 1) << level)
+                    }
+                    None => "an entry".to_owned(),
+                };
                 return refuse(format!(
-                    "stored hash {} does not match the entries (entry {} or a hash was changed)",
-                    next_hash + offset as u64,
-                    index
+                    "stored hash {at} does not match the entries ({covers} or that hash was changed)"
                 ));
             }
         }
