@@ -71,6 +71,14 @@ enum Access {
     Secretariat,
     /// The server secretariat only.
     ServerSecretariat,
+    /// The chair in office only.
+    Chair,
+    /// The chair in office, the group's secretariat and the server
+    /// secretariat.
+    ChairOrSecretariat,
+    /// The persons registered in the group (here the delegate, the chair
+    /// and the reviewer all represent `acme`).
+    Registered,
 }
 
 impl Access {
@@ -93,6 +101,12 @@ impl Access {
             )),
             Access::Secretariat => Some(matches!(who, Who::Secretariat | Who::ServerSecretariat)),
             Access::ServerSecretariat => Some(who == Who::ServerSecretariat),
+            Access::Chair => Some(who == Who::Chair),
+            Access::ChairOrSecretariat => Some(matches!(
+                who,
+                Who::Chair | Who::Secretariat | Who::ServerSecretariat
+            )),
+            Access::Registered => Some(matches!(who, Who::Delegate | Who::Chair | Who::Reviewer)),
         }
     }
 }
@@ -380,6 +394,48 @@ fn rows(victim_key: &str) -> Vec<Row> {
             "/v1/groups/g1/reviewers/victim",
             Body::None,
             Secretariat,
+        ),
+        row(
+            "GET",
+            "/v1/groups/{group}/ballots",
+            "/v1/groups/g1/ballots",
+            Body::None,
+            Members,
+        ),
+        row(
+            "POST",
+            "/v1/groups/{group}/ballots",
+            "/v1/groups/g1/ballots",
+            j(json!({"announcement": "not a signed note"})),
+            Chair,
+        ),
+        row(
+            "GET",
+            "/v1/groups/{group}/ballots/{ballot}",
+            "/v1/groups/g1/ballots/B1",
+            Body::None,
+            Members,
+        ),
+        row(
+            "POST",
+            "/v1/groups/{group}/ballots/{ballot}/cancel",
+            "/v1/groups/g1/ballots/B1/cancel",
+            Body::None,
+            ChairOrSecretariat,
+        ),
+        row(
+            "POST",
+            "/v1/groups/{group}/ballots/{ballot}/votes",
+            "/v1/groups/g1/ballots/B1/votes",
+            j(json!({"note": "not a signed note"})),
+            Registered,
+        ),
+        row(
+            "GET",
+            "/v1/groups/{group}/ballots/{ballot}/documents/{sha256}",
+            "/v1/groups/g1/ballots/B1/documents/0000000000000000000000000000000000000000000000000000000000000000",
+            Body::None,
+            Members,
         ),
     ]
 }

@@ -106,6 +106,7 @@ fn refused_after(change: impl AsyncFnOnce(&mut SqliteConnection), words: &[&str]
         "the checkpoint's problem",
     );
     let info = group_info(address, &token, "victim");
+    eprintln!("note: victim refused: {}", info["halted"]);
     says_why(
         info["halted"].as_str().expect("halted with a reason"),
         "the group's halted reason",

@@ -314,7 +314,9 @@ async fn assert_reads_back(store: &Store, log: &TestLog) {
 /// Migrations are recorded once; opening again (also by two stores at
 /// once) applies nothing twice and keeps the data.
 async fn migrations_apply_twice(db: &Db) {
-    let first = db.open().await;
+    // Two processes starting together on a new database: one applies each
+    // migration, the other waits and finds it applied.
+    let (first, _) = tokio::join!(db.open(), db.open());
     let log = TestLog::new("g1");
     log.create(&first).await;
     let (second, third) = tokio::join!(db.open(), db.open());

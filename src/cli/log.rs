@@ -162,7 +162,7 @@ fn verify_receipt(
 }
 
 /// Reads a private key file, without its final newline.
-fn read_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
+pub(super) fn read_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the key file {}", path.display()))?;
     SigningKey::parse(text.strip_suffix('\n').unwrap_or(&text))
@@ -171,7 +171,7 @@ fn read_signing_key(path: &Path) -> anyhow::Result<SigningKey> {
 
 /// A verifier key given on the command line, or the path of a file holding
 /// one.
-fn read_verifier_key(arg: &str) -> anyhow::Result<VerifierKey> {
+pub(super) fn read_verifier_key(arg: &str) -> anyhow::Result<VerifierKey> {
     let path = Path::new(arg);
     let text = if !arg.contains('+') && path.exists() {
         std::fs::read_to_string(path)

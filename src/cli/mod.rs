@@ -5,11 +5,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod announce;
+mod http;
 mod keygen;
 mod log;
+mod receipt;
+mod remote;
 #[cfg(feature = "server")]
 mod serve;
 mod simulate;
+mod vote;
 
 /// Scrutineer: secure, auditable voting for standards bodies.
 #[derive(Parser)]
@@ -28,6 +33,13 @@ enum Command {
     Log(log::Command),
     /// Run the voting rules alone over a JSON scenario (SPEC section 5).
     Simulate(simulate::Args),
+    /// Announce a ballot as its chair, with a note signed on this machine.
+    Announce(announce::Args),
+    /// Cast a vote signed on this machine, verify its receipt, keep both.
+    Vote(vote::Args),
+    /// Check a vote receipt against the log key and the server's log.
+    #[command(subcommand)]
+    Receipt(receipt::Command),
     /// Run the server (on an embedded SQLite database unless told
     /// otherwise).
     #[cfg(feature = "server")]
@@ -41,6 +53,9 @@ pub fn main() -> ExitCode {
         Command::Keygen(args) => keygen::run(args),
         Command::Log(command) => log::run(command),
         Command::Simulate(args) => simulate::run(args),
+        Command::Announce(args) => announce::run(args),
+        Command::Vote(args) => vote::run(args),
+        Command::Receipt(command) => receipt::run(command),
         #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(args),
     };

@@ -146,6 +146,16 @@ pub enum Action {
     /// See the names and e-mail addresses of a group's persons, which live
     /// in their accounts and never in the log (SPEC section 3).
     ReadPersonalData,
+    /// Submit the chair's signed announcement of a ballot (SPEC section 1:
+    /// the chair drafts and announces; the note's signature must be the
+    /// chair's too).
+    AnnounceBallot,
+    /// Cancel a ballot before its opening: the chair, or the secretariat
+    /// that keeps the group's affairs.
+    CancelBallot,
+    /// Cast a vote: a person registered in the group (SPEC section 6: the
+    /// delegate's token, and the delegate's signature on the note).
+    CastVote,
 }
 
 /// The authorisation table: which roles may do what. Reading a checkpoint,
@@ -161,6 +171,9 @@ pub fn allowed(action: Action, roles: Roles) -> bool {
         Action::WriteRegistry | Action::ReadPersonalData => {
             roles.secretariat || roles.server_secretariat
         }
+        Action::AnnounceBallot => roles.chair,
+        Action::CancelBallot => roles.chair || roles.secretariat || roles.server_secretariat,
+        Action::CastVote => roles.delegate,
     }
 }
 

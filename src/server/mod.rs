@@ -5,6 +5,7 @@
 //! - [`clock`]: the one injectable clock.
 //! - [`sequencer`]: each group log's group-commit sequencer and its
 //!   in-memory fold.
+//! - [`scheduler`]: opens, closes and tallies ballots at their times.
 //! - [`startup`]: the check of every stored tree against its signed
 //!   checkpoint.
 //! - [`auth`]: bearer tokens and the authorisation table.
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod scheduler;
 pub mod sequencer;
 pub mod startup;
 
@@ -30,6 +32,7 @@ use self::clock::Clock;
 use self::config::{Config, LogFormat};
 use self::error::ApiError;
 use self::sequencer::{BatchPolicy, GroupLog, LogFold};
+use crate::ballot::{BallotApplied, BallotBook, BallotRefusal, NoNotes, NoteSource};
 use crate::contexts::SIMULATED_ORIGIN_PREFIX;
 use crate::entry::Entry;
 use crate::note::key::{KeyName, SigningKey, VerifierKey};
@@ -38,6 +41,7 @@ use crate::registry::state::{Applied, GroupState};
 use crate::store::Store;
 use crate::store::accounts::Account;
 use crate::time::Timestamp;
+use crate::tlog::Hash;
 use crate::tlog::checkpoint::Origin;
 
 /// Why the server could not start or stopped with an error.
@@ -59,12 +63,27 @@ pub enum ServerError {
     Config(String),
 }
 
-/// A group's state as the server keeps it: the registry fold over the log.
-#[derive(Debug, Default)]
+/// A group's state as the server keeps it: the registry and the ballots,
+/// folded over the log in the order `crate::ballot` documents (each entry
+/// to the registry first; the entries it hands back go to the book).
+#[derive(Debug)]
 pub struct GroupLogState {
     /// The registry, once the `group` entry is in.
     pub registry: Option<GroupState>,
+    /// Every ballot of the group.
+    pub book: BallotBook,
 }
+
+/// The entry types the ballot book folds.
+const BALLOT_KINDS: [&str; 7] = [
+    crate::ballot::ANNOUNCEMENT_KIND,
+    crate::ballot::CANCELLED_KIND,
+    crate::ballot::ROLL_KIND,
+    crate::vote::VOTE_ENTRY_KIND,
+    crate::ballot::CLOSE_KIND,
+    crate::ballot::TALLY_KIND,
+    crate::ballot::NOTIFICATION_KIND,
+];
 
 /// Why an entry does not apply to a group's state.
 #[derive(Debug, thiserror::Error)]
@@ -72,35 +91,106 @@ pub enum FoldRefusal {
     /// The registry refused it.
     #[error(transparent)]
     Registry(#[from] Refusal),
+    /// The ballot book refused it.
+    #[error(transparent)]
+    Ballot(#[from] BallotRefusal),
     /// An entry type this server does not write.
     #[error("entry type {0:?} is not one this server writes")]
     UnknownType(String),
 }
 
+impl GroupLogState {
+    /// Applies an entry. With `undo`, a refusal leaves the state unchanged
+    /// (the registry counts a ballot entry before the book judges it, so it
+    /// is saved first); without, a refusal may leave the registry one entry
+    /// ahead, which is fine where a refusal halts the log.
+    fn apply_entry(
+        &mut self,
+        entry: &Entry,
+        documents: &dyn NoteSource,
+        undo: bool,
+    ) -> Result<(), FoldRefusal> {
+        let Self { registry, book } = self;
+        let Some(state) = registry else {
+            *registry = Some(GroupState::genesis(entry)?);
+            return Ok(());
+        };
+        if !BALLOT_KINDS.contains(&entry.kind()) {
+            // A registry entry, or a type nobody writes, refused before
+            // the state changes.
+            if state.check_entry(entry)?.is_none() {
+                return Err(FoldRefusal::UnknownType(entry.kind().to_owned()));
+            }
+            state.apply(entry)?;
+            return Ok(());
+        }
+        let saved = undo.then(|| state.clone());
+        let Applied::NotRegistry(entry) = state.apply(entry)? else {
+            return Ok(());
+        };
+        let refusal = match book.apply(state, entry, documents) {
+            Ok(BallotApplied::Ballot { .. }) => return Ok(()),
+            Ok(BallotApplied::NotBallot) => FoldRefusal::UnknownType(entry.kind().to_owned()),
+            Err(refusal) => FoldRefusal::Ballot(refusal),
+        };
+        if let Some(saved) = saved {
+            *state = saved;
+        }
+        Err(refusal)
+    }
+}
+
 impl LogFold for GroupLogState {
     type Refusal = FoldRefusal;
 
-    fn apply(&mut self, entry: &Entry) -> Result<(), FoldRefusal> {
-        match &mut self.registry {
-            None => {
-                self.registry = Some(GroupState::genesis(entry)?);
-                Ok(())
-            }
-            Some(state) => {
-                // Ballot entries arrive with the ballots: until then an
-                // entry of another type is not one this server writes, and
-                // is refused before the state changes.
-                if state.check_entry(entry)?.is_none() {
-                    return Err(FoldRefusal::UnknownType(entry.kind().to_owned()));
-                }
-                match state.apply(entry)? {
-                    Applied::Registry { .. } => Ok(()),
-                    Applied::NotRegistry(entry) => {
-                        unreachable!("checked above: {} is a registry entry", entry.kind())
-                    }
-                }
-            }
+    fn empty(origin: &Origin) -> Self {
+        Self {
+            registry: None,
+            book: BallotBook::new(origin.clone()),
         }
+    }
+
+    fn apply(&mut self, entry: &Entry) -> Result<(), FoldRefusal> {
+        self.apply_entry(entry, &NoNotes, true)
+    }
+
+    fn apply_with(&mut self, entry: &Entry, documents: &dyn NoteSource) -> Result<(), FoldRefusal> {
+        self.apply_entry(entry, documents, true)
+    }
+
+    fn apply_stored(
+        &mut self,
+        entry: &Entry,
+        documents: &dyn NoteSource,
+    ) -> Result<(), FoldRefusal> {
+        self.apply_entry(entry, documents, false)
+    }
+
+    /// A vote entry names its note; a roll entry with an empty body names
+    /// its document stored beside the log.
+    fn documents_named(entry: &Entry) -> Vec<Hash> {
+        let named = match entry.kind() {
+            crate::vote::VOTE_ENTRY_KIND => entry.get("note"),
+            crate::ballot::ROLL_KIND if entry.body_bytes().is_empty() => entry.get("roll"),
+            _ => None,
+        };
+        named
+            .and_then(|v| v.strip_prefix("sha256:"))
+            .and_then(|hex| Hash::from_hex(hex).ok())
+            .into_iter()
+            .collect()
+    }
+
+    /// A vote note names its attachment.
+    fn documents_named_by(document: &[u8]) -> Vec<Hash> {
+        if !document.starts_with(crate::contexts::VOTE_HEADER.as_bytes()) {
+            return Vec::new();
+        }
+        crate::vote::SubmittedVote::parse(document)
+            .ok()
+            .and_then(|v| v.vote.attachment)
+            .into_iter()
+            .collect()
     }
 }
 
@@ -122,6 +212,9 @@ pub struct AppState {
     pub logs: RwLock<BTreeMap<String, Arc<Log>>>,
     /// The sequencers' batching.
     pub policy: BatchPolicy,
+    /// Wakes the scheduler at once (the simulated clock moved), rather
+    /// than at its next one-second tick.
+    pub tick: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -189,6 +282,9 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
     println!("listening on http://{address}");
     let _ = std::io::stdout().flush();
     tracing::info!(%address, "listening");
+    // Opens, closes and tallies ballots at their times, from now on and
+    // for whatever fell due while the server was down.
+    let scheduler = tokio::spawn(scheduler::run(Arc::clone(&state)));
     let app = api::router(Arc::clone(&state), &config);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
@@ -198,6 +294,7 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
             source,
         })?;
     tracing::info!("stopped");
+    scheduler.abort();
     state.store.close().await;
     Ok(())
 }
@@ -242,6 +339,7 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
             interval: StdDuration::from_millis(config.batch_interval_ms),
             max_entries: config.batch_max.max(1),
         },
+        tick: tokio::sync::Notify::new(),
     };
     for head in heads {
         startup::open_log(&state, &head).await?;

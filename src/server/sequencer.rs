@@ -10,7 +10,11 @@
 //! transaction, so two commands never decide on the same state. A
 //! [`BatchCommand`] returns several entries that are appended all together,
 //! in order, in the same batch, or not at all (the attendance import, whose
-//! rows are all-or-nothing).
+//! rows are all-or-nothing). A [`DocumentedCommand`] also returns the
+//! documents stored beside its entries (a vote's note and attachment, a
+//! large roll): the fold sees them when it applies the entries, and they
+//! are written in the same transaction, so that no receipt is given before
+//! the note is durable (SPEC section 4).
 //!
 //! "This request was refused" (a domain refusal, nothing written), "this
 //! batch failed" (nothing written, retry is safe) and "state unknown" (the
@@ -23,23 +27,74 @@ use std::time::Duration as StdDuration;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::clock::Clock;
+use crate::ballot::{NoNotes, NoteSource};
 use crate::entry::Entry;
 use crate::note::key::SigningKey;
 use crate::store::append::AppendBatch;
+use crate::store::documents::Document;
 use crate::store::{Store, StoreError};
 use crate::time::Timestamp;
 use crate::tlog::checkpoint::{Checkpoint, Origin, sign_checkpoint};
 use crate::tlog::tree::Appender;
-use crate::tlog::{TreeSize, leaf_hash};
+use crate::tlog::{Hash, TreeSize, leaf_hash};
 
 /// A log's state as a fold over its entries: what the sequencer keeps in
 /// memory and brings up to date before every decision.
-pub trait LogFold: Default + Send + Sync + 'static {
+///
+/// Some entries name documents stored beside the log by SHA-256 (a vote's
+/// note, SPEC section 4). The sequencer hands the fold the documents a
+/// command returned with its entries ([`LogFold::apply_with`]); when it
+/// folds entries read back from storage it first fetches the documents
+/// they name ([`LogFold::documents_named`], then those named by the
+/// documents themselves, [`LogFold::documents_named_by`]) and passes them
+/// to [`LogFold::apply_stored`]. The fold checks every document against
+/// its hash, so storage need not be trusted with them.
+pub trait LogFold: Send + Sync + 'static {
     /// Why an entry does not apply to the state.
     type Refusal: std::error::Error + Send + Sync + 'static;
 
+    /// The state of the empty log `origin` (the origin is part of what
+    /// some entries must name, e.g. a vote note's `origin` line).
+    fn empty(origin: &Origin) -> Self;
+
     /// Applies the next entry. A refusal leaves the state unchanged.
     fn apply(&mut self, entry: &Entry) -> Result<(), Self::Refusal>;
+
+    /// Applies the next entry with the documents stored beside it. A
+    /// refusal leaves the state unchanged.
+    fn apply_with(
+        &mut self,
+        entry: &Entry,
+        documents: &dyn NoteSource,
+    ) -> Result<(), Self::Refusal> {
+        let _ = documents;
+        self.apply(entry)
+    }
+
+    /// Applies the next entry read back from storage. A refusal here halts
+    /// the log (storage holds what this server would not have written), so
+    /// a fold may skip the work of leaving its state unchanged.
+    fn apply_stored(
+        &mut self,
+        entry: &Entry,
+        documents: &dyn NoteSource,
+    ) -> Result<(), Self::Refusal> {
+        self.apply_with(entry, documents)
+    }
+
+    /// The documents an entry names by SHA-256, which the fold wants when
+    /// it applies the entry read back from storage.
+    fn documents_named(entry: &Entry) -> Vec<Hash> {
+        let _ = entry;
+        Vec::new()
+    }
+
+    /// The documents a document names in turn (a vote note names its
+    /// attachment).
+    fn documents_named_by(document: &[u8]) -> Vec<Hash> {
+        let _ = document;
+        Vec::new()
+    }
 }
 
 /// A request to append: given the state and the receive time, the entry to
@@ -51,6 +106,21 @@ pub type Command<S> = Box<dyn FnOnce(&S, Timestamp) -> Result<Entry, Refused> + 
 /// entries are folded one after the other and land in the same transaction,
 /// contiguous and in order; if any is refused, none is appended.
 pub type BatchCommand<S> = Box<dyn FnOnce(&S, Timestamp) -> Result<Vec<Entry>, Refused> + Send>;
+
+/// Entries to append atomically, with the documents stored beside them.
+#[derive(Debug, Clone, Default)]
+pub struct Documented {
+    /// The entries, as a [`BatchCommand`] returns them.
+    pub entries: Vec<Entry>,
+    /// The documents the entries name, written in the same transaction;
+    /// the fold sees them when it applies the entries.
+    pub documents: Vec<Document>,
+}
+
+/// A [`BatchCommand`] whose entries come with documents stored beside them
+/// (a vote with its note and attachment, a roll too large for its entry).
+pub type DocumentedCommand<S> =
+    Box<dyn FnOnce(&S, Timestamp) -> Result<Documented, Refused> + Send>;
 
 /// Why a command was refused: its code (stable, kebab-case) and message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -137,10 +207,11 @@ pub struct GroupLog<S: LogFold> {
     queue: mpsc::Sender<Request<S>>,
 }
 
-/// One queued request. A single-entry [`Command`] travels as a
-/// [`BatchCommand`] of one entry, so that the sequencer has one path.
+/// One queued request. A single-entry [`Command`] and a [`BatchCommand`]
+/// travel as a [`DocumentedCommand`] without documents, so that the
+/// sequencer has one path.
 struct Request<S> {
-    command: BatchCommand<S>,
+    command: DocumentedCommand<S>,
     reply: oneshot::Sender<Result<Vec<Appended>, AppendError>>,
 }
 
@@ -169,12 +240,12 @@ impl<S: LogFold> GroupLog<S> {
         let (queue, receiver) = mpsc::channel(policy.max_entries.max(1) * 4);
         let log = Arc::new(Self {
             group,
-            origin,
+            origin: origin.clone(),
             key,
             store,
             clock,
             loaded: Mutex::new(Loaded {
-                state: S::default(),
+                state: S::empty(&origin),
                 size: 0,
                 appender: None,
                 last_time: Timestamp::MIN,
@@ -204,6 +275,22 @@ impl<S: LogFold> GroupLog<S> {
     /// come back in the entries' order (an empty list if the command
     /// returned no entry, in which case nothing is written).
     pub async fn append_all(&self, command: BatchCommand<S>) -> Result<Vec<Appended>, AppendError> {
+        self.append_documented(Box::new(move |state, time| {
+            command(state, time).map(|entries| Documented {
+                entries,
+                documents: Vec::new(),
+            })
+        }))
+        .await
+    }
+
+    /// [`GroupLog::append_all`] for entries with documents stored beside
+    /// them: the documents are written in the same transaction as the
+    /// entries, and are durable when the receipts come back.
+    pub async fn append_documented(
+        &self,
+        command: DocumentedCommand<S>,
+    ) -> Result<Vec<Appended>, AppendError> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Request { command, reply })
@@ -249,7 +336,7 @@ impl<S: LogFold> GroupLog<S> {
             .ok_or_else(|| AppendError::Halted(format!("log {} has no storage", self.group)))?;
         if loaded.stale {
             *loaded = Loaded {
-                state: S::default(),
+                state: S::empty(&self.origin),
                 size: 0,
                 appender: None,
                 last_time: Timestamp::MIN,
@@ -265,37 +352,53 @@ impl<S: LogFold> GroupLog<S> {
             loaded.halted = Some(reason.clone());
             return Err(AppendError::Halted(reason));
         }
-        // Fold in chunks, so that a long log never sits in memory twice.
+        // Fold in chunks, so that a long log never sits in memory twice
+        // (the documents of a chunk, up to 72 KiB per vote, are fetched for
+        // a smaller chunk at a time).
         while loaded.size < head.size {
-            let to = head.size.min(loaded.size + 4096);
+            let to = head.size.min(loaded.size + DOCUMENT_CHUNK);
             let entries = self
                 .store
                 .entries(&self.group, loaded.size, to)
                 .await
                 .map_err(|e| AppendError::BatchFailed(e.to_string()))?;
-            for bytes in entries {
-                self.fold_stored(loaded, &bytes)?;
+            let parsed = parse_stored(loaded, &entries)?;
+            let mut documents = DocumentMap::default();
+            let mut wanted: Vec<Hash> = parsed.iter().flat_map(|e| S::documents_named(e)).collect();
+            // Two rounds: the documents entries name, then those they name
+            // in turn (a note's attachment).
+            for _ in 0..2 {
+                if wanted.is_empty() {
+                    break;
+                }
+                let found = self
+                    .store
+                    .documents(&self.group, &wanted)
+                    .await
+                    .map_err(|e| AppendError::BatchFailed(e.to_string()))?;
+                wanted = documents.add::<S>(found);
+            }
+            for entry in &parsed {
+                self.fold_stored(loaded, entry, &documents)?;
             }
         }
         Ok(())
     }
 
-    /// Folds one entry read from storage. A stored entry that does not parse
-    /// or apply means storage holds what this server would never have
+    /// Folds one entry read from storage. A stored entry that does not
+    /// apply means storage holds what this server would never have
     /// written: the log is halted.
-    fn fold_stored(&self, loaded: &mut Loaded<S>, bytes: &[u8]) -> Result<(), AppendError> {
+    fn fold_stored(
+        &self,
+        loaded: &mut Loaded<S>,
+        entry: &Entry,
+        documents: &dyn NoteSource,
+    ) -> Result<(), AppendError> {
         let halt = |loaded: &mut Loaded<S>, reason: String| {
             loaded.halted = Some(reason.clone());
             AppendError::Halted(reason)
         };
-        let entry = match Entry::parse(bytes) {
-            Ok(entry) => entry,
-            Err(e) => {
-                let reason = format!("stored entry {} is malformed: {e}", loaded.size);
-                return Err(halt(loaded, reason));
-            }
-        };
-        if let Err(e) = loaded.state.apply(&entry) {
+        if let Err(e) = loaded.state.apply_stored(entry, documents) {
             let reason = format!("stored entry {} does not apply: {e}", loaded.size);
             return Err(halt(loaded, reason));
         }
@@ -372,11 +475,13 @@ impl<S: LogFold> GroupLog<S> {
         };
         // Each accepted request with the range of its entries in `write`.
         let mut accepted = Vec::new();
+        // The documents of the accepted requests, written with the entries.
+        let mut pending_documents: Vec<Document> = Vec::new();
         let mut requests = batch.into_iter();
         while let Some(request) = requests.next() {
             let time = loaded.last_time.max(self.clock.now());
-            let entries = match (request.command)(&loaded.state, time) {
-                Ok(entries) => entries,
+            let Documented { entries, documents } = match (request.command)(&loaded.state, time) {
+                Ok(documented) => documented,
                 Err(refused) => {
                     let _ = request.reply.send(Err(AppendError::Refused(refused)));
                     continue;
@@ -406,10 +511,14 @@ impl<S: LogFold> GroupLog<S> {
                 }
             };
             // The fold is the authority: what it refuses is not logged,
-            // whatever the command decided.
+            // whatever the command decided. It sees the request's
+            // documents, and checks them against the hashes its entries
+            // name.
+            let revealed: Vec<&[u8]> = documents.iter().map(|d| d.bytes.as_slice()).collect();
+            let source = crate::ballot::Revealing::new(&revealed, &NoNotes);
             let mut refusal = None;
             for (k, entry) in entries.iter().enumerate() {
-                if let Err(e) = loaded.state.apply(entry) {
+                if let Err(e) = loaded.state.apply_with(entry, &source) {
                     refusal = Some((k, e.to_string()));
                     break;
                 }
@@ -454,6 +563,7 @@ impl<S: LogFold> GroupLog<S> {
                 }
             }
             let start = write.entries.len();
+            pending_documents.extend(documents);
             for (entry, bytes) in entries.iter().zip(encoded) {
                 loaded.last_time = entry.time();
                 let hashes = appender
@@ -469,9 +579,10 @@ impl<S: LogFold> GroupLog<S> {
             return;
         }
 
-        // Step 4: sign the new checkpoint and write entries, hashes and
-        // checkpoint in the transaction. A failure or crash here leaves
-        // nothing: the transaction rolls back.
+        // Step 4: sign the new checkpoint and write the documents stored
+        // beside the entries, then entries, hashes and checkpoint, in the
+        // transaction. A failure or crash here leaves nothing (no document
+        // either): the transaction rolls back.
         let size = first_index + write.entries.len() as u64;
         let checkpoint = Checkpoint::new(
             self.origin.clone(),
@@ -483,7 +594,10 @@ impl<S: LogFold> GroupLog<S> {
         let written = match checkpoint {
             Ok(signed) => {
                 write.checkpoint = signed;
-                tx.write(&write).await.map_err(|e| e.to_string())
+                match tx.write_documents(&pending_documents).await {
+                    Ok(()) => tx.write(&write).await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
             }
             Err(e) => Err(e.to_string()),
         };
@@ -494,8 +608,8 @@ impl<S: LogFold> GroupLog<S> {
             return;
         }
 
-        // Step 5: commit. After `Ok`, entries, hashes and checkpoint are
-        // durable together. After `Err` (or a crash during the commit) the
+        // Step 5: commit. After `Ok`, documents, entries, hashes and
+        // checkpoint are durable together. After `Err` (or a crash during the commit) the
         // outcome is unknown; `stale` makes the next user re-read the log,
         // and start-up checks the stored tree against the stored checkpoint.
         if let Err(e) = tx.commit().await {
@@ -539,10 +653,21 @@ impl<S: LogFold> GroupLog<S> {
             loaded.halted = Some(reason.clone());
             return Err(StoreOrHalt::Halt(reason));
         }
-        if size > loaded.size {
-            let entries = tx.entries(loaded.size, size).await?;
-            for bytes in entries {
-                self.fold_stored(loaded, &bytes)
+        while size > loaded.size {
+            let to = size.min(loaded.size + DOCUMENT_CHUNK);
+            let entries = tx.entries(loaded.size, to).await?;
+            let parsed =
+                parse_stored(loaded, &entries).map_err(|e| StoreOrHalt::Halt(e.to_string()))?;
+            let mut documents = DocumentMap::default();
+            let mut wanted: Vec<Hash> = parsed.iter().flat_map(|e| S::documents_named(e)).collect();
+            for _ in 0..2 {
+                if wanted.is_empty() {
+                    break;
+                }
+                wanted = documents.add::<S>(tx.documents(&wanted).await?);
+            }
+            for entry in &parsed {
+                self.fold_stored(loaded, entry, &documents)
                     .map_err(|e| StoreOrHalt::Halt(e.to_string()))?;
             }
         }
@@ -555,6 +680,54 @@ impl<S: LogFold> GroupLog<S> {
             );
         }
         Ok(())
+    }
+}
+
+/// How many stored entries are folded at a time when their documents must
+/// be fetched with them.
+const DOCUMENT_CHUNK: u64 = 512;
+
+/// Parses entries read from storage; one that does not parse halts the
+/// log (storage holds what this server would never have written).
+fn parse_stored<S>(loaded: &mut Loaded<S>, entries: &[Vec<u8>]) -> Result<Vec<Entry>, AppendError> {
+    let mut parsed = Vec::with_capacity(entries.len());
+    for (offset, bytes) in entries.iter().enumerate() {
+        match Entry::parse(bytes) {
+            Ok(entry) => parsed.push(entry),
+            Err(e) => {
+                let reason = format!(
+                    "stored entry {} is malformed: {e}",
+                    loaded.size + offset as u64
+                );
+                loaded.halted = Some(reason.clone());
+                return Err(AppendError::Halted(reason));
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+/// Documents fetched from storage for a chunk of entries, by hash.
+#[derive(Default)]
+struct DocumentMap(std::collections::BTreeMap<Hash, Vec<u8>>);
+
+impl DocumentMap {
+    /// Adds fetched documents; returns the hashes they name that are not
+    /// here yet (for the next round).
+    fn add<S: LogFold>(&mut self, found: Vec<Document>) -> Vec<Hash> {
+        let mut next = Vec::new();
+        for document in found {
+            next.extend(S::documents_named_by(&document.bytes));
+            self.0.insert(document.sha256, document.bytes);
+        }
+        next.retain(|h| !self.0.contains_key(h));
+        next
+    }
+}
+
+impl NoteSource for DocumentMap {
+    fn get(&self, sha256: &Hash) -> Option<std::borrow::Cow<'_, [u8]>> {
+        NoteSource::get(&self.0, sha256)
     }
 }
 

@@ -7,6 +7,7 @@
 
 use sqlx::Row as _;
 
+use super::documents::{Document, read_documents};
 use super::{Dialect, LogHead, Store, StoreError, read_entries, read_hashes, to_i64, to_u64};
 use crate::tlog::Hash;
 
@@ -136,6 +137,46 @@ impl AppendTx {
     /// Reads stored hashes inside the transaction.
     pub async fn hashes(&mut self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
         read_hashes(&mut *self.tx, &self.group, indexes).await
+    }
+
+    /// Reads documents stored beside the log inside the transaction (to
+    /// fold the entries another process appended); absent ones are left
+    /// out.
+    pub async fn documents(&mut self, hashes: &[Hash]) -> Result<Vec<Document>, StoreError> {
+        read_documents(&mut self.tx, &self.group, hashes).await
+    }
+
+    /// Writes documents stored beside the entries of this transaction
+    /// (SPEC section 4: a vote's note and attachment, a large roll). They
+    /// become visible and durable with the entries, at
+    /// [`AppendTx::commit`], never before: no receipt names a note that is
+    /// not stored. A document already stored (the same bytes) is kept as
+    /// it is. After an `Err` the transaction is only good for dropping, as
+    /// after a failed [`AppendTx::write`].
+    pub async fn write_documents(&mut self, documents: &[Document]) -> Result<(), StoreError> {
+        let written = self.write_document_rows(documents).await;
+        self.failed |= written.is_err();
+        written
+    }
+
+    async fn write_document_rows(&mut self, documents: &[Document]) -> Result<(), StoreError> {
+        for document in documents {
+            // Content-addressed: the same bytes under the same name are the
+            // same document, so a second insert changes nothing. No
+            // conflict target, as in `create_log`, for both backends.
+            sqlx::query(
+                "INSERT INTO documents (group_id, sha256, bytes, ballot_id, kind) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(self.group.clone())
+            .bind(document.sha256.to_hex())
+            .bind(document.bytes.clone())
+            .bind(document.ballot.clone())
+            .bind(document.kind.as_str())
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
     }
 
     /// Writes a batch: its entries, its hashes, the new checkpoint into the

@@ -18,18 +18,58 @@ struct Migration {
 }
 
 /// The SQLite migrations, in version order.
-const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_log.sql",
-    sql: include_str!("../../migrations/sqlite/0001_log.sql"),
-}];
+const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_log.sql",
+        sql: include_str!("../../migrations/sqlite/0001_log.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_documents.sql",
+        sql: include_str!("../../migrations/sqlite/0002_documents.sql"),
+    },
+];
 
 /// The PostgreSQL migrations, in version order.
-const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_log.sql",
-    sql: include_str!("../../migrations/postgres/0001_log.sql"),
-}];
+const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_log.sql",
+        sql: include_str!("../../migrations/postgres/0001_log.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_documents.sql",
+        sql: include_str!("../../migrations/postgres/0002_documents.sql"),
+    },
+];
+
+/// The PostgreSQL advisory lock that serialises migrations (an arbitrary
+/// number, "SCRUTMIG" in ASCII).
+const MIGRATION_LOCK: i64 = 0x5343_5255_544d_4947;
+
+/// Opens a migration transaction, serialised against every other process
+/// starting on the same database: two processes starting together must not
+/// both create the record table or apply a migration. PostgreSQL's
+/// `CREATE TABLE IF NOT EXISTS` is not safe against a concurrent creation
+/// (it fails on a unique index of the catalogue), so an advisory lock held
+/// until the transaction ends comes first; SQLite takes its write lock up
+/// front (`BEGIN IMMEDIATE`), since a transaction that has read cannot
+/// upgrade to a write once another has written.
+async fn begin(store: &Store) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+    Ok(match store.dialect() {
+        Dialect::Sqlite => store.pool().begin_with("BEGIN IMMEDIATE").await?,
+        Dialect::Postgres => {
+            let mut tx = store.pool().begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            tx
+        }
+    })
+}
 
 /// Applies every migration of the store's backend that is not yet recorded.
 pub(super) async fn run(store: &Store) -> Result<(), StoreError> {
@@ -37,21 +77,31 @@ pub(super) async fn run(store: &Store) -> Result<(), StoreError> {
         Dialect::Sqlite => SQLITE,
         Dialect::Postgres => POSTGRES,
     };
+    // The usual start finds every migration recorded and takes no lock (on
+    // SQLite the write lock may be held by a running append). Any error
+    // here, such as the record table not existing yet, takes the long way.
+    if let Ok(rows) = sqlx::query("SELECT version FROM schema_migrations")
+        .fetch_all(store.pool())
+        .await
+    {
+        let applied: Vec<i64> = rows
+            .iter()
+            .filter_map(|r| r.try_get("version").ok())
+            .collect();
+        if migrations.iter().all(|m| applied.contains(&m.version)) {
+            return Ok(());
+        }
+    }
+    let mut tx = begin(store).await?;
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS schema_migrations (\
              version BIGINT PRIMARY KEY, name TEXT NOT NULL)",
     )
-    .execute(store.pool())
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     for migration in migrations {
-        let mut tx = store.pool().begin().await?;
-        // PostgreSQL: two processes starting together on one database
-        // serialise here; the second sees the first one's row.
-        if store.dialect() == Dialect::Postgres {
-            sqlx::raw_sql("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
-                .execute(&mut *tx)
-                .await?;
-        }
+        let mut tx = begin(store).await?;
         let applied = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
             .bind(migration.version)
             .fetch_optional(&mut *tx)

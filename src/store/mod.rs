@@ -11,9 +11,10 @@
 //! Contract of this module (the contract test suite,
 //! `tests/store_contract.rs`, runs it against both databases):
 //!
-//! - **Atomic:** an [`append::AppendTx`] writes entries, hashes and the new
-//!   checkpoint in one transaction: after a crash either all of them are
-//!   there or none is.
+//! - **Atomic:** an [`append::AppendTx`] writes entries, hashes, the new
+//!   checkpoint and the documents stored beside the entries
+//!   ([`documents`]) in one transaction: after a crash either all of them
+//!   are there or none is.
 //! - **Durable:** when [`append::AppendTx::commit`] returns `Ok`, the
 //!   transaction survives a crash of the process and of the machine
 //!   (SQLite: WAL with `synchronous=FULL`; PostgreSQL: `synchronous_commit`
@@ -27,6 +28,7 @@
 
 pub mod accounts;
 pub mod append;
+pub mod documents;
 mod migrate;
 pub mod reader;
 
@@ -268,6 +270,30 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.map(|r| r.try_get("signed")).transpose()?)
+    }
+}
+
+impl Store {
+    /// The first checkpoint the log signed that covers entry `index` (the
+    /// smallest size above it), with its size: the checkpoint of the batch
+    /// that appended the entry, against which its original receipt was
+    /// given (SPEC section 4: a resubmitted vote gets the original receipt
+    /// back).
+    pub async fn first_checkpoint_covering(
+        &self,
+        group: &str,
+        index: u64,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT size, signed FROM checkpoints WHERE group_id = $1 AND size = \
+             (SELECT MIN(size) FROM checkpoints WHERE group_id = $1 AND size > $2)",
+        )
+        .bind(group)
+        .bind(to_i64(index)?)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((to_u64(r.try_get("size")?)?, r.try_get("signed")?)))
+            .transpose()
     }
 }
 

@@ -24,6 +24,10 @@ struct Bad;
 impl LogFold for Counter {
     type Refusal = Bad;
 
+    fn empty(_: &Origin) -> Self {
+        Self::default()
+    }
+
     fn apply(&mut self, entry: &Entry) -> Result<(), Bad> {
         if entry.kind() == "bad" {
             return Err(Bad);

@@ -56,5 +56,8 @@ async fn move_clock(
         }
     };
     moved.map_err(|e| ApiError::bad_request("invalid-clock-move", e.to_string()))?;
+    // Whatever fell due at the new time is sequenced now, not at the
+    // scheduler's next tick.
+    state.tick.notify_one();
     Ok(read(State(state)).await)
 }

@@ -3,6 +3,7 @@
 //! call one function, map the result.
 
 mod accounts;
+mod ballots;
 mod clock;
 mod groups;
 mod log;
@@ -30,6 +31,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
     Router::new()
         .merge(openapi::router())
         .merge(accounts::router())
+        .merge(ballots::router())
         .merge(clock::router())
         .merge(groups::router())
         .merge(log::router())

@@ -1,0 +1,195 @@
+//! `scrutineer announce`: the chair announces a ballot with a note signed
+//! on this machine (SPEC 2.1 item 6, 2.2 item 6).
+//!
+//! The chair signs what is announced, so that the server cannot announce
+//! in the chair's name; the server logs the signed note in an
+//! `announcement` entry with the persons it went to, and the entry's time
+//! starts the notice. The answer is checked before it is believed: the
+//! checkpoint is signed by the log key, the entry is included in it, and
+//! the entry carries exactly the note signed here.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use serde::Deserialize;
+use serde_json::json;
+
+use scrutineer::ballot::{AnnouncementNote, AnnouncementRecord, SignedAnnouncement};
+use scrutineer::entry::Entry;
+use scrutineer::id::{BallotId, MeetingId, QuestionId};
+use scrutineer::rules::BallotKind;
+use scrutineer::time::Timestamp;
+use scrutineer::tlog::checkpoint::open_checkpoint;
+use scrutineer::tlog::leaf_hash;
+
+use super::log::read_signing_key;
+use super::remote::{ServerArgs, TokenArgs, check_inclusion, fetch_group};
+
+/// The kind of a ballot, as the command line names it.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Kind {
+    /// ETSI vote by correspondence: needs `--opens`.
+    Correspondence,
+    /// ETSI vote during a meeting: needs `--meeting` and `--opens`.
+    Meeting,
+    /// ITU-T consultation: opens at the announcement; needs
+    /// `--meeting-start`.
+    Consultation,
+}
+
+/// Arguments of `scrutineer announce`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    server: ServerArgs,
+    #[command(flatten)]
+    token: TokenArgs,
+    /// The chair's private key; its name is the chair's person id.
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// The ballot's id.
+    #[arg(long)]
+    ballot: BallotId,
+    /// The ballot's kind.
+    #[arg(long, value_enum)]
+    kind: Kind,
+    /// The meeting a `meeting` vote is held at.
+    #[arg(long)]
+    meeting: Option<MeetingId>,
+    /// A question, in order; repeat for several.
+    #[arg(long = "question", value_name = "QUESTION", default_value = "main")]
+    questions: Vec<QuestionId>,
+    /// The first instant a vote counts (RFC 3339 UTC); not for a
+    /// consultation, which opens at its announcement.
+    #[arg(long, value_name = "TIME")]
+    opens: Option<Timestamp>,
+    /// The first instant a vote no longer counts (RFC 3339 UTC).
+    #[arg(long, value_name = "TIME")]
+    closes: Timestamp,
+    /// The start of the study-group meeting a consultation prepares.
+    #[arg(long, value_name = "TIME")]
+    meeting_start: Option<Timestamp>,
+}
+
+/// What `POST /v1/groups/{group}/ballots` answers (the fields used).
+#[derive(Deserialize)]
+struct AnnounceAnswer {
+    /// The entry's index.
+    index: u64,
+    /// The entry's exact text.
+    entry: String,
+    /// The signed checkpoint covering it.
+    checkpoint: String,
+}
+
+/// Builds the ballot's kind and opening from the flags, refusing flags
+/// that do not belong to the kind (rather than silently ignoring them).
+fn kind_and_opening(args: &Args) -> anyhow::Result<(BallotKind, Option<Timestamp>)> {
+    let (meeting, start, opens) = (&args.meeting, args.meeting_start, args.opens);
+    Ok(match args.kind {
+        Kind::Correspondence => {
+            if meeting.is_some() || start.is_some() {
+                bail!("a correspondence ballot takes neither --meeting nor --meeting-start");
+            }
+            let opens = opens.context("a correspondence ballot needs --opens")?;
+            (BallotKind::Correspondence, Some(opens))
+        }
+        Kind::Meeting => {
+            if start.is_some() {
+                bail!("a meeting ballot does not take --meeting-start");
+            }
+            let meeting = meeting
+                .clone()
+                .context("a meeting ballot needs --meeting")?;
+            let opens = opens.context("a meeting ballot needs --opens")?;
+            (BallotKind::Meeting { meeting }, Some(opens))
+        }
+        Kind::Consultation => {
+            if meeting.is_some() || opens.is_some() {
+                bail!(
+                    "a consultation opens at its announcement: it takes neither --opens nor \
+                     --meeting"
+                );
+            }
+            let meeting_start = start.context("a consultation needs --meeting-start")?;
+            (BallotKind::Consultation { meeting_start }, None)
+        }
+    })
+}
+
+/// Signs, submits, checks the answer, prints the entry and its recipients.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let key = read_signing_key(&args.key)?;
+    let token = args.token.required()?;
+    let (kind, opens) = kind_and_opening(&args)?;
+    let client = args.server.client(Some(token))?;
+    let group = fetch_group(&args.server, &client)?;
+
+    let note = AnnouncementNote {
+        origin: group.origin.clone(),
+        ballot: args.ballot.clone(),
+        kind,
+        questions: args.questions.clone(),
+        opens,
+        closes: args.closes,
+    };
+    let signed = note.sign(&key).context("cannot sign the announcement")?;
+    // What the server parses first, checked here (repeated questions, size).
+    let parsed = SignedAnnouncement::parse(&signed).context("the announcement is not valid")?;
+    if parsed.note != note {
+        bail!("the signed announcement does not read back as written");
+    }
+
+    let body = json!({
+        "announcement": String::from_utf8(signed.clone())
+            .expect("invariant: a signed note is UTF-8"),
+    });
+    let answer: AnnounceAnswer = client
+        .post_json(&args.server.group_path("/ballots"), &body)
+        .and_then(|r| r.json())
+        .with_context(|| format!("the announcement of {} was not accepted", args.ballot))?;
+
+    // The answer, checked: a signed checkpoint, the entry in it, and the
+    // entry carrying exactly the note signed here.
+    let checkpoint = open_checkpoint(answer.checkpoint.as_bytes(), &group.log_key)
+        .context("the answer's checkpoint is not signed by the log key")?
+        .into_inner();
+    if answer.index >= checkpoint.size().get() {
+        bail!(
+            "the answer's checkpoint (size {}) does not cover entry {}",
+            checkpoint.size(),
+            answer.index
+        );
+    }
+    let entry_bytes = answer.entry.as_bytes();
+    check_inclusion(
+        &args.server,
+        &client,
+        &leaf_hash(entry_bytes),
+        answer.index,
+        &checkpoint,
+    )?;
+    let record = Entry::parse(entry_bytes)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .and_then(|e| AnnouncementRecord::from_entry(&e).map_err(|e| anyhow::anyhow!("{e}")))
+        .context("the logged entry is not an announcement")?;
+    if record.body != signed || record.ballot != args.ballot {
+        bail!("the logged announcement is not the note signed here");
+    }
+
+    println!(
+        "announced {} in {}: entry {} (checkpoint size {}), verified in the log",
+        args.ballot,
+        group.origin,
+        answer.index,
+        checkpoint.size()
+    );
+    let names: Vec<&str> = record.recipients.iter().map(|p| p.as_str()).collect();
+    println!(
+        "sent to {} persons on the membership list: {}",
+        record.recipients.len(),
+        names.join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,146 @@
+//! The scheduler: opens, closes and tallies every ballot at its times (SPEC
+//! section 6: "Ballots open, close and get tallied by the server's own
+//! scheduler at their times, also after a restart").
+//!
+//! It asks each log's ballot book what is due ([`BallotBook::due`]) and
+//! appends the roll, close or tally through the log's sequencer. Each
+//! command decides again on the state at its turn (`decide_open`,
+//! `decide_close`, `compute_tally`), so a transition is logged exactly
+//! once: a second server process sharing the database, a retry after an
+//! unknown outcome, or a vote that opened the ballot first, is refused
+//! harmlessly (`wrong-state`). Nothing is kept between runs: after a
+//! restart the first run finds whatever fell due meanwhile.
+//!
+//! It runs once at start, then every second, and at once when the
+//! simulated clock moves ([`AppState::tick`]).
+//!
+//! # Entry times
+//!
+//! SPEC section 4 asks that "the close is an entry sequenced at the
+//! closing time". Each entry carries the sequencer's receive time, the
+//! clock's time at the command's turn (never before the log's last entry):
+//! so the roll is sequenced at or after `opens`, and the close at or after
+//! `closes`, within about a second on the system clock. On a simulated
+//! clock moved past `closes` in one step, the close carries the clock's
+//! new time, later than `closes`. Entry times never go back, so the logged
+//! time cannot be `closes` itself; what the rule protects holds either
+//! way, because a vote is judged at its own receive time, and the rules
+//! refuse one at or after `closes` (`outside-window`) whether or not the
+//! close is logged yet.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use super::sequencer::{AppendError, Appended, Documented, Refused};
+use super::{AppState, Log};
+use crate::ballot::{BallotRefusal, Due};
+use crate::store::documents::{Document, DocumentKind};
+
+/// How often the scheduler looks, when nothing wakes it earlier.
+const PERIOD: StdDuration = StdDuration::from_secs(1);
+
+/// Runs until the task is aborted.
+pub async fn run(state: Arc<AppState>) {
+    // What failed already, so that a ballot that cannot open (its registry
+    // changed since the announcement: it must be cancelled) is reported
+    // once, not every second.
+    let mut reported = BTreeSet::new();
+    loop {
+        run_once(&state, &mut reported).await;
+        tokio::select! {
+            () = tokio::time::sleep(PERIOD) => {}
+            () = state.tick.notified() => {}
+        }
+    }
+}
+
+/// One pass over every log: appends what is due now.
+async fn run_once(state: &AppState, reported: &mut BTreeSet<(String, String)>) {
+    let logs: Vec<Arc<Log>> = state.logs.read().await.values().cloned().collect();
+    for log in logs {
+        let now = state.clock.now();
+        // A halted log, or one not created yet, has nothing due.
+        let Ok(due) = log.read(|loaded| loaded.state.book.due(now)).await else {
+            continue;
+        };
+        for transition in due {
+            let what = format!("{transition:?}");
+            match sequence(&log, transition).await {
+                Ok(_) => {
+                    reported.remove(&(log.group.clone(), what.clone()));
+                    tracing::info!(group = %log.group, transition = %what, "sequenced");
+                }
+                // Another process or request sequenced it first: nothing
+                // to do.
+                Err(AppendError::Refused(r)) if r.code == "wrong-state" => {}
+                Err(e) => {
+                    if reported.insert((log.group.clone(), what.clone())) {
+                        tracing::warn!(group = %log.group, transition = %what, "not sequenced: {e}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Appends the entry of one due transition, decided at its turn in the
+/// sequencer: the roll (with its document when stored beside the log),
+/// the close or the tally.
+pub async fn sequence(log: &Log, transition: Due) -> Result<Vec<Appended>, AppendError> {
+    log.append_documented(Box::new(move |loaded, time| {
+        let registry = loaded.registry.as_ref().ok_or_else(|| Refused {
+            code: "not-created",
+            message: "the group is not created yet".to_owned(),
+            conflict: true,
+        })?;
+        let book = &loaded.book;
+        match &transition {
+            Due::Open(ballot) => {
+                let opening = book.decide_open(registry, ballot, time).map_err(refused)?;
+                let documents = if opening.stored_beside {
+                    vec![Document::new(
+                        opening.document,
+                        ballot.as_str(),
+                        DocumentKind::Roll,
+                    )]
+                } else {
+                    Vec::new()
+                };
+                Ok(Documented {
+                    entries: vec![opening.entry],
+                    documents,
+                })
+            }
+            Due::Close(ballot) => Ok(Documented {
+                entries: vec![book.decide_close(ballot, time).map_err(refused)?],
+                documents: Vec::new(),
+            }),
+            Due::Tally(ballot) => Ok(Documented {
+                entries: vec![
+                    book.compute_tally(registry, ballot, time)
+                        .map_err(refused)?,
+                ],
+                documents: Vec::new(),
+            }),
+        }
+    }))
+    .await
+}
+
+/// A transition's refusal as the sequencer's: a wrong state (already done)
+/// or a time not yet come is a conflict; anything else too, since the
+/// request came from the server itself, not from a client.
+fn refused(refusal: BallotRefusal) -> Refused {
+    let code = match &refusal {
+        BallotRefusal::WrongState { .. } | BallotRefusal::UnknownBallot(_) => "wrong-state",
+        BallotRefusal::OpensLater { .. } | BallotRefusal::ClosesLater { .. } => "not-due",
+        BallotRefusal::Schedule(e) => e.code(),
+        _ => "transition-refused",
+    };
+    Refused {
+        code,
+        message: refusal.to_string(),
+        conflict: true,
+    }
+}

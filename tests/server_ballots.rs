@@ -1,0 +1,567 @@
+//! Ballots through the real binary on a simulated clock: the registry is
+//! built over the API, the chair announces with a signed note, delegates
+//! cast real signed votes and keep receipts, the scheduler opens, closes
+//! and tallies at the ballot's times (also across restarts), and the
+//! result equals `scrutineer simulate` on the equivalent scenario.
+
+#![cfg(feature = "server")]
+
+mod common;
+
+use common::http::{Response, get, json};
+use common::server::Server;
+use scrutineer::ballot::AnnouncementNote;
+use scrutineer::id::{BallotId, OrgId, QuestionId};
+use scrutineer::note::key::{KeyName, SigningKey, VerifierKey};
+use scrutineer::rules::BallotKind;
+use scrutineer::time::Timestamp;
+use scrutineer::tlog::Hash;
+use scrutineer::tlog::checkpoint::Origin;
+use scrutineer::tlog::receipt::Receipt;
+use scrutineer::vote::{ChoiceWord, VoteNote};
+use serde_json::{Value, json};
+
+const START: &str = "2026-01-01T00:00:00Z";
+const OPENS: &str = "2026-02-01T00:00:00Z";
+const CLOSES: &str = "2026-02-15T00:00:00Z";
+
+/// A deterministic key for a person (`seed` varies the key).
+fn key(person: &str, seed: u8) -> SigningKey {
+    let mut bytes = [seed; 32];
+    bytes[..person.len().min(32)].copy_from_slice(&person.as_bytes()[..person.len().min(32)]);
+    SigningKey::from_seed(KeyName::new(person).expect("a valid name"), &bytes)
+}
+
+fn t(text: &str) -> Timestamp {
+    Timestamp::parse(text).expect("a valid time")
+}
+
+/// A server with the secretariat's token and the persons' tokens.
+struct World {
+    server: Server,
+    admin: String,
+    tokens: std::collections::BTreeMap<String, String>,
+}
+
+impl World {
+    fn address(&self) -> &str {
+        &self.server.address
+    }
+
+    fn send(&self, method: &str, path: &str, token: Option<&str>, body: Value) -> Response {
+        json(self.address(), method, path, token, &body)
+    }
+
+    fn admin(&self, method: &str, path: &str, body: Value) -> Value {
+        let r = self.send(method, path, Some(&self.admin), body);
+        assert!(r.status < 300, "{method} {path}: {} {}", r.status, r.text());
+        r.json()
+    }
+
+    fn token(&self, person: &str) -> &str {
+        &self.tokens[person]
+    }
+
+    fn clock(&self, to: &str) {
+        self.admin("POST", "/v1/clock", json!({ "to": to }));
+    }
+
+    fn ballot(&self, token: &str, id: &str) -> Value {
+        let r = get(
+            self.address(),
+            &format!("/v1/groups/g/ballots/{id}"),
+            Some(token),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    }
+
+    /// Waits until the scheduler has brought the ballot to `state`.
+    fn wait_for(&self, id: &str, state: &str) -> Value {
+        for _ in 0..100 {
+            let ballot = self.ballot(&self.admin, id);
+            if ballot["state"] == state {
+                return ballot;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("ballot {id} never reached {state}");
+    }
+
+    fn group(&self) -> Value {
+        let r = get(self.address(), "/v1/groups/g", Some(&self.admin));
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    }
+
+    fn origin(&self) -> Origin {
+        Origin::new(self.group()["origin"].as_str().expect("origin")).expect("an origin")
+    }
+
+    fn log_key(&self) -> VerifierKey {
+        VerifierKey::parse(self.group()["log_key"].as_str().expect("log_key")).expect("a key")
+    }
+
+    fn size(&self) -> u64 {
+        self.group()["size"].as_u64().expect("size")
+    }
+}
+
+/// The ETSI scenario: `acme` (alice, alex), `beta` (bob), `gamma` (carol)
+/// are ISG Members, `delta` (the chair's organisation) a Participant.
+/// Three face-to-face plenaries in 2025: acme attended two, gamma three,
+/// beta one (not eligible).
+const ORGS: [(&str, &str); 4] = [
+    ("acme", "member"),
+    ("beta", "member"),
+    ("gamma", "member"),
+    ("delta", "participant"),
+];
+const PERSONS: [(&str, &str); 5] = [
+    ("alice", "acme"),
+    ("alex", "acme"),
+    ("bob", "beta"),
+    ("carol", "gamma"),
+    ("chair", "delta"),
+];
+const MEETINGS: [(&str, &str, &str, bool); 3] = [
+    ("kom", "2025-02-03T09:00:00Z", "2025-02-04T17:00:00Z", true),
+    ("m2", "2025-05-05T09:00:00Z", "2025-05-06T17:00:00Z", false),
+    ("m3", "2025-09-08T09:00:00Z", "2025-09-09T17:00:00Z", false),
+];
+const ATTENDANCE: [(&str, &str, &str); 6] = [
+    ("kom", "alice", "acme"),
+    ("m2", "alex", "acme"),
+    ("m2", "bob", "beta"),
+    ("kom", "carol", "gamma"),
+    ("m2", "carol", "gamma"),
+    ("m3", "carol", "gamma"),
+];
+
+fn world(dir: &std::path::Path) -> World {
+    let server = Server::start(dir, &["--simulated-clock", "--simulated-start", START]);
+    let admin = server.token.clone().expect("first start prints the token");
+    let mut world = World {
+        server,
+        admin,
+        tokens: Default::default(),
+    };
+    world.admin(
+        "POST",
+        "/v1/groups",
+        json!({"id": "g", "profile": "etsi-isg"}),
+    );
+    for (org, class) in ORGS {
+        world.admin(
+            "PUT",
+            &format!("/v1/groups/g/organisations/{org}"),
+            json!({"class": class, "from": "2025-01-01T00:00:00Z"}),
+        );
+    }
+    for (person, org) in PERSONS {
+        world.admin(
+            "POST",
+            "/v1/persons",
+            json!({"id": person, "name": person, "email": format!("{person}@example.org")}),
+        );
+        let token = world.admin(
+            "POST",
+            &format!("/v1/persons/{person}/tokens"),
+            json!({"label": "t"}),
+        )["token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        world.tokens.insert(person.to_owned(), token);
+        world.admin(
+            "PUT",
+            &format!("/v1/groups/g/persons/{person}"),
+            json!({"organisation": org, "membership_list": true}),
+        );
+        world.admin(
+            "POST",
+            &format!("/v1/groups/g/persons/{person}/keys"),
+            json!({"key": key(person, 1).verifier_key().encode()}),
+        );
+    }
+    for (id, start, end, kick_off) in MEETINGS {
+        world.admin(
+            "PUT",
+            &format!("/v1/groups/g/meetings/{id}"),
+            json!({"plenary": true, "format": "face-to-face", "kick_off": kick_off,
+                   "start": start, "end": end}),
+        );
+    }
+    for (meeting, person, org) in ATTENDANCE {
+        world.admin(
+            "PUT",
+            "/v1/groups/g/attendance",
+            json!({"meeting": meeting, "person": person, "organisation": org, "mode": "physical"}),
+        );
+    }
+    world.admin("POST", "/v1/groups/g/chair", json!({"person": "chair"}));
+    world
+}
+
+/// The chair's signed announcement of `ballot`.
+fn announcement(world: &World, ballot: &str) -> String {
+    let note = AnnouncementNote {
+        origin: world.origin(),
+        ballot: BallotId::new(ballot).expect("id"),
+        kind: BallotKind::Correspondence,
+        questions: vec![QuestionId::new("main").expect("id")],
+        opens: Some(t(OPENS)),
+        closes: t(CLOSES),
+    };
+    String::from_utf8(note.sign(&key("chair", 1)).expect("sign")).expect("UTF-8")
+}
+
+fn announce(world: &World, ballot: &str) -> Value {
+    let r = world.send(
+        "POST",
+        "/v1/groups/g/ballots",
+        Some(world.token("chair")),
+        json!({"announcement": announcement(world, ballot)}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()
+}
+
+/// A signed vote note.
+fn note(
+    origin: &Origin,
+    ballot: &str,
+    person: &str,
+    org: &str,
+    choice: &str,
+    nonce: u8,
+    seed: u8,
+) -> String {
+    let vote = VoteNote {
+        origin: origin.clone(),
+        ballot: BallotId::new(ballot).expect("id"),
+        question: QuestionId::new("main").expect("id"),
+        organisation: OrgId::new(org).expect("id"),
+        choice: ChoiceWord::new(choice).expect("choice"),
+        attachment: None,
+        nonce: [nonce; 16],
+    };
+    String::from_utf8(vote.sign(&key(person, seed)).expect("sign")).expect("UTF-8")
+}
+
+fn cast(world: &World, token: &str, ballot: &str, note: &str) -> Response {
+    world.send(
+        "POST",
+        &format!("/v1/groups/g/ballots/{ballot}/votes"),
+        Some(token),
+        json!({ "note": note }),
+    )
+}
+
+/// Casts a vote that must be accepted; checks its receipt.
+fn accepted(world: &World, person: &str, note: &str) -> (u64, String) {
+    let r = cast(world, world.token(person), "B1", note);
+    assert_eq!(r.status, 201, "{person}: {}", r.text());
+    let body = r.json();
+    let receipt = body["receipt"].as_str().expect("receipt").to_owned();
+    check_receipt(world, &receipt, note);
+    (body["index"].as_u64().expect("index"), receipt)
+}
+
+/// The receipt verifies against the log key, and its entry commits to the
+/// note.
+fn check_receipt(world: &World, text: &str, note: &str) {
+    let receipt = Receipt::parse(text.as_bytes()).expect("a tlog-proof");
+    let entry = receipt.extra().expect("the entry bytes").to_vec();
+    receipt
+        .verify(&entry, &world.log_key())
+        .expect("the receipt verifies");
+    let entry = String::from_utf8(entry).expect("UTF-8");
+    let commitment = format!("note sha256:{}\n", Hash::sha256(note.as_bytes()).to_hex());
+    assert!(entry.contains(&commitment), "{entry}");
+}
+
+fn refused(r: &Response, status: u16, code: &str) {
+    assert_eq!(r.status, status, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        r.json()["type"],
+        format!("urn:scrutineer:problem:{code}"),
+        "{}",
+        r.text()
+    );
+}
+
+/// The equivalent `simulate` scenario, with the accepted votes' times.
+fn scenario(votes: &[(&str, &str, &str, &str)]) -> String {
+    let organisations: Vec<Value> = ORGS
+        .iter()
+        .map(|(id, class)| json!({"id": id, "class": class, "from": "2025-01-01T00:00:00Z"}))
+        .collect();
+    let persons: Vec<Value> = PERSONS
+        .iter()
+        .map(|(id, org)| json!({"id": id, "organisation": org, "on_membership_list": true}))
+        .collect();
+    let meetings: Vec<Value> = MEETINGS
+        .iter()
+        .map(|(id, start, end, kick_off)| {
+            json!({"id": id, "plenary": true, "format": "face-to-face",
+                   "start": start, "end": end, "kick_off": kick_off})
+        })
+        .collect();
+    let attendance: Vec<Value> = ATTENDANCE
+        .iter()
+        .map(|(m, p, o)| json!({"meeting": m, "person": p, "organisation": o, "mode": "physical"}))
+        .collect();
+    let votes: Vec<Value> = votes
+        .iter()
+        .map(|(p, o, c, at)| json!({"person": p, "organisation": o, "choice": c, "at": at}))
+        .collect();
+    json!({
+        "profile": "etsi-isg",
+        "organisations": organisations, "persons": persons, "meetings": meetings,
+        "attendance": attendance,
+        "ballots": [{"id": "B1", "kind": "correspondence", "meeting": null,
+                     "announced": START, "opens": OPENS, "closes": CLOSES, "votes": votes}]
+    })
+    .to_string()
+}
+
+#[test]
+fn a_ballot_from_announcement_to_tally_matches_simulate() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let world = world(dir.path());
+    let origin = world.origin();
+
+    // The announcement goes to the whole membership list, in one batch.
+    let before = world.size();
+    let announced = announce(&world, "B1");
+    assert_eq!(announced["ballot"], "B1");
+    assert_eq!(announced["recipients"].as_array().map(Vec::len), Some(5));
+    assert_eq!(
+        world.size(),
+        before + 1 + 5,
+        "announcement + 5 notifications"
+    );
+    let ballot = world.ballot(world.token("alice"), "B1");
+    assert_eq!(ballot["state"], "announced");
+
+    // Before the opening: outside the window.
+    let early = note(&origin, "B1", "alice", "acme", "yes", 1, 1);
+    refused(
+        &cast(&world, world.token("alice"), "B1", &early),
+        422,
+        "outside-window",
+    );
+
+    // At `opens` exactly a vote counts (the roll is sequenced first).
+    world.clock(OPENS);
+    let alice_yes = note(&origin, "B1", "alice", "acme", "yes", 2, 1);
+    let (_, _) = accepted(&world, "alice", &alice_yes);
+    let ballot = world.wait_for("B1", "open");
+    assert_eq!(ballot["eligible"], json!(["acme", "gamma"]));
+
+    world.clock("2026-02-02T10:00:00Z");
+    let alice_no = note(&origin, "B1", "alice", "acme", "no", 3, 1);
+    accepted(&world, "alice", &alice_no);
+    world.clock("2026-02-03T10:00:00Z");
+    let alex_yes = note(&origin, "B1", "alex", "acme", "yes", 4, 1);
+    let size = world.size();
+    accepted(&world, "alex", &alex_yes);
+    assert_eq!(world.size(), size + 2, "the vote and alice's notification");
+    world.clock("2026-02-04T10:00:00Z");
+    let carol_no = note(&origin, "B1", "carol", "gamma", "no", 5, 1);
+    let (carol_index, carol_receipt) = accepted(&world, "carol", &carol_no);
+
+    // The same note again: the original receipt, nothing logged.
+    let size = world.size();
+    let again = cast(&world, world.token("carol"), "B1", &carol_no);
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["index"], carol_index);
+    assert_eq!(again.json()["receipt"], carol_receipt.as_str());
+    assert_eq!(world.size(), size);
+
+    // Refusals, each with its SPEC code, none logged.
+    let replay = note(&origin, "B1", "carol", "gamma", "yes", 5, 1);
+    refused(
+        &cast(&world, world.token("carol"), "B1", &replay),
+        409,
+        "replay",
+    );
+    let bob = note(&origin, "B1", "bob", "beta", "yes", 6, 1);
+    refused(
+        &cast(&world, world.token("bob"), "B1", &bob),
+        422,
+        "not-eligible",
+    );
+    let alice_new = note(&origin, "B1", "alice", "acme", "yes", 7, 1);
+    refused(
+        &cast(&world, world.token("carol"), "B1", &alice_new),
+        403,
+        "token-mismatch",
+    );
+    let elsewhere = Origin::new("simulated.invalid/other").expect("origin");
+    let foreign = note(&elsewhere, "B1", "alice", "acme", "yes", 8, 1);
+    refused(
+        &cast(&world, world.token("alice"), "B1", &foreign),
+        422,
+        "wrong-origin",
+    );
+    let unknown = note(&origin, "B9", "alice", "acme", "yes", 9, 1);
+    refused(
+        &cast(&world, world.token("alice"), "B9", &unknown),
+        422,
+        "unknown-ballot",
+    );
+    // A key registered and revoked before the vote.
+    world.admin(
+        "POST",
+        "/v1/groups/g/persons/carol/keys",
+        json!({"key": key("carol", 2).verifier_key().encode()}),
+    );
+    let id = key("carol", 2).verifier_key().id();
+    let r = world.send(
+        "DELETE",
+        &format!("/v1/groups/g/persons/carol/keys/{id}"),
+        Some(&world.admin),
+        json!({}),
+    );
+    assert!(r.status < 300, "{}", r.text());
+    let revoked = note(&origin, "B1", "carol", "gamma", "yes", 10, 2);
+    refused(
+        &cast(&world, world.token("carol"), "B1", &revoked),
+        422,
+        "key-revoked",
+    );
+    assert_eq!(world.size(), size + 2, "only the key and its revocation");
+
+    // Turnout is visible; no count and no choice before the close, and no
+    // note either.
+    let ballot = world.ballot(world.token("bob"), "B1");
+    assert_eq!(ballot["turnout"], 4);
+    assert_eq!(ballot["results"], Value::Null);
+    assert_eq!(ballot["counted"], Value::Null);
+    let note_hash = Hash::sha256(carol_no.as_bytes()).to_hex();
+    let document = format!("/v1/groups/g/ballots/B1/documents/{note_hash}");
+    assert_eq!(
+        get(world.address(), &document, Some(world.token("bob"))).status,
+        403
+    );
+
+    // At `closes` a vote is refused; the scheduler closes and tallies.
+    world.clock(CLOSES);
+    let late = note(&origin, "B1", "carol", "gamma", "yes", 11, 1);
+    refused(
+        &cast(&world, world.token("carol"), "B1", &late),
+        422,
+        "outside-window",
+    );
+    let ballot = world.wait_for("B1", "tallied");
+    let r = get(world.address(), &document, Some(world.token("bob")));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.body, carol_no.as_bytes());
+
+    // The same result as `simulate` on the equivalent scenario.
+    let expected = scrutineer::simulate::simulate(&scenario(&[
+        ("alice", "acme", "yes", OPENS),
+        ("alice", "acme", "no", "2026-02-02T10:00:00Z"),
+        ("alex", "acme", "yes", "2026-02-03T10:00:00Z"),
+        ("carol", "gamma", "no", "2026-02-04T10:00:00Z"),
+    ]))
+    .expect("a valid scenario");
+    let expected = serde_json::to_value(&expected).expect("JSON");
+    let expected = &expected["ballots"][0];
+    assert_eq!(ballot["eligible"], expected["eligible"]);
+    let q = &expected["questions"][0];
+    let r = &ballot["results"][0];
+    assert_eq!(r["in_favour"], q["yes"]);
+    assert_eq!(r["against"], q["no"]);
+    assert_eq!(r["abstain"], q["abstain"]);
+    assert_eq!(r["not_voted"], q["not_voted"]);
+    assert_eq!(r["outcome"], q["outcome"]);
+    let counted: Vec<(String, String)> = ballot["counted"]
+        .as_array()
+        .expect("counted")
+        .iter()
+        .map(|c| {
+            (
+                c["organisation"].as_str().expect("org").to_owned(),
+                c["choice"].as_str().expect("choice").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counted,
+        vec![
+            ("acme".to_owned(), "yes".to_owned()),
+            ("gamma".to_owned(), "no".to_owned())
+        ]
+    );
+    let flags: Vec<bool> = expected["votes"]
+        .as_array()
+        .expect("votes")
+        .iter()
+        .map(|v| v["counted"].as_bool().expect("counted"))
+        .collect();
+    assert_eq!(flags, [false, false, true, true]);
+}
+
+#[test]
+fn the_scheduler_opens_and_closes_once_across_restarts() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let world = world(dir.path());
+    announce(&world, "B1");
+    let World {
+        server,
+        admin,
+        tokens,
+    } = world;
+    server.stop();
+
+    // Restarted between the announcement and the opening (the simulated
+    // clock restarts where the test says; entry times never go back), and
+    // the scheduler opens at `opens`.
+    let restart = |tokens, start: &str| World {
+        server: Server::start(
+            dir.path(),
+            &["--simulated-clock", "--simulated-start", start],
+        ),
+        admin: admin.clone(),
+        tokens,
+    };
+    let world = restart(tokens, "2026-01-02T00:00:00Z");
+    assert_eq!(world.ballot(&world.admin, "B1")["state"], "announced");
+    world.clock(OPENS);
+    world.wait_for("B1", "open");
+    let opened = world.size();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(world.size(), opened, "the roll is sequenced once");
+    let origin = world.origin();
+    accepted(
+        &world,
+        "carol",
+        &note(&origin, "B1", "carol", "gamma", "yes", 1, 1),
+    );
+    let World { server, tokens, .. } = world;
+    server.kill();
+
+    // Restarted (after a crash) between the opening and the close.
+    let world = restart(tokens, "2026-02-02T00:00:00Z");
+    let ballot = world.ballot(&world.admin, "B1");
+    assert_eq!(ballot["state"], "open");
+    assert_eq!(ballot["turnout"], 1);
+    world.clock("2026-03-01T00:00:00Z");
+    let ballot = world.wait_for("B1", "tallied");
+    assert_eq!(ballot["results"][0]["in_favour"], 1);
+    assert_eq!(ballot["results"][0]["outcome"], "approved");
+    let tallied = world.size();
+    let World { server, tokens, .. } = world;
+    server.stop();
+
+    // After another restart nothing more is due.
+    let world = restart(tokens, "2026-03-01T12:00:00Z");
+    world.clock("2026-03-02T00:00:00Z");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(world.size(), tallied, "close and tally are sequenced once");
+    assert_eq!(world.ballot(&world.admin, "B1")["state"], "tallied");
+}
