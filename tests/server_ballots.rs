@@ -346,6 +346,30 @@ fn a_ballot_from_announcement_to_tally_matches_simulate() {
     let ballot = world.ballot(world.token("alice"), "B1");
     assert_eq!(ballot["state"], "announced");
 
+    // A second ballot, cancelled before its opening (once only).
+    announce(&world, "B2");
+    let r = world.send(
+        "POST",
+        "/v1/groups/g/ballots/B2/cancel",
+        Some(&world.admin),
+        json!({}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = world.send(
+        "POST",
+        "/v1/groups/g/ballots/B2/cancel",
+        Some(world.token("chair")),
+        json!({}),
+    );
+    refused(&r, 409, "already-opened");
+    let r = world.send(
+        "POST",
+        "/v1/groups/g/ballots/B2/cancel",
+        Some(world.token("alice")),
+        json!({}),
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+
     // Before the opening: outside the window.
     let early = note(&origin, "B1", "alice", "acme", "yes", 1, 1);
     refused(
@@ -410,6 +434,17 @@ fn a_ballot_from_announcement_to_tally_matches_simulate() {
     let unknown = note(&origin, "B9", "alice", "acme", "yes", 9, 1);
     refused(
         &cast(&world, world.token("alice"), "B9", &unknown),
+        422,
+        "unknown-ballot",
+    );
+    refused(
+        &cast(&world, world.token("alice"), "B1", &unknown),
+        422,
+        "unknown-ballot",
+    );
+    let cancelled = note(&origin, "B2", "alice", "acme", "yes", 12, 1);
+    refused(
+        &cast(&world, world.token("alice"), "B1", &cancelled),
         422,
         "unknown-ballot",
     );

@@ -517,19 +517,6 @@ async fn vote(
         Ok(submitted) => submitted,
         Err(e) => return Ok(vote_problem(&VoteRefusal::MalformedNote(e.to_string()))),
     };
-    // The path names the ballot the client means; a note for another one
-    // is the note's `unknown-ballot` only if that ballot does not exist,
-    // so the path must agree with the note.
-    if submitted.vote.ballot != path_ballot {
-        return Ok(problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "malformed-note",
-            format!(
-                "the note is for ballot {}, the request for {path_ballot}",
-                submitted.vote.ballot
-            ),
-        ));
-    }
     let person = PersonId::new(&caller.person).map_err(|_| {
         ApiError::Forbidden("the token's person is not a person of this group".to_owned())
     })?;
@@ -537,8 +524,14 @@ async fn vote(
     // At most twice: when the ballot's opening is due but its roll is not
     // logged yet, the roll is sequenced first and the vote decided again.
     for _ in 0..2 {
-        let (appended, outcome) =
-            cast(&log, submitted.clone(), attachment.clone(), person.clone()).await?;
+        let (appended, outcome) = cast(
+            &log,
+            submitted.clone(),
+            attachment.clone(),
+            person.clone(),
+            path_ballot.clone(),
+        )
+        .await?;
         match outcome {
             Outcome::Refused(VoteRefusal::OpeningDue) => {
                 match scheduler::sequence(&log, Due::Open(path_ballot.clone())).await {
@@ -582,11 +575,17 @@ async fn vote(
 }
 
 /// Runs the vote decision inside the sequencer, on the state at its turn.
+/// The note names its ballot and the decision's codes come first
+/// (`unknown-ballot` for a note naming no ballot of this log); a note the
+/// decision would take but for another ballot than the request's path is
+/// refused as `malformed-note` (the request contradicts its note), so a
+/// client never gets a receipt for a ballot it did not ask for.
 async fn cast(
     log: &Log,
     submitted: SubmittedVote,
     attachment: Option<Vec<u8>>,
     person: PersonId,
+    path_ballot: BallotId,
 ) -> Result<(Vec<Appended>, Outcome), ApiError> {
     let outcome = Arc::new(Mutex::new(None));
     let slot = Arc::clone(&outcome);
@@ -601,6 +600,15 @@ async fn cast(
                 *slot
                     .lock()
                     .expect("invariant: never poisoned (no panic while held)") = Some(o)
+            };
+            let decided = match decided {
+                Ok(_) if submitted.vote.ballot != path_ballot => {
+                    Err(VoteRefusal::MalformedNote(format!(
+                        "the note is for ballot {}, the request for {path_ballot}",
+                        submitted.vote.ballot
+                    )))
+                }
+                other => other,
             };
             match decided {
                 Err(refusal) => {
