@@ -215,6 +215,9 @@ pub struct AppState {
     /// Wakes the scheduler at once (the simulated clock moved), rather
     /// than at its next one-second tick.
     pub tick: tokio::sync::Notify,
+    /// Serialises [`AppState::discover`], so that a log is opened (and its
+    /// sequencer started) once per process.
+    pub discovery: tokio::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -224,14 +227,36 @@ impl AppState {
             .map_err(|e| ApiError::bad_request("invalid-group", e.to_string()))
     }
 
-    /// The log of a group, or 404.
+    /// The log of a group, or 404. A log this process has not seen yet
+    /// (created by another server process on the same database) is opened
+    /// first, with the same start-up check as at start.
     pub async fn log(&self, group: &str) -> Result<Arc<Log>, ApiError> {
+        if let Some(log) = self.logs.read().await.get(group) {
+            return Ok(Arc::clone(log));
+        }
+        self.discover()
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("cannot open the group's log: {e}")))?;
         self.logs
             .read()
             .await
             .get(group)
             .cloned()
             .ok_or_else(|| ApiError::NotFound(format!("no group {group:?}")))
+    }
+
+    /// Opens every log in storage that this process does not serve yet:
+    /// several server processes share one PostgreSQL database, and a group
+    /// created through one of them must be served by all.
+    pub async fn discover(&self) -> Result<(), ServerError> {
+        let _one_at_a_time = self.discovery.lock().await;
+        let heads = self.store.heads().await?;
+        for head in heads {
+            if !self.logs.read().await.contains_key(&head.group) {
+                startup::open_log(self, &head).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The key that signs a log's checkpoints: the server key under the
@@ -340,6 +365,7 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
             max_entries: config.batch_max.max(1),
         },
         tick: tokio::sync::Notify::new(),
+        discovery: tokio::sync::Mutex::new(()),
     };
     for head in heads {
         startup::open_log(&state, &head).await?;

@@ -57,6 +57,12 @@ pub async fn run(state: Arc<AppState>) {
 
 /// One pass over every log: appends what is due now.
 async fn run_once(state: &AppState, reported: &mut BTreeSet<(String, String)>) {
+    // Groups created by another server process on the same database are
+    // scheduled here too (whichever process comes first appends; the other
+    // is refused harmlessly).
+    if let Err(e) = state.discover().await {
+        tracing::warn!("scheduler: cannot open new logs: {e}");
+    }
     let logs: Vec<Arc<Log>> = state.logs.read().await.values().cloned().collect();
     for log in logs {
         let now = state.clock.now();

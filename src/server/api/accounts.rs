@@ -197,6 +197,10 @@ struct GroupRoles {
 
 async fn me(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<Me>, ApiError> {
     let server_secretariat = server_roles(&state, &caller).await?.server_secretariat;
+    state
+        .discover()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("cannot open the groups' logs: {e}")))?;
     let logs: Vec<_> = state.logs.read().await.values().cloned().collect();
     let mut groups = Vec::new();
     for log in logs {

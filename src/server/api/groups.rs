@@ -90,10 +90,7 @@ async fn create(
         .store
         .create_log(id.as_str(), origin.as_str(), &empty)
         .await?;
-    let log = match state.log(id.as_str()).await {
-        Ok(log) => log,
-        Err(_) => state.start_log(id.as_str(), origin, None).await,
-    };
+    let log = state.log(id.as_str()).await?;
     let appended = log
         .append(Box::new(move |loaded, time| {
             if loaded.registry.is_some() {
@@ -166,6 +163,10 @@ async fn list(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
 ) -> Result<Json<Vec<GroupBody>>, ApiError> {
+    state
+        .discover()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("cannot open the groups' logs: {e}")))?;
     let groups: Vec<String> = state.logs.read().await.keys().cloned().collect();
     let mut out = Vec::with_capacity(groups.len());
     for group in groups {
