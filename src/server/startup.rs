@@ -141,11 +141,23 @@ async fn check(state: &AppState, head: &LogHead, origin: &Origin) -> Result<(), 
             head.size
         ));
     }
+    // Nothing may lie beyond what a signed checkpoint covers (a head rolled
+    // back to an older checkpoint leaves such entries). Another server
+    // process may be appending while this one checks: the counts are read
+    // first and the head again afterwards, so that entries appended in
+    // between are covered by the newer head, while entries beyond every
+    // head are still caught. (Entries below the checked size never change,
+    // and missing ones were caught above.)
     let (entries, hashes) = state.store.counts(&head.group).await?;
-    if entries != head.size || hashes != stored_hash_count(TreeSize::new(head.size)) {
+    let latest = state
+        .store
+        .head(&head.group)
+        .await?
+        .map_or(head.size, |h| h.size)
+        .max(head.size);
+    if entries > latest || hashes > stored_hash_count(TreeSize::new(latest)) {
         return refuse(format!(
-            "storage holds {entries} entries and {hashes} hashes beyond what checkpoint {} covers",
-            head.size
+            "storage holds {entries} entries and {hashes} hashes beyond what checkpoint {latest} covers",
         ));
     }
     Ok(())
