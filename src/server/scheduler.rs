@@ -65,29 +65,43 @@ async fn run_once(state: &AppState, reported: &mut BTreeSet<(String, String)>) {
     }
     let logs: Vec<Arc<Log>> = state.logs.read().await.values().cloned().collect();
     for log in logs {
-        let now = state.clock.now();
-        // A halted log, or one not created yet, has nothing due.
-        let Ok(due) = log.read(|loaded| loaded.state.book.due(now)).await else {
-            continue;
-        };
-        for transition in due {
-            let what = format!("{transition:?}");
-            match sequence(&log, transition).await {
-                Ok(_) => {
-                    reported.remove(&(log.group.clone(), what.clone()));
-                    tracing::info!(group = %log.group, transition = %what, "sequenced");
-                }
-                // Another process or request sequenced it first: nothing
-                // to do.
-                Err(AppendError::Refused(r)) if r.code == "wrong-state" => {}
-                Err(e) => {
-                    if reported.insert((log.group.clone(), what.clone())) {
-                        tracing::warn!(group = %log.group, transition = %what, "not sequenced: {e}");
-                    }
+        // A transition can make the next one due at once (the close makes
+        // the tally due): look again while something was sequenced, a few
+        // rounds at most.
+        for _round in 0..4 {
+            if !run_log(state, &log, reported).await {
+                break;
+            }
+        }
+    }
+}
+
+/// Sequences what is due now in one log; whether anything was sequenced.
+async fn run_log(state: &AppState, log: &Log, reported: &mut BTreeSet<(String, String)>) -> bool {
+    let now = state.clock.now();
+    // A halted log, or one not created yet, has nothing due.
+    let Ok(due) = log.read(|loaded| loaded.state.book.due(now)).await else {
+        return false;
+    };
+    let mut progressed = false;
+    for transition in due {
+        let what = format!("{transition:?}");
+        match sequence(log, transition).await {
+            Ok(_) => {
+                progressed = true;
+                reported.remove(&(log.group.clone(), what.clone()));
+                tracing::info!(group = %log.group, transition = %what, "sequenced");
+            }
+            // Another process or request sequenced it first: nothing to do.
+            Err(AppendError::Refused(r)) if r.code == "wrong-state" => {}
+            Err(e) => {
+                if reported.insert((log.group.clone(), what.clone())) {
+                    tracing::warn!(group = %log.group, transition = %what, "not sequenced: {e}");
                 }
             }
         }
     }
+    progressed
 }
 
 /// Appends the entry of one due transition, decided at its turn in the
