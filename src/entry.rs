@@ -99,8 +99,7 @@ impl Entry {
     /// this crate, so an invalid one is a programming error.
     pub fn new(kind: &str, time: Timestamp) -> Self {
         assert!(is_name(kind), "invalid entry type {kind:?}");
-        let time = Timestamp::parse(&time.to_rfc3339_micros())
-            .expect("invariant: a formatted timestamp parses");
+        let time = time.floor_micros();
         Self {
             kind: kind.to_owned(),
             time,

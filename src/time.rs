@@ -307,6 +307,17 @@ impl Timestamp {
         .parse()
     }
 
+    /// This instant rounded towards the past to the microsecond: the
+    /// precision of a log entry's `time` line (SPEC section 4), so that a
+    /// decision taken at the time an entry will carry is re-derived exactly
+    /// from the entry.
+    pub fn floor_micros(self) -> Self {
+        Self {
+            nanos: self.nanos - self.nanos.rem_euclid(1000),
+        }
+        .max(Self::MIN)
+    }
+
     /// The RFC 3339 form with exactly 6 fractional digits, as in a log
     /// entry's `time` line (SPEC section 4). Nanoseconds below the
     /// microsecond are dropped (rounded towards the past), so the text

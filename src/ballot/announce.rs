@@ -13,7 +13,6 @@ use crate::tlog::Hash;
 
 use super::announcement::{AnnouncementRecord, SignedAnnouncement};
 use super::book::BallotBook;
-use super::codec;
 use super::lifecycle::{Announced, Lifecycle};
 use super::refusal::AnnounceRefusal;
 
@@ -33,7 +32,7 @@ impl BallotBook {
         registry
             .check_time(time)
             .map_err(|e| AnnounceRefusal::Registry(e.to_string()))?;
-        let time = codec::entry_time(time);
+        let time = time.floor_micros();
         let signed = SignedAnnouncement::parse(note)
             .map_err(|e| AnnounceRefusal::Malformed(e.to_string()))?;
         let recipients: BTreeSet<PersonId> = registry.membership_list_at_now().cloned().collect();

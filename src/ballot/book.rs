@@ -19,7 +19,7 @@ use crate::tlog::Hash;
 use crate::tlog::checkpoint::Origin;
 use crate::vote::VOTE_ENTRY_KIND;
 
-use super::codec::{self, hash_text};
+use super::codec::hash_text;
 use super::lifecycle::{Lifecycle, Outbox, TrackedBallot};
 use super::records::{
     CANCELLED_KIND, CLOSE_KIND, NOTIFICATION_KIND, Notification, NotificationReason, ROLL_KIND,
@@ -347,7 +347,7 @@ impl BallotBook {
         match &tracked.lifecycle {
             Lifecycle::Announced(_) => Ok(ballot_only_entry(
                 CANCELLED_KIND,
-                codec::entry_time(time),
+                time.floor_micros(),
                 ballot,
             )),
             other => Err(BallotRefusal::WrongState {
@@ -399,7 +399,7 @@ impl BallotBook {
         ballot: &BallotId,
         time: Timestamp,
     ) -> Result<Opening, BallotRefusal> {
-        let time = codec::entry_time(time);
+        let time = time.floor_micros();
         let (_, _, document) = self.opening(registry, ballot, time)?;
         let record = RollRecord::new(ballot.clone(), document.clone(), time);
         Ok(Opening {
@@ -411,7 +411,7 @@ impl BallotBook {
 
     /// The close entry of `ballot` at `time`, at or after its `closes`.
     pub fn decide_close(&self, ballot: &BallotId, time: Timestamp) -> Result<Entry, BallotRefusal> {
-        let time = codec::entry_time(time);
+        let time = time.floor_micros();
         let tracked = self.tracked(ballot)?;
         let Lifecycle::Open(open) = &tracked.lifecycle else {
             return Err(BallotRefusal::WrongState {
@@ -436,7 +436,7 @@ impl BallotBook {
         time: Timestamp,
     ) -> Result<Entry, BallotRefusal> {
         let document = self.tally_document(registry, ballot)?;
-        Ok(document.to_entry(codec::entry_time(time)))
+        Ok(document.to_entry(time.floor_micros()))
     }
 
     /// The tally document of a closed ballot: supersession and the count

@@ -8,7 +8,6 @@
 
 use crate::entry::Entry;
 use crate::registry::codec::{FormatError, bad};
-use crate::time::Timestamp;
 use crate::tlog::Hash;
 
 /// How often a header of a schema may appear.
@@ -106,18 +105,10 @@ pub(crate) fn parse_hash(header: &'static str, value: &str) -> Result<Hash, Form
     Ok(hash)
 }
 
-/// `t` rounded towards the past to the microsecond, as an entry's `time`
-/// line carries it: decisions are taken at the time the entry will carry,
-/// so that the fold re-derives them exactly.
-pub(crate) fn entry_time(t: Timestamp) -> Timestamp {
-    let nanos = t.unix_nanos();
-    Timestamp::from_unix_nanos(nanos - nanos.rem_euclid(1000))
-        .expect("invariant: rounding down to the microsecond stays at or after Timestamp::MIN")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::Timestamp;
 
     fn entry(headers: &[(&str, &str)]) -> Entry {
         let time = Timestamp::parse("2026-01-01T00:00:00Z").expect("valid");

@@ -105,7 +105,7 @@ impl BallotBook {
         registry
             .check_time(time)
             .map_err(|e| VoteRefusal::Registry(e.to_string()))?;
-        let time = codec::entry_time(time);
+        let time = time.floor_micros();
         let sequence = registry.entries_applied();
         match self.judge(
             registry,

@@ -82,14 +82,6 @@ pub struct ReplayError {
     pub refusal: Refusal,
 }
 
-/// `t` rounded towards the past to the microsecond, as an entry's `time`
-/// line carries it.
-fn truncate_micros(t: Timestamp) -> Timestamp {
-    let nanos = t.unix_nanos();
-    Timestamp::from_unix_nanos(nanos - nanos.rem_euclid(1000))
-        .expect("invariant: rounding down to the microsecond stays at or after Timestamp::MIN")
-}
-
 impl GroupState {
     /// Creates a group's state from the first entry of its log, which must
     /// be a valid `group` entry.
@@ -140,7 +132,7 @@ impl GroupState {
     /// [`Self::apply`] runs again on the sequenced entry.
     pub fn check(&self, fact: &Fact, time: Timestamp) -> Result<(), Refusal> {
         self.check_time(time)?;
-        self.check_fact(fact, truncate_micros(time))
+        self.check_fact(fact, time.floor_micros())
     }
 
     /// Whether an entry of any type may follow the log at `time`: time
@@ -346,9 +338,9 @@ mod tests {
     fn truncation_rounds_towards_the_past() {
         let t = Timestamp::parse("1969-12-31T23:59:59.9999999Z").expect("valid");
         assert_eq!(
-            truncate_micros(t),
+            t.floor_micros(),
             Timestamp::parse("1969-12-31T23:59:59.999999Z").expect("valid")
         );
-        assert_eq!(truncate_micros(Timestamp::MIN), Timestamp::MIN);
+        assert_eq!(Timestamp::MIN.floor_micros(), Timestamp::MIN);
     }
 }
