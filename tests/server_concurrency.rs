@@ -19,7 +19,8 @@
 //!    past the opening, then past the close, at the same moment; the log
 //!    holds exactly one `roll`, one `close` and one `tally` entry for the
 //!    ballot, and votes cast through the second server are counted (one of
-//!    them supersedes a colleague's vote cast through the first).
+//!    them supersedes a colleague's vote cast through the first; another is
+//!    sent through both servers at once and recorded once).
 //!
 //! The PostgreSQL test skips with a note when PostgreSQL is not installed,
 //! unless `SCRUTINEER_REQUIRE_POSTGRES` is set. No assertion is about
@@ -227,7 +228,11 @@ impl Log {
     /// The body of the one `tally` entry of `ballot`.
     fn tally(&self, ballot: &str) -> Value {
         let tallies = self.of("tally", ballot);
-        assert_eq!(tallies.len(), 1, "one tally entry for {ballot}: {tallies:?}");
+        assert_eq!(
+            tallies.len(),
+            1,
+            "one tally entry for {ballot}: {tallies:?}"
+        );
         serde_json::from_slice(self.entries[tallies[0]].body_bytes()).expect("a JSON tally")
     }
 
@@ -546,6 +551,9 @@ fn two_delegates_of_one_organisation_vote_at_the_same_moment() {
         choice: &'static str,
         note: String,
         index: u64,
+        /// The signed checkpoint of its receipt: equal for two votes
+        /// committed in one batch.
+        checkpoint: Vec<u8>,
     }
     let mut rounds: Vec<(Cast, Cast)> = Vec::new();
     for (k, ballot) in ballots.iter().enumerate() {
@@ -569,12 +577,17 @@ fn two_delegates_of_one_organisation_vote_at_the_same_moment() {
             .map(|racer| {
                 let (person, choice, note, r) = racer.join().expect("a voter thread");
                 let what = format!("{ballot}: {person}'s vote ({choice})");
-                let Ack { index, .. } = ack(&r, 201, &log_key, &note, &what);
+                let Ack { index, receipt } = ack(&r, 201, &log_key, &note, &what);
+                let checkpoint = Receipt::parse(receipt.as_bytes())
+                    .expect("checked")
+                    .signed_checkpoint()
+                    .to_vec();
                 Cast {
                     person,
                     choice,
                     note,
                     index,
+                    checkpoint,
                 }
             })
             .collect();
@@ -588,7 +601,14 @@ fn two_delegates_of_one_organisation_vote_at_the_same_moment() {
         rounds.push((earlier, later));
     }
     let persons: BTreeSet<&str> = rounds.iter().map(|(_, later)| later.person).collect();
-    eprintln!("note: the later vote of the {ROUNDS} pairs came from {persons:?}");
+    let batched = rounds
+        .iter()
+        .filter(|(earlier, later)| earlier.checkpoint == later.checkpoint)
+        .count();
+    eprintln!(
+        "note: of {ROUNDS} racing pairs, {batched} were committed in one batch; the later \
+         vote came from {persons:?}"
+    );
 
     // Before the close: two vote entries per ballot, no count.
     for ballot in &ballots {
@@ -598,105 +618,101 @@ fn two_delegates_of_one_organisation_vote_at_the_same_moment() {
     }
 
     client.clock(CLOSES);
-    let log = {
-        let tallied: Vec<Value> = ballots
-            .iter()
-            .map(|b| client.wait_for(b, "tallied"))
-            .collect();
-        let log = client.log();
-        for (ballot, ((earlier, later), read)) in ballots.iter().zip(rounds.iter().zip(&tallied)) {
-            // The log: each vote once at its acknowledged index; the later
-            // one followed by the earlier voter's notification.
-            for cast in [earlier, later] {
-                assert_eq!(
-                    log.votes_for(&cast.note),
-                    [cast.index as usize],
-                    "{ballot}: {}'s vote is in the log once, at its acknowledged index",
-                    cast.person
-                );
-            }
-            let superseded = log.superseded(ballot);
+    let tallied: Vec<Value> = ballots
+        .iter()
+        .map(|b| client.wait_for(b, "tallied"))
+        .collect();
+    let log = client.log();
+    for (ballot, ((earlier, later), read)) in ballots.iter().zip(rounds.iter().zip(&tallied)) {
+        // The log: each vote once at its acknowledged index; the later
+        // one followed by the earlier voter's notification.
+        for cast in [earlier, later] {
             assert_eq!(
-                superseded.iter().map(|(_, p)| p.as_str()).collect::<Vec<_>>(),
-                [earlier.person],
-                "{ballot}: one `superseded` notification, for the earlier voter {} \
-                 (index {}; the later vote, {}'s, is at {}): {superseded:?}",
-                earlier.person,
-                earlier.index,
-                later.person,
-                later.index
+                log.votes_for(&cast.note),
+                [cast.index as usize],
+                "{ballot}: {}'s vote is in the log once, at its acknowledged index",
+                cast.person
             );
-            assert!(
-                superseded[0].0 > later.index as usize,
-                "{ballot}: the notification (at {}) follows the superseding vote (at {})",
-                superseded[0].0,
-                later.index
-            );
-            log.transitions_once(ballot, "one server");
-
-            // The tally: the later vote counts, once, for acme.
-            let counted = read["counted"].as_array().expect("counted, once tallied");
-            assert_eq!(
-                counted.len(),
-                1,
-                "{ballot}: acme is counted once: {counted:?}"
-            );
-            let winner = &counted[0];
-            assert_eq!(
-                (
-                    winner["note"].as_str(),
-                    winner["person"].as_str(),
-                    winner["organisation"].as_str(),
-                    winner["choice"].as_str(),
-                ),
-                (
-                    Some(hash_text(&later.note).as_str()),
-                    Some(later.person),
-                    Some("acme"),
-                    Some(later.choice),
-                ),
-                "{ballot}: the vote with the higher log index ({}, {} at {}) counts, not {}'s at {}",
-                later.person,
-                later.choice,
-                later.index,
-                earlier.person,
-                earlier.index
-            );
-            let result = &read["results"][0];
-            let expected = |choice: &str| u64::from(later.choice == choice);
-            assert_eq!(
-                (
-                    result["in_favour"].as_u64(),
-                    result["against"].as_u64(),
-                    result["abstain"].as_u64(),
-                    result["not_voted"].as_u64(),
-                    result["eligible"].as_u64(),
-                ),
-                (
-                    Some(expected("yes")),
-                    Some(expected("no")),
-                    Some(expected("abstain")),
-                    Some(0),
-                    Some(1),
-                ),
-                "{ballot}: the counts of one final vote, {}: {result}",
-                later.choice
-            );
-            assert_eq!(read["turnout"], 2, "{ballot}: turnout");
-            let tally = log.tally(ballot);
-            assert_eq!(
-                tally["counted"],
-                json!([hash_text(&later.note)]),
-                "{ballot}: the logged tally counts the later note only"
-            );
-            assert_eq!(tally["votes"], 2, "{ballot}: the logged tally's turnout");
         }
-        log
-    };
-    eprintln!(
-        "note: {ROUNDS} racing pairs; the log holds {} entries",
-        log.entries.len()
-    );
+        let superseded = log.superseded(ballot);
+        assert_eq!(
+            superseded
+                .iter()
+                .map(|(_, p)| p.as_str())
+                .collect::<Vec<_>>(),
+            [earlier.person],
+            "{ballot}: one `superseded` notification, for the earlier voter {} \
+                 (index {}; the later vote, {}'s, is at {}): {superseded:?}",
+            earlier.person,
+            earlier.index,
+            later.person,
+            later.index
+        );
+        assert!(
+            superseded[0].0 > later.index as usize,
+            "{ballot}: the notification (at {}) follows the superseding vote (at {})",
+            superseded[0].0,
+            later.index
+        );
+        log.transitions_once(ballot, "one server");
+
+        // The tally: the later vote counts, once, for acme.
+        let counted = read["counted"].as_array().expect("counted, once tallied");
+        assert_eq!(
+            counted.len(),
+            1,
+            "{ballot}: acme is counted once: {counted:?}"
+        );
+        let winner = &counted[0];
+        assert_eq!(
+            (
+                winner["note"].as_str(),
+                winner["person"].as_str(),
+                winner["organisation"].as_str(),
+                winner["choice"].as_str(),
+            ),
+            (
+                Some(hash_text(&later.note).as_str()),
+                Some(later.person),
+                Some("acme"),
+                Some(later.choice),
+            ),
+            "{ballot}: the vote with the higher log index ({}, {} at {}) counts, not {}'s at {}",
+            later.person,
+            later.choice,
+            later.index,
+            earlier.person,
+            earlier.index
+        );
+        let result = &read["results"][0];
+        let expected = |choice: &str| u64::from(later.choice == choice);
+        assert_eq!(
+            (
+                result["in_favour"].as_u64(),
+                result["against"].as_u64(),
+                result["abstain"].as_u64(),
+                result["not_voted"].as_u64(),
+                result["eligible"].as_u64(),
+            ),
+            (
+                Some(expected("yes")),
+                Some(expected("no")),
+                Some(expected("abstain")),
+                Some(0),
+                Some(1),
+            ),
+            "{ballot}: the counts of one final vote, {}: {result}",
+            later.choice
+        );
+        assert_eq!(read["turnout"], 2, "{ballot}: turnout");
+        let tally = log.tally(ballot);
+        assert_eq!(
+            tally["counted"],
+            json!([hash_text(&later.note)]),
+            "{ballot}: the logged tally counts the later note only"
+        );
+        assert_eq!(tally["votes"], 2, "{ballot}: the logged tally's turnout");
+    }
 }
 
 const ORGANISATIONS: usize = 30;
@@ -779,7 +795,15 @@ fn thirty_organisations_vote_at_once() {
         );
         let receipts: Vec<Ack> = responses
             .iter()
-            .map(|r| ack(r, r.status, &log_key, note, &format!("{what}, {}", r.status)))
+            .map(|r| {
+                ack(
+                    r,
+                    r.status,
+                    &log_key,
+                    note,
+                    &format!("{what}, {}", r.status),
+                )
+            })
             .collect();
         for other in &receipts[1..] {
             assert_eq!(
@@ -927,9 +951,54 @@ fn two_servers_on_one_postgres_database_schedule_each_transition_once() {
     let alice = vote_note(&origin, "B1", "alice", "acme", "no", "b");
     let r = cast(&b.address, &tokens["alice"], "B1", &alice);
     let alice_ack = ack(&r, 201, &log_key, &alice, "alice through B");
+    // Carol sends her note through both servers at the same moment: one
+    // records it (201), the other answers with the original (200).
     let carol = vote_note(&origin, "B1", "carol", "gamma", "yes", "b");
-    let r = cast(&b.address, &tokens["carol"], "B1", &carol);
-    ack(&r, 201, &log_key, &carol, "carol through B");
+    let barrier = Arc::new(Barrier::new(2));
+    let senders: Vec<_> = [&a, &b]
+        .into_iter()
+        .map(|client| {
+            let (address, name) = (client.address.clone(), client.name);
+            let (token, note) = (tokens["carol"].clone(), carol.clone());
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                barrier.wait();
+                (name, cast(&address, &token, "B1", &note))
+            })
+        })
+        .collect();
+    let answers: Vec<(&str, Response)> = senders
+        .into_iter()
+        .map(|s| s.join().expect("a voter thread"))
+        .collect();
+    let mut statuses: Vec<u16> = answers.iter().map(|(_, r)| r.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [200, 201],
+        "carol's note through A and B at once: {:?}",
+        answers
+            .iter()
+            .map(|(name, r)| format!("{name}: {} {}", r.status, r.text()))
+            .collect::<Vec<_>>()
+    );
+    let carol_acks: Vec<Ack> = answers
+        .iter()
+        .map(|(name, r)| {
+            ack(
+                r,
+                r.status,
+                &log_key,
+                &carol,
+                &format!("carol through {name}"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        (carol_acks[0].index, &carol_acks[0].receipt),
+        (carol_acks[1].index, &carol_acks[1].receipt),
+        "both servers answer carol's note with the same index and receipt"
+    );
     assert!(alice_ack.index > alex_ack.index);
     for client in [&a, &b] {
         assert_eq!(client.ballot("B1")["turnout"], 3, "server {}", client.name);
@@ -954,9 +1023,23 @@ fn two_servers_on_one_postgres_database_schedule_each_transition_once() {
     for (log, name) in [(&via_a, "read through A"), (&via_b, "read through B")] {
         log.transitions_once("B1", name);
     }
+    for (note, index, who) in [
+        (&alex, alex_ack.index, "alex"),
+        (&alice, alice_ack.index, "alice"),
+        (&carol, carol_acks[0].index, "carol"),
+    ] {
+        assert_eq!(
+            via_a.votes_for(note),
+            [index as usize],
+            "{who}'s vote is in the log once, at its acknowledged index"
+        );
+    }
     let superseded = via_a.superseded("B1");
     assert_eq!(
-        superseded.iter().map(|(_, p)| p.as_str()).collect::<Vec<_>>(),
+        superseded
+            .iter()
+            .map(|(_, p)| p.as_str())
+            .collect::<Vec<_>>(),
         ["alex"],
         "alice's vote through B supersedes alex's through A: {superseded:?}"
     );
