@@ -24,6 +24,9 @@
 //! - [`staticlog`]: a log published as static files in the tlog-tiles
 //!   layout, built, proved and verified from a directory (the archival
 //!   format of a ballot's log).
+//! - [`audit`]: a ballot's audit bundle (the static log, its checkpoints
+//!   and documents) and the independent verifier behind `scrutineer
+//!   verify`.
 //!
 //! None of these modules imports tokio, axum or sqlx; the verifier and the
 //! log tooling build with `--no-default-features`.
@@ -31,9 +34,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod ballot;
 pub mod contexts;
 pub mod entry;
+#[doc(hidden)]
+pub mod fuzz_checks;
 pub mod id;
 pub mod note;
 pub mod registry;

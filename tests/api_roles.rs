@@ -217,6 +217,13 @@ fn rows(victim_key: &str) -> Vec<Row> {
         ),
         row(
             "GET",
+            "/v1/groups/{group}/log/checkpoints",
+            "/v1/groups/g1/log/checkpoints",
+            Body::None,
+            Public,
+        ),
+        row(
+            "GET",
             "/v1/groups/{group}/log/tile/{path}",
             "/v1/groups/g1/log/tile/0/000.p/1",
             Body::None,

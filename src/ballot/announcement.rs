@@ -122,6 +122,11 @@ impl AnnouncementNote {
     /// text must be exactly what [`Self::text`] writes.
     pub fn parse_text(text: &str) -> Result<Self, AnnouncementError> {
         let bad = |what: String| AnnouncementError::Malformed(what);
+        // `split_terminator` would also accept a last line without its
+        // newline, which `text` never writes (found by fuzzing).
+        if !text.ends_with('\n') {
+            return Err(bad("the text must end with a newline".into()));
+        }
         let mut lines = text.split_terminator('\n').peekable();
         if lines.next() != Some(ANNOUNCEMENT_HEADER) {
             return Err(bad(format!("the first line must be {ANNOUNCEMENT_HEADER}")));

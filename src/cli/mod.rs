@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod announce;
+mod export;
 mod http;
 mod keygen;
 mod log;
@@ -14,6 +15,7 @@ mod remote;
 #[cfg(feature = "server")]
 mod serve;
 mod simulate;
+mod verify;
 mod vote;
 
 /// Scrutineer: secure, auditable voting for standards bodies.
@@ -40,6 +42,12 @@ enum Command {
     /// Check a vote receipt against the log key and the server's log.
     #[command(subcommand)]
     Receipt(receipt::Command),
+    /// Export a ballot's audit bundle (its log, checkpoints and documents)
+    /// from the server into a directory.
+    Export(export::Args),
+    /// Verify a ballot's audit bundle, trusting only the log key: every
+    /// signature, tile and document, and the replay of the whole log.
+    Verify(verify::Args),
     /// Run the server (on an embedded SQLite database unless told
     /// otherwise).
     #[cfg(feature = "server")]
@@ -56,6 +64,8 @@ pub fn main() -> ExitCode {
         Command::Announce(args) => announce::run(args),
         Command::Vote(args) => vote::run(args),
         Command::Receipt(command) => receipt::run(command),
+        Command::Export(args) => export::run(args),
+        Command::Verify(args) => verify::run(args),
         #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(args),
     };

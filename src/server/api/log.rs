@@ -1,6 +1,7 @@
 //! Each group's log in the C2SP tlog-tiles layout, and proofs.
 //!
-//! `GET /v1/groups/{group}/log/checkpoint`, `…/log/tile/<L>/<N>[.p/<W>]` and
+//! `GET /v1/groups/{group}/log/checkpoint`, `…/log/checkpoints` (every
+//! checkpoint the log issued, by pages), `…/log/tile/<L>/<N>[.p/<W>]` and
 //! the proofs are public: witnesses need them, and they reveal nothing.
 //! `…/log/tile/entries/<N>[.p/<W>]` reveals registry facts (no choice:
 //! votes are commitments) and is for the group's members and reviewers.
@@ -26,6 +27,7 @@ use crate::tlog::{LeafIndex, TreeSize};
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/groups/{group}/log/checkpoint", get(checkpoint))
+        .route("/v1/groups/{group}/log/checkpoints", get(checkpoints))
         .route("/v1/groups/{group}/log/tile/{*path}", get(tile))
         .route("/v1/groups/{group}/log/proof/inclusion", get(inclusion))
         .route("/v1/groups/{group}/log/proof/consistency", get(consistency))
@@ -65,6 +67,62 @@ async fn checkpoint(
 ) -> Result<Response, ApiError> {
     let (_, checkpoint) = served_size(&state, &group).await?;
     Ok(text(checkpoint, "text/plain; charset=utf-8", false))
+}
+
+/// How many checkpoints one page of `…/log/checkpoints` holds: a signed
+/// checkpoint is a few hundred bytes, so a page stays far below the 1 MiB
+/// a client of ours accepts.
+const CHECKPOINTS_PAGE: usize = 1000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckpointsQuery {
+    /// The smallest size to list [default: 0].
+    from: Option<u64>,
+}
+
+/// One page of the checkpoints the log issued, by increasing size.
+#[derive(Serialize)]
+struct CheckpointsBody {
+    checkpoints: Vec<IssuedCheckpoint>,
+    /// The `from` of the next page, `null` on the last one.
+    next: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct IssuedCheckpoint {
+    size: u64,
+    checkpoint: String,
+}
+
+/// Every checkpoint the log issued up to its served size: the evidence an
+/// auditor keeps to detect a split view (two roots at one size) later.
+async fn checkpoints(
+    State(state): State<Arc<AppState>>,
+    Path(group): Path<String>,
+    query: Result<Query<CheckpointsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<CheckpointsBody>, ApiError> {
+    let Query(query) = query?;
+    let (current, _) = served_size(&state, &group).await?;
+    let from = query.from.unwrap_or(0);
+    let mut page: Vec<IssuedCheckpoint> = state
+        .store
+        .checkpoints(&group)
+        .await?
+        .into_iter()
+        .filter(|(size, _)| (from..=current).contains(size))
+        .take(CHECKPOINTS_PAGE + 1)
+        .map(|(size, signed)| IssuedCheckpoint {
+            size,
+            checkpoint: String::from_utf8_lossy(&signed).into_owned(),
+        })
+        .collect();
+    let next = (page.len() > CHECKPOINTS_PAGE).then(|| page[CHECKPOINTS_PAGE].size);
+    page.truncate(CHECKPOINTS_PAGE);
+    Ok(Json(CheckpointsBody {
+        checkpoints: page,
+        next,
+    }))
 }
 
 async fn tile(

@@ -1,0 +1,203 @@
+//! The audit bundle's layout (`docs/formats.md` section 9), its writer,
+//! and what an exporter must fetch to fill it.
+//!
+//! A bundle is a directory:
+//!
+//! ```text
+//! checkpoint                 the log's signed checkpoint the bundle stops at
+//! tile/<L>/<N>[.p/<W>]       hash tiles of that size (tlog-tiles)
+//! tile/entries/<N>[.p/<W>]   entry bundles of that size (tlog-tiles)
+//! checkpoints/<size>         every checkpoint the server issued up to it
+//! documents/<sha256 hex>     documents stored beside the log
+//! bundle.json                what the exporter says the bundle is for
+//! ```
+//!
+//! The first three are exactly a static log of [`crate::staticlog`], so any
+//! tlog-tiles client reads them. Nothing in a bundle is trusted by the
+//! verifier: everything is checked against the log key given to it.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ballot::{CLOSE_KIND, ROLL_KIND, RollRecord};
+use crate::entry::Entry;
+use crate::id::BallotId;
+use crate::staticlog::CHECKPOINT_FILE;
+use crate::tlog::Hash;
+use crate::tlog::tile::Tile;
+use crate::vote::{SubmittedVote, VOTE_ENTRY_KIND};
+
+/// The folder of every checkpoint the server issued, one file per size.
+pub const CHECKPOINTS_DIR: &str = "checkpoints";
+
+/// The folder of the documents stored beside the log, named by the
+/// lowercase hexadecimal SHA-256 of their bytes.
+pub const DOCUMENTS_DIR: &str = "documents";
+
+/// The exporter's description of the bundle.
+pub const MANIFEST_FILE: &str = "bundle.json";
+
+/// The version of [`Manifest`]'s serialised form.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// `bundle.json`: what the exporter says the bundle is for. Informational
+/// only: the verifier reads the ballot id from it when none is given, and
+/// checks everything else against the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// [`MANIFEST_VERSION`].
+    pub version: u32,
+    /// The group whose log this is.
+    pub group: String,
+    /// The log's origin.
+    pub origin: String,
+    /// The ballot the bundle was exported for.
+    pub ballot: String,
+    /// The size of the bundle's checkpoint.
+    pub size: u64,
+    /// The log indexes of the entries naming the ballot, ascending.
+    pub entries: Vec<u64>,
+}
+
+/// Everything a bundle holds, in memory, ready to be written.
+#[derive(Debug, Clone, Default)]
+pub struct Bundle {
+    /// The signed checkpoint the bundle stops at.
+    pub checkpoint: Vec<u8>,
+    /// Every tile and entry bundle of the checkpoint's size, with its bytes.
+    pub tiles: Vec<(Tile, Vec<u8>)>,
+    /// Every checkpoint issued up to it: (size, signed checkpoint).
+    pub checkpoints: Vec<(u64, Vec<u8>)>,
+    /// The documents (each is named by its SHA-256 when written).
+    pub documents: Vec<Vec<u8>>,
+    /// `bundle.json`.
+    pub manifest: Option<Manifest>,
+}
+
+/// A file of a bundle could not be written or read.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {source}")]
+pub struct BundleIoError {
+    /// The file.
+    pub path: PathBuf,
+    /// The operating system's error.
+    pub source: io::Error,
+}
+
+impl Bundle {
+    /// Writes the bundle into `dir`, which must not exist or be empty (a
+    /// bundle is never merged into another's files). The checkpoint is
+    /// written last, so a directory without one is an unfinished export.
+    pub fn write(&self, dir: &Path) -> Result<(), BundleIoError> {
+        let io_error = |path: &Path| {
+            let path = path.to_owned();
+            move |source| BundleIoError { path, source }
+        };
+        if fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
+            return Err(BundleIoError {
+                path: dir.to_owned(),
+                source: io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    "the directory is not empty: a bundle is written into a new directory",
+                ),
+            });
+        }
+        let write = |relative: &str, bytes: &[u8]| {
+            let path = dir.join(relative);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).map_err(io_error(parent))?;
+            }
+            fs::write(&path, bytes).map_err(io_error(&path))
+        };
+        for (tile, bytes) in &self.tiles {
+            write(&tile.path(), bytes)?;
+        }
+        for (size, signed) in &self.checkpoints {
+            write(&format!("{CHECKPOINTS_DIR}/{size}"), signed)?;
+        }
+        for document in &self.documents {
+            write(
+                &format!("{DOCUMENTS_DIR}/{}", Hash::sha256(document).to_hex()),
+                document,
+            )?;
+        }
+        if let Some(manifest) = &self.manifest {
+            let mut json = serde_json::to_vec_pretty(manifest)
+                .expect("invariant: a manifest (strings and numbers) serialises");
+            json.push(b'\n');
+            write(MANIFEST_FILE, &json)?;
+        }
+        write(CHECKPOINT_FILE, &self.checkpoint)
+    }
+}
+
+/// A document the log names, which an exporter fetches for the bundle.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Wanted {
+    /// The ballot whose entry names it (the server serves documents per
+    /// ballot).
+    pub ballot: BallotId,
+    /// Its SHA-256.
+    pub sha256: Hash,
+}
+
+/// The documents the replay of `entries` (a whole log, in order) needs:
+/// every roll stored beside the log, and the note of every vote of a ballot
+/// closed within these entries (the server reveals notes at the close, and
+/// the fold needs every note to re-derive a tally). Each note may name an
+/// attachment: see [`attachment_of`]. Entries that do not parse are left
+/// out (the verifier reports them).
+pub fn wanted_documents(entries: &[Entry]) -> Vec<Wanted> {
+    let closed: BTreeSet<&str> = entries
+        .iter()
+        .filter(|e| e.kind() == CLOSE_KIND)
+        .filter_map(|e| e.get("ballot"))
+        .collect();
+    let mut wanted = BTreeSet::new();
+    for entry in entries {
+        let Some(ballot) = entry.get("ballot").and_then(|b| BallotId::new(b).ok()) else {
+            continue;
+        };
+        let sha256 = match entry.kind() {
+            ROLL_KIND => match RollRecord::from_entry(entry) {
+                Ok(record) if record.body.is_none() => record.roll,
+                _ => continue,
+            },
+            VOTE_ENTRY_KIND if closed.contains(ballot.as_str()) => {
+                match entry.get("note").and_then(parse_sha256_text) {
+                    Some(hash) => hash,
+                    None => continue,
+                }
+            }
+            _ => continue,
+        };
+        wanted.insert(Wanted { ballot, sha256 });
+    }
+    wanted.into_iter().collect()
+}
+
+/// The attachment a vote note names, if it parses and names one.
+pub fn attachment_of(note: &[u8]) -> Option<Hash> {
+    SubmittedVote::parse(note).ok()?.vote.attachment
+}
+
+/// The log indexes of the entries naming `ballot` in their `ballot` header.
+pub fn ballot_entries(entries: &[Entry], ballot: &str) -> Vec<u64> {
+    entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.get("ballot") == Some(ballot))
+        .map(|(i, _)| i as u64)
+        .collect()
+}
+
+/// Reads `sha256:<hex>` as the log writes it.
+fn parse_sha256_text(text: &str) -> Option<Hash> {
+    let hex = text.strip_prefix("sha256:")?;
+    Hash::from_hex(hex).ok().filter(|h| h.to_hex() == hex)
+}

@@ -1,0 +1,21 @@
+//! The audit bundle of a ballot and its independent verifier (SPEC
+//! section 7): everything needed to re-check a ballot with no trust in the
+//! server, only in the log key.
+//!
+//! # Layout
+//!
+//! - [`bundle`]: the bundle's directory layout (`docs/formats.md` section
+//!   9), its writer, and what an exporter must fetch.
+//! - [`verify`]: the check, step by step, with an error per failure.
+//! - [`report`]: what a successful check found, readable and as JSON.
+//!
+//! Architecture invariant: this module uses `std::fs` and nothing of the
+//! server; `scrutineer verify` builds with `--no-default-features`.
+
+pub mod bundle;
+pub mod report;
+pub mod verify;
+
+pub use bundle::{Bundle, Manifest, Wanted, attachment_of, ballot_entries, wanted_documents};
+pub use report::AuditReport;
+pub use verify::{AuditError, read_manifest, verify_bundle};

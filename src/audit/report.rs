@@ -1,0 +1,173 @@
+//! What [`super::verify_bundle`] found, as data (serialised by
+//! `scrutineer verify --json`) and as the readable report it prints.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::ballot::TallyQuestion;
+
+/// The report of a bundle that verified.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    /// Always `true` (a failure is an error, not a report); kept so that a
+    /// JSON reader need not infer success from the absence of an error.
+    pub ok: bool,
+    /// The log's origin.
+    pub origin: String,
+    /// Whether the origin is a simulated-clock server's
+    /// (`simulated.invalid/`).
+    pub simulated: bool,
+    /// The size of the verified checkpoint.
+    pub size: u64,
+    /// Its root, base64.
+    pub root: String,
+    /// What was checked, one sentence each, in order.
+    pub checks: Vec<String>,
+    /// What verified but deserves attention.
+    pub warnings: Vec<String>,
+    /// The ballot reported on.
+    pub ballot: BallotReport,
+    /// The log's other ballots and their states (each replayed too).
+    pub other_ballots: Vec<(String, String)>,
+}
+
+/// One tallied ballot, as the replay re-derived it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BallotReport {
+    /// Its id.
+    pub id: String,
+    /// When it was (last) announced.
+    pub announced: String,
+    /// When it opened.
+    pub opens: String,
+    /// When it closed.
+    pub closes: String,
+    /// Its questions.
+    pub questions: Vec<String>,
+    /// How many persons the announcement went to.
+    pub recipients: usize,
+    /// The attendance window of the roll (meeting ids, oldest first).
+    pub window: Vec<String>,
+    /// `sha256:<hex>` of the frozen roll document.
+    pub roll: String,
+    /// How many vote entries the ballot received (the turnout).
+    pub votes: u64,
+    /// Every organisation on the roll.
+    pub organisations: Vec<OrganisationReport>,
+    /// The logged (and re-derived) result of each question.
+    pub results: Vec<TallyQuestion>,
+}
+
+/// One line of the roll, with the vote that counted for it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganisationReport {
+    /// The organisation.
+    pub organisation: String,
+    /// Its class.
+    pub class: String,
+    /// Whether it was founding.
+    pub founding: bool,
+    /// Whether it could vote.
+    pub eligible: bool,
+    /// Why (the roll's reason code).
+    pub reason: String,
+    /// The window's meetings it attended physically.
+    pub physical: Vec<String>,
+    /// Whether somebody representing it was on the announcement's
+    /// recipients.
+    pub notified: bool,
+    /// Its counted choice per question (empty: it did not vote).
+    pub counted: Vec<CountedChoice>,
+}
+
+/// A counted vote.
+#[derive(Debug, Clone, Serialize)]
+pub struct CountedChoice {
+    /// The question.
+    pub question: String,
+    /// The choice.
+    pub choice: String,
+    /// Who signed it.
+    pub person: String,
+    /// `sha256:<hex>` of the signed note.
+    pub note: String,
+}
+
+impl fmt::Display for AuditReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.simulated {
+            writeln!(
+                f,
+                "!!! SIMULATED CLOCK: {} is not a real log; nothing here is a real ballot !!!",
+                self.origin
+            )?;
+        }
+        writeln!(
+            f,
+            "Audit of ballot {} in {} (size {}, root {})",
+            self.ballot.id, self.origin, self.size, self.root
+        )?;
+        writeln!(f, "\nChecked:")?;
+        for check in &self.checks {
+            writeln!(f, "  ok  {check}")?;
+        }
+        let b = &self.ballot;
+        writeln!(
+            f,
+            "\nBallot {}: announced {} to {} persons, open {} to {}, roll {}, {} vote entries",
+            b.id, b.announced, b.recipients, b.opens, b.closes, b.roll, b.votes
+        )?;
+        if !b.window.is_empty() {
+            writeln!(f, "Attendance window: {}", b.window.join(", "))?;
+        }
+        writeln!(f, "\nOrganisations:")?;
+        for o in &b.organisations {
+            let eligible = if o.eligible {
+                "eligible"
+            } else {
+                "not eligible"
+            };
+            let founding = if o.founding { ", founding" } else { "" };
+            write!(
+                f,
+                "  {} ({}{founding}): {eligible} ({})",
+                o.organisation, o.class, o.reason
+            )?;
+            if !o.physical.is_empty() {
+                write!(f, ", attended {}", o.physical.join(", "))?;
+            }
+            writeln!(f)?;
+            if o.eligible && o.counted.is_empty() {
+                writeln!(f, "      did not vote")?;
+            }
+            for c in &o.counted {
+                writeln!(
+                    f,
+                    "      {}: {} (signed by {}, {})",
+                    c.question, c.choice, c.person, c.note
+                )?;
+            }
+        }
+        writeln!(f, "\nResult:")?;
+        for q in &b.results {
+            writeln!(
+                f,
+                "  {}: {} — in favour {}, against {}, abstain {}, not voted {}, eligible {}",
+                q.question, q.outcome, q.in_favour, q.against, q.abstain, q.not_voted, q.eligible
+            )?;
+        }
+        if !self.other_ballots.is_empty() {
+            let others: Vec<String> = self
+                .other_ballots
+                .iter()
+                .map(|(id, state)| format!("{id} ({state})"))
+                .collect();
+            writeln!(f, "\nOther ballots in the log: {}", others.join(", "))?;
+        }
+        for warning in &self.warnings {
+            writeln!(f, "\nwarning: {warning}")?;
+        }
+        writeln!(f, "\nok: the bundle verifies under the log key")
+    }
+}

@@ -1,0 +1,506 @@
+//! The independent check of an audit bundle (SPEC section 7), trusting
+//! only the log key given to it.
+//!
+//! The steps, each of which stops the check with an [`AuditError`] that
+//! names what failed:
+//!
+//! 1. the checkpoint's signature by the log key;
+//! 2. every hash tile and entry bundle against its root
+//!    ([`staticlog::verify`]), and every entry's envelope;
+//! 3. every `checkpoints/<size>` file: its signature, its size, and its root
+//!    against the verified tree at that size (another root at a size the
+//!    log key signed is a split view);
+//! 4. every `documents/<hex>` file against its SHA-256 name;
+//! 5. the replay of the whole log with the documents ([`crate::ballot::replay`]):
+//!    the registry, each announcement (the chair's signature, the
+//!    recipients, the notice), each frozen roll against the roll re-derived
+//!    from the logged registry at the opening, each vote's admission, each
+//!    tally against the tally re-derived from the votes;
+//! 6. the ballot asked for must be tallied; its report is built from the
+//!    replay, with warnings (a simulated-clock origin, an eligible
+//!    organisation nobody on the membership list represented at the
+//!    announcement).
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::ballot::{BallotBook, Lifecycle, NoteSource, ReplayError, hash_text, replay};
+use crate::contexts::SIMULATED_ORIGIN_PREFIX;
+use crate::entry::Entry;
+use crate::note::VerifierKey;
+use crate::registry::GroupState;
+use crate::staticlog::{self, StaticLogError};
+use crate::tlog::checkpoint::{Checkpoint, open_checkpoint};
+use crate::tlog::tile::{TileKind, decode_bundle, tiles_for_size};
+use crate::tlog::tree::{MemoryHashes, tree_hash};
+use crate::tlog::{Hash, TreeSize, leaf_hash};
+
+use super::bundle::{CHECKPOINTS_DIR, DOCUMENTS_DIR, MANIFEST_FILE, Manifest};
+use super::report::{AuditReport, BallotReport, CountedChoice, OrganisationReport};
+
+/// Why a bundle does not verify. Every variant names the failure.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The bundle's checkpoint is absent, malformed or not signed by the
+    /// log key.
+    #[error("the bundle's checkpoint is not signed by the log key {key}: {reason}")]
+    CheckpointSignature {
+        /// The log key given.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+    /// A tile or entry bundle does not belong to the checkpoint's root.
+    #[error("the log's tiles do not verify against the signed checkpoint: {0}")]
+    Tiles(StaticLogError),
+    /// An entry is not a Scrutineer entry envelope.
+    #[error("log entry {index} is not an entry: {reason}")]
+    Entry {
+        /// Its index.
+        index: u64,
+        /// Why.
+        reason: String,
+    },
+    /// A `checkpoints/` file is malformed, not signed by the log key, or
+    /// not of the size its name says.
+    #[error("{CHECKPOINTS_DIR}/{name}: {reason}")]
+    CheckpointFile {
+        /// The file's name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// Two checkpoints signed by the log key at the same size with
+    /// different roots: the log showed two histories (a split view).
+    #[error(
+        "split view: {name} is signed by the log key at size {size} with root {root}, \
+         but the log at size {size} has root {expected}: the log has shown two different \
+         histories (keep both checkpoints: they are the evidence)"
+    )]
+    SplitView {
+        /// The checkpoint file.
+        name: String,
+        /// The size both are for.
+        size: u64,
+        /// The root the file signs.
+        root: Hash,
+        /// The root of the verified log at that size.
+        expected: Hash,
+    },
+    /// A checkpoint larger than the bundle's: the bundle is not the log up
+    /// to its newest checkpoint.
+    #[error(
+        "{CHECKPOINTS_DIR}/{name} is of size {size}, larger than the bundle's checkpoint \
+         ({newest}): the bundle is not the log up to its newest checkpoint"
+    )]
+    CheckpointBeyond {
+        /// The file's name.
+        name: String,
+        /// Its size.
+        size: u64,
+        /// The bundle's checkpoint's size.
+        newest: u64,
+    },
+    /// A document is not named by its SHA-256.
+    #[error("{DOCUMENTS_DIR}/{name}: {reason}")]
+    Document {
+        /// The file's name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// The replay of the log refused an entry: the log breaks the rules,
+    /// or a document it needs is absent.
+    #[error("the replay of the log fails: {0}")]
+    Replay(ReplayError),
+    /// No ballot was asked for and the bundle has no readable
+    /// `bundle.json`.
+    #[error("no ballot to report on: give one, or a bundle with a readable {MANIFEST_FILE}")]
+    NoBallot,
+    /// The log has no such ballot.
+    #[error("the log has no ballot {0:?}")]
+    UnknownBallot(String),
+    /// The ballot has no tally at this checkpoint.
+    #[error(
+        "ballot {ballot} is {state} at this checkpoint, not tallied: there is no result to verify"
+    )]
+    NotTallied {
+        /// The ballot.
+        ballot: String,
+        /// Its state.
+        state: &'static str,
+    },
+    /// A file or folder of the bundle could not be read.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The operating system's error.
+        reason: String,
+    },
+}
+
+/// Verifies the bundle in `dir` under `log_key` and reports on `ballot`
+/// (by default the one `bundle.json` names).
+pub fn verify_bundle(
+    dir: &Path,
+    log_key: &VerifierKey,
+    ballot: Option<&str>,
+) -> Result<AuditReport, AuditError> {
+    let mut checks = Vec::new();
+
+    // Step 1: the checkpoint, under the given key only.
+    let checkpoint =
+        staticlog::read_checkpoint(dir, log_key).map_err(|e| AuditError::CheckpointSignature {
+            key: log_key.to_string(),
+            reason: e.to_string(),
+        })?;
+    let origin = checkpoint.origin().clone();
+    checks.push(format!(
+        "checkpoint: signed by the log key {} (origin {origin}, size {}, root {})",
+        log_key,
+        checkpoint.size(),
+        checkpoint.root()
+    ));
+
+    // Step 2: every tile and bundle against the root, then the entries.
+    let verified = staticlog::verify(dir, log_key).map_err(AuditError::Tiles)?;
+    let entries = read_entries(dir, &checkpoint)?;
+    checks.push(format!(
+        "tiles: {} hash tiles and entry bundles hash to the checkpoint's root; {} entries read",
+        verified.tiles,
+        entries.len()
+    ));
+
+    // Step 3: every checkpoint issued, against the verified tree.
+    let leaves: Vec<Hash> = entries.iter().map(|(bytes, _)| leaf_hash(bytes)).collect();
+    let hashes = MemoryHashes::from_leaf_hashes(&leaves);
+    let issued = check_checkpoints(dir, log_key, &checkpoint, &hashes)?;
+    checks.push(format!(
+        "checkpoints: {issued} issued checkpoints signed by the log key, each consistent \
+         with the log (no split view)"
+    ));
+
+    // Step 4: the documents against their names.
+    let documents = read_documents(dir)?;
+    let source = Tracking {
+        documents: &documents,
+        used: RefCell::new(BTreeSet::new()),
+    };
+
+    // Step 5: the replay of the whole log with the documents.
+    let parsed: Vec<Entry> = entries.into_iter().map(|(_, e)| e).collect();
+    let (registry, book) =
+        replay(origin.clone(), parsed.iter(), &source).map_err(AuditError::Replay)?;
+    let used = source.used.into_inner().len();
+    checks.push(format!(
+        "documents: {} documents match their SHA-256 names; the replay used {used}",
+        documents.len()
+    ));
+    checks.push(format!(
+        "replay: {} entries folded under the rules of {}: the registry, {} ballots \
+         (announcements signed by the chair in office and sent to the membership list with \
+         the notice the rules require, rolls re-derived from the logged registry at the \
+         opening and equal to the frozen ones, every vote admitted again, tallies \
+         re-derived and equal to the logged ones)",
+        parsed.len(),
+        registry.profile().as_str(),
+        book.ballots().count()
+    ));
+
+    // Step 6: the ballot asked for.
+    let ballot = match ballot {
+        Some(b) => b.to_owned(),
+        None => read_manifest(dir).ok_or(AuditError::NoBallot)?.ballot,
+    };
+    let mut warnings = Vec::new();
+    let simulated = origin.as_str().starts_with(SIMULATED_ORIGIN_PREFIX);
+    if simulated {
+        warnings.push(format!(
+            "SIMULATED: the origin {origin} begins with {SIMULATED_ORIGIN_PREFIX}: this log \
+             was written by a server on a simulated clock; it is a demonstration, not a real \
+             ballot"
+        ));
+    }
+    let report = ballot_report(&ballot, &book, &parsed, &origin, &mut warnings)?;
+    checks.push(format!(
+        "ballot {ballot}: tallied; the logged tally is the one re-derived from the {} \
+         logged votes",
+        report.votes
+    ));
+    Ok(AuditReport {
+        ok: true,
+        origin: origin.to_string(),
+        simulated,
+        size: checkpoint.size().get(),
+        root: checkpoint.root().to_string(),
+        checks,
+        warnings,
+        ballot: report,
+        other_ballots: book
+            .ballots()
+            .filter(|(id, _)| id.as_str() != ballot)
+            .map(|(id, b)| (id.to_string(), b.lifecycle.state().to_owned()))
+            .collect(),
+    })
+}
+
+/// Every entry of the verified log, as bytes and parsed.
+fn read_entries(dir: &Path, checkpoint: &Checkpoint) -> Result<Vec<(Vec<u8>, Entry)>, AuditError> {
+    let mut out = Vec::new();
+    for tile in tiles_for_size(checkpoint.size()) {
+        if tile.kind() != TileKind::Entries {
+            continue;
+        }
+        let path = dir.join(tile.path());
+        let bytes = read(&path)?;
+        let entries = decode_bundle(&bytes, usize::from(tile.width()))
+            .map_err(|e| AuditError::Tiles(StaticLogError::Bundle(e)))?;
+        for bytes in entries {
+            let index = out.len() as u64;
+            let entry = Entry::parse(&bytes).map_err(|e| AuditError::Entry {
+                index,
+                reason: e.to_string(),
+            })?;
+            out.push((bytes, entry));
+        }
+    }
+    Ok(out)
+}
+
+/// Checks every `checkpoints/<size>` file; returns how many there are.
+fn check_checkpoints(
+    dir: &Path,
+    log_key: &VerifierKey,
+    newest: &Checkpoint,
+    hashes: &MemoryHashes,
+) -> Result<usize, AuditError> {
+    let folder = dir.join(CHECKPOINTS_DIR);
+    if !folder.exists() {
+        return Ok(0);
+    }
+    let mut count = 0;
+    for (name, bytes) in read_folder(&folder)? {
+        let bad = |reason: String| AuditError::CheckpointFile {
+            name: name.clone(),
+            reason,
+        };
+        let checkpoint = open_checkpoint(&bytes, log_key)
+            .map_err(|e| bad(format!("not a checkpoint signed by the log key: {e}")))?
+            .into_inner();
+        let size = checkpoint.size().get();
+        if name != size.to_string() {
+            return Err(bad(format!(
+                "is a checkpoint of size {size}, not of its name"
+            )));
+        }
+        if checkpoint.size() > newest.size() {
+            return Err(AuditError::CheckpointBeyond {
+                name,
+                size,
+                newest: newest.size().get(),
+            });
+        }
+        // The tree at `size` is a prefix of the verified tree: its root is
+        // computed from the verified leaves. A signed root other than it at
+        // the same size is a second history, whatever else holds.
+        let expected = tree_hash(TreeSize::new(size), hashes)
+            .expect("invariant: the size is at most the verified tree's");
+        if *checkpoint.root() != expected {
+            return Err(AuditError::SplitView {
+                name: format!("{CHECKPOINTS_DIR}/{name}"),
+                size,
+                root: *checkpoint.root(),
+                expected,
+            });
+        }
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// Every `documents/<hex>` file, checked against its name.
+fn read_documents(dir: &Path) -> Result<BTreeMap<Hash, Vec<u8>>, AuditError> {
+    let folder = dir.join(DOCUMENTS_DIR);
+    let mut documents = BTreeMap::new();
+    if !folder.exists() {
+        return Ok(documents);
+    }
+    for (name, bytes) in read_folder(&folder)? {
+        let named = Hash::from_hex(&name)
+            .ok()
+            .filter(|h| h.to_hex() == name)
+            .ok_or_else(|| AuditError::Document {
+                name: name.clone(),
+                reason: "a document's name is the 64 lowercase hexadecimal digits of its SHA-256"
+                    .into(),
+            })?;
+        let actual = Hash::sha256(&bytes);
+        if actual != named {
+            return Err(AuditError::Document {
+                name,
+                reason: format!(
+                    "its SHA-256 is {}: the document is not the one the log names (altered)",
+                    actual.to_hex()
+                ),
+            });
+        }
+        documents.insert(named, bytes);
+    }
+    Ok(documents)
+}
+
+/// The report on `ballot`, which must be tallied, with its warnings.
+fn ballot_report(
+    ballot: &str,
+    book: &BallotBook,
+    entries: &[Entry],
+    origin: &crate::tlog::checkpoint::Origin,
+    warnings: &mut Vec<String>,
+) -> Result<BallotReport, AuditError> {
+    let tracked = book
+        .ballot(ballot)
+        .ok_or_else(|| AuditError::UnknownBallot(ballot.to_owned()))?;
+    let Lifecycle::Tallied(tallied) = &tracked.lifecycle else {
+        return Err(AuditError::NotTallied {
+            ballot: ballot.to_owned(),
+            state: tracked.lifecycle.state(),
+        });
+    };
+    let open = &tallied.closed.open;
+    let announced = &open.announced;
+
+    // Who the announcement reached, by organisation, with the registry as
+    // it was at the announcement (a replay of the log up to it: the full
+    // replay succeeded, so its prefix does too).
+    let at_announcement: GroupState = replay(
+        origin.clone(),
+        entries
+            .iter()
+            .take(usize::try_from(announced.index + 1).expect("invariant: an index inside memory")),
+        &crate::ballot::NoNotes,
+    )
+    .map(|(registry, _)| registry)
+    .map_err(AuditError::Replay)?;
+    let notified: BTreeSet<&str> = announced
+        .recipients
+        .iter()
+        .filter_map(|p| at_announcement.person(p.as_str()))
+        .map(|p| p.organisation.as_str())
+        .collect();
+
+    let mut counted: BTreeMap<String, Vec<CountedChoice>> = BTreeMap::new();
+    for note in &tallied.tally.counted {
+        let Some(revealed) = open
+            .votes
+            .list
+            .iter()
+            .find(|v| hash_text(&v.note) == *note)
+            .and_then(|v| v.revealed.as_ref())
+        else {
+            continue;
+        };
+        counted
+            .entry(revealed.organisation.to_string())
+            .or_default()
+            .push(CountedChoice {
+                question: revealed.question.to_string(),
+                choice: revealed.admitted.choice.to_string(),
+                person: revealed.person.to_string(),
+                note: note.clone(),
+            });
+    }
+    let organisations = open
+        .roll
+        .organisations
+        .iter()
+        .map(|line| {
+            let organisation = line.organisation.to_string();
+            let reached = notified.contains(organisation.as_str());
+            if line.eligible && !reached {
+                warnings.push(format!(
+                    "eligible organisation {organisation} had nobody on the membership list \
+                     when ballot {ballot} was announced: it was not given notice \
+                     (Article 6.2)"
+                ));
+            }
+            OrganisationReport {
+                eligible: line.eligible,
+                reason: line.reason.as_str().to_owned(),
+                class: serde_json::to_value(line.class)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                founding: line.founding,
+                physical: line.physical.iter().map(ToString::to_string).collect(),
+                notified: reached,
+                counted: counted.remove(&organisation).unwrap_or_default(),
+                organisation,
+            }
+        })
+        .collect();
+    let b = &announced.ballot;
+    Ok(BallotReport {
+        id: ballot.to_owned(),
+        announced: b.announced.to_rfc3339_micros(),
+        opens: b.opens.to_rfc3339_micros(),
+        closes: b.closes.to_rfc3339_micros(),
+        questions: b.questions.iter().map(ToString::to_string).collect(),
+        recipients: announced.recipients.len(),
+        window: open.roll.window.iter().map(ToString::to_string).collect(),
+        roll: hash_text(&open.roll_hash),
+        votes: open.votes.list.len() as u64,
+        organisations,
+        results: tallied.tally.questions.clone(),
+    })
+}
+
+/// A [`NoteSource`] over the bundle's documents that records which the
+/// replay asked for.
+struct Tracking<'a> {
+    documents: &'a BTreeMap<Hash, Vec<u8>>,
+    used: RefCell<BTreeSet<Hash>>,
+}
+
+impl NoteSource for Tracking<'_> {
+    fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>> {
+        let found = self.documents.get(sha256)?;
+        self.used.borrow_mut().insert(*sha256);
+        Some(Cow::Borrowed(found.as_slice()))
+    }
+}
+
+/// `bundle.json`, if present and readable.
+pub fn read_manifest(dir: &Path) -> Option<Manifest> {
+    serde_json::from_slice(&fs::read(dir.join(MANIFEST_FILE)).ok()?).ok()
+}
+
+/// The regular files of a folder, by name, with their bytes.
+fn read_folder(folder: &Path) -> Result<Vec<(String, Vec<u8>)>, AuditError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |e: std::io::Error| AuditError::Io {
+            path,
+            reason: e.to_string(),
+        }
+    };
+    let mut files = Vec::new();
+    for item in fs::read_dir(folder).map_err(io(folder))? {
+        let item = item.map_err(io(folder))?;
+        let path = item.path();
+        let name = item.file_name().to_string_lossy().into_owned();
+        files.push((name, read(&path)?));
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, AuditError> {
+    fs::read(path).map_err(|e| AuditError::Io {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
+}

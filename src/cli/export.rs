@@ -1,0 +1,224 @@
+//! `scrutineer export`: fetches, over the API, what a ballot's audit
+//! bundle holds (`docs/formats.md` section 9) and writes it.
+//!
+//! What is fetched is checked as it comes (the checkpoint's signature, the
+//! tiles against its root, each document against its hash), so that an
+//! export never silently writes a broken bundle; but the exporter is not
+//! the party to trust: `scrutineer verify` re-checks everything.
+//!
+//! The client accepts answers of at most 1 MiB each (`http.rs`): an entry
+//! bundle larger than that (256 entries averaging 4 KiB) cannot be fetched
+//! yet.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use serde::Deserialize;
+
+use super::http::{Client, printable};
+use super::remote::{ServerArgs, TokenArgs, fetch_group};
+use scrutineer::audit::bundle::MANIFEST_VERSION;
+use scrutineer::audit::{Bundle, Manifest, attachment_of, ballot_entries, wanted_documents};
+use scrutineer::entry::Entry;
+use scrutineer::id::BallotId;
+use scrutineer::note::VerifierKey;
+use scrutineer::tlog::Hash;
+use scrutineer::tlog::checkpoint::{Checkpoint, open_checkpoint};
+use scrutineer::tlog::tile::{Tile, TileKind, decode_bundle, tiles_for_size, verify_tiles};
+
+/// Arguments of `scrutineer export`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// A member's or reviewer's token: entry bundles and documents are for
+    /// the group's members and reviewers.
+    #[command(flatten)]
+    token: TokenArgs,
+    /// The ballot to export.
+    #[arg(long)]
+    ballot: BallotId,
+    /// The directory to write the bundle into (new, or empty).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+/// One page of `GET …/log/checkpoints`.
+#[derive(Deserialize)]
+struct CheckpointsPage {
+    checkpoints: Vec<Issued>,
+    next: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Issued {
+    size: u64,
+    checkpoint: String,
+}
+
+/// Runs `scrutineer export`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let client = args.server.client(Some(args.token.required()?))?;
+    let group = fetch_group(&args.server, &client)?;
+    // The checkpoint the bundle stops at: the current one, kept with its
+    // exact signed bytes.
+    let signed = client
+        .get(&args.server.group_path("/log/checkpoint"))
+        .context("cannot read the log's current checkpoint")?
+        .body;
+    let checkpoint = open_checkpoint(&signed, &group.log_key)
+        .context("the server's current checkpoint is not signed by the log key")?
+        .into_inner();
+
+    let tiles = fetch_tiles(&args.server, &client, &checkpoint)?;
+    let entries = entries_of(&tiles)?;
+    let ballot = args.ballot.as_str();
+    let indexes = ballot_entries(&entries, ballot);
+    if indexes.is_empty() {
+        bail!(
+            "the log of {} has no entry for ballot {ballot} at size {}",
+            args.server.group,
+            checkpoint.size()
+        );
+    }
+    let checkpoints = fetch_checkpoints(&args.server, &client, &group.log_key, &checkpoint)?;
+    let documents = fetch_documents(&args.server, &client, &entries)?;
+
+    let bundle = Bundle {
+        checkpoint: signed,
+        tiles: tiles.into_iter().collect(),
+        checkpoints,
+        documents,
+        manifest: Some(Manifest {
+            version: MANIFEST_VERSION,
+            group: args.server.group.to_string(),
+            origin: group.origin.to_string(),
+            ballot: ballot.to_owned(),
+            size: checkpoint.size().get(),
+            entries: indexes,
+        }),
+    };
+    bundle
+        .write(&args.out)
+        .with_context(|| format!("cannot write the bundle into {}", args.out.display()))?;
+    println!(
+        "exported ballot {ballot} of {} at size {} into {}: {} tiles, {} checkpoints, {} documents",
+        group.origin,
+        checkpoint.size(),
+        args.out.display(),
+        bundle.tiles.len(),
+        bundle.checkpoints.len(),
+        bundle.documents.len()
+    );
+    println!(
+        "check it with: scrutineer verify {} --log-key {}",
+        args.out.display(),
+        group.log_key
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every tile and entry bundle of the checkpoint's size, checked against
+/// its root.
+fn fetch_tiles(
+    server: &ServerArgs,
+    client: &Client,
+    checkpoint: &Checkpoint,
+) -> anyhow::Result<BTreeMap<Tile, Vec<u8>>> {
+    let mut tiles = BTreeMap::new();
+    for tile in tiles_for_size(checkpoint.size()) {
+        let path = tile.path();
+        let body = client
+            .get(&server.group_path(&format!("/log/{path}")))
+            .with_context(|| format!("cannot read {path}"))?
+            .body;
+        tiles.insert(tile, body);
+    }
+    verify_tiles(checkpoint.size(), checkpoint.root(), |t| {
+        tiles.get(t).cloned()
+    })
+    .context("the server's tiles do not verify against its signed checkpoint")?;
+    Ok(tiles)
+}
+
+/// The entries of the (verified) entry bundles, in order.
+fn entries_of(tiles: &BTreeMap<Tile, Vec<u8>>) -> anyhow::Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    for (tile, bytes) in tiles.iter().filter(|(t, _)| t.kind() == TileKind::Entries) {
+        for bytes in decode_bundle(bytes, usize::from(tile.width()))? {
+            let entry = Entry::parse(&bytes)
+                .with_context(|| format!("log entry {} is not an entry", entries.len()))?;
+            entries.push(entry);
+        }
+    }
+    Ok(entries)
+}
+
+/// Every checkpoint the server issued up to `newest`, each signed by the
+/// log key.
+fn fetch_checkpoints(
+    server: &ServerArgs,
+    client: &Client,
+    log_key: &VerifierKey,
+    newest: &Checkpoint,
+) -> anyhow::Result<Vec<(u64, Vec<u8>)>> {
+    let mut out = Vec::new();
+    let mut from = Some(0);
+    while let Some(start) = from {
+        let page: CheckpointsPage = client
+            .get(&server.group_path(&format!("/log/checkpoints?from={start}")))
+            .and_then(|r| r.json())
+            .context("cannot list the log's checkpoints")?;
+        for issued in page.checkpoints {
+            if issued.size > newest.size().get() {
+                return Ok(out);
+            }
+            open_checkpoint(issued.checkpoint.as_bytes(), log_key).with_context(|| {
+                format!(
+                    "the server's checkpoint at size {} is not signed by the log key",
+                    issued.size
+                )
+            })?;
+            out.push((issued.size, issued.checkpoint.into_bytes()));
+        }
+        if page.next.is_some_and(|next| next <= start) {
+            bail!("the server's checkpoint pages do not advance");
+        }
+        from = page.next;
+    }
+    Ok(out)
+}
+
+/// The documents the replay needs: rolls stored beside the log, and the
+/// notes and attachments of closed ballots, each checked against its hash.
+fn fetch_documents(
+    server: &ServerArgs,
+    client: &Client,
+    entries: &[Entry],
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let fetch = |ballot: &BallotId, sha256: &Hash| -> anyhow::Result<Vec<u8>> {
+        let hex = sha256.to_hex();
+        let body = client
+            .get(&server.group_path(&format!("/ballots/{ballot}/documents/{hex}")))
+            .with_context(|| format!("cannot read document {hex} of ballot {ballot}"))?
+            .body;
+        if Hash::sha256(&body) != *sha256 {
+            bail!(
+                "the server's document {hex} of ballot {} is not the one the log names",
+                printable(ballot.as_str())
+            );
+        }
+        Ok(body)
+    };
+    let mut documents = Vec::new();
+    for wanted in wanted_documents(entries) {
+        let bytes = fetch(&wanted.ballot, &wanted.sha256)?;
+        if let Some(attachment) = attachment_of(&bytes) {
+            documents.push(fetch(&wanted.ballot, &attachment)?);
+        }
+        documents.push(bytes);
+    }
+    Ok(documents)
+}

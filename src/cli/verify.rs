@@ -1,0 +1,65 @@
+//! `scrutineer verify DIR --log-key VKEY|FILE [--json]`: the independent
+//! check of a ballot's audit bundle (SPEC section 7), trusting only the log
+//! key given on the command line. Builds with `--no-default-features`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::log::read_verifier_key;
+use scrutineer::audit::verify_bundle;
+
+/// Arguments of `scrutineer verify`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The audit bundle (from `scrutineer export`).
+    dir: PathBuf,
+    /// The group log's verifier key (`origin+id+key`), or a file holding
+    /// it: the only thing trusted. Never taken from the bundle.
+    #[arg(long, value_name = "VKEY|FILE")]
+    log_key: String,
+    /// The ballot to report on [default: the one `bundle.json` names].
+    #[arg(long)]
+    ballot: Option<String>,
+    /// Print the report (or the failure) as JSON on standard output.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `scrutineer verify`. A failure prints what failed and exits 1.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let log_key = read_verifier_key(&args.log_key)?;
+    match verify_bundle(&args.dir, &log_key, args.ballot.as_deref()) {
+        Ok(report) => {
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report)
+                        .expect("invariant: a report (strings, numbers, lists) serialises")
+                );
+                // The simulated origin is said loudly even in JSON mode.
+                if report.simulated {
+                    eprintln!(
+                        "warning: SIMULATED CLOCK: {} is not a real log",
+                        report.origin
+                    );
+                }
+            } else {
+                print!("{report}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"ok": false, "failure": error.to_string()})
+                );
+            }
+            eprintln!(
+                "scrutineer: FAILED: {} does not verify: {error}",
+                args.dir.display()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

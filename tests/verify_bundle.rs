@@ -1,0 +1,504 @@
+//! The audit bundle end to end, through the real binary: a ballot runs on a
+//! simulated-clock server (announced, voted twice with an attachment,
+//! closed and tallied by the scheduler), `scrutineer export` writes its
+//! bundle, and `scrutineer verify` passes it, saying loudly that the origin
+//! is simulated and warning about an eligible organisation that was given
+//! no notice. Then each tampered copy fails with a message naming what is
+//! wrong: a missing entry bundle, a changed entry, a changed vote note, a
+//! rewritten tally, another log key, and a second root at a signed size
+//! (a split view).
+
+#![cfg(feature = "server")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use common::http::{Response, get, json};
+use common::server::Server;
+use scrutineer::note::key::SigningKey;
+use scrutineer::staticlog::CHECKPOINT_FILE;
+use scrutineer::tlog::checkpoint::{Checkpoint, sign_checkpoint};
+use scrutineer::tlog::tile::{decode_bundle, encode_bundle};
+use scrutineer::tlog::{Hash, TreeSize};
+use serde_json::{Value, json};
+
+/// The simulated clock's start: the announcement's time.
+const START: &str = "2026-06-01T00:00:00Z";
+/// 44 days of notice (ETSI: at least 30), then a month of voting.
+const OPENS: &str = "2026-07-15T00:00:00Z";
+const CLOSES: &str = "2026-08-15T00:00:00Z";
+
+struct World {
+    server: Server,
+    token: String,
+    work: PathBuf,
+}
+
+impl World {
+    fn url(&self) -> String {
+        format!("http://{}", self.server.address)
+    }
+
+    fn send(&self, method: &str, path: &str, body: Value) -> Response {
+        let r = json(&self.server.address, method, path, Some(&self.token), &body);
+        assert!(
+            (200..300).contains(&r.status),
+            "{method} {path}: {}",
+            r.text()
+        );
+        r
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.work.join(name).to_str().expect("UTF-8").to_owned()
+    }
+
+    fn account(&self, id: &str) {
+        self.send(
+            "POST",
+            "/v1/persons",
+            json!({"id": id, "name": format!("Name of {id}"), "email": format!("{id}@example.org")}),
+        );
+        let r = self.send(
+            "POST",
+            &format!("/v1/persons/{id}/tokens"),
+            json!({"label": "cli"}),
+        );
+        let token = r.json()["token"].as_str().expect("token").to_owned();
+        std::fs::write(self.path(&format!("{id}.token")), format!("{token}\n")).expect("write");
+    }
+
+    fn key(&self, person: &str) {
+        let out = ok(&[
+            "keygen",
+            "--name",
+            person,
+            "--out",
+            &self.path(&format!("{person}.key")),
+        ]);
+        self.send(
+            "POST",
+            &format!("/v1/groups/ETI/persons/{person}/keys"),
+            json!({"key": out.trim()}),
+        );
+    }
+
+    /// The flags every client command shares, with the pinned log key.
+    fn flags(&self, token: &str) -> Vec<String> {
+        strings(&[
+            "--server",
+            &self.url(),
+            "--group",
+            "ETI",
+            "--log-key",
+            &self.path("log.vkey"),
+            "--token-file",
+            &self.path(&format!("{token}.token")),
+        ])
+    }
+
+    /// Waits (bounded) until the ballot is in `state`.
+    fn wait_for(&self, ballot: &str, state: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let r = get(
+                &self.server.address,
+                &format!("/v1/groups/ETI/ballots/{ballot}"),
+                Some(&self.token),
+            );
+            if r.status == 200 && r.json()["state"] == state {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "ballot {ballot} did not become {state}: {}",
+                r.text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn scrutineer<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scrutineer"))
+        .args(args)
+        .env_remove("SCRUTINEER_TOKEN")
+        .env_remove("SCRUTINEER_SERVER")
+        .output()
+        .expect("run scrutineer")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn ok<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[S]) -> String {
+    let out = scrutineer(args);
+    assert!(
+        out.status.success(),
+        "scrutineer {args:?} failed:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// Runs `scrutineer verify` on `dir`, which must fail; returns its
+/// standard error.
+fn verify_fails(dir: &Path, log_key: &str) -> String {
+    let out = scrutineer(&["verify", dir.to_str().expect("UTF-8"), "--log-key", log_key]);
+    assert!(
+        !out.status.success(),
+        "a tampered bundle verified:\n{}",
+        text(&out.stdout)
+    );
+    let err = text(&out.stderr);
+    // Shown with `--nocapture`: what an auditor sees.
+    eprintln!("{err}");
+    assert!(err.contains("FAILED"), "{err}");
+    err
+}
+
+/// Copies a bundle, for tampering.
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for item in std::fs::read_dir(from).expect("read_dir") {
+        let item = item.expect("entry");
+        let target = to.join(item.file_name());
+        if item.file_type().expect("type").is_dir() {
+            copy(&item.path(), &target);
+        } else {
+            std::fs::copy(item.path(), target).expect("copy");
+        }
+    }
+}
+
+/// The only entry bundle of a small log.
+fn entry_bundle(dir: &Path) -> (PathBuf, usize) {
+    let folder = dir.join("tile/entries/000.p");
+    let item = std::fs::read_dir(&folder)
+        .expect("a partial entry bundle")
+        .next()
+        .expect("one")
+        .expect("entry");
+    let width = item
+        .file_name()
+        .to_str()
+        .expect("UTF-8")
+        .parse()
+        .expect("a width");
+    (item.path(), width)
+}
+
+/// Rewrites the first entry of the bundle that `change` changes (the tiles
+/// are left as they were).
+fn rewrite_entry(dir: &Path, change: impl Fn(&str) -> Option<String>) {
+    let (path, width) = entry_bundle(dir);
+    let mut entries = decode_bundle(&std::fs::read(&path).expect("read"), width).expect("bundle");
+    let position = entries
+        .iter()
+        .position(|e| change(&text(e)).is_some_and(|c| c != text(e)))
+        .expect("an entry to change");
+    entries[position] = change(&text(&entries[position]))
+        .expect("changed")
+        .into_bytes();
+    let slices: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+    std::fs::write(&path, encode_bundle(&slices).expect("encode")).expect("write");
+}
+
+/// Group ETI: cadzow (founding member) with delegate alice and chair
+/// carol on the membership list; bobco (founding member too, so eligible
+/// during the Kick-off Period) with nobody on it.
+fn world(data: &Path, work: &Path) -> World {
+    let server = Server::start(data, &["--simulated-clock", "--simulated-start", START]);
+    let token = server.token.clone().expect("first start prints the token");
+    std::fs::write(work.join("secretariat.token"), format!("{token}\n")).expect("write");
+    let w = World {
+        server,
+        token,
+        work: work.to_owned(),
+    };
+    w.send(
+        "POST",
+        "/v1/groups",
+        json!({"id": "ETI", "profile": "etsi-isg"}),
+    );
+    for org in ["cadzow", "bobco"] {
+        w.send(
+            "PUT",
+            &format!("/v1/groups/ETI/organisations/{org}"),
+            json!({"class": "member", "founding": true, "from": "2026-01-01T00:00:00Z"}),
+        );
+    }
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/meetings/kom",
+        json!({"plenary": true, "format": "face-to-face", "kick_off": true,
+               "start": "2026-02-01T09:00:00Z", "end": "2026-02-01T17:00:00Z"}),
+    );
+    for person in ["alice", "carol"] {
+        w.account(person);
+        w.send(
+            "PUT",
+            &format!("/v1/groups/ETI/persons/{person}"),
+            json!({"organisation": "cadzow", "membership_list": true}),
+        );
+        w.key(person);
+    }
+    w.send("POST", "/v1/groups/ETI/chair", json!({"person": "carol"}));
+    let group = get(&w.server.address, "/v1/groups/ETI", Some(&w.token)).json();
+    let log_key = group["log_key"].as_str().expect("log key");
+    std::fs::write(w.path("log.vkey"), format!("{log_key}\n")).expect("write");
+    w
+}
+
+/// Runs ballot B1 to its tally: alice votes yes, then no with comments
+/// (which supersedes the first vote).
+fn run_ballot(w: &World) {
+    let mut announce = strings(&["announce"]);
+    announce.extend(w.flags("carol"));
+    announce.extend(strings(&[
+        "--key",
+        &w.path("carol.key"),
+        "--ballot",
+        "B1",
+        "--kind",
+        "correspondence",
+        "--opens",
+        OPENS,
+        "--closes",
+        CLOSES,
+    ]));
+    ok(&announce);
+    w.send(
+        "POST",
+        "/v1/clock",
+        json!({"advance_seconds": 45 * 24 * 3600}),
+    );
+    w.wait_for("B1", "open");
+    std::fs::write(w.path("comments.txt"), "Clause 4 needs another look.\n").expect("write");
+    for (choice, attachment) in [("yes", None), ("no", Some(w.path("comments.txt")))] {
+        let mut vote = strings(&["vote"]);
+        vote.extend(w.flags("alice"));
+        vote.extend(strings(&[
+            "--key",
+            &w.path("alice.key"),
+            "--ballot",
+            "B1",
+            "--organisation",
+            "cadzow",
+            "--choice",
+            choice,
+            "--out",
+            &w.path("votes"),
+        ]));
+        if let Some(file) = attachment {
+            vote.extend(["--attachment".to_owned(), file]);
+        }
+        ok(&vote);
+    }
+    w.send(
+        "POST",
+        "/v1/clock",
+        json!({"advance_seconds": 32 * 24 * 3600}),
+    );
+    w.wait_for("B1", "tallied");
+}
+
+#[test]
+fn an_exported_bundle_verifies_and_every_tampering_is_named() {
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = world(data.path(), work.path());
+    run_ballot(&w);
+
+    // The checkpoints endpoint lists every checkpoint, publicly.
+    let listed = get(&w.server.address, "/v1/groups/ETI/log/checkpoints", None).json();
+    let listed = listed["checkpoints"].as_array().expect("a list").len();
+    assert!(listed > 1, "{listed}");
+
+    // Export, and verify.
+    let bundle = work.path().join("bundle");
+    let mut export = strings(&["export"]);
+    export.extend(w.flags("secretariat"));
+    export.extend(strings(&[
+        "--ballot",
+        "B1",
+        "--out",
+        bundle.to_str().expect("UTF-8"),
+    ]));
+    let out = ok(&export);
+    assert!(out.contains("exported ballot B1"), "{out}");
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("bundle.json")).expect("bundle.json"))
+            .expect("JSON");
+    assert_eq!(manifest["ballot"], "B1");
+    assert_eq!(
+        std::fs::read_dir(bundle.join("checkpoints"))
+            .expect("checkpoints")
+            .count(),
+        listed
+    );
+    // Two notes and one attachment.
+    assert_eq!(
+        std::fs::read_dir(bundle.join("documents"))
+            .expect("documents")
+            .count(),
+        3
+    );
+
+    let key = w.path("log.vkey");
+    let dir = bundle.to_str().expect("UTF-8");
+    let report = ok(&["verify", dir, "--log-key", &key]);
+    eprintln!("{report}");
+    assert!(report.contains("SIMULATED CLOCK"), "{report}");
+    assert!(
+        report.contains("cadzow (member, founding): eligible (founding-member-in-kick-off-period)"),
+        "{report}"
+    );
+    assert!(report.contains("main: no (signed by alice"), "{report}");
+    assert!(
+        report.contains("warning: eligible organisation bobco had nobody on the membership list"),
+        "{report}"
+    );
+    assert!(report.contains("ok: the bundle verifies"), "{report}");
+    let json: Value = serde_json::from_str(&ok(&["verify", dir, "--log-key", &key, "--json"]))
+        .expect("JSON report");
+    assert_eq!(json["ok"], true);
+    assert_eq!(json["simulated"], true);
+    assert_eq!(json["ballot"]["results"][0]["against"], 1);
+    assert_eq!(json["ballot"]["results"][0]["not_voted"], 1);
+
+    let tampered = |name: &str| {
+        let dir = work.path().join(name);
+        copy(&bundle, &dir);
+        dir
+    };
+
+    // A missing entry bundle.
+    let dir = tampered("no-entries");
+    std::fs::remove_file(entry_bundle(&dir).0).expect("remove");
+    let err = verify_fails(&dir, &key);
+    assert!(
+        err.contains("tiles do not verify") && err.contains("is missing"),
+        "{err}"
+    );
+
+    // A changed registry entry.
+    let dir = tampered("changed-entry");
+    rewrite_entry(&dir, |e| {
+        e.contains("\ntype organisation\n")
+            .then(|| e.replace("bobco", "bobca"))
+    });
+    let err = verify_fails(&dir, &key);
+    assert!(err.contains("does not match its leaf hash"), "{err}");
+
+    // A rewritten tally (the result flipped): its entry no longer matches.
+    let dir = tampered("changed-tally");
+    rewrite_entry(&dir, |e| {
+        e.contains("\ntype tally\n")
+            .then(|| e.replace("\"outcome\":\"rejected\"", "\"outcome\":\"approved\""))
+    });
+    let err = verify_fails(&dir, &key);
+    assert!(err.contains("does not match its leaf hash"), "{err}");
+
+    // The same tally rewritten by whoever holds the log key (the server
+    // itself), which re-signs a whole new log: the tiles verify, and the
+    // replay's re-derived tally is not the logged one.
+    let dir = work.path().join("re-signed");
+    let (path, width) = entry_bundle(&bundle);
+    let mut entries = decode_bundle(&std::fs::read(&path).expect("read"), width).expect("bundle");
+    let tally = entries.len() - 1;
+    entries[tally] = text(&entries[tally])
+        .replace("\"outcome\":\"rejected\"", "\"outcome\":\"approved\"")
+        .into_bytes();
+    let server_key = std::fs::read_to_string(data.path().join("log.key")).expect("server key");
+    let origin =
+        scrutineer::tlog::checkpoint::Origin::new(manifest["origin"].as_str().expect("origin"))
+            .expect("an origin");
+    let log_signer = SigningKey::parse(server_key.trim_end())
+        .expect("a key")
+        .renamed(origin.key_name().clone());
+    scrutineer::staticlog::build(&dir, &log_signer, &origin, &entries).expect("build");
+    copy(&bundle.join("documents"), &dir.join("documents"));
+    let err = verify_fails(&dir, &key);
+    assert!(
+        err.contains("the replay of the log fails: log entry 16") && err.contains("tally"),
+        "{err}"
+    );
+
+    // A rewritten roll (bobco struck off).
+    let dir = tampered("changed-roll");
+    rewrite_entry(&dir, |e| {
+        e.contains("\ntype roll\n")
+            .then(|| e.replacen("\"eligible\":true", "\"eligible\":false", 1))
+    });
+    let err = verify_fails(&dir, &key);
+    assert!(err.contains("does not match its leaf hash"), "{err}");
+
+    // A changed vote note, under its old name, then under its new one.
+    let dir = tampered("changed-note");
+    let note = std::fs::read_dir(dir.join("documents"))
+        .expect("documents")
+        .map(|d| d.expect("entry").path())
+        .find(|p| text(&std::fs::read(p).expect("read")).contains("\nchoice no\n"))
+        .expect("the counted note");
+    let changed = text(&std::fs::read(&note).expect("read")).replace("choice no", "choice yes");
+    std::fs::write(&note, &changed).expect("write");
+    let err = verify_fails(&dir, &key);
+    assert!(err.contains("is not the one the log names"), "{err}");
+    std::fs::remove_file(&note).expect("remove");
+    let renamed = dir
+        .join("documents")
+        .join(Hash::sha256(changed.as_bytes()).to_hex());
+    std::fs::write(renamed, &changed).expect("write");
+    let err = verify_fails(&dir, &key);
+    assert!(err.contains("the replay of the log fails"), "{err}");
+
+    // Another key of the same name.
+    let origin = text(&std::fs::read(&key).expect("read"));
+    let origin = origin.split('+').next().expect("a key name");
+    let impostor = ok(&["keygen", "--name", origin, "--out", &w.path("impostor.key")]);
+    let err = verify_fails(&bundle, impostor.trim());
+    assert!(err.contains("is not signed by the log key"), "{err}");
+
+    // A split view: the log's own key signs another root at the bundle's
+    // size.
+    let dir = tampered("split-view");
+    let signed = std::fs::read(dir.join(CHECKPOINT_FILE)).expect("checkpoint");
+    let checkpoint = Checkpoint::parse(
+        text(&signed)
+            .split("\n\n")
+            .next()
+            .map(|t| format!("{t}\n"))
+            .as_deref()
+            .expect("text"),
+    )
+    .expect("a checkpoint");
+    let server_key = std::fs::read_to_string(data.path().join("log.key")).expect("server key");
+    let log_key = SigningKey::parse(server_key.trim_end())
+        .expect("a key")
+        .renamed(checkpoint.origin().key_name().clone());
+    let size = checkpoint.size().get();
+    let other = Checkpoint::new(
+        checkpoint.origin().clone(),
+        TreeSize::new(size),
+        Hash::sha256(b"another history"),
+        Vec::new(),
+    )
+    .expect("a checkpoint");
+    std::fs::write(
+        dir.join("checkpoints").join(size.to_string()),
+        sign_checkpoint(&other, &log_key).expect("signed"),
+    )
+    .expect("write");
+    let err = verify_fails(&dir, &key);
+    assert!(err.contains("split view"), "{err}");
+}
