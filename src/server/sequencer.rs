@@ -609,9 +609,10 @@ impl<S: LogFold> GroupLog<S> {
         }
 
         // Step 5: commit. After `Ok`, documents, entries, hashes and
-        // checkpoint are durable together. After `Err` (or a crash during the commit) the
-        // outcome is unknown; `stale` makes the next user re-read the log,
-        // and start-up checks the stored tree against the stored checkpoint.
+        // checkpoint are durable together. After `Err` (or a crash during
+        // the commit) the outcome is unknown; `stale` makes the next user
+        // re-read the log, and start-up checks the stored tree against the
+        // stored checkpoint.
         if let Err(e) = tx.commit().await {
             let message = e.to_string();
             for (reply, _) in accepted {
