@@ -9,15 +9,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
-use common::http::{Response, get, json};
+use common::http::get;
 use common::server::Server;
+use common::world::{World, scrutineer, strings, text};
 use scrutineer::tlog::leaf_hash;
 use scrutineer::tlog::receipt::Receipt;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The simulated clock's start: the announcement's time.
 const START: &str = "2026-06-01T00:00:00Z";
@@ -27,125 +26,12 @@ const START: &str = "2026-06-01T00:00:00Z";
 const OPENS: &str = "2026-07-15T00:00:00Z";
 const CLOSES: &str = "2026-08-15T00:00:00Z";
 
-/// The server, the secretariat's token, and a directory for the voters'
-/// files.
-struct World {
-    server: Server,
-    token: String,
-    work: PathBuf,
-}
-
-impl World {
-    fn url(&self) -> String {
-        format!("http://{}", self.server.address)
-    }
-
-    fn send(&self, method: &str, path: &str, body: Value) -> Response {
-        let r = json(&self.server.address, method, path, Some(&self.token), &body);
-        assert!(
-            (200..300).contains(&r.status),
-            "{method} {path}: {}",
-            r.text()
-        );
-        r
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.work.join(name)
-    }
-
-    /// Creates an account and stores its token in `<id>.token`.
-    fn account(&self, id: &str) {
-        self.send(
-            "POST",
-            "/v1/persons",
-            json!({"id": id, "name": format!("Name of {id}"), "email": format!("{id}@example.org")}),
-        );
-        let r = self.send(
-            "POST",
-            &format!("/v1/persons/{id}/tokens"),
-            json!({"label": "cli"}),
-        );
-        let token = r.json()["token"].as_str().expect("token").to_owned();
-        std::fs::write(self.path(&format!("{id}.token")), format!("{token}\n")).expect("write");
-    }
-
-    /// A key made with `scrutineer keygen`, registered to the person.
-    fn key(&self, person: &str) {
-        let out = scrutineer(&[
-            "keygen",
-            "--name",
-            person,
-            "--out",
-            self.path(&format!("{person}.key")).to_str().expect("UTF-8"),
-        ]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        let vkey = text(&out.stdout).trim().to_owned();
-        self.send(
-            "POST",
-            &format!("/v1/groups/ETI/persons/{person}/keys"),
-            json!({"key": vkey}),
-        );
-    }
-
-    /// The common flags of the voter's tools.
-    fn server_flags(&self) -> Vec<String> {
-        vec![
-            "--server".into(),
-            self.url(),
-            "--group".into(),
-            "ETI".into(),
-        ]
-    }
-
-    /// Waits until the scheduler has opened the ballot (bounded).
-    fn wait_until_open(&self, ballot: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let r = get(
-                &self.server.address,
-                &format!("/v1/groups/ETI/ballots/{ballot}"),
-                Some(&self.token),
-            );
-            if r.status == 200 && r.json()["state"] == "open" {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the ballot did not open: {} {}",
-                r.status,
-                r.text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-fn scrutineer<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scrutineer"))
-        .args(args)
-        .env_remove("SCRUTINEER_TOKEN")
-        .env_remove("SCRUTINEER_SERVER")
-        .output()
-        .expect("run scrutineer")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Runs a command that must succeed and returns its standard output.
+/// Runs a command that must succeed and returns its standard output,
+/// shown with `--nocapture`: what a delegate sees.
 fn ok(args: &[String]) -> String {
-    let out = scrutineer(args);
-    assert!(
-        out.status.success(),
-        "scrutineer {args:?} failed:\n{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    // Shown with `--nocapture`: what a delegate sees.
-    eprintln!("$ scrutineer {}\n{}", args.join(" "), text(&out.stdout));
-    text(&out.stdout)
+    let out = common::world::ok(args);
+    eprintln!("$ scrutineer {}\n{}", args.join(" "), out);
+    out
 }
 
 /// Runs a command that must fail and returns its standard error.
@@ -158,10 +44,6 @@ fn fails(args: &[String]) -> String {
     );
     eprintln!("$ scrutineer {}\n{}", args.join(" "), text(&out.stderr));
     text(&out.stderr)
-}
-
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| (*s).to_owned()).collect()
 }
 
 /// Group ETI with organisation cadzow (a founding member, eligible while
@@ -276,7 +158,7 @@ fn a_delegate_votes_from_the_command_line_and_checks_the_receipt() {
         "/v1/clock",
         json!({"advance_seconds": 45 * 24 * 3600}),
     );
-    w.wait_until_open("B1");
+    w.wait_for("B1", "open");
     let out = ok(&vote("B1"));
     assert!(out.contains("receipt verified: entry "), "{out}");
     let note = std::fs::read(&note_path).expect("the note is stored");

@@ -13,11 +13,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
-use common::http::{Response, get, json};
+use common::http::get;
 use common::server::Server;
+use common::world::{World, ok, scrutineer, strings, text};
 use scrutineer::note::key::SigningKey;
 use scrutineer::staticlog::CHECKPOINT_FILE;
 use scrutineer::tlog::checkpoint::{Checkpoint, sign_checkpoint};
@@ -31,123 +30,16 @@ const START: &str = "2026-06-01T00:00:00Z";
 const OPENS: &str = "2026-07-15T00:00:00Z";
 const CLOSES: &str = "2026-08-15T00:00:00Z";
 
-struct World {
-    server: Server,
-    token: String,
-    work: PathBuf,
-}
-
-impl World {
-    fn url(&self) -> String {
-        format!("http://{}", self.server.address)
-    }
-
-    fn send(&self, method: &str, path: &str, body: Value) -> Response {
-        let r = json(&self.server.address, method, path, Some(&self.token), &body);
-        assert!(
-            (200..300).contains(&r.status),
-            "{method} {path}: {}",
-            r.text()
-        );
-        r
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.work.join(name).to_str().expect("UTF-8").to_owned()
-    }
-
-    fn account(&self, id: &str) {
-        self.send(
-            "POST",
-            "/v1/persons",
-            json!({"id": id, "name": format!("Name of {id}"), "email": format!("{id}@example.org")}),
-        );
-        let r = self.send(
-            "POST",
-            &format!("/v1/persons/{id}/tokens"),
-            json!({"label": "cli"}),
-        );
-        let token = r.json()["token"].as_str().expect("token").to_owned();
-        std::fs::write(self.path(&format!("{id}.token")), format!("{token}\n")).expect("write");
-    }
-
-    fn key(&self, person: &str) {
-        let out = ok(&[
-            "keygen",
-            "--name",
-            person,
-            "--out",
-            &self.path(&format!("{person}.key")),
-        ]);
-        self.send(
-            "POST",
-            &format!("/v1/groups/ETI/persons/{person}/keys"),
-            json!({"key": out.trim()}),
-        );
-    }
-
-    /// The flags every client command shares, with the pinned log key.
-    fn flags(&self, token: &str) -> Vec<String> {
-        strings(&[
-            "--server",
-            &self.url(),
-            "--group",
-            "ETI",
-            "--log-key",
-            &self.path("log.vkey"),
-            "--token-file",
-            &self.path(&format!("{token}.token")),
-        ])
-    }
-
-    /// Waits (bounded) until the ballot is in `state`.
-    fn wait_for(&self, ballot: &str, state: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let r = get(
-                &self.server.address,
-                &format!("/v1/groups/ETI/ballots/{ballot}"),
-                Some(&self.token),
-            );
-            if r.status == 200 && r.json()["state"] == state {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "ballot {ballot} did not become {state}: {}",
-                r.text()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-fn scrutineer<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scrutineer"))
-        .args(args)
-        .env_remove("SCRUTINEER_TOKEN")
-        .env_remove("SCRUTINEER_SERVER")
-        .output()
-        .expect("run scrutineer")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn strings(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| (*s).to_owned()).collect()
-}
-
-fn ok<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[S]) -> String {
-    let out = scrutineer(args);
-    assert!(
-        out.status.success(),
-        "scrutineer {args:?} failed:\n{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
+/// The flags every client command shares, with the pinned log key.
+fn flags(w: &World, token: &str) -> Vec<String> {
+    let mut flags = w.server_flags();
+    flags.extend(strings(&[
+        "--log-key",
+        &w.path_str("log.vkey"),
+        "--token-file",
+        &w.path_str(&format!("{token}.token")),
+    ]));
+    flags
 }
 
 /// Runs `scrutineer verify` on `dir`, which must fail; returns its
@@ -263,10 +155,10 @@ fn world(data: &Path, work: &Path) -> World {
 /// (which supersedes the first vote).
 fn run_ballot(w: &World) {
     let mut announce = strings(&["announce"]);
-    announce.extend(w.flags("carol"));
+    announce.extend(flags(w, "carol"));
     announce.extend(strings(&[
         "--key",
-        &w.path("carol.key"),
+        &w.path_str("carol.key"),
         "--ballot",
         "B1",
         "--kind",
@@ -284,12 +176,12 @@ fn run_ballot(w: &World) {
     );
     w.wait_for("B1", "open");
     std::fs::write(w.path("comments.txt"), "Clause 4 needs another look.\n").expect("write");
-    for (choice, attachment) in [("yes", None), ("no", Some(w.path("comments.txt")))] {
+    for (choice, attachment) in [("yes", None), ("no", Some(w.path_str("comments.txt")))] {
         let mut vote = strings(&["vote"]);
-        vote.extend(w.flags("alice"));
+        vote.extend(flags(w, "alice"));
         vote.extend(strings(&[
             "--key",
-            &w.path("alice.key"),
+            &w.path_str("alice.key"),
             "--ballot",
             "B1",
             "--organisation",
@@ -297,7 +189,7 @@ fn run_ballot(w: &World) {
             "--choice",
             choice,
             "--out",
-            &w.path("votes"),
+            &w.path_str("votes"),
         ]));
         if let Some(file) = attachment {
             vote.extend(["--attachment".to_owned(), file]);
@@ -327,7 +219,7 @@ fn an_exported_bundle_verifies_and_every_tampering_is_named() {
     // Export, and verify.
     let bundle = work.path().join("bundle");
     let mut export = strings(&["export"]);
-    export.extend(w.flags("secretariat"));
+    export.extend(flags(&w, "secretariat"));
     export.extend(strings(&[
         "--ballot",
         "B1",
@@ -354,7 +246,7 @@ fn an_exported_bundle_verifies_and_every_tampering_is_named() {
         3
     );
 
-    let key = w.path("log.vkey");
+    let key = w.path_str("log.vkey");
     let dir = bundle.to_str().expect("UTF-8");
     let report = ok(&["verify", dir, "--log-key", &key]);
     eprintln!("{report}");
@@ -465,7 +357,13 @@ fn an_exported_bundle_verifies_and_every_tampering_is_named() {
     // Another key of the same name.
     let origin = text(&std::fs::read(&key).expect("read"));
     let origin = origin.split('+').next().expect("a key name");
-    let impostor = ok(&["keygen", "--name", origin, "--out", &w.path("impostor.key")]);
+    let impostor = ok(&[
+        "keygen",
+        "--name",
+        origin,
+        "--out",
+        &w.path_str("impostor.key"),
+    ]);
     let err = verify_fails(&bundle, impostor.trim());
     assert!(err.contains("is not signed by the log key"), "{err}");
 

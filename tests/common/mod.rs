@@ -6,6 +6,7 @@ pub mod http;
 pub mod logview;
 pub mod pg;
 pub mod server;
+pub mod world;
 
 use std::path::PathBuf;
 

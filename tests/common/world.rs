@@ -1,0 +1,143 @@
+//! A running server with the secretariat's token and a directory for the
+//! voters' files, and the helpers that drive the real `scrutineer` binary
+//! against it. Only the binary and HTTP are used, so this builds with
+//! `--no-default-features` too.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::http::{Response, get, json};
+use super::server::Server;
+
+/// The server, the secretariat's token, and a directory for the voters'
+/// files.
+pub struct World {
+    pub server: Server,
+    pub token: String,
+    pub work: PathBuf,
+}
+
+impl World {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.server.address)
+    }
+
+    /// Sends a JSON request with the secretariat's token; it must succeed.
+    pub fn send(&self, method: &str, path: &str, body: Value) -> Response {
+        let r = json(&self.server.address, method, path, Some(&self.token), &body);
+        assert!(
+            (200..300).contains(&r.status),
+            "{method} {path}: {}",
+            r.text()
+        );
+        r
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.work.join(name)
+    }
+
+    /// [`World::path`] as a command-line argument.
+    pub fn path_str(&self, name: &str) -> String {
+        self.path(name).to_str().expect("UTF-8").to_owned()
+    }
+
+    /// Creates an account and stores its token in `<id>.token`.
+    pub fn account(&self, id: &str) {
+        self.send(
+            "POST",
+            "/v1/persons",
+            json!({"id": id, "name": format!("Name of {id}"), "email": format!("{id}@example.org")}),
+        );
+        let r = self.send(
+            "POST",
+            &format!("/v1/persons/{id}/tokens"),
+            json!({"label": "cli"}),
+        );
+        let token = r.json()["token"].as_str().expect("token").to_owned();
+        std::fs::write(self.path(&format!("{id}.token")), format!("{token}\n")).expect("write");
+    }
+
+    /// A key made with `scrutineer keygen`, registered to the person.
+    pub fn key(&self, person: &str) {
+        let out = ok(&[
+            "keygen",
+            "--name",
+            person,
+            "--out",
+            &self.path_str(&format!("{person}.key")),
+        ]);
+        self.send(
+            "POST",
+            &format!("/v1/groups/ETI/persons/{person}/keys"),
+            json!({"key": out.trim()}),
+        );
+    }
+
+    /// The common flags of the voter's tools.
+    pub fn server_flags(&self) -> Vec<String> {
+        vec![
+            "--server".into(),
+            self.url(),
+            "--group".into(),
+            "ETI".into(),
+        ]
+    }
+
+    /// Waits (bounded) until the ballot is in `state`.
+    pub fn wait_for(&self, ballot: &str, state: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let r = get(
+                &self.server.address,
+                &format!("/v1/groups/ETI/ballots/{ballot}"),
+                Some(&self.token),
+            );
+            if r.status == 200 && r.json()["state"] == state {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "ballot {ballot} did not become {state}: {} {}",
+                r.status,
+                r.text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// Runs the real binary, without the environment's token or server.
+pub fn scrutineer<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scrutineer"))
+        .args(args)
+        .env_remove("SCRUTINEER_TOKEN")
+        .env_remove("SCRUTINEER_SERVER")
+        .output()
+        .expect("run scrutineer")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// Runs a command that must succeed and returns its standard output.
+pub fn ok<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[S]) -> String {
+    let out = scrutineer(args);
+    assert!(
+        out.status.success(),
+        "scrutineer {args:?} failed:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
