@@ -11,7 +11,6 @@ mod common;
 
 use std::path::Path;
 
-use common::http::get;
 use common::server::Server;
 use common::world::{World, scrutineer, strings, text};
 use scrutineer::tlog::leaf_hash;
@@ -58,35 +57,7 @@ fn world(data: &Path, work: &Path) -> World {
         token,
         work: work.to_owned(),
     };
-    world.send(
-        "POST",
-        "/v1/groups",
-        json!({"id": "ETI", "profile": "etsi-isg"}),
-    );
-    world.send(
-        "PUT",
-        "/v1/groups/ETI/organisations/cadzow",
-        json!({"class": "member", "founding": true, "from": "2026-01-01T00:00:00Z"}),
-    );
-    world.send(
-        "PUT",
-        "/v1/groups/ETI/meetings/kom",
-        json!({"plenary": true, "format": "face-to-face", "kick_off": true,
-               "start": "2026-02-01T09:00:00Z", "end": "2026-02-01T17:00:00Z"}),
-    );
-    for person in ["alice", "carol"] {
-        world.account(person);
-        world.send(
-            "PUT",
-            &format!("/v1/groups/ETI/persons/{person}"),
-            json!({"organisation": "cadzow", "membership_list": true}),
-        );
-        world.key(person);
-    }
-    world.send("POST", "/v1/groups/ETI/chair", json!({"person": "carol"}));
-    let group = get(&world.server.address, "/v1/groups/ETI", Some(&world.token)).json();
-    let log_key = group["log_key"].as_str().expect("log key");
-    std::fs::write(world.path("log.vkey"), format!("{log_key}\n")).expect("write");
+    world.eti_group(&["cadzow"]);
     world
 }
 

@@ -117,37 +117,7 @@ fn world(data: &Path, work: &Path) -> World {
         token,
         work: work.to_owned(),
     };
-    w.send(
-        "POST",
-        "/v1/groups",
-        json!({"id": "ETI", "profile": "etsi-isg"}),
-    );
-    for org in ["cadzow", "bobco"] {
-        w.send(
-            "PUT",
-            &format!("/v1/groups/ETI/organisations/{org}"),
-            json!({"class": "member", "founding": true, "from": "2026-01-01T00:00:00Z"}),
-        );
-    }
-    w.send(
-        "PUT",
-        "/v1/groups/ETI/meetings/kom",
-        json!({"plenary": true, "format": "face-to-face", "kick_off": true,
-               "start": "2026-02-01T09:00:00Z", "end": "2026-02-01T17:00:00Z"}),
-    );
-    for person in ["alice", "carol"] {
-        w.account(person);
-        w.send(
-            "PUT",
-            &format!("/v1/groups/ETI/persons/{person}"),
-            json!({"organisation": "cadzow", "membership_list": true}),
-        );
-        w.key(person);
-    }
-    w.send("POST", "/v1/groups/ETI/chair", json!({"person": "carol"}));
-    let group = get(&w.server.address, "/v1/groups/ETI", Some(&w.token)).json();
-    let log_key = group["log_key"].as_str().expect("log key");
-    std::fs::write(w.path("log.vkey"), format!("{log_key}\n")).expect("write");
+    w.eti_group(&["cadzow", "bobco"]);
     w
 }
 

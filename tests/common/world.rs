@@ -78,6 +78,43 @@ impl World {
             json!({"key": out.trim()}),
         );
     }
+    /// Group ETI (etsi-isg) with the given founding-member organisations,
+    /// a kick-off meeting, delegate alice and chair carol of the first
+    /// organisation (both on the membership list, each with a key made by
+    /// `scrutineer keygen`), and the pinned log key in `log.vkey`.
+    pub fn eti_group(&self, organisations: &[&str]) {
+        self.send(
+            "POST",
+            "/v1/groups",
+            json!({"id": "ETI", "profile": "etsi-isg"}),
+        );
+        for org in organisations {
+            self.send(
+                "PUT",
+                &format!("/v1/groups/ETI/organisations/{org}"),
+                json!({"class": "member", "founding": true, "from": "2026-01-01T00:00:00Z"}),
+            );
+        }
+        self.send(
+            "PUT",
+            "/v1/groups/ETI/meetings/kom",
+            json!({"plenary": true, "format": "face-to-face", "kick_off": true,
+                   "start": "2026-02-01T09:00:00Z", "end": "2026-02-01T17:00:00Z"}),
+        );
+        for person in ["alice", "carol"] {
+            self.account(person);
+            self.send(
+                "PUT",
+                &format!("/v1/groups/ETI/persons/{person}"),
+                json!({"organisation": organisations[0], "membership_list": true}),
+            );
+            self.key(person);
+        }
+        self.send("POST", "/v1/groups/ETI/chair", json!({"person": "carol"}));
+        let group = get(&self.server.address, "/v1/groups/ETI", Some(&self.token)).json();
+        let log_key = group["log_key"].as_str().expect("log key");
+        std::fs::write(self.path("log.vkey"), format!("{log_key}\n")).expect("write");
+    }
 
     /// The common flags of the voter's tools.
     pub fn server_flags(&self) -> Vec<String> {

@@ -17,7 +17,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiPath, append, authorise, id, micros, not_found, read_registry, refused};
+use super::{ApiPath, append, authorise, id, not_found, read_registry, refused};
 use crate::id::PersonId;
 use crate::registry::{ChairAppointed, ChairEnded, Fact, Refusal, ReviewerRecord};
 use crate::server::AppState;
@@ -89,7 +89,7 @@ async fn appoint(
     let written = append(&log, move |_, time| {
         // Deviation #1: the term is two years; the default start is the
         // entry's time, as its header can carry it.
-        let from = body.from.unwrap_or_else(|| micros(time));
+        let from = body.from.unwrap_or_else(|| time.floor_micros());
         let term = ChairAppointed::two_year_term(body.person, from, body.acting)
             .ok_or_else(|| refused(&Refusal::ChairTerm))?;
         Ok((Fact::Chair(term), true))
@@ -114,7 +114,7 @@ async fn end(
             None => registry
                 .chair_terms()
                 .iter()
-                .find(|t| t.acting == acting && t.contains(micros(time)))
+                .find(|t| t.acting == acting && t.contains(time.floor_micros()))
                 .map(|t| t.person.clone())
                 // The registry's code for ending a term that is not
                 // running: a conflict with the state (409).

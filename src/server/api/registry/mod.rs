@@ -199,15 +199,6 @@ fn append_error(error: AppendError) -> ApiError {
     }
 }
 
-/// `t` rounded towards the past to the microsecond, which is what a time
-/// header can carry (a default time taken from the clock must not be
-/// refused for its nanoseconds).
-fn micros(t: Timestamp) -> Timestamp {
-    let nanos = t.unix_nanos();
-    Timestamp::from_unix_nanos(nanos - nanos.rem_euclid(1000))
-        .expect("invariant: rounding down to the microsecond stays at or after Timestamp::MIN")
-}
-
 /// Path parameters whose rejection is a problem (400), not axum's plain
 /// text. Ids are taken as text and parsed by the handler with [`id`], so
 /// that the problem names the parameter.
