@@ -30,6 +30,18 @@ pub const VOTE_HEADER: &str = "scrutineer/vote/v1";
 /// text of a chair's signed ballot announcement.
 pub const ANNOUNCEMENT_HEADER: &str = "scrutineer/announcement/v1";
 
+/// SPEC 2.1 item 10 and `docs/formats.md` section 7.11: the first line of
+/// the text of a chair's signed certification of a tally.
+pub const CERTIFICATION_HEADER: &str = "scrutineer/certification/v1";
+
+/// SPEC 2.1 item 10 (deviation #6) and `docs/formats.md` section 7.12: the
+/// first line of the text of a signed appeal against a chair's decision.
+pub const APPEAL_HEADER: &str = "scrutineer/appeal/v1";
+
+/// `docs/formats.md` section 7.13: the first line of the text of a
+/// reviewer's signed decision on an appeal.
+pub const APPEAL_DECISION_HEADER: &str = "scrutineer/appeal-decision/v1";
+
 /// SPEC section 6: every origin of a server running on a simulated clock
 /// begins with this reserved name (RFC 2606 `.invalid`), so that its history
 /// can never pass for a real one.

@@ -79,6 +79,8 @@ enum Access {
     /// The persons registered in the group (here the delegate, the chair
     /// and the reviewer all represent `acme`).
     Registered,
+    /// The group's appeal reviewers.
+    Reviewer,
 }
 
 impl Access {
@@ -107,6 +109,7 @@ impl Access {
                 Who::Chair | Who::Secretariat | Who::ServerSecretariat
             )),
             Access::Registered => Some(matches!(who, Who::Delegate | Who::Chair | Who::Reviewer)),
+            Access::Reviewer => Some(who == Who::Reviewer),
         }
     }
 }
@@ -436,6 +439,27 @@ fn rows(victim_key: &str) -> Vec<Row> {
             "/v1/groups/g1/ballots/B1/votes",
             j(json!({"note": "not a signed note"})),
             Registered,
+        ),
+        row(
+            "POST",
+            "/v1/groups/{group}/ballots/{ballot}/certification",
+            "/v1/groups/g1/ballots/B1/certification",
+            j(json!({"certification": "not a signed note"})),
+            Chair,
+        ),
+        row(
+            "POST",
+            "/v1/groups/{group}/ballots/{ballot}/appeals",
+            "/v1/groups/g1/ballots/B1/appeals",
+            j(json!({"appeal": "not a signed note"})),
+            Registered,
+        ),
+        row(
+            "POST",
+            "/v1/groups/{group}/ballots/{ballot}/appeals/{appeal}/decision",
+            "/v1/groups/g1/ballots/B1/appeals/0000000000000000000000000000000000000000000000000000000000000000/decision",
+            j(json!({"decision": "not a signed note"})),
+            Reviewer,
         ),
         row(
             "GET",

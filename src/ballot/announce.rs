@@ -15,6 +15,7 @@ use super::announcement::{AnnouncementRecord, SignedAnnouncement};
 use super::book::BallotBook;
 use super::lifecycle::{Announced, Lifecycle};
 use super::refusal::AnnounceRefusal;
+use super::statement::{SignatureFailure, verify_signer};
 
 impl BallotBook {
     /// Decides the chair's signed announcement `note` received at `time`:
@@ -79,20 +80,10 @@ impl BallotBook {
         if registry.chair_at(time) != Some(&signer) {
             return Err(AnnounceRefusal::NotChair(signer));
         }
-        let signature = &signed.signed.signatures()[0];
-        let key = registry
-            .keys_of(signer.as_str())
-            .iter()
-            .find(|k| k.key.id() == signature.id())
-            .ok_or(AnnounceRefusal::BadSignature)?;
-        signed
-            .signed
-            .clone()
-            .verify(std::slice::from_ref(&key.key))
-            .map_err(|_| AnnounceRefusal::BadSignature)?;
-        if !key.valid_at(time) {
-            return Err(AnnounceRefusal::KeyRevoked);
-        }
+        verify_signer(registry, &signed.signed, &signer, time).map_err(|f| match f {
+            SignatureFailure::BadSignature => AnnounceRefusal::BadSignature,
+            SignatureFailure::KeyRevoked => AnnounceRefusal::KeyRevoked,
+        })?;
         let list: BTreeSet<PersonId> = registry.membership_list_at_now().cloned().collect();
         if record.recipients != list {
             return Err(AnnounceRefusal::Recipients);

@@ -29,6 +29,8 @@ use super::records::{
 use super::refusal::BallotRefusal;
 use super::source::NoteSource;
 use crate::ballot::announcement::ANNOUNCEMENT_KIND;
+use crate::ballot::appeal::{APPEAL_KIND, DECISION_KIND};
+use crate::ballot::certification::CERTIFICATION_KIND;
 
 /// What [`BallotBook::apply`] did with an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,8 +40,8 @@ pub enum BallotApplied {
         /// Its entry type.
         kind: &'static str,
     },
-    /// An entry type the book does not know (certification, appeal, ...),
-    /// left to the caller, which must refuse types nobody knows.
+    /// An entry type the book does not know, left to the caller, which
+    /// must refuse types nobody knows.
     NotBallot,
 }
 
@@ -205,15 +207,22 @@ impl BallotBook {
                 let announced = self
                     .check_announcement_entry(registry, entry, index)
                     .map_err(BallotRefusal::Announcement)?;
+                // A re-announcement keeps the ballot's appeals and the
+                // notices still owed; the new recipients are owed theirs.
+                let (owed, appeals) = match self.ballots.remove(&announced.ballot.id) {
+                    Some(earlier) => (earlier.outbox.owed, earlier.appeals),
+                    None => Default::default(),
+                };
                 let outbox = Outbox {
                     announcement: announced.recipients.clone(),
-                    ..Outbox::default()
+                    owed,
                 };
                 self.ballots.insert(
                     announced.ballot.id.clone(),
                     TrackedBallot {
                         lifecycle: Lifecycle::Announced(announced),
                         outbox,
+                        appeals,
                     },
                 );
                 ANNOUNCEMENT_KIND
@@ -275,7 +284,7 @@ impl BallotBook {
                     return Err(BallotRefusal::TallyMismatch(logged.ballot));
                 }
                 self.transition(&logged.ballot.clone(), |l| match l {
-                    Lifecycle::Closed(c) => Lifecycle::Tallied(c.tally(logged)),
+                    Lifecycle::Closed(c) => Lifecycle::Tallied(c.tally(logged, index)),
                     other => other,
                 });
                 TALLY_KIND
@@ -286,6 +295,15 @@ impl BallotBook {
                 self.apply_notification(n)?;
                 NOTIFICATION_KIND
             }
+            CERTIFICATION_KIND | APPEAL_KIND | DECISION_KIND => {
+                let kind = match entry.kind() {
+                    CERTIFICATION_KIND => CERTIFICATION_KIND,
+                    APPEAL_KIND => APPEAL_KIND,
+                    _ => DECISION_KIND,
+                };
+                self.apply_statement(registry, entry, kind, index)?;
+                kind
+            }
             _ => return Ok(BallotApplied::NotBallot),
         };
         Ok(BallotApplied::Ballot { kind })
@@ -293,7 +311,7 @@ impl BallotBook {
 
     /// Replaces a ballot's lifecycle by `f` of it (a consuming transition
     /// the caller has validated).
-    fn transition(&mut self, id: &BallotId, f: impl FnOnce(Lifecycle) -> Lifecycle) {
+    pub(crate) fn transition(&mut self, id: &BallotId, f: impl FnOnce(Lifecycle) -> Lifecycle) {
         if let Some(mut tracked) = self.ballots.remove(id) {
             tracked.lifecycle = f(tracked.lifecycle);
             self.ballots.insert(id.clone(), tracked);
@@ -303,13 +321,17 @@ impl BallotBook {
     fn apply_notification(&mut self, n: Notification) -> Result<(), BallotRefusal> {
         let tracked = self.tracked(&n.ballot)?;
         let unrevealed = tracked.lifecycle.votes().is_some_and(|v| v.unrevealed > 0);
+        let key = (n.reason, n.person.clone());
         let owed = match n.reason {
             NotificationReason::Announcement => tracked.outbox.announcement.contains(&n.person),
             // Without every note, who is owed cannot be known: the
             // notification is taken as logged (the tally will need every
             // note anyway).
             NotificationReason::Superseded => {
-                tracked.outbox.superseded.contains_key(&n.person) || unrevealed
+                tracked.outbox.owed.contains_key(&key) || unrevealed
+            }
+            NotificationReason::Appeal | NotificationReason::Decision => {
+                tracked.outbox.owed.contains_key(&key)
             }
         };
         if !owed {
@@ -320,17 +342,12 @@ impl BallotBook {
             });
         }
         let outbox = &mut self.tracked_mut(&n.ballot).outbox;
-        match n.reason {
-            NotificationReason::Announcement => {
-                outbox.announcement.remove(&n.person);
-            }
-            NotificationReason::Superseded => {
-                if let Some(count) = outbox.superseded.get_mut(&n.person) {
-                    *count -= 1;
-                    if *count == 0 {
-                        outbox.superseded.remove(&n.person);
-                    }
-                }
+        if n.reason == NotificationReason::Announcement {
+            outbox.announcement.remove(&n.person);
+        } else if let Some(count) = outbox.owed.get_mut(&key) {
+            *count -= 1;
+            if *count == 0 {
+                outbox.owed.remove(&key);
             }
         }
         Ok(())

@@ -3,21 +3,22 @@
 //! cancelled, and what each state holds is what the next step needs.
 //!
 //! ```text
-//! Announced ──roll──▶ Open ──close──▶ Closed ──tally──▶ Tallied
+//! Announced ──roll──▶ Open ──close──▶ Closed ──tally──▶ Tallied ──certification──▶ Certified
 //!   │  ▲
 //!   │  └─ announcement (re-announcement, restarts the notice)
 //!   └──ballot-cancelled──▶ Cancelled
 //! ```
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::id::{OrgId, PersonId, QuestionId};
+use crate::ballot::appeal::{Against, Ruling};
 use crate::rules::{AdmittedVote, Ballot, Roll, Scheduled};
 use crate::time::Timestamp;
 use crate::tlog::Hash;
 use crate::vote::NONCE_LEN;
 
-use super::records::TallyDocument;
+use super::records::{NotificationReason, TallyDocument};
 
 /// A ballot announced and not yet opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +115,74 @@ pub struct Tallied {
     pub closed: Closed,
     /// The logged tally.
     pub tally: TallyDocument,
+    /// The tally entry's log index.
+    pub index: u64,
+}
+
+/// The chair's certification of a tally, as logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certification {
+    /// SHA-256 of the chair's signed note.
+    pub note: Hash,
+    /// The chair (or acting chair) who signed it.
+    pub chair: PersonId,
+    /// The size of the tree head it names (contains the tally).
+    pub size: u64,
+    /// The root hash it names for that size: checked against the tree by
+    /// whoever holds it (the server before sequencing, the verifier).
+    pub root: Hash,
+    /// The certification entry's log index.
+    pub index: u64,
+    /// Its time.
+    pub at: Timestamp,
+}
+
+/// A tallied ballot whose result the chair certified: from here on it
+/// receives only appeals, decisions and notifications (SPEC 2.1 item 10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certified {
+    /// The ballot as tallied.
+    pub tallied: Tallied,
+    /// The certification.
+    pub certification: Certification,
+}
+
+/// A reviewer's decision on an appeal, as logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppealDecision {
+    /// SHA-256 of the reviewer's signed note.
+    pub note: Hash,
+    /// The reviewer.
+    pub reviewer: PersonId,
+    /// Upheld or overturned.
+    pub outcome: Ruling,
+    /// The reasons, one string per line.
+    pub reasons: Vec<String>,
+    /// The decision entry's log index.
+    pub index: u64,
+    /// Its time.
+    pub at: Timestamp,
+}
+
+/// An appeal against one of the chair's decisions on a ballot, as logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appeal {
+    /// SHA-256 of the appellant's signed note: the appeal's name.
+    pub note: Hash,
+    /// The person who appealed.
+    pub appellant: PersonId,
+    /// The organisation that person represents.
+    pub organisation: OrgId,
+    /// The decision appealed.
+    pub against: Against,
+    /// The grounds, one string per line.
+    pub grounds: Vec<String>,
+    /// The appeal entry's log index.
+    pub index: u64,
+    /// Its time.
+    pub at: Timestamp,
+    /// The reviewer's decision, once logged.
+    pub decision: Option<AppealDecision>,
 }
 
 /// A ballot cancelled before its opening.
@@ -136,6 +205,8 @@ pub enum Lifecycle {
     Closed(Closed),
     /// Tallied.
     Tallied(Tallied),
+    /// Tallied, and the tally certified by the chair.
+    Certified(Certified),
     /// Cancelled before opening.
     Cancelled(Cancelled),
 }
@@ -173,11 +244,22 @@ impl Open {
 }
 
 impl Closed {
-    /// The tally (consumes the closed ballot).
-    pub fn tally(self, tally: TallyDocument) -> Tallied {
+    /// The tally logged at `index` (consumes the closed ballot).
+    pub fn tally(self, tally: TallyDocument, index: u64) -> Tallied {
         Tallied {
             closed: self,
             tally,
+            index,
+        }
+    }
+}
+
+impl Tallied {
+    /// The certification (consumes the tallied ballot).
+    pub fn certify(self, certification: Certification) -> Certified {
+        Certified {
+            tallied: self,
+            certification,
         }
     }
 }
@@ -190,6 +272,7 @@ impl Lifecycle {
             Lifecycle::Open(_) => "open",
             Lifecycle::Closed(_) => "closed",
             Lifecycle::Tallied(_) => "tallied",
+            Lifecycle::Certified(_) => "certified",
             Lifecycle::Cancelled(_) => "cancelled",
         }
     }
@@ -201,6 +284,7 @@ impl Lifecycle {
             Lifecycle::Open(o) => &o.announced,
             Lifecycle::Closed(c) => &c.open.announced,
             Lifecycle::Tallied(t) => &t.closed.open.announced,
+            Lifecycle::Certified(c) => &c.tallied.closed.open.announced,
             Lifecycle::Cancelled(c) => &c.announced,
         }
     }
@@ -216,6 +300,7 @@ impl Lifecycle {
             Lifecycle::Open(o) => Some(o),
             Lifecycle::Closed(c) => Some(&c.open),
             Lifecycle::Tallied(t) => Some(&t.closed.open),
+            Lifecycle::Certified(c) => Some(&c.tallied.closed.open),
             Lifecycle::Announced(_) | Lifecycle::Cancelled(_) => None,
         }
     }
@@ -231,9 +316,32 @@ impl Lifecycle {
     }
 
     /// The logged tally, once tallied.
-    pub fn tally(&self) -> Option<&TallyDocument> {
+    pub fn tallied(&self) -> Option<&Tallied> {
         match self {
-            Lifecycle::Tallied(t) => Some(&t.tally),
+            Lifecycle::Tallied(t) => Some(t),
+            Lifecycle::Certified(c) => Some(&c.tallied),
+            _ => None,
+        }
+    }
+
+    /// The logged tally document, once tallied.
+    pub fn tally(&self) -> Option<&TallyDocument> {
+        self.tallied().map(|t| &t.tally)
+    }
+
+    /// Whether the ballot's votes are revealed: closed, tallied or
+    /// certified (SPEC section 4).
+    pub fn revealed(&self) -> bool {
+        matches!(
+            self,
+            Lifecycle::Closed(_) | Lifecycle::Tallied(_) | Lifecycle::Certified(_)
+        )
+    }
+
+    /// The chair's certification, once certified.
+    pub fn certification(&self) -> Option<&Certification> {
+        match self {
+            Lifecycle::Certified(c) => Some(&c.certification),
             _ => None,
         }
     }
@@ -245,16 +353,43 @@ impl Lifecycle {
 pub struct Outbox {
     /// Recipients of the current announcement not yet notified.
     pub announcement: BTreeSet<PersonId>,
-    /// Persons owed a "your vote was superseded by a colleague's" notice,
-    /// with how many.
-    pub superseded: std::collections::BTreeMap<PersonId, u32>,
+    /// The other notices owed (a vote superseded by a colleague's, an
+    /// appeal to the chair, a decision to the appellant), with how many.
+    pub owed: BTreeMap<(NotificationReason, PersonId), u32>,
 }
 
-/// One ballot of the book: its lifecycle and its outbox.
+impl Outbox {
+    /// One more `reason` notice owed to `person`.
+    pub fn owe(&mut self, reason: NotificationReason, person: PersonId) {
+        *self.owed.entry((reason, person)).or_insert(0) += 1;
+    }
+}
+
+/// One ballot of the book: its lifecycle, its outbox and its appeals.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackedBallot {
     /// Where it stands.
     pub lifecycle: Lifecycle,
     /// What it still owes.
     pub outbox: Outbox,
+    /// The appeals against the chair's decisions on it, in log order.
+    pub appeals: Vec<Appeal>,
+}
+
+impl TrackedBallot {
+    /// Whether a reviewer overturned the chair's decision `against`.
+    pub fn overturned(&self, against: Against) -> bool {
+        self.appeals.iter().any(|a| {
+            a.against == against
+                && a.decision
+                    .as_ref()
+                    .is_some_and(|d| d.outcome == Ruling::Overturned)
+        })
+    }
+
+    /// Whether the ballot's result is annulled: its announcement or its
+    /// certification was overturned on appeal (a new ballot is needed).
+    pub fn annulled(&self) -> bool {
+        self.overturned(Against::Announcement) || self.overturned(Against::Certification)
+    }
 }

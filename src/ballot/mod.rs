@@ -1,5 +1,6 @@
 //! The ballot part of a group's log: announcements, cancellations, frozen
-//! rolls, votes, closes, tallies and notifications, as a pure fold over
+//! rolls, votes, closes, tallies, certifications, appeals, decisions and
+//! notifications, as a pure fold over
 //! log entries beside the registry's ([`crate::registry::GroupState`]).
 //!
 //! The log is the single source of truth (SPEC section 4): the server
@@ -23,6 +24,9 @@
 //!   `announcement` entry; `announce`: its decision and re-check.
 //! - [`records`]: the `ballot-cancelled`, `roll`, `close`, `tally` and
 //!   `notification` entries.
+//! - [`statement`]: what signed statements share; [`certification`]: the
+//!   chair's certification note; [`appeal`]: appeal and decision notes;
+//!   `review`: their decisions and re-checks (SPEC 2.1 item 10).
 //! - [`lifecycle`]: a ballot's states, with consuming transitions.
 //! - [`book`]: [`BallotBook`], the fold and the decisions; [`votes`]: the
 //!   vote judgement in SPEC order.
@@ -37,28 +41,35 @@
 
 mod announce;
 pub mod announcement;
+pub mod appeal;
 pub mod book;
+pub mod certification;
 pub(crate) mod codec;
 pub mod lifecycle;
 pub mod records;
 pub mod refusal;
+mod review;
 pub mod source;
+pub mod statement;
 pub mod votes;
 
 pub use announcement::{
     ANNOUNCEMENT_KIND, AnnouncementError, AnnouncementNote, AnnouncementRecord, SignedAnnouncement,
 };
+pub use appeal::{APPEAL_KIND, Against, AppealNote, DECISION_KIND, DecisionNote, Ruling};
+pub use certification::{CERTIFICATION_KIND, CertificationNote};
+pub use statement::{STATEMENT_NOTE_MAX_BYTES, SignedStatement, StatementRecord, split_free_text};
 pub use book::{BallotApplied, BallotBook, Due, Opening, ReplayError, replay};
 pub use codec::hash_text;
 pub use lifecycle::{
-    Announced, Cancelled, Closed, Lifecycle, LoggedVote, Open, Outbox, RevealedVote, Tallied,
-    TrackedBallot, Votes,
+    Announced, Appeal, AppealDecision, Cancelled, Certification, Certified, Closed, Lifecycle,
+    LoggedVote, Open, Outbox, RevealedVote, Tallied, TrackedBallot, Votes,
 };
 pub use records::{
     CANCELLED_KIND, CLOSE_KIND, NOTIFICATION_KIND, Notification, NotificationReason, ROLL_KIND,
     RollRecord, TALLY_KIND, TALLY_VERSION, TallyDocument, TallyQuestion, roll_document,
 };
-pub use refusal::{AnnounceRefusal, BallotRefusal, VoteRefusal};
+pub use refusal::{AnnounceRefusal, BallotRefusal, StatementRefusal, VoteRefusal};
 pub use source::{NoNotes, NoteSource, Revealing};
 pub use votes::{ATTACHMENT_MAX_BYTES, Decision};
 

@@ -191,6 +191,11 @@ pub enum NotificationReason {
     /// A colleague's later vote superseded the person's vote (SPEC 2.1
     /// item 8).
     Superseded,
+    /// An appeal against the chair's decision was filed: the chair in
+    /// office is informed (SPEC 2.1 item 10).
+    Appeal,
+    /// A reviewer decided the person's appeal.
+    Decision,
 }
 
 impl NotificationReason {
@@ -199,6 +204,8 @@ impl NotificationReason {
         match self {
             NotificationReason::Announcement => "announcement",
             NotificationReason::Superseded => "superseded",
+            NotificationReason::Appeal => "appeal",
+            NotificationReason::Decision => "decision",
         }
     }
 }
@@ -244,9 +251,11 @@ impl Notification {
                 &[
                     NotificationReason::Announcement,
                     NotificationReason::Superseded,
+                    NotificationReason::Appeal,
+                    NotificationReason::Decision,
                 ],
                 NotificationReason::as_str,
-                "announcement|superseded",
+                "announcement|superseded|appeal|decision",
             )?,
         })
     }

@@ -135,6 +135,166 @@ impl AnnounceRefusal {
     }
 }
 
+/// Why a certification, an appeal or a reviewer's decision is refused,
+/// first that applies (`docs/formats.md` sections 7.11 to 7.13).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatementRefusal {
+    /// Not a well-formed signed statement of its kind.
+    #[error("malformed-{kind}: {reason}")]
+    Malformed {
+        /// `certification`, `appeal` or `decision`.
+        kind: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The note's origin is not this log's.
+    #[error("wrong-origin: the note is for another log")]
+    WrongOrigin,
+    /// The entry's `ballot` header, or the request's, is not the note's.
+    #[error("ballot-mismatch: the note names another ballot")]
+    BallotMismatch,
+    /// No such ballot in this group.
+    #[error("unknown-ballot: {0}")]
+    UnknownBallot(BallotId),
+    /// The signer is not the bearer token's person.
+    #[error("token-mismatch: the note is signed by another person than the token's")]
+    TokenMismatch,
+    /// A certification not signed by the chair (or acting chair) in office.
+    #[error("not-chair: {0} is not the chair in office")]
+    NotChair(PersonId),
+    /// A decision not signed by an appeal reviewer in office.
+    #[error("not-reviewer: {0} is not an appeal reviewer")]
+    NotReviewer(PersonId),
+    /// The appellant does not represent an active organisation of a class
+    /// that may appeal (ISG Member or Participant).
+    #[error("not-entitled: {person} may not appeal: {reason}")]
+    NotEntitled {
+        /// The signer.
+        person: PersonId,
+        /// Why.
+        reason: String,
+    },
+    /// No key of the signature's id is registered to the signer, or it does
+    /// not verify strictly.
+    #[error("bad-signature: the note's signature does not verify")]
+    BadSignature,
+    /// The signer's key is not valid at the entry's time.
+    #[error("key-revoked: the signer's key is not valid at this time")]
+    KeyRevoked,
+    /// A certification of a ballot not (yet) tallied.
+    #[error("not-tallied: ballot {ballot} is {state}")]
+    NotTallied {
+        /// The ballot.
+        ballot: BallotId,
+        /// Its state.
+        state: &'static str,
+    },
+    /// A second certification.
+    #[error("already-certified: ballot {0} is certified")]
+    AlreadyCertified(BallotId),
+    /// A certification of a ballot whose announcement was overturned.
+    #[error("annulled: the announcement of ballot {0} was overturned on appeal")]
+    Annulled(BallotId),
+    /// The tree head named does not contain the tally or does not precede
+    /// the certification.
+    #[error(
+        "checkpoint-range: the tree head of size {size} must contain the tally          (index {tally}) and precede the certification (index {index})"
+    )]
+    CheckpointRange {
+        /// The size named.
+        size: u64,
+        /// The tally entry's index.
+        tally: u64,
+        /// The certification's index.
+        index: u64,
+    },
+    /// The root hash named is not the log's at that size.
+    #[error("checkpoint-mismatch: the root hash named for size {size} is not the log's")]
+    CheckpointMismatch {
+        /// The size named.
+        size: u64,
+    },
+    /// The roll, the tally or a question's counts or outcome differ from
+    /// the logged tally.
+    #[error("tally-mismatch: {0}")]
+    TallyMismatch(String),
+    /// The decision appealed has not been taken on this ballot.
+    #[error("no-decision: ballot {ballot} has no {against} to appeal")]
+    NoDecision {
+        /// The ballot.
+        ballot: BallotId,
+        /// The decision named.
+        against: &'static str,
+    },
+    /// The decision appealed was already overturned.
+    #[error("already-overturned: the {0} was already overturned")]
+    AlreadyOverturned(&'static str),
+    /// The group's appeal deadline has passed.
+    #[error("appeal-deadline: appeals against the {against} closed at {deadline}")]
+    AppealDeadline {
+        /// The decision appealed.
+        against: &'static str,
+        /// The last instant an appeal was accepted.
+        deadline: Timestamp,
+    },
+    /// The same appeal note filed twice.
+    #[error("duplicate-appeal: this appeal is already logged at index {0}")]
+    DuplicateAppeal(u64),
+    /// A decision on an appeal not logged for this ballot.
+    #[error("unknown-appeal: no appeal sha256:{} on this ballot", .0.to_hex())]
+    UnknownAppeal(Hash),
+    /// A second decision on one appeal.
+    #[error("already-decided: the appeal sha256:{} is decided", .0.to_hex())]
+    AlreadyDecided(Hash),
+}
+
+impl StatementRefusal {
+    /// The refusal code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StatementRefusal::Malformed { kind, .. } => match *kind {
+                "certification" => "malformed-certification",
+                "appeal" => "malformed-appeal",
+                _ => "malformed-decision",
+            },
+            StatementRefusal::WrongOrigin => "wrong-origin",
+            StatementRefusal::BallotMismatch => "ballot-mismatch",
+            StatementRefusal::UnknownBallot(_) => "unknown-ballot",
+            StatementRefusal::TokenMismatch => "token-mismatch",
+            StatementRefusal::NotChair(_) => "not-chair",
+            StatementRefusal::NotReviewer(_) => "not-reviewer",
+            StatementRefusal::NotEntitled { .. } => "not-entitled",
+            StatementRefusal::BadSignature => "bad-signature",
+            StatementRefusal::KeyRevoked => "key-revoked",
+            StatementRefusal::NotTallied { .. } => "not-tallied",
+            StatementRefusal::AlreadyCertified(_) => "already-certified",
+            StatementRefusal::Annulled(_) => "annulled",
+            StatementRefusal::CheckpointRange { .. } => "checkpoint-range",
+            StatementRefusal::CheckpointMismatch { .. } => "checkpoint-mismatch",
+            StatementRefusal::TallyMismatch(_) => "tally-mismatch",
+            StatementRefusal::NoDecision { .. } => "no-decision",
+            StatementRefusal::AlreadyOverturned(_) => "already-overturned",
+            StatementRefusal::AppealDeadline { .. } => "appeal-deadline",
+            StatementRefusal::DuplicateAppeal(_) => "duplicate-appeal",
+            StatementRefusal::UnknownAppeal(_) => "unknown-appeal",
+            StatementRefusal::AlreadyDecided(_) => "already-decided",
+        }
+    }
+
+    /// Whether the refusal is a conflict with the ballot's state (HTTP
+    /// 409) rather than a fault of the statement (422).
+    pub fn is_conflict(&self) -> bool {
+        matches!(
+            self,
+            StatementRefusal::NotTallied { .. }
+                | StatementRefusal::AlreadyCertified(_)
+                | StatementRefusal::AlreadyOverturned(_)
+                | StatementRefusal::DuplicateAppeal(_)
+                | StatementRefusal::AlreadyDecided(_)
+        )
+    }
+}
+
 /// Why the fold refuses a ballot entry (or a `decide_*` function refuses
 /// a transition). A refused entry leaves the book unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -217,6 +377,15 @@ pub enum BallotRefusal {
     /// The logged tally is not the one the votes give.
     #[error("the tally of ballot {0} is not the one its votes give")]
     TallyMismatch(BallotId),
+    /// A certification, appeal or decision the server must not have
+    /// sequenced.
+    #[error("{kind} refused: {refusal}")]
+    Statement {
+        /// The entry type.
+        kind: &'static str,
+        /// Why.
+        refusal: StatementRefusal,
+    },
     /// A notification nobody owes.
     #[error("no {} notification is owed to {person} for ballot {ballot}", .reason.as_str())]
     NotificationNotOwed {

@@ -219,7 +219,7 @@ impl BallotBook {
                     .judge(&vote)
                     .map_err(VoteRefusal::Rules)?
             }
-            Lifecycle::Closed(_) | Lifecycle::Tallied(_) => {
+            Lifecycle::Closed(_) | Lifecycle::Tallied(_) | Lifecycle::Certified(_) => {
                 // The close is sequenced at or after `closes` and times
                 // never decrease, so the rules refuse with
                 // `outside-window` or an earlier code.
@@ -328,7 +328,9 @@ impl BallotBook {
         // From here on nothing fails: the vote is recorded at once.
         let tracked = self.tracked_mut(&ballot);
         if let Some(person) = &admitted.notify {
-            *tracked.outbox.superseded.entry(person.clone()).or_insert(0) += 1;
+            tracked
+                .outbox
+                .owe(NotificationReason::Superseded, person.clone());
         }
         if let Lifecycle::Open(open) = &mut tracked.lifecycle {
             let votes = &mut open.votes;

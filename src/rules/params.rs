@@ -281,6 +281,10 @@ pub struct Parameters {
     pub kick_off: Option<KickOffRule>,
     /// Classes whose organisations may vote; all others never do.
     pub voting_classes: &'static [OrgClass],
+    /// The classes whose representatives may appeal a chair's decision
+    /// (SPEC 2.1 item 10: "any ISG Member or Participant"; `docs/rules.md`
+    /// D17 for ITU-T).
+    pub appeal_classes: &'static [OrgClass],
     /// The choices a vote may carry.
     pub choices: &'static [Choice],
     /// Choices that must carry non-blank reasons (§9.4.4).
@@ -361,6 +365,7 @@ impl Parameters {
                 }),
                 // Article 6.4 and deviation #3: ISG Members only.
                 voting_classes: &[OrgClass::Member],
+                appeal_classes: &[OrgClass::Member, OrgClass::Participant],
                 choices: &[Choice::Yes, Choice::No, Choice::Abstain],
                 reasons_required: &[],
                 kinds: &[KindTag::Correspondence, KindTag::Meeting],
@@ -378,6 +383,7 @@ impl Parameters {
                 kick_off: None,
                 // §9.4.1: Member States only.
                 voting_classes: &[OrgClass::MemberState],
+                appeal_classes: &[OrgClass::MemberState, OrgClass::SectorMember],
                 choices: &[Choice::Assign, Choice::DoNotAssign],
                 // §9.4.4: a negative reply states its reasons.
                 reasons_required: &[Choice::DoNotAssign],

@@ -156,6 +156,13 @@ pub enum Action {
     /// Cast a vote: a person registered in the group (SPEC section 6: the
     /// delegate's token, and the delegate's signature on the note).
     CastVote,
+    /// Certify a tallied ballot (the chair, SPEC 2.1 item 10).
+    CertifyBallot,
+    /// Appeal a chair's decision (a person of the group; the fold checks
+    /// that the organisation is an ISG Member or Participant).
+    FileAppeal,
+    /// Decide an appeal (an appeal reviewer).
+    DecideAppeal,
 }
 
 /// The authorisation table: which roles may do what. Reading a checkpoint,
@@ -174,6 +181,9 @@ pub fn allowed(action: Action, roles: Roles) -> bool {
         Action::AnnounceBallot => roles.chair,
         Action::CancelBallot => roles.chair || roles.secretariat || roles.server_secretariat,
         Action::CastVote => roles.delegate,
+        Action::CertifyBallot => roles.chair,
+        Action::FileAppeal => roles.delegate,
+        Action::DecideAppeal => roles.reviewer,
     }
 }
 

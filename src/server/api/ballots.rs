@@ -42,7 +42,7 @@ use serde_json::json;
 
 use super::{LogReceipt, roles};
 use crate::ballot::{
-    AnnounceRefusal, BallotRefusal, Decision, Due, Lifecycle, Notification, NotificationReason,
+    AnnounceRefusal, BallotRefusal, Decision, Due, Notification, NotificationReason,
     TrackedBallot, VoteRefusal,
 };
 use crate::id::{BallotId, PersonId};
@@ -72,7 +72,7 @@ pub fn router() -> Router<Arc<AppState>> {
 
 /// A problem with a SPEC refusal code as its `type` (RFC 9457), for the
 /// statuses [`ApiError`] does not pair with a free code (403).
-fn problem(status: StatusCode, code: &str, detail: String) -> Response {
+pub(super) fn problem(status: StatusCode, code: &str, detail: String) -> Response {
     let body = json!({
         "type": format!("urn:scrutineer:problem:{code}"),
         "title": "Refused",
@@ -88,7 +88,7 @@ fn problem(status: StatusCode, code: &str, detail: String) -> Response {
 }
 
 /// The log of `group` once the caller's roles allow `action`.
-async fn authorise(
+pub(super) async fn authorise(
     state: &AppState,
     caller: &Caller,
     group: &str,
@@ -100,12 +100,12 @@ async fn authorise(
     Ok((log, roles))
 }
 
-fn ballot_id(text: &str) -> Result<BallotId, ApiError> {
+pub(super) fn ballot_id(text: &str) -> Result<BallotId, ApiError> {
     BallotId::new(text)
         .map_err(|e| ApiError::bad_request("invalid-id", format!("ballot {text:?}: {e}")))
 }
 
-fn no_registry() -> Refused {
+pub(super) fn no_registry() -> Refused {
     Refused {
         code: "not-found",
         message: "the group is not created yet".to_owned(),
@@ -240,7 +240,7 @@ async fn cancel(
     Ok((StatusCode::OK, Json(appended.into())))
 }
 
-fn not_found_as_404(error: AppendError) -> ApiError {
+pub(super) fn not_found_as_404(error: AppendError) -> ApiError {
     match error {
         AppendError::Refused(r) if r.code == "not-found" => ApiError::NotFound(r.message),
         other => other.into(),
@@ -296,6 +296,51 @@ struct BallotBody {
     results: Option<Vec<QuestionResult>>,
     /// The counted choice of each organisation, once tallied.
     counted: Option<Vec<CountedChoice>>,
+    /// The tally entry's log index, once tallied: a certification names a
+    /// tree head that contains it.
+    tally_index: Option<u64>,
+    /// The chair's certification, once certified.
+    certification: Option<CertificationBody>,
+    /// The appeals against the chair's decisions on this ballot, in log
+    /// order, with the reviewers' decisions.
+    appeals: Vec<AppealBody>,
+    /// Whether the result is annulled: a reviewer overturned the
+    /// announcement or the certification (a new ballot is needed).
+    annulled: bool,
+}
+
+/// A certification as members see it.
+#[derive(Serialize)]
+struct CertificationBody {
+    chair: String,
+    size: u64,
+    root: String,
+    index: u64,
+    time: String,
+    note: String,
+}
+
+/// An appeal as members see it.
+#[derive(Serialize)]
+struct AppealBody {
+    id: String,
+    appellant: String,
+    organisation: String,
+    against: &'static str,
+    grounds: Vec<String>,
+    index: u64,
+    time: String,
+    decision: Option<DecisionBody>,
+}
+
+/// A reviewer's decision as members see it.
+#[derive(Serialize)]
+struct DecisionBody {
+    reviewer: String,
+    outcome: &'static str,
+    reasons: Vec<String>,
+    index: u64,
+    time: String,
 }
 
 fn describe(id: &BallotId, tracked: &TrackedBallot) -> BallotBody {
@@ -370,6 +415,36 @@ fn describe(id: &BallotId, tracked: &TrackedBallot) -> BallotBody {
                 .collect()
         }),
         counted,
+        tally_index: lifecycle.tallied().map(|t| t.index),
+        certification: lifecycle.certification().map(|c| CertificationBody {
+            chair: c.chair.to_string(),
+            size: c.size,
+            root: c.root.to_base64(),
+            index: c.index,
+            time: c.at.to_rfc3339_micros(),
+            note: crate::ballot::hash_text(&c.note),
+        }),
+        appeals: tracked
+            .appeals
+            .iter()
+            .map(|a| AppealBody {
+                id: crate::ballot::hash_text(&a.note),
+                appellant: a.appellant.to_string(),
+                organisation: a.organisation.to_string(),
+                against: a.against.as_str(),
+                grounds: a.grounds.clone(),
+                index: a.index,
+                time: a.at.to_rfc3339_micros(),
+                decision: a.decision.as_ref().map(|d| DecisionBody {
+                    reviewer: d.reviewer.to_string(),
+                    outcome: d.outcome.as_str(),
+                    reasons: d.reasons.clone(),
+                    index: d.index,
+                    time: d.at.to_rfc3339_micros(),
+                }),
+            })
+            .collect(),
+        annulled: tracked.annulled(),
     }
 }
 
@@ -435,7 +510,7 @@ async fn document(
                 .state
                 .book
                 .ballot(id.as_str())
-                .map(|b| matches!(b.lifecycle, Lifecycle::Closed(_) | Lifecycle::Tallied(_)))
+                .map(|b| b.lifecycle.revealed())
         })
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no ballot {ballot:?}")))?;

@@ -9,6 +9,7 @@ mod groups;
 mod log;
 pub mod openapi;
 mod registry;
+mod review;
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -36,6 +37,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .merge(groups::router())
         .merge(log::router())
         .merge(registry::router())
+        .merge(review::router())
         .fallback(|| async { ApiError::NotFound("no such resource".to_owned()) })
         .method_not_allowed_fallback(|| async {
             ApiError::bad_request(

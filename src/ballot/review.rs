@@ -1,0 +1,484 @@
+//! Certification, appeals and decisions in the fold (SPEC 2.1 item 10):
+//! the decisions the server takes before sequencing them, and the fold's
+//! re-check of logged ones, with one function per statement for both.
+//!
+//! Order of the checks, first that applies: the note is well formed
+//! (`malformed-*`), names this log (`wrong-origin`) and the entry's ballot
+//! (`ballot-mismatch`), a ballot of the book (`unknown-ballot`); its signer
+//! is the bearer token's person (`token-mismatch`, server only); holds the
+//! role (`not-chair`, `not-entitled`, `not-reviewer`); a key of the signer
+//! verifies it strictly (`bad-signature`) and is valid at the entry's time
+//! (`key-revoked`); then the checks of each statement.
+
+use crate::ballot::appeal::{APPEAL_KIND, Against, AppealNote, DECISION_KIND, DecisionNote};
+use crate::ballot::book::BallotBook;
+use crate::ballot::certification::{CERTIFICATION_KIND, CertificationNote};
+use crate::ballot::lifecycle::{
+    Appeal, AppealDecision, Certification, Lifecycle, TrackedBallot,
+};
+use crate::ballot::records::{Notification, NotificationReason};
+use crate::ballot::refusal::{BallotRefusal, StatementRefusal};
+use crate::ballot::statement::{
+    SignatureFailure, SignedStatement, StatementRecord, verify_signer,
+};
+use crate::entry::Entry;
+use crate::id::{BallotId, PersonId};
+use crate::registry::GroupState;
+use crate::time::{Duration, Timestamp};
+use crate::tlog::Hash;
+use crate::tlog::checkpoint::Origin;
+
+/// The text of a signed statement: how it parses and what it names.
+trait StatementText: Sized {
+    /// The word in `malformed-<word>`.
+    const WORD: &'static str;
+    fn parse_text(text: &str) -> Result<Self, String>;
+    fn origin(&self) -> &Origin;
+    fn ballot(&self) -> &BallotId;
+}
+
+impl StatementText for CertificationNote {
+    const WORD: &'static str = "certification";
+    fn parse_text(text: &str) -> Result<Self, String> {
+        CertificationNote::parse_text(text)
+    }
+    fn origin(&self) -> &Origin {
+        &self.origin
+    }
+    fn ballot(&self) -> &BallotId {
+        &self.ballot
+    }
+}
+
+impl StatementText for AppealNote {
+    const WORD: &'static str = "appeal";
+    fn parse_text(text: &str) -> Result<Self, String> {
+        AppealNote::parse_text(text)
+    }
+    fn origin(&self) -> &Origin {
+        &self.origin
+    }
+    fn ballot(&self) -> &BallotId {
+        &self.ballot
+    }
+}
+
+impl StatementText for DecisionNote {
+    const WORD: &'static str = "decision";
+    fn parse_text(text: &str) -> Result<Self, String> {
+        DecisionNote::parse_text(text)
+    }
+    fn origin(&self) -> &Origin {
+        &self.origin
+    }
+    fn ballot(&self) -> &BallotId {
+        &self.ballot
+    }
+}
+
+/// A statement opened: its signature (not yet verified), its text, and the
+/// ballot it concerns.
+struct Opened<'b, N> {
+    signed: SignedStatement,
+    note: N,
+    tracked: &'b TrackedBallot,
+}
+
+/// A certification judged acceptable: what it binds, and the record.
+struct Certifying {
+    ballot: BallotId,
+    certification: Certification,
+}
+
+/// A decision judged acceptable: the appeal's position and the decision.
+struct Deciding {
+    ballot: BallotId,
+    appeal: usize,
+    decision: AppealDecision,
+}
+
+fn signature_refusal(failure: SignatureFailure) -> StatementRefusal {
+    match failure {
+        SignatureFailure::BadSignature => StatementRefusal::BadSignature,
+        SignatureFailure::KeyRevoked => StatementRefusal::KeyRevoked,
+    }
+}
+
+impl BallotBook {
+    /// The checks every statement shares, up to the signer's role.
+    fn open_statement<N: StatementText>(
+        &self,
+        record: &StatementRecord,
+        bearer: Option<&PersonId>,
+    ) -> Result<Opened<'_, N>, StatementRefusal> {
+        let malformed = |reason: String| StatementRefusal::Malformed {
+            kind: N::WORD,
+            reason,
+        };
+        let signed = SignedStatement::parse(&record.body).map_err(malformed)?;
+        let note = N::parse_text(signed.signed.text()).map_err(malformed)?;
+        if *note.origin() != self.origin {
+            return Err(StatementRefusal::WrongOrigin);
+        }
+        if *note.ballot() != record.ballot {
+            return Err(StatementRefusal::BallotMismatch);
+        }
+        let tracked = self
+            .ballots
+            .get(&record.ballot)
+            .ok_or_else(|| StatementRefusal::UnknownBallot(record.ballot.clone()))?;
+        if bearer.is_some_and(|b| *b != signed.signer) {
+            return Err(StatementRefusal::TokenMismatch);
+        }
+        Ok(Opened {
+            signed,
+            note,
+            tracked,
+        })
+    }
+
+    /// Decides the chair's signed certification `note` received at `time`
+    /// from the token of `bearer`: the `certification` entry to sequence.
+    /// The root hash it names for its tree size is checked by the caller,
+    /// who holds the tree (`StatementRefusal::CheckpointMismatch`).
+    pub fn decide_certification(
+        &self,
+        registry: &GroupState,
+        note: &[u8],
+        time: Timestamp,
+        bearer: &PersonId,
+    ) -> Result<Entry, StatementRefusal> {
+        let time = time.floor_micros();
+        let record = record_of::<CertificationNote>(note)?;
+        self.check_certification(
+            registry,
+            &record,
+            time,
+            registry.entries_applied(),
+            Some(bearer),
+        )?;
+        Ok(record.to_entry(CERTIFICATION_KIND, time))
+    }
+
+    fn check_certification(
+        &self,
+        registry: &GroupState,
+        record: &StatementRecord,
+        time: Timestamp,
+        index: u64,
+        bearer: Option<&PersonId>,
+    ) -> Result<Certifying, StatementRefusal> {
+        let Opened {
+            signed,
+            note,
+            tracked,
+        } = self.open_statement::<CertificationNote>(record, bearer)?;
+        let chair = &signed.signer;
+        // SPEC 2.1 item 10: the chair in office (or the acting chair).
+        if registry.chair_at(time) != Some(chair) {
+            return Err(StatementRefusal::NotChair(chair.clone()));
+        }
+        verify_signer(registry, &signed.signed, chair, time).map_err(signature_refusal)?;
+        let tallied = match &tracked.lifecycle {
+            Lifecycle::Tallied(t) => t,
+            Lifecycle::Certified(_) => {
+                return Err(StatementRefusal::AlreadyCertified(record.ballot.clone()));
+            }
+            other => {
+                return Err(StatementRefusal::NotTallied {
+                    ballot: record.ballot.clone(),
+                    state: other.state(),
+                });
+            }
+        };
+        if tracked.overturned(Against::Announcement) {
+            return Err(StatementRefusal::Annulled(record.ballot.clone()));
+        }
+        if note.size <= tallied.index || note.size > index {
+            return Err(StatementRefusal::CheckpointRange {
+                size: note.size,
+                tally: tallied.index,
+                index,
+            });
+        }
+        let open = &tallied.closed.open;
+        if note.roll != open.roll_hash {
+            return Err(StatementRefusal::TallyMismatch(
+                "the roll named is not the ballot's frozen roll".into(),
+            ));
+        }
+        if note.tally != Hash::sha256(&tallied.tally.to_bytes()) {
+            return Err(StatementRefusal::TallyMismatch(
+                "the tally named is not the logged tally document".into(),
+            ));
+        }
+        if note.questions != tallied.tally.questions {
+            return Err(StatementRefusal::TallyMismatch(
+                "the counts or outcomes differ from the logged tally".into(),
+            ));
+        }
+        Ok(Certifying {
+            ballot: record.ballot.clone(),
+            certification: Certification {
+                note: record.note,
+                chair: chair.clone(),
+                size: note.size,
+                root: note.root,
+                index,
+                at: time,
+            },
+        })
+    }
+
+    /// Decides a signed appeal `note` received at `time` from the token of
+    /// `bearer`: the `appeal` entry, then the notification owed to the
+    /// chair in office (if there is one), to sequence together.
+    pub fn decide_appeal(
+        &self,
+        registry: &GroupState,
+        note: &[u8],
+        time: Timestamp,
+        bearer: &PersonId,
+    ) -> Result<Vec<Entry>, StatementRefusal> {
+        let time = time.floor_micros();
+        let record = record_of::<AppealNote>(note)?;
+        self.check_appeal(
+            registry,
+            &record,
+            time,
+            registry.entries_applied(),
+            Some(bearer),
+        )?;
+        let mut entries = vec![record.to_entry(APPEAL_KIND, time)];
+        if let Some(chair) = registry.chair_at(time) {
+            entries.push(
+                Notification {
+                    ballot: record.ballot.clone(),
+                    person: chair.clone(),
+                    reason: NotificationReason::Appeal,
+                }
+                .to_entry(time),
+            );
+        }
+        Ok(entries)
+    }
+
+    fn check_appeal(
+        &self,
+        registry: &GroupState,
+        record: &StatementRecord,
+        time: Timestamp,
+        index: u64,
+        bearer: Option<&PersonId>,
+    ) -> Result<Appeal, StatementRefusal> {
+        let Opened {
+            signed,
+            note,
+            tracked,
+        } = self.open_statement::<AppealNote>(record, bearer)?;
+        let appellant = &signed.signer;
+        let not_entitled = |reason: String| StatementRefusal::NotEntitled {
+            person: appellant.clone(),
+            reason,
+        };
+        let person = registry
+            .person(appellant.as_str())
+            .ok_or_else(|| not_entitled("not a registered person of the group".into()))?;
+        let organisation = registry
+            .organisation(person.organisation.as_str())
+            .ok_or_else(|| not_entitled("no registered organisation".into()))?;
+        if !registry
+            .parameters()
+            .appeal_classes
+            .contains(&organisation.class)
+        {
+            return Err(not_entitled(format!(
+                "{} is of class {}",
+                organisation.id,
+                organisation.class.as_str()
+            )));
+        }
+        if !organisation.membership.active_at(time) {
+            return Err(not_entitled(format!(
+                "the membership of {} is not active",
+                organisation.id
+            )));
+        }
+        verify_signer(registry, &signed.signed, appellant, time).map_err(signature_refusal)?;
+        let decided_at = match (note.against, &tracked.lifecycle) {
+            (Against::Announcement, lifecycle) => lifecycle.ballot().announced,
+            (Against::Cancellation, Lifecycle::Cancelled(c)) => c.at,
+            (Against::Certification, Lifecycle::Certified(c)) => c.certification.at,
+            (against, _) => {
+                return Err(StatementRefusal::NoDecision {
+                    ballot: record.ballot.clone(),
+                    against: against.as_str(),
+                });
+            }
+        };
+        if tracked.overturned(note.against) {
+            return Err(StatementRefusal::AlreadyOverturned(note.against.as_str()));
+        }
+        if let Some(days) = registry.appeal_deadline_days() {
+            let deadline = decided_at
+                .checked_add(Duration::days(i64::from(days)))
+                .unwrap_or(Timestamp::MAX);
+            if time > deadline {
+                return Err(StatementRefusal::AppealDeadline {
+                    against: note.against.as_str(),
+                    deadline,
+                });
+            }
+        }
+        if let Some(earlier) = tracked.appeals.iter().find(|a| a.note == record.note) {
+            return Err(StatementRefusal::DuplicateAppeal(earlier.index));
+        }
+        Ok(Appeal {
+            note: record.note,
+            appellant: appellant.clone(),
+            organisation: person.organisation.clone(),
+            against: note.against,
+            grounds: note.grounds,
+            index,
+            at: time,
+            decision: None,
+        })
+    }
+
+    /// Decides a reviewer's signed decision `note` received at `time` from
+    /// the token of `bearer`: the `appeal-decision` entry, then the
+    /// notification owed to the appellant, to sequence together.
+    pub fn decide_appeal_decision(
+        &self,
+        registry: &GroupState,
+        note: &[u8],
+        time: Timestamp,
+        bearer: &PersonId,
+    ) -> Result<Vec<Entry>, StatementRefusal> {
+        let time = time.floor_micros();
+        let record = record_of::<DecisionNote>(note)?;
+        let deciding = self.check_decision(
+            registry,
+            &record,
+            time,
+            registry.entries_applied(),
+            Some(bearer),
+        )?;
+        let appellant = self.ballots[&deciding.ballot].appeals[deciding.appeal]
+            .appellant
+            .clone();
+        Ok(vec![
+            record.to_entry(DECISION_KIND, time),
+            Notification {
+                ballot: record.ballot.clone(),
+                person: appellant,
+                reason: NotificationReason::Decision,
+            }
+            .to_entry(time),
+        ])
+    }
+
+    fn check_decision(
+        &self,
+        registry: &GroupState,
+        record: &StatementRecord,
+        time: Timestamp,
+        index: u64,
+        bearer: Option<&PersonId>,
+    ) -> Result<Deciding, StatementRefusal> {
+        let Opened {
+            signed,
+            note,
+            tracked,
+        } = self.open_statement::<DecisionNote>(record, bearer)?;
+        let reviewer = &signed.signer;
+        if !registry.is_reviewer(reviewer.as_str()) {
+            return Err(StatementRefusal::NotReviewer(reviewer.clone()));
+        }
+        verify_signer(registry, &signed.signed, reviewer, time).map_err(signature_refusal)?;
+        let position = tracked
+            .appeals
+            .iter()
+            .position(|a| a.note == note.appeal)
+            .ok_or(StatementRefusal::UnknownAppeal(note.appeal))?;
+        if tracked.appeals[position].decision.is_some() {
+            return Err(StatementRefusal::AlreadyDecided(note.appeal));
+        }
+        Ok(Deciding {
+            ballot: record.ballot.clone(),
+            appeal: position,
+            decision: AppealDecision {
+                note: record.note,
+                reviewer: reviewer.clone(),
+                outcome: note.outcome,
+                reasons: note.reasons,
+                index,
+                at: time,
+            },
+        })
+    }
+
+    /// Re-checks and applies a logged certification, appeal or decision at
+    /// log index `index`.
+    pub(crate) fn apply_statement(
+        &mut self,
+        registry: &GroupState,
+        entry: &Entry,
+        kind: &'static str,
+        index: u64,
+    ) -> Result<(), BallotRefusal> {
+        let record =
+            StatementRecord::from_entry(entry).map_err(BallotRefusal::format(kind))?;
+        let refused = |refusal| BallotRefusal::Statement { kind, refusal };
+        let time = entry.time();
+        match kind {
+            CERTIFICATION_KIND => {
+                let Certifying {
+                    ballot,
+                    certification,
+                } = self
+                    .check_certification(registry, &record, time, index, None)
+                    .map_err(refused)?;
+                self.transition(&ballot, |l| match l {
+                    Lifecycle::Tallied(t) => Lifecycle::Certified(t.certify(certification)),
+                    other => other,
+                });
+            }
+            APPEAL_KIND => {
+                let appeal = self
+                    .check_appeal(registry, &record, time, index, None)
+                    .map_err(refused)?;
+                let tracked = self.tracked_mut(&record.ballot);
+                if let Some(chair) = registry.chair_at(time) {
+                    tracked.outbox.owe(NotificationReason::Appeal, chair.clone());
+                }
+                tracked.appeals.push(appeal);
+            }
+            _ => {
+                let Deciding {
+                    ballot,
+                    appeal,
+                    decision,
+                } = self
+                    .check_decision(registry, &record, time, index, None)
+                    .map_err(refused)?;
+                let tracked = self.tracked_mut(&ballot);
+                let appellant = tracked.appeals[appeal].appellant.clone();
+                tracked.outbox.owe(NotificationReason::Decision, appellant);
+                tracked.appeals[appeal].decision = Some(decision);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The record of a submitted statement, for the ballot its note names.
+fn record_of<N: StatementText>(note: &[u8]) -> Result<StatementRecord, StatementRefusal> {
+    let malformed = |reason: String| StatementRefusal::Malformed {
+        kind: N::WORD,
+        reason,
+    };
+    let signed = SignedStatement::parse(note).map_err(malformed)?;
+    let text = N::parse_text(signed.signed.text()).map_err(malformed)?;
+    Ok(StatementRecord::new(text.ballot().clone(), note.to_vec()))
+}
