@@ -224,7 +224,11 @@ mod tests {
             origin: origin(),
             ballot: BallotId::new("GS-001").expect("valid"),
             against: Against::Certification,
-            grounds: vec!["Our vote was not counted.".into(), String::new(), "See annex.".into()],
+            grounds: vec![
+                "Our vote was not counted.".into(),
+                String::new(),
+                "See annex.".into(),
+            ],
         };
         let text = appeal.text();
         assert!(text.contains("\ngrounds \ngrounds See annex.\n"), "{text}");
@@ -236,14 +240,22 @@ mod tests {
             outcome: Ruling::Overturned,
             reasons: vec!["The roll omitted a member.".into()],
         };
-        assert_eq!(DecisionNote::parse_text(&decision.text()), Ok(decision.clone()));
+        assert_eq!(
+            DecisionNote::parse_text(&decision.text()),
+            Ok(decision.clone())
+        );
         let bad = [
             text.replace("against certification", "against tally"),
-            text.replace("grounds Our vote was not counted.\ngrounds \ngrounds See annex.\n", ""),
+            text.replace(
+                "grounds Our vote was not counted.\ngrounds \ngrounds See annex.\n",
+                "",
+            ),
             text.replace("grounds Our vote was not counted.\n", "grounds  \n")
                 .replace("grounds See annex.\n", ""),
             format!("{text}origin x\n"),
-            decision.text().replace("outcome overturned", "outcome annulled"),
+            decision
+                .text()
+                .replace("outcome overturned", "outcome annulled"),
             decision.text().replace("appeal sha256:", "appeal sha1:"),
         ];
         for text in bad {

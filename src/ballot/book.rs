@@ -327,9 +327,7 @@ impl BallotBook {
             // Without every note, who is owed cannot be known: the
             // notification is taken as logged (the tally will need every
             // note anyway).
-            NotificationReason::Superseded => {
-                tracked.outbox.owed.contains_key(&key) || unrevealed
-            }
+            NotificationReason::Superseded => tracked.outbox.owed.contains_key(&key) || unrevealed,
             NotificationReason::Appeal | NotificationReason::Decision => {
                 tracked.outbox.owed.contains_key(&key)
             }

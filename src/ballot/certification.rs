@@ -214,7 +214,8 @@ mod tests {
     fn the_text_round_trips_and_nothing_else_parses() {
         let text = note().text();
         assert_eq!(CertificationNote::parse_text(&text), Ok(note()));
-        let line = "question main approved in-favour 3 against 1 abstain 0 not-voted 2 eligible 6\n";
+        let line =
+            "question main approved in-favour 3 against 1 abstain 0 not-voted 2 eligible 6\n";
         assert!(text.ends_with(line), "{text}");
         let variants = [
             text.replace("in-favour 3", "in-favour 03"),

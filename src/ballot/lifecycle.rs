@@ -11,8 +11,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::id::{OrgId, PersonId, QuestionId};
 use crate::ballot::appeal::{Against, Ruling};
+use crate::id::{OrgId, PersonId, QuestionId};
 use crate::rules::{AdmittedVote, Ballot, Roll, Scheduled};
 use crate::time::Timestamp;
 use crate::tlog::Hash;

@@ -57,9 +57,8 @@ pub use announcement::{
     ANNOUNCEMENT_KIND, AnnouncementError, AnnouncementNote, AnnouncementRecord, SignedAnnouncement,
 };
 pub use appeal::{APPEAL_KIND, Against, AppealNote, DECISION_KIND, DecisionNote, Ruling};
-pub use certification::{CERTIFICATION_KIND, CertificationNote};
-pub use statement::{STATEMENT_NOTE_MAX_BYTES, SignedStatement, StatementRecord, split_free_text};
 pub use book::{BallotApplied, BallotBook, Due, Opening, ReplayError, replay};
+pub use certification::{CERTIFICATION_KIND, CertificationNote};
 pub use codec::hash_text;
 pub use lifecycle::{
     Announced, Appeal, AppealDecision, Cancelled, Certification, Certified, Closed, Lifecycle,
@@ -71,6 +70,7 @@ pub use records::{
 };
 pub use refusal::{AnnounceRefusal, BallotRefusal, StatementRefusal, VoteRefusal};
 pub use source::{NoNotes, NoteSource, Revealing};
+pub use statement::{STATEMENT_NOTE_MAX_BYTES, SignedStatement, StatementRecord, split_free_text};
 pub use votes::{ATTACHMENT_MAX_BYTES, Decision};
 
 #[cfg(test)]

@@ -13,14 +13,10 @@
 use crate::ballot::appeal::{APPEAL_KIND, Against, AppealNote, DECISION_KIND, DecisionNote};
 use crate::ballot::book::BallotBook;
 use crate::ballot::certification::{CERTIFICATION_KIND, CertificationNote};
-use crate::ballot::lifecycle::{
-    Appeal, AppealDecision, Certification, Lifecycle, TrackedBallot,
-};
+use crate::ballot::lifecycle::{Appeal, AppealDecision, Certification, Lifecycle, TrackedBallot};
 use crate::ballot::records::{Notification, NotificationReason};
 use crate::ballot::refusal::{BallotRefusal, StatementRefusal};
-use crate::ballot::statement::{
-    SignatureFailure, SignedStatement, StatementRecord, verify_signer,
-};
+use crate::ballot::statement::{SignatureFailure, SignedStatement, StatementRecord, verify_signer};
 use crate::entry::Entry;
 use crate::id::{BallotId, PersonId};
 use crate::registry::GroupState;
@@ -427,8 +423,7 @@ impl BallotBook {
         kind: &'static str,
         index: u64,
     ) -> Result<(), BallotRefusal> {
-        let record =
-            StatementRecord::from_entry(entry).map_err(BallotRefusal::format(kind))?;
+        let record = StatementRecord::from_entry(entry).map_err(BallotRefusal::format(kind))?;
         let refused = |refusal| BallotRefusal::Statement { kind, refusal };
         let time = entry.time();
         match kind {
@@ -450,7 +445,9 @@ impl BallotBook {
                     .map_err(refused)?;
                 let tracked = self.tracked_mut(&record.ballot);
                 if let Some(chair) = registry.chair_at(time) {
-                    tracked.outbox.owe(NotificationReason::Appeal, chair.clone());
+                    tracked
+                        .outbox
+                        .owe(NotificationReason::Appeal, chair.clone());
                 }
                 tracked.appeals.push(appeal);
             }

@@ -82,7 +82,9 @@ impl<'t> TextLines<'t> {
 /// one, and not all blank.
 pub(crate) fn text_lines(name: &str, values: Vec<&str>) -> Result<Vec<String>, String> {
     if values.iter().all(|v| v.trim().is_empty()) {
-        return Err(format!("at least one non-blank \"{name} …\" line is needed"));
+        return Err(format!(
+            "at least one non-blank \"{name} …\" line is needed"
+        ));
     }
     Ok(values.into_iter().map(str::to_owned).collect())
 }
@@ -133,8 +135,7 @@ impl SignedStatement {
             return Err("the note carries exactly one signature, its author's".into());
         }
         let name = signed.signatures()[0].name().as_str();
-        let signer =
-            PersonId::new(name).map_err(|e| format!("the signer is not a person: {e}"))?;
+        let signer = PersonId::new(name).map_err(|e| format!("the signer is not a person: {e}"))?;
         Ok(Self {
             signed,
             signer,

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod ballotlog;
 pub mod http;
 pub mod logview;
 pub mod pg;

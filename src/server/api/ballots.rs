@@ -42,8 +42,8 @@ use serde_json::json;
 
 use super::{LogReceipt, roles};
 use crate::ballot::{
-    AnnounceRefusal, BallotRefusal, Decision, Due, Notification, NotificationReason,
-    TrackedBallot, VoteRefusal,
+    AnnounceRefusal, BallotRefusal, Decision, Due, Notification, NotificationReason, TrackedBallot,
+    VoteRefusal,
 };
 use crate::id::{BallotId, PersonId};
 use crate::rules::BallotKind;

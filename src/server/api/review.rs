@@ -28,8 +28,8 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::ballots::{authorise, ballot_id, no_registry, not_found_as_404, problem};
 use super::LogReceipt;
+use super::ballots::{authorise, ballot_id, no_registry, not_found_as_404, problem};
 use crate::ballot::{CertificationNote, DecisionNote, SignedStatement, StatementRefusal};
 use crate::id::{BallotId, PersonId};
 use crate::server::auth::{Action, Caller};
@@ -159,7 +159,9 @@ async fn certify(
             if let Some(note) = named
                 && known_root != Some(note.root)
             {
-                return Err(refused(&StatementRefusal::CheckpointMismatch { size: note.size }));
+                return Err(refused(&StatementRefusal::CheckpointMismatch {
+                    size: note.size,
+                }));
             }
             Ok(entry)
         }))
@@ -232,10 +234,7 @@ async fn decide(
 ) -> Result<Response, ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::DecideAppeal).await?;
     let ballot = ballot_id(&ballot)?;
-    let appeal = appeal
-        .strip_prefix("sha256:")
-        .unwrap_or(&appeal)
-        .to_owned();
+    let appeal = appeal.strip_prefix("sha256:").unwrap_or(&appeal).to_owned();
     let appeal = Hash::from_hex(&appeal)
         .ok()
         .filter(|h| h.to_hex() == appeal)
@@ -251,9 +250,7 @@ async fn decide(
     if note.as_ref().is_some_and(|n| n.appeal != appeal) {
         return Ok(refusal_problem(&StatementRefusal::UnknownAppeal(appeal)));
     }
-    let person = match signer_check(&caller, &body.decision, &ballot, |_| {
-        note.map(|n| n.ballot)
-    }) {
+    let person = match signer_check(&caller, &body.decision, &ballot, |_| note.map(|n| n.ballot)) {
         Ok(person) => person,
         Err(response) => return Ok(response),
     };
