@@ -12,19 +12,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use serde::Deserialize;
 use serde_json::json;
 
 use scrutineer::ballot::{AnnouncementNote, AnnouncementRecord, SignedAnnouncement};
-use scrutineer::entry::Entry;
 use scrutineer::id::{BallotId, MeetingId, QuestionId};
 use scrutineer::rules::BallotKind;
 use scrutineer::time::Timestamp;
-use scrutineer::tlog::checkpoint::open_checkpoint;
-use scrutineer::tlog::leaf_hash;
 
 use super::log::read_signing_key;
-use super::remote::{ServerArgs, TokenArgs, check_inclusion, fetch_group};
+use super::remote::{LogAnswer, ServerArgs, TokenArgs, fetch_group};
 
 /// The kind of a ballot, as the command line names it.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -70,17 +66,6 @@ pub struct Args {
     /// The start of the study-group meeting a consultation prepares.
     #[arg(long, value_name = "TIME")]
     meeting_start: Option<Timestamp>,
-}
-
-/// What `POST /v1/groups/{group}/ballots` answers (the fields used).
-#[derive(Deserialize)]
-struct AnnounceAnswer {
-    /// The entry's index.
-    index: u64,
-    /// The entry's exact text.
-    entry: String,
-    /// The signed checkpoint covering it.
-    checkpoint: String,
 }
 
 /// Builds the ballot's kind and opening from the flags, refusing flags
@@ -145,34 +130,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "announcement": String::from_utf8(signed.clone())
             .expect("invariant: a signed note is UTF-8"),
     });
-    let answer: AnnounceAnswer = client
+    let answer: LogAnswer = client
         .post_json(&args.server.group_path("/ballots"), &body)
         .and_then(|r| r.json())
         .with_context(|| format!("the announcement of {} was not accepted", args.ballot))?;
 
     // The answer, checked: a signed checkpoint, the entry in it, and the
     // entry carrying exactly the note signed here.
-    let checkpoint = open_checkpoint(answer.checkpoint.as_bytes(), &group.log_key)
-        .context("the answer's checkpoint is not signed by the log key")?
-        .into_inner();
-    if answer.index >= checkpoint.size().get() {
-        bail!(
-            "the answer's checkpoint (size {}) does not cover entry {}",
-            checkpoint.size(),
-            answer.index
-        );
-    }
-    let entry_bytes = answer.entry.as_bytes();
-    check_inclusion(
-        &args.server,
-        &client,
-        &leaf_hash(entry_bytes),
-        answer.index,
-        &checkpoint,
-    )?;
-    let record = Entry::parse(entry_bytes)
+    let (entry, checkpoint) = answer.check(&args.server, &client, &group.log_key)?;
+    let record = AnnouncementRecord::from_entry(&entry)
         .map_err(|e| anyhow::anyhow!("{e}"))
-        .and_then(|e| AnnouncementRecord::from_entry(&e).map_err(|e| anyhow::anyhow!("{e}")))
         .context("the logged entry is not an announcement")?;
     if record.body != signed || record.ballot != args.ballot {
         bail!("the logged announcement is not the note signed here");

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod announce;
+mod appeal;
+mod certify;
 mod export;
 mod http;
 mod keygen;
@@ -42,6 +44,15 @@ enum Command {
     /// Check a vote receipt against the log key and the server's log.
     #[command(subcommand)]
     Receipt(receipt::Command),
+    /// Certify a tallied ballot as its chair, with a note signed on this
+    /// machine that binds the log's tree head, the roll and the tally.
+    Certify(certify::Args),
+    /// Appeal a chair's decision on a ballot, with a note signed on this
+    /// machine.
+    Appeal(appeal::AppealArgs),
+    /// Decide an appeal as an appeal reviewer, with a note signed on this
+    /// machine.
+    Decide(appeal::DecideArgs),
     /// Export a ballot's audit bundle (its log, checkpoints and documents)
     /// from the server into a directory.
     Export(export::Args),
@@ -64,6 +75,9 @@ pub fn main() -> ExitCode {
         Command::Announce(args) => announce::run(args),
         Command::Vote(args) => vote::run(args),
         Command::Receipt(command) => receipt::run(command),
+        Command::Certify(args) => certify::run(args),
+        Command::Appeal(args) => appeal::appeal(args),
+        Command::Decide(args) => appeal::decide(args),
         Command::Export(args) => export::run(args),
         Command::Verify(args) => verify::run(args),
         #[cfg(feature = "server")]

@@ -11,10 +11,15 @@ use serde::Deserialize;
 
 use super::http::{BaseUrl, Client, Token, printable};
 use super::log::read_verifier_key;
+use scrutineer::entry::Entry;
 use scrutineer::note::{Verified, VerifierKey};
 use scrutineer::registry::group::GroupId;
+use scrutineer::tlog::bundle::decode_bundle;
 use scrutineer::tlog::checkpoint::{Checkpoint, Origin, open_checkpoint};
-use scrutineer::tlog::{Hash, LeafIndex, TreeSize, verify_consistency, verify_inclusion};
+use scrutineer::tlog::tile::{TILE_WIDTH, Tile};
+use scrutineer::tlog::{
+    Hash, LeafIndex, TreeSize, leaf_hash, verify_consistency, verify_inclusion,
+};
 
 /// The server, the group, and the log key to hold the server to.
 #[derive(clap::Args)]
@@ -269,6 +274,79 @@ pub fn check_inclusion(
         checkpoint.root(),
     )
     .with_context(|| format!("entry {index} is not in the log at size {size}"))
+}
+
+/// What the server answers for an appended entry (`LogReceipt` in the
+/// OpenAPI document; the fields the tools use).
+#[derive(Debug, Deserialize)]
+pub struct LogAnswer {
+    /// The entry's index.
+    pub index: u64,
+    /// The entry's exact text.
+    pub entry: String,
+    /// The signed checkpoint covering it.
+    pub checkpoint: String,
+}
+
+impl LogAnswer {
+    /// Checks the answer before it is believed: the checkpoint is signed by
+    /// the log key and covers the entry, and the entry is included in it
+    /// (an inclusion proof from the server). Returns the parsed entry and
+    /// the checkpoint.
+    pub fn check(
+        &self,
+        server: &ServerArgs,
+        client: &Client,
+        log_key: &VerifierKey,
+    ) -> anyhow::Result<(Entry, Checkpoint)> {
+        let checkpoint = open_checkpoint(self.checkpoint.as_bytes(), log_key)
+            .context("the answer's checkpoint is not signed by the log key")?
+            .into_inner();
+        if self.index >= checkpoint.size().get() {
+            bail!(
+                "the answer's checkpoint (size {}) does not cover entry {}",
+                checkpoint.size(),
+                self.index
+            );
+        }
+        let bytes = self.entry.as_bytes();
+        check_inclusion(server, client, &leaf_hash(bytes), self.index, &checkpoint)?;
+        let entry = Entry::parse(bytes)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("the logged entry does not parse")?;
+        Ok((entry, checkpoint))
+    }
+}
+
+/// The exact bytes of entry `index` of the log, read from its entry bundle
+/// and checked by an inclusion proof against the verified `checkpoint`.
+pub fn fetch_entry(
+    server: &ServerArgs,
+    client: &Client,
+    index: u64,
+    checkpoint: &Checkpoint,
+) -> anyhow::Result<Vec<u8>> {
+    let size = checkpoint.size().get();
+    if index >= size {
+        bail!("entry {index} is not in the log at size {size}");
+    }
+    let width = TILE_WIDTH as u64;
+    let (tile_index, offset) = (index / width, index % width);
+    let count = (size - tile_index * width).min(width);
+    let tile = Tile::entries(
+        tile_index,
+        u16::try_from(count).expect("invariant: at most the tile width"),
+    )?;
+    let path = tile.path();
+    let body = client
+        .get(&server.group_path(&format!("/log/{path}")))
+        .with_context(|| format!("cannot read {path}"))?
+        .body;
+    let bytes = decode_bundle(&body, count as usize)
+        .with_context(|| format!("{path} is not an entry bundle of {count} entries"))?
+        .swap_remove(offset as usize);
+    check_inclusion(server, client, &leaf_hash(&bytes), index, checkpoint)?;
+    Ok(bytes)
 }
 
 #[cfg(test)]
