@@ -13,9 +13,10 @@
 //! server; `scrutineer verify` builds with `--no-default-features`.
 
 pub mod bundle;
+pub mod receipt;
 pub mod report;
 pub mod verify;
 
 pub use bundle::{Bundle, Manifest, Wanted, attachment_of, ballot_entries, wanted_documents};
 pub use report::AuditReport;
-pub use verify::{AuditError, read_manifest, verify_bundle};
+pub use verify::{AuditError, read_manifest, verify_bundle, verify_bundle_with_receipts};

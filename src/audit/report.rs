@@ -28,6 +28,8 @@ pub struct AuditReport {
     pub warnings: Vec<String>,
     /// The ballot reported on.
     pub ballot: BallotReport,
+    /// The vote receipts checked against the log, if any were given.
+    pub receipts: Vec<super::receipt::ReceiptReport>,
     /// The log's other ballots and their states (each replayed too).
     pub other_ballots: Vec<(String, String)>,
 }
@@ -57,6 +59,61 @@ pub struct BallotReport {
     pub organisations: Vec<OrganisationReport>,
     /// The logged (and re-derived) result of each question.
     pub results: Vec<TallyQuestion>,
+    /// Its state: `tallied` or `certified`.
+    pub state: String,
+    /// The chair's certification, if any.
+    pub certification: Option<CertificationReport>,
+    /// The appeals against the chair's decisions, in log order.
+    pub appeals: Vec<AppealReport>,
+    /// Whether a reviewer overturned the announcement or the certification.
+    pub annulled: bool,
+}
+
+/// The chair's certification, re-checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertificationReport {
+    /// The chair (or acting chair) who signed it.
+    pub chair: String,
+    /// Its log index.
+    pub index: u64,
+    /// Its time.
+    pub time: String,
+    /// The size of the tree head it binds.
+    pub size: u64,
+    /// That tree head's root, base64 (checked against the log).
+    pub root: String,
+}
+
+/// An appeal, re-checked, with its decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppealReport {
+    /// `sha256:<hex>` of the appeal's note.
+    pub id: String,
+    /// Who appealed.
+    pub appellant: String,
+    /// For which organisation.
+    pub organisation: String,
+    /// The decision appealed.
+    pub against: String,
+    /// When.
+    pub time: String,
+    /// The grounds, one line each.
+    pub grounds: Vec<String>,
+    /// The reviewer's decision, if any.
+    pub decision: Option<DecisionReport>,
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionReport {
+    /// The reviewer.
+    pub reviewer: String,
+    /// `upheld` or `overturned`.
+    pub outcome: String,
+    /// When.
+    pub time: String,
+    /// The reasons, one line each.
+    pub reasons: Vec<String>,
 }
 
 /// One line of the roll, with the vote that counted for it.
@@ -156,6 +213,47 @@ impl fmt::Display for AuditReport {
                 "  {}: {} — in favour {}, against {}, abstain {}, not voted {}, eligible {}",
                 q.question, q.outcome, q.in_favour, q.against, q.abstain, q.not_voted, q.eligible
             )?;
+        }
+        match &b.certification {
+            Some(c) => writeln!(
+                f,
+                "\nCertified by the chair {} at {} (entry {}), binding the log's tree head of \
+                 size {} (root {})",
+                c.chair, c.time, c.index, c.size, c.root
+            )?,
+            None => writeln!(f, "\nNot certified by the chair at this checkpoint.")?,
+        }
+        for a in &b.appeals {
+            writeln!(
+                f,
+                "Appeal {} by {} ({}) against the {} at {}:",
+                a.id, a.appellant, a.organisation, a.against, a.time
+            )?;
+            for line in &a.grounds {
+                writeln!(f, "    | {line}")?;
+            }
+            match &a.decision {
+                Some(d) => {
+                    writeln!(
+                        f,
+                        "  {} by the reviewer {} at {}:",
+                        d.outcome, d.reviewer, d.time
+                    )?;
+                    for line in &d.reasons {
+                        writeln!(f, "    | {line}")?;
+                    }
+                }
+                None => writeln!(f, "  not decided yet")?,
+            }
+        }
+        if b.annulled {
+            writeln!(
+                f,
+                "The result is ANNULLED on appeal: a new ballot is needed."
+            )?;
+        }
+        for r in &self.receipts {
+            writeln!(f, "\nReceipt {}: {}", r.name, r.summary)?;
         }
         if !self.other_ballots.is_empty() {
             let others: Vec<String> = self

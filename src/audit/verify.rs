@@ -16,10 +16,16 @@
 //!    recipients, the notice), each frozen roll against the roll re-derived
 //!    from the logged registry at the opening, each vote's admission, each
 //!    tally against the tally re-derived from the votes;
+//!    Each certification, appeal and decision is re-checked by the fold
+//!    (the chair in office, the logged roll, tally and counts; entitled
+//!    appellants; appointed reviewers), and the tree head a certification
+//!    names is checked against the verified tree;
 //! 6. the ballot asked for must be tallied; its report is built from the
-//!    replay, with warnings (a simulated-clock origin, an eligible
-//!    organisation nobody on the membership list represented at the
-//!    announcement).
+//!    replay, with warnings (a simulated-clock origin, a result not
+//!    certified or annulled on appeal, an eligible organisation nobody on
+//!    the membership list represented at the announcement);
+//! 7. each vote receipt given (`super::receipt`): in this log, and its vote
+//!    counted or superseded by a later one that the report names.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -27,7 +33,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::ballot::{BallotBook, Lifecycle, NoteSource, ReplayError, hash_text, replay};
+use crate::ballot::{BallotBook, NoteSource, ReplayError, hash_text, replay};
 use crate::contexts::SIMULATED_ORIGIN_PREFIX;
 use crate::entry::Entry;
 use crate::note::VerifierKey;
@@ -39,7 +45,10 @@ use crate::tlog::tree::{MemoryHashes, tree_hash};
 use crate::tlog::{Hash, TreeSize, leaf_hash};
 
 use super::bundle::{CHECKPOINTS_DIR, DOCUMENTS_DIR, MANIFEST_FILE, Manifest};
-use super::report::{AuditReport, BallotReport, CountedChoice, OrganisationReport};
+use super::report::{
+    AppealReport, AuditReport, BallotReport, CertificationReport, CountedChoice, DecisionReport,
+    OrganisationReport,
+};
 
 /// Why a bundle does not verify. Every variant names the failure.
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +142,29 @@ pub enum AuditError {
         /// Its state.
         state: &'static str,
     },
+    /// A certification names a root hash that is not the log's at its
+    /// tree size: the chair certified another history than this log.
+    #[error(
+        "the certification of ballot {ballot} names the root {named} for size {size}, but          the log at size {size} has root {expected}: the chair certified another history"
+    )]
+    CertificationRoot {
+        /// The ballot.
+        ballot: String,
+        /// The size named.
+        size: u64,
+        /// The root named.
+        named: Hash,
+        /// The verified log's root at that size.
+        expected: Hash,
+    },
+    /// A receipt given to check does not belong to this log or ballot.
+    #[error("receipt {name}: {reason}")]
+    Receipt {
+        /// The receipt's name (file or position).
+        name: String,
+        /// Why.
+        reason: String,
+    },
     /// A file or folder of the bundle could not be read.
     #[error("{path}: {reason}")]
     Io {
@@ -149,6 +181,19 @@ pub fn verify_bundle(
     dir: &Path,
     log_key: &VerifierKey,
     ballot: Option<&str>,
+) -> Result<AuditReport, AuditError> {
+    verify_bundle_with_receipts(dir, log_key, ballot, &[])
+}
+
+/// [`verify_bundle`], then each vote receipt of `receipts` (a name for
+/// messages, and the receipt's bytes) against the verified log: the vote
+/// is in it, and it counted or a later vote that the report names
+/// superseded it.
+pub fn verify_bundle_with_receipts(
+    dir: &Path,
+    log_key: &VerifierKey,
+    ballot: Option<&str>,
+    receipts: &[(String, Vec<u8>)],
 ) -> Result<AuditReport, AuditError> {
     let mut checks = Vec::new();
 
@@ -196,6 +241,24 @@ pub fn verify_bundle(
     let (registry, book) =
         replay(origin.clone(), parsed.iter(), &source).map_err(AuditError::Replay)?;
     let used = source.used.into_inner().len();
+    // The tree head each certification names is checked here, where the
+    // verified tree is (the fold checks everything else it binds).
+    let mut certified = 0;
+    for (id, tracked) in book.ballots() {
+        if let Some(c) = tracked.lifecycle.certification() {
+            let expected = tree_hash(TreeSize::new(c.size), &hashes)
+                .expect("invariant: the fold checked the size precedes the certification");
+            if expected != c.root {
+                return Err(AuditError::CertificationRoot {
+                    ballot: id.to_string(),
+                    size: c.size,
+                    named: c.root,
+                    expected,
+                });
+            }
+            certified += 1;
+        }
+    }
     checks.push(format!(
         "documents: {} documents match their SHA-256 names; the replay used {used}",
         documents.len()
@@ -205,11 +268,18 @@ pub fn verify_bundle(
          (announcements signed by the chair in office and sent to the membership list with \
          the notice the rules require, rolls re-derived from the logged registry at the \
          opening and equal to the frozen ones, every vote admitted again, tallies \
-         re-derived and equal to the logged ones)",
+         re-derived and equal to the logged ones, certifications signed by the chair in \
+         office binding the logged roll, tally and counts, appeals from entitled \
+         organisations and decisions signed by appeal reviewers)",
         parsed.len(),
         registry.profile().as_str(),
         book.ballots().count()
     ));
+    if certified > 0 {
+        checks.push(format!(
+            "certifications: {certified} certified tree heads are the log's own at their sizes"
+        ));
+    }
 
     // Step 6: the ballot asked for.
     let ballot = match ballot {
@@ -227,10 +297,21 @@ pub fn verify_bundle(
     }
     let report = ballot_report(&ballot, &book, &parsed, &origin, &mut warnings)?;
     checks.push(format!(
-        "ballot {ballot}: tallied; the logged tally is the one re-derived from the {} \
-         logged votes",
-        report.votes
+        "ballot {ballot}: {}; the logged tally is the one re-derived from the {} logged votes",
+        report.state, report.votes
     ));
+    let receipts = receipts
+        .iter()
+        .map(|(name, bytes)| {
+            super::receipt::check_receipt(name, bytes, log_key, &leaves, &hashes, &book)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if !receipts.is_empty() {
+        checks.push(format!(
+            "receipts: {} vote receipts are in this log and their votes accounted for",
+            receipts.len()
+        ));
+    }
     Ok(AuditReport {
         ok: true,
         origin: origin.to_string(),
@@ -240,6 +321,7 @@ pub fn verify_bundle(
         checks,
         warnings,
         ballot: report,
+        receipts,
         other_ballots: book
             .ballots()
             .filter(|(id, _)| id.as_str() != ballot)
@@ -364,12 +446,25 @@ fn ballot_report(
     let tracked = book
         .ballot(ballot)
         .ok_or_else(|| AuditError::UnknownBallot(ballot.to_owned()))?;
-    let Lifecycle::Tallied(tallied) = &tracked.lifecycle else {
+    let Some(tallied) = tracked.lifecycle.tallied() else {
         return Err(AuditError::NotTallied {
             ballot: ballot.to_owned(),
             state: tracked.lifecycle.state(),
         });
     };
+    let certification = tracked.lifecycle.certification();
+    if certification.is_none() {
+        warnings.push(format!(
+            "ballot {ballot} is tallied but not certified by the chair at this checkpoint: \
+             its result has no authority yet (SPEC 2.1 item 10)"
+        ));
+    }
+    if tracked.annulled() {
+        warnings.push(format!(
+            "ballot {ballot}: a reviewer overturned the chair's decision on appeal; the \
+             result is annulled and a new ballot is needed"
+        ));
+    }
     let open = &tallied.closed.open;
     let announced = &open.announced;
 
@@ -455,6 +550,33 @@ fn ballot_report(
         votes: open.votes.list.len() as u64,
         organisations,
         results: tallied.tally.questions.clone(),
+        state: tracked.lifecycle.state().to_owned(),
+        certification: certification.map(|c| CertificationReport {
+            chair: c.chair.to_string(),
+            index: c.index,
+            time: c.at.to_rfc3339_micros(),
+            size: c.size,
+            root: c.root.to_base64(),
+        }),
+        appeals: tracked
+            .appeals
+            .iter()
+            .map(|a| AppealReport {
+                id: hash_text(&a.note),
+                appellant: a.appellant.to_string(),
+                organisation: a.organisation.to_string(),
+                against: a.against.as_str().to_owned(),
+                time: a.at.to_rfc3339_micros(),
+                grounds: a.grounds.clone(),
+                decision: a.decision.as_ref().map(|d| DecisionReport {
+                    reviewer: d.reviewer.to_string(),
+                    outcome: d.outcome.as_str().to_owned(),
+                    time: d.at.to_rfc3339_micros(),
+                    reasons: d.reasons.clone(),
+                }),
+            })
+            .collect(),
+        annulled: tracked.annulled(),
     })
 }
 

@@ -73,5 +73,20 @@ pub use source::{NoNotes, NoteSource, Revealing};
 pub use statement::{STATEMENT_NOTE_MAX_BYTES, SignedStatement, StatementRecord, split_free_text};
 pub use votes::{ATTACHMENT_MAX_BYTES, Decision};
 
+/// Every entry type of the ballot fold: what the server hands to
+/// [`BallotBook::apply`] rather than to the registry.
+pub const BALLOT_KINDS: [&str; 10] = [
+    ANNOUNCEMENT_KIND,
+    CANCELLED_KIND,
+    ROLL_KIND,
+    crate::vote::VOTE_ENTRY_KIND,
+    CLOSE_KIND,
+    TALLY_KIND,
+    NOTIFICATION_KIND,
+    CERTIFICATION_KIND,
+    APPEAL_KIND,
+    DECISION_KIND,
+];
+
 #[cfg(test)]
 mod tests;

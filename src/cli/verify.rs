@@ -1,4 +1,4 @@
-//! `scrutineer verify DIR --log-key VKEY|FILE [--json]`: the independent
+//! `scrutineer verify DIR --log-key VKEY|FILE [--receipt FILE]... [--json]`: the independent
 //! check of a ballot's audit bundle (SPEC section 7), trusting only the log
 //! key given on the command line. Builds with `--no-default-features`.
 
@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::log::read_verifier_key;
-use scrutineer::audit::verify_bundle;
+use anyhow::Context as _;
+use scrutineer::audit::verify_bundle_with_receipts;
 
 /// Arguments of `scrutineer verify`.
 #[derive(clap::Args)]
@@ -20,6 +21,11 @@ pub struct Args {
     /// The ballot to report on [default: the one `bundle.json` names].
     #[arg(long)]
     ballot: Option<String>,
+    /// A vote receipt (from `scrutineer vote`) to check against the
+    /// verified log: the vote is in it, and it counted or a later vote
+    /// superseded it. Repeat for several.
+    #[arg(long = "receipt", value_name = "FILE")]
+    receipts: Vec<PathBuf>,
     /// Print the report (or the failure) as JSON on standard output.
     #[arg(long)]
     json: bool,
@@ -28,7 +34,13 @@ pub struct Args {
 /// Runs `scrutineer verify`. A failure prints what failed and exits 1.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let log_key = read_verifier_key(&args.log_key)?;
-    match verify_bundle(&args.dir, &log_key, args.ballot.as_deref()) {
+    let mut receipts = Vec::new();
+    for path in &args.receipts {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read the receipt {}", path.display()))?;
+        receipts.push((path.display().to_string(), bytes));
+    }
+    match verify_bundle_with_receipts(&args.dir, &log_key, args.ballot.as_deref(), &receipts) {
         Ok(report) => {
             if args.json {
                 println!(

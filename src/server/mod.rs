@@ -74,17 +74,6 @@ pub struct GroupLogState {
     pub book: BallotBook,
 }
 
-/// The entry types the ballot book folds.
-const BALLOT_KINDS: [&str; 7] = [
-    crate::ballot::ANNOUNCEMENT_KIND,
-    crate::ballot::CANCELLED_KIND,
-    crate::ballot::ROLL_KIND,
-    crate::vote::VOTE_ENTRY_KIND,
-    crate::ballot::CLOSE_KIND,
-    crate::ballot::TALLY_KIND,
-    crate::ballot::NOTIFICATION_KIND,
-];
-
 /// Why an entry does not apply to a group's state.
 #[derive(Debug, thiserror::Error)]
 pub enum FoldRefusal {
@@ -115,7 +104,7 @@ impl GroupLogState {
             *registry = Some(GroupState::genesis(entry)?);
             return Ok(());
         };
-        if !BALLOT_KINDS.contains(&entry.kind()) {
+        if !crate::ballot::BALLOT_KINDS.contains(&entry.kind()) {
             // A registry entry, or a type nobody writes, refused before
             // the state changes.
             if state.check_entry(entry)?.is_none() {

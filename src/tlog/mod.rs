@@ -8,6 +8,7 @@
 pub mod bundle;
 pub mod checkpoint;
 pub mod hash;
+pub mod policy;
 pub mod proof;
 pub mod receipt;
 pub mod size;

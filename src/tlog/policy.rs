@@ -1,0 +1,853 @@
+//! C2SP transparency log policy files (`tlog-policy`): which logs are
+//! trusted, which witnesses exist, and the quorum of witness cosignatures a
+//! checkpoint needs.
+//!
+//! [`Policy::parse`] is strict: it refuses anything the format does not
+//! allow. [`Policy::check_quorum`] verifies Ed25519 `cosignature/v1`
+//! cosignatures (C2SP tlog-cosignature, signature type 0x04) and evaluates
+//! the groups bottom-up; ML-DSA-44 witnesses (type 0x06) are refused when
+//! the policy is parsed, since this crate cannot verify them.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::note::key::decode_canonical;
+use crate::note::{KeyError, KeyId, KeyName, Limits, Note, NoteError, Verified, VerifierKey};
+
+/// The most logs, witnesses or groups (each) a policy may define; the
+/// specification recommends supporting at least 32.
+pub const MAX_DEFINITIONS: usize = 256;
+
+/// The signature type of Ed25519 cosignatures (tlog-cosignature).
+const COSIGNATURE_TYPE: u8 = 0x04;
+
+/// The signature type of ML-DSA-44 cosignatures, which we do not support.
+const ML_DSA_44_TYPE: u8 = 0x06;
+
+/// Why a policy file, or a checkpoint checked against one, is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// A line of the policy file is refused.
+    #[error("line {line}: {problem}")]
+    Line {
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        problem: LineProblem,
+    },
+    /// The file has no `quorum` line.
+    #[error("the policy has no quorum line")]
+    MissingQuorum,
+    /// The checkpoint is not a well-formed signed note, or (for
+    /// [`Policy::verify_checkpoint`]) not signed by a listed log.
+    #[error("the checkpoint: {0}")]
+    Checkpoint(NoteError),
+    /// A cosignature by a listed witness (its key name and id match) does
+    /// not verify; the whole checkpoint is refused (signed-note, "Signatures").
+    #[error("the cosignature by {name} (key id {id}) does not verify")]
+    BadCosignature {
+        /// The witness key name.
+        name: KeyName,
+        /// The witness key id.
+        id: KeyId,
+    },
+    /// The valid cosignatures do not satisfy the quorum.
+    #[error("the checkpoint's cosignatures do not satisfy the policy's quorum")]
+    QuorumNotMet,
+}
+
+/// What is wrong with one line of a policy file. Names are shown lossily
+/// decoded (they are opaque octets).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineProblem {
+    /// An octet outside 0x09, 0x0A, 0x20-0x7E and 0x80-0xFF.
+    #[error("octet 0x{0:02x} is not allowed in a policy file")]
+    BadOctet(u8),
+    /// The first item is not `log`, `witness`, `group` or `quorum`.
+    #[error("unknown keyword {0:?}")]
+    UnknownKeyword(String),
+    /// The line has the wrong number of items; holds the expected form.
+    #[error("expected `{0}`")]
+    Syntax(&'static str),
+    /// A vkey is refused; the first field is `log` or `witness`.
+    #[error("invalid {0} key: {1}")]
+    Key(&'static str, KeyError),
+    /// A vkey is not UTF-8.
+    #[error("the key is not valid UTF-8")]
+    KeyNotUtf8,
+    /// An ML-DSA-44 witness key (type 0x06), which we cannot verify.
+    #[error("ML-DSA-44 witness keys (type 0x06) are not supported")]
+    UnsupportedWitnessType,
+    /// The log's public key is already listed on the line given.
+    #[error("duplicate log: the same public key is listed on line {0}")]
+    DuplicateLog(usize),
+    /// The witness's public key (or key name and id) is already listed on
+    /// the line given.
+    #[error("duplicate witness: the same public key is listed on line {0}")]
+    DuplicateWitness(usize),
+    /// The witness or group name is already defined, or is `none`.
+    #[error("the name {0:?} is already defined")]
+    NameTaken(String),
+    /// The name is not defined on a preceding line.
+    #[error("the name {0:?} is not defined on a preceding line")]
+    Undefined(String),
+    /// `none` listed as a group member.
+    #[error("`none` cannot be a group member")]
+    NoneMember,
+    /// The name is already listed as a member (of this or an earlier group).
+    #[error("{0:?} is already listed as a group member")]
+    MemberReused(String),
+    /// The threshold is not `all`, `any` or a decimal k with 1 <= k <= n
+    /// (the second field).
+    #[error("threshold {0:?} must be all, any or a decimal k with 1 <= k <= {1}")]
+    Threshold(String, usize),
+    /// A second `quorum` line; the first is on the line given.
+    #[error("a second quorum line (the first is on line {0})")]
+    SecondQuorum(usize),
+    /// More than [`MAX_DEFINITIONS`] definitions of one kind.
+    #[error("more than {MAX_DEFINITIONS} {0} definitions")]
+    TooMany(&'static str),
+}
+
+/// An Ed25519 cosigner key (vkey signature type 0x04, tlog-cosignature).
+#[derive(Clone, PartialEq, Eq)]
+pub struct WitnessKey {
+    /// The key name, which signature lines carry.
+    name: KeyName,
+    /// `SHA-256(name || "\n" || 0x04 || key)[:4]`.
+    id: KeyId,
+    /// The same public key, validated (canonical, not weak) and used for
+    /// strict verification; its own id (of type 0x01) is never used.
+    key: VerifierKey,
+}
+
+impl WitnessKey {
+    /// Parses `<name>+<hex id>+<base64(0x04 || key)>` (signed-note,
+    /// "Verifier keys"), checking the id.
+    fn parse(text: &str) -> Result<Self, KeyError> {
+        let mut parts = text.splitn(3, '+');
+        let (Some(name), Some(id), Some(material)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(KeyError::Format);
+        };
+        let name = KeyName::new(name)?;
+        let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        let stated = Some(id)
+            .filter(|id| id.len() == 8 && id.bytes().all(lower_hex))
+            .and_then(|id| u32::from_str_radix(id, 16).ok())
+            .ok_or_else(|| KeyError::KeyIdFormat(id.to_owned()))?;
+        let stated = KeyId::from_be_bytes(stated.to_be_bytes());
+        let bytes = decode_canonical(material)?;
+        // The type byte first, so an ML-DSA-44 key is reported as such.
+        match bytes.first() {
+            Some(&COSIGNATURE_TYPE) => {}
+            Some(&other) => return Err(KeyError::SignatureType(other)),
+            None => return Err(KeyError::Length { found: 0 }),
+        }
+        let public: [u8; 32] = bytes[1..]
+            .try_into()
+            .map_err(|_| KeyError::Length { found: bytes.len() })?;
+        let key = VerifierKey::new(name.clone(), &public)?;
+        let id = KeyId::compute(&name, COSIGNATURE_TYPE, &public);
+        if id != stated {
+            return Err(KeyError::IdMismatch {
+                stated,
+                computed: id,
+            });
+        }
+        Ok(Self { name, id, key })
+    }
+
+    /// The key name.
+    pub fn name(&self) -> &KeyName {
+        &self.name
+    }
+
+    /// The key id (computed with signature type 0x04).
+    pub fn id(&self) -> KeyId {
+        self.id
+    }
+
+    /// The 32 bytes of the Ed25519 public key.
+    pub fn public_key(&self) -> &[u8; 32] {
+        self.key.public_key()
+    }
+
+    /// The vkey text, `<name>+<hex id>+<base64(0x04 || key)>`.
+    pub fn encode(&self) -> String {
+        let mut material = [COSIGNATURE_TYPE; 33];
+        material[1..].copy_from_slice(self.public_key());
+        format!("{}+{}+{}", self.name, self.id, STANDARD.encode(material))
+    }
+
+    /// Verifies a `timestamped_signature` (8-byte big-endian timestamp, then
+    /// a 64-byte Ed25519 signature) over `cosignature/v1\ntime <timestamp>\n`
+    /// followed by the note text, strictly.
+    fn verify_cosignature(&self, text: &str, signature: &[u8]) -> bool {
+        let Some((timestamp, signature)) = signature.split_first_chunk::<8>() else {
+            return false;
+        };
+        let timestamp = u64::from_be_bytes(*timestamp);
+        if timestamp > i64::MAX as u64 {
+            return false;
+        }
+        let message = format!("cosignature/v1\ntime {timestamp}\n{text}");
+        self.key.verify(message.as_bytes(), signature)
+    }
+}
+
+impl fmt::Debug for WitnessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WitnessKey({})", self.encode())
+    }
+}
+
+/// A `witness <name> <vkey> [<url>]` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Witness {
+    /// The policy-local name (opaque octets).
+    pub name: Vec<u8>,
+    /// The cosigner key.
+    pub key: WitnessKey,
+    /// The URL, if given (opaque octets).
+    pub url: Option<Vec<u8>>,
+}
+
+/// A group member, or what the quorum names: an index into
+/// [`Policy::witnesses`] or [`Policy::groups`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Member {
+    /// A witness.
+    Witness(usize),
+    /// A group (always defined before any group that lists it).
+    Group(usize),
+}
+
+/// A `group <name> all|any|<k> <name>...` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// The group's name (opaque octets).
+    pub name: Vec<u8>,
+    /// k: how many members must have witnessed a checkpoint.
+    pub threshold: usize,
+    /// The members, in the order listed.
+    pub members: Vec<Member>,
+}
+
+/// The quorum: `none`, or a witness or group that must witness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quorum {
+    /// `quorum none`: no cosignature needed.
+    None,
+    /// A witness or group.
+    Of(Member),
+}
+
+/// A parsed transparency log policy (C2SP tlog-policy).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// The log keys, in file order.
+    logs: Vec<VerifierKey>,
+    /// The log URLs, parallel to `logs`.
+    log_urls: Vec<Option<Vec<u8>>>,
+    /// The witnesses, in file order.
+    witnesses: Vec<Witness>,
+    /// The groups, in file order.
+    groups: Vec<Group>,
+    /// The quorum.
+    quorum: Quorum,
+}
+
+/// The parse so far, with where things were defined.
+#[derive(Default)]
+struct Parser {
+    logs: Vec<(VerifierKey, Option<Vec<u8>>, usize)>,
+    witnesses: Vec<(Witness, usize)>,
+    groups: Vec<Group>,
+    names: Vec<(Vec<u8>, Member)>,
+    used_as_member: Vec<Member>,
+    quorum: Option<(Quorum, usize)>,
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+impl Parser {
+    fn lookup(&self, name: &[u8]) -> Result<Member, LineProblem> {
+        let found = self.names.iter().find(|(n, _)| n == name);
+        found
+            .map(|(_, m)| *m)
+            .ok_or_else(|| LineProblem::Undefined(lossy(name)))
+    }
+
+    fn define(&mut self, name: &[u8], member: Member) -> Result<(), LineProblem> {
+        if name == b"none" || self.lookup(name).is_ok() {
+            return Err(LineProblem::NameTaken(lossy(name)));
+        }
+        self.names.push((name.to_vec(), member));
+        Ok(())
+    }
+
+    /// Takes one line's items (not a blank or comment line).
+    fn line(&mut self, line: usize, items: &[&[u8]]) -> Result<(), LineProblem> {
+        use LineProblem::*;
+        let utf8 = |text: &[u8]| String::from_utf8(text.to_vec()).map_err(|_| KeyNotUtf8);
+        match items {
+            [b"log", vkey, url @ ..] if url.len() <= 1 => {
+                let key = VerifierKey::parse(&utf8(vkey)?).map_err(|e| Key("log", e))?;
+                let same = |(k, _, _): &&(VerifierKey, _, _)| k.public_key() == key.public_key();
+                if let Some((_, _, first)) = self.logs.iter().find(same) {
+                    return Err(DuplicateLog(*first));
+                }
+                if self.logs.len() == MAX_DEFINITIONS {
+                    return Err(TooMany("log"));
+                }
+                self.logs.push((key, url.first().map(|u| u.to_vec()), line));
+            }
+            [b"log", ..] => return Err(Syntax("log <vkey> [<url>]")),
+            [b"witness", name, vkey, url @ ..] if url.len() <= 1 => {
+                let key = WitnessKey::parse(&utf8(vkey)?).map_err(|e| match e {
+                    KeyError::SignatureType(ML_DSA_44_TYPE) => UnsupportedWitnessType,
+                    e => Key("witness", e),
+                })?;
+                let same = |(w, _): &&(Witness, usize)| {
+                    w.key.public_key() == key.public_key()
+                        || (w.key.name == key.name && w.key.id == key.id)
+                };
+                if let Some((_, first)) = self.witnesses.iter().find(same) {
+                    return Err(DuplicateWitness(*first));
+                }
+                if self.witnesses.len() == MAX_DEFINITIONS {
+                    return Err(TooMany("witness"));
+                }
+                self.define(name, Member::Witness(self.witnesses.len()))?;
+                let url = url.first().map(|u| u.to_vec());
+                let witness = Witness {
+                    name: name.to_vec(),
+                    key,
+                    url,
+                };
+                self.witnesses.push((witness, line));
+            }
+            [b"witness", ..] => return Err(Syntax("witness <name> <vkey> [<url>]")),
+            [b"group", name, threshold, members @ ..] if !members.is_empty() => {
+                let n = members.len();
+                let threshold = match *threshold {
+                    b"all" => Some(n),
+                    b"any" => Some(1),
+                    digits if digits.iter().all(u8::is_ascii_digit) => {
+                        // ASCII digits are UTF-8; too many of them overflow.
+                        std::str::from_utf8(digits)
+                            .ok()
+                            .and_then(|d| d.parse().ok())
+                    }
+                    _ => None,
+                }
+                .filter(|k| (1..=n).contains(k))
+                .ok_or_else(|| Threshold(lossy(threshold), n))?;
+                let mut resolved = Vec::with_capacity(n);
+                for member in members {
+                    if *member == b"none" {
+                        return Err(NoneMember);
+                    }
+                    let m = self.lookup(member)?;
+                    if self.used_as_member.contains(&m) {
+                        return Err(MemberReused(lossy(member)));
+                    }
+                    self.used_as_member.push(m);
+                    resolved.push(m);
+                }
+                if self.groups.len() == MAX_DEFINITIONS {
+                    return Err(TooMany("group"));
+                }
+                self.define(name, Member::Group(self.groups.len()))?;
+                let name = name.to_vec();
+                self.groups.push(Group {
+                    name,
+                    threshold,
+                    members: resolved,
+                });
+            }
+            [b"group", ..] => return Err(Syntax("group <name> all|any|<k> <name>...")),
+            [b"quorum", name] => {
+                if let Some((_, first)) = self.quorum {
+                    return Err(SecondQuorum(first));
+                }
+                let quorum = match *name {
+                    b"none" => Quorum::None,
+                    name => Quorum::Of(self.lookup(name)?),
+                };
+                self.quorum = Some((quorum, line));
+            }
+            [b"quorum", ..] => return Err(Syntax("quorum <name>")),
+            [keyword, ..] => return Err(UnknownKeyword(lossy(keyword))),
+            [] => {}
+        }
+        Ok(())
+    }
+}
+
+impl Policy {
+    /// Parses a policy file strictly (C2SP tlog-policy). Lines end with
+    /// `\n` (a last line without one is accepted); items are separated by
+    /// runs of spaces and tabs; blank and `#` comment lines are ignored.
+    pub fn parse(bytes: &[u8]) -> Result<Policy, PolicyError> {
+        let mut parser = Parser::default();
+        for (index, text) in bytes.split(|&b| b == b'\n').enumerate() {
+            let line = index + 1;
+            let at = |problem| PolicyError::Line { line, problem };
+            let allowed = |b: &u8| matches!(b, 0x09 | 0x20..=0x7e | 0x80..=0xff);
+            if let Some(&octet) = text.iter().find(|b| !allowed(b)) {
+                return Err(at(LineProblem::BadOctet(octet)));
+            }
+            let items: Vec<&[u8]> = text
+                .split(|&b| b == b' ' || b == b'\t')
+                .filter(|item| !item.is_empty())
+                .collect();
+            if items.first().is_some_and(|first| first.starts_with(b"#")) {
+                continue;
+            }
+            parser.line(line, &items).map_err(at)?;
+        }
+        let (quorum, _) = parser.quorum.ok_or(PolicyError::MissingQuorum)?;
+        let (logs, log_urls) = parser.logs.into_iter().map(|(k, u, _)| (k, u)).unzip();
+        Ok(Policy {
+            logs,
+            log_urls,
+            witnesses: parser.witnesses.into_iter().map(|(w, _)| w).collect(),
+            groups: parser.groups,
+            quorum,
+        })
+    }
+
+    /// The trusted log keys, in file order (give them to [`Note::verify`]
+    /// to check a checkpoint's log signature).
+    pub fn logs(&self) -> &[VerifierKey] {
+        &self.logs
+    }
+
+    /// The URL of the log at `index` in [`Policy::logs`], if one was given.
+    pub fn log_url(&self, index: usize) -> Option<&[u8]> {
+        self.log_urls.get(index)?.as_deref()
+    }
+
+    /// The first listed log key whose name is `origin` (tlog-policy: a
+    /// log's key name is its origin line).
+    pub fn log_for_origin(&self, origin: &str) -> Option<&VerifierKey> {
+        self.logs.iter().find(|k| k.name().as_str() == origin)
+    }
+
+    /// The witnesses, in file order.
+    pub fn witnesses(&self) -> &[Witness] {
+        &self.witnesses
+    }
+
+    /// The groups, in file order.
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    /// The quorum.
+    pub fn quorum(&self) -> Quorum {
+        self.quorum
+    }
+
+    /// Whether checkpoints need cosignatures (the quorum is not `none`).
+    pub fn requires_cosignatures(&self) -> bool {
+        self.quorum != Quorum::None
+    }
+
+    /// Checks that the cosignatures of a signed checkpoint satisfy the
+    /// quorum (always `Ok` for `quorum none`). It checks neither the log's
+    /// signature (see [`Policy::verify_checkpoint`]) nor whether timestamps
+    /// lie in the future. A signature line whose key name and id are a
+    /// witness's must be a valid Ed25519 `cosignature/v1`, or the checkpoint
+    /// is refused; other lines are ignored.
+    pub fn check_quorum(&self, signed_checkpoint: &[u8]) -> Result<(), PolicyError> {
+        let Quorum::Of(quorum) = self.quorum else {
+            return Ok(());
+        };
+        let note =
+            Note::parse(signed_checkpoint, Limits::CHECKPOINT).map_err(PolicyError::Checkpoint)?;
+        let mut cosigned = vec![false; self.witnesses.len()];
+        for (witness, done) in self.witnesses.iter().zip(&mut cosigned) {
+            let key = &witness.key;
+            let lines = note.signatures().iter();
+            // Note::parse refuses two lines with one name and id.
+            if let Some(line) = lines
+                .into_iter()
+                .find(|s| *s.name() == key.name && s.id() == key.id)
+            {
+                if !key.verify_cosignature(note.text(), line.signature()) {
+                    let (name, id) = (key.name.clone(), key.id);
+                    return Err(PolicyError::BadCosignature { name, id });
+                }
+                *done = true;
+            }
+        }
+        // Groups only list earlier groups, so one pass in order suffices.
+        let mut witnessed: Vec<bool> = Vec::with_capacity(self.groups.len());
+        let holds = |m: &Member, witnessed: &[bool]| -> bool {
+            match *m {
+                Member::Witness(i) => cosigned[i],
+                Member::Group(i) => witnessed[i],
+            }
+        };
+        for group in &self.groups {
+            let count = group
+                .members
+                .iter()
+                .filter(|m| holds(m, &witnessed))
+                .count();
+            witnessed.push(count >= group.threshold);
+        }
+        if holds(&quorum, &witnessed) {
+            Ok(())
+        } else {
+            Err(PolicyError::QuorumNotMet)
+        }
+    }
+
+    /// Verifies a signed checkpoint: signed by one of the policy's logs
+    /// (strictly, as [`Note::open`] does) and cosigned per the quorum.
+    pub fn verify_checkpoint(&self, signed: &[u8]) -> Result<Verified<Note>, PolicyError> {
+        let note =
+            Note::open(signed, Limits::CHECKPOINT, &self.logs).map_err(PolicyError::Checkpoint)?;
+        self.check_quorum(signed)?;
+        Ok(note)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineProblem::*;
+    use super::*;
+    use crate::note::SigningKey;
+
+    const ORIGIN: &str = "example.com/log";
+
+    fn signer(name: &str, seed: u8) -> SigningKey {
+        SigningKey::from_seed(KeyName::new(name).unwrap(), &[seed; 32])
+    }
+
+    /// A witness vkey (type 0x04) for the secret of `signer(name, seed)`.
+    fn witness_vkey(name: &str, seed: u8) -> String {
+        vkey_of(&signer(name, seed))
+    }
+
+    /// The witness vkey (type 0x04) of a key's name and public key.
+    fn vkey_of(key: &SigningKey) -> String {
+        let public = *key.verifier_key().public_key();
+        let id = KeyId::compute(key.name(), COSIGNATURE_TYPE, &public);
+        let material = [&[COSIGNATURE_TYPE][..], &public].concat();
+        format!("{}+{id}+{}", key.name(), STANDARD.encode(material))
+    }
+
+    /// A cosignature line by `signer(name, seed)` over the note `text`.
+    fn cosign(text: &str, name: &str, seed: u8, timestamp: u64) -> String {
+        let key = signer(name, seed);
+        let message = format!("cosignature/v1\ntime {timestamp}\n{text}");
+        let public = key.verifier_key().public_key().to_owned();
+        let id = KeyId::compute(key.name(), COSIGNATURE_TYPE, &public).to_be_bytes();
+        let signature = key.sign(message.as_bytes());
+        let bytes = [&id[..], &timestamp.to_be_bytes(), &signature].concat();
+        format!("\u{2014} {name} {}\n", STANDARD.encode(bytes))
+    }
+
+    /// The specification's example with real keys: the log has seed 99,
+    /// witness Xi seed i and Yi seed 10 + i; key names are w.example/<name>.
+    fn example() -> String {
+        let mut text = format!("log {}\n\n", signer(ORIGIN, 99).verifier_key());
+        for (group, seed, rule) in [("X", 0, "2"), ("Y", 10, "any")] {
+            for i in 1..=3 {
+                let vkey = witness_vkey(&format!("w.example/{group}{i}"), seed + i);
+                text += &format!("witness {group}{i} {vkey}\n");
+            }
+            text += &format!("group {group}-witnesses {rule} {group}1 {group}2 {group}3\n\n");
+        }
+        text + "group X-and-Y all X-witnesses Y-witnesses\nquorum X-and-Y\n"
+    }
+
+    const TEXT: &str = "example.com/log\n5\nBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=\n";
+
+    fn checkpoint(cosigners: &[(&str, u8)]) -> String {
+        let mut note = Note::sign(TEXT, &[&signer(ORIGIN, 99)]).unwrap();
+        for (name, seed) in cosigners {
+            note += &cosign(TEXT, &format!("w.example/{name}"), *seed, 1_700_000_000);
+        }
+        note
+    }
+
+    fn problem(text: &str) -> (usize, LineProblem) {
+        match Policy::parse(text.as_bytes()) {
+            Err(PolicyError::Line { line, problem }) => (line, problem),
+            other => panic!("{text:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_the_specification_example() {
+        let policy = Policy::parse(example().as_bytes()).unwrap();
+        assert_eq!(policy.logs().len(), 1);
+        assert_eq!(policy.witnesses().len(), 6);
+        assert_eq!(policy.witnesses()[3].name, b"Y1");
+        let x1 = &policy.witnesses()[0].key;
+        assert_eq!(x1.encode(), witness_vkey("w.example/X1", 1));
+        let thresholds: Vec<_> = policy.groups().iter().map(|g| g.threshold).collect();
+        assert_eq!(thresholds, [2, 1, 2]);
+        let top = &policy.groups()[2].members;
+        assert_eq!(top, &[Member::Group(0), Member::Group(1)]);
+        assert_eq!(policy.quorum(), Quorum::Of(Member::Group(2)));
+        assert!(policy.requires_cosignatures());
+        assert_eq!(policy.log_for_origin(ORIGIN), Some(&policy.logs()[0]));
+        assert_eq!(policy.log_for_origin("example.com/other"), None);
+    }
+
+    #[test]
+    fn comments_whitespace_urls_and_quorum_none() {
+        let text = format!(
+            "# comment\n  \t# indented\n\t \n  log\t {}  https://l.example/ \t\n\
+             witness \u{e9}  {}\nquorum none\n# after\nlog {}",
+            signer(ORIGIN, 1).verifier_key(),
+            witness_vkey("w", 2),
+            signer("other", 3).verifier_key(),
+        );
+        let policy = Policy::parse(text.as_bytes()).unwrap();
+        assert_eq!(policy.logs().len(), 2);
+        assert_eq!(policy.log_url(0), Some(&b"https://l.example/"[..]));
+        assert_eq!(policy.log_url(1), None);
+        assert_eq!(policy.witnesses()[0].name, "\u{e9}".as_bytes());
+        assert!(!policy.requires_cosignatures());
+        assert_eq!(policy.check_quorum(b"not even a note"), Ok(()));
+        assert!(policy.log_for_origin("other").is_some());
+    }
+
+    #[test]
+    fn refusals_name_the_line_and_the_problem() {
+        let log = signer(ORIGIN, 1).verifier_key();
+        let (w1, w2) = (witness_vkey("w1", 2), witness_vkey("w2", 3));
+        let two = format!("witness A {w1}\nwitness B {w2}\n");
+        assert_eq!(problem("quorum none\r\n"), (1, BadOctet(0x0d)));
+        assert_eq!(problem("# ok\nquorum\x7f none\n"), (2, BadOctet(0x7f)));
+        assert_eq!(
+            problem("quorum none\nLog x\n"),
+            (2, UnknownKeyword("Log".into()))
+        );
+        assert_eq!(problem("quorum none extra").1, Syntax("quorum <name>"));
+        assert!(matches!(problem(&format!("log {log} u x")).1, Syntax(_)));
+        assert!(matches!(problem("log").1, Syntax(_)));
+        assert!(matches!(problem("group G 1\n").1, Syntax(_)));
+        assert!(matches!(
+            problem(&format!("witness A {w1} u x")).1,
+            Syntax(_)
+        ));
+        // The same log key under another name; the same witness key.
+        let renamed = signer("another.example/name", 1).verifier_key();
+        let text = format!("log {log}\nquorum none\nlog {renamed}\n");
+        assert_eq!(problem(&text), (3, DuplicateLog(1)));
+        let e = Policy::parse(text.as_bytes()).unwrap_err().to_string();
+        assert!(e.starts_with("line 3: duplicate log"), "{e}");
+        let text = format!("witness A {w1}\nwitness B {}\n", witness_vkey("w9", 2));
+        assert_eq!(problem(&text), (2, DuplicateWitness(1)));
+        let text = format!("{two}witness A {}", witness_vkey("z", 4));
+        assert_eq!(problem(&text), (3, NameTaken("A".into())));
+        let text = format!("witness none {w1}\nquorum none");
+        assert_eq!(problem(&text), (1, NameTaken("none".into())));
+        // Key types, ids and encodings.
+        let text = format!("log {w1}\nquorum none");
+        assert_eq!(problem(&text).1, Key("log", KeyError::SignatureType(4)));
+        let text = format!("witness A {log}\nquorum none");
+        assert_eq!(problem(&text).1, Key("witness", KeyError::SignatureType(1)));
+        let mut tampered = w1.clone().into_bytes();
+        tampered[3] = if tampered[3] == b'0' { b'1' } else { b'0' };
+        let text = format!("witness A {}", String::from_utf8(tampered).unwrap());
+        assert!(matches!(
+            problem(&text).1,
+            Key(_, KeyError::IdMismatch { .. })
+        ));
+        let mldsa = format!("w+00000000+{}", STANDARD.encode([6u8; 1313]));
+        assert_eq!(
+            problem(&format!("witness A {mldsa}")).1,
+            UnsupportedWitnessType
+        );
+        assert_eq!(problem("log \u{e9}").1, Key("log", KeyError::Format));
+        let not_utf8 = Policy::parse(b"quorum none\nlog \xff");
+        assert_eq!(
+            not_utf8,
+            Err(PolicyError::Line {
+                line: 2,
+                problem: KeyNotUtf8
+            })
+        );
+        // Groups.
+        let text = format!("{two}group G any A C\nquorum G");
+        assert_eq!(problem(&text), (3, Undefined("C".into())));
+        let text = format!("witness A {w1}\ngroup G any A B\nwitness B {w2}\nquorum G");
+        assert_eq!(problem(&text), (2, Undefined("B".into())));
+        assert_eq!(
+            problem("group G any G\nquorum G"),
+            (1, Undefined("G".into()))
+        );
+        let text = format!("{two}group G 2 A A\nquorum G");
+        assert_eq!(problem(&text), (3, MemberReused("A".into())));
+        let text = format!("{two}group G any A\ngroup H any G A B\nquorum H");
+        assert_eq!(problem(&text), (4, MemberReused("A".into())));
+        for k in [
+            "0",
+            "3",
+            "-1",
+            "+1",
+            "0x1",
+            "one",
+            "ALL",
+            "99999999999999999999999",
+        ] {
+            let text = format!("{two}group G {k} A B\nquorum G");
+            assert_eq!(problem(&text), (3, Threshold(k.into(), 2)));
+        }
+        assert!(Policy::parse(format!("{two}group G 02 A B\nquorum G").as_bytes()).is_ok());
+        let text = format!("{two}group G any A none\nquorum G");
+        assert_eq!(problem(&text), (3, NoneMember));
+        // The quorum.
+        assert_eq!(
+            Policy::parse(two.as_bytes()),
+            Err(PolicyError::MissingQuorum)
+        );
+        assert_eq!(Policy::parse(b""), Err(PolicyError::MissingQuorum));
+        assert_eq!(
+            problem(&format!("{two}quorum A\nquorum none\n")),
+            (4, SecondQuorum(3))
+        );
+        assert_eq!(
+            problem(&format!("quorum A\n{two}")),
+            (1, Undefined("A".into()))
+        );
+    }
+
+    #[test]
+    fn too_many_definitions() {
+        let mut logs = String::new();
+        for i in 0..=MAX_DEFINITIONS {
+            let seed = [[i as u8, (i >> 8) as u8], [7; 2]].concat().repeat(8);
+            let name = KeyName::new(format!("l{i}")).unwrap();
+            let key = SigningKey::from_seed(name, &seed.try_into().unwrap());
+            logs += &format!("log {}\n", key.verifier_key());
+        }
+        let text = format!("{logs}quorum none");
+        assert_eq!(problem(&text), (MAX_DEFINITIONS + 1, TooMany("log")));
+        let mut text = String::new();
+        for i in 0..MAX_DEFINITIONS {
+            let vkey = witness_vkey(&format!("w{i}"), i as u8);
+            text += &format!("witness W{i} {vkey}\ngroup G{i} any W{i}\n");
+        }
+        assert_eq!(
+            Policy::parse(format!("{text}quorum G0").as_bytes())
+                .unwrap()
+                .groups()
+                .len(),
+            256
+        );
+        let extra = format!("{text}group Extra any G0\nquorum none");
+        assert_eq!(problem(&extra), (2 * MAX_DEFINITIONS + 1, TooMany("group")));
+        let extra = format!(
+            "{text}witness Extra {}\nquorum none",
+            witness_vkey("x", 255)
+        );
+        assert_eq!(
+            problem(&extra),
+            (2 * MAX_DEFINITIONS + 1, DuplicateWitness(511))
+        );
+        let name = KeyName::new("x").unwrap();
+        let other = vkey_of(&SigningKey::from_seed(name, &[1; 32].map(|b: u8| b + 1)));
+        let extra = format!("{text}witness Extra {other}\nquorum none");
+        assert_eq!(
+            problem(&extra),
+            (2 * MAX_DEFINITIONS + 1, TooMany("witness"))
+        );
+    }
+
+    #[test]
+    fn quorum_thresholds_both_ways() {
+        let policy = Policy::parse(example().as_bytes()).unwrap();
+        let met: &[&[(&str, u8)]] = &[
+            &[("X1", 1), ("X2", 2), ("Y3", 13)],
+            &[("X3", 3), ("Y1", 11), ("X1", 1), ("Y2", 12)],
+        ];
+        for cosigners in met {
+            let note = checkpoint(cosigners);
+            assert_eq!(
+                policy.check_quorum(note.as_bytes()),
+                Ok(()),
+                "{cosigners:?}"
+            );
+            assert!(policy.verify_checkpoint(note.as_bytes()).is_ok());
+        }
+        let unmet: &[&[(&str, u8)]] = &[
+            &[],
+            &[("X1", 1), ("Y1", 11), ("Y2", 12)],
+            &[("X1", 1), ("X2", 2), ("X3", 3)],
+            // The right names with other keys: other ids, so ignored.
+            &[("X1", 50), ("X2", 51), ("Y1", 52)],
+        ];
+        for cosigners in unmet {
+            let note = checkpoint(cosigners);
+            let result = policy.check_quorum(note.as_bytes());
+            assert_eq!(result, Err(PolicyError::QuorumNotMet), "{cosigners:?}");
+        }
+        let single = example().replace("quorum X-and-Y", "quorum Y2");
+        let single = Policy::parse(single.as_bytes()).unwrap();
+        assert!(
+            single
+                .check_quorum(checkpoint(&[("Y2", 12)]).as_bytes())
+                .is_ok()
+        );
+        let other = checkpoint(&[("Y1", 11), ("Y3", 13)]);
+        assert_eq!(
+            single.check_quorum(other.as_bytes()),
+            Err(PolicyError::QuorumNotMet)
+        );
+    }
+
+    #[test]
+    fn bad_cosignatures_and_checkpoints_are_refused() {
+        let policy = Policy::parse(example().as_bytes()).unwrap();
+        let good = checkpoint(&[("X1", 1), ("X2", 2), ("Y1", 11)]);
+        let bad = |note: &str| {
+            let result = policy.check_quorum(note.as_bytes());
+            assert!(
+                matches!(result, Err(PolicyError::BadCosignature { .. })),
+                "{result:?}"
+            );
+        };
+        // A listed witness's cosignature over another root.
+        bad(&format!(
+            "{good}{}",
+            cosign(&TEXT.replace("Bw", "CA"), "w.example/Y2", 12, 1)
+        ));
+        // The message commits to the timestamp.
+        let line = cosign(TEXT, "w.example/Y3", 13, 5);
+        let (head, b64) = line.trim_end().rsplit_once(' ').unwrap();
+        let mut bytes = STANDARD.decode(b64).unwrap();
+        bytes[11] ^= 1;
+        bad(&format!("{good}{head} {}\n", STANDARD.encode(&bytes)));
+        // A timestamp above 2^63 - 1, and a truncated signature.
+        bytes[4] = 0x80;
+        bad(&format!("{good}{head} {}\n", STANDARD.encode(&bytes)));
+        bad(&format!("{good}{head} {}\n", STANDARD.encode(&bytes[..40])));
+        let garbage = policy.check_quorum(b"x\n");
+        assert!(matches!(garbage, Err(PolicyError::Checkpoint(_))));
+        // verify_checkpoint also needs the log's signature.
+        let log = signer(ORIGIN, 99).verifier_key().to_string();
+        let rotated = example().replace(&log, &signer(ORIGIN, 98).verifier_key().to_string());
+        let rotated = Policy::parse(rotated.as_bytes()).unwrap();
+        assert!(rotated.check_quorum(good.as_bytes()).is_ok());
+        let refused = rotated.verify_checkpoint(good.as_bytes());
+        assert_eq!(
+            refused,
+            Err(PolicyError::Checkpoint(NoteError::NoKnownSignature))
+        );
+    }
+}

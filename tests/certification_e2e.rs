@@ -1,0 +1,324 @@
+//! Certification, appeal and decision end to end, through the real binary
+//! and a simulated-clock server: the chair certifies the tally with
+//! `scrutineer certify`, a delegate appeals with `scrutineer appeal`, a
+//! reviewer overturns it with `scrutineer decide`; the exported bundle
+//! verifies and reports all three; the delegate's two receipts check
+//! against it (one counted, one superseded by it); a history re-signed by
+//! the log key under a certification naming another root is refused.
+
+#![cfg(feature = "server")]
+
+mod common;
+
+use std::path::Path;
+
+use common::http::get;
+use common::server::Server;
+use common::world::{World, ok, scrutineer, strings, text};
+use scrutineer::ballot::{CERTIFICATION_KIND, CertificationNote, SignedStatement, StatementRecord};
+use scrutineer::entry::Entry;
+use scrutineer::note::key::SigningKey;
+use scrutineer::tlog::Hash;
+use scrutineer::tlog::tile::decode_bundle;
+use serde_json::{Value, json};
+
+const START: &str = "2026-06-01T00:00:00Z";
+const OPENS: &str = "2026-07-15T00:00:00Z";
+const CLOSES: &str = "2026-08-15T00:00:00Z";
+
+/// The client flags for `who`, with the pinned log key.
+fn flags(w: &World, who: &str) -> Vec<String> {
+    let mut flags = w.server_flags();
+    flags.extend(strings(&[
+        "--log-key",
+        &w.path_str("log.vkey"),
+        "--token-file",
+        &w.path_str(&format!("{who}.token")),
+        "--key",
+        &w.path_str(&format!("{who}.key")),
+    ]));
+    flags
+}
+
+fn command(name: &str, w: &World, who: &str, rest: &[&str]) -> Vec<String> {
+    let mut args = strings(&[name]);
+    args.extend(flags(w, who));
+    args.extend(strings(rest));
+    args
+}
+
+/// Group ETI with alice (delegate), carol (chair) and dora (an appeal
+/// reviewer, not on the membership list); B1 announced, voted twice by
+/// alice (each receipt kept in its own folder) and tallied.
+fn tallied_ballot(data: &Path, work: &Path) -> World {
+    let server = Server::start(data, &["--simulated-clock", "--simulated-start", START]);
+    let token = server.token.clone().expect("first start prints the token");
+    let w = World {
+        server,
+        token,
+        work: work.to_owned(),
+    };
+    w.eti_group(&["cadzow", "bobco"]);
+    w.account("dora");
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/persons/dora",
+        json!({"organisation": "bobco", "membership_list": false}),
+    );
+    w.key("dora");
+    w.send("PUT", "/v1/groups/ETI/reviewers/dora", json!({}));
+    ok(&command(
+        "announce",
+        &w,
+        "carol",
+        &[
+            "--ballot",
+            "B1",
+            "--kind",
+            "correspondence",
+            "--opens",
+            OPENS,
+            "--closes",
+            CLOSES,
+        ],
+    ));
+    w.send(
+        "POST",
+        "/v1/clock",
+        json!({"advance_seconds": 45 * 24 * 3600}),
+    );
+    w.wait_for("B1", "open");
+    for choice in ["no", "yes"] {
+        let out = w.path_str(&format!("votes-{choice}"));
+        ok(&command(
+            "vote",
+            &w,
+            "alice",
+            &[
+                "--ballot",
+                "B1",
+                "--organisation",
+                "cadzow",
+                "--choice",
+                choice,
+                "--out",
+                &out,
+            ],
+        ));
+    }
+    w.send(
+        "POST",
+        "/v1/clock",
+        json!({"advance_seconds": 32 * 24 * 3600}),
+    );
+    w.wait_for("B1", "tallied");
+    w
+}
+
+/// The receipt file `scrutineer vote` kept in `folder`.
+fn receipt_in(w: &World, folder: &str) -> String {
+    let dir = w.path(folder);
+    std::fs::read_dir(&dir)
+        .expect("the vote folder")
+        .map(|e| e.expect("an entry").path())
+        .find(|p| p.extension().is_some_and(|x| x == "tlog-proof"))
+        .expect("a receipt")
+        .to_str()
+        .expect("UTF-8")
+        .to_owned()
+}
+
+#[test]
+fn certified_appealed_and_overturned_then_exported_verified_and_receipts_checked() {
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = tallied_ballot(data.path(), work.path());
+
+    // Only the chair certifies; the delegate's attempt is refused.
+    let refused = scrutineer(&command("certify", &w, "alice", &["--ballot", "B1"]));
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("forbidden"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let out = ok(&command("certify", &w, "carol", &["--ballot", "B1"]));
+    assert!(out.contains("certified B1"), "{out}");
+    assert!(
+        out.contains("main: approved (in favour 1, against 0"),
+        "{out}"
+    );
+    let again = scrutineer(&command("certify", &w, "carol", &["--ballot", "B1"]));
+    assert!(
+        text(&again.stderr).contains("already-certified"),
+        "{}",
+        text(&again.stderr)
+    );
+
+    // The delegate appeals the certified result; the reviewer overturns it.
+    std::fs::write(w.path("grounds.txt"), "Bobco was given no notice.\n").expect("write");
+    let out = ok(&command(
+        "appeal",
+        &w,
+        "alice",
+        &[
+            "--ballot",
+            "B1",
+            "--against",
+            "certification",
+            "--grounds",
+            &w.path_str("grounds.txt"),
+        ],
+    ));
+    let appeal = out
+        .split("the appeal's id is ")
+        .nth(1)
+        .expect("an id")
+        .trim()
+        .to_owned();
+    std::fs::write(w.path("reasons.txt"), "Article 6.2 was not followed.\n").expect("write");
+    let out = ok(&command(
+        "decide",
+        &w,
+        "dora",
+        &[
+            "--ballot",
+            "B1",
+            "--appeal",
+            &appeal,
+            "--outcome",
+            "overturned",
+            "--reasons",
+            &w.path_str("reasons.txt"),
+        ],
+    ));
+    assert!(out.contains("is annulled"), "{out}");
+    let ballot = get(
+        &w.server.address,
+        "/v1/groups/ETI/ballots/B1",
+        Some(&w.token),
+    )
+    .json();
+    assert_eq!(ballot["state"], "certified");
+    assert_eq!(ballot["annulled"], true);
+    assert_eq!(ballot["appeals"][0]["decision"]["outcome"], "overturned");
+
+    // Export and verify, with both receipts.
+    let bundle = w.path("bundle");
+    let mut export = strings(&["export"]);
+    export.extend(w.server_flags());
+    export.extend(strings(&[
+        "--log-key",
+        &w.path_str("log.vkey"),
+        "--token-file",
+        &w.path_str("carol.token"),
+        "--ballot",
+        "B1",
+        "--out",
+        bundle.to_str().expect("UTF-8"),
+    ]));
+    ok(&export);
+    let key = w.path_str("log.vkey");
+    let dir = bundle.to_str().expect("UTF-8");
+    let (first, second) = (receipt_in(&w, "votes-no"), receipt_in(&w, "votes-yes"));
+    let report = ok(&[
+        "verify",
+        dir,
+        "--log-key",
+        &key,
+        "--receipt",
+        &first,
+        "--receipt",
+        &second,
+    ]);
+    eprintln!("{report}");
+    assert!(report.contains("Certified by the chair carol"), "{report}");
+    assert!(
+        report.contains("overturned by the reviewer dora"),
+        "{report}"
+    );
+    assert!(report.contains("| Bobco was given no notice."), "{report}");
+    assert!(report.contains("ANNULLED"), "{report}");
+    let json: Value = serde_json::from_str(&ok(&[
+        "verify",
+        dir,
+        "--log-key",
+        &key,
+        "--receipt",
+        &first,
+        "--receipt",
+        &second,
+        "--json",
+    ]))
+    .expect("JSON");
+    let receipts = json["receipts"].as_array().expect("receipts");
+    assert_eq!(receipts[0]["status"], "superseded");
+    assert_eq!(receipts[0]["superseded_by"], receipts[1]["index"]);
+    assert_eq!(receipts[1]["status"], "counted");
+    assert_eq!(receipts[1]["certified"], true);
+    assert_eq!(json["ballot"]["certification"]["chair"], "carol");
+
+    // Whoever holds the log key (the server) rewrites history so that the
+    // certification names another root, re-signed by the chair's own key:
+    // every signature holds, and the certified tree head is not the log's.
+    let partial = bundle.join("tile").join("entries").join("000.p");
+    let bundles: Vec<_> = std::fs::read_dir(&partial)
+        .expect("one partial entry bundle (fewer than 256 entries)")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(bundles.len(), 1, "{bundles:?}");
+    let path = &bundles[0];
+    let width: usize = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.parse().ok())
+        .expect("the width is the file name");
+    let mut entries = decode_bundle(&std::fs::read(path).expect("read"), width).expect("bundle");
+    let position = entries
+        .iter()
+        .position(|e| text(e).contains("\ntype certification\n"))
+        .expect("the certification");
+    let entry = Entry::parse(&entries[position]).expect("an entry");
+    let record = StatementRecord::from_entry(&entry).expect("a record");
+    let signed = SignedStatement::parse(&record.body).expect("a statement");
+    let mut note = CertificationNote::parse_text(signed.signed.text()).expect("a note");
+    note.root = Hash::sha256(b"another history");
+    let chair = SigningKey::parse(
+        std::fs::read_to_string(w.path("carol.key"))
+            .expect("key")
+            .trim_end(),
+    )
+    .expect("the chair's key");
+    let forged = StatementRecord::new(record.ballot.clone(), note.sign(&chair).expect("sign"))
+        .to_entry(CERTIFICATION_KIND, entry.time());
+    entries[position] = forged.encode().expect("fits");
+    let server_key = std::fs::read_to_string(data.path().join("log.key")).expect("server key");
+    let origin =
+        scrutineer::tlog::checkpoint::Origin::new(json["origin"].as_str().expect("origin"))
+            .expect("an origin");
+    let log_signer = SigningKey::parse(server_key.trim_end())
+        .expect("a key")
+        .renamed(origin.key_name().clone());
+    let rewritten = w.path("rewritten");
+    scrutineer::staticlog::build(&rewritten, &log_signer, &origin, &entries).expect("build");
+    copy_dir(&bundle.join("documents"), &rewritten.join("documents"));
+    let out = scrutineer(&[
+        "verify",
+        rewritten.to_str().expect("UTF-8"),
+        "--log-key",
+        &key,
+        "--ballot",
+        "B1",
+    ]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("the chair certified another history"), "{err}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create");
+    for entry in std::fs::read_dir(from).expect("read") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+    }
+}
