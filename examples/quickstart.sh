@@ -13,8 +13,11 @@
 # announces a Group Specification approval vote by correspondence with
 # `scrutineer announce`; the clock moves 30 days; delegates vote with
 # `scrutineer vote`; one delegate checks a receipt; the clock moves past the
-# close; the server tallies; `scrutineer export` writes the audit bundle and
-# `scrutineer verify` re-derives everything from it under the log key.
+# close; the server tallies; the chair certifies with `scrutineer certify`;
+# a participant appeals (`scrutineer appeal`) and the reviewer upholds the
+# result (`scrutineer decide`); `scrutineer export` writes the audit bundle
+# and `scrutineer verify` re-derives everything from it under the log key,
+# with two delegates' receipts.
 #
 # Needs bash, curl, python3 (for reading JSON) and the scrutineer binary.
 # Exits non-zero on the first failure; the server is stopped in every case.
@@ -194,6 +197,7 @@ organisations=(
     "exampletel|member|false|2025-05-01|Example Telecom"
     "newco|member|false|2025-11-01|Newco Labs"
     "exampleuni|participant|false|2025-03-01|Example University"
+    "etsi|observer|false|2025-03-01|ETSI (the Director-General's office)"
 )
 for row in "${organisations[@]}"; do
     IFS='|' read -r org class founding from name <<<"$row"
@@ -225,6 +229,15 @@ for row in "${persons[@]}"; do
     api POST "/v1/groups/ETI/persons/$person/keys" "{\"key\":\"$vkey\"}" >/dev/null
     say "$(printf '%-6s for %-11s key %s' "$person" "$org" "$vkey")"
 done
+
+step "rita, of the Director-General's office, hears appeals (not on the membership list)"
+api POST /v1/persons '{"id":"rita","name":"Rita","email":"rita@example.org"}' >/dev/null
+api POST /v1/persons/rita/tokens '{"label":"quickstart"}' | json_field token >keys/rita.token
+api PUT /v1/groups/ETI/persons/rita '{"organisation":"etsi","membership_list":false}' >/dev/null
+"$bin" keygen --name rita --out keys/rita.key >keys/rita.vkey
+api POST /v1/groups/ETI/persons/rita/keys "{\"key\":\"$(cat keys/rita.vkey)\"}" >/dev/null
+api PUT /v1/groups/ETI/reviewers/rita >/dev/null
+say "appeal reviewers: $(api GET /v1/groups/ETI/reviewers)"
 
 step "appoint carol (CIS) chair of ETI"
 api POST /v1/groups/ETI/chair '{"person":"carol"}' >/dev/null
@@ -352,14 +365,44 @@ print(r["outcome"], r["in_favour"], r["against"], r["abstain"], r["not_voted"], 
 ')
 [ "$result" = "approved 4 1 0 1 6" ] || die "not the expected result: $result"
 
+step "the chair certifies the result, signing on her machine"
+say "the note binds the newest signed checkpoint (which contains the tally),"
+say "the frozen roll, the tally document and each question's counts and outcome"
+scrutineer certify --token-file keys/carol.token --key keys/carol.key --ballot "$B"
+wait_for_state "$B" certified
+
+step "hana (Example University, an ISG Participant) appeals the certified result"
+printf 'The notice of %s was sent while our delegate was away;\nwe ask that the vote be run again.\n' "$B" >grounds.txt
+scrutineer appeal --token-file keys/hana.token --key keys/hana.key \
+    --ballot "$B" --against certification --grounds grounds.txt | tee appeal.out
+appeal=$(sed -n "s/.*the appeal's id is \(sha256:[0-9a-f]*\).*/\1/p" appeal.out)
+[ -n "$appeal" ] || die "no appeal id"
+say "the chair in office is notified (a notification entry, logged with the appeal)"
+
+step "rita, the appeal reviewer, upholds the certified result"
+printf 'The notice went to everybody on the membership list, 30 days ahead\n(Article 6.2); the result stands.\n' >reasons.txt
+scrutineer decide --token-file keys/rita.token --key keys/rita.key \
+    --ballot "$B" --appeal "$appeal" --outcome upheld --reasons reasons.txt
+annulled=$(api GET "/v1/groups/ETI/ballots/$B" | json_field annulled)
+[ "$annulled" = False ] || die "the result should stand (annulled: $annulled)"
+
 # ---------------------------------------------------------------- the audit
 
 step "export the audit bundle (any member can)"
 scrutineer export --token-file keys/dana.token --ballot "$B" --out bundle
 
-step "verify the bundle, trusting nothing but the log key"
-printf '   $ scrutineer verify bundle --log-key keys/eti.vkey\n'
-"$bin" verify bundle --log-key keys/eti.vkey 2>&1 | quote
+step "verify the bundle, trusting nothing but the log key, with two delegates' receipts"
+printf '   $ scrutineer verify bundle --log-key keys/eti.vkey --receipt votes/%s --receipt votes/%s\n' \
+    "$B-main-cadzow.tlog-proof" "$B-main-huawei.tlog-proof"
+"$bin" verify bundle --log-key keys/eti.vkey \
+    --receipt "votes/$B-main-cadzow.tlog-proof" \
+    --receipt "votes/$B-main-huawei.tlog-proof" >report.txt 2>&1 || {
+    quote <report.txt
+    die "the bundle did not verify"
+}
+quote <report.txt
+grep -q "Certified by the chair carol" report.txt || die "the report shows no certification"
+grep -q "upheld by the reviewer rita" report.txt || die "the report shows no decision"
 
 step "stop the server"
 kill -TERM "$server_pid"
@@ -367,4 +410,4 @@ wait "$server_pid" || die "the server did not stop cleanly"
 server_pid=
 say "stopped"
 
-printf '\nquickstart passed: ballot %s approved, its audit bundle verified.\n' "$B"
+printf '\nquickstart passed: ballot %s approved and certified, an appeal heard and\ndecided, its audit bundle and two receipts verified.\n' "$B"
