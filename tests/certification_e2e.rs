@@ -258,6 +258,50 @@ fn certified_appealed_and_overturned_then_exported_verified_and_receipts_checked
     assert_eq!(receipts[1]["certified"], true);
     assert_eq!(json["ballot"]["certification"]["chair"], "carol");
 
+    // The log key pinned in a C2SP tlog-policy file instead (no witness
+    // quorum); a policy that lists only another log is refused.
+    let vkey = text(&std::fs::read(&key).expect("read")).trim().to_owned();
+    std::fs::write(
+        w.path("eti.policy"),
+        format!("# the ETI log\nlog {vkey}\nquorum none\n"),
+    )
+    .expect("write");
+    let report = ok(&["verify", dir, "--policy", &w.path_str("eti.policy")]);
+    assert!(report.contains("ok: the bundle verifies"), "{report}");
+    let other = ok(&[
+        "keygen",
+        "--name",
+        "example.org/another",
+        "--out",
+        &w.path_str("o.key"),
+    ]);
+    std::fs::write(
+        w.path("other.policy"),
+        format!("log {}\nquorum none\n", other.trim()),
+    )
+    .expect("write");
+    let out = scrutineer(&["verify", dir, "--policy", &w.path_str("other.policy")]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("lists no log for the bundle's origin"),
+        "{err}"
+    );
+    // Straight from the server, by URL: fetched, then verified the same way.
+    let report = ok(&[
+        "verify",
+        &w.url(),
+        "--group",
+        "ETI",
+        "--ballot",
+        "B1",
+        "--log-key",
+        &key,
+        "--token-file",
+        &w.path_str("carol.token"),
+    ]);
+    assert!(report.contains("Certified by the chair carol"), "{report}");
+
     // Whoever holds the log key (the server) rewrites history so that the
     // certification names another root, re-signed by the chair's own key:
     // every signature holds, and the certified tree head is not the log's.

@@ -167,7 +167,7 @@ pub(crate) fn check_receipt(
         .iter()
         .filter(slot)
         .rfind(|v| tally.counted.contains(&hash_text(&v.note)))
-        .or_else(|| votes.list.iter().filter(slot).next_back());
+        .or_else(|| votes.list.iter().rfind(slot));
     report.status = "superseded".into();
     if let Some(later) = later.filter(|l| l.index > index) {
         let person = later.revealed.as_ref().map(|r| r.person.to_string());

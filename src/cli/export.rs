@@ -6,19 +6,18 @@
 //! export never silently writes a broken bundle; but the exporter is not
 //! the party to trust: `scrutineer verify` re-checks everything.
 //!
-//! The client accepts answers of at most 1 MiB each (`http.rs`): an entry
-//! bundle larger than that (256 entries averaging 4 KiB) cannot be fetched
-//! yet.
+//! The client accepts answers up to the size of a full entry bundle of
+//! maximal entries (`http.rs`, `MAX_RESPONSE_BYTES`).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use serde::Deserialize;
 
 use super::http::{Client, printable};
-use super::remote::{ServerArgs, TokenArgs, fetch_group};
+use super::remote::{GroupLog, ServerArgs, TokenArgs, fetch_group};
 use scrutineer::audit::bundle::MANIFEST_VERSION;
 use scrutineer::audit::{Bundle, Manifest, attachment_of, ballot_entries, wanted_documents};
 use scrutineer::entry::Entry;
@@ -61,52 +60,12 @@ struct Issued {
 /// Runs `scrutineer export`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let client = args.server.client(Some(args.token.required()?))?;
-    let group = fetch_group(&args.server, &client)?;
-    // The checkpoint the bundle stops at: the current one, kept with its
-    // exact signed bytes.
-    let signed = client
-        .get(&args.server.group_path("/log/checkpoint"))
-        .context("cannot read the log's current checkpoint")?
-        .body;
-    let checkpoint = open_checkpoint(&signed, &group.log_key)
-        .context("the server's current checkpoint is not signed by the log key")?
-        .into_inner();
-
-    let tiles = fetch_tiles(&args.server, &client, &checkpoint)?;
-    let entries = entries_of(&tiles)?;
-    let ballot = args.ballot.as_str();
-    let indexes = ballot_entries(&entries, ballot);
-    if indexes.is_empty() {
-        bail!(
-            "the log of {} has no entry for ballot {ballot} at size {}",
-            args.server.group,
-            checkpoint.size()
-        );
-    }
-    let checkpoints = fetch_checkpoints(&args.server, &client, &group.log_key, &checkpoint)?;
-    let documents = fetch_documents(&args.server, &client, &entries)?;
-
-    let bundle = Bundle {
-        checkpoint: signed,
-        tiles: tiles.into_iter().collect(),
-        checkpoints,
-        documents,
-        manifest: Some(Manifest {
-            version: MANIFEST_VERSION,
-            group: args.server.group.to_string(),
-            origin: group.origin.to_string(),
-            ballot: ballot.to_owned(),
-            size: checkpoint.size().get(),
-            entries: indexes,
-        }),
-    };
-    bundle
-        .write(&args.out)
-        .with_context(|| format!("cannot write the bundle into {}", args.out.display()))?;
+    let (group, bundle) = export_bundle(&args.server, &client, &args.ballot, &args.out)?;
     println!(
-        "exported ballot {ballot} of {} at size {} into {}: {} tiles, {} checkpoints, {} documents",
+        "exported ballot {} of {} at size {} into {}: {} tiles, {} checkpoints, {} documents",
+        args.ballot,
         group.origin,
-        checkpoint.size(),
+        bundle.manifest.as_ref().map_or(0, |m| m.size),
         args.out.display(),
         bundle.tiles.len(),
         bundle.checkpoints.len(),
@@ -118,6 +77,58 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         group.log_key
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Fetches ballot `ballot`'s audit bundle from the server and writes it
+/// into `out` (new, or empty); returns the group's log and the bundle.
+pub fn export_bundle(
+    server: &ServerArgs,
+    client: &Client,
+    ballot: &BallotId,
+    out: &Path,
+) -> anyhow::Result<(GroupLog, Bundle)> {
+    let group = fetch_group(server, client)?;
+    // The checkpoint the bundle stops at: the current one, kept with its
+    // exact signed bytes.
+    let signed = client
+        .get(&server.group_path("/log/checkpoint"))
+        .context("cannot read the log's current checkpoint")?
+        .body;
+    let checkpoint = open_checkpoint(&signed, &group.log_key)
+        .context("the server's current checkpoint is not signed by the log key")?
+        .into_inner();
+
+    let tiles = fetch_tiles(server, client, &checkpoint)?;
+    let entries = entries_of(&tiles)?;
+    let indexes = ballot_entries(&entries, ballot.as_str());
+    if indexes.is_empty() {
+        bail!(
+            "the log of {} has no entry for ballot {ballot} at size {}",
+            server.group,
+            checkpoint.size()
+        );
+    }
+    let checkpoints = fetch_checkpoints(server, client, &group.log_key, &checkpoint)?;
+    let documents = fetch_documents(server, client, &entries)?;
+
+    let bundle = Bundle {
+        checkpoint: signed,
+        tiles: tiles.into_iter().collect(),
+        checkpoints,
+        documents,
+        manifest: Some(Manifest {
+            version: MANIFEST_VERSION,
+            group: server.group.to_string(),
+            origin: group.origin.to_string(),
+            ballot: ballot.to_string(),
+            size: checkpoint.size().get(),
+            entries: indexes,
+        }),
+    };
+    bundle
+        .write(out)
+        .with_context(|| format!("cannot write the bundle into {}", out.display()))?;
+    Ok((group, bundle))
 }
 
 /// Every tile and entry bundle of the checkpoint's size, checked against

@@ -22,10 +22,11 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-/// The largest response body accepted. The largest thing the voter's tools
-/// fetch is a receipt (at most 160 KiB) inside a JSON answer; anything far
+/// The largest response body accepted. The largest thing the tools fetch
+/// is a full entry bundle for `export` (256 entries of at most 65 535 bytes
+/// each, with their 2-byte length prefixes: just under 16 MiB); anything
 /// larger is a misbehaving server, not data worth holding in memory.
-pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+pub const MAX_RESPONSE_BYTES: usize = 256 * (65_535 + 2);
 
 /// The largest status line plus header block accepted.
 const MAX_HEAD_BYTES: usize = 32 * 1024;

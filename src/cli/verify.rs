@@ -1,26 +1,51 @@
-//! `scrutineer verify DIR --log-key VKEY|FILE [--receipt FILE]... [--json]`: the independent
-//! check of a ballot's audit bundle (SPEC section 7), trusting only the log
-//! key given on the command line. Builds with `--no-default-features`.
+//! `scrutineer verify BUNDLE|URL (--log-key VKEY|FILE | --policy FILE)
+//! [--receipt FILE]... [--json]`: the independent check of a ballot's audit
+//! bundle (SPEC section 7), trusting only the log key given on the command
+//! line or pinned in a C2SP tlog-policy file. Given a server URL instead of
+//! a directory, it first fetches the bundle as `scrutineer export` does,
+//! into a temporary directory, then checks it the same way. Builds with
+//! `--no-default-features`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::{Context as _, bail};
+
+use super::export::export_bundle;
 use super::log::read_verifier_key;
-use anyhow::Context as _;
+use super::remote::{ServerArgs, TokenArgs};
 use scrutineer::audit::verify_bundle_with_receipts;
+use scrutineer::id::BallotId;
+use scrutineer::note::VerifierKey;
+use scrutineer::registry::group::GroupId;
+use scrutineer::staticlog::CHECKPOINT_FILE;
+use scrutineer::tlog::policy::Policy;
 
 /// Arguments of `scrutineer verify`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The audit bundle (from `scrutineer export`).
-    dir: PathBuf,
+    /// The audit bundle (from `scrutineer export`), or a server's base URL
+    /// (`http://host:port`, with `--group`, `--ballot` and a member's
+    /// token): the bundle is then fetched first.
+    #[arg(value_name = "BUNDLE|URL")]
+    source: String,
     /// The group log's verifier key (`origin+id+key`), or a file holding
     /// it: the only thing trusted. Never taken from the bundle.
-    #[arg(long, value_name = "VKEY|FILE")]
-    log_key: String,
+    #[arg(long, value_name = "VKEY|FILE", required_unless_present = "policy")]
+    log_key: Option<String>,
+    /// A C2SP tlog-policy file: the log key is the policy's log named after
+    /// the bundle's origin, and the bundle's checkpoint must meet the
+    /// policy's witness quorum.
+    #[arg(long, value_name = "FILE", conflicts_with = "log_key")]
+    policy: Option<PathBuf>,
     /// The ballot to report on [default: the one `bundle.json` names].
     #[arg(long)]
     ballot: Option<String>,
+    /// The group, when verifying a server's log by URL.
+    #[arg(long)]
+    group: Option<GroupId>,
+    #[command(flatten)]
+    token: TokenArgs,
     /// A vote receipt (from `scrutineer vote`) to check against the
     /// verified log: the vote is in it, and it counted or a later vote
     /// superseded it. Repeat for several.
@@ -31,16 +56,99 @@ pub struct Args {
     json: bool,
 }
 
+/// A bundle fetched from a server into a temporary directory, removed when
+/// dropped.
+struct Fetched(PathBuf);
+
+impl Drop for Fetched {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Fetches the bundle of a server's ballot into a new temporary directory.
+fn fetch(args: &Args, url: &str, log_key: Option<&VerifierKey>) -> anyhow::Result<Fetched> {
+    let (Some(group), Some(ballot)) = (&args.group, &args.ballot) else {
+        bail!("verifying a server by URL needs --group and --ballot");
+    };
+    let ballot = BallotId::new(ballot).map_err(|e| anyhow::anyhow!("--ballot: {e}"))?;
+    let server = ServerArgs {
+        server: url.to_owned(),
+        group: group.clone(),
+        log_key: log_key.map(ToString::to_string),
+    };
+    let client = server.client(Some(args.token.required()?))?;
+    let mut name = [0u8; 8];
+    getrandom::fill(&mut name).context("no entropy for a temporary directory's name")?;
+    let hex: String = name.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = Fetched(std::env::temp_dir().join(format!("scrutineer-verify-{hex}")));
+    export_bundle(&server, &client, &ballot, &dir.0)?;
+    eprintln!(
+        "fetched the bundle of {ballot} from {url}; checking it now, trusting only the log key"
+    );
+    Ok(dir)
+}
+
+/// The log key to trust for the bundle in `dir`: the one given, or the
+/// policy's log named after the bundle's origin (whose witness quorum the
+/// bundle's checkpoint must then meet).
+fn trusted_key(args: &Args, dir: &Path) -> anyhow::Result<VerifierKey> {
+    if let Some(key) = &args.log_key {
+        return read_verifier_key(key);
+    }
+    let path = args.policy.as_ref().context("give --log-key or --policy")?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the policy {}", path.display()))?;
+    let policy = Policy::parse(&bytes).with_context(|| format!("the policy {}", path.display()))?;
+    let checkpoint = std::fs::read(dir.join(CHECKPOINT_FILE))
+        .with_context(|| format!("cannot read {}", dir.join(CHECKPOINT_FILE).display()))?;
+    let origin = checkpoint
+        .split(|b| *b == b'\n')
+        .next()
+        .and_then(|line| std::str::from_utf8(line).ok())
+        .unwrap_or_default();
+    let key = policy
+        .log_for_origin(origin)
+        .with_context(|| {
+            format!(
+                "the policy {} lists no log for the bundle's origin {origin:?}",
+                path.display()
+            )
+        })?
+        .clone();
+    policy.verify_checkpoint(&checkpoint).with_context(|| {
+        format!(
+            "the bundle's checkpoint does not satisfy the policy {}",
+            path.display()
+        )
+    })?;
+    Ok(key)
+}
+
 /// Runs `scrutineer verify`. A failure prints what failed and exits 1.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let log_key = read_verifier_key(&args.log_key)?;
+    let url = args.source.starts_with("http://") || args.source.starts_with("https://");
+    let fetched = if url {
+        let pinned = args.log_key.as_deref().map(read_verifier_key).transpose()?;
+        if pinned.is_none() {
+            bail!("verifying a server by URL needs the log key to pin (--log-key)");
+        }
+        Some(fetch(&args, &args.source, pinned.as_ref())?)
+    } else {
+        None
+    };
+    let dir = match &fetched {
+        Some(f) => f.0.clone(),
+        None => PathBuf::from(&args.source),
+    };
+    let log_key = trusted_key(&args, &dir)?;
     let mut receipts = Vec::new();
     for path in &args.receipts {
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read the receipt {}", path.display()))?;
         receipts.push((path.display().to_string(), bytes));
     }
-    match verify_bundle_with_receipts(&args.dir, &log_key, args.ballot.as_deref(), &receipts) {
+    match verify_bundle_with_receipts(&dir, &log_key, args.ballot.as_deref(), &receipts) {
         Ok(report) => {
             if args.json {
                 println!(
@@ -69,7 +177,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             eprintln!(
                 "scrutineer: FAILED: {} does not verify: {error}",
-                args.dir.display()
+                args.source
             );
             Ok(ExitCode::FAILURE)
         }
