@@ -441,6 +441,13 @@ fn rows(victim_key: &str) -> Vec<Row> {
             Registered,
         ),
         row(
+            "GET",
+            "/v1/groups/{group}/ballots/{ballot}/bundle",
+            "/v1/groups/g1/ballots/B1/bundle",
+            Body::None,
+            Members,
+        ),
+        row(
             "POST",
             "/v1/groups/{group}/ballots/{ballot}/certification",
             "/v1/groups/g1/ballots/B1/certification",

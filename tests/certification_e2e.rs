@@ -302,6 +302,22 @@ fn certified_appealed_and_overturned_then_exported_verified_and_receipts_checked
     ]);
     assert!(report.contains("Certified by the chair carol"), "{report}");
 
+    // The same bundle as one archive from the API, verified as a file.
+    let archive = get(
+        &w.server.address,
+        "/v1/groups/ETI/ballots/B1/bundle",
+        Some(&w.token),
+    );
+    assert_eq!(archive.status, 200, "{}", archive.text());
+    assert_eq!(archive.header("content-type"), Some("application/x-tar"));
+    let tar = w.path("B1.tar");
+    std::fs::write(&tar, &archive.body).expect("write");
+    let report = ok(&["verify", tar.to_str().expect("UTF-8"), "--log-key", &key]);
+    assert!(
+        report.contains("overturned by the reviewer dora"),
+        "{report}"
+    );
+
     // Whoever holds the log key (the server) rewrites history so that the
     // certification names another root, re-signed by the chair's own key:
     // every signature holds, and the certified tree head is not the log's.

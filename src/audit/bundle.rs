@@ -94,10 +94,6 @@ impl Bundle {
     /// bundle is never merged into another's files). The checkpoint is
     /// written last, so a directory without one is an unfinished export.
     pub fn write(&self, dir: &Path) -> Result<(), BundleIoError> {
-        let io_error = |path: &Path| {
-            let path = path.to_owned();
-            move |source| BundleIoError { path, source }
-        };
         if fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
             return Err(BundleIoError {
                 path: dir.to_owned(),
@@ -107,33 +103,56 @@ impl Bundle {
                 ),
             });
         }
-        let write = |relative: &str, bytes: &[u8]| {
-            let path = dir.join(relative);
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent).map_err(io_error(parent))?;
-            }
-            fs::write(&path, bytes).map_err(io_error(&path))
-        };
+        write_files(dir, &self.files())
+    }
+
+    /// The bundle's files (relative path, bytes), `checkpoint` last.
+    pub fn files(&self) -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         for (tile, bytes) in &self.tiles {
-            write(&tile.path(), bytes)?;
+            files.push((tile.path(), bytes.clone()));
         }
         for (size, signed) in &self.checkpoints {
-            write(&format!("{CHECKPOINTS_DIR}/{size}"), signed)?;
+            files.push((format!("{CHECKPOINTS_DIR}/{size}"), signed.clone()));
         }
         for document in &self.documents {
-            write(
-                &format!("{DOCUMENTS_DIR}/{}", Hash::sha256(document).to_hex()),
-                document,
-            )?;
+            files.push((
+                format!("{DOCUMENTS_DIR}/{}", Hash::sha256(document).to_hex()),
+                document.clone(),
+            ));
         }
         if let Some(manifest) = &self.manifest {
             let mut json = serde_json::to_vec_pretty(manifest)
                 .expect("invariant: a manifest (strings and numbers) serialises");
             json.push(b'\n');
-            write(MANIFEST_FILE, &json)?;
+            files.push((MANIFEST_FILE.to_owned(), json));
         }
-        write(CHECKPOINT_FILE, &self.checkpoint)
+        files.push((CHECKPOINT_FILE.to_owned(), self.checkpoint.clone()));
+        files
     }
+
+    /// The bundle as one ustar archive ([`super::tar`]), `checkpoint` last.
+    pub fn to_tar(&self) -> Result<Vec<u8>, super::tar::TarError> {
+        let files = self.files();
+        super::tar::write_tar(files.iter().map(|(p, b)| (p.as_str(), b.as_slice())))
+    }
+}
+
+/// Writes files (relative paths, as [`super::tar::read_tar`] checks them)
+/// into `dir`, in order.
+pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), BundleIoError> {
+    let io_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| BundleIoError { path, source }
+    };
+    for (relative, bytes) in files {
+        let path = dir.join(relative);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(io_error(parent))?;
+        }
+        fs::write(&path, bytes).map_err(io_error(&path))?;
+    }
+    Ok(())
 }
 
 /// A document the log names, which an exporter fetches for the bundle.

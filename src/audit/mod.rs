@@ -15,6 +15,7 @@
 pub mod bundle;
 pub mod receipt;
 pub mod report;
+pub mod tar;
 pub mod verify;
 
 pub use bundle::{Bundle, Manifest, Wanted, attachment_of, ballot_entries, wanted_documents};

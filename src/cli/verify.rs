@@ -1,4 +1,4 @@
-//! `scrutineer verify BUNDLE|URL (--log-key VKEY|FILE | --policy FILE)
+//! `scrutineer verify DIR|FILE.tar|URL (--log-key VKEY|FILE | --policy FILE)
 //! [--receipt FILE]... [--json]`: the independent check of a ballot's audit
 //! bundle (SPEC section 7), trusting only the log key given on the command
 //! line or pinned in a C2SP tlog-policy file. Given a server URL instead of
@@ -14,6 +14,8 @@ use anyhow::{Context as _, bail};
 use super::export::export_bundle;
 use super::log::read_verifier_key;
 use super::remote::{ServerArgs, TokenArgs};
+use scrutineer::audit::bundle::write_files;
+use scrutineer::audit::tar::read_tar;
 use scrutineer::audit::verify_bundle_with_receipts;
 use scrutineer::id::BallotId;
 use scrutineer::note::VerifierKey;
@@ -24,9 +26,10 @@ use scrutineer::tlog::policy::Policy;
 /// Arguments of `scrutineer verify`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The audit bundle (from `scrutineer export`), or a server's base URL
-    /// (`http://host:port`, with `--group`, `--ballot` and a member's
-    /// token): the bundle is then fetched first.
+    /// The audit bundle: a directory (from `scrutineer export`), an
+    /// archive (from `GET …/ballots/{ballot}/bundle`), or a server's base
+    /// URL (`http://host:port`, with `--group`, `--ballot` and a member's
+    /// token), whose bundle is then fetched first.
     #[arg(value_name = "BUNDLE|URL")]
     source: String,
     /// The group log's verifier key (`origin+id+key`), or a file holding
@@ -56,9 +59,21 @@ pub struct Args {
     json: bool,
 }
 
-/// A bundle fetched from a server into a temporary directory, removed when
-/// dropped.
+/// A bundle fetched from a server, or unpacked from an archive, into a
+/// temporary directory, removed when dropped.
 struct Fetched(PathBuf);
+
+impl Fetched {
+    /// A new, uniquely named temporary directory (not yet created).
+    fn new() -> anyhow::Result<Self> {
+        let mut name = [0u8; 8];
+        getrandom::fill(&mut name).context("no entropy for a temporary directory's name")?;
+        let hex: String = name.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Self(
+            std::env::temp_dir().join(format!("scrutineer-verify-{hex}")),
+        ))
+    }
+}
 
 impl Drop for Fetched {
     fn drop(&mut self) {
@@ -78,14 +93,22 @@ fn fetch(args: &Args, url: &str, log_key: Option<&VerifierKey>) -> anyhow::Resul
         log_key: log_key.map(ToString::to_string),
     };
     let client = server.client(Some(args.token.required()?))?;
-    let mut name = [0u8; 8];
-    getrandom::fill(&mut name).context("no entropy for a temporary directory's name")?;
-    let hex: String = name.iter().map(|b| format!("{b:02x}")).collect();
-    let dir = Fetched(std::env::temp_dir().join(format!("scrutineer-verify-{hex}")));
+    let dir = Fetched::new()?;
     export_bundle(&server, &client, &ballot, &dir.0)?;
     eprintln!(
         "fetched the bundle of {ballot} from {url}; checking it now, trusting only the log key"
     );
+    Ok(dir)
+}
+
+/// Unpacks a bundle archive (`GET …/ballots/{ballot}/bundle`) into a new
+/// temporary directory.
+fn unpack(path: &Path) -> anyhow::Result<Fetched> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let files =
+        read_tar(&bytes).with_context(|| format!("{} is not a bundle archive", path.display()))?;
+    let dir = Fetched::new()?;
+    write_files(&dir.0, &files)?;
     Ok(dir)
 }
 
@@ -134,6 +157,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             bail!("verifying a server by URL needs the log key to pin (--log-key)");
         }
         Some(fetch(&args, &args.source, pinned.as_ref())?)
+    } else if Path::new(&args.source).is_file() {
+        Some(unpack(Path::new(&args.source))?)
     } else {
         None
     };

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod ballots;
+mod bundle;
 mod clock;
 mod groups;
 mod log;
@@ -33,6 +34,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .merge(openapi::router())
         .merge(accounts::router())
         .merge(ballots::router())
+        .merge(bundle::router())
         .merge(clock::router())
         .merge(groups::router())
         .merge(log::router())

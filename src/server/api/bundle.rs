@@ -1,0 +1,143 @@
+//! `GET /v1/groups/{group}/ballots/{ballot}/bundle`: a ballot's audit
+//! bundle (`docs/formats.md` section 9) as one ustar archive, for the
+//! group's members and reviewers: the whole log at the current checkpoint
+//! in the tlog-tiles layout, every checkpoint issued up to it, the
+//! documents its replay needs (rolls stored beside the log, and the notes
+//! and attachments of every closed ballot), and `bundle.json`.
+//!
+//! Nothing in it is to be trusted: `scrutineer verify FILE.tar --log-key …`
+//! checks it as it checks a directory written by `scrutineer export`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::ballots::{authorise, ballot_id};
+use crate::audit::bundle::MANIFEST_VERSION;
+use crate::audit::{Bundle, Manifest, attachment_of, ballot_entries, wanted_documents};
+use crate::entry::Entry;
+use crate::server::AppState;
+use crate::server::auth::{Action, Caller};
+use crate::server::error::ApiError;
+use crate::tlog::tile::{TileKind, encode_bundle, tile_hash_indexes, tiles_for_size};
+use crate::tlog::{Hash, TreeSize};
+
+/// The bundle route.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new().route("/v1/groups/{group}/ballots/{ballot}/bundle", get(bundle))
+}
+
+async fn bundle(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path((group, ballot)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (log, _) = authorise(&state, &caller, &group, Action::ReadGroup).await?;
+    let ballot = ballot_id(&ballot)?;
+    let size = log.read(|loaded| loaded.size).await?;
+    let internal =
+        |what: &str, e: &dyn std::fmt::Display| ApiError::Internal(format!("{what}: {e}"));
+    let checkpoint = state
+        .store
+        .checkpoint_at(&group, size)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("log {group}: no checkpoint at size {size}")))?;
+    let raw = state.store.entries(&group, 0, size).await?;
+    let entries = raw
+        .iter()
+        .map(|bytes| Entry::parse(bytes))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| internal("a stored entry", &e))?;
+    let indexes = ballot_entries(&entries, ballot.as_str());
+    if indexes.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "the log has no entry for ballot {ballot}"
+        )));
+    }
+
+    let mut tiles = Vec::new();
+    for tile in tiles_for_size(TreeSize::new(size)) {
+        let bytes = match tile.kind() {
+            TileKind::Hash { .. } => {
+                let wanted = tile_hash_indexes(&tile).map_err(|e| internal("tile", &e))?;
+                let hashes = state.store.hashes(&group, &wanted).await?;
+                hashes.iter().flat_map(|h| h.as_bytes().to_vec()).collect()
+            }
+            TileKind::Entries => {
+                let first =
+                    usize::try_from(tile.index() * 256).map_err(|e| internal("tile", &e))?;
+                let slices: Vec<&[u8]> = raw[first..first + usize::from(tile.width())]
+                    .iter()
+                    .map(Vec::as_slice)
+                    .collect();
+                encode_bundle(&slices).map_err(|e| internal("entry bundle", &e))?
+            }
+        };
+        tiles.push((tile, bytes));
+    }
+    let checkpoints = state
+        .store
+        .checkpoints(&group)
+        .await?
+        .into_iter()
+        .filter(|(s, _)| *s <= size)
+        .collect();
+    // The documents the replay needs; a vote note names its attachment.
+    let mut wanted: BTreeSet<Hash> = wanted_documents(&entries)
+        .into_iter()
+        .map(|w| w.sha256)
+        .collect();
+    let notes = state
+        .store
+        .documents(&group, &wanted.iter().copied().collect::<Vec<_>>())
+        .await?;
+    let attachments: Vec<Hash> = notes
+        .iter()
+        .filter_map(|d| attachment_of(&d.bytes))
+        .filter(|h| wanted.insert(*h))
+        .collect();
+    let mut documents: Vec<Vec<u8>> = notes.into_iter().map(|d| d.bytes).collect();
+    documents.extend(
+        state
+            .store
+            .documents(&group, &attachments)
+            .await?
+            .into_iter()
+            .map(|d| d.bytes),
+    );
+
+    let origin = log.origin.to_string();
+    let bundle = Bundle {
+        checkpoint,
+        tiles,
+        checkpoints,
+        documents,
+        manifest: Some(Manifest {
+            version: MANIFEST_VERSION,
+            group: group.clone(),
+            origin,
+            ballot: ballot.to_string(),
+            size,
+            entries: indexes,
+        }),
+    };
+    let tar = bundle.to_tar().map_err(|e| internal("archive", &e))?;
+    let mut response = tar.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-tar"),
+    );
+    if let Ok(value) =
+        HeaderValue::from_str(&format!("attachment; filename=\"{group}-{ballot}.tar\""))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
