@@ -108,17 +108,19 @@ fn signer_check(
     note: &str,
     ballot: &BallotId,
     note_ballot: impl FnOnce(&SignedStatement) -> Option<BallotId>,
-) -> Result<PersonId, Response> {
+) -> Result<PersonId, Box<Response>> {
     let person = PersonId::new(&caller.person).map_err(|_| {
-        ApiError::Forbidden("the token's person is not a person of this group".to_owned())
-            .into_response()
+        Box::new(
+            ApiError::Forbidden("the token's person is not a person of this group".to_owned())
+                .into_response(),
+        )
     })?;
     if let Ok(signed) = SignedStatement::parse(note.as_bytes()) {
         if signed.signer != person {
-            return Err(refusal_problem(&StatementRefusal::TokenMismatch));
+            return Err(Box::new(refusal_problem(&StatementRefusal::TokenMismatch)));
         }
         if note_ballot(&signed).is_some_and(|b| b != *ballot) {
-            return Err(refusal_problem(&StatementRefusal::BallotMismatch));
+            return Err(Box::new(refusal_problem(&StatementRefusal::BallotMismatch)));
         }
     }
     Ok(person)
@@ -137,7 +139,7 @@ async fn certify(
         parsed(s).map(|n| n.ballot)
     }) {
         Ok(person) => person,
-        Err(response) => return Ok(response),
+        Err(response) => return Ok(*response),
     };
     // The root hash the note names for its size, read from storage before
     // the sequencer's turn: a committed tree's root never changes.
@@ -199,7 +201,7 @@ async fn appeal(
             .map(|n| n.ballot)
     }) {
         Ok(person) => person,
-        Err(response) => return Ok(response),
+        Err(response) => return Ok(*response),
     };
     let id = crate::ballot::hash_text(&Hash::sha256(body.appeal.as_bytes()));
     let appended = log
@@ -252,7 +254,7 @@ async fn decide(
     }
     let person = match signer_check(&caller, &body.decision, &ballot, |_| note.map(|n| n.ballot)) {
         Ok(person) => person,
-        Err(response) => return Ok(response),
+        Err(response) => return Ok(*response),
     };
     let appended = log
         .append_all(Box::new(move |loaded: &GroupLogState, time| {
