@@ -375,6 +375,207 @@ fn certified_appealed_and_overturned_then_exported_verified_and_receipts_checked
     assert!(err.contains("the chair certified another history"), "{err}");
 }
 
+/// The entries of the bundle's single (partial) entry bundle, with its
+/// path.
+fn bundle_entries(bundle: &Path) -> (std::path::PathBuf, Vec<Vec<u8>>) {
+    let partial = bundle.join("tile").join("entries").join("000.p");
+    let path = std::fs::read_dir(&partial)
+        .expect("one partial entry bundle")
+        .map(|e| e.expect("entry").path())
+        .next()
+        .expect("a bundle file");
+    let width: usize = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.parse().ok())
+        .expect("the width is the file name");
+    let entries = decode_bundle(&std::fs::read(&path).expect("read"), width).expect("bundle");
+    (path, entries)
+}
+
+/// Rebuilds the bundle's log from `entries`, signed by the server's own
+/// log key (what a server rewriting its history would do), with the
+/// documents of `documents`; returns `scrutineer verify`'s standard error.
+fn rewritten(
+    w: &World,
+    data: &Path,
+    bundle: &Path,
+    documents: &Path,
+    name: &str,
+    entries: &[Vec<u8>],
+) -> String {
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("bundle.json")).expect("read"))
+            .expect("JSON");
+    let origin =
+        scrutineer::tlog::checkpoint::Origin::new(manifest["origin"].as_str().expect("origin"))
+            .expect("an origin");
+    let server_key = std::fs::read_to_string(data.join("log.key")).expect("server key");
+    let signer = SigningKey::parse(server_key.trim_end())
+        .expect("a key")
+        .renamed(origin.key_name().clone());
+    let dir = w.path(name);
+    scrutineer::staticlog::build(&dir, &signer, &origin, entries).expect("build");
+    copy_dir(documents, &dir.join("documents"));
+    let out = scrutineer(&[
+        "verify",
+        dir.to_str().expect("UTF-8"),
+        "--log-key",
+        &w.path_str("log.vkey"),
+        "--ballot",
+        "B1",
+    ]);
+    assert!(!out.status.success(), "{name} verified");
+    text(&out.stderr)
+}
+
+#[test]
+fn every_rewriting_of_a_certified_history_is_named() {
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = tallied_ballot(data.path(), work.path());
+    ok(&command("certify", &w, "carol", &["--ballot", "B1"]));
+    let bundle = w.path("bundle");
+    let mut export = strings(&["export"]);
+    export.extend(flags(&w, "carol"));
+    let export: Vec<String> = export
+        .into_iter()
+        .take_while(|a| a != "--key")
+        .chain(strings(&[
+            "--ballot",
+            "B1",
+            "--out",
+            bundle.to_str().expect("UTF-8"),
+        ]))
+        .collect();
+    ok(&export);
+    let (path, entries) = bundle_entries(&bundle);
+    let find = |kind: &str| {
+        entries
+            .iter()
+            .position(|e| text(e).contains(&format!("\ntype {kind}\n")))
+            .expect("an entry of that type")
+    };
+
+    // Without the log key: any changed byte of the certification breaks
+    // its leaf hash.
+    let dir = w.path("changed-certification");
+    copy_tree(&bundle, &dir);
+    let mut changed = entries.clone();
+    let c = find("certification");
+    changed[c] = text(&changed[c])
+        .replace("in-favour 1", "in-favour 2")
+        .into_bytes();
+    let slices: Vec<&[u8]> = changed.iter().map(Vec::as_slice).collect();
+    let relative = path.strip_prefix(&bundle).expect("inside");
+    std::fs::write(
+        dir.join(relative),
+        scrutineer::tlog::tile::encode_bundle(&slices).expect("encode"),
+    )
+    .expect("write");
+    let out = scrutineer(&[
+        "verify",
+        dir.to_str().expect("UTF-8"),
+        "--log-key",
+        &w.path_str("log.vkey"),
+    ]);
+    assert!(
+        text(&out.stderr).contains("does not match its leaf hash"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // With the log key (the server rewriting its own history), each change
+    // fails the replay, naming the entry.
+    let mut deleted = entries.clone();
+    deleted.remove(find("roll"));
+    let documents = bundle.join("documents");
+    let err = rewritten(
+        &w,
+        data.path(),
+        &bundle,
+        &documents,
+        "deleted-roll",
+        &deleted,
+    );
+    assert!(
+        err.contains("the replay of the log fails: log entry"),
+        "{err}"
+    );
+
+    let mut reordered = entries.clone();
+    let (close, tally) = (find("close"), find("tally"));
+    reordered.swap(close, tally);
+    let err = rewritten(
+        &w,
+        data.path(),
+        &bundle,
+        &documents,
+        "reordered",
+        &reordered,
+    );
+    assert!(err.contains("the replay of the log fails"), "{err}");
+
+    let mut counts = entries.clone();
+    counts[c] = text(&counts[c])
+        .replace("in-favour 1", "in-favour 2")
+        .into_bytes();
+    let err = rewritten(
+        &w,
+        data.path(),
+        &bundle,
+        &documents,
+        "certification-counts",
+        &counts,
+    );
+    assert!(err.contains("malformed certification entry"), "{err}");
+
+    // A vote's signature changed: the note (stored under its new name)
+    // no longer matches what the log committed to.
+    let mut resigned = entries.clone();
+    let v = find("vote");
+    let note_dir = bundle.join("documents");
+    let note_hash = text(&resigned[v])
+        .lines()
+        .find_map(|l| l.strip_prefix("note sha256:").map(str::to_owned))
+        .expect("a note hash");
+    let note = text(&std::fs::read(note_dir.join(&note_hash)).expect("the note"));
+    let (head, signature) = note.rsplit_once(' ').expect("a signature line");
+    let mut bytes = signature.trim_end().as_bytes().to_vec();
+    let i = bytes.len() - 6;
+    bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+    let forged = format!("{head} {}\n", String::from_utf8(bytes).expect("ASCII"));
+    let forged_hash = Hash::sha256(forged.as_bytes()).to_hex();
+    resigned[v] = text(&resigned[v])
+        .replace(&note_hash, &forged_hash)
+        .into_bytes();
+    let dir = w.path("forged-signature-documents");
+    copy_dir(&note_dir, &dir);
+    std::fs::write(dir.join(&forged_hash), &forged).expect("write");
+    let err = rewritten(
+        &w,
+        data.path(),
+        &bundle,
+        &dir,
+        "forged-signature",
+        &resigned,
+    );
+    assert!(err.contains("the replay of the log fails"), "{err}");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create");
+    for entry in std::fs::read_dir(from).expect("read") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create");
     for entry in std::fs::read_dir(from).expect("read") {
