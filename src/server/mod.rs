@@ -17,6 +17,8 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
+#[cfg(test)]
+mod fault_injection;
 pub mod scheduler;
 pub mod sequencer;
 pub mod startup;
