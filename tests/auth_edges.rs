@@ -163,7 +163,7 @@ impl Api {
         for ballot in ballots {
             let note = AnnouncementNote {
                 origin: origin.clone(),
-                ballot: BallotId::new(*ballot).expect("a ballot id"),
+                ballot: BallotId::new(ballot).expect("a ballot id"),
                 kind: BallotKind::Correspondence,
                 questions: vec![QuestionId::new("main").expect("a question")],
                 opens: Some(t(OPENS)),
