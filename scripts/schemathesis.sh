@@ -101,6 +101,7 @@ for config in "" "$reports/pinned.toml"; do
         --max-examples "${ST_MAX_EXAMPLES:-50}" \
         --workers 2 \
         --report junit --report-dir "$reports" \
+        --generation-database "$reports/examples" \
         "${seed[@]}" "$@" || status=$?
 done
 exit "$status"
