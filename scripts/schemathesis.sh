@@ -12,6 +12,8 @@
 # for the first install and takes minutes).
 #
 # Usage: scripts/schemathesis.sh [extra `st run` options]
+# Exits non-zero if either pass finds a failure; reports (JUnit) and
+# Schemathesis' state go to target/schemathesis/.
 # Environment: SCHEMATHESIS_VERSION (default below), ST_MAX_EXAMPLES
 # (default 50), ST_SEED (default: random, printed by Schemathesis).
 
@@ -19,8 +21,10 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 version="${SCHEMATHESIS_VERSION:-4.32.5}"
-venv=target/schemathesis-venv
-reports=target/schemathesis
+venv="$PWD/target/schemathesis-venv"
+# Schemathesis and Hypothesis keep their state in the working directory:
+# they run from here.
+reports="$PWD/target/schemathesis"
 
 if [ ! -x "$venv/bin/st" ] || ! "$venv/bin/st" --version | grep -q "$version"; then
     python3 -m venv "$venv"
@@ -93,7 +97,7 @@ TOML
 status=0
 for config in "" "$reports/pinned.toml"; do
     echo "== schemathesis pass ${config:+with pinned path parameters}"
-    "$venv/bin/st" ${config:+--config-file "$config"} run "http://$address/v1/openapi.json" \
+    (cd "$reports" && "$venv/bin/st" ${config:+--config-file "$config"} run "http://$address/v1/openapi.json" \
         --header "Authorization: Bearer $token" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
         --exclude-name "DELETE /v1/persons/{person}/tokens" \
@@ -102,6 +106,6 @@ for config in "" "$reports/pinned.toml"; do
         --workers 2 \
         --report junit --report-dir "$reports" \
         --generation-database "$reports/examples" \
-        "${seed[@]}" "$@" || status=$?
+        "${seed[@]}" "$@") || status=$?
 done
 exit "$status"
