@@ -16,7 +16,10 @@ pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod config;
+mod connections;
 pub mod error;
+#[cfg(test)]
+mod fault_injection;
 pub mod scheduler;
 pub mod sequencer;
 pub mod startup;
@@ -300,13 +303,9 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
     // for whatever fell due while the server was down.
     let scheduler = tokio::spawn(scheduler::run(Arc::clone(&state)));
     let app = api::router(Arc::clone(&state), &config);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|source| ServerError::Io {
-            path: address.to_string().into(),
-            source,
-        })?;
+    // Request headers get the same time limit as a whole request.
+    let header_timeout = StdDuration::from_secs(config.request_timeout_secs.max(1));
+    connections::serve(listener, app, header_timeout, shutdown_signal()).await;
     tracing::info!("stopped");
     scheduler.abort();
     state.store.close().await;

@@ -423,14 +423,12 @@ impl<S: LogFold> GroupLog<S> {
         // Step 0: bring memory up to date (another process may have
         // appended). Nothing is written.
         if let Err(e) = self.refresh(&mut loaded).await {
-            let message = e.to_string();
-            let halted = matches!(e, AppendError::Halted(_));
-            fail_all(batch, &|| {
-                if halted {
-                    AppendError::Halted(message.clone())
-                } else {
-                    AppendError::BatchFailed(message.clone())
-                }
+            // The refusal is passed on as it is (wrapping its text again
+            // would repeat "the log is not served: …").
+            fail_all(batch, &|| match &e {
+                AppendError::Halted(reason) => AppendError::Halted(reason.clone()),
+                AppendError::BatchFailed(message) => AppendError::BatchFailed(message.clone()),
+                other => AppendError::BatchFailed(other.to_string()),
             });
             return;
         }
@@ -455,8 +453,12 @@ impl<S: LogFold> GroupLog<S> {
         // Step 2: under the lock, fold what was appended since step 0 and
         // make sure the right edge of the tree is known. Read only.
         if let Err(e) = self.catch_up(&mut loaded, &mut tx).await {
-            let message = e.to_string();
-            fail_all(batch, &|| AppendError::BatchFailed(message.clone()));
+            // A reason to halt is said at once, not as "batch failed" (a
+            // retry would only meet the halt).
+            fail_all(batch, &|| match &e {
+                StoreOrHalt::Halt(reason) => AppendError::Halted(reason.clone()),
+                StoreOrHalt::Store(store) => AppendError::BatchFailed(store.to_string()),
+            });
             return;
         }
         let first_index = loaded.size;
@@ -657,8 +659,7 @@ impl<S: LogFold> GroupLog<S> {
         while size > loaded.size {
             let to = size.min(loaded.size + DOCUMENT_CHUNK);
             let entries = tx.entries(loaded.size, to).await?;
-            let parsed =
-                parse_stored(loaded, &entries).map_err(|e| StoreOrHalt::Halt(e.to_string()))?;
+            let parsed = parse_stored(loaded, &entries).map_err(StoreOrHalt::from_append)?;
             let mut documents = DocumentMap::default();
             let mut wanted: Vec<Hash> = parsed.iter().flat_map(|e| S::documents_named(e)).collect();
             for _ in 0..2 {
@@ -669,7 +670,7 @@ impl<S: LogFold> GroupLog<S> {
             }
             for entry in &parsed {
                 self.fold_stored(loaded, entry, &documents)
-                    .map_err(|e| StoreOrHalt::Halt(e.to_string()))?;
+                    .map_err(StoreOrHalt::from_append)?;
             }
         }
         if loaded.appender.is_none() {
@@ -747,4 +748,15 @@ enum StoreOrHalt {
     Store(#[from] StoreError),
     #[error("{0}")]
     Halt(String),
+}
+
+impl StoreOrHalt {
+    /// A halt found while folding stored entries, with its reason as it
+    /// was recorded.
+    fn from_append(error: AppendError) -> Self {
+        match error {
+            AppendError::Halted(reason) => Self::Halt(reason),
+            other => Self::Halt(other.to_string()),
+        }
+    }
 }

@@ -8,6 +8,7 @@
 use sqlx::Row as _;
 
 use super::documents::{Document, read_documents};
+use super::fault::{Faults, Mode, Step};
 use super::{Dialect, LogHead, Store, StoreError, read_entries, read_hashes, to_i64, to_u64};
 use crate::tlog::Hash;
 
@@ -23,6 +24,9 @@ pub struct AppendTx {
     /// of an aborted transaction with a rollback that sqlx reports as
     /// success, so `commit` must refuse rather than ask the database.
     failed: bool,
+    /// The fault-injection seam ([`super::fault`]): inert outside the
+    /// crate's unit tests.
+    faults: Faults,
 }
 
 /// What one append transaction writes.
@@ -85,6 +89,7 @@ impl Store {
     /// write lock, and reads the head under that lock. `None` if the group
     /// has no log.
     pub async fn begin_append(&self, group: &str) -> Result<Option<AppendTx>, StoreError> {
+        self.faults.check(Step::Begin, Mode::Lost)?;
         let (mut tx, lock) = match self.dialect() {
             // SQLite has one writer per database: take the write lock now,
             // rather than at the first write, so that two transactions never
@@ -113,11 +118,14 @@ impl Store {
             size: to_u64(row.try_get("size")?)?,
             checkpoint: row.try_get("checkpoint")?,
         };
+        // Dropping the transaction here rolls it back and releases the lock.
+        self.faults.check(Step::Begin, Mode::Landed)?;
         Ok(Some(AppendTx {
             tx,
             group: group.to_owned(),
             head,
             failed: false,
+            faults: self.faults.clone(),
         }))
     }
 }
@@ -160,6 +168,7 @@ impl AppendTx {
     }
 
     async fn write_document_rows(&mut self, documents: &[Document]) -> Result<(), StoreError> {
+        self.faults.check(Step::Documents, Mode::Lost)?;
         for document in documents {
             // Content-addressed: the same bytes under the same name are the
             // same document, so a second insert changes nothing. No
@@ -176,7 +185,7 @@ impl AppendTx {
             .execute(&mut *self.tx)
             .await?;
         }
-        Ok(())
+        self.faults.check(Step::Documents, Mode::Landed)
     }
 
     /// Writes a batch: its entries, its hashes, the new checkpoint into the
@@ -193,6 +202,7 @@ impl AppendTx {
         let group = self.group.clone();
         // Multi-row inserts, in chunks that keep every statement under the
         // backends' parameter limits (SQLite: 32 766; PostgreSQL: 65 535).
+        self.faults.check(Step::Entries, Mode::Lost)?;
         for (chunk_no, chunk) in batch.entries.chunks(500).enumerate() {
             let first = self.head.size + (chunk_no * 500) as u64;
             let mut sql = String::from("INSERT INTO entries (group_id, idx, bytes) VALUES ");
@@ -206,6 +216,8 @@ impl AppendTx {
             }
             query.execute(&mut *self.tx).await?;
         }
+        self.faults.check(Step::Entries, Mode::Landed)?;
+        self.faults.check(Step::Hashes, Mode::Lost)?;
         for (chunk_no, chunk) in batch.hashes.chunks(500).enumerate() {
             let first = batch.first_hash_index + (chunk_no * 500) as u64;
             let mut sql = String::from("INSERT INTO hashes (group_id, idx, hash) VALUES ");
@@ -219,20 +231,24 @@ impl AppendTx {
             }
             query.execute(&mut *self.tx).await?;
         }
+        self.faults.check(Step::Hashes, Mode::Landed)?;
         let size = to_i64(self.head.size + batch.entries.len() as u64)?;
+        self.faults.check(Step::Checkpoint, Mode::Lost)?;
         sqlx::query("INSERT INTO checkpoints (group_id, size, signed) VALUES ($1, $2, $3)")
             .bind(group.clone())
             .bind(size)
             .bind(batch.checkpoint.clone())
             .execute(&mut *self.tx)
             .await?;
+        self.faults.check(Step::Checkpoint, Mode::Landed)?;
+        self.faults.check(Step::Head, Mode::Lost)?;
         sqlx::query("UPDATE logs SET size = $1, checkpoint = $2 WHERE group_id = $3")
             .bind(size)
             .bind(batch.checkpoint.clone())
             .bind(group)
             .execute(&mut *self.tx)
             .await?;
-        Ok(())
+        self.faults.check(Step::Head, Mode::Landed)
     }
 
     /// Commits. `Ok` means durable. [`StoreError::RolledBack`] (after a
@@ -244,8 +260,15 @@ impl AppendTx {
             // Dropping `self.tx` rolls back.
             return Err(StoreError::RolledBack);
         }
+        // An injected fault before the commit drops the transaction, which
+        // rolls it back.
+        let faults = self.faults.clone();
+        faults.check(Step::Commit, Mode::Lost)?;
+        if faults.fires(Step::Commit, Mode::LostSilently) {
+            return Ok(());
+        }
         self.tx.commit().await?;
-        Ok(())
+        faults.check(Step::Commit, Mode::Landed)
     }
 }
 

@@ -29,6 +29,7 @@
 pub mod accounts;
 pub mod append;
 pub mod documents;
+pub(crate) mod fault;
 mod migrate;
 pub mod reader;
 
@@ -109,6 +110,9 @@ pub struct LogHead {
 pub struct Store {
     pool: AnyPool,
     dialect: Dialect,
+    /// The fault-injection seam of the append steps: zero-sized, and
+    /// inert, outside the crate's unit tests ([`fault`]).
+    faults: fault::Faults,
 }
 
 impl Store {
@@ -150,7 +154,11 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Self { pool, dialect };
+        let store = Self {
+            pool,
+            dialect,
+            faults: fault::Faults::default(),
+        };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -158,6 +166,13 @@ impl Store {
     /// The database this store talks to.
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// The faults armed for this store's appends (tests of the crate
+    /// only).
+    #[cfg(test)]
+    pub(crate) fn faults(&self) -> &fault::Faults {
+        &self.faults
     }
 
     /// The connection pool, for the modules of this one.

@@ -30,6 +30,7 @@ use super::{AppState, Log};
 /// The whole API.
 pub fn router(state: Arc<AppState>, config: &Config) -> Router {
     let timeout = StdDuration::from_secs(config.request_timeout_secs.max(1));
+    let max_body = u64::try_from(config.max_body_bytes).unwrap_or(u64::MAX);
     Router::new()
         .merge(openapi::router())
         .merge(accounts::router())
@@ -49,9 +50,28 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         })
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
+            declared_length(request, next, max_body)
+        }))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
             time_limit(request, next, timeout)
         }))
         .with_state(state)
+}
+
+/// Answers 413 at once when a request declares a body longer than the
+/// limit. The body limit alone refuses only once that much has arrived, so
+/// a client that declares a huge length and sends little would hold the
+/// request until the time limit and get a 504 instead.
+async fn declared_length(request: Request, next: Next, limit: u64) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return ApiError::TooLarge.into_response();
+    }
+    next.run(request).await
 }
 
 /// Answers 504 with a problem when a request takes longer than the limit.
