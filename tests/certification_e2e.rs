@@ -435,6 +435,27 @@ fn every_rewriting_of_a_certified_history_is_named() {
     let work = tempfile::tempdir().expect("temporary directory");
     let w = tallied_ballot(data.path(), work.path());
     ok(&command("certify", &w, "carol", &["--ballot", "B1"]));
+    // A restart replays the certification from storage.
+    let World {
+        server,
+        token,
+        work: dir,
+    } = w;
+    server.stop();
+    let server = Server::start(data.path(), &["--simulated-clock"]);
+    let w = World {
+        server,
+        token,
+        work: dir,
+    };
+    let ballot = get(
+        &w.server.address,
+        "/v1/groups/ETI/ballots/B1",
+        Some(&w.token),
+    )
+    .json();
+    assert_eq!(ballot["state"], "certified", "{ballot}");
+    assert_eq!(ballot["certification"]["chair"], "carol", "{ballot}");
     let bundle = w.path("bundle");
     let mut export = strings(&["export"]);
     export.extend(flags(&w, "carol"));
