@@ -89,7 +89,7 @@ fn tallied_ballot(data: &Path, work: &Path) -> World {
     );
     w.wait_for("B1", "open");
     for choice in ["no", "yes"] {
-        let out = w.path_str(&format!("votes-{choice}"));
+        let out = w.path_str("votes");
         ok(&command(
             "vote",
             &w,
@@ -115,17 +115,20 @@ fn tallied_ballot(data: &Path, work: &Path) -> World {
     w
 }
 
-/// The receipt file `scrutineer vote` kept in `folder`.
-fn receipt_in(w: &World, folder: &str) -> String {
-    let dir = w.path(folder);
-    std::fs::read_dir(&dir)
+/// The receipts `scrutineer vote` kept for alice's two votes: the earlier
+/// one renamed with its log index, then the latest.
+fn receipts(w: &World) -> (String, String) {
+    let latest = w.path("votes").join("B1-main-cadzow.tlog-proof");
+    let earlier = std::fs::read_dir(w.path("votes"))
         .expect("the vote folder")
         .map(|e| e.expect("an entry").path())
-        .find(|p| p.extension().is_some_and(|x| x == "tlog-proof"))
-        .expect("a receipt")
-        .to_str()
-        .expect("UTF-8")
-        .to_owned()
+        .find(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            name.starts_with("B1-main-cadzow.") && name.ends_with(".tlog-proof") && p != &latest
+        })
+        .expect("the earlier receipt, kept");
+    let text = |p: std::path::PathBuf| p.to_str().expect("UTF-8").to_owned();
+    (text(earlier), text(latest))
 }
 
 #[test]
@@ -220,7 +223,7 @@ fn certified_appealed_and_overturned_then_exported_verified_and_receipts_checked
     ok(&export);
     let key = w.path_str("log.vkey");
     let dir = bundle.to_str().expect("UTF-8");
-    let (first, second) = (receipt_in(&w, "votes-no"), receipt_in(&w, "votes-yes"));
+    let (first, second) = receipts(&w);
     let report = ok(&[
         "verify",
         dir,
