@@ -12,6 +12,7 @@ mod common;
 
 use std::path::Path;
 
+use common::bundles::{copy, entries as bundle_entries, entry_bundle, resign};
 use common::http::get;
 use common::server::Server;
 use common::world::{World, ok, scrutineer, strings, text};
@@ -19,7 +20,6 @@ use scrutineer::ballot::{CERTIFICATION_KIND, CertificationNote, SignedStatement,
 use scrutineer::entry::Entry;
 use scrutineer::note::key::SigningKey;
 use scrutineer::tlog::Hash;
-use scrutineer::tlog::tile::decode_bundle;
 use serde_json::{Value, json};
 
 const START: &str = "2026-06-01T00:00:00Z";
@@ -324,19 +324,7 @@ fn certified_appealed_and_overturned_then_exported_verified_and_receipts_checked
     // Whoever holds the log key (the server) rewrites history so that the
     // certification names another root, re-signed by the chair's own key:
     // every signature holds, and the certified tree head is not the log's.
-    let partial = bundle.join("tile").join("entries").join("000.p");
-    let bundles: Vec<_> = std::fs::read_dir(&partial)
-        .expect("one partial entry bundle (fewer than 256 entries)")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    assert_eq!(bundles.len(), 1, "{bundles:?}");
-    let path = &bundles[0];
-    let width: usize = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.parse().ok())
-        .expect("the width is the file name");
-    let mut entries = decode_bundle(&std::fs::read(path).expect("read"), width).expect("bundle");
+    let mut entries = bundle_entries(&bundle);
     let position = entries
         .iter()
         .position(|e| text(e).contains("\ntype certification\n"))
@@ -355,16 +343,14 @@ fn certified_appealed_and_overturned_then_exported_verified_and_receipts_checked
     let forged = StatementRecord::new(record.ballot.clone(), note.sign(&chair).expect("sign"))
         .to_entry(CERTIFICATION_KIND, entry.time());
     entries[position] = forged.encode().expect("fits");
-    let server_key = std::fs::read_to_string(data.path().join("log.key")).expect("server key");
-    let origin =
-        scrutineer::tlog::checkpoint::Origin::new(json["origin"].as_str().expect("origin"))
-            .expect("an origin");
-    let log_signer = SigningKey::parse(server_key.trim_end())
-        .expect("a key")
-        .renamed(origin.key_name().clone());
     let rewritten = w.path("rewritten");
-    scrutineer::staticlog::build(&rewritten, &log_signer, &origin, &entries).expect("build");
-    copy_dir(&bundle.join("documents"), &rewritten.join("documents"));
+    resign(
+        data.path(),
+        json["origin"].as_str().expect("origin"),
+        &entries,
+        &bundle.join("documents"),
+        &rewritten,
+    );
     let out = scrutineer(&[
         "verify",
         rewritten.to_str().expect("UTF-8"),
@@ -376,24 +362,6 @@ fn certified_appealed_and_overturned_then_exported_verified_and_receipts_checked
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(err.contains("the chair certified another history"), "{err}");
-}
-
-/// The entries of the bundle's single (partial) entry bundle, with its
-/// path.
-fn bundle_entries(bundle: &Path) -> (std::path::PathBuf, Vec<Vec<u8>>) {
-    let partial = bundle.join("tile").join("entries").join("000.p");
-    let path = std::fs::read_dir(&partial)
-        .expect("one partial entry bundle")
-        .map(|e| e.expect("entry").path())
-        .next()
-        .expect("a bundle file");
-    let width: usize = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.parse().ok())
-        .expect("the width is the file name");
-    let entries = decode_bundle(&std::fs::read(&path).expect("read"), width).expect("bundle");
-    (path, entries)
 }
 
 /// Rebuilds the bundle's log from `entries`, signed by the server's own
@@ -410,16 +378,14 @@ fn rewritten(
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(bundle.join("bundle.json")).expect("read"))
             .expect("JSON");
-    let origin =
-        scrutineer::tlog::checkpoint::Origin::new(manifest["origin"].as_str().expect("origin"))
-            .expect("an origin");
-    let server_key = std::fs::read_to_string(data.join("log.key")).expect("server key");
-    let signer = SigningKey::parse(server_key.trim_end())
-        .expect("a key")
-        .renamed(origin.key_name().clone());
     let dir = w.path(name);
-    scrutineer::staticlog::build(&dir, &signer, &origin, entries).expect("build");
-    copy_dir(documents, &dir.join("documents"));
+    resign(
+        data,
+        manifest["origin"].as_str().expect("origin"),
+        entries,
+        documents,
+        &dir,
+    );
     let out = scrutineer(&[
         "verify",
         dir.to_str().expect("UTF-8"),
@@ -473,7 +439,8 @@ fn every_rewriting_of_a_certified_history_is_named() {
         ]))
         .collect();
     ok(&export);
-    let (path, entries) = bundle_entries(&bundle);
+    let (path, _) = entry_bundle(&bundle);
+    let entries = bundle_entries(&bundle);
     let find = |kind: &str| {
         entries
             .iter()
@@ -484,7 +451,7 @@ fn every_rewriting_of_a_certified_history_is_named() {
     // Without the log key: any changed byte of the certification breaks
     // its leaf hash.
     let dir = w.path("changed-certification");
-    copy_tree(&bundle, &dir);
+    copy(&bundle, &dir);
     let mut changed = entries.clone();
     let c = find("certification");
     changed[c] = text(&changed[c])
@@ -574,7 +541,7 @@ fn every_rewriting_of_a_certified_history_is_named() {
         .replace(&note_hash, &forged_hash)
         .into_bytes();
     let dir = w.path("forged-signature-documents");
-    copy_dir(&note_dir, &dir);
+    copy(&note_dir, &dir);
     std::fs::write(dir.join(&forged_hash), &forged).expect("write");
     let err = rewritten(
         &w,
@@ -585,25 +552,4 @@ fn every_rewriting_of_a_certified_history_is_named() {
         &resigned,
     );
     assert!(err.contains("the replay of the log fails"), "{err}");
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create");
-    for entry in std::fs::read_dir(from).expect("read") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create");
-    for entry in std::fs::read_dir(from).expect("read") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
-    }
 }

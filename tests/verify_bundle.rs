@@ -12,15 +12,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use common::bundles::{copy, entry_bundle, resign, rewrite_entry};
 use common::http::get;
 use common::server::Server;
 use common::world::{World, ok, scrutineer, strings, text};
 use scrutineer::note::key::SigningKey;
 use scrutineer::staticlog::CHECKPOINT_FILE;
 use scrutineer::tlog::checkpoint::{Checkpoint, sign_checkpoint};
-use scrutineer::tlog::tile::{decode_bundle, encode_bundle};
+use scrutineer::tlog::tile::decode_bundle;
 use scrutineer::tlog::{Hash, TreeSize};
 use serde_json::{Value, json};
 
@@ -56,53 +57,6 @@ fn verify_fails(dir: &Path, log_key: &str) -> String {
     eprintln!("{err}");
     assert!(err.contains("FAILED"), "{err}");
     err
-}
-
-/// Copies a bundle, for tampering.
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for item in std::fs::read_dir(from).expect("read_dir") {
-        let item = item.expect("entry");
-        let target = to.join(item.file_name());
-        if item.file_type().expect("type").is_dir() {
-            copy(&item.path(), &target);
-        } else {
-            std::fs::copy(item.path(), target).expect("copy");
-        }
-    }
-}
-
-/// The only entry bundle of a small log.
-fn entry_bundle(dir: &Path) -> (PathBuf, usize) {
-    let folder = dir.join("tile/entries/000.p");
-    let item = std::fs::read_dir(&folder)
-        .expect("a partial entry bundle")
-        .next()
-        .expect("one")
-        .expect("entry");
-    let width = item
-        .file_name()
-        .to_str()
-        .expect("UTF-8")
-        .parse()
-        .expect("a width");
-    (item.path(), width)
-}
-
-/// Rewrites the first entry of the bundle that `change` changes (the tiles
-/// are left as they were).
-fn rewrite_entry(dir: &Path, change: impl Fn(&str) -> Option<String>) {
-    let (path, width) = entry_bundle(dir);
-    let mut entries = decode_bundle(&std::fs::read(&path).expect("read"), width).expect("bundle");
-    let position = entries
-        .iter()
-        .position(|e| change(&text(e)).is_some_and(|c| c != text(e)))
-        .expect("an entry to change");
-    entries[position] = change(&text(&entries[position]))
-        .expect("changed")
-        .into_bytes();
-    let slices: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
-    std::fs::write(&path, encode_bundle(&slices).expect("encode")).expect("write");
 }
 
 /// Group ETI: cadzow (founding member) with delegate alice and chair
@@ -281,15 +235,13 @@ fn an_exported_bundle_verifies_and_every_tampering_is_named() {
     entries[tally] = text(&entries[tally])
         .replace("\"outcome\":\"rejected\"", "\"outcome\":\"approved\"")
         .into_bytes();
-    let server_key = std::fs::read_to_string(data.path().join("log.key")).expect("server key");
-    let origin =
-        scrutineer::tlog::checkpoint::Origin::new(manifest["origin"].as_str().expect("origin"))
-            .expect("an origin");
-    let log_signer = SigningKey::parse(server_key.trim_end())
-        .expect("a key")
-        .renamed(origin.key_name().clone());
-    scrutineer::staticlog::build(&dir, &log_signer, &origin, &entries).expect("build");
-    copy(&bundle.join("documents"), &dir.join("documents"));
+    resign(
+        data.path(),
+        manifest["origin"].as_str().expect("origin"),
+        &entries,
+        &bundle.join("documents"),
+        &dir,
+    );
     let err = verify_fails(&dir, &key);
     assert!(
         err.contains("the replay of the log fails: log entry 16") && err.contains("tally"),

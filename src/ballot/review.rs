@@ -33,43 +33,29 @@ trait StatementText: Sized {
     fn ballot(&self) -> &BallotId;
 }
 
-impl StatementText for CertificationNote {
-    const WORD: &'static str = "certification";
-    fn parse_text(text: &str) -> Result<Self, String> {
-        CertificationNote::parse_text(text)
-    }
-    fn origin(&self) -> &Origin {
-        &self.origin
-    }
-    fn ballot(&self) -> &BallotId {
-        &self.ballot
-    }
+/// The three statements' [`StatementText`]: each note type has inherent
+/// `parse_text`, `origin` and `ballot` fields of the same names.
+macro_rules! statement_text {
+    ($($note:ty => $word:literal),* $(,)?) => {$(
+        impl StatementText for $note {
+            const WORD: &'static str = $word;
+            fn parse_text(text: &str) -> Result<Self, String> {
+                <$note>::parse_text(text)
+            }
+            fn origin(&self) -> &Origin {
+                &self.origin
+            }
+            fn ballot(&self) -> &BallotId {
+                &self.ballot
+            }
+        }
+    )*};
 }
 
-impl StatementText for AppealNote {
-    const WORD: &'static str = "appeal";
-    fn parse_text(text: &str) -> Result<Self, String> {
-        AppealNote::parse_text(text)
-    }
-    fn origin(&self) -> &Origin {
-        &self.origin
-    }
-    fn ballot(&self) -> &BallotId {
-        &self.ballot
-    }
-}
-
-impl StatementText for DecisionNote {
-    const WORD: &'static str = "decision";
-    fn parse_text(text: &str) -> Result<Self, String> {
-        DecisionNote::parse_text(text)
-    }
-    fn origin(&self) -> &Origin {
-        &self.origin
-    }
-    fn ballot(&self) -> &BallotId {
-        &self.ballot
-    }
+statement_text! {
+    CertificationNote => "certification",
+    AppealNote => "appeal",
+    DecisionNote => "decision",
 }
 
 /// A statement opened: its signature (not yet verified), its text, and the

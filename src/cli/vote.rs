@@ -241,6 +241,37 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     write().with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// Keeps an earlier vote of the same ballot, question and organisation
+/// stored in `out` (a changed vote): its note and receipt are renamed
+/// `<stem>.<log index>.vote` and `.tlog-proof`, so that the delegate can
+/// later check what became of it (`scrutineer verify --receipt`: superseded
+/// by a later vote).
+fn keep_earlier(out: &Path, stem: &str, signed: &[u8]) -> anyhow::Result<()> {
+    let note = out.join(format!("{stem}.vote"));
+    let Ok(earlier) = std::fs::read(&note) else {
+        return Ok(());
+    };
+    if earlier == signed {
+        return Ok(());
+    }
+    let receipt = out.join(format!("{stem}.tlog-proof"));
+    let tag = std::fs::read(&receipt)
+        .ok()
+        .and_then(|r| Receipt::parse(&r).ok())
+        .map_or_else(
+            || format!("earlier-{}", Hash::sha256(&earlier).to_hex()),
+            |r| r.index().get().to_string(),
+        );
+    for (from, extension) in [(&note, "vote"), (&receipt, "tlog-proof")] {
+        if from.exists() {
+            let to = out.join(format!("{stem}.{tag}.{extension}"));
+            std::fs::rename(from, &to)
+                .with_context(|| format!("cannot keep {} as {}", from.display(), to.display()))?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,35 +339,4 @@ mod tests {
         let forged = SigningKey::from_seed(KeyName::new(ORIGIN).expect("name"), &[2; 32]);
         assert!(verify_receipt(&answer(&forged, &note, 0), &note, &key).is_err());
     }
-}
-
-/// Keeps an earlier vote of the same ballot, question and organisation
-/// stored in `out` (a changed vote): its note and receipt are renamed
-/// `<stem>.<log index>.vote` and `.tlog-proof`, so that the delegate can
-/// later check what became of it (`scrutineer verify --receipt`: superseded
-/// by a later vote).
-fn keep_earlier(out: &Path, stem: &str, signed: &[u8]) -> anyhow::Result<()> {
-    let note = out.join(format!("{stem}.vote"));
-    let Ok(earlier) = std::fs::read(&note) else {
-        return Ok(());
-    };
-    if earlier == signed {
-        return Ok(());
-    }
-    let receipt = out.join(format!("{stem}.tlog-proof"));
-    let tag = std::fs::read(&receipt)
-        .ok()
-        .and_then(|r| Receipt::parse(&r).ok())
-        .map_or_else(
-            || format!("earlier-{}", Hash::sha256(&earlier).to_hex()),
-            |r| r.index().get().to_string(),
-        );
-    for (from, extension) in [(&note, "vote"), (&receipt, "tlog-proof")] {
-        if from.exists() {
-            let to = out.join(format!("{stem}.{tag}.{extension}"));
-            std::fs::rename(from, &to)
-                .with_context(|| format!("cannot keep {} as {}", from.display(), to.display()))?;
-        }
-    }
-    Ok(())
 }

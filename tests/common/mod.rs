@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod ballotlog;
+pub mod bundles;
 pub mod http;
 pub mod logview;
 pub mod pg;

@@ -30,12 +30,16 @@ use serde::{Deserialize, Serialize};
 
 use super::LogReceipt;
 use super::ballots::{authorise, ballot_id, no_registry, not_found_as_404, problem};
+use crate::ballot::BallotBook;
 use crate::ballot::{CertificationNote, DecisionNote, SignedStatement, StatementRefusal};
+use crate::entry::Entry;
 use crate::id::{BallotId, PersonId};
+use crate::registry::GroupState;
 use crate::server::auth::{Action, Caller};
 use crate::server::error::{ApiError, ApiJson};
-use crate::server::sequencer::Refused;
+use crate::server::sequencer::{Appended, Refused};
 use crate::server::{AppState, GroupLogState, Log};
+use crate::time::Timestamp;
 use crate::tlog::tree::tree_hash;
 use crate::tlog::{Hash, TreeSize};
 
@@ -126,6 +130,26 @@ fn signer_check(
     Ok(person)
 }
 
+/// Sequences the entries `decide` gives on the state at the sequencer's
+/// turn (a statement and the notification it owes), all or none; answers
+/// the first one's receipt.
+async fn append_statement(
+    log: &Log,
+    decide: impl FnOnce(&BallotBook, &GroupState, Timestamp) -> Result<Vec<Entry>, StatementRefusal>
+    + Send
+    + 'static,
+) -> Result<Appended, ApiError> {
+    log.append_all(Box::new(move |loaded: &GroupLogState, time| {
+        let registry = loaded.registry.as_ref().ok_or_else(no_registry)?;
+        decide(&loaded.book, registry, time).map_err(|r| refused(&r))
+    }))
+    .await
+    .map_err(not_found_as_404)?
+    .into_iter()
+    .next()
+    .ok_or_else(|| ApiError::Internal("a statement appended nothing".to_owned()))
+}
+
 async fn certify(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -204,20 +228,10 @@ async fn appeal(
         Err(response) => return Ok(*response),
     };
     let id = crate::ballot::hash_text(&Hash::sha256(body.appeal.as_bytes()));
-    let appended = log
-        .append_all(Box::new(move |loaded: &GroupLogState, time| {
-            let registry = loaded.registry.as_ref().ok_or_else(no_registry)?;
-            loaded
-                .book
-                .decide_appeal(registry, body.appeal.as_bytes(), time, &person)
-                .map_err(|r| refused(&r))
-        }))
-        .await
-        .map_err(not_found_as_404)?;
-    let first = appended
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::Internal("an appeal appended nothing".to_owned()))?;
+    let first = append_statement(&log, move |book, registry, time| {
+        book.decide_appeal(registry, body.appeal.as_bytes(), time, &person)
+    })
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(Filed {
@@ -256,19 +270,9 @@ async fn decide(
         Ok(person) => person,
         Err(response) => return Ok(*response),
     };
-    let appended = log
-        .append_all(Box::new(move |loaded: &GroupLogState, time| {
-            let registry = loaded.registry.as_ref().ok_or_else(no_registry)?;
-            loaded
-                .book
-                .decide_appeal_decision(registry, body.decision.as_bytes(), time, &person)
-                .map_err(|r| refused(&r))
-        }))
-        .await
-        .map_err(not_found_as_404)?;
-    let first = appended
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::Internal("a decision appended nothing".to_owned()))?;
+    let first = append_statement(&log, move |book, registry, time| {
+        book.decide_appeal_decision(registry, body.decision.as_bytes(), time, &person)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(LogReceipt::from(first))).into_response())
 }
