@@ -9,6 +9,8 @@ mod announce;
 mod export;
 mod http;
 mod keygen;
+#[cfg(feature = "server")]
+mod loadtest;
 mod log;
 mod receipt;
 mod remote;
@@ -52,6 +54,10 @@ enum Command {
     /// otherwise).
     #[cfg(feature = "server")]
     Serve(serve::Args),
+    /// Load the server (started here, on a simulated clock) with signed
+    /// votes, and measure the machine's limits for the same work.
+    #[cfg(feature = "server")]
+    Loadtest(loadtest::Args),
 }
 
 /// Runs the command line and maps any error to a message and exit status 1.
@@ -68,6 +74,8 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(args),
+        #[cfg(feature = "server")]
+        Command::Loadtest(args) => loadtest::run(args),
     };
     match result {
         Ok(code) => code,
