@@ -28,6 +28,7 @@
 //!   vote judgement in SPEC order.
 //! - [`refusal`]: why an entry is refused, with stable codes.
 //! - [`source`]: [`NoteSource`], the documents stored beside the log.
+//! - [`verified`]: [`VerifiedNotes`], vote signatures already verified.
 //!
 //! The byte-exact formats are in `docs/formats.md` section 7.
 //!
@@ -43,12 +44,13 @@ pub mod lifecycle;
 pub mod records;
 pub mod refusal;
 pub mod source;
+pub mod verified;
 pub mod votes;
 
 pub use announcement::{
     ANNOUNCEMENT_KIND, AnnouncementError, AnnouncementNote, AnnouncementRecord, SignedAnnouncement,
 };
-pub use book::{BallotApplied, BallotBook, Due, Opening, ReplayError, replay};
+pub use book::{BallotApplied, BallotBook, Due, Opening, ReplayError, replay, replay_verified};
 pub use codec::hash_text;
 pub use lifecycle::{
     Announced, Cancelled, Closed, Lifecycle, LoggedVote, Open, Outbox, RevealedVote, Tallied,
@@ -60,6 +62,7 @@ pub use records::{
 };
 pub use refusal::{AnnounceRefusal, BallotRefusal, VoteRefusal};
 pub use source::{NoNotes, NoteSource, Revealing};
+pub use verified::VerifiedNotes;
 pub use votes::{ATTACHMENT_MAX_BYTES, Decision};
 
 #[cfg(test)]
