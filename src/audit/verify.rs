@@ -529,11 +529,14 @@ pub fn read_manifest(dir: &Path) -> Option<Manifest> {
     serde_json::from_slice(&fs::read(dir.join(MANIFEST_FILE)).ok()?).ok()
 }
 
+/// A file's name and bytes.
+type NamedFile = (String, Vec<u8>);
+
 /// The regular files of a folder, by name, with their bytes, sorted by
 /// name. They are read on several threads: a bundle may hold a million
 /// small documents, and reading them one after another leaves the disk
 /// waiting most of the time.
-fn read_folder(folder: &Path) -> Result<Vec<(String, Vec<u8>)>, AuditError> {
+fn read_folder(folder: &Path) -> Result<Vec<NamedFile>, AuditError> {
     /// Readers in flight: enough to keep a disk's queue busy.
     const READERS: usize = 8;
     let io = |path: &Path| {
@@ -550,7 +553,7 @@ fn read_folder(folder: &Path) -> Result<Vec<(String, Vec<u8>)>, AuditError> {
     }
     names.sort();
     let chunk = names.len().div_ceil(READERS).max(1);
-    let parts: Vec<Result<Vec<(String, Vec<u8>)>, AuditError>> = std::thread::scope(|scope| {
+    let parts: Vec<Result<Vec<NamedFile>, AuditError>> = std::thread::scope(|scope| {
         let readers: Vec<_> = names
             .chunks(chunk)
             .map(|part| {
