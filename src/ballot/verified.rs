@@ -18,6 +18,10 @@ use crate::note::VerifierKey;
 use crate::tlog::Hash;
 use crate::vote::SubmittedVote;
 
+/// The most records of decided votes kept waiting (a batch holds at most
+/// a few thousand votes, each decided and folded in the same step).
+const DECIDED_MAX: usize = 1 << 16;
+
 /// Vote notes (by SHA-256 of their bytes) whose signature was verified
 /// strictly under a key. Each record is used once: the judgement that
 /// finds it removes it. Clones share the records.
@@ -41,11 +45,24 @@ impl VerifiedNotes {
 
     /// Records that the note whose bytes hash to `note` verified strictly
     /// under `key`. Callers must just have verified it.
-    pub(crate) fn record(&self, note: Hash, key: VerifierKey) {
+    fn record(&self, note: Hash, key: VerifierKey) {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(note, key);
+    }
+
+    /// [`VerifiedNotes::record`] for a vote just decided, whose entry the
+    /// fold judges next. A decided vote that is not logged after all (the
+    /// server refuses a note whose ballot is not the request's) would
+    /// leave its record behind, so at most [`DECIDED_MAX`] wait: beyond
+    /// that they are dropped, which costs only verifications again.
+    pub(crate) fn record_decided(&self, note: Hash, key: VerifierKey) {
+        let mut records = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if records.len() >= DECIDED_MAX {
+            records.clear();
+        }
+        records.insert(note, key);
     }
 
     /// Whether the note `note` was verified under exactly `key`; the
@@ -117,5 +134,10 @@ mod tests {
         assert!(!memo.take(&vote.commitment(), &other.verifier_key()));
         assert!(memo.take(&vote.commitment(), &alice.verifier_key()));
         assert!(!memo.take(&vote.commitment(), &alice.verifier_key()));
+        // Decided votes never leave more than DECIDED_MAX records behind.
+        for i in 0..DECIDED_MAX + 10 {
+            memo.record_decided(Hash::sha256(&i.to_le_bytes()), alice.verifier_key());
+        }
+        assert!(memo.len() <= DECIDED_MAX);
     }
 }

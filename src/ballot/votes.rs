@@ -243,7 +243,7 @@ impl BallotBook {
         if verified_now && token.is_some() {
             // Decided for sequencing: the fold judges the logged entry
             // next, on the same note bytes and key.
-            self.verified.record(commitment, key.key.clone());
+            self.verified.record_decided(commitment, key.key.clone());
         }
         let notify = votes
             .and_then(|v| v.latest.get(&slot))
