@@ -28,6 +28,7 @@ use super::records::{
 };
 use super::refusal::BallotRefusal;
 use super::source::NoteSource;
+use super::verified::VerifiedNotes;
 use crate::ballot::announcement::ANNOUNCEMENT_KIND;
 use crate::ballot::appeal::{APPEAL_KIND, DECISION_KIND};
 use crate::ballot::certification::CERTIFICATION_KIND;
@@ -75,6 +76,9 @@ pub struct BallotBook {
     pub(crate) origin: Origin,
     /// The ballots by id.
     pub(crate) ballots: BTreeMap<BallotId, TrackedBallot>,
+    /// Vote signatures verified and not yet judged again (a memo, not
+    /// part of the book's value).
+    pub(crate) verified: VerifiedNotes,
 }
 
 /// Where a replay of a whole log stopped.
@@ -113,6 +117,18 @@ pub fn replay<'a>(
     entries: impl IntoIterator<Item = &'a Entry>,
     notes: &dyn NoteSource,
 ) -> Result<(GroupState, BallotBook), ReplayError> {
+    replay_verified(origin, entries, notes, VerifiedNotes::default())
+}
+
+/// [`replay`] with vote signatures verified in advance (on several cores,
+/// say): a vote whose note and key are recorded in `verified` is not
+/// verified again; any other is verified as usual.
+pub fn replay_verified<'a>(
+    origin: Origin,
+    entries: impl IntoIterator<Item = &'a Entry>,
+    notes: &dyn NoteSource,
+    verified: VerifiedNotes,
+) -> Result<(GroupState, BallotBook), ReplayError> {
     let mut entries = entries.into_iter();
     let first = entries.next().ok_or(ReplayError::Registry {
         index: 0,
@@ -121,6 +137,7 @@ pub fn replay<'a>(
     let mut registry = GroupState::genesis(first)
         .map_err(|refusal| ReplayError::Registry { index: 0, refusal })?;
     let mut book = BallotBook::new(origin);
+    book.verified = verified;
     for entry in entries {
         let index = registry.entries_applied();
         match registry.apply(entry) {
@@ -147,6 +164,7 @@ impl BallotBook {
         Self {
             origin,
             ballots: BTreeMap::new(),
+            verified: VerifiedNotes::default(),
         }
     }
 

@@ -32,6 +32,7 @@
 //!   vote judgement in SPEC order.
 //! - [`refusal`]: why an entry is refused, with stable codes.
 //! - [`source`]: [`NoteSource`], the documents stored beside the log.
+//! - [`verified`]: [`VerifiedNotes`], vote signatures already verified.
 //!
 //! The byte-exact formats are in `docs/formats.md` section 7.
 //!
@@ -51,13 +52,14 @@ pub mod refusal;
 mod review;
 pub mod source;
 pub mod statement;
+pub mod verified;
 pub mod votes;
 
 pub use announcement::{
     ANNOUNCEMENT_KIND, AnnouncementError, AnnouncementNote, AnnouncementRecord, SignedAnnouncement,
 };
 pub use appeal::{APPEAL_KIND, Against, AppealNote, DECISION_KIND, DecisionNote, Ruling};
-pub use book::{BallotApplied, BallotBook, Due, Opening, ReplayError, replay};
+pub use book::{BallotApplied, BallotBook, Due, Opening, ReplayError, replay, replay_verified};
 pub use certification::{CERTIFICATION_KIND, CertificationNote};
 pub use codec::hash_text;
 pub use lifecycle::{
@@ -71,6 +73,7 @@ pub use records::{
 pub use refusal::{AnnounceRefusal, BallotRefusal, StatementRefusal, VoteRefusal};
 pub use source::{NoNotes, NoteSource, Revealing};
 pub use statement::{STATEMENT_NOTE_MAX_BYTES, SignedStatement, StatementRecord, split_free_text};
+pub use verified::VerifiedNotes;
 pub use votes::{ATTACHMENT_MAX_BYTES, Decision};
 
 /// Every entry type of the ballot fold: what the server hands to

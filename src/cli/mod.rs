@@ -11,6 +11,8 @@ mod certify;
 mod export;
 mod http;
 mod keygen;
+#[cfg(feature = "server")]
+mod loadtest;
 mod log;
 mod receipt;
 mod remote;
@@ -63,6 +65,10 @@ enum Command {
     /// otherwise).
     #[cfg(feature = "server")]
     Serve(serve::Args),
+    /// Load the server (started here, on a simulated clock) with signed
+    /// votes, and measure the machine's limits for the same work.
+    #[cfg(feature = "server")]
+    Loadtest(loadtest::Args),
 }
 
 /// Runs the command line and maps any error to a message and exit status 1.
@@ -82,6 +88,8 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(args),
+        #[cfg(feature = "server")]
+        Command::Loadtest(args) => loadtest::run(args),
     };
     match result {
         Ok(code) => code,

@@ -14,6 +14,7 @@
 //! they are entries of the same log.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, OnceLock};
 
 use crate::entry::Entry;
 use crate::id::{MeetingId, OrgId, PersonId};
@@ -57,6 +58,32 @@ pub struct GroupState {
     pub(super) last_time: Timestamp,
     /// How many entries (of any type) have been applied.
     pub(super) entries: u64,
+    /// The rules' view of the registry, built on first use after a
+    /// registry change ([`GroupState::rules_registry`]).
+    pub(super) rules: RulesCache,
+}
+
+/// The rules' view of the registry ([`Registry`]), built at most once per
+/// registry state and shared: every vote is judged against it, and
+/// building it copies the whole registry. It is derived data, not part of
+/// the state's value: equality and debug output ignore it, and
+/// [`GroupState::apply`] drops it whenever a registry entry changes the
+/// state.
+#[derive(Clone, Default)]
+pub(super) struct RulesCache(OnceLock<Arc<Registry>>);
+
+impl PartialEq for RulesCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for RulesCache {}
+
+impl std::fmt::Debug for RulesCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RulesCache")
+    }
 }
 
 /// What [`GroupState::apply`] did with an entry.
@@ -104,6 +131,7 @@ impl GroupState {
             reviewers: BTreeSet::new(),
             last_time: entry.time(),
             entries: 1,
+            rules: RulesCache::default(),
         })
     }
 
@@ -169,6 +197,7 @@ impl GroupState {
             Some(fact) => {
                 let kind = fact.kind();
                 self.commit(fact, entry.time());
+                self.rules = RulesCache::default();
                 Applied::Registry { kind }
             }
             None => Applied::NotRegistry(entry),
@@ -311,6 +340,21 @@ impl GroupState {
     /// entry: an `etsi-isg` group needs exactly one kick-off meeting before
     /// any roll can be computed.
     pub fn to_rules_registry(&self) -> Result<Registry, RegistryError> {
+        self.rules_registry().map(|r| Registry::clone(&r))
+    }
+
+    /// [`GroupState::to_rules_registry`], built once per registry state and
+    /// shared (a failure is not kept: it is computed again, and it is the
+    /// rare case of a group without its kick-off meeting).
+    pub fn rules_registry(&self) -> Result<Arc<Registry>, RegistryError> {
+        if let Some(registry) = self.rules.0.get() {
+            return Ok(Arc::clone(registry));
+        }
+        let registry = Arc::new(self.build_rules_registry()?);
+        Ok(Arc::clone(self.rules.0.get_or_init(|| registry)))
+    }
+
+    fn build_rules_registry(&self) -> Result<Registry, RegistryError> {
         Registry::new(
             &self.parameters,
             self.organisations.values().cloned().collect(),

@@ -1,0 +1,696 @@
+//! `scrutineer loadtest`: the server's vote ingest under load, side by side
+//! with the machine's limits for the same work, in one run (issue 7).
+//!
+//! The tool starts the real server (this executable, `serve`, on a
+//! simulated clock, in a temporary data directory, on `127.0.0.1:0`) and
+//! drives it over HTTP only, as clients would:
+//!
+//! 1. **Set-up.** Group `LOAD` (profile `etsi-isg`) with N organisations,
+//!    each a founding member with one delegate on the membership list and
+//!    one Ed25519 key; a KoM and no other plenary, so the Kick-off Period
+//!    runs and every founding member is eligible without attendance
+//!    records (`docs/rules.md` R4); a chair. ETSI rather than an ITU-T
+//!    consultation because it is the main profile, and because its vote
+//!    judgement does the most per vote (membership list, Kick-off Period).
+//! 2. **Ballot.** The chair's signed announcement of a correspondence
+//!    ballot; the clock moves past its opening and the tool waits until
+//!    the server has logged the roll.
+//! 3. **Pre-signing** (not timed): real SPEC section 4 vote notes, each with
+//!    a fresh random nonce, organisations voting again and again, rendered
+//!    as whole HTTP requests.
+//! 4. **Load** (timed): C worker threads, each with one keep-alive
+//!    connection, send votes back to back for D seconds; the latency of
+//!    each durable receipt (the `201` answer) is recorded.
+//! 5. **Limits**, on the same cores, with the server idle: strict Ed25519
+//!    verifications per second on all cores, and write + fsync of small
+//!    files per second in the data directory.
+//!
+//! The server is stopped (SIGTERM, then SIGKILL) and its directory removed
+//! at the end, also on failure.
+
+mod child;
+mod limits;
+mod wire;
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, anyhow, bail, ensure};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use scrutineer::ballot::AnnouncementNote;
+use scrutineer::id::{BallotId, OrgId, QuestionId};
+use scrutineer::note::{KeyName, SigningKey, VerifierKey};
+use scrutineer::rules::BallotKind;
+use scrutineer::time::Timestamp;
+use scrutineer::tlog::checkpoint::Origin;
+use scrutineer::vote::{ChoiceWord, NONCE_LEN, VoteNote};
+
+use child::{Memory, ServerProcess, TempDir};
+use wire::{Connection, render};
+
+/// The group the tool creates.
+const GROUP: &str = "LOAD";
+/// The ballot.
+const BALLOT: &str = "B1";
+/// Its opening: 44 days after the simulated start (30 days of notice are
+/// required). It closes a year later, well after any run.
+const OPENS: &str = "2026-07-15T00:00:00Z";
+const CLOSES: &str = "2027-07-15T00:00:00Z";
+/// How far the clock moves to open the ballot.
+const ADVANCE_SECONDS: i64 = 45 * 24 * 3600;
+
+/// Arguments of `scrutineer loadtest`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Organisations in the group (one delegate and one key each).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    organisations: u32,
+    /// Concurrent clients, each one thread with one keep-alive connection.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    concurrency: u32,
+    /// How long the load runs, in seconds.
+    #[arg(long, default_value_t = 60.0, value_parser = positive_seconds)]
+    duration: f64,
+    /// How many votes to sign in advance (the load stops early, and says
+    /// so, if they run out); default 10 000 per second of duration.
+    #[arg(long)]
+    votes: Option<usize>,
+    /// How long each limit (verification rate, fsync rate) is measured, in
+    /// seconds.
+    #[arg(long, default_value_t = 3.0, value_parser = positive_seconds)]
+    limit_seconds: f64,
+    /// Run the server on this database (an empty PostgreSQL database,
+    /// `postgres://…`) instead of SQLite in the temporary directory.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    /// Print the report as JSON on standard output.
+    #[arg(long)]
+    json: bool,
+}
+
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => Ok(s),
+        _ => Err(format!("{text:?} is not a number of seconds in (0, 86400]")),
+    }
+}
+
+/// A delegate: the organisation represented, token, key (named by the
+/// person id).
+struct Delegate {
+    organisation: OrgId,
+    token: String,
+    key: SigningKey,
+}
+
+/// The report, printed for humans or as JSON.
+#[derive(Serialize)]
+struct Report {
+    database: &'static str,
+    organisations: u32,
+    concurrency: u32,
+    duration_seconds: f64,
+    elapsed_seconds: f64,
+    setup_seconds: f64,
+    presign_seconds: f64,
+    votes_presigned: usize,
+    ran_out_of_votes: bool,
+    votes_sent: u64,
+    votes_accepted: u64,
+    accepted_per_second: f64,
+    latency_ms: Latency,
+    errors: BTreeMap<String, u64>,
+    server_memory: Option<Memory>,
+    server_memory_peak_sampled_kib: u64,
+    limits: limits::Limits,
+    ratios: Ratios,
+}
+
+/// Percentiles of the durable-receipt latency, in milliseconds.
+#[derive(Serialize, Default)]
+struct Latency {
+    p50: f64,
+    p99: f64,
+    p999: f64,
+    max: f64,
+}
+
+/// The accepted rate against the limits.
+#[derive(Serialize)]
+struct Ratios {
+    /// Accepted votes per second over verifications per second (all cores).
+    votes_per_verification: f64,
+    /// Accepted votes per second over fsyncs per second: how many votes
+    /// each fsync carried, at least.
+    votes_per_fsync: f64,
+}
+
+/// Runs the load test.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let dir = TempDir::new()?;
+    let mut server = ServerProcess::start(dir.path(), args.database_url.as_deref())?;
+    let result = load(&args, &dir, &server);
+    let stopped = server.stop();
+    let report =
+        result.map_err(|e| anyhow!("{e:#}\nthe server's log ends:\n{}", server.log_tail()))?;
+    stopped?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn progress(message: &str) {
+    eprintln!("loadtest: {message}");
+}
+
+/// Everything between the server's start and its stop.
+fn load(args: &Args, dir: &TempDir, server: &ServerProcess) -> anyhow::Result<Report> {
+    let started = Instant::now();
+    progress(&format!(
+        "server pid {} on {}; setting up {} organisations",
+        server.pid(),
+        server.address,
+        args.organisations
+    ));
+    let admin = Admin::new(server);
+    let (origin, delegates) = set_up(&admin, args)?;
+    let setup_seconds = started.elapsed().as_secs_f64();
+
+    let count = args
+        .votes
+        .unwrap_or(((args.duration * 10_000.0) as usize).max(1_000));
+    progress(&format!("signing {count} votes in advance"));
+    let signing = Instant::now();
+    let (requests, samples) = presign(&origin, &delegates, count)?;
+    let presign_seconds = signing.elapsed().as_secs_f64();
+
+    progress(&format!(
+        "load: {} clients for {} s",
+        args.concurrency, args.duration
+    ));
+    let run = drive(server, &requests, args.concurrency, args.duration);
+    let server_memory = child::memory(server.pid());
+    drop(requests);
+
+    progress("measuring the machine's limits");
+    let limits = limits::measure(&samples, dir.path(), args.limit_seconds)?;
+    let accepted_per_second = run.accepted as f64 / run.elapsed;
+    Ok(Report {
+        database: if args.database_url.is_some() {
+            "postgresql"
+        } else {
+            "sqlite"
+        },
+        organisations: args.organisations,
+        concurrency: args.concurrency,
+        duration_seconds: args.duration,
+        elapsed_seconds: run.elapsed,
+        setup_seconds,
+        presign_seconds,
+        votes_presigned: count,
+        ran_out_of_votes: run.ran_out,
+        votes_sent: run.sent,
+        votes_accepted: run.accepted,
+        accepted_per_second,
+        latency_ms: run.latency,
+        errors: run.errors,
+        server_memory,
+        server_memory_peak_sampled_kib: run.peak_rss_kib,
+        ratios: Ratios {
+            votes_per_verification: accepted_per_second / limits.verify_per_second,
+            votes_per_fsync: accepted_per_second / limits.fsync_per_second,
+        },
+        limits,
+    })
+}
+
+/// The secretariat's side of the set-up: JSON requests with its token.
+struct Admin {
+    address: String,
+    token: String,
+}
+
+impl Admin {
+    fn new(server: &ServerProcess) -> Self {
+        Self {
+            address: server.address.clone(),
+            token: server.token.clone(),
+        }
+    }
+
+    /// Sends a JSON request on `connection` with `token` (the
+    /// secretariat's by default); it must succeed.
+    fn call(
+        &self,
+        connection: &mut Connection,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let body = body.map(|b| b.to_string().into_bytes());
+        let request = render(
+            method,
+            path,
+            Some(token.unwrap_or(&self.token)),
+            body.as_deref(),
+        );
+        let answer = connection
+            .send(&request)
+            .with_context(|| format!("{method} {path}"))?;
+        if !(200..300).contains(&answer.status) {
+            bail!(
+                "{method} {path} answered {}: {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body)
+            );
+        }
+        if answer.body.is_empty() {
+            Ok(Value::Null)
+        } else {
+            answer.json()
+        }
+    }
+}
+
+fn random_seed() -> anyhow::Result<[u8; 32]> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| anyhow!("cannot draw a key seed: {e}"))?;
+    Ok(seed)
+}
+
+/// Registers one organisation with its delegate and key.
+fn register(admin: &Admin, connection: &mut Connection, i: u32) -> anyhow::Result<Delegate> {
+    let organisation = format!("org-{i:05}");
+    let person = format!("delegate-{i:05}");
+    let group = format!("/v1/groups/{GROUP}");
+    admin.call(
+        connection,
+        "PUT",
+        &format!("{group}/organisations/{organisation}"),
+        None,
+        Some(json!({"class": "member", "founding": true, "from": "2026-01-01T00:00:00Z"})),
+    )?;
+    let key = account(admin, connection, &person, &organisation)?;
+    let token = key.1;
+    Ok(Delegate {
+        organisation: OrgId::new(&organisation).map_err(|e| anyhow!("{e}"))?,
+        token,
+        key: key.0,
+    })
+}
+
+/// An account, its token, its person in the group (on the membership
+/// list) and its registered key.
+fn account(
+    admin: &Admin,
+    connection: &mut Connection,
+    person: &str,
+    organisation: &str,
+) -> anyhow::Result<(SigningKey, String)> {
+    admin.call(
+        connection,
+        "POST",
+        "/v1/persons",
+        None,
+        Some(json!({"id": person, "name": person, "email": format!("{person}@example.org")})),
+    )?;
+    let token = admin.call(
+        connection,
+        "POST",
+        &format!("/v1/persons/{person}/tokens"),
+        None,
+        Some(json!({"label": "loadtest"})),
+    )?["token"]
+        .as_str()
+        .context("the token answer has no token")?
+        .to_owned();
+    let group = format!("/v1/groups/{GROUP}");
+    admin.call(
+        connection,
+        "PUT",
+        &format!("{group}/persons/{person}"),
+        None,
+        Some(json!({"organisation": organisation, "membership_list": true})),
+    )?;
+    let name = KeyName::new(person).map_err(|e| anyhow!("{e}"))?;
+    let key = SigningKey::from_seed(name, &random_seed()?);
+    admin.call(
+        connection,
+        "POST",
+        &format!("{group}/persons/{person}/keys"),
+        None,
+        Some(json!({"key": key.verifier_key().encode()})),
+    )?;
+    Ok((key, token))
+}
+
+/// The group, its organisations and delegates, the chair, the announced
+/// ballot, opened. Returns the log's origin and the delegates.
+fn set_up(admin: &Admin, args: &Args) -> anyhow::Result<(Origin, Vec<Delegate>)> {
+    let mut connection = Connection::new(&admin.address);
+    let c = &mut connection;
+    let group = format!("/v1/groups/{GROUP}");
+    admin.call(
+        c,
+        "POST",
+        "/v1/groups",
+        None,
+        Some(json!({"id": GROUP, "profile": "etsi-isg"})),
+    )?;
+    admin.call(
+        c,
+        "PUT",
+        &format!("{group}/meetings/kom"),
+        None,
+        Some(
+            json!({"plenary": true, "format": "face-to-face", "kick_off": true,
+                    "start": "2026-02-01T09:00:00Z", "end": "2026-02-01T17:00:00Z"}),
+        ),
+    )?;
+
+    // The organisations, in parallel so that the registry entries share
+    // batches.
+    let threads = args.concurrency.min(args.organisations).max(1);
+    let delegates: Vec<Delegate> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || -> anyhow::Result<Vec<Delegate>> {
+                    let mut connection = Connection::new(&admin.address);
+                    (t..args.organisations)
+                        .step_by(threads as usize)
+                        .map(|i| register(admin, &mut connection, i))
+                        .collect()
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for worker in workers {
+            all.extend(
+                worker
+                    .join()
+                    .map_err(|_| anyhow!("a set-up thread panicked"))??,
+            );
+        }
+        Ok::<_, anyhow::Error>(all)
+    })?;
+
+    let (chair_key, chair_token) = account(admin, c, "chair", delegates[0].organisation.as_str())?;
+    admin.call(
+        c,
+        "POST",
+        &format!("{group}/chair"),
+        None,
+        Some(json!({"person": "chair"})),
+    )?;
+    let info = admin.call(c, "GET", &group, None, None)?;
+    let origin = Origin::new(info["origin"].as_str().context("the group has no origin")?)
+        .map_err(|e| anyhow!("{e}"))?;
+
+    let parse_time = |t: &str| Timestamp::parse(t).map_err(|e| anyhow!("{e}"));
+    let note = AnnouncementNote {
+        origin: origin.clone(),
+        ballot: BallotId::new(BALLOT).map_err(|e| anyhow!("{e}"))?,
+        kind: BallotKind::Correspondence,
+        questions: vec![QuestionId::new("main").map_err(|e| anyhow!("{e}"))?],
+        opens: Some(parse_time(OPENS)?),
+        closes: parse_time(CLOSES)?,
+    };
+    let signed = note.sign(&chair_key).map_err(|e| anyhow!("{e}"))?;
+    let announcement = String::from_utf8(signed).expect("invariant: a signed note is UTF-8");
+    admin.call(
+        c,
+        "POST",
+        &format!("{group}/ballots"),
+        Some(&chair_token),
+        Some(json!({"announcement": announcement})),
+    )?;
+    admin.call(
+        c,
+        "POST",
+        "/v1/clock",
+        None,
+        Some(json!({"advance_seconds": ADVANCE_SECONDS})),
+    )?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let ballot = admin.call(c, "GET", &format!("{group}/ballots/{BALLOT}"), None, None)?;
+        if ballot["state"] == "open" {
+            break;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "the ballot did not open within a minute: {ballot}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok((origin, delegates))
+}
+
+/// Signs `count` votes, the organisations in turn, each with a fresh
+/// random nonce, on every core; returns them as rendered requests, and a
+/// sample of (key, text, signature) for the verification limit.
+fn presign(
+    origin: &Origin,
+    delegates: &[Delegate],
+    count: usize,
+) -> anyhow::Result<(Vec<Vec<u8>>, Vec<limits::Signed>)> {
+    let mut nonces = vec![0u8; count * NONCE_LEN];
+    getrandom::fill(&mut nonces).map_err(|e| anyhow!("cannot draw nonces: {e}"))?;
+    let choices = ["yes", "no", "abstain"].map(|c| ChoiceWord::new(c).expect("a choice word"));
+    let question = QuestionId::new("main").map_err(|e| anyhow!("{e}"))?;
+    let ballot = BallotId::new(BALLOT).map_err(|e| anyhow!("{e}"))?;
+    let path = format!("/v1/groups/{GROUP}/ballots/{BALLOT}/votes");
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let chunk = count.div_ceil(threads).max(1);
+    let sign_one = |k: usize| -> anyhow::Result<Vec<u8>> {
+        let delegate = &delegates[k % delegates.len()];
+        let note = VoteNote {
+            origin: origin.clone(),
+            ballot: ballot.clone(),
+            question: question.clone(),
+            organisation: delegate.organisation.clone(),
+            choice: choices[(k / delegates.len()) % choices.len()].clone(),
+            attachment: None,
+            nonce: nonces[k * NONCE_LEN..(k + 1) * NONCE_LEN]
+                .try_into()
+                .expect("invariant: a slice of NONCE_LEN bytes"),
+        };
+        let signed = note.sign(&delegate.key).map_err(|e| anyhow!("{e}"))?;
+        let body = json!({"note": String::from_utf8(signed).expect("invariant: UTF-8")});
+        Ok(render(
+            "POST",
+            &path,
+            Some(&delegate.token),
+            Some(body.to_string().as_bytes()),
+        ))
+    };
+    let requests: Vec<Vec<u8>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..count)
+            .step_by(chunk)
+            .map(|from| {
+                let sign_one = &sign_one;
+                scope.spawn(move || {
+                    (from..(from + chunk).min(count))
+                        .map(sign_one)
+                        .collect::<anyhow::Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(count);
+        for worker in workers {
+            all.extend(
+                worker
+                    .join()
+                    .map_err(|_| anyhow!("a signing thread panicked"))??,
+            );
+        }
+        Ok::<_, anyhow::Error>(all)
+    })?;
+    // A sample for the verification limit: one vote text per delegate,
+    // signed by the delegate's key.
+    let samples = delegates
+        .iter()
+        .take(64)
+        .enumerate()
+        .map(|(k, d)| {
+            let text = VoteNote {
+                origin: origin.clone(),
+                ballot: ballot.clone(),
+                question: question.clone(),
+                organisation: d.organisation.clone(),
+                choice: choices[k % choices.len()].clone(),
+                attachment: None,
+                nonce: [k as u8; NONCE_LEN],
+            }
+            .text();
+            limits::Signed {
+                key: VerifierKey::clone(&d.key.verifier_key()),
+                signature: d.key.sign(text.as_bytes()),
+                message: text.into_bytes(),
+            }
+        })
+        .collect();
+    Ok((requests, samples))
+}
+
+/// What the timed load came to.
+struct Run {
+    elapsed: f64,
+    sent: u64,
+    accepted: u64,
+    ran_out: bool,
+    latency: Latency,
+    errors: BTreeMap<String, u64>,
+    peak_rss_kib: u64,
+}
+
+/// The timed part: `concurrency` workers send the requests, in order,
+/// until the duration is over or the requests run out.
+fn drive(server: &ServerProcess, requests: &[Vec<u8>], concurrency: u32, duration: f64) -> Run {
+    let next = AtomicUsize::new(0);
+    let sent = AtomicU64::new(0);
+    let done = AtomicBool::new(false);
+    let errors = Mutex::new(BTreeMap::<String, u64>::new());
+    let peak = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(duration);
+    let mut latencies: Vec<u32> = std::thread::scope(|scope| {
+        // Memory, sampled every 200 ms while the load runs.
+        let monitor = {
+            let (peak, done, pid) = (Arc::clone(&peak), &done, server.pid());
+            scope.spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    if let Some(m) = child::memory(pid) {
+                        peak.fetch_max(m.vm_rss_kib, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            })
+        };
+        let workers: Vec<_> = (0..concurrency)
+            .map(|_| {
+                let (next, sent, errors) = (&next, &sent, &errors);
+                let address = server.address.as_str();
+                scope.spawn(move || {
+                    let mut connection = Connection::new(address);
+                    let mut latencies = Vec::new();
+                    let mut failed = BTreeMap::<String, u64>::new();
+                    while Instant::now() < deadline {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(request) = requests.get(i) else {
+                            break;
+                        };
+                        let begun = Instant::now();
+                        let answer = connection.send(request);
+                        let micros = begun.elapsed().as_micros().min(u32::MAX as u128) as u32;
+                        sent.fetch_add(1, Ordering::Relaxed);
+                        let key = match answer {
+                            Ok(a) if a.status == 201 => {
+                                latencies.push(micros);
+                                continue;
+                            }
+                            Ok(a) => a.status.to_string(),
+                            Err(e) => format!("io: {}", e.kind()),
+                        };
+                        *failed.entry(key).or_default() += 1;
+                    }
+                    let mut all = errors.lock().expect("invariant: never poisoned");
+                    for (k, n) in failed {
+                        *all.entry(k).or_default() += n;
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for worker in workers {
+            all.extend(worker.join().expect("a load thread panicked"));
+        }
+        done.store(true, Ordering::Relaxed);
+        monitor.join().expect("the memory monitor panicked");
+        all
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let percentile = |q: f64| -> f64 {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        let rank = ((q * latencies.len() as f64).ceil() as usize).clamp(1, latencies.len());
+        f64::from(latencies[rank - 1]) / 1000.0
+    };
+    Run {
+        elapsed,
+        sent: sent.into_inner(),
+        accepted: latencies.len() as u64,
+        ran_out: next.into_inner() >= requests.len(),
+        latency: Latency {
+            p50: percentile(0.50),
+            p99: percentile(0.99),
+            p999: percentile(0.999),
+            max: percentile(1.0),
+        },
+        errors: errors.into_inner().expect("invariant: never poisoned"),
+        peak_rss_kib: peak.load(Ordering::Relaxed),
+    }
+}
+
+fn print_report(r: &Report) {
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    println!(
+        "scrutineer loadtest: {} organisations, {} clients, {} s on {}",
+        r.organisations, r.concurrency, r.duration_seconds, r.database
+    );
+    println!(
+        "  set-up {:.1} s, {} votes signed in advance in {:.1} s{}",
+        r.setup_seconds,
+        r.votes_presigned,
+        r.presign_seconds,
+        if r.ran_out_of_votes {
+            " (they ran out before the end: sign more with --votes)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  accepted {} of {} votes in {:.2} s: {:.0} votes/s",
+        r.votes_accepted, r.votes_sent, r.elapsed_seconds, r.accepted_per_second
+    );
+    println!(
+        "  durable receipt latency: p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms",
+        r.latency_ms.p50, r.latency_ms.p99, r.latency_ms.p999, r.latency_ms.max
+    );
+    if r.errors.is_empty() {
+        println!("  errors: none");
+    } else {
+        let list: Vec<String> = r.errors.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+        println!("  errors: {}", list.join(", "));
+    }
+    if let Some(m) = r.server_memory {
+        println!(
+            "  server memory: VmRSS {:.1} MiB, VmHWM {:.1} MiB (sampled peak {:.1} MiB)",
+            mib(m.vm_rss_kib),
+            mib(m.vm_hwm_kib),
+            mib(r.server_memory_peak_sampled_kib)
+        );
+    }
+    println!(
+        "  limits on this machine ({} threads): {:.0} Ed25519 verify_strict/s, {:.0} fsync/s",
+        r.limits.threads, r.limits.verify_per_second, r.limits.fsync_per_second
+    );
+    println!(
+        "  ratios: votes/s ÷ verifications/s = {:.3}; votes/s ÷ fsyncs/s = {:.2}",
+        r.ratios.votes_per_verification, r.ratios.votes_per_fsync
+    );
+}
