@@ -150,9 +150,10 @@ mod seeds {
 
     use scrutineer::ballot::records::ballot_only_entry;
     use scrutineer::ballot::{
-        AnnouncementNote, AnnouncementRecord, CANCELLED_KIND, CLOSE_KIND, Notification,
-        NotificationReason, RollRecord, SignedAnnouncement, TALLY_VERSION, TallyDocument,
-        TallyQuestion,
+        Against, AnnouncementNote, AnnouncementRecord, AppealNote, CANCELLED_KIND,
+        CERTIFICATION_KIND, CLOSE_KIND, CertificationNote, DecisionNote, Notification,
+        NotificationReason, RollRecord, Ruling, SignedAnnouncement, StatementRecord, TALLY_VERSION,
+        TallyDocument, TallyQuestion,
     };
     use scrutineer::entry::Entry;
     use scrutineer::id::{BallotId, MeetingId, OrgId, PersonId, QuestionId};
@@ -490,6 +491,86 @@ mod seeds {
                 add("announcement_parse", "text", note.text().into_bytes());
             }
         }
+
+        // Certification, appeal and decision notes, and an entry.
+        let origin = Origin::new("vote.example.org/ETI").expect("origin");
+        let certification = CertificationNote {
+            origin: origin.clone(),
+            ballot: ballot(),
+            size: 70,
+            root: Hash::sha256(b"root"),
+            roll: Hash::sha256(b"roll"),
+            tally: Hash::sha256(b"tally"),
+            questions: vec![TallyQuestion {
+                question: QuestionId::new("main").expect("id"),
+                in_favour: 4,
+                against: 1,
+                abstain: 0,
+                not_voted: 1,
+                eligible: 6,
+                outcome: "approved".into(),
+            }],
+        };
+        let signed = certification.sign(&alice()).expect("sign");
+        add("statement_parse", "certification", signed.clone());
+        add(
+            "statement_parse",
+            "certification-entry",
+            encode(StatementRecord::new(ballot(), signed).to_entry(CERTIFICATION_KIND, at)),
+        );
+        let appeal = AppealNote {
+            origin: origin.clone(),
+            ballot: ballot(),
+            against: Against::Certification,
+            grounds: vec![
+                "The notice was short.".into(),
+                String::new(),
+                "Annex.".into(),
+            ],
+        };
+        add(
+            "statement_parse",
+            "appeal",
+            appeal.sign(&alice()).expect("sign"),
+        );
+        let decision = DecisionNote {
+            origin,
+            ballot: ballot(),
+            appeal: Hash::sha256(b"appeal"),
+            outcome: Ruling::Upheld,
+            reasons: vec!["It was not.".into()],
+        };
+        add(
+            "statement_parse",
+            "decision-text",
+            decision.text().into_bytes(),
+        );
+
+        // Bundle archives and policy files.
+        let tar = scrutineer::audit::tar::write_tar([
+            ("checkpoints/1", &b"a checkpoint\n"[..]),
+            ("tile/entries/000.p/1", &[0u8, 1, b'x'][..]),
+            ("checkpoint", &b"last\n"[..]),
+        ])
+        .expect("an archive");
+        add("tar_read", "bundle", tar);
+        let log = alice().verifier_key().encode();
+        add(
+            "policy_parse",
+            "log",
+            format!("# a log\nlog {log} https://log.example\nquorum none\n").into_bytes(),
+        );
+        add(
+            "policy_parse",
+            "fuzz-log",
+            format!(
+                "log {}\n\tquorum   none\n",
+                SigningKey::from_seed(KeyName::new("fuzz.example").expect("name"), &[1; 32])
+                    .verifier_key()
+                    .encode()
+            )
+            .into_bytes(),
+        );
 
         // Attendance imports against `fuzz_checks::fixed_state`.
         add(

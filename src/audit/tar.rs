@@ -129,7 +129,12 @@ pub fn read_tar(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, TarError> {
             return Ok(files);
         }
         let name_len = h[..100].iter().position(|&b| b == 0).unwrap_or(100);
-        let name = String::from_utf8_lossy(&h[..name_len]).into_owned();
+        let name = std::str::from_utf8(&h[..name_len])
+            .map_err(|_| TarError::Header {
+                name: String::from_utf8_lossy(&h[..name_len]).into_owned(),
+                what: "the name is not UTF-8",
+            })?
+            .to_owned();
         let mut copy = [0u8; BLOCK];
         copy.copy_from_slice(h);
         copy[148..156].copy_from_slice(b"        ");
