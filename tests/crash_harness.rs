@@ -42,6 +42,8 @@
 
 mod common;
 
+use common::ballotlog::key_of as key;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
@@ -58,7 +60,7 @@ use common::world::{scrutineer, text};
 use scrutineer::ballot::AnnouncementNote;
 use scrutineer::entry::Entry;
 use scrutineer::id::{BallotId, OrgId, QuestionId};
-use scrutineer::note::key::{KeyName, SigningKey, VerifierKey};
+use scrutineer::note::key::VerifierKey;
 use scrutineer::rules::BallotKind;
 use scrutineer::time::Timestamp;
 use scrutineer::tlog::checkpoint::Origin;
@@ -125,14 +127,6 @@ fn seed() -> u64 {
             u64::from_le_bytes(bytes)
         }
     }
-}
-
-/// A deterministic key for a person (the seed is the SHA-256 of its id).
-fn key(person: &str) -> SigningKey {
-    SigningKey::from_seed(
-        KeyName::new(person).expect("person ids are key names"),
-        Hash::sha256(person.as_bytes()).as_bytes(),
-    )
 }
 
 fn t(text: &str) -> Timestamp {

@@ -30,6 +30,8 @@
 
 mod common;
 
+use common::ballotlog::key_of as key;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration as StdDuration, Instant};
@@ -41,7 +43,7 @@ use common::server::Server;
 use scrutineer::ballot::AnnouncementNote;
 use scrutineer::entry::Entry;
 use scrutineer::id::{BallotId, OrgId, QuestionId};
-use scrutineer::note::key::{KeyName, SigningKey, VerifierKey};
+use scrutineer::note::key::VerifierKey;
 use scrutineer::rules::BallotKind;
 use scrutineer::time::Timestamp;
 use scrutineer::tlog::Hash;
@@ -65,14 +67,6 @@ const MEETINGS: [(&str, &str, &str, bool); 3] = [
 /// The chair, of an organisation of a class that never votes.
 const CHAIR: &str = "chair";
 const CHAIR_ORG: &str = "delta";
-
-/// A deterministic key for a person (the seed is the SHA-256 of its id).
-fn key(person: &str) -> SigningKey {
-    SigningKey::from_seed(
-        KeyName::new(person).expect("person ids are key names"),
-        Hash::sha256(person.as_bytes()).as_bytes(),
-    )
-}
 
 fn t(text: &str) -> Timestamp {
     Timestamp::parse(text).unwrap_or_else(|e| panic!("time {text:?}: {e}"))
