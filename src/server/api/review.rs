@@ -104,14 +104,15 @@ fn refusal_problem(refusal: &StatementRefusal) -> Response {
     problem(status, refusal.code(), refusal.to_string())
 }
 
-/// The caller's person, and a check that the note is signed by that
+/// The caller's person, and a check that the note (`signed`, if it
+/// parses, naming `note_ballot`, if its text parses) is signed by that
 /// person and names the ballot of the path: the answers a client can act
 /// on before the sequencer's turn (the fold checks them again).
 fn signer_check(
     caller: &Caller,
-    note: &str,
+    signed: Option<&SignedStatement>,
+    note_ballot: Option<&BallotId>,
     ballot: &BallotId,
-    note_ballot: impl FnOnce(&SignedStatement) -> Option<BallotId>,
 ) -> Result<PersonId, Box<Response>> {
     let person = PersonId::new(&caller.person).map_err(|_| {
         Box::new(
@@ -119,11 +120,11 @@ fn signer_check(
                 .into_response(),
         )
     })?;
-    if let Ok(signed) = SignedStatement::parse(note.as_bytes()) {
+    if let Some(signed) = signed {
         if signed.signer != person {
             return Err(Box::new(refusal_problem(&StatementRefusal::TokenMismatch)));
         }
-        if note_ballot(&signed).is_some_and(|b| b != *ballot) {
+        if note_ballot.is_some_and(|b| b != ballot) {
             return Err(Box::new(refusal_problem(&StatementRefusal::BallotMismatch)));
         }
     }
@@ -158,19 +159,17 @@ async fn certify(
 ) -> Result<Response, ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::CertifyBallot).await?;
     let ballot = ballot_id(&ballot)?;
-    let parsed = |s: &SignedStatement| CertificationNote::parse_text(s.signed.text()).ok();
-    let person = match signer_check(&caller, &body.certification, &ballot, |s| {
-        parsed(s).map(|n| n.ballot)
-    }) {
+    let signed = SignedStatement::parse(body.certification.as_bytes()).ok();
+    let named = signed
+        .as_ref()
+        .and_then(|s| CertificationNote::parse_text(s.signed.text()).ok());
+    let note_ballot = named.as_ref().map(|n| &n.ballot);
+    let person = match signer_check(&caller, signed.as_ref(), note_ballot, &ballot) {
         Ok(person) => person,
         Err(response) => return Ok(*response),
     };
     // The root hash the note names for its size, read from storage before
     // the sequencer's turn: a committed tree's root never changes.
-    let named = SignedStatement::parse(body.certification.as_bytes())
-        .ok()
-        .as_ref()
-        .and_then(parsed);
     let known_root = match &named {
         Some(note) => root_at(&state, &log, note.size).await?,
         None => None,
@@ -219,11 +218,12 @@ async fn appeal(
 ) -> Result<Response, ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::FileAppeal).await?;
     let ballot = ballot_id(&ballot)?;
-    let person = match signer_check(&caller, &body.appeal, &ballot, |s| {
-        crate::ballot::AppealNote::parse_text(s.signed.text())
-            .ok()
-            .map(|n| n.ballot)
-    }) {
+    let signed = SignedStatement::parse(body.appeal.as_bytes()).ok();
+    let note_ballot = signed
+        .as_ref()
+        .and_then(|s| crate::ballot::AppealNote::parse_text(s.signed.text()).ok())
+        .map(|n| n.ballot);
+    let person = match signer_check(&caller, signed.as_ref(), note_ballot.as_ref(), &ballot) {
         Ok(person) => person,
         Err(response) => return Ok(*response),
     };
@@ -260,13 +260,15 @@ async fn decide(
                 "the appeal is named by 64 lowercase hexadecimal digits",
             )
         })?;
-    let note = SignedStatement::parse(body.decision.as_bytes())
-        .ok()
+    let signed = SignedStatement::parse(body.decision.as_bytes()).ok();
+    let note = signed
+        .as_ref()
         .and_then(|s| DecisionNote::parse_text(s.signed.text()).ok());
     if note.as_ref().is_some_and(|n| n.appeal != appeal) {
         return Ok(refusal_problem(&StatementRefusal::UnknownAppeal(appeal)));
     }
-    let person = match signer_check(&caller, &body.decision, &ballot, |_| note.map(|n| n.ballot)) {
+    let note_ballot = note.as_ref().map(|n| &n.ballot);
+    let person = match signer_check(&caller, signed.as_ref(), note_ballot, &ballot) {
         Ok(person) => person,
         Err(response) => return Ok(*response),
     };
