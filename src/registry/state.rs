@@ -63,6 +63,13 @@ pub struct GroupState {
     pub(super) rules: RulesCache,
 }
 
+/// Where a [`GroupState`] stands in its log ([`GroupState::position`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    last_time: Timestamp,
+    entries: u64,
+}
+
 /// The rules' view of the registry ([`Registry`]), built at most once per
 /// registry state and shared: every vote is judged against it, and
 /// building it copies the whole registry. It is derived data, not part of
@@ -207,6 +214,23 @@ impl GroupState {
     /// The `group` entry's record.
     pub fn group(&self) -> &GroupRecord {
         &self.group
+    }
+
+    /// Where the state stands in the log: what [`GroupState::apply`]
+    /// changes for an entry that is not a registry fact.
+    pub fn position(&self) -> Position {
+        Position {
+            last_time: self.last_time,
+            entries: self.entries,
+        }
+    }
+
+    /// Undoes [`GroupState::apply`] of entries that were not registry
+    /// facts since `position` was taken (a ballot entry the ballot book then
+    /// refused). Rewinding past a registry fact is a bug: the facts stay.
+    pub fn rewind(&mut self, position: Position) {
+        self.last_time = position.last_time;
+        self.entries = position.entries;
     }
 
     /// The group's id.

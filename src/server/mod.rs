@@ -116,7 +116,10 @@ impl GroupLogState {
             state.apply(entry)?;
             return Ok(());
         }
-        let saved = undo.then(|| state.clone());
+        // A ballot entry changes only the registry's count and time, so
+        // that is all there is to restore on a refusal (cloning the whole
+        // registry for every vote cost more than judging it).
+        let saved = undo.then(|| state.position());
         let Applied::NotRegistry(entry) = state.apply(entry)? else {
             return Ok(());
         };
@@ -126,7 +129,7 @@ impl GroupLogState {
             Err(refusal) => FoldRefusal::Ballot(refusal),
         };
         if let Some(saved) = saved {
-            *state = saved;
+            state.rewind(saved);
         }
         Err(refusal)
     }
