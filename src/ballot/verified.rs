@@ -78,6 +78,24 @@ impl VerifiedNotes {
         }
     }
 
+    /// Verifies `vote` strictly under `key` before a server decides it,
+    /// and records it if it verifies; returns whether it verified. Like
+    /// the records of decided votes, at most [`DECIDED_MAX`] wait (a vote
+    /// verified but then refused before its decision leaves its record).
+    pub fn verify_before_deciding(&self, vote: &SubmittedVote, key: &VerifierKey) -> bool {
+        let verified = vote.clone().verify(key).is_ok();
+        if verified {
+            self.record_decided(vote.commitment(), key.clone());
+        }
+        verified
+    }
+
+    /// Whether `self` and `other` share their records (one is a clone of
+    /// the other).
+    pub fn same(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// How many records wait to be used.
     pub fn len(&self) -> usize {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).len()

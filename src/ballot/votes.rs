@@ -171,8 +171,7 @@ impl BallotBook {
             .ok_or(VoteRefusal::BadSignature)?;
         // A note verified under this very key when it was decided (or in
         // advance, by the verifier) is not verified again.
-        let verified_now = !self.verified.take(&commitment, &key.key);
-        if verified_now {
+        if !self.verified.take(&commitment, &key.key) {
             submitted
                 .clone()
                 .verify(&key.key)
@@ -240,9 +239,10 @@ impl BallotBook {
             Lifecycle::Cancelled(_) => return Err(unknown()),
         };
         let slot = (admitted.roll_line, admitted.question);
-        if verified_now && token.is_some() {
-            // Decided for sequencing: the fold judges the logged entry
-            // next, on the same note bytes and key.
+        if token.is_some() {
+            // Decided for sequencing (verified just now or in advance):
+            // the fold judges the logged entry next, on the same note
+            // bytes and key.
             self.verified.record_decided(commitment, key.key.clone());
         }
         let notify = votes

@@ -9,9 +9,11 @@
 //! - [`startup`]: the check of every stored tree against its signed
 //!   checkpoint.
 //! - [`auth`]: bearer tokens and the authorisation table.
+//! - [`access`]: the accounts tables' answers, reused for a second.
 //! - [`error`]: RFC 9457 problem details.
 //! - [`api`]: the routes, one file per resource.
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod clock;
@@ -35,7 +37,7 @@ use self::clock::Clock;
 use self::config::{Config, LogFormat};
 use self::error::ApiError;
 use self::sequencer::{BatchPolicy, GroupLog, LogFold};
-use crate::ballot::{BallotApplied, BallotBook, BallotRefusal, NoNotes, NoteSource};
+use crate::ballot::{BallotApplied, BallotBook, BallotRefusal, NoNotes, NoteSource, VerifiedNotes};
 use crate::contexts::SIMULATED_ORIGIN_PREFIX;
 use crate::entry::Entry;
 use crate::note::key::{KeyName, SigningKey, VerifierKey};
@@ -75,6 +77,24 @@ pub struct GroupLogState {
     pub registry: Option<GroupState>,
     /// Every ballot of the group.
     pub book: BallotBook,
+    /// How many registry facts were applied: the published registry is
+    /// copied again only when this moved.
+    registry_changes: u64,
+}
+
+/// What a group's log publishes to readers that do not wait for its lock
+/// ([`GroupLog::published`]): the role checks and the advance check of a
+/// vote's signature.
+pub struct PublishedGroup {
+    /// The registry as of its last fact. Its entry count and last time
+    /// are those of that fact, not of the log: ask the log for those.
+    pub registry: Option<Arc<GroupState>>,
+    /// The ballot book's memo of verified vote signatures: a handler
+    /// verifies a vote here before it queues, off the log's serialised
+    /// section, and the decision finds the record.
+    pub verified: VerifiedNotes,
+    /// [`GroupLogState::registry_changes`] when `registry` was copied.
+    registry_changes: u64,
 }
 
 /// Why an entry does not apply to a group's state.
@@ -102,9 +122,14 @@ impl GroupLogState {
         documents: &dyn NoteSource,
         undo: bool,
     ) -> Result<(), FoldRefusal> {
-        let Self { registry, book } = self;
+        let Self {
+            registry,
+            book,
+            registry_changes,
+        } = self;
         let Some(state) = registry else {
             *registry = Some(GroupState::genesis(entry)?);
+            *registry_changes += 1;
             return Ok(());
         };
         if !crate::ballot::BALLOT_KINDS.contains(&entry.kind()) {
@@ -114,6 +139,7 @@ impl GroupLogState {
                 return Err(FoldRefusal::UnknownType(entry.kind().to_owned()));
             }
             state.apply(entry)?;
+            *registry_changes += 1;
             return Ok(());
         }
         // A ballot entry changes only the registry's count and time, so
@@ -121,6 +147,7 @@ impl GroupLogState {
         // registry for every vote cost more than judging it).
         let saved = undo.then(|| state.position());
         let Applied::NotRegistry(entry) = state.apply(entry)? else {
+            *registry_changes += 1;
             return Ok(());
         };
         let refusal = match book.apply(state, entry, documents) {
@@ -142,6 +169,25 @@ impl LogFold for GroupLogState {
         Self {
             registry: None,
             book: BallotBook::new(origin.clone()),
+            registry_changes: 0,
+        }
+    }
+
+    type Published = PublishedGroup;
+
+    fn publish(&self, previous: Option<&Arc<PublishedGroup>>) -> Arc<PublishedGroup> {
+        match previous {
+            Some(previous)
+                if previous.registry_changes == self.registry_changes
+                    && previous.verified.same(&self.book.verified) =>
+            {
+                Arc::clone(previous)
+            }
+            _ => Arc::new(PublishedGroup {
+                registry: self.registry.clone().map(Arc::new),
+                verified: self.book.verified.clone(),
+                registry_changes: self.registry_changes,
+            }),
         }
     }
 
@@ -213,6 +259,8 @@ pub struct AppState {
     /// Serialises [`AppState::discover`], so that a log is opened (and its
     /// sequencer started) once per process.
     pub discovery: tokio::sync::Mutex<()>,
+    /// Recent answers about tokens and secretariat grants.
+    pub access: access::AccessCache,
 }
 
 impl AppState {
@@ -357,6 +405,7 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
         },
         tick: tokio::sync::Notify::new(),
         discovery: tokio::sync::Mutex::new(()),
+        access: access::AccessCache::default(),
     };
     for head in heads {
         startup::open_log(&state, &head).await?;

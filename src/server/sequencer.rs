@@ -35,8 +35,8 @@ use crate::store::documents::Document;
 use crate::store::{Store, StoreError};
 use crate::time::Timestamp;
 use crate::tlog::checkpoint::{Checkpoint, Origin, sign_checkpoint};
-use crate::tlog::tree::Appender;
-use crate::tlog::{Hash, TreeSize, leaf_hash};
+use crate::tlog::tree::{Appender, TailHashes};
+use crate::tlog::{Hash, LeafIndex, TreeSize, leaf_hash};
 
 /// A log's state as a fold over its entries: what the sequencer keeps in
 /// memory and brings up to date before every decision.
@@ -81,6 +81,16 @@ pub trait LogFold: Send + Sync + 'static {
     ) -> Result<(), Self::Refusal> {
         self.apply_with(entry, documents)
     }
+
+    /// What readers may see without waiting for the log's lock
+    /// ([`GroupLog::published`]).
+    type Published: Send + Sync + 'static;
+
+    /// The view of this state that readers see, taken when the state
+    /// matches storage (after a commit, after folding entries read from
+    /// storage). `previous` is the view published last, to share when
+    /// nothing it shows has changed.
+    fn publish(&self, previous: Option<&Arc<Self::Published>>) -> Arc<Self::Published>;
 
     /// The documents an entry names by SHA-256, which the fold wants when
     /// it applies the entry read back from storage.
@@ -146,6 +156,22 @@ pub struct Appended {
     pub size: u64,
     /// The signed checkpoint of that size.
     pub checkpoint: Vec<u8>,
+    /// The stored hashes of the batch and the frontier it extended, shared
+    /// by the batch's receipts: an inclusion proof of this entry against
+    /// the checkpoint reads them instead of storage.
+    pub hashes: Arc<TailHashes>,
+}
+
+impl Appended {
+    /// The inclusion proof of this entry in the tree of the checkpoint,
+    /// from the batch's own hashes (no storage read).
+    pub fn inclusion_proof(&self) -> Result<Vec<Hash>, crate::tlog::TreeError> {
+        crate::tlog::proof::inclusion_proof(
+            LeafIndex::new(self.index),
+            TreeSize::new(self.size),
+            self.hashes.as_ref(),
+        )
+    }
 }
 
 /// Why an append did not happen.
@@ -204,6 +230,9 @@ pub struct GroupLog<S: LogFold> {
     store: Store,
     clock: Arc<Clock>,
     loaded: Mutex<Loaded<S>>,
+    /// The view of the committed state last published (`None` until the
+    /// log was first read from storage).
+    published: std::sync::RwLock<Option<Arc<S::Published>>>,
     queue: mpsc::Sender<Request<S>>,
 }
 
@@ -252,6 +281,7 @@ impl<S: LogFold> GroupLog<S> {
                 stale: true,
                 halted,
             }),
+            published: std::sync::RwLock::new(None),
             queue,
         });
         tokio::spawn(Arc::clone(&log).run(receiver, policy));
@@ -297,6 +327,29 @@ impl<S: LogFold> GroupLog<S> {
             .await
             .map_err(|_| AppendError::ShuttingDown)?;
         answer.await.map_err(|_| AppendError::ShuttingDown)?
+    }
+
+    /// The view of the committed state published last, without waiting
+    /// for the log's lock: what a reader sees is never ahead of storage,
+    /// but may be behind it (a batch committing now; entries another
+    /// process appended, until this one reads them, at the latest at the
+    /// scheduler's next tick). Published before the batch's answers are
+    /// sent, so a request that follows an answer sees its effect.
+    pub fn published(&self) -> Option<Arc<S::Published>> {
+        self.published
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Publishes the view of `loaded`, which must match storage.
+    fn publish(&self, loaded: &Loaded<S>) {
+        let mut published = self
+            .published
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let next = loaded.state.publish(published.as_ref());
+        *published = Some(next);
     }
 
     /// Runs `read` on the state brought up to date with storage (entries
@@ -382,6 +435,7 @@ impl<S: LogFold> GroupLog<S> {
                 self.fold_stored(loaded, entry, &documents)?;
             }
         }
+        self.publish(loaded);
         Ok(())
     }
 
@@ -467,6 +521,7 @@ impl<S: LogFold> GroupLog<S> {
             .appender
             .clone()
             .expect("invariant: catch_up leaves the appender set");
+        let before = appender.clone();
 
         // Step 3: decide each request on the state as it stands at its turn,
         // in memory only. From here on the in-memory state runs ahead of
@@ -627,6 +682,8 @@ impl<S: LogFold> GroupLog<S> {
         loaded.size = size;
         loaded.appender = Some(appender);
         loaded.stale = false;
+        self.publish(&loaded);
+        let hashes = Arc::new(TailHashes::new(&before, std::mem::take(&mut write.hashes)));
         for (reply, range) in accepted {
             let receipts = range
                 .map(|offset| Appended {
@@ -634,6 +691,7 @@ impl<S: LogFold> GroupLog<S> {
                     entry: write.entries[offset].clone(),
                     size,
                     checkpoint: write.checkpoint.clone(),
+                    hashes: Arc::clone(&hashes),
                 })
                 .collect();
             let _ = reply.send(Ok(receipts));
@@ -672,6 +730,7 @@ impl<S: LogFold> GroupLog<S> {
                 self.fold_stored(loaded, entry, &documents)
                     .map_err(StoreOrHalt::from_append)?;
             }
+            self.publish(loaded);
         }
         if loaded.appender.is_none() {
             let indexes = crate::tlog::tree::frontier_indexes(TreeSize::new(size));

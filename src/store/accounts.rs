@@ -165,6 +165,18 @@ impl Store {
         .is_some())
     }
 
+    /// The groups over which `person` holds the secretariat role (`*`:
+    /// every group).
+    pub async fn secretariat_groups(&self, person: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT group_id FROM secretariat WHERE person_id = $1")
+            .bind(person)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| row.try_get("group_id").map_err(StoreError::from))
+            .collect()
+    }
+
     /// Whether any account exists (first start creates the bootstrap one).
     pub async fn has_accounts(&self) -> Result<bool, StoreError> {
         Ok(sqlx::query("SELECT 1 AS one FROM accounts LIMIT 1")

@@ -19,4 +19,4 @@ pub use hash::{Hash, HashError, empty_root, leaf_hash, node_hash};
 pub use proof::{ProofError, verify_consistency, verify_inclusion};
 pub use size::{IndexOutOfRange, LeafIndex, TreeSize};
 pub use tile::{Tile, TileError, TileKind};
-pub use tree::{Appender, HashReader, MemoryHashes, TreeError};
+pub use tree::{Appender, HashReader, MemoryHashes, TailHashes, TreeError};

@@ -197,6 +197,69 @@ impl HashReader for MemoryHashes {
     }
 }
 
+/// The stored hashes a batch of appends produced, with the frontier of the
+/// tree it extended: enough to prove any leaf of the batch against the
+/// tree after it without reading storage.
+///
+/// A batch appends leaves `[first, size)` to a tree of `first` leaves. An
+/// inclusion proof of a leaf `m ≥ first` needs the hashes of the siblings
+/// on its path; each is either a subtree wholly left of `first` — then a
+/// complete subtree of the frontier of `first` (a larger aligned subtree
+/// inside `[0, first)` holding it would hold `m` too) — or a subtree
+/// completed by the batch (its last leaf is at or after `first`), whose
+/// stored hash the batch wrote. Any other index is reported missing, so a
+/// caller can fall back to storage; the proof tests below check that it
+/// never has to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TailHashes {
+    /// The frontier of the tree before the batch: (stored index, hash).
+    frontier: Vec<(u64, Hash)>,
+    /// The stored index of `written[0]`.
+    first_index: u64,
+    /// The stored hashes the batch wrote, in order.
+    written: Vec<Hash>,
+}
+
+impl TailHashes {
+    /// The hashes of a batch that extended a tree of `before` leaves, whose
+    /// appender before the batch was `before`, and wrote `written` from
+    /// stored index `stored_hash_count(before.size())` on.
+    pub fn new(before: &Appender, written: Vec<Hash>) -> Self {
+        Self {
+            frontier: frontier_indexes(before.size)
+                .into_iter()
+                .zip(before.frontier.iter().copied())
+                .collect(),
+            first_index: stored_hash_count(before.size),
+            written,
+        }
+    }
+}
+
+impl HashReader for TailHashes {
+    type Error = MissingHash;
+
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, MissingHash> {
+        let stored = self.first_index.saturating_add(self.written.len() as u64);
+        indexes
+            .iter()
+            .map(|&index| {
+                let found = match index.checked_sub(self.first_index) {
+                    Some(offset) => usize::try_from(offset)
+                        .ok()
+                        .and_then(|i| self.written.get(i).copied()),
+                    None => self
+                        .frontier
+                        .iter()
+                        .find(|(at, _)| *at == index)
+                        .map(|(_, hash)| *hash),
+                };
+                found.ok_or(MissingHash { index, stored })
+            })
+            .collect()
+    }
+}
+
 /// The number of stored hashes of a tree of `size` leaves: `2n − popcount(n)`
 /// (each leaf, plus one hash per complete interior subtree).
 ///
@@ -449,6 +512,12 @@ impl Appender {
         self.size
     }
 
+    /// The frontier: the hashes of the complete subtrees of the current
+    /// size, at [`frontier_indexes`]`(size)`.
+    pub fn frontier(&self) -> &[Hash] {
+        &self.frontier
+    }
+
     /// The index at which the next [`Appender::append`] result belongs in the
     /// stored-hash sequence.
     pub fn next_stored_index(&self) -> u64 {
@@ -583,6 +652,45 @@ mod tests {
                 assert_eq!(appender.root(), root_of_leaves(&all[..=k as usize]));
             }
         }
+    }
+
+    #[test]
+    fn a_batch_proves_its_own_leaves_without_storage() {
+        let all = leaves(80);
+        for first in 0..=40u64 {
+            let mut appender = Appender::new();
+            for leaf in &all[..first as usize] {
+                appender.append(*leaf).expect("append");
+            }
+            let before = appender.clone();
+            let mut written = Vec::new();
+            for size in first + 1..=80 {
+                written.extend(appender.append(all[size as usize - 1]).expect("append"));
+                let tail = TailHashes::new(&before, written.clone());
+                let memory = MemoryHashes::from_leaf_hashes(&all[..size as usize]);
+                for m in first..size {
+                    let (leaf, tree) = (LeafIndex::new(m), TreeSize::new(size));
+                    assert_eq!(
+                        crate::tlog::proof::inclusion_proof(leaf, tree, &tail).expect("tail"),
+                        crate::tlog::proof::inclusion_proof(leaf, tree, &memory).expect("memory"),
+                        "leaf {m} of {size}, batch from {first}"
+                    );
+                }
+            }
+        }
+        // Anything else is reported missing, not made up: after 5 leaves
+        // the frontier is [0, 4) and [4, 5), so leaf 0's hash is not held.
+        let mut appender = Appender::new();
+        for leaf in &all[..5] {
+            appender.append(*leaf).expect("append");
+        }
+        let tail = TailHashes::new(&appender, Vec::new());
+        assert!(tail.read_hashes(&[0]).is_err());
+        assert_eq!(
+            tail.read_hashes(&frontier_indexes(TreeSize::new(5)))
+                .expect("frontier"),
+            appender.frontier()
+        );
     }
 
     #[test]

@@ -28,6 +28,12 @@ impl LogFold for Counter {
         Self::default()
     }
 
+    type Published = u64;
+
+    fn publish(&self, _: Option<&std::sync::Arc<u64>>) -> std::sync::Arc<u64> {
+        std::sync::Arc::new(self.0)
+    }
+
     fn apply(&mut self, entry: &Entry) -> Result<(), Bad> {
         if entry.kind() == "bad" {
             return Err(Bad);

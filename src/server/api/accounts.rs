@@ -152,6 +152,7 @@ async fn revoke_tokens(
     }
     let now = state.clock.now().to_rfc3339_micros();
     let revoked = state.store.revoke_tokens(&person, &now).await?;
+    state.access.forget(&person);
     Ok(Json(Revoked { revoked }))
 }
 
@@ -179,6 +180,7 @@ async fn grant_secretariat(
         .store
         .grant_secretariat(body.person.as_str(), &group)
         .await?;
+    state.access.forget(body.person.as_str());
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -40,14 +40,14 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{LogReceipt, roles};
+use super::{LogReceipt, authorise_in};
 use crate::ballot::{
     AnnounceRefusal, BallotRefusal, Decision, Due, Notification, NotificationReason, TrackedBallot,
     VoteRefusal,
 };
 use crate::id::{BallotId, PersonId};
 use crate::rules::BallotKind;
-use crate::server::auth::{Action, Caller, Roles, require};
+use crate::server::auth::{Action, Caller, Roles};
 use crate::server::error::{ApiError, ApiJson};
 use crate::server::sequencer::{AppendError, Appended, Documented, Refused};
 use crate::server::{AppState, GroupLogState, Log, scheduler};
@@ -95,8 +95,7 @@ pub(super) async fn authorise(
     action: Action,
 ) -> Result<(Arc<Log>, Roles), ApiError> {
     let log = state.log(group).await?;
-    let roles = roles(state, caller, &log).await?;
-    require(action, roles)?;
+    let roles = authorise_in(state, caller, &log, action).await?;
     Ok((log, roles))
 }
 
@@ -596,6 +595,7 @@ async fn vote(
         ApiError::Forbidden("the token's person is not a person of this group".to_owned())
     })?;
     let attachment = body.attachment.map(String::into_bytes);
+    verify_in_advance(&log, &submitted);
     // At most twice: when the ballot's opening is due but its roll is not
     // logged yet, the roll is sequenced first and the vote decided again.
     for _ in 0..2 {
@@ -620,23 +620,11 @@ async fn vote(
                     .into_iter()
                     .next()
                     .ok_or_else(|| ApiError::Internal("a vote appended nothing".to_owned()))?;
-                let receipt = receipt(
-                    &state,
-                    &group,
-                    &first.entry,
-                    first.index,
-                    first.size,
-                    first.checkpoint,
-                )
-                .await?;
-                return Ok((
-                    StatusCode::CREATED,
-                    Json(VoteReceipt {
-                        index: first.index,
-                        receipt,
-                    }),
-                )
-                    .into_response());
+                let index = first.index;
+                let receipt = batch_receipt(&state, &group, first).await?;
+                return Ok(
+                    (StatusCode::CREATED, Json(VoteReceipt { index, receipt })).into_response()
+                );
             }
             Outcome::Duplicate(index) => {
                 let receipt = original_receipt(&state, &log, index).await?;
@@ -647,6 +635,30 @@ async fn vote(
     Err(ApiError::Unavailable(
         "the ballot's opening could not be sequenced; try again".to_owned(),
     ))
+}
+
+/// Verifies the vote's signature here, on whichever core runs this
+/// request, under the signer's key of the note's key id in the log's
+/// published registry, and records it in the ballot book's memo: the
+/// decision in the log's serialised section then finds the record (the
+/// same note bytes, the same key) and does not verify again. A note that
+/// does not verify here, or whose key is not in the view, is simply
+/// verified by the decision as before.
+fn verify_in_advance(log: &Log, submitted: &SubmittedVote) {
+    let Some(published) = log.published() else {
+        return;
+    };
+    let key = published.registry.as_deref().and_then(|registry| {
+        registry
+            .keys_of(submitted.person.as_str())
+            .iter()
+            .find(|k| k.key.id() == submitted.key_id)
+    });
+    if let Some(key) = key {
+        published
+            .verified
+            .verify_before_deciding(submitted, &key.key);
+    }
 }
 
 /// Runs the vote decision inside the sequencer, on the state at its turn.
@@ -749,6 +761,35 @@ async fn receipt(
         LeafIndex::new(index),
         proof,
         checkpoint,
+    )
+    .map_err(|e| ApiError::Internal(format!("receipt: {e}")))?;
+    Ok(receipt.to_text())
+}
+
+/// The receipt of an entry just appended, its proof from the batch's own
+/// hashes; from storage only if those ever lacked one (they never should,
+/// see [`crate::tlog::TailHashes`]).
+async fn batch_receipt(
+    state: &AppState,
+    group: &str,
+    appended: Appended,
+) -> Result<String, ApiError> {
+    let Ok(proof) = appended.inclusion_proof() else {
+        return receipt(
+            state,
+            group,
+            &appended.entry,
+            appended.index,
+            appended.size,
+            appended.checkpoint,
+        )
+        .await;
+    };
+    let receipt = Receipt::new(
+        Some(appended.entry),
+        LeafIndex::new(appended.index),
+        proof,
+        appended.checkpoint,
     )
     .map_err(|e| ApiError::Internal(format!("receipt: {e}")))?;
     Ok(receipt.to_text())

@@ -21,11 +21,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::auth::{Caller, Roles};
+use super::auth::{Action, Caller, Roles, allowed, require};
 use super::config::Config;
 use super::error::ApiError;
 use super::sequencer::Appended;
 use super::{AppState, Log};
+use crate::registry::state::GroupState;
+use crate::time::Timestamp;
 
 /// The whole API.
 pub fn router(state: Arc<AppState>, config: &Config) -> Router {
@@ -107,24 +109,75 @@ impl From<Appended> for LogReceipt {
     }
 }
 
-/// The caller's roles in a group, from the grants and the group's log.
+/// The caller's roles in a group, from the grants and the group's log
+/// brought up to date with storage.
 pub async fn roles(state: &AppState, caller: &Caller, log: &Log) -> Result<Roles, ApiError> {
-    let server_secretariat = state.store.is_secretariat(&caller.person, "*").await?;
-    let secretariat = state
-        .store
-        .is_secretariat(&caller.person, &log.group)
-        .await?;
     let now = state.clock.now();
     let person = caller.person.as_str();
-    let (chair, reviewer, delegate) = log
-        .read(|loaded| match &loaded.state.registry {
-            Some(registry) => (
-                registry.chair_at(now).is_some_and(|p| p.as_str() == person),
-                registry.is_reviewer(person),
-                registry.person(person).is_some(),
-            ),
-            None => (false, false, false),
-        })
+    let logged = log
+        .read(|loaded| registry_roles(loaded.state.registry.as_ref(), person, now))
+        .await?;
+    granted_roles(state, caller, log, logged).await
+}
+
+/// Checks that the caller may do `action` in `log`'s group and returns
+/// its roles. The registry's roles are read first from the log's published
+/// view, which does not wait for a batch being committed; only when that
+/// view does not allow the action are they read again from the log
+/// brought up to date ([`roles`]), so that nothing newer than the view is
+/// ever refused. What the view allows, the sequencer checks again where it
+/// matters (a vote's signer, a chair's or a reviewer's signature).
+pub async fn authorise_in(
+    state: &AppState,
+    caller: &Caller,
+    log: &Log,
+    action: Action,
+) -> Result<Roles, ApiError> {
+    if let Some(published) = log.published() {
+        let now = state.clock.now();
+        let logged = registry_roles(published.registry.as_deref(), &caller.person, now);
+        let roles = granted_roles(state, caller, log, logged).await?;
+        if allowed(action, roles) {
+            return Ok(roles);
+        }
+    }
+    let roles = roles(state, caller, log).await?;
+    require(action, roles)?;
+    Ok(roles)
+}
+
+/// The roles a registry gives `person`: (chair in office, reviewer,
+/// registered person).
+fn registry_roles(
+    registry: Option<&GroupState>,
+    person: &str,
+    now: Timestamp,
+) -> (bool, bool, bool) {
+    match registry {
+        Some(registry) => (
+            registry.chair_at(now).is_some_and(|p| p.as_str() == person),
+            registry.is_reviewer(person),
+            registry.person(person).is_some(),
+        ),
+        None => (false, false, false),
+    }
+}
+
+/// The caller's roles: the registry's (`logged`, see [`registry_roles`])
+/// with the secretariat grants.
+async fn granted_roles(
+    state: &AppState,
+    caller: &Caller,
+    log: &Log,
+    (chair, reviewer, delegate): (bool, bool, bool),
+) -> Result<Roles, ApiError> {
+    let server_secretariat = state
+        .access
+        .is_secretariat(&state.store, &caller.person, "*")
+        .await?;
+    let secretariat = state
+        .access
+        .is_secretariat(&state.store, &caller.person, &log.group)
         .await?;
     Ok(Roles {
         server_secretariat,
@@ -138,7 +191,10 @@ pub async fn roles(state: &AppState, caller: &Caller, log: &Log) -> Result<Roles
 /// The server-wide roles of a caller (no group).
 pub async fn server_roles(state: &AppState, caller: &Caller) -> Result<Roles, ApiError> {
     Ok(Roles {
-        server_secretariat: state.store.is_secretariat(&caller.person, "*").await?,
+        server_secretariat: state
+            .access
+            .is_secretariat(&state.store, &caller.person, "*")
+            .await?,
         ..Roles::default()
     })
 }

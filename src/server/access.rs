@@ -1,0 +1,123 @@
+//! [`AccessCache`]: the accounts tables' answers about tokens and
+//! secretariat grants, reused for a second.
+//!
+//! Every request names its token and most need the caller's grants; asking
+//! the database each time cost two to three round trips per request, which
+//! is most of a vote's cost besides its batch (docs/performance.md). Here a
+//! valid token's person and a person's granted groups are kept for
+//! [`ACCESS_TTL`] of real time.
+//!
+//! What this process changes takes effect at once: revoking a person's
+//! tokens and granting a role drop that person's entries. What another
+//! process on the same PostgreSQL database changes takes effect here within
+//! [`ACCESS_TTL`] (docs/threat-model.md). Only valid tokens are kept, so
+//! random tokens cannot fill the cache, and unknown or revoked ones are
+//! asked of the database every time; the map is emptied if it ever holds
+//! [`MAX_ENTRIES`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use subtle::ConstantTimeEq;
+
+use crate::store::{Store, StoreError};
+use crate::tlog::Hash;
+
+/// How long an answer of the accounts tables is reused.
+pub const ACCESS_TTL: Duration = Duration::from_secs(1);
+
+/// The most tokens (and, separately, persons) kept.
+const MAX_ENTRIES: usize = 1 << 16;
+
+/// Recent answers about tokens and grants (module documentation).
+#[derive(Default)]
+pub struct AccessCache {
+    /// Valid tokens by hash: the hash again (compared in constant time)
+    /// and the person, with when they were read.
+    tokens: Mutex<HashMap<Hash, (Hash, String, Instant)>>,
+    /// Each person's secretariat grants (group ids, `*` for all), with
+    /// when they were read.
+    grants: Mutex<HashMap<String, (Vec<String>, Instant)>>,
+    /// Counts [`AccessCache::forget`] calls: an answer read from the
+    /// database while one ran is used but not kept, so that a revocation
+    /// racing a request is not undone by it.
+    forgotten: AtomicU64,
+}
+
+impl AccessCache {
+    /// The person of the valid token whose hash is `hash`, or `None` for
+    /// an unknown or revoked token.
+    pub async fn person(&self, store: &Store, hash: &Hash) -> Result<Option<String>, StoreError> {
+        let cached = lock(&self.tokens)
+            .get(hash)
+            .filter(|(_, _, at)| at.elapsed() < ACCESS_TTL)
+            .cloned();
+        if let Some((stored, person, _)) = cached {
+            if bool::from(stored.as_bytes().ct_eq(hash.as_bytes())) {
+                return Ok(Some(person));
+            }
+        }
+        let epoch = self.forgotten.load(Ordering::Acquire);
+        let Some(stored) = store.token(hash).await? else {
+            return Ok(None);
+        };
+        // The lookup was by hash; the comparison of what was found is in
+        // constant time all the same, so that no code path compares
+        // secrets byte by byte.
+        let equal: bool = stored.hash.as_bytes().ct_eq(hash.as_bytes()).into();
+        if !equal || stored.revoked_at.is_some() {
+            return Ok(None);
+        }
+        let mut tokens = lock(&self.tokens);
+        if self.forgotten.load(Ordering::Acquire) == epoch {
+            if tokens.len() >= MAX_ENTRIES {
+                tokens.clear();
+            }
+            tokens.insert(*hash, (stored.hash, stored.person.clone(), Instant::now()));
+        }
+        Ok(Some(stored.person))
+    }
+
+    /// Whether `person` holds the secretariat role over `group` (`*`: the
+    /// server-wide role, which covers every group).
+    pub async fn is_secretariat(
+        &self,
+        store: &Store,
+        person: &str,
+        group: &str,
+    ) -> Result<bool, StoreError> {
+        let covers = |groups: &[String]| groups.iter().any(|g| g == group || g == "*");
+        if let Some((groups, at)) = lock(&self.grants).get(person) {
+            if at.elapsed() < ACCESS_TTL {
+                return Ok(covers(groups));
+            }
+        }
+        let epoch = self.forgotten.load(Ordering::Acquire);
+        let groups = store.secretariat_groups(person).await?;
+        let answer = covers(&groups);
+        let mut grants = lock(&self.grants);
+        if self.forgotten.load(Ordering::Acquire) == epoch {
+            if grants.len() >= MAX_ENTRIES {
+                grants.clear();
+            }
+            grants.insert(person.to_owned(), (groups, Instant::now()));
+        }
+        Ok(answer)
+    }
+
+    /// Forgets everything about `person` (tokens revoked, a role granted
+    /// by this process).
+    pub fn forget(&self, person: &str) {
+        let mut tokens = lock(&self.tokens);
+        let mut grants = lock(&self.grants);
+        self.forgotten.fetch_add(1, Ordering::AcqRel);
+        tokens.retain(|_, (_, p, _)| p != person);
+        grants.remove(person);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
