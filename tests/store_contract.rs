@@ -17,6 +17,7 @@ use common::pg::TempPostgres;
 use scrutineer::note::key::SigningKey;
 use scrutineer::store::accounts::Account;
 use scrutineer::store::append::{AppendBatch, AppendTx};
+use scrutineer::store::documents::{Document, DocumentKind};
 use scrutineer::store::{Dialect, LogHead, Store, StoreError};
 use scrutineer::tlog::checkpoint::{Checkpoint, Origin, open_checkpoint, sign_checkpoint};
 use scrutineer::tlog::proof::{consistency_proof, inclusion_proof};
@@ -106,6 +107,7 @@ contract!(
     create_log_concurrently,
     begin_append_unknown_group,
     append_batches_read_back,
+    documents_written_in_chunks,
     dropped_transaction_leaves_nothing,
     failing_write_leaves_nothing,
     proofs_from_stored_hashes_verify,
@@ -427,6 +429,67 @@ async fn append_batches_read_back(db: &Db) {
     assert_reads_back(&store, &log).await;
     // A second store (another process) reads the same.
     assert_reads_back(&db.open().await, &log).await;
+}
+
+/// Documents written with a batch, more than one statement's chunk of
+/// them, with repeats inside the batch and one stored before, read back
+/// once each and exactly; a second log's documents are its own.
+async fn documents_written_in_chunks(db: &Db) {
+    let store = db.open().await;
+    let mut log = TestLog::new("g1");
+    log.create(&store).await;
+    let document = |i: usize| {
+        Document::new(
+            format!("document {i}\n").repeat(i % 7 + 1).into_bytes(),
+            format!("B{}", i % 3),
+            if i % 2 == 0 {
+                DocumentKind::Note
+            } else {
+                DocumentKind::Attachment
+            },
+        )
+    };
+    let mut tx = store.begin_append("g1").await.expect("begin").expect("log");
+    tx.write_documents(&[document(5)]).await.expect("documents");
+    let batch = log.batch(1);
+    tx.write(&batch).await.expect("write");
+    tx.commit().await.expect("commit");
+    log.accept(&batch);
+    let mut written: Vec<Document> = (0..250).map(document).collect();
+    written.extend([document(5), document(17), document(240)]);
+    let mut tx = store.begin_append("g1").await.expect("begin").expect("log");
+    tx.write_documents(&written).await.expect("documents");
+    let batch = log.batch(2);
+    tx.write(&batch).await.expect("write");
+    tx.commit().await.expect("commit");
+    log.accept(&batch);
+    assert_reads_back(&store, &log).await;
+    let hashes: Vec<Hash> = (0..250).map(|i| document(i).sha256).collect();
+    let mut read = store.documents("g1", &hashes).await.expect("read");
+    read.sort_by_key(|d| hashes.iter().position(|h| *h == d.sha256));
+    assert_eq!(read.len(), 250, "each document once");
+    for (i, found) in read.iter().enumerate() {
+        let expected = document(i);
+        assert_eq!(
+            (&found.sha256, &found.bytes, &found.ballot, found.kind),
+            (
+                &expected.sha256,
+                &expected.bytes,
+                &expected.ballot,
+                expected.kind
+            ),
+            "document {i}"
+        );
+    }
+    let mut other = TestLog::new("g2");
+    other.create(&store).await;
+    assert!(
+        store
+            .documents("g2", &hashes)
+            .await
+            .expect("read")
+            .is_empty()
+    );
 }
 
 /// A transaction dropped without commit leaves nothing, and releases the
@@ -826,6 +889,22 @@ async fn accounts_tokens_secretariat(db: &Db) {
     store.grant_secretariat("bob", "*").await.expect("grant");
     assert!(store.is_secretariat("bob", "g1").await.expect("is"));
     assert!(store.is_secretariat("bob", "anything").await.expect("is"));
+    // The grants of a person, as the server's access cache reads them.
+    assert_eq!(
+        store.secretariat_groups("alice").await.expect("groups"),
+        vec!["g1".to_owned()]
+    );
+    assert_eq!(
+        store.secretariat_groups("bob").await.expect("groups"),
+        vec!["*".to_owned()]
+    );
+    assert!(
+        store
+            .secretariat_groups("carol")
+            .await
+            .expect("groups")
+            .is_empty()
+    );
     assert!(
         store.grant_secretariat("carol", "g1").await.is_err(),
         "a grant is for an existing account"

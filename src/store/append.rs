@@ -169,21 +169,29 @@ impl AppendTx {
 
     async fn write_document_rows(&mut self, documents: &[Document]) -> Result<(), StoreError> {
         self.faults.check(Step::Documents, Mode::Lost)?;
-        for document in documents {
+        // One statement per chunk, not per document (a batch of votes has
+        // one note each). Chunks of 100 keep a statement under a few MiB
+        // (a note with its attachment is at most 72 KiB) and far under the
+        // parameter limits.
+        for chunk in documents.chunks(100) {
             // Content-addressed: the same bytes under the same name are the
             // same document, so a second insert changes nothing. No
             // conflict target, as in `create_log`, for both backends.
-            sqlx::query(
-                "INSERT INTO documents (group_id, sha256, bytes, ballot_id, kind) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            )
-            .bind(self.group.clone())
-            .bind(document.sha256.to_hex())
-            .bind(document.bytes.clone())
-            .bind(document.ballot.clone())
-            .bind(document.kind.as_str())
-            .execute(&mut *self.tx)
-            .await?;
+            let mut sql = String::from(
+                "INSERT INTO documents (group_id, sha256, bytes, ballot_id, kind) VALUES ",
+            );
+            push_values(&mut sql, chunk.len(), 5);
+            sql.push_str(" ON CONFLICT DO NOTHING");
+            let mut query = sqlx::query(&sql);
+            for document in chunk {
+                query = query
+                    .bind(self.group.clone())
+                    .bind(document.sha256.to_hex())
+                    .bind(document.bytes.clone())
+                    .bind(document.ballot.clone())
+                    .bind(document.kind.as_str());
+            }
+            query.execute(&mut *self.tx).await?;
         }
         self.faults.check(Step::Documents, Mode::Landed)
     }
