@@ -481,7 +481,7 @@ async fn documents_written_in_chunks(db: &Db) {
             "document {i}"
         );
     }
-    let mut other = TestLog::new("g2");
+    let other = TestLog::new("g2");
     other.create(&store).await;
     assert!(
         store
