@@ -31,9 +31,13 @@ pub struct Config {
         default_value = "localhost/scrutineer"
     )]
     pub origin_prefix: String,
-    /// How long the sequencer gathers entries into one transaction (group
-    /// commit), in milliseconds.
-    #[arg(long, env = "SCRUTINEER_BATCH_INTERVAL_MS", default_value_t = 10)]
+    /// How long the sequencer waits for more requests, after taking every
+    /// one already queued, before it writes a transaction (group commit),
+    /// in milliseconds. With 0 it never waits: requests that arrive while
+    /// a transaction commits form the next one, so batches grow with the
+    /// load by themselves; a wait only saves fsyncs at light load, and
+    /// costs every request that long.
+    #[arg(long, env = "SCRUTINEER_BATCH_INTERVAL_MS", default_value_t = 0)]
     pub batch_interval_ms: u64,
     /// The most entries in one transaction.
     #[arg(long, env = "SCRUTINEER_BATCH_MAX", default_value_t = 1000)]

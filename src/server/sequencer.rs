@@ -2,7 +2,9 @@
 //! and a new signed checkpoint, acknowledged only once durable.
 //!
 //! Requests queue on a channel. The sequencer task takes the first one,
-//! gathers whatever else arrives within the batch interval, and runs one
+//! every other one already queued (those that arrived while the previous
+//! batch committed) and whatever arrives within the batch interval (none
+//! by default), and runs one
 //! append transaction for all of them (one fsync for many entries: SPEC
 //! section 4, "Durability"). Each request is a [`Command`]: a function that,
 //! given the log's state at its turn and its receive time, returns the entry
@@ -247,8 +249,8 @@ struct Request<S> {
 /// How the sequencer batches.
 #[derive(Debug, Clone, Copy)]
 pub struct BatchPolicy {
-    /// How long the sequencer waits for more requests after the first one
-    /// of a batch.
+    /// How long the sequencer waits for more requests after taking those
+    /// already queued (zero: it does not wait).
     pub interval: StdDuration,
     /// The most entries in one batch.
     pub max_entries: usize,
@@ -364,8 +366,16 @@ impl<S: LogFold> GroupLog<S> {
     async fn run(self: Arc<Self>, mut receiver: mpsc::Receiver<Request<S>>, policy: BatchPolicy) {
         while let Some(first) = receiver.recv().await {
             let mut batch = vec![first];
-            let deadline = tokio::time::Instant::now() + policy.interval;
+            // Everything already queued, then whatever arrives within the
+            // interval (none by default).
             while batch.len() < policy.max_entries {
+                match receiver.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(_) => break,
+                }
+            }
+            let deadline = tokio::time::Instant::now() + policy.interval;
+            while batch.len() < policy.max_entries && !policy.interval.is_zero() {
                 match tokio::time::timeout_at(deadline, receiver.recv()).await {
                     Ok(Some(request)) => batch.push(request),
                     Ok(None) | Err(_) => break,
@@ -474,9 +484,16 @@ impl<S: LogFold> GroupLog<S> {
             }
         };
 
-        // Step 0: bring memory up to date (another process may have
-        // appended). Nothing is written.
-        if let Err(e) = self.refresh(&mut loaded).await {
+        // Step 0: memory that may differ from storage (after a failed or
+        // unknown commit) is rebuilt here, outside the write lock, and a
+        // halted log refuses. Otherwise step 2 folds, under the lock,
+        // whatever another process appended. Nothing is written.
+        let refreshed = if loaded.stale || loaded.halted.is_some() {
+            self.refresh(&mut loaded).await
+        } else {
+            Ok(())
+        };
+        if let Err(e) = refreshed {
             // The refusal is passed on as it is (wrapping its text again
             // would repeat "the log is not served: …").
             fail_all(batch, &|| match &e {
@@ -708,7 +725,7 @@ impl<S: LogFold> GroupLog<S> {
         let size = tx.head().size;
         if size < loaded.size {
             let reason = format!(
-                "storage holds {size} entries but {} were acknowledged",
+                "storage holds {size} entries but {} were acknowledged: entries were lost",
                 loaded.size
             );
             loaded.halted = Some(reason.clone());

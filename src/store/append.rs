@@ -19,6 +19,8 @@ pub struct AppendTx {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     group: String,
     head: LogHead,
+    /// How the statements number their parameters.
+    dialect: Dialect,
     /// Set when a write failed part-way: SQLite keeps the statements before
     /// the failing one in the transaction, and PostgreSQL answers a COMMIT
     /// of an aborted transaction with a rollback that sqlx reports as
@@ -124,6 +126,7 @@ impl Store {
             tx,
             group: group.to_owned(),
             head,
+            dialect: self.dialect(),
             failed: false,
             faults: self.faults.clone(),
         }))
@@ -180,7 +183,7 @@ impl AppendTx {
             let mut sql = String::from(
                 "INSERT INTO documents (group_id, sha256, bytes, ballot_id, kind) VALUES ",
             );
-            push_values(&mut sql, chunk.len(), 5);
+            push_values(&mut sql, self.dialect, chunk.len(), 5);
             sql.push_str(" ON CONFLICT DO NOTHING");
             let mut query = sqlx::query(&sql);
             for document in chunk {
@@ -214,7 +217,7 @@ impl AppendTx {
         for (chunk_no, chunk) in batch.entries.chunks(500).enumerate() {
             let first = self.head.size + (chunk_no * 500) as u64;
             let mut sql = String::from("INSERT INTO entries (group_id, idx, bytes) VALUES ");
-            push_values(&mut sql, chunk.len(), 3);
+            push_values(&mut sql, self.dialect, chunk.len(), 3);
             let mut query = sqlx::query(&sql);
             for (i, bytes) in chunk.iter().enumerate() {
                 query = query
@@ -229,7 +232,7 @@ impl AppendTx {
         for (chunk_no, chunk) in batch.hashes.chunks(500).enumerate() {
             let first = batch.first_hash_index + (chunk_no * 500) as u64;
             let mut sql = String::from("INSERT INTO hashes (group_id, idx, hash) VALUES ");
-            push_values(&mut sql, chunk.len(), 3);
+            push_values(&mut sql, self.dialect, chunk.len(), 3);
             let mut query = sqlx::query(&sql);
             for (i, hash) in chunk.iter().enumerate() {
                 query = query
@@ -280,9 +283,12 @@ impl AppendTx {
     }
 }
 
-/// Appends `rows` groups of `columns` numbered parameters: `($1, $2, $3),
-/// ($4, $5, $6), …`.
-fn push_values(sql: &mut String, rows: usize, columns: usize) {
+/// Appends `rows` groups of `columns` parameters, bound in order:
+/// `($1, $2, $3), ($4, $5, $6), …` for PostgreSQL, `(?, ?, ?), (?, ?, ?), …`
+/// for SQLite. SQLite's driver looks up every named parameter's name, which
+/// SQLite finds by a scan of all the names: quadratic in a statement of
+/// 1 500 parameters, while nameless ones are bound in order directly.
+fn push_values(sql: &mut String, dialect: Dialect, rows: usize, columns: usize) {
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");
@@ -292,8 +298,13 @@ fn push_values(sql: &mut String, rows: usize, columns: usize) {
             if column > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&(row * columns + column + 1).to_string());
+            match dialect {
+                Dialect::Sqlite => sql.push('?'),
+                Dialect::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(row * columns + column + 1).to_string());
+                }
+            }
         }
         sql.push(')');
     }

@@ -142,6 +142,12 @@ impl Store {
                 Dialect::Postgres => 16,
             })
             .acquire_timeout(Duration::from_secs(30))
+            // A SQLite connection is a file in this process: nothing to
+            // test before lending it out, and the test is one more round
+            // trip to the connection's thread for every query. A
+            // PostgreSQL connection can die with its server, so it is
+            // tested.
+            .test_before_acquire(dialect == Dialect::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
