@@ -10,9 +10,11 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::ballot::appeal::{Against, Ruling};
 use crate::id::{OrgId, PersonId, QuestionId};
+use crate::rules::registry::Registry;
 use crate::rules::{AdmittedVote, Ballot, Roll, Scheduled};
 use crate::time::Timestamp;
 use crate::tlog::Hash;
@@ -97,6 +99,47 @@ pub struct Open {
     pub opened_at: Timestamp,
     /// The votes so far.
     pub votes: Votes,
+    /// The roll's lines for the registry votes are judged against.
+    pub roll_lines: RollLines,
+}
+
+/// Each registry organisation's line in an open ballot's roll
+/// ([`crate::rules::roll_lines`]), kept for the registry view it was
+/// computed against: every vote of the ballot is judged against the same
+/// view until the registry changes, and computing them is linear in the
+/// roll. A memo, not part of the ballot's value: equality and debug
+/// output ignore it; clones share it (the roll never changes).
+#[derive(Clone, Default)]
+pub struct RollLines(Arc<Mutex<Option<(Arc<Registry>, Arc<[Option<usize>]>)>>>);
+
+impl RollLines {
+    /// The lines of `roll` for `registry`, computed once per registry
+    /// view. The view is held, so its address is never another's.
+    pub fn for_registry(&self, registry: &Arc<Registry>, roll: &Roll) -> Arc<[Option<usize>]> {
+        let mut memo = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((known, lines)) = memo.as_ref() {
+            if Arc::ptr_eq(known, registry) {
+                return Arc::clone(lines);
+            }
+        }
+        let lines: Arc<[Option<usize>]> = crate::rules::roll_lines(registry, roll).into();
+        *memo = Some((Arc::clone(registry), Arc::clone(&lines)));
+        lines
+    }
+}
+
+impl PartialEq for RollLines {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for RollLines {}
+
+impl std::fmt::Debug for RollLines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RollLines")
+    }
 }
 
 /// A closed ballot: no vote may follow; the tally is due.
@@ -221,6 +264,7 @@ impl Announced {
             roll_hash,
             opened_at: at,
             votes: Votes::default(),
+            roll_lines: RollLines::default(),
         }
     }
 

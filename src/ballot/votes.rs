@@ -219,9 +219,16 @@ impl BallotBook {
                 return Err(VoteRefusal::Rules(crate::rules::Refusal::OutsideWindow));
             }
             Lifecycle::Open(open) => {
-                Admission::new(parameters, &rules_registry, &open.scheduled, &open.roll)
-                    .judge(&vote)
-                    .map_err(VoteRefusal::Rules)?
+                let lines = open.roll_lines.for_registry(&rules_registry, &open.roll);
+                Admission::with_roll_lines(
+                    parameters,
+                    &rules_registry,
+                    &open.scheduled,
+                    &open.roll,
+                    lines,
+                )
+                .judge(&vote)
+                .map_err(VoteRefusal::Rules)?
             }
             Lifecycle::Closed(_) | Lifecycle::Tallied(_) | Lifecycle::Certified(_) => {
                 // The close is sequenced at or after `closes` and times

@@ -5,6 +5,8 @@
 //! (signature, key, replay; SPEC section 4), and a logged admission is
 //! final.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::rules::ballot::{BallotKind, Vote};
@@ -103,6 +105,18 @@ impl AdmittedVote {
     }
 }
 
+/// For each organisation of `registry`, in its order, its line in `roll`
+/// (`None` for one that joined the registry after the roll was frozen).
+pub fn roll_lines(registry: &Registry, roll: &Roll) -> Vec<Option<usize>> {
+    let mut lines = vec![None; registry.organisations().len()];
+    for (line, entry) in roll.organisations.iter().enumerate() {
+        if let Some(o) = registry.org_position(entry.organisation.as_str()) {
+            lines[o] = Some(line);
+        }
+    }
+    lines
+}
+
 /// The admission context of one ballot: built once, then judges any
 /// number of votes in O(1) hash lookups each.
 #[derive(Debug)]
@@ -112,8 +126,8 @@ pub struct Admission<'a> {
     scheduled: &'a Scheduled,
     roll: &'a Roll,
     /// For each registry organisation, its line in the roll (`None` if it
-    /// joined the registry after the roll was frozen).
-    roll_line_of_org: Vec<Option<usize>>,
+    /// joined the registry after the roll was frozen): [`roll_lines`].
+    roll_line_of_org: Arc<[Option<usize>]>,
     /// For a meeting vote, the meeting's position in the registry.
     meeting: Option<usize>,
 }
@@ -128,12 +142,31 @@ impl<'a> Admission<'a> {
         scheduled: &'a Scheduled,
         roll: &'a Roll,
     ) -> Self {
-        let mut roll_line_of_org = vec![None; registry.organisations().len()];
-        for (line, entry) in roll.organisations.iter().enumerate() {
-            if let Some(o) = registry.org_position(entry.organisation.as_str()) {
-                roll_line_of_org[o] = Some(line);
-            }
-        }
+        let lines = roll_lines(registry, roll).into();
+        Self::with_roll_lines(parameters, registry, scheduled, roll, lines)
+    }
+
+    /// [`Admission::new`] with the roll's lines already computed by
+    /// [`roll_lines`] for this very `registry` and `roll` (a server judges
+    /// every vote of a ballot against the same ones; building them is
+    /// linear in the roll).
+    ///
+    /// # Panics
+    ///
+    /// If `roll_line_of_org` does not have one line per organisation of
+    /// `registry` (it was computed for another registry).
+    pub fn with_roll_lines(
+        parameters: &'a Parameters,
+        registry: &'a Registry,
+        scheduled: &'a Scheduled,
+        roll: &'a Roll,
+        roll_line_of_org: Arc<[Option<usize>]>,
+    ) -> Self {
+        assert_eq!(
+            roll_line_of_org.len(),
+            registry.organisations().len(),
+            "roll lines computed for another registry"
+        );
         let meeting = match &scheduled.ballot().kind {
             BallotKind::Meeting { meeting } => registry.meeting_position(meeting.as_str()),
             _ => None,

@@ -34,7 +34,7 @@ pub mod roll;
 pub mod schedule;
 pub mod tally;
 
-pub use admission::{Admission, AdmittedVote, Refusal};
+pub use admission::{Admission, AdmittedVote, Refusal, roll_lines};
 pub use ballot::{Ballot, BallotKind, Vote};
 pub use params::{
     Choice, CorrespondenceWindow, KindTag, Notice, OrgClass, ParameterError, ParameterOverrides,
