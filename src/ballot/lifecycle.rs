@@ -110,7 +110,10 @@ pub struct Open {
 /// roll. A memo, not part of the ballot's value: equality and debug
 /// output ignore it; clones share it (the roll never changes).
 #[derive(Clone, Default)]
-pub struct RollLines(Arc<Mutex<Option<(Arc<Registry>, Arc<[Option<usize>]>)>>>);
+pub struct RollLines(Arc<Mutex<Option<LinesOf>>>);
+
+/// A registry view and the roll's lines computed for it.
+type LinesOf = (Arc<Registry>, Arc<[Option<usize>]>);
 
 impl RollLines {
     /// The lines of `roll` for `registry`, computed once per registry
