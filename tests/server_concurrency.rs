@@ -20,7 +20,9 @@
 //!    holds exactly one `roll`, one `close` and one `tally` entry for the
 //!    ballot, and votes cast through the second server are counted (one of
 //!    them supersedes a colleague's vote cast through the first; another is
-//!    sent through both servers at once and recorded once).
+//!    sent through both servers at once and recorded once). A token
+//!    revoked through one is refused by the other within its access
+//!    cache's second.
 //!
 //! The PostgreSQL test skips with a note when PostgreSQL is not installed,
 //! unless `SCRUTINEER_REQUIRE_POSTGRES` is set. No assertion is about
@@ -1066,4 +1068,21 @@ fn two_servers_on_one_postgres_database_schedule_each_transition_once() {
         Some(2),
         "the logged tally counts two notes"
     );
+
+    // Carol's tokens revoked through A: A refuses her token at once; B,
+    // which may have read it within the last second (its access cache,
+    // docs/threat-model.md), refuses it within that second. Both servers
+    // are polled, never timed.
+    let me = |client: &Client| http::get(&client.address, "/v1/me", Some(&tokens["carol"])).status;
+    assert_eq!((me(&a), me(&b)), (200, 200), "carol's token works on both");
+    a.admin("DELETE", "/v1/persons/carol/tokens", json!({}));
+    assert_eq!(me(&a), 401, "A refuses a token it revoked at once");
+    let deadline = Instant::now() + StdDuration::from_secs(20);
+    while me(&b) != 401 {
+        assert!(
+            Instant::now() < deadline,
+            "B still accepts carol's revoked token after 20 s"
+        );
+        std::thread::sleep(StdDuration::from_millis(100));
+    }
 }
