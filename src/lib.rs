@@ -34,6 +34,31 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// Implements equality (always equal) and, with a name, a debug output
+/// (the name only) for a memo kept inside a value: derived data that is not
+/// part of the value, so two values that differ only in what they have
+/// memoised are equal and print alike.
+macro_rules! memo_is_not_value {
+    ($memo:ty) => {
+        impl PartialEq for $memo {
+            fn eq(&self, _: &Self) -> bool {
+                true
+            }
+        }
+
+        impl Eq for $memo {}
+    };
+    ($memo:ty, $name:literal) => {
+        memo_is_not_value!($memo);
+
+        impl std::fmt::Debug for $memo {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str($name)
+            }
+        }
+    };
+}
+
 pub mod audit;
 pub mod ballot;
 pub mod contexts;

@@ -131,19 +131,7 @@ impl RollLines {
     }
 }
 
-impl PartialEq for RollLines {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for RollLines {}
-
-impl std::fmt::Debug for RollLines {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RollLines")
-    }
-}
+memo_is_not_value!(RollLines, "RollLines");
 
 /// A closed ballot: no vote may follow; the tally is due.
 #[derive(Debug, Clone, PartialEq, Eq)]

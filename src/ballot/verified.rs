@@ -107,13 +107,7 @@ impl VerifiedNotes {
     }
 }
 
-impl PartialEq for VerifiedNotes {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for VerifiedNotes {}
+memo_is_not_value!(VerifiedNotes);
 
 impl std::fmt::Debug for VerifiedNotes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

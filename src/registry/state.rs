@@ -79,19 +79,7 @@ pub struct Position {
 #[derive(Clone, Default)]
 pub(super) struct RulesCache(OnceLock<Arc<Registry>>);
 
-impl PartialEq for RulesCache {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for RulesCache {}
-
-impl std::fmt::Debug for RulesCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RulesCache")
-    }
-}
+memo_is_not_value!(RulesCache, "RulesCache");
 
 /// What [`GroupState::apply`] did with an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
