@@ -496,3 +496,87 @@ fn io_error(path: &Path, e: &std::io::Error) -> AuditError {
         reason: e.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `documents` to the end with no verifiers, as a failed log
+    /// would: every listed file is still checked.
+    fn check_all(documents: &Documents, named: &[Hash]) {
+        let verified = VerifiedNotes::default();
+        std::thread::scope(|scope| {
+            let readers = documents.start(scope).join().expect("listing");
+            let verifiers = documents.order_by(scope, named.iter().copied(), None, &verified);
+            assert!(verifiers.is_empty(), "no registry, no verifiers");
+            for reader in readers {
+                reader.join().expect("a reader");
+            }
+        });
+    }
+
+    #[test]
+    fn every_file_is_checked_and_the_first_failure_by_name_is_reported() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let folder = dir.path().join(DOCUMENTS_DIR);
+        fs::create_dir(&folder).expect("documents/");
+        let good: Vec<Vec<u8>> = (0..50).map(|i| format!("doc {i}\n").into_bytes()).collect();
+        for bytes in &good {
+            fs::write(folder.join(Hash::sha256(bytes).to_hex()), bytes).expect("write");
+        }
+        let documents = Documents::new(dir.path());
+        check_all(&documents, &[]);
+        assert_eq!(documents.len(), 50);
+        assert!(documents.finish().is_ok());
+        let source = InOrder::new(&documents);
+        for bytes in good.iter().chain(&good) {
+            let got = source
+                .get(&Hash::sha256(bytes))
+                .expect("listed and checked");
+            assert_eq!(&*got, bytes.as_slice());
+        }
+        assert_eq!(source.used(), 50, "each document counts once");
+        assert!(source.get(&Hash::sha256(b"not listed")).is_none());
+
+        // An altered document and a badly named one: the first by name is
+        // reported, whichever thread found it; the altered one is never
+        // served.
+        let altered = Hash::sha256(&good[0]);
+        fs::write(folder.join(altered.to_hex()), b"altered\n").expect("write");
+        fs::write(folder.join("zz-not-a-hash"), b"x").expect("write");
+        let documents = Documents::new(dir.path());
+        check_all(&documents, &[altered]);
+        let source = InOrder::new(&documents);
+        assert!(source.get(&altered).is_none());
+        let error = documents.finish().expect_err("an altered document");
+        assert!(
+            matches!(&error, AuditError::Document { name, .. } if *name == altered.to_hex()),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_replay_reads_what_no_reader_reached() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let folder = dir.path().join(DOCUMENTS_DIR);
+        fs::create_dir(&folder).expect("documents/");
+        let bytes = b"a document\n";
+        fs::write(folder.join(Hash::sha256(bytes).to_hex()), bytes).expect("write");
+        let documents = Documents::new(dir.path());
+        std::thread::scope(|scope| {
+            // The readers are stopped before they start: the replay reads
+            // the document itself.
+            documents.stop();
+            let readers = documents.start(scope).join().expect("listing");
+            for reader in readers {
+                reader.join().expect("a reader");
+            }
+        });
+        let source = InOrder::new(&documents);
+        assert_eq!(
+            source.get(&Hash::sha256(bytes)).as_deref(),
+            Some(&bytes[..])
+        );
+        assert!(documents.finish().is_ok());
+    }
+}
