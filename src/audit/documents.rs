@@ -70,6 +70,9 @@ mod state {
 struct Slot {
     state: AtomicU8,
     bytes: OnceLock<Vec<u8>>,
+    /// Whether a thread waits for its state to change (so that changing
+    /// it wakes only when someone waits on this very document).
+    awaited: AtomicBool,
 }
 
 /// The documents of the folder, in the order listed, by name (the
@@ -95,6 +98,8 @@ pub(super) struct Documents {
     /// The listed documents the log names, by index, in the order the log
     /// names them: the order the replay asks for them.
     order: OnceLock<Vec<usize>>,
+    /// Each listed document's position in `order`, if there.
+    position: OnceLock<Vec<Option<usize>>>,
     /// The readers' next position in the order listed.
     by_name: AtomicUsize,
     /// The readers' next position in [`Documents::order`].
@@ -108,9 +113,8 @@ pub(super) struct Documents {
     replay_over: AtomicBool,
     /// The failed checks, with the file name each is about.
     errors: Mutex<Vec<(String, AuditError)>>,
-    /// Threads waiting for a document to change state, and what they wait
-    /// on (a thread only waits while another works on that document).
-    waiting: AtomicUsize,
+    /// Threads waiting for a document to change state wait here (a
+    /// thread only waits while another works on that document).
     lock: Mutex<()>,
     changed: Condvar,
 }
@@ -122,13 +126,13 @@ impl Documents {
             folder: dir.join(DOCUMENTS_DIR),
             listing: OnceLock::new(),
             order: OnceLock::new(),
+            position: OnceLock::new(),
             by_name: AtomicUsize::new(0),
             read_in_order: AtomicUsize::new(0),
             verify_in_order: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
             replay_over: AtomicBool::new(false),
             errors: Mutex::new(Vec::new()),
-            waiting: AtomicUsize::new(0),
             lock: Mutex::new(()),
             changed: Condvar::new(),
         }
@@ -195,6 +199,7 @@ impl Documents {
             .map(|_| Slot {
                 state: AtomicU8::new(state::UNREAD),
                 bytes: OnceLock::new(),
+                awaited: AtomicBool::new(false),
             })
             .collect();
         Listing {
@@ -230,14 +235,18 @@ impl Documents {
     ) -> Vec<ScopedJoinHandle<'scope, ()>> {
         let listing = self.listing();
         let mut seen = vec![false; listing.names.len()];
-        let order = named
+        let order: Vec<usize> = named
             .into_iter()
             .filter_map(|name| listing.index(&name))
             .filter(|&i| !std::mem::replace(&mut seen[i], true))
             .collect();
-        self.order
-            .set(order)
-            .unwrap_or_else(|_| unreachable!("invariant: the order is set once"));
+        let mut position = vec![None; listing.names.len()];
+        for (p, &i) in order.iter().enumerate() {
+            position[i] = Some(p);
+        }
+        let (Ok(()), Ok(())) = (self.order.set(order), self.position.set(position)) else {
+            unreachable!("invariant: the order is set once")
+        };
         let Some(registry) = registry else {
             return Vec::new();
         };
@@ -353,17 +362,18 @@ impl Documents {
     /// Puts document `i` (claimed by this thread) in `to`, and wakes any
     /// thread waiting on it.
     fn set(&self, i: usize, to: u8) {
-        self.listing().slots[i].state.store(to, Ordering::SeqCst);
-        // A waiter counts itself under the lock before it looks at the
-        // state, so either it sees the new state or it is counted here
+        let slot = &self.listing().slots[i];
+        slot.state.store(to, Ordering::SeqCst);
+        // A waiter marks the document under the lock before it looks at
+        // the state, so either it sees the new state or it is marked here
         // and sleeps until the lock is released to it by `notify_all`.
-        if self.waiting.load(Ordering::SeqCst) > 0 {
+        if slot.awaited.load(Ordering::SeqCst) {
             drop(self.lock.lock().unwrap_or_else(PoisonError::into_inner));
             self.changed.notify_all();
         }
     }
 
-    /// Waits while document `i` is in a state of `busy` (another thread is
+    /// Waits while document `i` is in state `busy` (another thread is
     /// working on it); returns the state it is then in.
     fn wait_while(&self, i: usize, busy: u8) -> u8 {
         let slot = &self.listing().slots[i];
@@ -372,19 +382,19 @@ impl Documents {
             return now;
         }
         let mut guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
-        self.waiting.fetch_add(1, Ordering::SeqCst);
-        let now = loop {
+        // Once marked, a document stays marked: a later change wakes the
+        // waiters for nothing, which is rare and harmless.
+        slot.awaited.store(true, Ordering::SeqCst);
+        loop {
             let now = slot.state.load(Ordering::SeqCst);
             if now != busy {
-                break now;
+                return now;
             }
             guard = self
                 .changed
                 .wait(guard)
                 .unwrap_or_else(PoisonError::into_inner);
-        };
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        now
+        }
     }
 
     fn fail(&self, name: String, error: AuditError) {
@@ -418,9 +428,17 @@ impl Documents {
 
     /// Document `name` for the replay: its bytes once no other thread
     /// works on it, or `None` if it is not listed or failed its check.
-    fn take(&self, name: &Hash) -> Option<(usize, &[u8])> {
+    /// `next` is where the replay is in [`Documents::order`]: the document
+    /// there is looked at first.
+    fn take(&self, name: &Hash, next: &Cell<usize>) -> Option<(usize, &[u8])> {
         let listing = self.listing();
-        let i = listing.index(name)?;
+        let i = match self.order.get().and_then(|o| o.get(next.get())) {
+            Some(&i) if listing.names[i] == *name => i,
+            _ => listing.index(name)?,
+        };
+        if let Some(p) = self.position.get().and_then(|p| p[i]) {
+            next.set(p + 1);
+        }
         if self.claim(i, state::UNREAD, state::READING) {
             self.read_one(i, state::DONE);
         }
@@ -445,6 +463,8 @@ pub(super) struct InOrder<'a> {
     documents: &'a Documents,
     used: RefCell<Vec<bool>>,
     count: Cell<usize>,
+    /// The position in the log's order after the last document taken.
+    next: Cell<usize>,
 }
 
 impl<'a> InOrder<'a> {
@@ -454,6 +474,7 @@ impl<'a> InOrder<'a> {
             documents,
             used: RefCell::new(vec![false; documents.len()]),
             count: Cell::new(0),
+            next: Cell::new(0),
         }
     }
 
@@ -465,7 +486,7 @@ impl<'a> InOrder<'a> {
 
 impl NoteSource for InOrder<'_> {
     fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>> {
-        let (i, bytes) = self.documents.take(sha256)?;
+        let (i, bytes) = self.documents.take(sha256, &self.next)?;
         if !std::mem::replace(&mut self.used.borrow_mut()[i], true) {
             self.count.set(self.count.get() + 1);
         }
