@@ -26,6 +26,11 @@
 //!    the membership list represented at the announcement);
 //! 7. each vote receipt given (`super::receipt`): in this log, and its vote
 //!    counted or superseded by a later one that the report names.
+//!
+//! Steps 2 to 5 run at once (`super::documents`): the documents are read,
+//! checked and their vote signatures verified on other threads while this
+//! one checks the log and replays it; the failures are still reported in
+//! the order of the steps.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
