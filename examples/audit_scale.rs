@@ -6,7 +6,14 @@
 //! ```sh
 //! cargo run --release --example audit_scale -- OUT [--votes 1000000] [--organisations 100]
 //! scrutineer verify OUT/bundle --log-key OUT/log.vkey
+//! cargo run --release --example audit_scale -- OUT --raw
 //! ```
+//!
+//! `--raw` generates nothing: it reads the vote notes of `OUT/bundle`,
+//! then times the strict verification of their signatures alone, on one
+//! thread and on every core, so that `scrutineer verify` can be compared
+//! with the same signatures verified in the same conditions, right beside
+//! it.
 //!
 //! The log is built with the library's own writers, the way the server
 //! builds it: registry facts (group, organisations founding members in
@@ -30,7 +37,7 @@ use scrutineer::ballot::{
 };
 use scrutineer::entry::Entry;
 use scrutineer::id::{BallotId, MeetingId, OrgId, PersonId, QuestionId};
-use scrutineer::note::{KeyName, SigningKey, VerifierKey};
+use scrutineer::note::{KeyName, Limits, Note, SigningKey, VerifierKey};
 use scrutineer::registry::{
     Applied, ChairAppointed, Fact, GroupId, GroupRecord, GroupState, KeyAdded, PersonRecord,
 };
@@ -125,6 +132,9 @@ struct Options {
     out: PathBuf,
     votes: usize,
     organisations: usize,
+    /// Time the raw verification of an existing bundle's vote signatures
+    /// instead of generating one.
+    raw: bool,
 }
 
 fn options() -> Options {
@@ -133,8 +143,9 @@ fn options() -> Options {
         out: PathBuf::new(),
         votes: 1_000_000,
         organisations: 100,
+        raw: false,
     };
-    let usage = "usage: audit_scale OUT [--votes N] [--organisations N]";
+    let usage = "usage: audit_scale OUT [--votes N] [--organisations N] | audit_scale OUT --raw";
     while let Some(arg) = args.next() {
         let mut number = || -> usize {
             args.next()
@@ -145,6 +156,7 @@ fn options() -> Options {
         match arg.as_str() {
             "--votes" => options.votes = number(),
             "--organisations" => options.organisations = number(),
+            "--raw" => options.raw = true,
             _ if options.out.as_os_str().is_empty() && !arg.starts_with('-') => {
                 options.out = PathBuf::from(arg);
             }
@@ -157,6 +169,10 @@ fn options() -> Options {
 
 fn main() {
     let options = options();
+    if options.raw {
+        raw_verification(&bundle_signatures(&options.out.join("bundle")));
+        return;
+    }
     let started = Instant::now();
     let (log, signatures) = build_log(&options);
     eprintln!(
@@ -430,6 +446,36 @@ fn write_bundle(log: &Log, out: &Path) {
         dir.display(),
         out.join("log.vkey").display()
     );
+}
+
+/// Every vote note of the bundle in `dir`: its signer's key (derived as
+/// [`key_of`] derives it, and checked against the signature line's key
+/// id), its text and its signature. Reading and parsing are not timed.
+fn bundle_signatures(dir: &Path) -> Vec<(VerifierKey, String, [u8; 64])> {
+    let started = Instant::now();
+    let mut keys: std::collections::HashMap<String, VerifierKey> = Default::default();
+    let mut signatures = Vec::new();
+    for item in std::fs::read_dir(dir.join(DOCUMENTS_DIR)).expect("a bundle's documents/") {
+        let bytes = std::fs::read(item.expect("a directory entry").path()).expect("a document");
+        let Ok(note) = Note::parse(&bytes, Limits::VOTE) else {
+            continue;
+        };
+        let [line] = note.signatures() else {
+            continue;
+        };
+        let key = keys
+            .entry(line.name().to_string())
+            .or_insert_with(|| key_of(line.name().as_str()).verifier_key());
+        assert_eq!(key.id(), line.id(), "the generator's key signed the note");
+        let signature = line.signature().try_into().expect("64 bytes");
+        signatures.push((key.clone(), note.text().to_owned(), signature));
+    }
+    eprintln!(
+        "read {} vote signatures in {:.1} s (not timed below)",
+        signatures.len(),
+        started.elapsed().as_secs_f64()
+    );
+    signatures
 }
 
 /// The raw strict verification time of every vote signature: on one

@@ -6,13 +6,16 @@
 //!
 //! - [`bundle`]: the bundle's directory layout (`docs/formats.md` section
 //!   9), its writer, and what an exporter must fetch.
-//! - [`verify`]: the check, step by step, with an error per failure.
+//! - [`verify`]: the check, step by step, with an error per failure;
+//!   `documents`: the bundle's documents, read, checked and verified on
+//!   other threads while the check runs.
 //! - [`report`]: what a successful check found, readable and as JSON.
 //!
 //! Architecture invariant: this module uses `std::fs` and nothing of the
 //! server; `scrutineer verify` builds with `--no-default-features`.
 
 pub mod bundle;
+mod documents;
 pub mod receipt;
 pub mod report;
 pub mod tar;

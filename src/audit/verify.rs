@@ -26,28 +26,30 @@
 //!    the membership list represented at the announcement);
 //! 7. each vote receipt given (`super::receipt`): in this log, and its vote
 //!    counted or superseded by a later one that the report names.
+//!
+//! Steps 2 to 5 run at once (`super::documents`): the documents are read,
+//! checked and their vote signatures verified on other threads while this
+//! one checks the log and replays it; the failures are still reported in
+//! the order of the steps.
 
-use std::borrow::Cow;
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-use crate::ballot::{
-    BallotBook, NoteSource, ReplayError, VerifiedNotes, hash_text, replay, replay_verified,
-};
+use crate::ballot::{BallotBook, ReplayError, VerifiedNotes, hash_text, replay, replay_verified};
 use crate::contexts::SIMULATED_ORIGIN_PREFIX;
 use crate::entry::Entry;
 use crate::note::VerifierKey;
 use crate::registry::GroupState;
 use crate::staticlog::{self, StaticLogError};
 use crate::tlog::checkpoint::{Checkpoint, open_checkpoint};
-use crate::tlog::tile::{TileKind, decode_bundle, tiles_for_size};
+use crate::tlog::tile::{Tile, TileKind, decode_bundle, tiles_for_size, verify_tiles};
 use crate::tlog::tree::{MemoryHashes, tree_hash};
 use crate::tlog::{Hash, TreeSize, leaf_hash};
-use crate::vote::SubmittedVote;
 
 use super::bundle::{CHECKPOINTS_DIR, DOCUMENTS_DIR, MANIFEST_FILE, Manifest};
+use super::documents::{Documents, InOrder};
 use super::report::{
     AppealReport, AuditReport, BallotReport, CertificationReport, CountedChoice, DecisionReport,
     OrganisationReport,
@@ -214,38 +216,46 @@ pub fn verify_bundle_with_receipts(
         checkpoint.root()
     ));
 
-    // Step 2: every tile and bundle against the root, then the entries.
-    let verified = staticlog::verify(dir, log_key).map_err(AuditError::Tiles)?;
-    let entries = read_entries(dir, &checkpoint)?;
+    // Steps 2 to 5, with the documents read, checked and verified on
+    // other threads all along (`super::documents`).
+    let documents = Documents::new(dir);
+    let advance = OnceLock::new();
+    let verified = VerifiedNotes::default();
+    let log = std::thread::scope(|scope| {
+        let log = check_log(
+            scope,
+            dir,
+            log_key,
+            &checkpoint,
+            &documents,
+            &advance,
+            &verified,
+        );
+        if log.is_err() {
+            documents.stop();
+        }
+        log
+    })?;
+    let Log {
+        entries: parsed,
+        leaves,
+        hashes,
+        tiles,
+        issued,
+        documents,
+        used,
+        registry,
+        book,
+    } = log;
     checks.push(format!(
-        "tiles: {} hash tiles and entry bundles hash to the checkpoint's root; {} entries read",
-        verified.tiles,
-        entries.len()
+        "tiles: {tiles} hash tiles and entry bundles hash to the checkpoint's root; {} \
+         entries read",
+        parsed.len()
     ));
-
-    // Step 3: every checkpoint issued, against the verified tree.
-    let leaves: Vec<Hash> = entries.iter().map(|(bytes, _)| leaf_hash(bytes)).collect();
-    let hashes = MemoryHashes::from_leaf_hashes(&leaves);
-    let issued = check_checkpoints(dir, log_key, &checkpoint, &hashes)?;
     checks.push(format!(
         "checkpoints: {issued} issued checkpoints signed by the log key, each consistent \
          with the log (no split view)"
     ));
-
-    // Step 4: the documents against their names.
-    let documents = read_documents(dir)?;
-    let source = Tracking {
-        documents: &documents,
-        used: RefCell::new(BTreeSet::new()),
-    };
-
-    // Step 5: the replay of the whole log with the documents, the vote
-    // signatures verified in advance on every core.
-    let parsed: Vec<Entry> = entries.into_iter().map(|(_, e)| e).collect();
-    let verified = verify_votes_in_advance(&parsed, &documents);
-    let (registry, book) = replay_verified(origin.clone(), parsed.iter(), &source, verified)
-        .map_err(AuditError::Replay)?;
-    let used = source.used.into_inner().len();
     // The tree head each certification names is checked here, where the
     // verified tree is (the fold checks everything else it binds).
     let mut certified = 0;
@@ -265,8 +275,7 @@ pub fn verify_bundle_with_receipts(
         }
     }
     checks.push(format!(
-        "documents: {} documents match their SHA-256 names; the replay used {used}",
-        documents.len()
+        "documents: {documents} documents match their SHA-256 names; the replay used {used}"
     ));
     checks.push(format!(
         "replay: {} entries folded under the rules of {}: the registry, {} ballots \
@@ -335,57 +344,138 @@ pub fn verify_bundle_with_receipts(
     })
 }
 
-/// Step 5's signature checks, in advance and on every core: each document
-/// that is a vote note is verified strictly under its signer's keys of the
-/// signature's key id, as the registry of the whole log lists them (a
-/// registry-only fold). The replay then skips exactly the verifications
-/// recorded here (same note bytes, same key) and verifies any other vote
-/// as usual, so it accepts exactly what strict verification accepts. A log
-/// whose registry does not fold gets no advance checks: the replay reports
-/// it.
-fn verify_votes_in_advance(
-    entries: &[Entry],
-    documents: &BTreeMap<Hash, Vec<u8>>,
-) -> VerifiedNotes {
-    let verified = VerifiedNotes::default();
-    let Ok(registry) = GroupState::replay(entries) else {
-        return verified;
-    };
-    let notes: Vec<&[u8]> = documents.values().map(Vec::as_slice).collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = notes.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        for part in notes.chunks(chunk) {
-            let (registry, verified) = (&registry, &verified);
-            scope.spawn(move || {
-                for bytes in part {
-                    let Ok(vote) = SubmittedVote::parse(bytes) else {
-                        continue;
-                    };
-                    for key in registry
-                        .keys_of(vote.person.as_str())
-                        .iter()
-                        .filter(|k| k.key.id() == vote.key_id)
-                    {
-                        verified.verify_in_advance(&vote, &key.key);
-                    }
-                }
-            });
-        }
-    });
-    verified
+/// What steps 2 to 5 found: the verified log and its replay.
+struct Log {
+    /// Every entry, parsed.
+    entries: Vec<Entry>,
+    /// Their leaf hashes.
+    leaves: Vec<Hash>,
+    /// The verified tree.
+    hashes: MemoryHashes,
+    /// How many tiles and entry bundles were checked.
+    tiles: usize,
+    /// How many issued checkpoints were checked.
+    issued: usize,
+    /// How many documents were checked.
+    documents: usize,
+    /// How many of them the replay used.
+    used: usize,
+    /// The registry the replay folded.
+    registry: GroupState,
+    /// The ballots the replay folded.
+    book: BallotBook,
 }
 
-/// Every entry of the verified log, as bytes and parsed.
-fn read_entries(dir: &Path, checkpoint: &Checkpoint) -> Result<Vec<(Vec<u8>, Entry)>, AuditError> {
-    let mut out = Vec::new();
-    for tile in tiles_for_size(checkpoint.size()) {
-        if tile.kind() != TileKind::Entries {
-            continue;
+/// Steps 2 to 5 (see the module documentation), on `scope`'s threads.
+///
+/// The entry bundles are read and parsed first, unverified, only to learn
+/// the order in which the replay will need the documents and the keys
+/// their signatures name: the verifiers start on those while this thread
+/// verifies the tiles, the entries and the checkpoints, then replays the
+/// log. Nothing read before its check is trusted: the tiles are verified
+/// before any entry is used, and a signature verified in advance only
+/// spares the replay a verification under exactly the key it would use.
+fn check_log<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    dir: &Path,
+    log_key: &VerifierKey,
+    checkpoint: &Checkpoint,
+    documents: &'scope Documents,
+    advance: &'scope OnceLock<GroupState>,
+    verified: &'scope VerifiedNotes,
+) -> Result<Log, AuditError> {
+    let lister = documents.start(scope);
+
+    // The entries, before their check.
+    let mut bundles = read_entry_bundles(dir, checkpoint);
+    let parsed = parse_entries(&bundles);
+    let readers = lister
+        .join()
+        .expect("invariant: listing a folder does not panic");
+    let mut verifiers = Vec::new();
+    if let Ok(entries) = &parsed {
+        let keys = GroupState::replay(entries.iter().map(|(_, e)| e)).ok();
+        let keys = keys.map(|registry| advance.get_or_init(|| registry));
+        verifiers = documents.order_by(scope, named_documents(entries), keys, verified);
+    }
+
+    // Step 2: every tile and bundle against the root, then the entries.
+    let mut tiles = 0;
+    verify_tiles(checkpoint.size(), checkpoint.root(), |tile| {
+        tiles += 1;
+        match tile.kind() {
+            // Each entry bundle is read once, for the parse above and here.
+            TileKind::Entries => usize::try_from(tile.index())
+                .ok()
+                .and_then(|i| bundles.get_mut(i))
+                .filter(|(read, _)| read == tile)
+                .and_then(|(_, bytes)| bytes.take())
+                .or_else(|| fs::read(dir.join(tile.path())).ok()),
+            TileKind::Hash { .. } => fs::read(dir.join(tile.path())).ok(),
         }
-        let path = dir.join(tile.path());
-        let bytes = read(&path)?;
-        let entries = decode_bundle(&bytes, usize::from(tile.width()))
+    })
+    .map_err(|e| AuditError::Tiles(StaticLogError::Tiles(e)))?;
+    let (leaves, entries): (Vec<Hash>, Vec<Entry>) = parsed?
+        .into_iter()
+        .map(|(bytes, entry)| (leaf_hash(&bytes), entry))
+        .unzip();
+
+    // Step 3: every checkpoint issued, against the verified tree.
+    let hashes = MemoryHashes::from_leaf_hashes(&leaves);
+    let issued = check_checkpoints(dir, log_key, checkpoint, &hashes)?;
+
+    // Steps 4 and 5: the replay of the whole log with the documents, each
+    // taken from the readers and verifiers as the replay reaches it; then
+    // the check of every document against its name, which comes first.
+    let source = InOrder::new(documents);
+    let replayed = replay_verified(
+        checkpoint.origin().clone(),
+        entries.iter(),
+        &source,
+        verified.clone(),
+    );
+    documents.replay_over();
+    for thread in verifiers.into_iter().chain(readers) {
+        thread
+            .join()
+            .expect("invariant: reading and verifying documents does not panic");
+    }
+    documents.finish()?;
+    let (registry, book) = replayed.map_err(AuditError::Replay)?;
+    Ok(Log {
+        tiles,
+        issued,
+        documents: documents.len(),
+        used: source.used(),
+        entries,
+        leaves,
+        hashes,
+        registry,
+        book,
+    })
+}
+
+/// The entry bundles of the checkpoint's size, in order, read but not
+/// checked (a missing one is `None`: the check of the tiles reports it).
+fn read_entry_bundles(dir: &Path, checkpoint: &Checkpoint) -> Vec<(Tile, Option<Vec<u8>>)> {
+    tiles_for_size(checkpoint.size())
+        .into_iter()
+        .filter(|tile| tile.kind() == TileKind::Entries)
+        .map(|tile| (tile, fs::read(dir.join(tile.path())).ok()))
+        .collect()
+}
+
+/// Every entry of the entry bundles, as bytes and parsed, in log order.
+/// Called before the bundles are checked, so its error is reported only
+/// once they are.
+fn parse_entries(bundles: &[(Tile, Option<Vec<u8>>)]) -> Result<Vec<(Vec<u8>, Entry)>, AuditError> {
+    let mut out = Vec::new();
+    for (tile, bytes) in bundles {
+        let Some(bytes) = bytes else {
+            // Missing: the check of the tiles says so first.
+            break;
+        };
+        let entries = decode_bundle(bytes, usize::from(tile.width()))
             .map_err(|e| AuditError::Tiles(StaticLogError::Bundle(e)))?;
         for bytes in entries {
             let index = out.len() as u64;
@@ -397,6 +487,18 @@ fn read_entries(dir: &Path, checkpoint: &Checkpoint) -> Result<Vec<(Vec<u8>, Ent
         }
     }
     Ok(out)
+}
+
+/// The documents the log names (`sha256:<hex>` header values: vote notes,
+/// rolls stored beside the log), in log order: the order the replay asks
+/// for them in.
+fn named_documents(entries: &[(Vec<u8>, Entry)]) -> impl Iterator<Item = Hash> + '_ {
+    entries.iter().flat_map(|(_, entry)| {
+        entry.headers().iter().filter_map(|(_, value)| {
+            let hex = value.strip_prefix("sha256:")?;
+            Hash::from_hex(hex).ok()
+        })
+    })
 }
 
 /// Checks every `checkpoints/<size>` file; returns how many there are.
@@ -448,37 +550,6 @@ fn check_checkpoints(
         count += 1;
     }
     Ok(count)
-}
-
-/// Every `documents/<hex>` file, checked against its name.
-fn read_documents(dir: &Path) -> Result<BTreeMap<Hash, Vec<u8>>, AuditError> {
-    let folder = dir.join(DOCUMENTS_DIR);
-    let mut documents = BTreeMap::new();
-    if !folder.exists() {
-        return Ok(documents);
-    }
-    for (name, bytes) in read_folder(&folder)? {
-        let named = Hash::from_hex(&name)
-            .ok()
-            .filter(|h| h.to_hex() == name)
-            .ok_or_else(|| AuditError::Document {
-                name: name.clone(),
-                reason: "a document's name is the 64 lowercase hexadecimal digits of its SHA-256"
-                    .into(),
-            })?;
-        let actual = Hash::sha256(&bytes);
-        if actual != named {
-            return Err(AuditError::Document {
-                name,
-                reason: format!(
-                    "its SHA-256 is {}: the document is not the one the log names (altered)",
-                    actual.to_hex()
-                ),
-            });
-        }
-        documents.insert(named, bytes);
-    }
-    Ok(documents)
 }
 
 /// The report on `ballot`, which must be tallied, with its warnings.
@@ -628,21 +699,6 @@ fn ballot_report(
             .collect(),
         annulled: tracked.annulled(),
     })
-}
-
-/// A [`NoteSource`] over the bundle's documents that records which the
-/// replay asked for.
-struct Tracking<'a> {
-    documents: &'a BTreeMap<Hash, Vec<u8>>,
-    used: RefCell<BTreeSet<Hash>>,
-}
-
-impl NoteSource for Tracking<'_> {
-    fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>> {
-        let found = self.documents.get(sha256)?;
-        self.used.borrow_mut().insert(*sha256);
-        Some(Cow::Borrowed(found.as_slice()))
-    }
 }
 
 /// `bundle.json`, if present and readable.
