@@ -50,10 +50,6 @@ const SQLITE_PRAGMAS: &[&str] = &[
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
-    // Reads through a memory map instead of a read call per page: each of
-    // the pool's connections otherwise reads the pages another one wrote
-    // again. Writes and their durability are unchanged (WAL, fsync).
-    "PRAGMA mmap_size=268435456",
 ];
 
 /// Which database a [`Store`] talks to.
