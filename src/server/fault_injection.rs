@@ -302,6 +302,14 @@ async fn run_case(case: &Case) -> String {
     let label = format!("{:?} {:?}", case.step, case.mode);
     assert!(!store.faults().armed(), "{label}: the fault fired");
     assert_eq!(told(&faulty), case.told, "{label}: {faulty:?}");
+    if faulty.is_err() {
+        // A failed or unknown commit never shows in the published view.
+        let view = log.published().expect("a log that served appends");
+        assert!(
+            !view.iter().any(|n| n == "x"),
+            "{label}: the view shows an entry whose commit failed: {view:?}"
+        );
+    }
     let next = append(&log, "y").await;
     let halted = match &next {
         Ok(appended) => {
@@ -319,6 +327,10 @@ async fn run_case(case: &Case) -> String {
             assert!(
                 log.read(|_| ()).await.is_err(),
                 "{label}: a halted log stays halted"
+            );
+            assert!(
+                log.published().is_none(),
+                "{label}: a halted log publishes no view"
             );
             Some(reason.clone())
         }
@@ -344,6 +356,12 @@ async fn run_case(case: &Case) -> String {
             in_memory,
             (numbers.len() as u64, numbers.clone()),
             "{label}"
+        );
+        // The published view is what storage holds, never ahead of it.
+        assert_eq!(
+            log.published().as_deref(),
+            Some(&numbers),
+            "{label}: the published view"
         );
     }
     assert_eq!(numbers, expected, "{label}: what storage holds");

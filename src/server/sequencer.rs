@@ -344,6 +344,15 @@ impl<S: LogFold> GroupLog<S> {
             .clone()
     }
 
+    /// Withdraws the published view of a log found halted: readers then
+    /// take the path through the log, which says why it is not served.
+    fn unpublish(&self) {
+        *self
+            .published
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
     /// Publishes the view of `loaded`, which must match storage.
     fn publish(&self, loaded: &Loaded<S>) {
         let mut published = self
@@ -389,6 +398,7 @@ impl<S: LogFold> GroupLog<S> {
     /// appended by other processes, or rebuilds everything when stale.
     async fn refresh(&self, loaded: &mut Loaded<S>) -> Result<(), AppendError> {
         if let Some(reason) = &loaded.halted {
+            self.unpublish();
             return Err(AppendError::Halted(reason.clone()));
         }
         let head = self
@@ -524,6 +534,9 @@ impl<S: LogFold> GroupLog<S> {
         // Step 2: under the lock, fold what was appended since step 0 and
         // make sure the right edge of the tree is known. Read only.
         if let Err(e) = self.catch_up(&mut loaded, &mut tx).await {
+            if loaded.halted.is_some() {
+                self.unpublish();
+            }
             // A reason to halt is said at once, not as "batch failed" (a
             // retry would only meet the halt).
             fail_all(batch, &|| match &e {
