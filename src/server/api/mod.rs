@@ -112,12 +112,22 @@ impl From<Appended> for LogReceipt {
 /// The caller's roles in a group, from the grants and the group's log
 /// brought up to date with storage.
 pub async fn roles(state: &AppState, caller: &Caller, log: &Log) -> Result<Roles, ApiError> {
+    let granted = grants(state, caller, log).await?;
+    logged_roles(state, caller, log, granted).await
+}
+
+/// [`roles`] with the caller's grants already read.
+async fn logged_roles(
+    state: &AppState,
+    caller: &Caller,
+    log: &Log,
+    granted: Roles,
+) -> Result<Roles, ApiError> {
     let now = state.clock.now();
     let person = caller.person.as_str();
-    let logged = log
-        .read(|loaded| registry_roles(loaded.state.registry.as_ref(), person, now))
-        .await?;
-    granted_roles(state, caller, log, logged).await
+    log.read(|loaded| registry_roles(granted, loaded.state.registry.as_ref(), person, now))
+        .await
+        .map_err(ApiError::from)
 }
 
 /// Checks that the caller may do `action` in `log`'s group and returns
@@ -133,58 +143,50 @@ pub async fn authorise_in(
     log: &Log,
     action: Action,
 ) -> Result<Roles, ApiError> {
+    let granted = grants(state, caller, log).await?;
     if let Some(published) = log.published() {
         let now = state.clock.now();
-        let logged = registry_roles(published.registry.as_deref(), &caller.person, now);
-        let roles = granted_roles(state, caller, log, logged).await?;
+        let roles = registry_roles(granted, published.registry.as_deref(), &caller.person, now);
         if allowed(action, roles) {
             return Ok(roles);
         }
     }
-    let roles = roles(state, caller, log).await?;
+    let roles = logged_roles(state, caller, log, granted).await?;
     require(action, roles)?;
     Ok(roles)
 }
 
-/// The roles a registry gives `person`: (chair in office, reviewer,
-/// registered person).
+/// `granted` with the roles a registry gives `person`: chair in office,
+/// reviewer, registered person.
 fn registry_roles(
+    granted: Roles,
     registry: Option<&GroupState>,
     person: &str,
     now: Timestamp,
-) -> (bool, bool, bool) {
+) -> Roles {
     match registry {
-        Some(registry) => (
-            registry.chair_at(now).is_some_and(|p| p.as_str() == person),
-            registry.is_reviewer(person),
-            registry.person(person).is_some(),
-        ),
-        None => (false, false, false),
+        Some(registry) => Roles {
+            chair: registry.chair_at(now).is_some_and(|p| p.as_str() == person),
+            reviewer: registry.is_reviewer(person),
+            delegate: registry.person(person).is_some(),
+            ..granted
+        },
+        None => granted,
     }
 }
 
-/// The caller's roles: the registry's (`logged`, see [`registry_roles`])
-/// with the secretariat grants.
-async fn granted_roles(
-    state: &AppState,
-    caller: &Caller,
-    log: &Log,
-    (chair, reviewer, delegate): (bool, bool, bool),
-) -> Result<Roles, ApiError> {
-    let server_secretariat = state
-        .access
-        .is_secretariat(&state.store, &caller.person, "*")
-        .await?;
-    let secretariat = state
-        .access
-        .is_secretariat(&state.store, &caller.person, &log.group)
-        .await?;
+/// The caller's secretariat grants, server-wide and over `log`'s group.
+async fn grants(state: &AppState, caller: &Caller, log: &Log) -> Result<Roles, ApiError> {
     Ok(Roles {
-        server_secretariat,
-        secretariat,
-        chair,
-        reviewer,
-        delegate,
+        server_secretariat: state
+            .access
+            .is_secretariat(&state.store, &caller.person, "*")
+            .await?,
+        secretariat: state
+            .access
+            .is_secretariat(&state.store, &caller.person, &log.group)
+            .await?,
+        ..Roles::default()
     })
 }
 
