@@ -29,6 +29,11 @@ const SQLITE: &[Migration] = &[
         name: "0002_documents.sql",
         sql: include_str!("../../migrations/sqlite/0002_documents.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_documents_in_order.sql",
+        sql: include_str!("../../migrations/sqlite/0003_documents_in_order.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, in version order.
@@ -130,4 +135,95 @@ pub(super) async fn run(store: &Store) -> Result<(), StoreError> {
         tx.commit().await.map_err(failed)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::documents::{Document, DocumentKind};
+    use crate::tlog::Hash;
+
+    /// A SQLite database left at version 2 with documents in it keeps
+    /// every document, readable by hash, once version 3 has moved them to
+    /// the table kept in the order of writing; a document written again
+    /// after the upgrade is still stored once.
+    #[tokio::test]
+    async fn sqlite_documents_survive_the_move_to_write_order() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite:{}?mode=rwc", dir.path().join("v2.db").display());
+        sqlx::any::install_default_drivers();
+        let raw = sqlx::AnyPool::connect(&url).await.expect("connect");
+        sqlx::raw_sql(
+            "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)",
+        )
+        .execute(&raw)
+        .await
+        .expect("record table");
+        for migration in &SQLITE[..2] {
+            sqlx::raw_sql(migration.sql)
+                .execute(&raw)
+                .await
+                .expect("an old migration");
+            sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+                .bind(migration.version)
+                .bind(migration.name)
+                .execute(&raw)
+                .await
+                .expect("record");
+        }
+        sqlx::raw_sql(
+            "INSERT INTO logs (group_id, origin, size, checkpoint) VALUES ('g', 'o', 0, x'00')",
+        )
+        .execute(&raw)
+        .await
+        .expect("a log");
+        let old: Vec<Document> = (0..5u8)
+            .map(|i| {
+                let kind = if i == 4 {
+                    DocumentKind::Roll
+                } else {
+                    DocumentKind::Note
+                };
+                Document::new(vec![b'a' + i; 10 + usize::from(i)], "b1", kind)
+            })
+            .collect();
+        for document in &old {
+            sqlx::query(
+                "INSERT INTO documents (group_id, sha256, bytes, ballot_id, kind) \
+                 VALUES ('g', $1, $2, $3, $4)",
+            )
+            .bind(document.sha256.to_hex())
+            .bind(document.bytes.clone())
+            .bind(document.ballot.clone())
+            .bind(document.kind.as_str())
+            .execute(&raw)
+            .await
+            .expect("an old document");
+        }
+        raw.close().await;
+
+        let store = Store::open(&url).await.expect("the upgrade");
+        let hashes: Vec<Hash> = old.iter().map(|d| d.sha256).collect();
+        let mut read = store.documents("g", &hashes).await.expect("read");
+        read.sort_by_key(|d| d.sha256);
+        let mut expected = old.clone();
+        expected.sort_by_key(|d| d.sha256);
+        assert_eq!(read, expected);
+
+        let mut tx = store
+            .begin_append("g")
+            .await
+            .expect("begin")
+            .expect("the log exists");
+        let again = Document::new(old[0].bytes.clone(), "b2", DocumentKind::Attachment);
+        tx.write_documents(&[again]).await.expect("write");
+        tx.commit().await.expect("commit");
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT ballot_id, kind FROM documents WHERE sha256 = $1")
+                .bind(old[0].sha256.to_hex())
+                .fetch_all(store.pool())
+                .await
+                .expect("rows");
+        assert_eq!(rows, [("b1".to_owned(), "note".to_owned())]);
+    }
 }
