@@ -1,18 +1,22 @@
 //! [`AccessCache`]: the accounts tables' answers about tokens and
-//! secretariat grants, reused for a second.
+//! secretariat grants, reused while nothing changed access.
 //!
 //! Every request names its token and most need the caller's grants; asking
 //! the database each time cost two to three round trips per request, which
 //! is most of a vote's cost besides its batch (docs/performance.md). Here a
-//! valid token's person and a person's granted groups are kept for
-//! [`ACCESS_TTL`] of real time.
+//! valid token's person and a person's granted groups are kept until the
+//! database's access counter ([`Store::access_epoch`], moved by every
+//! revocation and grant in the same transaction) changes, and at most
+//! [`ENTRY_TTL`]. The counter is read at most once per [`ACCESS_TTL`] of
+//! real time, whatever the number of tokens in use.
 //!
 //! What this process changes takes effect at once: revoking a person's
 //! tokens and granting a role drop that person's entries. What another
-//! process on the same PostgreSQL database changes takes effect here within
-//! [`ACCESS_TTL`] (docs/threat-model.md). Only valid tokens are kept, so
-//! random tokens cannot fill the cache, and unknown or revoked ones are
-//! asked of the database every time; the map is emptied if it ever holds
+//! process on the same database changes takes effect here within
+//! [`ACCESS_TTL`] (docs/threat-model.md), when the counter is next read
+//! and everything is dropped. Only valid tokens are kept, so random tokens
+//! cannot fill the cache, and unknown or revoked ones are asked of the
+//! database every time; the map is emptied if it ever holds
 //! [`MAX_ENTRIES`].
 
 use std::collections::HashMap;
@@ -25,8 +29,15 @@ use subtle::ConstantTimeEq;
 use crate::store::{Store, StoreError};
 use crate::tlog::Hash;
 
-/// How long an answer of the accounts tables is reused.
+/// How long the access counter read from the database is trusted: the
+/// longest another process's revocation or grant takes to take effect
+/// here.
 pub const ACCESS_TTL: Duration = Duration::from_secs(1);
+
+/// The longest an answer of the accounts tables is reused even when the
+/// counter has not moved (a change made to the database by hand does not
+/// move it).
+pub const ENTRY_TTL: Duration = Duration::from_secs(60);
 
 /// The most tokens (and, separately, persons) kept.
 const MAX_ENTRIES: usize = 1 << 16;
@@ -44,15 +55,22 @@ pub struct AccessCache {
     /// database while one ran is used but not kept, so that a revocation
     /// racing a request is not undone by it.
     forgotten: AtomicU64,
+    /// The access counter as last read, and when; `None` before the first
+    /// read.
+    checked: Mutex<Option<(u64, Instant)>>,
+    /// Held by the one request that reads the counter again, so that the
+    /// others wait for its answer instead of all asking.
+    checking: tokio::sync::Mutex<()>,
 }
 
 impl AccessCache {
     /// The person of the valid token whose hash is `hash`, or `None` for
     /// an unknown or revoked token.
     pub async fn person(&self, store: &Store, hash: &Hash) -> Result<Option<String>, StoreError> {
+        self.check_epoch(store).await?;
         let cached = lock(&self.tokens)
             .get(hash)
-            .filter(|(_, _, at)| at.elapsed() < ACCESS_TTL)
+            .filter(|(_, _, at)| at.elapsed() < ENTRY_TTL)
             .cloned();
         if let Some((stored, person, _)) = cached {
             if bool::from(stored.as_bytes().ct_eq(hash.as_bytes())) {
@@ -88,9 +106,10 @@ impl AccessCache {
         person: &str,
         group: &str,
     ) -> Result<bool, StoreError> {
+        self.check_epoch(store).await?;
         let covers = |groups: &[String]| groups.iter().any(|g| g == group || g == "*");
         if let Some((groups, at)) = lock(&self.grants).get(person) {
-            if at.elapsed() < ACCESS_TTL {
+            if at.elapsed() < ENTRY_TTL {
                 return Ok(covers(groups));
             }
         }
@@ -115,6 +134,35 @@ impl AccessCache {
         self.forgotten.fetch_add(1, Ordering::AcqRel);
         tokens.retain(|_, (_, p, _)| p != person);
         grants.remove(person);
+    }
+
+    /// Reads the access counter again if it was read more than
+    /// [`ACCESS_TTL`] ago, and forgets everything if it moved (a process,
+    /// this one or another, revoked or granted something since).
+    async fn check_epoch(&self, store: &Store) -> Result<(), StoreError> {
+        let fresh = |checked: &Option<(u64, Instant)>| {
+            checked.is_some_and(|(_, at)| at.elapsed() < ACCESS_TTL)
+        };
+        if fresh(&lock(&self.checked)) {
+            return Ok(());
+        }
+        let _checking = self.checking.lock().await;
+        if fresh(&lock(&self.checked)) {
+            // Another request read it while this one waited.
+            return Ok(());
+        }
+        let epoch = store.access_epoch().await?;
+        let mut checked = lock(&self.checked);
+        if checked.is_some_and(|(seen, _)| seen != epoch) {
+            let mut tokens = lock(&self.tokens);
+            let mut grants = lock(&self.grants);
+            // Answers being read now may predate the change: not kept.
+            self.forgotten.fetch_add(1, Ordering::AcqRel);
+            tokens.clear();
+            grants.clear();
+        }
+        *checked = Some((epoch, Instant::now()));
+        Ok(())
     }
 }
 

@@ -127,19 +127,27 @@ impl Store {
     }
 
     /// Revokes every token of a person. Returns how many were revoked.
+    /// The access counter ([`Store::access_epoch`]) moves in the same
+    /// transaction.
     pub async fn revoke_tokens(&self, person: &str, now: &str) -> Result<u64, StoreError> {
+        let mut tx = self.pool().begin().await?;
         let done = sqlx::query(
             "UPDATE tokens SET revoked_at = $1 WHERE person_id = $2 AND revoked_at IS NULL",
         )
         .bind(now)
         .bind(person)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        bump_access_epoch(&mut tx).await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
-    /// Grants the secretariat role over `group` (`*` for every group).
+    /// Grants the secretariat role over `group` (`*` for every group). The
+    /// access counter ([`Store::access_epoch`]) moves in the same
+    /// transaction.
     pub async fn grant_secretariat(&self, person: &str, group: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
         // Idempotent in one statement (see `create_account`).
         sqlx::query(
             "INSERT INTO secretariat (person_id, group_id) VALUES ($1, $2) \
@@ -147,22 +155,24 @@ impl Store {
         )
         .bind(person)
         .bind(group)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        bump_access_epoch(&mut tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    /// Whether `person` holds the secretariat role over `group` (directly
-    /// or through `*`).
-    pub async fn is_secretariat(&self, person: &str, group: &str) -> Result<bool, StoreError> {
-        Ok(sqlx::query(
-            "SELECT 1 AS one FROM secretariat WHERE person_id = $1 AND (group_id = $2 OR group_id = '*')",
-        )
-        .bind(person)
-        .bind(group)
-        .fetch_optional(self.pool())
-        .await?
-        .is_some())
+    /// The access counter: it moves with every change to who may do what
+    /// (a revocation, a grant), so that a server caching the answers of
+    /// the tokens and secretariat tables learns that they may be out of
+    /// date by reading this one value.
+    pub async fn access_epoch(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query("SELECT epoch FROM access_epoch WHERE id = 1")
+            .fetch_one(self.pool())
+            .await?;
+        let epoch: i64 = row.try_get("epoch")?;
+        u64::try_from(epoch)
+            .map_err(|_| StoreError::Corrupt(format!("the access counter is {epoch}")))
     }
 
     /// The groups over which `person` holds the secretariat role (`*`:
@@ -184,4 +194,12 @@ impl Store {
             .await?
             .is_some())
     }
+}
+
+/// Moves the access counter inside a transaction that changes access.
+async fn bump_access_epoch(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), StoreError> {
+    sqlx::query("UPDATE access_epoch SET epoch = epoch + 1 WHERE id = 1")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

@@ -34,6 +34,11 @@ const SQLITE: &[Migration] = &[
         name: "0003_documents_in_order.sql",
         sql: include_str!("../../migrations/sqlite/0003_documents_in_order.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_access_epoch.sql",
+        sql: include_str!("../../migrations/sqlite/0004_access_epoch.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, in version order.
@@ -47,6 +52,11 @@ const POSTGRES: &[Migration] = &[
         version: 2,
         name: "0002_documents.sql",
         sql: include_str!("../../migrations/postgres/0002_documents.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_access_epoch.sql",
+        sql: include_str!("../../migrations/postgres/0003_access_epoch.sql"),
     },
 ];
 
