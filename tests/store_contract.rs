@@ -108,6 +108,7 @@ contract!(
     begin_append_unknown_group,
     append_batches_read_back,
     documents_written_in_chunks,
+    documents_placed_under_entries,
     dropped_transaction_leaves_nothing,
     failing_write_leaves_nothing,
     proofs_from_stored_hashes_verify,
@@ -490,6 +491,126 @@ async fn documents_written_in_chunks(db: &Db) {
             .expect("read")
             .is_empty()
     );
+}
+
+/// Documents placed under the entries that name them are read back by
+/// range of entries and at their entry; only attachments, rolls and
+/// documents stored without an entry are also found by hash alone. The
+/// same bytes under two entries are two rows; twice under one, one.
+async fn documents_placed_under_entries(db: &Db) {
+    let store = db.open().await;
+    let mut log = TestLog::new("g1");
+    log.create(&store).await;
+    let note = |text: &str| Document::new(text.as_bytes().to_vec(), "B1", DocumentKind::Note);
+    let shared = note("the same note under entries 1 and 3\n");
+    let at_two = note("a note under entry 2\n");
+    let attachment = Document::new(b"an attachment".to_vec(), "B1", DocumentKind::Attachment);
+    let roll = Document::new(b"{}".to_vec(), "B1", DocumentKind::Roll);
+    let loose = note("a note stored without its entry\n");
+    let written = [
+        shared.clone().named_by(1),
+        at_two.clone().named_by(2),
+        attachment.clone().named_by(2),
+        at_two.clone().named_by(2),
+        roll.clone().named_by(3),
+        shared.clone().named_by(3),
+        loose.clone(),
+    ];
+    let mut tx = store.begin_append("g1").await.expect("begin").expect("log");
+    tx.write_documents(&written).await.expect("documents");
+    let batch = log.batch(4);
+    tx.write(&batch).await.expect("write");
+    tx.commit().await.expect("commit");
+    log.accept(&batch);
+
+    let entries_of = |found: &[Document]| -> Vec<(Option<u64>, Hash)> {
+        found.iter().map(|d| (d.entry, d.sha256)).collect()
+    };
+    let all = store.documents_named_in("g1", 0, 4).await.expect("range");
+    let mut expected = vec![
+        (Some(1), shared.sha256),
+        (Some(2), at_two.sha256),
+        (Some(2), attachment.sha256),
+        (Some(3), roll.sha256),
+        (Some(3), shared.sha256),
+    ];
+    let mut got = entries_of(&all);
+    // In log order; two documents of one entry in no particular order.
+    assert!(got.windows(2).all(|w| w[0].0 <= w[1].0), "in log order");
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected);
+    let found = all
+        .iter()
+        .find(|d| d.sha256 == attachment.sha256)
+        .expect("the attachment");
+    assert_eq!(
+        (&found.bytes, found.ballot.as_str(), found.kind),
+        (&attachment.bytes, "B1", DocumentKind::Attachment)
+    );
+    let mut two = entries_of(&store.documents_named_in("g1", 2, 3).await.expect("range"));
+    two.sort();
+    let mut expected_two = vec![(Some(2), at_two.sha256), (Some(2), attachment.sha256)];
+    expected_two.sort();
+    assert_eq!(two, expected_two);
+
+    let at = |hash: Hash, entry: Option<u64>| {
+        let store = &store;
+        async move {
+            store
+                .document("g1", &hash, entry)
+                .await
+                .expect("read")
+                .map(|d| (d.entry, d.bytes))
+        }
+    };
+    assert_eq!(
+        at(shared.sha256, Some(1)).await,
+        Some((Some(1), shared.bytes.clone()))
+    );
+    assert_eq!(
+        at(shared.sha256, Some(3)).await,
+        Some((Some(3), shared.bytes.clone()))
+    );
+    assert_eq!(
+        at(shared.sha256, Some(2)).await,
+        None,
+        "not named by entry 2"
+    );
+    assert_eq!(
+        at(shared.sha256, None).await,
+        None,
+        "a placed note needs its entry"
+    );
+    assert_eq!(
+        at(loose.sha256, None).await,
+        Some((None, loose.bytes.clone()))
+    );
+    assert_eq!(
+        at(loose.sha256, Some(2)).await,
+        Some((None, loose.bytes.clone()))
+    );
+    assert_eq!(
+        at(roll.sha256, None).await,
+        Some((Some(3), roll.bytes.clone()))
+    );
+
+    let hashes = [
+        shared.sha256,
+        at_two.sha256,
+        attachment.sha256,
+        roll.sha256,
+        loose.sha256,
+    ];
+    let mut by_hash = entries_of(&store.documents("g1", &hashes).await.expect("read"));
+    by_hash.sort();
+    let mut expected_by_hash = vec![
+        (None, loose.sha256),
+        (Some(2), attachment.sha256),
+        (Some(3), roll.sha256),
+    ];
+    expected_by_hash.sort();
+    assert_eq!(by_hash, expected_by_hash);
 }
 
 /// A transaction dropped without commit leaves nothing, and releases the

@@ -274,13 +274,16 @@ async fn stored_numbers(url: &str) -> Vec<String> {
         }
     }
     let mut numbers = Vec::new();
-    for bytes in &entries {
+    for (index, bytes) in entries.iter().enumerate() {
         let entry = Entry::parse(bytes).expect("a stored entry");
         let document = store
-            .document(GROUP, &document_of(&entry))
+            .document(GROUP, &document_of(&entry), Some(index as u64))
             .await
             .expect("read a document");
-        assert!(document.is_some(), "a stored entry's document is stored");
+        assert!(
+            document.is_some_and(|d| d.entry == Some(index as u64)),
+            "a stored entry's document is stored under it"
+        );
         numbers.push(entry.get("n").expect("a number").to_owned());
     }
     store.close().await;

@@ -436,21 +436,10 @@ impl<S: LogFold> GroupLog<S> {
                 .await
                 .map_err(|e| AppendError::BatchFailed(e.to_string()))?;
             let parsed = parse_stored(loaded, &entries)?;
-            let mut documents = DocumentMap::default();
-            let mut wanted: Vec<Hash> = parsed.iter().flat_map(|e| S::documents_named(e)).collect();
-            // Two rounds: the documents entries name, then those they name
-            // in turn (a note's attachment).
-            for _ in 0..2 {
-                if wanted.is_empty() {
-                    break;
-                }
-                let found = self
-                    .store
-                    .documents(&self.group, &wanted)
-                    .await
-                    .map_err(|e| AppendError::BatchFailed(e.to_string()))?;
-                wanted = documents.add::<S>(found);
-            }
+            let mut reader = (&self.store, self.group.as_str());
+            let documents = chunk_documents::<S, _>(&mut reader, &parsed, loaded.size, to)
+                .await
+                .map_err(|e| AppendError::BatchFailed(e.to_string()))?;
             for entry in &parsed {
                 self.fold_stored(loaded, entry, &documents)?;
             }
@@ -650,7 +639,11 @@ impl<S: LogFold> GroupLog<S> {
                 }
             }
             let start = write.entries.len();
-            pending_documents.extend(documents);
+            pending_documents.extend(place_documents::<S>(
+                documents,
+                &entries,
+                first_index + start as u64,
+            ));
             for (entry, bytes) in entries.iter().zip(encoded) {
                 loaded.last_time = entry.time();
                 let hashes = appender
@@ -748,14 +741,7 @@ impl<S: LogFold> GroupLog<S> {
             let to = size.min(loaded.size + DOCUMENT_CHUNK);
             let entries = tx.entries(loaded.size, to).await?;
             let parsed = parse_stored(loaded, &entries).map_err(StoreOrHalt::from_append)?;
-            let mut documents = DocumentMap::default();
-            let mut wanted: Vec<Hash> = parsed.iter().flat_map(|e| S::documents_named(e)).collect();
-            for _ in 0..2 {
-                if wanted.is_empty() {
-                    break;
-                }
-                wanted = documents.add::<S>(tx.documents(&wanted).await?);
-            }
+            let documents = chunk_documents::<S, _>(tx, &parsed, loaded.size, to).await?;
             for entry in &parsed {
                 self.fold_stored(loaded, entry, &documents)
                     .map_err(StoreOrHalt::from_append)?;
@@ -803,17 +789,112 @@ fn parse_stored<S>(loaded: &mut Loaded<S>, entries: &[Vec<u8>]) -> Result<Vec<En
 struct DocumentMap(std::collections::BTreeMap<Hash, Vec<u8>>);
 
 impl DocumentMap {
-    /// Adds fetched documents; returns the hashes they name that are not
-    /// here yet (for the next round).
-    fn add<S: LogFold>(&mut self, found: Vec<Document>) -> Vec<Hash> {
-        let mut next = Vec::new();
+    /// Adds fetched documents.
+    fn add(&mut self, found: Vec<Document>) {
         for document in found {
-            next.extend(S::documents_named_by(&document.bytes));
             self.0.insert(document.sha256, document.bytes);
         }
-        next.retain(|h| !self.0.contains_key(h));
-        next
     }
+
+    /// What the entries and the documents here name that is not here.
+    fn missing<S: LogFold>(&self, entries: &[Entry]) -> Vec<Hash> {
+        let mut wanted: Vec<Hash> = entries.iter().flat_map(|e| S::documents_named(e)).collect();
+        wanted.extend(
+            self.0
+                .values()
+                .flat_map(|bytes| S::documents_named_by(bytes)),
+        );
+        wanted.retain(|h| !self.0.contains_key(h));
+        wanted.sort_unstable();
+        wanted.dedup();
+        wanted
+    }
+}
+
+/// Where documents are read from while folding stored entries: the store
+/// itself, or an append transaction (entries another process appended).
+trait DocumentReader {
+    /// The documents stored under the entries `[from, to)`.
+    async fn named_in(&mut self, from: u64, to: u64) -> Result<Vec<Document>, StoreError>;
+    /// The documents found by hash alone among `hashes`.
+    async fn by_hash(&mut self, hashes: &[Hash]) -> Result<Vec<Document>, StoreError>;
+}
+
+impl DocumentReader for (&Store, &str) {
+    async fn named_in(&mut self, from: u64, to: u64) -> Result<Vec<Document>, StoreError> {
+        self.0.documents_named_in(self.1, from, to).await
+    }
+
+    async fn by_hash(&mut self, hashes: &[Hash]) -> Result<Vec<Document>, StoreError> {
+        self.0.documents(self.1, hashes).await
+    }
+}
+
+impl DocumentReader for crate::store::append::AppendTx {
+    async fn named_in(&mut self, from: u64, to: u64) -> Result<Vec<Document>, StoreError> {
+        self.documents_named_in(from, to).await
+    }
+
+    async fn by_hash(&mut self, hashes: &[Hash]) -> Result<Vec<Document>, StoreError> {
+        self.documents(hashes).await
+    }
+}
+
+/// The documents the stored entries `[from, to)` (`parsed`) need: those
+/// stored under them, then whatever they name that is not among those,
+/// by hash (a document stored before entries were recorded with it), in
+/// two rounds: the documents entries name, then those they name in turn
+/// (a note's attachment). What is still missing is the fold's to report.
+async fn chunk_documents<S: LogFold, R: DocumentReader>(
+    reader: &mut R,
+    parsed: &[Entry],
+    from: u64,
+    to: u64,
+) -> Result<DocumentMap, StoreError> {
+    let mut documents = DocumentMap::default();
+    documents.add(reader.named_in(from, to).await?);
+    for _ in 0..2 {
+        let wanted = documents.missing::<S>(parsed);
+        if wanted.is_empty() {
+            break;
+        }
+        documents.add(reader.by_hash(&wanted).await?);
+    }
+    Ok(documents)
+}
+
+/// Places a request's documents under the entries that name them: the
+/// entries are about to take the log indexes from `first` on. A document
+/// named by another (a note's attachment) goes with the entry that names
+/// that one. A document no entry names is left unplaced: it is stored
+/// where only its hash finds it.
+fn place_documents<S: LogFold>(
+    documents: Vec<Document>,
+    entries: &[Entry],
+    first: u64,
+) -> Vec<Document> {
+    let mut at: std::collections::HashMap<Hash, u64> = std::collections::HashMap::new();
+    for (k, entry) in entries.iter().enumerate() {
+        for hash in S::documents_named(entry) {
+            at.entry(hash).or_insert(first + k as u64);
+        }
+    }
+    for _ in 0..2 {
+        for document in &documents {
+            if let Some(&index) = at.get(&document.sha256) {
+                for hash in S::documents_named_by(&document.bytes) {
+                    at.entry(hash).or_insert(index);
+                }
+            }
+        }
+    }
+    documents
+        .into_iter()
+        .map(|document| match at.get(&document.sha256) {
+            Some(&index) => document.named_by(index),
+            None => document,
+        })
+        .collect()
 }
 
 impl NoteSource for DocumentMap {

@@ -7,7 +7,7 @@
 
 use sqlx::Row as _;
 
-use super::documents::{Document, read_documents};
+use super::documents::{Document, Lookup, read_documents};
 use super::fault::{Faults, Mode, Step};
 use super::{Dialect, LogHead, Store, StoreError, read_entries, read_hashes, to_i64, to_u64};
 use crate::tlog::Hash;
@@ -150,19 +150,30 @@ impl AppendTx {
         read_hashes(&mut *self.tx, &self.group, indexes).await
     }
 
-    /// Reads documents stored beside the log inside the transaction (to
-    /// fold the entries another process appended); absent ones are left
-    /// out.
+    /// Reads, inside the transaction, the documents that can be found by
+    /// hash alone among `hashes` (see [`Store::documents`]); absent ones
+    /// are left out.
     pub async fn documents(&mut self, hashes: &[Hash]) -> Result<Vec<Document>, StoreError> {
-        read_documents(&mut self.tx, &self.group, hashes).await
+        read_documents(&mut self.tx, &self.group, Lookup::Hashes(hashes)).await
+    }
+
+    /// Reads, inside the transaction, the documents named by the entries
+    /// `[from, to)` (to fold the entries another process appended).
+    pub async fn documents_named_in(
+        &mut self,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Document>, StoreError> {
+        read_documents(&mut self.tx, &self.group, Lookup::Named { from, to }).await
     }
 
     /// Writes documents stored beside the entries of this transaction
     /// (SPEC section 4: a vote's note and attachment, a large roll). They
     /// become visible and durable with the entries, at
     /// [`AppendTx::commit`], never before: no receipt names a note that is
-    /// not stored. A document already stored (the same bytes) is kept as
-    /// it is. After an `Err` the transaction is only good for dropping, as
+    /// not stored. Each is stored under its [`Document::entry`]; one
+    /// without is stored where only its hash finds it. A document already
+    /// stored under the same entry is kept as it is. After an `Err` the transaction is only good for dropping, as
     /// after a failed [`AppendTx::write`].
     pub async fn write_documents(&mut self, documents: &[Document]) -> Result<(), StoreError> {
         let written = self.write_document_rows(documents).await;
@@ -177,18 +188,23 @@ impl AppendTx {
         // (a note with its attachment is at most 72 KiB) and far under the
         // parameter limits.
         for chunk in documents.chunks(100) {
-            // Content-addressed: the same bytes under the same name are the
-            // same document, so a second insert changes nothing. No
-            // conflict target, as in `create_log`, for both backends.
+            // The same bytes named by the same entry are the same
+            // document, so a second insert changes nothing. No conflict
+            // target, as in `create_log`, for both backends.
             let mut sql = String::from(
-                "INSERT INTO documents (group_id, sha256, bytes, ballot_id, kind) VALUES ",
+                "INSERT INTO documents (group_id, idx, sha256, bytes, ballot_id, kind) VALUES ",
             );
-            push_values(&mut sql, self.dialect, chunk.len(), 5);
+            push_values(&mut sql, self.dialect, chunk.len(), 6);
             sql.push_str(" ON CONFLICT DO NOTHING");
             let mut query = sqlx::query(&sql);
             for document in chunk {
+                let entry = match document.entry {
+                    Some(entry) => to_i64(entry)?,
+                    None => -1,
+                };
                 query = query
                     .bind(self.group.clone())
+                    .bind(entry)
                     .bind(document.sha256.to_hex())
                     .bind(document.bytes.clone())
                     .bind(document.ballot.clone())

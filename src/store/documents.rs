@@ -8,10 +8,18 @@
 //! that commits to it is. Reading one needs no trust in storage: whoever
 //! uses it (the fold, the verifier, a voter) checks it against the hash
 //! its entry names.
+//!
+//! Each is stored under the log index of the entry that names it, so that
+//! a batch of votes appends its notes in order instead of one random page
+//! each. A note is therefore read through its entry
+//! ([`Store::documents_named_in`], [`Store::document`] with the index);
+//! only the few other documents (attachments, rolls) and those stored
+//! before the index was recorded are also found by hash alone
+//! ([`Store::documents`]).
 
 use sqlx::Row as _;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, to_i64};
 use crate::tlog::Hash;
 
 /// What a stored document is; the `kind` column.
@@ -65,85 +73,182 @@ pub struct Document {
     pub ballot: String,
     /// What it is.
     pub kind: DocumentKind,
+    /// The log index of the entry that names it (directly, or through the
+    /// note that names an attachment). `None` before the sequencer places
+    /// it, and for a document stored before the index was recorded; such
+    /// a document is written and found by hash alone.
+    pub entry: Option<u64>,
 }
 
 impl Document {
-    /// A document named by the SHA-256 of its bytes.
+    /// A document named by the SHA-256 of its bytes, not yet placed.
     pub fn new(bytes: Vec<u8>, ballot: impl Into<String>, kind: DocumentKind) -> Self {
         Self {
             sha256: Hash::sha256(&bytes),
             bytes,
             ballot: ballot.into(),
             kind,
+            entry: None,
         }
+    }
+
+    /// The same document, named by the entry at log index `entry`.
+    #[must_use]
+    pub fn named_by(self, entry: u64) -> Self {
+        Self {
+            entry: Some(entry),
+            ..self
+        }
+    }
+
+    /// Whether it can be found by hash alone (see the module
+    /// documentation): every document but a note placed at its entry.
+    pub fn found_by_hash(&self) -> bool {
+        self.kind != DocumentKind::Note || self.entry.is_none()
     }
 }
 
+/// How documents are looked up.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Lookup<'a> {
+    /// By hash: the documents that can be found so (see
+    /// [`Document::found_by_hash`]).
+    Hashes(&'a [Hash]),
+    /// Those named by the entries `[from, to)`.
+    Named { from: u64, to: u64 },
+    /// The one with this hash named by the entry at this index.
+    At { entry: u64, sha256: &'a Hash },
+}
+
 impl Store {
-    /// The documents of `group` among `hashes`, in no particular order;
-    /// the ones not stored are simply absent (the caller decides what a
-    /// missing document means).
+    /// The documents of `group` among `hashes` that can be found by hash
+    /// alone (attachments, rolls, documents stored before their entry was
+    /// recorded; not a note placed at its entry), in no particular order;
+    /// the others are simply absent (the caller decides what a missing
+    /// document means).
     pub async fn documents(
         &self,
         group: &str,
         hashes: &[Hash],
     ) -> Result<Vec<Document>, StoreError> {
         let mut conn = self.pool().acquire().await?;
-        read_documents(&mut conn, group, hashes).await
+        read_documents(&mut conn, group, Lookup::Hashes(hashes)).await
     }
 
-    /// One document of `group`, if stored.
+    /// The documents named by the entries `[from, to)` of `group`'s log,
+    /// in log order.
+    pub async fn documents_named_in(
+        &self,
+        group: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Document>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        read_documents(&mut conn, group, Lookup::Named { from, to }).await
+    }
+
+    /// One document of `group`, if stored: the one named by the entry at
+    /// index `entry` when given, else (or when that entry names no such
+    /// document) one found by hash alone.
     pub async fn document(
         &self,
         group: &str,
         sha256: &Hash,
+        entry: Option<u64>,
     ) -> Result<Option<Document>, StoreError> {
         let mut conn = self.pool().acquire().await?;
-        Ok(
-            read_documents(&mut conn, group, std::slice::from_ref(sha256))
-                .await?
-                .pop(),
+        if let Some(entry) = entry {
+            let at = read_documents(&mut conn, group, Lookup::At { entry, sha256 }).await?;
+            if let Some(found) = at.into_iter().next() {
+                return Ok(Some(found));
+            }
+        }
+        let by_hash = read_documents(
+            &mut conn,
+            group,
+            Lookup::Hashes(std::slice::from_ref(sha256)),
         )
+        .await?;
+        Ok(by_hash.into_iter().next())
     }
 }
 
-/// Reads documents through any executor (pool or transaction). The hashes
-/// are written into the statement as hexadecimal digits only, in chunks
-/// that keep it short.
+/// Reads documents through any executor (pool or transaction). Hashes are
+/// written into the statement as hexadecimal digits only, in chunks that
+/// keep it short.
 pub(crate) async fn read_documents(
     conn: &mut sqlx::AnyConnection,
     group: &str,
-    hashes: &[Hash],
+    lookup: Lookup<'_>,
 ) -> Result<Vec<Document>, StoreError> {
-    let mut wanted: Vec<String> = hashes.iter().map(Hash::to_hex).collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let mut out = Vec::with_capacity(wanted.len());
-    for chunk in wanted.chunks(256) {
-        // Every element is 64 lowercase hexadecimal digits (`to_hex`), so
-        // quoting it cannot change the statement.
-        let list = chunk
-            .iter()
-            .map(|h| format!("'{h}'"))
-            .collect::<Vec<_>>()
-            .join(",");
-        let sql = format!(
-            "SELECT sha256, bytes, ballot_id, kind FROM documents \
-             WHERE group_id = $1 AND sha256 IN ({list})"
-        );
-        let rows = sqlx::query(&sql).bind(group).fetch_all(&mut *conn).await?;
-        for row in &rows {
-            let hex: String = row.try_get("sha256")?;
-            let sha256 = Hash::from_hex(&hex)
-                .map_err(|e| StoreError::Corrupt(format!("log {group}: document {hex:?}: {e}")))?;
-            let kind: String = row.try_get("kind")?;
-            out.push(Document {
-                sha256,
-                bytes: row.try_get("bytes")?,
-                ballot: row.try_get("ballot_id")?,
-                kind: DocumentKind::parse(&kind)?,
-            });
+    const COLUMNS: &str = "SELECT idx, sha256, bytes, ballot_id, kind FROM documents";
+    let mut out = Vec::new();
+    match lookup {
+        Lookup::Hashes(hashes) => {
+            let mut wanted: Vec<String> = hashes.iter().map(Hash::to_hex).collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            for chunk in wanted.chunks(256) {
+                // Every element is 64 lowercase hexadecimal digits
+                // (`to_hex`), so quoting it cannot change the statement.
+                // The condition on kind and index is the partial index's.
+                let list = chunk
+                    .iter()
+                    .map(|h| format!("'{h}'"))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let sql = format!(
+                    "{COLUMNS} WHERE group_id = $1 AND sha256 IN ({list}) \
+                     AND (kind <> 'note' OR idx < 0)"
+                );
+                let rows = sqlx::query(&sql).bind(group).fetch_all(&mut *conn).await?;
+                push_rows(&mut out, group, &rows)?;
+            }
+        }
+        Lookup::Named { from, to } => {
+            let rows = sqlx::query(&format!(
+                "{COLUMNS} WHERE group_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx"
+            ))
+            .bind(group)
+            .bind(to_i64(from)?)
+            .bind(to_i64(to)?)
+            .fetch_all(&mut *conn)
+            .await?;
+            push_rows(&mut out, group, &rows)?;
+        }
+        Lookup::At { entry, sha256 } => {
+            let rows = sqlx::query(&format!(
+                "{COLUMNS} WHERE group_id = $1 AND idx = $2 AND sha256 = $3"
+            ))
+            .bind(group)
+            .bind(to_i64(entry)?)
+            .bind(sha256.to_hex())
+            .fetch_all(&mut *conn)
+            .await?;
+            push_rows(&mut out, group, &rows)?;
         }
     }
     Ok(out)
+}
+
+fn push_rows(
+    out: &mut Vec<Document>,
+    group: &str,
+    rows: &[sqlx::any::AnyRow],
+) -> Result<(), StoreError> {
+    for row in rows {
+        let hex: String = row.try_get("sha256")?;
+        let sha256 = Hash::from_hex(&hex)
+            .map_err(|e| StoreError::Corrupt(format!("log {group}: document {hex:?}: {e}")))?;
+        let kind: String = row.try_get("kind")?;
+        let idx: i64 = row.try_get("idx")?;
+        out.push(Document {
+            sha256,
+            bytes: row.try_get("bytes")?,
+            ballot: row.try_get("ballot_id")?,
+            kind: DocumentKind::parse(&kind)?,
+            entry: u64::try_from(idx).ok(),
+        });
+    }
+    Ok(())
 }

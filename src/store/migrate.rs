@@ -31,8 +31,8 @@ const SQLITE: &[Migration] = &[
     },
     Migration {
         version: 3,
-        name: "0003_documents_in_order.sql",
-        sql: include_str!("../../migrations/sqlite/0003_documents_in_order.sql"),
+        name: "0003_documents_in_log_order.sql",
+        sql: include_str!("../../migrations/sqlite/0003_documents_in_log_order.sql"),
     },
     Migration {
         version: 4,
@@ -57,6 +57,11 @@ const POSTGRES: &[Migration] = &[
         version: 3,
         name: "0003_access_epoch.sql",
         sql: include_str!("../../migrations/postgres/0003_access_epoch.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "0004_documents_in_log_order.sql",
+        sql: include_str!("../../migrations/postgres/0004_documents_in_log_order.sql"),
     },
 ];
 
@@ -154,11 +159,12 @@ mod tests {
     use crate::tlog::Hash;
 
     /// A SQLite database left at version 2 with documents in it keeps
-    /// every document, readable by hash, once version 3 has moved them to
-    /// the table kept in the order of writing; a document written again
-    /// after the upgrade is still stored once.
+    /// every document once version 3 has moved them to the table kept in
+    /// log order: they did not record their entry, so they stay readable
+    /// by hash, notes included; the same bytes written again without an
+    /// entry are still stored once.
     #[tokio::test]
-    async fn sqlite_documents_survive_the_move_to_write_order() {
+    async fn sqlite_documents_survive_the_move_to_log_order() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = format!("sqlite:{}?mode=rwc", dir.path().join("v2.db").display());
         sqlx::any::install_default_drivers();

@@ -503,19 +503,22 @@ async fn document(
                 "the hash is 64 lowercase hexadecimal digits",
             )
         })?;
-    let revealed = log
+    // A vote's note is stored under its entry, which the fold knows.
+    let (revealed, entry) = log
         .read(|loaded| {
-            loaded
-                .state
-                .book
-                .ballot(id.as_str())
-                .map(|b| b.lifecycle.revealed())
+            loaded.state.book.ballot(id.as_str()).map(|b| {
+                let entry = b
+                    .lifecycle
+                    .votes()
+                    .and_then(|v| v.by_note.get(&hash).copied());
+                (b.lifecycle.revealed(), entry)
+            })
         })
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no ballot {ballot:?}")))?;
     let document = state
         .store
-        .document(&group, &hash)
+        .document(&group, &hash, entry)
         .await?
         .filter(|d| d.ballot == id.as_str())
         .ok_or_else(|| ApiError::NotFound(format!("ballot {ballot:?} has no document {sha256}")))?;

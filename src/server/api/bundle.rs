@@ -88,28 +88,42 @@ async fn bundle(
         .filter(|(s, _)| *s <= size)
         .collect();
     // The documents the replay needs; a vote note names its attachment.
+    // Each is stored under the entry that names it, so one read of those
+    // named by the bundle's entries finds them, in log order; one stored
+    // before documents were kept with their entry is found by hash.
     let mut wanted: BTreeSet<Hash> = wanted_documents(&entries)
         .into_iter()
         .map(|w| w.sha256)
         .collect();
-    let notes = state
+    let mut stored: Vec<(Hash, Vec<u8>)> = state
         .store
-        .documents(&group, &wanted.iter().copied().collect::<Vec<_>>())
-        .await?;
-    let attachments: Vec<Hash> = notes
-        .iter()
-        .filter_map(|d| attachment_of(&d.bytes))
-        .filter(|h| wanted.insert(*h))
+        .documents_named_in(&group, 0, size)
+        .await?
+        .into_iter()
+        .map(|d| (d.sha256, d.bytes))
         .collect();
-    let mut documents: Vec<Vec<u8>> = notes.into_iter().map(|d| d.bytes).collect();
-    documents.extend(
-        state
-            .store
-            .documents(&group, &attachments)
-            .await?
-            .into_iter()
-            .map(|d| d.bytes),
-    );
+    for _ in 0..2 {
+        let held: BTreeSet<Hash> = stored.iter().map(|(h, _)| *h).collect();
+        let attachments: Vec<Hash> = stored
+            .iter()
+            .filter(|(h, _)| wanted.contains(h))
+            .filter_map(|(_, bytes)| attachment_of(bytes))
+            .collect();
+        wanted.extend(attachments);
+        let missing: Vec<Hash> = wanted.difference(&held).copied().collect();
+        if missing.is_empty() {
+            break;
+        }
+        let found = state.store.documents(&group, &missing).await?;
+        stored.extend(found.into_iter().map(|d| (d.sha256, d.bytes)));
+    }
+    let mut documents: Vec<Vec<u8>> = Vec::with_capacity(wanted.len());
+    for (sha256, bytes) in stored {
+        // Each once, the first time it comes.
+        if wanted.remove(&sha256) {
+            documents.push(bytes);
+        }
+    }
 
     let origin = log.origin.to_string();
     let bundle = Bundle {
