@@ -9,7 +9,7 @@
 //!   └──ballot-cancelled──▶ Cancelled
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::ballot::appeal::{Against, Ruling};
@@ -74,8 +74,9 @@ pub struct Votes {
     /// Commitment → log index: a byte-identical resubmission gets the
     /// original entry back (SPEC section 4).
     pub by_note: HashMap<Hash, u64>,
-    /// Nonce → commitment: a nonce reused with other bytes is `replay`.
-    pub nonces: HashMap<[u8; NONCE_LEN], Hash>,
+    /// The nonces of the votes logged: a nonce reused with other bytes is
+    /// `replay` (the same bytes are found by commitment first).
+    pub nonces: HashSet<[u8; NONCE_LEN]>,
     /// (roll line, question) → the latest accepted vote's index and
     /// signer: the vote that counts so far (SPEC 2.1 item 8).
     pub latest: HashMap<(usize, usize), (u64, PersonId)>,

@@ -183,7 +183,7 @@ impl BallotBook {
         {
             return Err(VoteRefusal::KeyRevoked);
         }
-        if votes.is_some_and(|v| v.nonces.contains_key(&note.nonce)) {
+        if votes.is_some_and(|v| v.nonces.contains(&note.nonce)) {
             return Err(VoteRefusal::Replay);
         }
 
@@ -359,7 +359,7 @@ impl BallotBook {
                 .latest
                 .insert(slot, (index, admitted.revealed.person.clone()));
             votes.by_note.insert(note, index);
-            votes.nonces.insert(admitted.nonce, note);
+            votes.nonces.insert(admitted.nonce);
             votes.list.push(logged(Some(admitted.revealed)));
         }
         Ok(())
