@@ -48,8 +48,10 @@ pub struct LoggedVote {
     /// The entry's time.
     pub time: Timestamp,
     /// What the note says, once the fold has seen it; `None` while the
-    /// note is not revealed (a replay before the close).
-    pub revealed: Option<RevealedVote>,
+    /// note is not revealed (a replay before the close). Boxed: the list
+    /// of votes grows by doubling, and its spare room then costs a pointer
+    /// per vote, not the whole record (docs/performance.md).
+    pub revealed: Option<Box<RevealedVote>>,
 }
 
 /// What a revealed, admitted vote says.

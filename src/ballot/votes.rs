@@ -360,7 +360,7 @@ impl BallotBook {
                 .insert(slot, (index, admitted.revealed.person.clone()));
             votes.by_note.insert(note, index);
             votes.nonces.insert(admitted.nonce);
-            votes.list.push(logged(Some(admitted.revealed)));
+            votes.list.push(logged(Some(Box::new(admitted.revealed))));
         }
         Ok(())
     }
