@@ -416,3 +416,39 @@ async fn every_storage_step_fails_lost_and_landed() {
         eprintln!("{row}");
     }
 }
+
+/// Documents stored before each was kept under its entry (index -1, as
+/// the migrations leave them) are found by hash when a log is folded from
+/// storage again, and the log goes on, storing new ones under their entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_stored_without_their_entry_are_found_by_hash() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (store, _) = new_store(dir.path()).await;
+    let first = start(&store);
+    for n in ["a0", "a1"] {
+        append(&first, n).await.expect("an append");
+    }
+    sqlx::query("UPDATE documents SET idx = -1")
+        .execute(store.pool())
+        .await
+        .expect("unplace the documents");
+    // A new log over the same storage folds it from the start.
+    let second = start(&store);
+    let appended = append(&second, "a2").await.expect("an append after the fold");
+    assert_eq!(appended.index, 2);
+    let placed = store
+        .documents_named_in(GROUP, 0, 3)
+        .await
+        .expect("read by entry");
+    assert_eq!(
+        placed.iter().map(|d| d.entry).collect::<Vec<_>>(),
+        [Some(2)],
+        "only the new document is under its entry"
+    );
+    let hashes: Vec<Hash> = ["a0", "a1"]
+        .iter()
+        .map(|n| Hash::sha256(format!("document {n}").as_bytes()))
+        .collect();
+    let loose = store.documents(GROUP, &hashes).await.expect("read by hash");
+    assert_eq!(loose.len(), 2, "the two older documents, by hash");
+}

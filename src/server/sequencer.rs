@@ -796,14 +796,8 @@ impl DocumentMap {
         }
     }
 
-    /// What the entries and the documents here name that is not here.
-    fn missing<S: LogFold>(&self, entries: &[Entry]) -> Vec<Hash> {
-        let mut wanted: Vec<Hash> = entries.iter().flat_map(|e| S::documents_named(e)).collect();
-        wanted.extend(
-            self.0
-                .values()
-                .flat_map(|bytes| S::documents_named_by(bytes)),
-        );
+    /// Which of `wanted` are not here, each once.
+    fn missing(&self, mut wanted: Vec<Hash>) -> Vec<Hash> {
         wanted.retain(|h| !self.0.contains_key(h));
         wanted.sort_unstable();
         wanted.dedup();
@@ -852,13 +846,21 @@ async fn chunk_documents<S: LogFold, R: DocumentReader>(
     to: u64,
 ) -> Result<DocumentMap, StoreError> {
     let mut documents = DocumentMap::default();
-    documents.add(reader.named_in(from, to).await?);
+    let named = reader.named_in(from, to).await?;
+    let mut wanted: Vec<Hash> = parsed.iter().flat_map(|e| S::documents_named(e)).collect();
+    wanted.extend(named.iter().flat_map(|d| S::documents_named_by(&d.bytes)));
+    documents.add(named);
     for _ in 0..2 {
-        let wanted = documents.missing::<S>(parsed);
-        if wanted.is_empty() {
+        let missing = documents.missing(wanted);
+        if missing.is_empty() {
             break;
         }
-        documents.add(reader.by_hash(&wanted).await?);
+        let found = reader.by_hash(&missing).await?;
+        wanted = found
+            .iter()
+            .flat_map(|d| S::documents_named_by(&d.bytes))
+            .collect();
+        documents.add(found);
     }
     Ok(documents)
 }
