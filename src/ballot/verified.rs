@@ -10,6 +10,11 @@
 //! fold accepts exactly what strict verification accepts (SPEC section 4):
 //! an entry is only ever put here by a successful `verify_strict` of those
 //! bytes under that key.
+//!
+//! The verifier's record also keeps the note as parsed for its
+//! verification, and the fold takes it rather than parsing the same bytes
+//! again (parsing is a function of the bytes, which the record's SHA-256
+//! names).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -22,6 +27,29 @@ use crate::vote::SubmittedVote;
 /// a few thousand votes, each decided and folded in the same step).
 const DECIDED_MAX: usize = 1 << 16;
 
+/// Who verifies a vote ahead of its judgement, which decides the record
+/// [`VerifiedNotes::verify_in_advance`] makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorder {
+    /// A server, before it decides the vote: the decision has the parsed
+    /// vote, so only the key is recorded; like the records of decided
+    /// votes, at most [`DECIDED_MAX`] wait (a vote verified but then
+    /// refused before its decision leaves its record).
+    Deciding,
+    /// The verifier, ahead of its replay: every record waits for the
+    /// replay, and keeps the parsed note, which the fold takes instead of
+    /// parsing the note again.
+    Replaying,
+}
+
+/// What was verified about one note.
+struct Record {
+    /// The key its signature verified under.
+    key: VerifierKey,
+    /// The note as parsed for that verification, until the fold takes it.
+    vote: Option<SubmittedVote>,
+}
+
 /// Vote notes (by SHA-256 of their bytes) whose signature was verified
 /// strictly under a key. Each record is used once: the judgement that
 /// finds it removes it. Clones share the records.
@@ -29,40 +57,54 @@ const DECIDED_MAX: usize = 1 << 16;
 /// It is a memo, not part of a fold's value: equality and debug output
 /// ignore it.
 #[derive(Clone, Default)]
-pub struct VerifiedNotes(Arc<Mutex<HashMap<Hash, VerifierKey>>>);
+pub struct VerifiedNotes(Arc<Mutex<HashMap<Hash, Record>>>);
 
 impl VerifiedNotes {
     /// Verifies `vote` strictly under `key` and, if it verifies, records
-    /// it. Returns whether it verified. This is the only way in from
-    /// outside the crate, so a record always stands for a verification.
-    pub fn verify_in_advance(&self, vote: &SubmittedVote, key: &VerifierKey) -> bool {
-        let verified = vote.clone().verify(key).is_ok();
-        if verified {
-            self.record(vote.commitment(), key.clone());
+    /// it as `recorder` says. Returns whether it verified. This is the
+    /// only way in from outside the crate, so a record always stands for
+    /// a verification.
+    pub fn verify_in_advance(
+        &self,
+        vote: &SubmittedVote,
+        key: &VerifierKey,
+        recorder: Recorder,
+    ) -> bool {
+        let Ok(verified) = vote.clone().verify(key) else {
+            return false;
+        };
+        let note = vote.commitment();
+        match recorder {
+            Recorder::Deciding => self.record_decided(note, key.clone()),
+            Recorder::Replaying => {
+                self.0
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(
+                        note,
+                        Record {
+                            key: key.clone(),
+                            vote: Some(verified.into_inner()),
+                        },
+                    );
+            }
         }
-        verified
+        true
     }
 
-    /// Records that the note whose bytes hash to `note` verified strictly
-    /// under `key`. Callers must just have verified it.
-    fn record(&self, note: Hash, key: VerifierKey) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(note, key);
-    }
-
-    /// [`VerifiedNotes::record`] for a vote just decided, whose entry the
-    /// fold judges next. A decided vote that is not logged after all (the
-    /// server refuses a note whose ballot is not the request's) would
-    /// leave its record behind, so at most [`DECIDED_MAX`] wait: beyond
-    /// that they are dropped, which costs only verifications again.
+    /// Records that the note whose bytes hash to `note`, just decided,
+    /// verified strictly under `key`: the fold judges its entry next. A
+    /// decided vote that is not logged after all (the server refuses a
+    /// note whose ballot is not the request's) would leave its record
+    /// behind, so at most [`DECIDED_MAX`] wait: beyond that they are
+    /// dropped, which costs only verifications again. Callers must just
+    /// have verified it.
     pub(crate) fn record_decided(&self, note: Hash, key: VerifierKey) {
         let mut records = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if records.len() >= DECIDED_MAX {
             records.clear();
         }
-        records.insert(note, key);
+        records.insert(note, Record { key, vote: None });
     }
 
     /// Whether the note `note` was verified under exactly `key`; the
@@ -70,7 +112,7 @@ impl VerifiedNotes {
     pub(crate) fn take(&self, note: &Hash, key: &VerifierKey) -> bool {
         let mut records = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         match records.get(note) {
-            Some(recorded) if recorded == key => {
+            Some(recorded) if recorded.key == *key => {
                 records.remove(note);
                 true
             }
@@ -78,16 +120,16 @@ impl VerifiedNotes {
         }
     }
 
-    /// Verifies `vote` strictly under `key` before a server decides it,
-    /// and records it if it verifies; returns whether it verified. Like
-    /// the records of decided votes, at most [`DECIDED_MAX`] wait (a vote
-    /// verified but then refused before its decision leaves its record).
-    pub fn verify_before_deciding(&self, vote: &SubmittedVote, key: &VerifierKey) -> bool {
-        let verified = vote.clone().verify(key).is_ok();
-        if verified {
-            self.record_decided(vote.commitment(), key.clone());
-        }
-        verified
+    /// The note whose bytes hash to `note` as parsed when it was verified
+    /// in advance, if kept ([`Recorder::Replaying`]); it is handed out
+    /// once, and the record of its key stays for [`VerifiedNotes::take`].
+    pub(crate) fn take_parsed(&self, note: &Hash) -> Option<SubmittedVote> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(note)?
+            .vote
+            .take()
     }
 
     /// Whether `self` and `other` share their records (one is a clone of
@@ -140,12 +182,22 @@ mod tests {
         .expect("sign");
         let vote = SubmittedVote::parse(&bytes).expect("parse");
         let memo = VerifiedNotes::default();
-        assert!(!memo.verify_in_advance(&vote, &other.verifier_key()));
-        assert!(memo.is_empty());
-        assert!(memo.verify_in_advance(&vote, &alice.verifier_key()));
-        assert!(!memo.take(&vote.commitment(), &other.verifier_key()));
-        assert!(memo.take(&vote.commitment(), &alice.verifier_key()));
-        assert!(!memo.take(&vote.commitment(), &alice.verifier_key()));
+        for recorder in [Recorder::Deciding, Recorder::Replaying] {
+            assert!(!memo.verify_in_advance(&vote, &other.verifier_key(), recorder));
+            assert!(memo.is_empty());
+            assert!(memo.verify_in_advance(&vote, &alice.verifier_key(), recorder));
+            // Only the verifier's record keeps the parsed note, once.
+            let parsed = memo.take_parsed(&vote.commitment());
+            assert_eq!(parsed.is_some(), recorder == Recorder::Replaying);
+            if let Some(parsed) = parsed {
+                assert_eq!(parsed.bytes, vote.bytes);
+                assert_eq!(parsed.vote, vote.vote);
+            }
+            assert!(memo.take_parsed(&vote.commitment()).is_none());
+            assert!(!memo.take(&vote.commitment(), &other.verifier_key()));
+            assert!(memo.take(&vote.commitment(), &alice.verifier_key()));
+            assert!(!memo.take(&vote.commitment(), &alice.verifier_key()));
+        }
         // Decided votes never leave more than DECIDED_MAX records behind.
         for i in 0..DECIDED_MAX + 10 {
             memo.record_decided(Hash::sha256(&i.to_le_bytes()), alice.verifier_key());

@@ -19,7 +19,9 @@ use axum::routing::get;
 
 use super::ballots::{authorise, ballot_id};
 use crate::audit::bundle::MANIFEST_VERSION;
-use crate::audit::{Bundle, Manifest, attachment_of, ballot_entries, wanted_documents};
+use crate::audit::{
+    Bundle, Manifest, attachment_of, ballot_entries, in_replay_order, wanted_documents,
+};
 use crate::entry::Entry;
 use crate::server::AppState;
 use crate::server::auth::{Action, Caller};
@@ -88,10 +90,8 @@ async fn bundle(
         .filter(|(s, _)| *s <= size)
         .collect();
     // The documents the replay needs; a vote note names its attachment.
-    let mut wanted: BTreeSet<Hash> = wanted_documents(&entries)
-        .into_iter()
-        .map(|w| w.sha256)
-        .collect();
+    let in_order = wanted_documents(&entries);
+    let mut wanted: BTreeSet<Hash> = in_order.iter().map(|w| w.sha256).collect();
     let notes = state
         .store
         .documents(&group, &wanted.iter().copied().collect::<Vec<_>>())
@@ -110,6 +110,9 @@ async fn bundle(
             .into_iter()
             .map(|d| d.bytes),
     );
+    // The store gives them in no particular order; the pack holds them in
+    // the order the verifier's replay asks for them.
+    let documents = in_replay_order(&in_order, documents);
 
     let origin = log.origin.to_string();
     let bundle = Bundle {
