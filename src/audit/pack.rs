@@ -31,9 +31,13 @@ pub const DOCUMENT_MAX_BYTES: usize = 64 << 20;
 /// The bytes of a frame's length.
 const LENGTH_BYTES: usize = 4;
 
-/// The size of each read: large, so that the pack of a million-vote ballot
-/// (about 300 MB) is read in fewer than a hundred system calls.
+/// The size of the reads: large, so that the pack of a million-vote
+/// ballot (about 300 MB) is read in fewer than a hundred system calls.
 const READ_BYTES: usize = 4 << 20;
+
+/// The size of the first read, doubled after each read that fills the room
+/// offered, up to [`READ_BYTES`]: a small pack is not given a large buffer.
+const FIRST_READ_BYTES: usize = 16 << 10;
 
 /// Why a pack cannot be written or read: the byte offset in the file, and
 /// what is wrong there.
@@ -138,11 +142,15 @@ pub fn encode_pack<'a>(
 /// the first fault, which it yields as its last item.
 pub struct PackReader<R> {
     source: R,
-    /// Bytes read and not yet taken: `buffer[start..]`.
+    /// Bytes read and not yet taken: `buffer[start..end]` (the rest of
+    /// the buffer is room for the next read).
     buffer: Vec<u8>,
     start: usize,
+    end: usize,
     /// The file offset of `buffer[start]`.
     offset: u64,
+    /// The size of the next read.
+    read_size: usize,
     /// The source has ended.
     at_end: bool,
     /// The magic is checked.
@@ -163,7 +171,9 @@ impl<R: Read> PackReader<R> {
             source,
             buffer: Vec::new(),
             start: 0,
+            end: 0,
             offset: 0,
+            read_size: FIRST_READ_BYTES,
             at_end: false,
             begun: false,
             done: false,
@@ -185,32 +195,40 @@ impl<R: Read> PackReader<R> {
 
     /// The bytes buffered and not taken.
     fn available(&self) -> usize {
-        self.buffer.len() - self.start
+        self.end - self.start
     }
 
     /// Reads until `n` bytes are buffered or the source ends; returns
     /// whether they are.
     fn fill(&mut self, n: usize) -> io::Result<bool> {
         while self.available() < n && !self.at_end {
-            // What is left is less than a frame: moving it to the front
-            // keeps the buffer at about one read plus one frame.
-            self.buffer.drain(..self.start);
-            self.start = 0;
-            let filled = self.buffer.len();
-            let want = READ_BYTES.max(n - filled);
-            self.buffer.resize(filled + want, 0);
+            // Room for a full read: what is left (less than a frame) moves
+            // to the front first, and the buffer grows only if that is not
+            // enough, so it stays at about one read plus one frame, and a
+            // frame is buffered only as far as the file really holds it
+            // (whatever length it claims), read after read.
+            if self.buffer.len() - self.end < self.read_size && self.start > 0 {
+                self.buffer.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            let size = self.end + self.read_size;
+            if self.buffer.len() < size {
+                self.buffer.resize(size, 0);
+            }
+            let room = self.buffer.len() - self.end;
             let read = loop {
-                match self.source.read(&mut self.buffer[filled..]) {
+                match self.source.read(&mut self.buffer[self.end..]) {
                     Ok(read) => break read,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        self.buffer.truncate(filled);
-                        return Err(e);
-                    }
+                    Err(e) => return Err(e),
                 }
             };
-            self.buffer.truncate(filled + read);
+            self.end += read;
             self.at_end = read == 0;
+            if read == room {
+                self.read_size = (self.read_size * 2).min(READ_BYTES);
+            }
         }
         Ok(self.available() >= n)
     }
