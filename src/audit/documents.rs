@@ -54,6 +54,14 @@ use super::verify::AuditError;
 /// one after another leaves the disk waiting most of the time).
 const READERS: usize = 8;
 
+/// How far ahead of the replay (in the log's order of documents) a
+/// verifier keeps the notes it parsed for the fold: the replay reaches
+/// these soon, and a parsed note takes a few times the memory of its
+/// bytes, so notes verified further ahead (while the log is still being
+/// checked, before the replay starts) are parsed again by the fold
+/// rather than held, about 1 KiB each, until it reaches them.
+const KEEP_PARSED_AHEAD: usize = 1 << 14;
+
 /// Where a document is. Each step is taken by one thread, which claims it
 /// with a compare-and-swap; only [`READ`] has two ways out.
 mod state {
@@ -116,6 +124,9 @@ pub(super) struct Documents {
     read_in_order: AtomicUsize,
     /// The verifiers' next position in [`Documents::order`].
     verify_in_order: AtomicUsize,
+    /// The replay's next position in [`Documents::order`], as far as the
+    /// verifiers need to know it.
+    replay_in_order: AtomicUsize,
     /// Every thread stops taking documents: the audit has failed before
     /// the documents' step.
     stop: AtomicBool,
@@ -142,6 +153,7 @@ impl Documents {
             by_name: AtomicUsize::new(0),
             read_in_order: AtomicUsize::new(0),
             verify_in_order: AtomicUsize::new(0),
+            replay_in_order: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
             replay_over: AtomicBool::new(false),
             errors: Mutex::new(Vec::new()),
@@ -351,9 +363,11 @@ impl Documents {
             .get()
             .expect("invariant: set before the verifiers");
         while !self.stop.load(Ordering::Relaxed) && !self.replay_over.load(Ordering::Relaxed) {
-            let Some(&i) = order.get(self.verify_in_order.fetch_add(1, Ordering::Relaxed)) else {
+            let p = self.verify_in_order.fetch_add(1, Ordering::Relaxed);
+            let Some(&i) = order.get(p) else {
                 return;
             };
+            let keep_parsed = p < self.replay_in_order.load(Ordering::Relaxed) + KEEP_PARSED_AHEAD;
             if self.claim(i, state::UNREAD, state::READING) {
                 self.read_one(i, state::READ);
             }
@@ -369,7 +383,11 @@ impl Documents {
                     .iter()
                     .filter(|k| k.key.id() == vote.key_id)
                 {
-                    verified.verify_in_advance(&vote, &key.key, Recorder::Replaying);
+                    verified.verify_in_advance(
+                        &vote,
+                        &key.key,
+                        Recorder::Replaying { keep_parsed },
+                    );
                 }
             }
             self.set(i, state::DONE);
@@ -503,6 +521,7 @@ impl Documents {
         };
         if let Some(p) = self.position.get().and_then(|p| p[i]) {
             next.set(p + 1);
+            self.replay_in_order.store(p + 1, Ordering::Relaxed);
         }
         if self.claim(i, state::UNREAD, state::READING) {
             self.read_one(i, state::DONE);

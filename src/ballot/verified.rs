@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::note::VerifierKey;
+use crate::note::{KeyId, KeyName, VerifierKey};
 use crate::tlog::Hash;
 use crate::vote::SubmittedVote;
 
@@ -37,17 +37,49 @@ pub enum Recorder {
     /// refused before its decision leaves its record).
     Deciding,
     /// The verifier, ahead of its replay: every record waits for the
-    /// replay, and keeps the parsed note, which the fold takes instead of
-    /// parsing the note again.
-    Replaying,
+    /// replay. With `keep_parsed` it keeps the parsed note too, which the
+    /// fold takes instead of parsing the note again (a parsed note takes
+    /// a few times the memory of its bytes: the verifier keeps it only for
+    /// the notes its replay is about to reach).
+    Replaying {
+        /// Whether to keep the parsed note.
+        keep_parsed: bool,
+    },
+}
+
+/// A verifier key as a record names it: its name, id and public key, which
+/// are all that make two verifier keys equal, without the expanded curve
+/// point a key also holds (a verifier may hold a hundred thousand records
+/// while its replay catches up).
+struct KeyOf {
+    name: KeyName,
+    id: KeyId,
+    public: [u8; 32],
+}
+
+impl KeyOf {
+    fn new(key: &VerifierKey) -> Self {
+        Self {
+            name: key.name().clone(),
+            id: key.id(),
+            public: *key.public_key(),
+        }
+    }
+
+    /// Whether this names `key`.
+    fn is(&self, key: &VerifierKey) -> bool {
+        self.name == *key.name() && self.id == key.id() && self.public == *key.public_key()
+    }
 }
 
 /// What was verified about one note.
 struct Record {
     /// The key its signature verified under.
-    key: VerifierKey,
-    /// The note as parsed for that verification, until the fold takes it.
-    vote: Option<SubmittedVote>,
+    key: KeyOf,
+    /// The note as parsed for that verification, until the fold takes it
+    /// (boxed: the map's slots stay small, whether a record keeps one or
+    /// not).
+    vote: Option<Box<SubmittedVote>>,
 }
 
 /// Vote notes (by SHA-256 of their bytes) whose signature was verified
@@ -75,16 +107,16 @@ impl VerifiedNotes {
         };
         let note = vote.commitment();
         match recorder {
-            Recorder::Deciding => self.record_decided(note, key.clone()),
-            Recorder::Replaying => {
+            Recorder::Deciding => self.record_decided(note, key),
+            Recorder::Replaying { keep_parsed } => {
                 self.0
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .insert(
                         note,
                         Record {
-                            key: key.clone(),
-                            vote: Some(verified.into_inner()),
+                            key: KeyOf::new(key),
+                            vote: keep_parsed.then(|| Box::new(verified.into_inner())),
                         },
                     );
             }
@@ -99,7 +131,8 @@ impl VerifiedNotes {
     /// behind, so at most [`DECIDED_MAX`] wait: beyond that they are
     /// dropped, which costs only verifications again. Callers must just
     /// have verified it.
-    pub(crate) fn record_decided(&self, note: Hash, key: VerifierKey) {
+    pub(crate) fn record_decided(&self, note: Hash, key: &VerifierKey) {
+        let key = KeyOf::new(key);
         let mut records = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if records.len() >= DECIDED_MAX {
             records.clear();
@@ -112,7 +145,7 @@ impl VerifiedNotes {
     pub(crate) fn take(&self, note: &Hash, key: &VerifierKey) -> bool {
         let mut records = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         match records.get(note) {
-            Some(recorded) if recorded.key == *key => {
+            Some(recorded) if recorded.key.is(key) => {
                 records.remove(note);
                 true
             }
@@ -123,7 +156,7 @@ impl VerifiedNotes {
     /// The note whose bytes hash to `note` as parsed when it was verified
     /// in advance, if kept ([`Recorder::Replaying`]); it is handed out
     /// once, and the record of its key stays for [`VerifiedNotes::take`].
-    pub(crate) fn take_parsed(&self, note: &Hash) -> Option<SubmittedVote> {
+    pub(crate) fn take_parsed(&self, note: &Hash) -> Option<Box<SubmittedVote>> {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -182,13 +215,20 @@ mod tests {
         .expect("sign");
         let vote = SubmittedVote::parse(&bytes).expect("parse");
         let memo = VerifiedNotes::default();
-        for recorder in [Recorder::Deciding, Recorder::Replaying] {
+        for recorder in [
+            Recorder::Deciding,
+            Recorder::Replaying { keep_parsed: false },
+            Recorder::Replaying { keep_parsed: true },
+        ] {
             assert!(!memo.verify_in_advance(&vote, &other.verifier_key(), recorder));
             assert!(memo.is_empty());
             assert!(memo.verify_in_advance(&vote, &alice.verifier_key(), recorder));
             // Only the verifier's record keeps the parsed note, once.
             let parsed = memo.take_parsed(&vote.commitment());
-            assert_eq!(parsed.is_some(), recorder == Recorder::Replaying);
+            assert_eq!(
+                parsed.is_some(),
+                recorder == Recorder::Replaying { keep_parsed: true }
+            );
             if let Some(parsed) = parsed {
                 assert_eq!(parsed.bytes, vote.bytes);
                 assert_eq!(parsed.vote, vote.vote);
@@ -200,7 +240,7 @@ mod tests {
         }
         // Decided votes never leave more than DECIDED_MAX records behind.
         for i in 0..DECIDED_MAX + 10 {
-            memo.record_decided(Hash::sha256(&i.to_le_bytes()), alice.verifier_key());
+            memo.record_decided(Hash::sha256(&i.to_le_bytes()), &alice.verifier_key());
         }
         assert!(memo.len() <= DECIDED_MAX);
     }
