@@ -17,7 +17,8 @@
 //!   order, and verify each vote note's signature strictly in advance
 //!   ([`VerifiedNotes::verify_in_advance`]) under its signer's keys of the
 //!   signature's key id, as the registry of the whole log lists them,
-//!   keeping the parsed note for the replay;
+//!   keeping the parsed note for the replay when it is about to reach it
+//!   ([`KEEP_PARSED_AHEAD`]);
 //! - the replay ([`InOrder`], a [`NoteSource`]) takes each document when
 //!   it needs it, waiting only if a reader or a verifier is working on
 //!   it, and otherwise reading it itself.
