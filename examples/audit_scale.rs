@@ -23,13 +23,14 @@
 //! a real signed note (organisations vote again and again, as in the load
 //! test), the close and the tally; a signed checkpoint every 1 000
 //! entries, as batches would; then the static tile layout
-//! (`staticlog::build`), `checkpoints/`, `documents/` and `bundle.json`
-//! (`docs/formats.md` section 9).
+//! (`staticlog::build`), `checkpoints/`, `documents.pack` (the documents
+//! in log order) and `bundle.json` (`docs/formats.md` section 9).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use scrutineer::audit::bundle::{CHECKPOINTS_DIR, DOCUMENTS_DIR, MANIFEST_FILE, MANIFEST_VERSION};
+use scrutineer::audit::pack::{PACK_FILE, PackReader, encode_pack};
 use scrutineer::audit::{Manifest, ballot_entries};
 use scrutineer::ballot::{
     AnnouncementNote, BallotApplied, BallotBook, Decision, NoNotes, Notification,
@@ -420,12 +421,10 @@ fn write_bundle(log: &Log, out: &Path) {
     for (size, signed) in &log.checkpoints {
         std::fs::write(checkpoints.join(size.to_string()), signed).expect("write a checkpoint");
     }
-    let documents = dir.join(DOCUMENTS_DIR);
-    std::fs::create_dir_all(&documents).expect("create documents/");
-    for document in &log.documents {
-        let name = Hash::sha256(document).to_hex();
-        std::fs::write(documents.join(name), document).expect("write a document");
-    }
+    // In log order, as the exporter writes them: the order the
+    // verifier's replay asks for them.
+    let pack = encode_pack(log.documents.iter().map(Vec::as_slice)).expect("distinct documents");
+    std::fs::write(dir.join(PACK_FILE), pack).expect("write documents.pack");
     let manifest = Manifest {
         version: MANIFEST_VERSION,
         group: "LOAD".into(),
@@ -455,8 +454,7 @@ fn bundle_signatures(dir: &Path) -> Vec<(VerifierKey, String, [u8; 64])> {
     let started = Instant::now();
     let mut keys: std::collections::HashMap<String, VerifierKey> = Default::default();
     let mut signatures = Vec::new();
-    for item in std::fs::read_dir(dir.join(DOCUMENTS_DIR)).expect("a bundle's documents/") {
-        let bytes = std::fs::read(item.expect("a directory entry").path()).expect("a document");
+    for bytes in bundle_documents(dir) {
         let Ok(note) = Note::parse(&bytes, Limits::VOTE) else {
             continue;
         };
@@ -476,6 +474,21 @@ fn bundle_signatures(dir: &Path) -> Vec<(VerifierKey, String, [u8; 64])> {
         started.elapsed().as_secs_f64()
     );
     signatures
+}
+
+/// The documents of the bundle in `dir`: its `documents.pack`, or the
+/// files of its `documents/` folder (a bundle of version 1).
+fn bundle_documents(dir: &Path) -> Box<dyn Iterator<Item = Vec<u8>>> {
+    match std::fs::File::open(dir.join(PACK_FILE)) {
+        Ok(file) => Box::new(PackReader::new(file).map(|d| d.expect("a valid pack").bytes)),
+        Err(_) => Box::new(
+            std::fs::read_dir(dir.join(DOCUMENTS_DIR))
+                .expect("a bundle's documents.pack or documents/")
+                .map(|item| {
+                    std::fs::read(item.expect("a directory entry").path()).expect("a document")
+                }),
+        ),
+    }
 }
 
 /// The raw strict verification time of every vote signature: on one

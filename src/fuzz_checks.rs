@@ -53,6 +53,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("statement_parse", statement_parse),
     ("tar_read", tar_read),
     ("policy_parse", policy_parse),
+    ("pack_read", pack_read),
 ];
 
 fn t(text: &str) -> Timestamp {
@@ -624,4 +625,36 @@ pub fn policy_parse(data: &[u8]) {
     });
     let _ = policy.check_quorum(checkpoint);
     let _ = policy.verify_checkpoint(checkpoint);
+}
+
+/// Documents packs (`audit::pack`): reading never panics; each document
+/// read is named by its SHA-256 at its frame's offset; what reads encodes
+/// back to exactly the input, and reads the same in pieces of any size.
+pub fn pack_read(data: &[u8]) {
+    use crate::audit::pack::{PACK_MAGIC, PackReader, encode_pack, read_pack};
+    /// A source giving at most 7 bytes per read, so frames straddle reads.
+    struct Trickle<'a>(&'a [u8]);
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = out.len().min(self.0.len()).min(7);
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let read = read_pack(data);
+    let pieces: Result<Vec<_>, _> = PackReader::new(Trickle(data)).collect();
+    assert_eq!(pieces, read, "a pack reads the same in pieces");
+    let Ok(documents) = read else {
+        return;
+    };
+    let mut offset = PACK_MAGIC.len() as u64;
+    for document in &documents {
+        assert_eq!(document.offset, offset, "frames follow one another");
+        assert_eq!(document.sha256, Hash::sha256(&document.bytes));
+        offset += 4 + document.bytes.len() as u64;
+    }
+    let again = encode_pack(documents.iter().map(|d| d.bytes.as_slice()))
+        .expect("what reads is distinct and small enough to encode");
+    assert_eq!(again, data, "a pack re-encodes to exactly its bytes");
 }

@@ -12,7 +12,7 @@ mod common;
 
 use std::path::Path;
 
-use common::bundles::{copy, entries as bundle_entries, entry_bundle, resign};
+use common::bundles::{copy, documents, entries as bundle_entries, entry_bundle, resign};
 use common::http::get;
 use common::server::Server;
 use common::world::{World, ok, scrutineer, strings, text};
@@ -348,7 +348,7 @@ fn certified_appealed_and_overturned_then_exported_verified_and_receipts_checked
         data.path(),
         json["origin"].as_str().expect("origin"),
         &entries,
-        &bundle.join("documents"),
+        &documents(&bundle),
         &rewritten,
     );
     let out = scrutineer(&[
@@ -366,12 +366,12 @@ fn certified_appealed_and_overturned_then_exported_verified_and_receipts_checked
 
 /// Rebuilds the bundle's log from `entries`, signed by the server's own
 /// log key (what a server rewriting its history would do), with the
-/// documents of `documents`; returns `scrutineer verify`'s standard error.
+/// `documents`; returns `scrutineer verify`'s standard error.
 fn rewritten(
     w: &World,
     data: &Path,
     bundle: &Path,
-    documents: &Path,
+    documents: &[Vec<u8>],
     name: &str,
     entries: &[Vec<u8>],
 ) -> String {
@@ -480,7 +480,7 @@ fn every_rewriting_of_a_certified_history_is_named() {
     // fails the replay, naming the entry.
     let mut deleted = entries.clone();
     deleted.remove(find("roll"));
-    let documents = bundle.join("documents");
+    let documents = documents(&bundle);
     let err = rewritten(
         &w,
         data.path(),
@@ -525,12 +525,16 @@ fn every_rewriting_of_a_certified_history_is_named() {
     // no longer matches what the log committed to.
     let mut resigned = entries.clone();
     let v = find("vote");
-    let note_dir = bundle.join("documents");
     let note_hash = text(&resigned[v])
         .lines()
         .find_map(|l| l.strip_prefix("note sha256:").map(str::to_owned))
         .expect("a note hash");
-    let note = text(&std::fs::read(note_dir.join(&note_hash)).expect("the note"));
+    let note = text(
+        documents
+            .iter()
+            .find(|d| Hash::sha256(d).to_hex() == note_hash)
+            .expect("the note"),
+    );
     let (head, signature) = note.rsplit_once(' ').expect("a signature line");
     let mut bytes = signature.trim_end().as_bytes().to_vec();
     let i = bytes.len() - 6;
@@ -540,14 +544,13 @@ fn every_rewriting_of_a_certified_history_is_named() {
     resigned[v] = text(&resigned[v])
         .replace(&note_hash, &forged_hash)
         .into_bytes();
-    let dir = w.path("forged-signature-documents");
-    copy(&note_dir, &dir);
-    std::fs::write(dir.join(&forged_hash), &forged).expect("write");
+    let mut with_forged = documents.clone();
+    with_forged.push(forged.into_bytes());
     let err = rewritten(
         &w,
         data.path(),
         &bundle,
-        &dir,
+        &with_forged,
         "forged-signature",
         &resigned,
     );

@@ -554,6 +554,15 @@ mod seeds {
         ])
         .expect("an archive");
         add("tar_read", "bundle", tar);
+        let pack = |documents: &[&[u8]]| {
+            scrutineer::audit::pack::encode_pack(documents.iter().copied()).expect("a pack")
+        };
+        add("pack_read", "empty", pack(&[]));
+        add(
+            "pack_read",
+            "note-and-attachment",
+            pack(&[&vote(true)[..], b"comments", b""]),
+        );
         let log = alice().verifier_key().encode();
         add(
             "policy_parse",

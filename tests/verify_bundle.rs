@@ -5,8 +5,10 @@
 //! is simulated and warning about an eligible organisation that was given
 //! no notice. Then each tampered copy fails with a message naming what is
 //! wrong: a missing entry bundle, a changed entry, a changed vote note, a
-//! rewritten tally, another log key, and a second root at a signed size
-//! (a split view).
+//! rewritten tally, another log key, a second root at a signed size (a
+//! split view), and a damaged `documents.pack` (truncated, trailing bytes,
+//! a document twice). The same bundle in the layout of version 1 (one
+//! file per document) verifies too.
 
 #![cfg(feature = "server")]
 
@@ -14,7 +16,9 @@ mod common;
 
 use std::path::Path;
 
-use common::bundles::{copy, entry_bundle, resign, rewrite_entry};
+use common::bundles::{
+    copy, documents, entry_bundle, resign, rewrite_entry, unpack, write_documents,
+};
 use common::http::get;
 use common::server::Server;
 use common::world::{World, ok, scrutineer, strings, text};
@@ -162,13 +166,14 @@ fn an_exported_bundle_verifies_and_every_tampering_is_named() {
             .count(),
         listed
     );
-    // Two notes and one attachment.
-    assert_eq!(
-        std::fs::read_dir(bundle.join("documents"))
-            .expect("documents")
-            .count(),
-        3
-    );
+    // Two notes and one attachment, packed in the order the replay asks
+    // for them: each note, the second followed by its attachment.
+    let packed = documents(&bundle);
+    assert_eq!(packed.len(), 3);
+    assert!(text(&packed[0]).contains("\nchoice yes\n"));
+    assert!(text(&packed[1]).contains("\nchoice no\n"));
+    assert_eq!(text(&packed[2]), "Clause 4 needs another look.\n");
+    assert!(!bundle.join("documents").exists());
 
     let key = w.path_str("log.vkey");
     let dir = bundle.to_str().expect("UTF-8");
@@ -185,6 +190,10 @@ fn an_exported_bundle_verifies_and_every_tampering_is_named() {
         "{report}"
     );
     assert!(report.contains("ok: the bundle verifies"), "{report}");
+    assert!(
+        report.contains("3 documents, each named by its SHA-256 (3 in documents.pack"),
+        "{report}"
+    );
     let json: Value = serde_json::from_str(&ok(&["verify", dir, "--log-key", &key, "--json"]))
         .expect("JSON report");
     assert_eq!(json["ok"], true);
@@ -239,7 +248,7 @@ fn an_exported_bundle_verifies_and_every_tampering_is_named() {
         data.path(),
         manifest["origin"].as_str().expect("origin"),
         &entries,
-        &bundle.join("documents"),
+        &documents(&bundle),
         &dir,
     );
     let err = verify_fails(&dir, &key);
@@ -257,8 +266,54 @@ fn an_exported_bundle_verifies_and_every_tampering_is_named() {
     let err = verify_fails(&dir, &key);
     assert!(err.contains("does not match its leaf hash"), "{err}");
 
-    // A changed vote note, under its old name, then under its new one.
+    // A changed vote note: in the pack it is another document, and the
+    // note the log names is missing.
     let dir = tampered("changed-note");
+    let mut changed = documents(&dir);
+    let counted = changed
+        .iter()
+        .position(|d| text(d).contains("\nchoice no\n"))
+        .expect("the counted note");
+    changed[counted] = text(&changed[counted])
+        .replace("choice no", "choice yes")
+        .into_bytes();
+    write_documents(&dir, &changed);
+    let err = verify_fails(&dir, &key);
+    assert!(err.contains("the replay of the log fails"), "{err}");
+
+    // A damaged pack: the error names the file and the frame's offset.
+    let pack = std::fs::read(bundle.join("documents.pack")).expect("documents.pack");
+    let first_frame = b"scrutineer/documents/v1\n".len();
+    let mut twice = pack.clone();
+    twice.extend_from_slice(&pack[first_frame..]);
+    for (name, bytes, says) in [
+        (
+            "truncated-pack",
+            pack[..pack.len() - 1].to_vec(),
+            "truncated",
+        ),
+        ("trailing-pack", [&pack[..], b"\0\0"].concat(), "truncated"),
+        ("duplicate-pack", twice, "a pack holds each document once"),
+    ] {
+        let dir = tampered(name);
+        std::fs::write(dir.join("documents.pack"), bytes).expect("write");
+        let err = verify_fails(&dir, &key);
+        assert!(
+            err.contains("documents.pack at byte ") && err.contains(says),
+            "{name}: {err}"
+        );
+    }
+
+    // The layout of version 1: one file per document, which verifies as
+    // before; an altered file under its old name, then under its new one.
+    let dir = tampered("version-1");
+    unpack(&dir);
+    let report = ok(&["verify", dir.to_str().expect("UTF-8"), "--log-key", &key]);
+    assert!(report.contains("ok: the bundle verifies"), "{report}");
+    assert!(
+        report.contains("(0 in documents.pack, 3 in documents/)"),
+        "{report}"
+    );
     let note = std::fs::read_dir(dir.join("documents"))
         .expect("documents")
         .map(|d| d.expect("entry").path())
@@ -275,6 +330,20 @@ fn an_exported_bundle_verifies_and_every_tampering_is_named() {
     std::fs::write(renamed, &changed).expect("write");
     let err = verify_fails(&dir, &key);
     assert!(err.contains("the replay of the log fails"), "{err}");
+
+    // Both layouts at once verify, but a document in both is refused.
+    let dir = tampered("both-layouts");
+    unpack(&dir);
+    write_documents(&dir, &packed[..1]);
+    let err = verify_fails(&dir, &key);
+    assert!(err.contains("is also in documents.pack"), "{err}");
+    let folder = dir.join("documents");
+    std::fs::remove_file(folder.join(Hash::sha256(&packed[0]).to_hex())).expect("remove");
+    let report = ok(&["verify", dir.to_str().expect("UTF-8"), "--log-key", &key]);
+    assert!(
+        report.contains("(1 in documents.pack, 2 in documents/)"),
+        "{report}"
+    );
 
     // Another key of the same name.
     let origin = text(&std::fs::read(&key).expect("read"));

@@ -8,15 +8,17 @@
 //! tile/<L>/<N>[.p/<W>]       hash tiles of that size (tlog-tiles)
 //! tile/entries/<N>[.p/<W>]   entry bundles of that size (tlog-tiles)
 //! checkpoints/<size>         every checkpoint the server issued up to it
-//! documents/<sha256 hex>     documents stored beside the log
+//! documents.pack             documents stored beside the log (`super::pack`)
 //! bundle.json                what the exporter says the bundle is for
 //! ```
 //!
 //! The first three are exactly a static log of [`crate::staticlog`], so any
-//! tlog-tiles client reads them. Nothing in a bundle is trusted by the
-//! verifier: everything is checked against the log key given to it.
+//! tlog-tiles client reads them. Bundles of version 1 held the documents
+//! as `documents/<sha256 hex>` files, one per document; the verifier still
+//! reads them. Nothing in a bundle is trusted by the verifier: everything
+//! is checked against the log key given to it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -31,18 +33,23 @@ use crate::tlog::Hash;
 use crate::tlog::tile::Tile;
 use crate::vote::{SubmittedVote, VOTE_ENTRY_KIND};
 
+use super::pack::{PACK_FILE, PackError, encode_pack};
+
 /// The folder of every checkpoint the server issued, one file per size.
 pub const CHECKPOINTS_DIR: &str = "checkpoints";
 
-/// The folder of the documents stored beside the log, named by the
-/// lowercase hexadecimal SHA-256 of their bytes.
+/// The folder of the documents stored beside the log, one file each
+/// named by the lowercase hexadecimal SHA-256 of its bytes: the layout of
+/// bundles of version 1, which the verifier still reads. A bundle of
+/// version 2 packs them into [`PACK_FILE`].
 pub const DOCUMENTS_DIR: &str = "documents";
 
 /// The exporter's description of the bundle.
 pub const MANIFEST_FILE: &str = "bundle.json";
 
-/// The version of [`Manifest`]'s serialised form.
-pub const MANIFEST_VERSION: u32 = 1;
+/// The version of the bundle's layout, in [`Manifest`]: 2 since the
+/// documents are in [`PACK_FILE`] (1: in [`DOCUMENTS_DIR`]).
+pub const MANIFEST_VERSION: u32 = 2;
 
 /// `bundle.json`: what the exporter says the bundle is for. Informational
 /// only: the verifier reads the ballot id from it when none is given, and
@@ -73,10 +80,24 @@ pub struct Bundle {
     pub tiles: Vec<(Tile, Vec<u8>)>,
     /// Every checkpoint issued up to it: (size, signed checkpoint).
     pub checkpoints: Vec<(u64, Vec<u8>)>,
-    /// The documents (each is named by its SHA-256 when written).
+    /// The documents (each named by its SHA-256), in the order the replay
+    /// of the log asks for them where the writer knows it
+    /// ([`in_replay_order`]): they are packed in this order, a second copy
+    /// of a document dropped.
     pub documents: Vec<Vec<u8>>,
     /// `bundle.json`.
     pub manifest: Option<Manifest>,
+}
+
+/// A bundle could not be made into files: a document cannot be packed.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// A document is too large for [`PACK_FILE`].
+    #[error(transparent)]
+    Pack(#[from] PackError),
+    /// The files do not make an archive.
+    #[error(transparent)]
+    Tar(#[from] super::tar::TarError),
 }
 
 /// A file of a bundle could not be written or read.
@@ -103,11 +124,16 @@ impl Bundle {
                 ),
             });
         }
-        write_files(dir, &self.files())
+        let files = self.files().map_err(|e| BundleIoError {
+            path: dir.join(PACK_FILE),
+            source: io::Error::new(io::ErrorKind::InvalidInput, e),
+        })?;
+        write_files(dir, &files)
     }
 
-    /// The bundle's files (relative path, bytes), `checkpoint` last.
-    pub fn files(&self) -> Vec<(String, Vec<u8>)> {
+    /// The bundle's files (relative path, bytes), `checkpoint` last. Fails
+    /// only on a document too large to pack.
+    pub fn files(&self) -> Result<Vec<(String, Vec<u8>)>, PackError> {
         let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         for (tile, bytes) in &self.tiles {
             files.push((tile.path(), bytes.clone()));
@@ -115,12 +141,14 @@ impl Bundle {
         for (size, signed) in &self.checkpoints {
             files.push((format!("{CHECKPOINTS_DIR}/{size}"), signed.clone()));
         }
-        for document in &self.documents {
-            files.push((
-                format!("{DOCUMENTS_DIR}/{}", Hash::sha256(document).to_hex()),
-                document.clone(),
-            ));
-        }
+        let mut packed = HashSet::new();
+        let pack = encode_pack(
+            self.documents
+                .iter()
+                .filter(|d| packed.insert(Hash::sha256(d)))
+                .map(Vec::as_slice),
+        )?;
+        files.push((PACK_FILE.to_owned(), pack));
         if let Some(manifest) = &self.manifest {
             let mut json = serde_json::to_vec_pretty(manifest)
                 .expect("invariant: a manifest (strings and numbers) serialises");
@@ -128,13 +156,15 @@ impl Bundle {
             files.push((MANIFEST_FILE.to_owned(), json));
         }
         files.push((CHECKPOINT_FILE.to_owned(), self.checkpoint.clone()));
-        files
+        Ok(files)
     }
 
     /// The bundle as one ustar archive ([`super::tar`]), `checkpoint` last.
-    pub fn to_tar(&self) -> Result<Vec<u8>, super::tar::TarError> {
-        let files = self.files();
-        super::tar::write_tar(files.iter().map(|(p, b)| (p.as_str(), b.as_slice())))
+    pub fn to_tar(&self) -> Result<Vec<u8>, BundleError> {
+        let files = self.files()?;
+        Ok(super::tar::write_tar(
+            files.iter().map(|(p, b)| (p.as_str(), b.as_slice())),
+        )?)
     }
 }
 
@@ -165,19 +195,21 @@ pub struct Wanted {
     pub sha256: Hash,
 }
 
-/// The documents the replay of `entries` (a whole log, in order) needs:
-/// every roll stored beside the log, and the note of every vote of a ballot
-/// closed within these entries (the server reveals notes at the close, and
-/// the fold needs every note to re-derive a tally). Each note may name an
-/// attachment: see [`attachment_of`]. Entries that do not parse are left
-/// out (the verifier reports them).
+/// The documents the replay of `entries` (a whole log, in order) needs, in
+/// the order it asks for them, each once: every roll stored beside the
+/// log, and the note of every vote of a ballot closed within these entries
+/// (the server reveals notes at the close, and the fold needs every note
+/// to re-derive a tally). Each note may name an attachment, which the
+/// replay asks for right after the note: see [`attachment_of`]. Entries
+/// that do not parse are left out (the verifier reports them).
 pub fn wanted_documents(entries: &[Entry]) -> Vec<Wanted> {
     let closed: BTreeSet<&str> = entries
         .iter()
         .filter(|e| e.kind() == CLOSE_KIND)
         .filter_map(|e| e.get("ballot"))
         .collect();
-    let mut wanted = BTreeSet::new();
+    let mut seen = HashSet::new();
+    let mut wanted = Vec::new();
     for entry in entries {
         let Some(ballot) = entry.get("ballot").and_then(|b| BallotId::new(b).ok()) else {
             continue;
@@ -195,9 +227,40 @@ pub fn wanted_documents(entries: &[Entry]) -> Vec<Wanted> {
             }
             _ => continue,
         };
-        wanted.insert(Wanted { ballot, sha256 });
+        if seen.insert((ballot.clone(), sha256)) {
+            wanted.push(Wanted { ballot, sha256 });
+        }
     }
-    wanted.into_iter().collect()
+    wanted
+}
+
+/// `documents` in the order the replay of the log asks for them: those of
+/// `wanted` (as [`wanted_documents`] gives them) in its order, each note
+/// followed by the attachment it names, then any other document in the
+/// order given. For a writer whose documents come in no particular order
+/// (a store's), so that the verifier finds them in the pack in log order.
+pub fn in_replay_order(wanted: &[Wanted], documents: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    let mut by_hash: HashMap<Hash, Vec<u8>> = HashMap::with_capacity(documents.len());
+    let mut others = Vec::new();
+    for document in documents {
+        let sha256 = Hash::sha256(&document);
+        if by_hash.contains_key(&sha256) {
+            continue;
+        }
+        others.push(sha256);
+        by_hash.insert(sha256, document);
+    }
+    let mut ordered = Vec::with_capacity(by_hash.len());
+    for w in wanted {
+        let Some(note) = by_hash.remove(&w.sha256) else {
+            continue;
+        };
+        let attachment = attachment_of(&note).and_then(|a| by_hash.remove(&a));
+        ordered.push(note);
+        ordered.extend(attachment);
+    }
+    ordered.extend(others.iter().filter_map(|h| by_hash.remove(h)));
+    ordered
 }
 
 /// The attachment a vote note names, if it parses and names one.

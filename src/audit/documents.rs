@@ -1,18 +1,24 @@
-//! The bundle's `documents/` folder, read, checked and verified while the
-//! rest of the audit runs, and served to the replay in log order.
+//! The bundle's documents (`documents.pack`, and the `documents/` folder
+//! of bundles of version 1), read, named and verified while the rest of
+//! the audit runs, and served to the replay in log order.
 //!
-//! The verifier's time goes to reading a document per vote and verifying
-//! its signature; the replay itself runs on one core. So the documents
-//! are handled by three kinds of thread at once:
+//! The verifier's time goes to verifying a signature per vote; the replay
+//! itself runs on one core. So the documents are handled by several
+//! threads at once:
 //!
-//! - *readers* ([`READERS`] of them, mostly waiting on the disk) read every
-//!   file, first in the order listed, then in the order the log names the
-//!   documents once that order is known, and check each against its
-//!   SHA-256 name;
+//! - the *lister* reads the pack from start to end in large reads, names
+//!   each document by the SHA-256 of its bytes ([`super::pack`]), then
+//!   lists the folder, if any;
+//! - *readers* ([`READERS`] of them, mostly waiting on the disk) read the
+//!   folder's files, if any, first in the order listed, then in the order
+//!   the log names the documents once that order is known, and check each
+//!   against its SHA-256 name;
 //! - *verifiers* (one per core) take the documents the log names, in log
 //!   order, and verify each vote note's signature strictly in advance
 //!   ([`VerifiedNotes::verify_in_advance`]) under its signer's keys of the
-//!   signature's key id, as the registry of the whole log lists them;
+//!   signature's key id, as the registry of the whole log lists them,
+//!   keeping the parsed note for the replay when it is about to reach it
+//!   ([`KEEP_PARSED_AHEAD`]);
 //! - the replay ([`InOrder`], a [`NoteSource`]) takes each document when
 //!   it needs it, waiting only if a reader or a verifier is working on
 //!   it, and otherwise reading it itself.
@@ -20,10 +26,10 @@
 //! The replay skips exactly the verifications recorded in advance (same
 //! note bytes, same key) and verifies any other vote itself, so it accepts
 //! exactly what strict verification accepts, whichever thread got to a
-//! document first. Every file is checked against its name whether or not
-//! the replay uses it, and a failed check is reported before anything the
-//! replay says (`docs/formats.md` section 9: the documents are step 4, the
-//! replay step 5).
+//! document first. Every document is named or checked against its name
+//! whether or not the replay uses it, and a failed check is reported
+//! before anything the replay says (`docs/formats.md` section 9: the
+//! documents are step 4, the replay step 5).
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -35,27 +41,37 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 use std::thread::{Scope, ScopedJoinHandle};
 
-use crate::ballot::{NoteSource, VerifiedNotes};
+use crate::ballot::{NoteSource, Recorder, VerifiedNotes};
 use crate::registry::GroupState;
 use crate::tlog::Hash;
 use crate::vote::SubmittedVote;
 
 use super::bundle::DOCUMENTS_DIR;
+use super::pack::{PACK_FILE, PackReader};
 use super::verify::AuditError;
 
-/// Readers in flight: enough to keep a disk's queue busy (a bundle may
-/// hold a million small documents, and reading them one after another
-/// leaves the disk waiting most of the time).
+/// Readers of the folder in flight: enough to keep a disk's queue busy (a
+/// bundle of version 1 may hold a million small files, and reading them
+/// one after another leaves the disk waiting most of the time).
 const READERS: usize = 8;
+
+/// How far ahead of the replay (in the log's order of documents) a
+/// verifier keeps the notes it parsed for the fold: the replay reaches
+/// these soon, and a parsed note takes a few times the memory of its
+/// bytes, so notes verified further ahead (while the log is still being
+/// checked, before the replay starts) are parsed again by the fold
+/// rather than held, about 1 KiB each, until it reaches them.
+const KEEP_PARSED_AHEAD: usize = 1 << 14;
 
 /// Where a document is. Each step is taken by one thread, which claims it
 /// with a compare-and-swap; only [`READ`] has two ways out.
 mod state {
-    /// Listed, not read yet.
+    /// Listed in the folder, not read yet.
     pub const UNREAD: u8 = 0;
     /// A thread is reading it.
     pub const READING: u8 = 1;
-    /// Read and equal to its name; its signature not yet looked at.
+    /// Read and equal to its name (or read from the pack and named);
+    /// its signature not yet looked at.
     pub const READ: u8 = 2;
     /// A verifier is verifying it in advance.
     pub const VERIFYING: u8 = 3;
@@ -75,11 +91,13 @@ struct Slot {
     awaited: AtomicBool,
 }
 
-/// The documents of the folder, in the order listed, by name (the
-/// SHA-256 of their bytes).
+/// The documents of the pack in file order, then those of the folder in
+/// the order listed, by name (the SHA-256 of their bytes).
 struct Listing {
     names: Vec<Hash>,
     slots: Vec<Slot>,
+    /// How many come from the pack (the first ones).
+    packed: usize,
     /// Where each name is in `names`.
     index: HashMap<Hash, usize>,
 }
@@ -93,6 +111,7 @@ impl Listing {
 /// The documents of a bundle, shared by the readers, the verifiers and the
 /// replay. See the module documentation.
 pub(super) struct Documents {
+    pack: PathBuf,
     folder: PathBuf,
     listing: OnceLock<Listing>,
     /// The listed documents the log names, by index, in the order the log
@@ -106,12 +125,16 @@ pub(super) struct Documents {
     read_in_order: AtomicUsize,
     /// The verifiers' next position in [`Documents::order`].
     verify_in_order: AtomicUsize,
+    /// The replay's next position in [`Documents::order`], as far as the
+    /// verifiers need to know it.
+    replay_in_order: AtomicUsize,
     /// Every thread stops taking documents: the audit has failed before
     /// the documents' step.
     stop: AtomicBool,
     /// The verifiers stop: the replay is over.
     replay_over: AtomicBool,
-    /// The failed checks, with the file name each is about.
+    /// The failed checks, with the file each is about (its path in the
+    /// bundle, which orders them).
     errors: Mutex<Vec<(String, AuditError)>>,
     /// Threads waiting for a document to change state wait here (a
     /// thread only waits while another works on that document).
@@ -123,6 +146,7 @@ impl Documents {
     /// The documents of the bundle in `dir`, none read yet.
     pub(super) fn new(dir: &Path) -> Self {
         Self {
+            pack: dir.join(PACK_FILE),
             folder: dir.join(DOCUMENTS_DIR),
             listing: OnceLock::new(),
             order: OnceLock::new(),
@@ -130,6 +154,7 @@ impl Documents {
             by_name: AtomicUsize::new(0),
             read_in_order: AtomicUsize::new(0),
             verify_in_order: AtomicUsize::new(0),
+            replay_in_order: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
             replay_over: AtomicBool::new(false),
             errors: Mutex::new(Vec::new()),
@@ -138,75 +163,121 @@ impl Documents {
         }
     }
 
-    /// Lists the folder on a thread of `scope`, then starts the readers
-    /// there. Join the handle before [`Documents::order_by`]; it gives the
-    /// readers' handles, to join before [`Documents::finish`].
+    /// Reads the pack and lists the folder on a thread of `scope`, then
+    /// starts the readers of the folder's files there, if any. Join the
+    /// handle before [`Documents::order_by`]; it gives the readers'
+    /// handles, to join before [`Documents::finish`].
     pub(super) fn start<'scope>(
         &'scope self,
         scope: &'scope Scope<'scope, '_>,
     ) -> ScopedJoinHandle<'scope, Vec<ScopedJoinHandle<'scope, ()>>> {
         scope.spawn(move || {
             let listing = self.list();
+            let unread = listing.slots.len() > listing.packed;
             self.listing
                 .set(listing)
                 .unwrap_or_else(|_| unreachable!("invariant: the folder is listed once"));
+            if !unread {
+                return Vec::new();
+            }
             (0..READERS)
                 .map(|_| scope.spawn(|| self.read_all()))
                 .collect()
         })
     }
 
-    /// The folder's documents by name. A name that is not a SHA-256 is a
-    /// failed check; a folder that cannot be listed holds nothing else.
+    /// The pack's documents, read and named, then the folder's by name.
+    /// A fault of the pack ends it (the documents before it are kept); a
+    /// name that is not a SHA-256, or a document in both, is a failed
+    /// check; a folder that cannot be listed holds nothing else.
     fn list(&self) -> Listing {
         let mut names = Vec::new();
-        if self.folder.exists() {
-            match fs::read_dir(&self.folder) {
-                Err(e) => self.fail(String::new(), io_error(&self.folder, &e)),
-                Ok(items) => {
-                    for item in items {
-                        let item = match item {
-                            Ok(item) => item,
-                            Err(e) => {
-                                self.fail(String::new(), io_error(&self.folder, &e));
-                                break;
-                            }
-                        };
-                        let name = item.file_name().to_string_lossy().into_owned();
-                        match Hash::from_hex(&name).ok().filter(|h| h.to_hex() == name) {
-                            Some(hash) => names.push(hash),
-                            None => self.fail(
-                                name.clone(),
-                                AuditError::Document {
-                                    name,
-                                    reason: "a document's name is the 64 lowercase hexadecimal \
-                                             digits of its SHA-256"
-                                        .into(),
-                                },
-                            ),
+        let mut slots = Vec::new();
+        let mut index = HashMap::new();
+        match fs::File::open(&self.pack) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => self.fail(PACK_FILE.to_owned(), io_error(&self.pack, &e)),
+            Ok(file) => {
+                let mut reader = PackReader::new(file);
+                for packed in reader.by_ref() {
+                    match packed {
+                        Ok(packed) => {
+                            names.push(packed.sha256);
+                            slots.push(Slot::new(state::READ, Some(packed.bytes)));
                         }
+                        Err(e) => self.fail(PACK_FILE.to_owned(), AuditError::Pack(e)),
                     }
                 }
+                // The pack's index is by position in the pack: the
+                // listing's first positions.
+                index = reader.into_index();
             }
         }
-        let index = names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| (*name, i))
-            .collect();
-        let slots = names
-            .iter()
-            .map(|_| Slot {
-                state: AtomicU8::new(state::UNREAD),
-                bytes: OnceLock::new(),
-                awaited: AtomicBool::new(false),
-            })
-            .collect();
+        let packed = names.len();
+        for name in self.list_folder() {
+            if index.contains_key(&name) {
+                let hex = name.to_hex();
+                self.fail(
+                    format!("{DOCUMENTS_DIR}/{hex}"),
+                    AuditError::Document {
+                        name: hex,
+                        reason: format!(
+                            "the document is also in {PACK_FILE}: a bundle holds each \
+                             document once"
+                        ),
+                    },
+                );
+                continue;
+            }
+            index.insert(name, names.len());
+            names.push(name);
+            slots.push(Slot::new(state::UNREAD, None));
+        }
         Listing {
             names,
             slots,
+            packed,
             index,
         }
+    }
+
+    /// The names of the folder's files, each a SHA-256 (any other name is
+    /// a failed check).
+    fn list_folder(&self) -> Vec<Hash> {
+        let mut names = Vec::new();
+        if !self.folder.exists() {
+            return names;
+        }
+        let items = match fs::read_dir(&self.folder) {
+            Ok(items) => items,
+            Err(e) => {
+                self.fail(String::new(), io_error(&self.folder, &e));
+                return names;
+            }
+        };
+        for item in items {
+            let item = match item {
+                Ok(item) => item,
+                Err(e) => {
+                    self.fail(String::new(), io_error(&self.folder, &e));
+                    break;
+                }
+            };
+            let name = item.file_name().to_string_lossy().into_owned();
+            match Hash::from_hex(&name).ok().filter(|h| h.to_hex() == name) {
+                Some(hash) => names.push(hash),
+                None => self.fail(
+                    format!("{DOCUMENTS_DIR}/{name}"),
+                    AuditError::Document {
+                        name,
+                        reason: "a document's name is the 64 lowercase hexadecimal digits of \
+                                 its SHA-256"
+                            .into(),
+                    },
+                ),
+            }
+        }
+        names
     }
 
     fn listing(&self) -> &Listing {
@@ -215,9 +286,15 @@ impl Documents {
             .expect("invariant: the listing thread was joined before the listing is used")
     }
 
-    /// How many documents the folder lists.
+    /// How many documents the bundle holds (read from the pack and listed
+    /// in the folder).
     pub(super) fn len(&self) -> usize {
         self.listing().names.len()
+    }
+
+    /// How many of them come from the pack.
+    pub(super) fn packed(&self) -> usize {
+        self.listing().packed
     }
 
     /// Sets the order the replay will ask for documents in (`named`: every
@@ -256,8 +333,8 @@ impl Documents {
             .collect()
     }
 
-    /// A reader: documents in log order once it is known, the rest in
-    /// the order listed.
+    /// A reader of the folder: documents in log order once it is known,
+    /// the rest in the order listed (those of the pack are read already).
     fn read_all(&self) {
         let listing = self.listing();
         while !self.stop.load(Ordering::Relaxed) {
@@ -287,9 +364,11 @@ impl Documents {
             .get()
             .expect("invariant: set before the verifiers");
         while !self.stop.load(Ordering::Relaxed) && !self.replay_over.load(Ordering::Relaxed) {
-            let Some(&i) = order.get(self.verify_in_order.fetch_add(1, Ordering::Relaxed)) else {
+            let p = self.verify_in_order.fetch_add(1, Ordering::Relaxed);
+            let Some(&i) = order.get(p) else {
                 return;
             };
+            let keep_parsed = p < self.replay_in_order.load(Ordering::Relaxed) + KEEP_PARSED_AHEAD;
             if self.claim(i, state::UNREAD, state::READING) {
                 self.read_one(i, state::READ);
             }
@@ -305,7 +384,11 @@ impl Documents {
                     .iter()
                     .filter(|k| k.key.id() == vote.key_id)
                 {
-                    verified.verify_in_advance(&vote, &key.key);
+                    verified.verify_in_advance(
+                        &vote,
+                        &key.key,
+                        Recorder::Replaying { keep_parsed },
+                    );
                 }
             }
             self.set(i, state::DONE);
@@ -344,7 +427,7 @@ impl Documents {
                 self.set(i, then);
             }
             Err(error) => {
-                self.fail(name.to_hex(), error);
+                self.fail(format!("{DOCUMENTS_DIR}/{}", name.to_hex()), error);
                 self.set(i, state::FAILED);
             }
         }
@@ -415,7 +498,8 @@ impl Documents {
     }
 
     /// The result of the documents' step, once the readers are joined:
-    /// the failed check of the first file by name, if any.
+    /// the failed check of the first file by path in the bundle (the
+    /// pack's before the folder's), if any.
     pub(super) fn finish(&self) -> Result<(), AuditError> {
         let mut errors =
             std::mem::take(&mut *self.errors.lock().unwrap_or_else(PoisonError::into_inner));
@@ -438,6 +522,7 @@ impl Documents {
         };
         if let Some(p) = self.position.get().and_then(|p| p[i]) {
             next.set(p + 1);
+            self.replay_in_order.store(p + 1, Ordering::Relaxed);
         }
         if self.claim(i, state::UNREAD, state::READING) {
             self.read_one(i, state::DONE);
@@ -454,6 +539,16 @@ impl Documents {
             }
         }
         Some((i, listing.slots[i].bytes.get()?.as_slice()))
+    }
+}
+
+impl Slot {
+    fn new(state: u8, bytes: Option<Vec<u8>>) -> Self {
+        Self {
+            state: AtomicU8::new(state),
+            bytes: bytes.map_or_else(OnceLock::new, OnceLock::from),
+            awaited: AtomicBool::new(false),
+        }
     }
 }
 

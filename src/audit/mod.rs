@@ -5,9 +5,10 @@
 //! # Layout
 //!
 //! - [`bundle`]: the bundle's directory layout (`docs/formats.md` section
-//!   9), its writer, and what an exporter must fetch.
+//!   9), its writer, and what an exporter must fetch; [`pack`]: the file
+//!   its documents are packed in.
 //! - [`verify`]: the check, step by step, with an error per failure;
-//!   `documents`: the bundle's documents, read, checked and verified on
+//!   `documents`: the bundle's documents, read, named and verified on
 //!   other threads while the check runs.
 //! - [`report`]: what a successful check found, readable and as JSON.
 //!
@@ -16,11 +17,15 @@
 
 pub mod bundle;
 mod documents;
+pub mod pack;
 pub mod receipt;
 pub mod report;
 pub mod tar;
 pub mod verify;
 
-pub use bundle::{Bundle, Manifest, Wanted, attachment_of, ballot_entries, wanted_documents};
+pub use bundle::{
+    Bundle, BundleError, Manifest, Wanted, attachment_of, ballot_entries, in_replay_order,
+    wanted_documents,
+};
 pub use report::AuditReport;
 pub use verify::{AuditError, read_manifest, verify_bundle, verify_bundle_with_receipts};

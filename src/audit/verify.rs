@@ -10,7 +10,10 @@
 //! 3. every `checkpoints/<size>` file: its signature, its size, and its root
 //!    against the verified tree at that size (another root at a size the
 //!    log key signed is a split view);
-//! 4. every `documents/<hex>` file against its SHA-256 name;
+//! 4. the documents: `documents.pack` read and each document in it named
+//!    by its SHA-256 (`super::pack`: a malformed frame or a document packed
+//!    twice fails), and every `documents/<hex>` file (bundles of version
+//!    1) against its SHA-256 name, none of them in both;
 //! 5. the replay of the whole log with the documents ([`crate::ballot::replay`]):
 //!    the registry, each announcement (the chair's signature, the
 //!    recipients, the notice), each frozen roll against the roll re-derived
@@ -50,6 +53,7 @@ use crate::tlog::{Hash, TreeSize, leaf_hash};
 
 use super::bundle::{CHECKPOINTS_DIR, DOCUMENTS_DIR, MANIFEST_FILE, Manifest};
 use super::documents::{Documents, InOrder};
+use super::pack::{PACK_FILE, PackError};
 use super::report::{
     AppealReport, AuditReport, BallotReport, CertificationReport, CountedChoice, DecisionReport,
     OrganisationReport,
@@ -118,7 +122,11 @@ pub enum AuditError {
         /// The bundle's checkpoint's size.
         newest: u64,
     },
-    /// A document is not named by its SHA-256.
+    /// `documents.pack` is not a sequence of distinct framed documents
+    /// (the error names the byte offset).
+    #[error("{0}")]
+    Pack(PackError),
+    /// A document is not named by its SHA-256, or is in the bundle twice.
     #[error("{DOCUMENTS_DIR}/{name}: {reason}")]
     Document {
         /// The file's name.
@@ -243,6 +251,7 @@ pub fn verify_bundle_with_receipts(
         tiles,
         issued,
         documents,
+        packed,
         used,
         registry,
         book,
@@ -275,7 +284,9 @@ pub fn verify_bundle_with_receipts(
         }
     }
     checks.push(format!(
-        "documents: {documents} documents match their SHA-256 names; the replay used {used}"
+        "documents: {documents} documents, each named by its SHA-256 ({packed} in {PACK_FILE}, \
+         {} in {DOCUMENTS_DIR}/); the replay used {used}",
+        documents - packed
     ));
     checks.push(format!(
         "replay: {} entries folded under the rules of {}: the registry, {} ballots \
@@ -358,6 +369,8 @@ struct Log {
     issued: usize,
     /// How many documents were checked.
     documents: usize,
+    /// How many of them were in the pack.
+    packed: usize,
     /// How many of them the replay used.
     used: usize,
     /// The registry the replay folded.
@@ -446,6 +459,7 @@ fn check_log<'scope>(
         tiles,
         issued,
         documents: documents.len(),
+        packed: documents.packed(),
         used: source.used(),
         entries,
         leaves,

@@ -73,7 +73,7 @@ pub use records::{
 pub use refusal::{AnnounceRefusal, BallotRefusal, StatementRefusal, VoteRefusal};
 pub use source::{NoNotes, NoteSource, Revealing};
 pub use statement::{STATEMENT_NOTE_MAX_BYTES, SignedStatement, StatementRecord, split_free_text};
-pub use verified::VerifiedNotes;
+pub use verified::{Recorder, VerifiedNotes};
 pub use votes::{ATTACHMENT_MAX_BYTES, Decision};
 
 /// Every entry type of the ballot fold: what the server hands to

@@ -10,17 +10,77 @@
 //! fold accepts exactly what strict verification accepts (SPEC section 4):
 //! an entry is only ever put here by a successful `verify_strict` of those
 //! bytes under that key.
+//!
+//! The verifier's record also keeps the note as parsed for its
+//! verification, and the fold takes it rather than parsing the same bytes
+//! again (parsing is a function of the bytes, which the record's SHA-256
+//! names).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::note::VerifierKey;
+use crate::note::{KeyId, KeyName, VerifierKey};
 use crate::tlog::Hash;
 use crate::vote::SubmittedVote;
 
 /// The most records of decided votes kept waiting (a batch holds at most
 /// a few thousand votes, each decided and folded in the same step).
 const DECIDED_MAX: usize = 1 << 16;
+
+/// Who verifies a vote ahead of its judgement, which decides the record
+/// [`VerifiedNotes::verify_in_advance`] makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorder {
+    /// A server, before it decides the vote: the decision has the parsed
+    /// vote, so only the key is recorded; like the records of decided
+    /// votes, at most [`DECIDED_MAX`] wait (a vote verified but then
+    /// refused before its decision leaves its record).
+    Deciding,
+    /// The verifier, ahead of its replay: every record waits for the
+    /// replay. With `keep_parsed` it keeps the parsed note too, which the
+    /// fold takes instead of parsing the note again (a parsed note takes
+    /// a few times the memory of its bytes: the verifier keeps it only for
+    /// the notes its replay is about to reach).
+    Replaying {
+        /// Whether to keep the parsed note.
+        keep_parsed: bool,
+    },
+}
+
+/// A verifier key as a record names it: its name, id and public key, which
+/// are all that make two verifier keys equal, without the expanded curve
+/// point a key also holds (a verifier may hold a hundred thousand records
+/// while its replay catches up).
+struct KeyOf {
+    name: KeyName,
+    id: KeyId,
+    public: [u8; 32],
+}
+
+impl KeyOf {
+    fn new(key: &VerifierKey) -> Self {
+        Self {
+            name: key.name().clone(),
+            id: key.id(),
+            public: *key.public_key(),
+        }
+    }
+
+    /// Whether this names `key`.
+    fn is(&self, key: &VerifierKey) -> bool {
+        self.name == *key.name() && self.id == key.id() && self.public == *key.public_key()
+    }
+}
+
+/// What was verified about one note.
+struct Record {
+    /// The key its signature verified under.
+    key: KeyOf,
+    /// The note as parsed for that verification, until the fold takes it
+    /// (boxed: the map's slots stay small, whether a record keeps one or
+    /// not).
+    vote: Option<Box<SubmittedVote>>,
+}
 
 /// Vote notes (by SHA-256 of their bytes) whose signature was verified
 /// strictly under a key. Each record is used once: the judgement that
@@ -29,40 +89,55 @@ const DECIDED_MAX: usize = 1 << 16;
 /// It is a memo, not part of a fold's value: equality and debug output
 /// ignore it.
 #[derive(Clone, Default)]
-pub struct VerifiedNotes(Arc<Mutex<HashMap<Hash, VerifierKey>>>);
+pub struct VerifiedNotes(Arc<Mutex<HashMap<Hash, Record>>>);
 
 impl VerifiedNotes {
     /// Verifies `vote` strictly under `key` and, if it verifies, records
-    /// it. Returns whether it verified. This is the only way in from
-    /// outside the crate, so a record always stands for a verification.
-    pub fn verify_in_advance(&self, vote: &SubmittedVote, key: &VerifierKey) -> bool {
-        let verified = vote.clone().verify(key).is_ok();
-        if verified {
-            self.record(vote.commitment(), key.clone());
+    /// it as `recorder` says. Returns whether it verified. This is the
+    /// only way in from outside the crate, so a record always stands for
+    /// a verification.
+    pub fn verify_in_advance(
+        &self,
+        vote: &SubmittedVote,
+        key: &VerifierKey,
+        recorder: Recorder,
+    ) -> bool {
+        let Ok(verified) = vote.clone().verify(key) else {
+            return false;
+        };
+        let note = vote.commitment();
+        match recorder {
+            Recorder::Deciding => self.record_decided(note, key),
+            Recorder::Replaying { keep_parsed } => {
+                self.0
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(
+                        note,
+                        Record {
+                            key: KeyOf::new(key),
+                            vote: keep_parsed.then(|| Box::new(verified.into_inner())),
+                        },
+                    );
+            }
         }
-        verified
+        true
     }
 
-    /// Records that the note whose bytes hash to `note` verified strictly
-    /// under `key`. Callers must just have verified it.
-    fn record(&self, note: Hash, key: VerifierKey) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(note, key);
-    }
-
-    /// [`VerifiedNotes::record`] for a vote just decided, whose entry the
-    /// fold judges next. A decided vote that is not logged after all (the
-    /// server refuses a note whose ballot is not the request's) would
-    /// leave its record behind, so at most [`DECIDED_MAX`] wait: beyond
-    /// that they are dropped, which costs only verifications again.
-    pub(crate) fn record_decided(&self, note: Hash, key: VerifierKey) {
+    /// Records that the note whose bytes hash to `note`, just decided,
+    /// verified strictly under `key`: the fold judges its entry next. A
+    /// decided vote that is not logged after all (the server refuses a
+    /// note whose ballot is not the request's) would leave its record
+    /// behind, so at most [`DECIDED_MAX`] wait: beyond that they are
+    /// dropped, which costs only verifications again. Callers must just
+    /// have verified it.
+    pub(crate) fn record_decided(&self, note: Hash, key: &VerifierKey) {
+        let key = KeyOf::new(key);
         let mut records = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if records.len() >= DECIDED_MAX {
             records.clear();
         }
-        records.insert(note, key);
+        records.insert(note, Record { key, vote: None });
     }
 
     /// Whether the note `note` was verified under exactly `key`; the
@@ -70,7 +145,7 @@ impl VerifiedNotes {
     pub(crate) fn take(&self, note: &Hash, key: &VerifierKey) -> bool {
         let mut records = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         match records.get(note) {
-            Some(recorded) if recorded == key => {
+            Some(recorded) if recorded.key.is(key) => {
                 records.remove(note);
                 true
             }
@@ -78,16 +153,16 @@ impl VerifiedNotes {
         }
     }
 
-    /// Verifies `vote` strictly under `key` before a server decides it,
-    /// and records it if it verifies; returns whether it verified. Like
-    /// the records of decided votes, at most [`DECIDED_MAX`] wait (a vote
-    /// verified but then refused before its decision leaves its record).
-    pub fn verify_before_deciding(&self, vote: &SubmittedVote, key: &VerifierKey) -> bool {
-        let verified = vote.clone().verify(key).is_ok();
-        if verified {
-            self.record_decided(vote.commitment(), key.clone());
-        }
-        verified
+    /// The note whose bytes hash to `note` as parsed when it was verified
+    /// in advance, if kept ([`Recorder::Replaying`]); it is handed out
+    /// once, and the record of its key stays for [`VerifiedNotes::take`].
+    pub(crate) fn take_parsed(&self, note: &Hash) -> Option<Box<SubmittedVote>> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(note)?
+            .vote
+            .take()
     }
 
     /// Whether `self` and `other` share their records (one is a clone of
@@ -140,15 +215,32 @@ mod tests {
         .expect("sign");
         let vote = SubmittedVote::parse(&bytes).expect("parse");
         let memo = VerifiedNotes::default();
-        assert!(!memo.verify_in_advance(&vote, &other.verifier_key()));
-        assert!(memo.is_empty());
-        assert!(memo.verify_in_advance(&vote, &alice.verifier_key()));
-        assert!(!memo.take(&vote.commitment(), &other.verifier_key()));
-        assert!(memo.take(&vote.commitment(), &alice.verifier_key()));
-        assert!(!memo.take(&vote.commitment(), &alice.verifier_key()));
+        for recorder in [
+            Recorder::Deciding,
+            Recorder::Replaying { keep_parsed: false },
+            Recorder::Replaying { keep_parsed: true },
+        ] {
+            assert!(!memo.verify_in_advance(&vote, &other.verifier_key(), recorder));
+            assert!(memo.is_empty());
+            assert!(memo.verify_in_advance(&vote, &alice.verifier_key(), recorder));
+            // Only the verifier's record keeps the parsed note, once.
+            let parsed = memo.take_parsed(&vote.commitment());
+            assert_eq!(
+                parsed.is_some(),
+                recorder == Recorder::Replaying { keep_parsed: true }
+            );
+            if let Some(parsed) = parsed {
+                assert_eq!(parsed.bytes, vote.bytes);
+                assert_eq!(parsed.vote, vote.vote);
+            }
+            assert!(memo.take_parsed(&vote.commitment()).is_none());
+            assert!(!memo.take(&vote.commitment(), &other.verifier_key()));
+            assert!(memo.take(&vote.commitment(), &alice.verifier_key()));
+            assert!(!memo.take(&vote.commitment(), &alice.verifier_key()));
+        }
         // Decided votes never leave more than DECIDED_MAX records behind.
         for i in 0..DECIDED_MAX + 10 {
-            memo.record_decided(Hash::sha256(&i.to_le_bytes()), alice.verifier_key());
+            memo.record_decided(Hash::sha256(&i.to_le_bytes()), &alice.verifier_key());
         }
         assert!(memo.len() <= DECIDED_MAX);
     }

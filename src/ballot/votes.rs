@@ -250,7 +250,7 @@ impl BallotBook {
             // Decided for sequencing (verified just now or in advance):
             // the fold judges the logged entry next, on the same note
             // bytes and key.
-            self.verified.record_decided(commitment, key.key.clone());
+            self.verified.record_decided(commitment, &key.key);
         }
         let notify = votes
             .and_then(|v| v.latest.get(&slot))
@@ -317,8 +317,14 @@ impl BallotBook {
             }
             return Ok(());
         };
-        let submitted = SubmittedVote::parse(&bytes)
-            .map_err(|e| BallotRefusal::Vote(VoteRefusal::MalformedNote(e.to_string())))?;
+        // The note as the verifier parsed it to verify it in advance, if it
+        // did: parsed from bytes whose SHA-256 is `note`, so from these very
+        // bytes; otherwise parsed here.
+        let submitted = match self.verified.take_parsed(&note) {
+            Some(parsed) => *parsed,
+            None => SubmittedVote::parse(&bytes)
+                .map_err(|e| BallotRefusal::Vote(VoteRefusal::MalformedNote(e.to_string())))?,
+        };
         if submitted.vote.ballot != ballot {
             return Err(BallotRefusal::Vote(VoteRefusal::MalformedNote(
                 "the note's ballot is not the entry's".into(),

@@ -223,13 +223,15 @@ fn fetch_documents(
         }
         Ok(body)
     };
+    // In the order the replay asks for them: the pack is read in order.
     let mut documents = Vec::new();
     for wanted in wanted_documents(entries) {
         let bytes = fetch(&wanted.ballot, &wanted.sha256)?;
-        if let Some(attachment) = attachment_of(&bytes) {
+        let attachment = attachment_of(&bytes);
+        documents.push(bytes);
+        if let Some(attachment) = attachment {
             documents.push(fetch(&wanted.ballot, &attachment)?);
         }
-        documents.push(bytes);
     }
     Ok(documents)
 }

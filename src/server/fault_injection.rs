@@ -434,7 +434,9 @@ async fn documents_stored_without_their_entry_are_found_by_hash() {
         .expect("unplace the documents");
     // A new log over the same storage folds it from the start.
     let second = start(&store);
-    let appended = append(&second, "a2").await.expect("an append after the fold");
+    let appended = append(&second, "a2")
+        .await
+        .expect("an append after the fold");
     assert_eq!(appended.index, 2);
     let placed = store
         .documents_named_in(GROUP, 0, 3)

@@ -1,13 +1,17 @@
 //! Tampering with audit bundles in tests: copying one, reading and
-//! rewriting its (single, partial) entry bundle, and rebuilding its log
-//! under the server's own log key, as a server rewriting its history
-//! would.
+//! rewriting its (single, partial) entry bundle and its documents, turning
+//! it into a bundle of version 1 (one file per document), and rebuilding
+//! its log under the server's own log key, as a server rewriting its
+//! history would.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
+use scrutineer::audit::bundle::DOCUMENTS_DIR;
+use scrutineer::audit::pack::{PACK_FILE, encode_pack, read_pack};
 use scrutineer::note::key::SigningKey;
+use scrutineer::tlog::Hash;
 use scrutineer::tlog::checkpoint::Origin;
 use scrutineer::tlog::tile::{decode_bundle, encode_bundle};
 
@@ -66,15 +70,42 @@ pub fn entries(dir: &Path) -> Vec<Vec<u8>> {
     decode_bundle(&std::fs::read(path).expect("read"), width).expect("bundle")
 }
 
+/// The documents of the bundle's `documents.pack`, in order.
+pub fn documents(dir: &Path) -> Vec<Vec<u8>> {
+    let pack = std::fs::read(dir.join(PACK_FILE)).expect("documents.pack");
+    read_pack(&pack)
+        .expect("a valid pack")
+        .into_iter()
+        .map(|d| d.bytes)
+        .collect()
+}
+
+/// Writes `documents` as the bundle's `documents.pack`.
+pub fn write_documents(dir: &Path, documents: &[Vec<u8>]) {
+    let pack = encode_pack(documents.iter().map(Vec::as_slice)).expect("distinct documents");
+    std::fs::write(dir.join(PACK_FILE), pack).expect("write documents.pack");
+}
+
+/// Turns the bundle into the layout of version 1: its documents as
+/// `documents/<sha256 hex>` files, and no `documents.pack`.
+pub fn unpack(dir: &Path) {
+    let folder = dir.join(DOCUMENTS_DIR);
+    std::fs::create_dir_all(&folder).expect("mkdir documents");
+    for document in documents(dir) {
+        std::fs::write(folder.join(Hash::sha256(&document).to_hex()), document).expect("write");
+    }
+    std::fs::remove_file(dir.join(PACK_FILE)).expect("remove documents.pack");
+}
+
 /// Builds, in `out`, the static log of `entries` under the log key of the
-/// server whose data directory is `data` (the origin's), with the
-/// documents of `documents`.
-pub fn resign(data: &Path, origin: &str, entries: &[Vec<u8>], documents: &Path, out: &Path) {
+/// server whose data directory is `data` (the origin's), with `documents`
+/// packed beside it.
+pub fn resign(data: &Path, origin: &str, entries: &[Vec<u8>], documents: &[Vec<u8>], out: &Path) {
     let origin = Origin::new(origin).expect("an origin");
     let server_key = std::fs::read_to_string(data.join("log.key")).expect("server key");
     let signer = SigningKey::parse(server_key.trim_end())
         .expect("a key")
         .renamed(origin.key_name().clone());
     scrutineer::staticlog::build(out, &signer, &origin, entries).expect("build");
-    copy(documents, &out.join("documents"));
+    write_documents(out, documents);
 }

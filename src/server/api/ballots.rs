@@ -42,8 +42,8 @@ use serde_json::json;
 
 use super::{LogReceipt, authorise_in};
 use crate::ballot::{
-    AnnounceRefusal, BallotRefusal, Decision, Due, Notification, NotificationReason, TrackedBallot,
-    VoteRefusal,
+    AnnounceRefusal, BallotRefusal, Decision, Due, Notification, NotificationReason, Recorder,
+    TrackedBallot, VoteRefusal,
 };
 use crate::id::{BallotId, PersonId};
 use crate::rules::BallotKind;
@@ -660,7 +660,7 @@ fn verify_in_advance(log: &Log, submitted: &SubmittedVote) {
     if let Some(key) = key {
         published
             .verified
-            .verify_before_deciding(submitted, &key.key);
+            .verify_in_advance(submitted, &key.key, Recorder::Deciding);
     }
 }
 

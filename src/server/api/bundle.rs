@@ -19,7 +19,9 @@ use axum::routing::get;
 
 use super::ballots::{authorise, ballot_id};
 use crate::audit::bundle::MANIFEST_VERSION;
-use crate::audit::{Bundle, Manifest, attachment_of, ballot_entries, wanted_documents};
+use crate::audit::{
+    Bundle, Manifest, attachment_of, ballot_entries, in_replay_order, wanted_documents,
+};
 use crate::entry::Entry;
 use crate::server::AppState;
 use crate::server::auth::{Action, Caller};
@@ -91,10 +93,8 @@ async fn bundle(
     // Each is stored under the entry that names it, so one read of those
     // named by the bundle's entries finds them, in log order; one stored
     // before documents were kept with their entry is found by hash.
-    let mut wanted: BTreeSet<Hash> = wanted_documents(&entries)
-        .into_iter()
-        .map(|w| w.sha256)
-        .collect();
+    let in_order = wanted_documents(&entries);
+    let mut wanted: BTreeSet<Hash> = in_order.iter().map(|w| w.sha256).collect();
     let mut stored: Vec<(Hash, Vec<u8>)> = state
         .store
         .documents_named_in(&group, 0, size)
@@ -124,6 +124,9 @@ async fn bundle(
             documents.push(bytes);
         }
     }
+    // The pack holds them in the order the verifier's replay asks for
+    // them, each attachment after its note.
+    let documents = in_replay_order(&in_order, documents);
 
     let origin = log.origin.to_string();
     let bundle = Bundle {
