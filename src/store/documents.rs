@@ -100,19 +100,13 @@ impl Document {
             ..self
         }
     }
-
-    /// Whether it can be found by hash alone (see the module
-    /// documentation): every document but a note placed at its entry.
-    pub fn found_by_hash(&self) -> bool {
-        self.kind != DocumentKind::Note || self.entry.is_none()
-    }
 }
 
 /// How documents are looked up.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Lookup<'a> {
-    /// By hash: the documents that can be found so (see
-    /// [`Document::found_by_hash`]).
+    /// By hash: the documents that can be found so, every one but a note
+    /// placed under its entry.
     Hashes(&'a [Hash]),
     /// Those named by the entries `[from, to)`.
     Named { from: u64, to: u64 },

@@ -516,12 +516,23 @@ async fn document(
         })
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no ballot {ballot:?}")))?;
-    let document = state
+    let found = state
         .store
         .document(&group, &hash, entry)
         .await?
-        .filter(|d| d.ballot == id.as_str())
-        .ok_or_else(|| ApiError::NotFound(format!("ballot {ballot:?} has no document {sha256}")))?;
+        .filter(|d| d.ballot == id.as_str());
+    let document = match found {
+        Some(document) => Some(document),
+        // The same attachment sent with votes of two ballots is stored
+        // once for each: the row of this ballot.
+        None => state
+            .store
+            .documents(&group, std::slice::from_ref(&hash))
+            .await?
+            .into_iter()
+            .find(|d| d.ballot == id.as_str()),
+    }
+    .ok_or_else(|| ApiError::NotFound(format!("ballot {ballot:?} has no document {sha256}")))?;
     let content_type = match document.kind {
         DocumentKind::Roll => "application/json",
         DocumentKind::Note | DocumentKind::Attachment if !revealed => {
