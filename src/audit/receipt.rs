@@ -104,12 +104,13 @@ pub(crate) fn check_receipt(
     let tracked = book
         .ballot(&ballot)
         .ok_or_else(|| bad(format!("the log has no ballot {ballot:?}")))?;
-    let votes = tracked
+    let open = tracked
         .lifecycle
-        .votes()
+        .opened()
         .ok_or_else(|| bad(format!("ballot {ballot} never opened")))?;
+    let votes = &open.votes;
     let vote = votes
-        .list
+        .list()
         .iter()
         .find(|v| v.index == index)
         .ok_or_else(|| bad(format!("entry {index} is not a vote of ballot {ballot}")))?;
@@ -139,12 +140,13 @@ pub(crate) fn check_receipt(
         );
         return Ok(report);
     };
-    report.organisation = Some(revealed.organisation.to_string());
-    report.question = Some(revealed.question.to_string());
+    let organisation = open.organisation_of(revealed);
+    let question = open.question_of(revealed);
+    report.organisation = Some(organisation.to_string());
+    report.question = Some(question.to_string());
     let slot = |v: &&crate::ballot::LoggedVote| {
-        v.revealed.as_ref().is_some_and(|r| {
-            r.organisation == revealed.organisation && r.question == revealed.question
-        })
+        v.revealed
+            .is_some_and(|r| r.roll_line == revealed.roll_line && r.question == revealed.question)
     };
     let certified_text = if certified {
         "inside the tree head the chair certified"
@@ -155,28 +157,25 @@ pub(crate) fn check_receipt(
         report.status = "counted".into();
         report.summary = format!(
             "vote entry {index} ({} for {}, question {}) is the one counted for {}; {certified_text}",
-            revealed.admitted.choice,
-            revealed.organisation,
-            revealed.question,
-            revealed.organisation
+            revealed.choice, organisation, question, organisation
         );
         return Ok(report);
     }
     let later = votes
-        .list
+        .list()
         .iter()
         .filter(slot)
         .rfind(|v| tally.counted.contains(&hash_text(&v.note)))
-        .or_else(|| votes.list.iter().rfind(slot));
+        .or_else(|| votes.list().iter().rfind(slot));
     report.status = "superseded".into();
     if let Some(later) = later.filter(|l| l.index > index) {
-        let person = later.revealed.as_ref().map(|r| r.person.to_string());
+        let person = later.revealed.map(|r| votes.signer(&r).to_string());
         report.superseded_by = Some(later.index);
         report.summary = format!(
             "vote entry {index} for {} (question {}) was superseded by the later vote entry {} \
              signed by {}; {certified_text}",
-            revealed.organisation,
-            revealed.question,
+            organisation,
+            question,
             later.index,
             person.as_deref().unwrap_or("?")
         );

@@ -619,27 +619,17 @@ fn ballot_report(
         .collect();
 
     let mut counted: BTreeMap<String, Vec<CountedChoice>> = BTreeMap::new();
-    // The revealed votes by note, looked up once per counted note (a
-    // ballot may hold a million votes).
-    let counted_notes: BTreeSet<&str> = tallied.tally.counted.iter().map(String::as_str).collect();
-    let revealed_by_note: BTreeMap<String, _> = open
-        .votes
-        .list
-        .iter()
-        .filter_map(|v| Some((hash_text(&v.note), v.revealed.as_ref()?)))
-        .filter(|(note, _)| counted_notes.contains(note.as_str()))
-        .collect();
     for note in &tallied.tally.counted {
-        let Some(revealed) = revealed_by_note.get(note) else {
+        let Some(revealed) = open.votes.by_note_text(note).and_then(|v| v.revealed) else {
             continue;
         };
         counted
-            .entry(revealed.organisation.to_string())
+            .entry(open.organisation_of(&revealed).to_string())
             .or_default()
             .push(CountedChoice {
-                question: revealed.question.to_string(),
-                choice: revealed.admitted.choice.to_string(),
-                person: revealed.person.to_string(),
+                question: open.question_of(&revealed).to_string(),
+                choice: revealed.choice.to_string(),
+                person: open.votes.signer(&revealed).to_string(),
                 note: note.clone(),
             });
     }
@@ -682,7 +672,7 @@ fn ballot_report(
         recipients: announced.recipients.len(),
         window: open.roll.window.iter().map(ToString::to_string).collect(),
         roll: hash_text(&open.roll_hash),
-        votes: open.votes.list.len() as u64,
+        votes: open.votes.list().len() as u64,
         organisations,
         results: tallied.tally.questions.clone(),
         state: tracked.lifecycle.state().to_owned(),

@@ -338,7 +338,10 @@ impl BallotBook {
 
     fn apply_notification(&mut self, n: Notification) -> Result<(), BallotRefusal> {
         let tracked = self.tracked(&n.ballot)?;
-        let unrevealed = tracked.lifecycle.votes().is_some_and(|v| v.unrevealed > 0);
+        let unrevealed = tracked
+            .lifecycle
+            .votes()
+            .is_some_and(|v| v.unrevealed() > 0);
         let key = (n.reason, n.person.clone());
         let owed = match n.reason {
             NotificationReason::Announcement => tracked.outbox.announcement.contains(&n.person),
@@ -489,17 +492,17 @@ impl BallotBook {
             });
         };
         let open = &closed.open;
-        if open.votes.unrevealed > 0 {
+        if open.votes.unrevealed() > 0 {
             return Err(BallotRefusal::UnrevealedVotes {
                 ballot: ballot.clone(),
-                count: open.votes.unrevealed,
+                count: open.votes.unrevealed(),
             });
         }
         let revealed: Vec<_> = open
             .votes
-            .list
+            .list()
             .iter()
-            .filter_map(|v| v.revealed.as_ref().map(|r| (v.note, r.admitted)))
+            .filter_map(|v| Some((v.note, v.admitted()?)))
             .collect();
         let admissions: Vec<_> = revealed.iter().map(|(_, a)| Ok(*a)).collect();
         let rules_ballot = &open.announced.ballot;
@@ -521,7 +524,7 @@ impl BallotBook {
             version: TALLY_VERSION,
             ballot: ballot.clone(),
             roll: hash_text(&open.roll_hash),
-            votes: open.votes.list.len() as u64,
+            votes: open.votes.list().len() as u64,
             questions,
             counted: revealed
                 .iter()

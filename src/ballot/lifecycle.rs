@@ -10,12 +10,13 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::ballot::appeal::{Against, Ruling};
 use crate::id::{OrgId, PersonId, QuestionId};
 use crate::rules::registry::Registry;
-use crate::rules::{AdmittedVote, Ballot, Roll, Scheduled};
+use crate::rules::{AdmittedVote, Ballot, Choice, Roll, Scheduled};
 use crate::time::Timestamp;
 use crate::tlog::Hash;
 use crate::vote::NONCE_LEN;
@@ -38,52 +39,193 @@ pub struct Announced {
     pub recipients: BTreeSet<PersonId>,
 }
 
-/// A vote logged for an open ballot.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A vote logged for an open ballot: 80 bytes and no heap allocation,
+/// because an open ballot may hold a million of them
+/// (docs/performance.md, "Memory per vote").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoggedVote {
     /// Its log index.
     pub index: u64,
     /// The commitment: SHA-256 of the signed note.
     pub note: Hash,
-    /// The entry's time.
+    /// The entry's time (the time the rules judged the vote at).
     pub time: Timestamp,
     /// What the note says, once the fold has seen it; `None` while the
-    /// note is not revealed (a replay before the close). Boxed: the list
-    /// of votes grows by doubling, and its spare room then costs a pointer
-    /// per vote, not the whole record (docs/performance.md).
-    pub revealed: Option<Box<RevealedVote>>,
+    /// note is not revealed (a replay before the close).
+    pub revealed: Option<RevealedVote>,
 }
 
-/// What a revealed, admitted vote says.
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl LoggedVote {
+    /// The rules' admission of a revealed vote: judged at the entry's time,
+    /// with its log index as the order of receipt.
+    pub fn admitted(&self) -> Option<AdmittedVote> {
+        self.revealed.map(|r| AdmittedVote {
+            roll_line: r.roll_line as usize,
+            question: r.question as usize,
+            choice: r.choice,
+            at: self.time,
+            sequence: self.index,
+        })
+    }
+}
+
+/// What a revealed, admitted vote says, as positions: the organisation is
+/// the one on the roll's line, the question the ballot's, the signer one
+/// of [`Votes::signer`]'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RevealedVote {
-    /// The signer.
-    pub person: PersonId,
-    /// The organisation voted for.
-    pub organisation: OrgId,
-    /// The question answered.
-    pub question: QuestionId,
-    /// The rules' admission, with the roll line and question position.
-    pub admitted: AdmittedVote,
+    /// The signer's position among the ballot's signers.
+    pub signer: u32,
+    /// The organisation's line in the roll.
+    pub roll_line: u32,
+    /// The question's position in the ballot.
+    pub question: u32,
+    /// The choice.
+    pub choice: Choice,
 }
 
 /// The votes of a ballot, in log order, with the indexes that decisions
 /// need.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Votes {
     /// Every vote entry, in log order.
-    pub list: Vec<LoggedVote>,
-    /// Commitment → log index: a byte-identical resubmission gets the
-    /// original entry back (SPEC section 4).
-    pub by_note: HashMap<Hash, u64>,
+    list: Vec<LoggedVote>,
+    /// Commitment → position in `list`: a byte-identical resubmission gets
+    /// the original entry back (SPEC section 4). Positions, hashed through
+    /// the commitment they point at, so that each commitment is held once.
+    by_note: hashbrown::HashTable<u32>,
+    /// The keys of `by_note`'s hash: random per process, so that nobody
+    /// can choose notes that collide.
+    hasher: std::hash::RandomState,
     /// The nonces of the votes logged: a nonce reused with other bytes is
     /// `replay` (the same bytes are found by commitment first).
-    pub nonces: HashSet<[u8; NONCE_LEN]>,
+    nonces: HashSet<[u8; NONCE_LEN]>,
     /// (roll line, question) → the latest accepted vote's index and
     /// signer: the vote that counts so far (SPEC 2.1 item 8).
-    pub latest: HashMap<(usize, usize), (u64, PersonId)>,
+    latest: HashMap<(usize, usize), (u64, u32)>,
+    /// The persons who signed a revealed vote, in the order they first
+    /// did, and their positions.
+    signers: Vec<PersonId>,
+    signer_positions: HashMap<PersonId, u32>,
     /// How many vote entries have no revealed note.
-    pub unrevealed: usize,
+    unrevealed: usize,
+}
+
+/// Equality of what the votes are: the indexes are derived from them.
+impl PartialEq for Votes {
+    fn eq(&self, other: &Self) -> bool {
+        self.list == other.list && self.signers == other.signers
+    }
+}
+
+impl Eq for Votes {}
+
+impl Votes {
+    /// Every vote entry, in log order.
+    pub fn list(&self) -> &[LoggedVote] {
+        &self.list
+    }
+
+    /// How many vote entries have no revealed note.
+    pub fn unrevealed(&self) -> usize {
+        self.unrevealed
+    }
+
+    /// The vote entry whose commitment is `note`.
+    pub fn by_note(&self, note: &Hash) -> Option<&LoggedVote> {
+        let hash = self.hasher.hash_one(note);
+        self.by_note
+            .find(hash, |&at| self.list[at as usize].note == *note)
+            .map(|&at| &self.list[at as usize])
+    }
+
+    /// The vote entry whose commitment is written `text` (`sha256:<hex>`,
+    /// as in a tally's `counted`).
+    pub fn by_note_text(&self, text: &str) -> Option<&LoggedVote> {
+        let hex = text.strip_prefix("sha256:")?;
+        self.by_note(&Hash::from_hex(hex).ok()?)
+    }
+
+    /// Whether a logged vote carried `nonce`.
+    pub fn nonce_used(&self, nonce: &[u8; NONCE_LEN]) -> bool {
+        self.nonces.contains(nonce)
+    }
+
+    /// The signer of the vote that counts so far for `slot` (roll line,
+    /// question), with its index.
+    pub fn latest(&self, slot: (usize, usize)) -> Option<(u64, &PersonId)> {
+        self.latest
+            .get(&slot)
+            .map(|&(index, signer)| (index, &self.signers[signer as usize]))
+    }
+
+    /// The person who signed `vote`.
+    pub fn signer(&self, vote: &RevealedVote) -> &PersonId {
+        &self.signers[vote.signer as usize]
+    }
+
+    /// Records a vote entry whose note is not revealed.
+    pub(crate) fn push_unrevealed(&mut self, index: u64, note: Hash, time: Timestamp) {
+        self.unrevealed += 1;
+        self.push(LoggedVote {
+            index,
+            note,
+            time,
+            revealed: None,
+        });
+    }
+
+    /// Records an admitted vote, which now counts for its slot.
+    pub(crate) fn push_admitted(
+        &mut self,
+        index: u64,
+        note: Hash,
+        nonce: [u8; NONCE_LEN],
+        person: &PersonId,
+        admitted: &AdmittedVote,
+    ) {
+        let signer = match self.signer_positions.get(person) {
+            Some(&at) => at,
+            None => {
+                let at = position(self.signers.len());
+                self.signers.push(person.clone());
+                self.signer_positions.insert(person.clone(), at);
+                at
+            }
+        };
+        self.latest
+            .insert((admitted.roll_line, admitted.question), (index, signer));
+        self.nonces.insert(nonce);
+        self.push(LoggedVote {
+            index,
+            note,
+            time: admitted.at,
+            revealed: Some(RevealedVote {
+                signer,
+                roll_line: position(admitted.roll_line),
+                question: position(admitted.question),
+                choice: admitted.choice,
+            }),
+        });
+    }
+
+    fn push(&mut self, vote: LoggedVote) {
+        let at = position(self.list.len());
+        let hasher = &self.hasher;
+        let list = &self.list;
+        self.by_note
+            .insert_unique(hasher.hash_one(vote.note), at, |&i| {
+                hasher.hash_one(list[i as usize].note)
+            });
+        self.list.push(vote);
+    }
+}
+
+/// A position in memory as a `u32`: a ballot's votes, signers, roll lines
+/// and questions are all held in memory at tens of bytes or more each, so
+/// none reaches 2^32.
+fn position(at: usize) -> u32 {
+    u32::try_from(at).expect("invariant: fewer than 2^32 items held in memory")
 }
 
 /// An open ballot: its roll is frozen and votes are accepted.
@@ -104,6 +246,18 @@ pub struct Open {
     pub votes: Votes,
     /// The roll's lines for the registry votes are judged against.
     pub roll_lines: RollLines,
+}
+
+impl Open {
+    /// The organisation a revealed vote was cast for: its roll line's.
+    pub fn organisation_of(&self, vote: &RevealedVote) -> &OrgId {
+        &self.roll.organisations[vote.roll_line as usize].organisation
+    }
+
+    /// The question a revealed vote answers.
+    pub fn question_of(&self, vote: &RevealedVote) -> &QuestionId {
+        &self.announced.ballot.questions[vote.question as usize]
+    }
 }
 
 /// Each registry organisation's line in an open ballot's roll
@@ -429,5 +583,86 @@ impl TrackedBallot {
     /// certification was overturned on appeal (a new ballot is needed).
     pub fn annulled(&self) -> bool {
         self.overturned(Against::Announcement) || self.overturned(Against::Certification)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(second: i64) -> Timestamp {
+        Timestamp::from_unix(second, 0).expect("a time")
+    }
+
+    fn admitted(roll_line: usize, question: usize, second: i64, index: u64) -> AdmittedVote {
+        AdmittedVote {
+            roll_line,
+            question,
+            choice: Choice::Yes,
+            at: at(second),
+            sequence: index,
+        }
+    }
+
+    fn person(id: &str) -> PersonId {
+        PersonId::new(id).expect("an id")
+    }
+
+    #[test]
+    fn votes_are_found_by_commitment_and_name_their_signer() {
+        let mut votes = Votes::default();
+        let notes: Vec<Hash> = (0u8..200).map(|i| Hash::sha256(&[i])).collect();
+        for (i, note) in notes.iter().enumerate() {
+            let index = 10 + i as u64;
+            if i % 7 == 3 {
+                votes.push_unrevealed(index, *note, at(i as i64));
+            } else {
+                let signer = person(if i % 2 == 0 { "alice" } else { "bob" });
+                let vote = admitted(i % 5, i % 2, i as i64, index);
+                votes.push_admitted(index, *note, [i as u8; NONCE_LEN], &signer, &vote);
+            }
+        }
+        for (i, note) in notes.iter().enumerate() {
+            let logged = votes.by_note(note).expect("every vote is found");
+            assert_eq!(logged.index, 10 + i as u64);
+            assert_eq!(logged.note, *note);
+            let text = format!("sha256:{}", note.to_hex());
+            assert_eq!(votes.by_note_text(&text), Some(logged));
+            match logged.revealed {
+                None => assert_eq!(i % 7, 3),
+                Some(r) => {
+                    let expected = if i % 2 == 0 { "alice" } else { "bob" };
+                    assert_eq!(votes.signer(&r).as_str(), expected);
+                    let back = logged.admitted().expect("revealed");
+                    assert_eq!(back, admitted(i % 5, i % 2, i as i64, 10 + i as u64));
+                }
+            }
+        }
+        assert_eq!(votes.by_note(&Hash::sha256(b"never logged")), None);
+        assert_eq!(votes.by_note_text("sha256:zz"), None);
+        assert_eq!(
+            votes.unrevealed(),
+            notes.iter().enumerate().filter(|(i, _)| i % 7 == 3).count()
+        );
+        assert!(votes.nonce_used(&[4; NONCE_LEN]));
+        assert!(
+            !votes.nonce_used(&[3; NONCE_LEN]),
+            "vote 3 was not revealed"
+        );
+        // The latest revealed vote for (line 4, question 1), by bob.
+        let last = (0..200).filter(|i| i % 10 == 9 && i % 7 != 3).max();
+        let (index, signer) = votes.latest((4, 1)).expect("a vote counts");
+        assert_eq!(
+            (index, signer.as_str()),
+            (10 + last.expect("one") as u64, "bob")
+        );
+        // The signers are interned: two persons for 171 revealed votes.
+        assert_eq!(votes.signers.len(), 2);
+    }
+
+    #[test]
+    fn a_logged_vote_stays_small() {
+        // An open ballot may hold a million of these (docs/performance.md).
+        assert!(std::mem::size_of::<LoggedVote>() <= 80);
     }
 }

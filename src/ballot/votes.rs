@@ -17,7 +17,7 @@ use crate::vote::{NONCE_LEN, SubmittedVote, VOTE_ENTRY_KIND, vote_entry};
 
 use super::book::BallotBook;
 use super::codec::{self, Headers, Times, empty_body};
-use super::lifecycle::{Lifecycle, LoggedVote, RevealedVote};
+use super::lifecycle::Lifecycle;
 use super::records::{Notification, NotificationReason};
 use super::refusal::{BallotRefusal, VoteRefusal};
 use super::source::NoteSource;
@@ -50,7 +50,8 @@ pub enum Decision {
 pub(crate) struct Admitted {
     pub(crate) ballot: BallotId,
     pub(crate) nonce: [u8; NONCE_LEN],
-    pub(crate) revealed: RevealedVote,
+    pub(crate) person: PersonId,
+    pub(crate) admitted: AdmittedVote,
     /// The signer of the vote this one supersedes, if it is a colleague.
     pub(crate) notify: Option<PersonId>,
 }
@@ -158,8 +159,8 @@ impl BallotBook {
         }
         let commitment = submitted.commitment();
         let votes = tracked.lifecycle.votes();
-        if let Some(&index) = votes.and_then(|v| v.by_note.get(&commitment)) {
-            return Ok(Judged::Duplicate(index));
+        if let Some(logged) = votes.and_then(|v| v.by_note(&commitment)) {
+            return Ok(Judged::Duplicate(logged.index));
         }
         // SPEC section 4: bad-signature before key-revoked, so the key is
         // found by id whatever its validity, and verified strictly first.
@@ -183,7 +184,7 @@ impl BallotBook {
         {
             return Err(VoteRefusal::KeyRevoked);
         }
-        if votes.is_some_and(|v| v.nonces.contains(&note.nonce)) {
+        if votes.is_some_and(|v| v.nonce_used(&note.nonce)) {
             return Err(VoteRefusal::Replay);
         }
 
@@ -253,18 +254,14 @@ impl BallotBook {
             self.verified.record_decided(commitment, &key.key);
         }
         let notify = votes
-            .and_then(|v| v.latest.get(&slot))
-            .filter(|(_, earlier)| *earlier != submitted.person)
+            .and_then(|v| v.latest(slot))
+            .filter(|(_, earlier)| **earlier != submitted.person)
             .map(|(_, earlier)| earlier.clone());
         Ok(Judged::Admitted(Box::new(Admitted {
             ballot: note.ballot.clone(),
             nonce: note.nonce,
-            revealed: RevealedVote {
-                person: submitted.person.clone(),
-                organisation: note.organisation.clone(),
-                question: note.question.clone(),
-                admitted,
-            },
+            person: submitted.person.clone(),
+            admitted,
             notify,
         })))
     }
@@ -297,23 +294,17 @@ impl BallotBook {
                 kind: VOTE_ENTRY_KIND,
             });
         };
-        if let Some(&index) = open.votes.by_note.get(&note) {
-            return Err(BallotRefusal::DuplicateVote { index });
+        if let Some(logged) = open.votes.by_note(&note) {
+            return Err(BallotRefusal::DuplicateVote {
+                index: logged.index,
+            });
         }
-        let logged = |revealed| LoggedVote {
-            index,
-            note,
-            time: entry.time(),
-            revealed,
-        };
         let Some(bytes) = notes.get(&note).filter(|b| Hash::sha256(b) == note) else {
             // Not revealed (a replay before the close): only the
             // commitment and the turnout are known.
             let tracked = self.tracked_mut(&ballot);
             if let Lifecycle::Open(open) = &mut tracked.lifecycle {
-                open.votes.by_note.insert(note, index);
-                open.votes.unrevealed += 1;
-                open.votes.list.push(logged(None));
+                open.votes.push_unrevealed(index, note, entry.time());
             }
             return Ok(());
         };
@@ -356,17 +347,13 @@ impl BallotBook {
                 .owe(NotificationReason::Superseded, person.clone());
         }
         if let Lifecycle::Open(open) = &mut tracked.lifecycle {
-            let votes = &mut open.votes;
-            let slot = (
-                admitted.revealed.admitted.roll_line,
-                admitted.revealed.admitted.question,
+            open.votes.push_admitted(
+                index,
+                note,
+                admitted.nonce,
+                &admitted.person,
+                &admitted.admitted,
             );
-            votes
-                .latest
-                .insert(slot, (index, admitted.revealed.person.clone()));
-            votes.by_note.insert(note, index);
-            votes.nonces.insert(admitted.nonce);
-            votes.list.push(logged(Some(Box::new(admitted.revealed))));
         }
         Ok(())
     }

@@ -354,24 +354,18 @@ fn describe(id: &BallotId, tracked: &TrackedBallot) -> BallotBody {
     let opened = lifecycle.opened();
     let tally = lifecycle.tally();
     let counted = tally.map(|t| {
-        let votes = &opened
-            .expect("invariant: a tallied ballot has been opened")
-            .votes;
+        let open = opened.expect("invariant: a tallied ballot has been opened");
         t.counted
             .iter()
             .filter_map(|note| {
-                votes
-                    .list
-                    .iter()
-                    .find(|v| crate::ballot::hash_text(&v.note) == *note)
-                    .and_then(|v| v.revealed.as_ref().map(|r| (note, r)))
-            })
-            .map(|(note, r)| CountedChoice {
-                organisation: r.organisation.to_string(),
-                question: r.question.to_string(),
-                choice: r.admitted.choice.to_string(),
-                person: r.person.to_string(),
-                note: note.clone(),
+                let revealed = open.votes.by_note_text(note)?.revealed?;
+                Some(CountedChoice {
+                    organisation: open.organisation_of(&revealed).to_string(),
+                    question: open.question_of(&revealed).to_string(),
+                    choice: revealed.choice.to_string(),
+                    person: open.votes.signer(&revealed).to_string(),
+                    note: note.clone(),
+                })
             })
             .collect()
     });
@@ -389,7 +383,7 @@ fn describe(id: &BallotId, tracked: &TrackedBallot) -> BallotBody {
             .iter()
             .map(ToString::to_string)
             .collect(),
-        turnout: lifecycle.votes().map_or(0, |v| v.list.len()),
+        turnout: lifecycle.votes().map_or(0, |v| v.list().len()),
         eligible: opened.map(|o| {
             o.roll
                 .organisations
@@ -510,7 +504,8 @@ async fn document(
                 let entry = b
                     .lifecycle
                     .votes()
-                    .and_then(|v| v.by_note.get(&hash).copied());
+                    .and_then(|v| v.by_note(&hash))
+                    .map(|v| v.index);
                 (b.lifecycle.revealed(), entry)
             })
         })
