@@ -110,7 +110,6 @@ pub(crate) fn check_receipt(
         .ok_or_else(|| bad(format!("ballot {ballot} never opened")))?;
     let votes = &open.votes;
     let vote = votes
-        .list()
         .iter()
         .find(|v| v.index == index)
         .ok_or_else(|| bad(format!("entry {index} is not a vote of ballot {ballot}")))?;
@@ -162,11 +161,10 @@ pub(crate) fn check_receipt(
         return Ok(report);
     }
     let later = votes
-        .list()
         .iter()
         .filter(slot)
         .rfind(|v| tally.counted.contains(&hash_text(&v.note)))
-        .or_else(|| votes.list().iter().rfind(slot));
+        .or_else(|| votes.iter().rfind(slot));
     report.status = "superseded".into();
     if let Some(later) = later.filter(|l| l.index > index) {
         let person = later.revealed.map(|r| votes.signer(&r).to_string());

@@ -672,7 +672,7 @@ fn ballot_report(
         recipients: announced.recipients.len(),
         window: open.roll.window.iter().map(ToString::to_string).collect(),
         roll: hash_text(&open.roll_hash),
-        votes: open.votes.list().len() as u64,
+        votes: open.votes.len() as u64,
         organisations,
         results: tallied.tally.questions.clone(),
         state: tracked.lifecycle.state().to_owned(),

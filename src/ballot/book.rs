@@ -500,7 +500,6 @@ impl BallotBook {
         }
         let revealed: Vec<_> = open
             .votes
-            .list()
             .iter()
             .filter_map(|v| Some((v.note, v.admitted()?)))
             .collect();
@@ -524,7 +523,7 @@ impl BallotBook {
             version: TALLY_VERSION,
             ballot: ballot.clone(),
             roll: hash_text(&open.roll_hash),
-            votes: open.votes.list().len() as u64,
+            votes: open.votes.len() as u64,
             questions,
             counted: revealed
                 .iter()

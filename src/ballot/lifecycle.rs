@@ -89,7 +89,7 @@ pub struct RevealedVote {
 #[derive(Debug, Clone, Default)]
 pub struct Votes {
     /// Every vote entry, in log order.
-    list: Vec<LoggedVote>,
+    list: VoteList,
     /// Commitment → position in `list`: a byte-identical resubmission gets
     /// the original entry back (SPEC section 4). Positions, hashed through
     /// the commitment they point at, so that each commitment is held once.
@@ -122,8 +122,18 @@ impl Eq for Votes {}
 
 impl Votes {
     /// Every vote entry, in log order.
-    pub fn list(&self) -> &[LoggedVote] {
-        &self.list
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &LoggedVote> {
+        self.list.chunks.iter().flatten()
+    }
+
+    /// How many vote entries there are.
+    pub fn len(&self) -> usize {
+        self.list.len
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.list.len == 0
     }
 
     /// How many vote entries have no revealed note.
@@ -135,8 +145,8 @@ impl Votes {
     pub fn by_note(&self, note: &Hash) -> Option<&LoggedVote> {
         let hash = self.hasher.hash_one(note);
         self.by_note
-            .find(hash, |&at| self.list[at as usize].note == *note)
-            .map(|&at| &self.list[at as usize])
+            .find(hash, |&at| self.list.get(at).note == *note)
+            .map(|&at| self.list.get(at))
     }
 
     /// The vote entry whose commitment is written `text` (`sha256:<hex>`,
@@ -210,14 +220,48 @@ impl Votes {
     }
 
     fn push(&mut self, vote: LoggedVote) {
-        let at = position(self.list.len());
+        let at = position(self.list.len);
         let hasher = &self.hasher;
         let list = &self.list;
         self.by_note
             .insert_unique(hasher.hash_one(vote.note), at, |&i| {
-                hasher.hash_one(list[i as usize].note)
+                hasher.hash_one(list.get(i).note)
             });
         self.list.push(vote);
+    }
+}
+
+/// A ballot's vote entries in chunks of [`VoteList::CHUNK`]: a list of a
+/// million votes never moves (one vector of them, growing by doubling,
+/// would copy 40 MiB into a new 80 MiB at 2^19 votes, and hold both for a
+/// while).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct VoteList {
+    chunks: Vec<Vec<LoggedVote>>,
+    len: usize,
+}
+
+impl VoteList {
+    /// Votes per chunk (320 KiB).
+    const CHUNK: usize = 4096;
+
+    fn get(&self, at: u32) -> &LoggedVote {
+        let at = at as usize;
+        &self.chunks[at / Self::CHUNK][at % Self::CHUNK]
+    }
+
+    fn push(&mut self, vote: LoggedVote) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < Self::CHUNK => chunk.push(vote),
+            _ => {
+                // The first chunk grows by doubling (most ballots are
+                // small); the others are allocated whole.
+                let mut chunk = Vec::with_capacity(if self.len == 0 { 4 } else { Self::CHUNK });
+                chunk.push(vote);
+                self.chunks.push(chunk);
+            }
+        }
+        self.len += 1;
     }
 }
 
@@ -611,7 +655,16 @@ mod tests {
     #[test]
     fn votes_are_found_by_commitment_and_name_their_signer() {
         let mut votes = Votes::default();
-        let notes: Vec<Hash> = (0u8..200).map(|i| Hash::sha256(&[i])).collect();
+        // Across two chunk boundaries.
+        let count = 2 * VoteList::CHUNK + 100;
+        let notes: Vec<Hash> = (0..count as u32)
+            .map(|i| Hash::sha256(&i.to_be_bytes()))
+            .collect();
+        let nonce = |i: usize| {
+            let mut nonce = [0; NONCE_LEN];
+            nonce[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            nonce
+        };
         for (i, note) in notes.iter().enumerate() {
             let index = 10 + i as u64;
             if i % 7 == 3 {
@@ -619,7 +672,7 @@ mod tests {
             } else {
                 let signer = person(if i % 2 == 0 { "alice" } else { "bob" });
                 let vote = admitted(i % 5, i % 2, i as i64, index);
-                votes.push_admitted(index, *note, [i as u8; NONCE_LEN], &signer, &vote);
+                votes.push_admitted(index, *note, nonce(i), &signer, &vote);
             }
         }
         for (i, note) in notes.iter().enumerate() {
@@ -644,19 +697,18 @@ mod tests {
             votes.unrevealed(),
             notes.iter().enumerate().filter(|(i, _)| i % 7 == 3).count()
         );
-        assert!(votes.nonce_used(&[4; NONCE_LEN]));
-        assert!(
-            !votes.nonce_used(&[3; NONCE_LEN]),
-            "vote 3 was not revealed"
-        );
+        assert_eq!(votes.len(), count);
+        assert!(votes.iter().map(|v| v.note).eq(notes.iter().copied()));
+        assert!(votes.nonce_used(&nonce(4)));
+        assert!(!votes.nonce_used(&nonce(3)), "vote 3 was not revealed");
         // The latest revealed vote for (line 4, question 1), by bob.
-        let last = (0..200).filter(|i| i % 10 == 9 && i % 7 != 3).max();
+        let last = (0..count).filter(|i| i % 10 == 9 && i % 7 != 3).max();
         let (index, signer) = votes.latest((4, 1)).expect("a vote counts");
         assert_eq!(
             (index, signer.as_str()),
             (10 + last.expect("one") as u64, "bob")
         );
-        // The signers are interned: two persons for 171 revealed votes.
+        // The signers are interned: two persons for thousands of votes.
         assert_eq!(votes.signers.len(), 2);
     }
 

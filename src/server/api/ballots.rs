@@ -383,7 +383,7 @@ fn describe(id: &BallotId, tracked: &TrackedBallot) -> BallotBody {
             .iter()
             .map(ToString::to_string)
             .collect(),
-        turnout: lifecycle.votes().map_or(0, |v| v.list().len()),
+        turnout: lifecycle.votes().map_or(0, |v| v.len()),
         eligible: opened.map(|o| {
             o.roll
                 .organisations
