@@ -63,6 +63,14 @@ const READERS: usize = 8;
 /// rather than held, about 1 KiB each, until it reaches them.
 const KEEP_PARSED_AHEAD: usize = 1 << 14;
 
+/// How far ahead of the replay a verifier that finds itself behind it (or
+/// just ahead) moves on to. The replay verifies the notes it reaches that
+/// no verifier has, so a verifier working on the very note the replay
+/// needs next makes the replay sleep and be woken: once per note (a
+/// million sleeps on a million votes) when they run neck and neck. Kept
+/// this far apart, they meet about once per few hundred notes.
+const VERIFY_LEAD: usize = 64;
+
 /// Where a document is. Each step is taken by one thread, which claims it
 /// with a compare-and-swap; only [`READ`] has two ways out.
 mod state {
@@ -327,8 +335,10 @@ impl Documents {
         let Some(registry) = registry else {
             return Vec::new();
         };
+        // One core is the replay's: it verifies what the verifiers have
+        // not reached, so a verifier more would only take turns with it.
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        (0..threads)
+        (0..threads.saturating_sub(1).max(1))
             .map(|_| scope.spawn(move || self.verify_all(registry, verified)))
             .collect()
     }
@@ -364,6 +374,8 @@ impl Documents {
             .get()
             .expect("invariant: set before the verifiers");
         while !self.stop.load(Ordering::Relaxed) && !self.replay_over.load(Ordering::Relaxed) {
+            let lead = self.replay_in_order.load(Ordering::Relaxed) + VERIFY_LEAD;
+            self.verify_in_order.fetch_max(lead, Ordering::Relaxed);
             let p = self.verify_in_order.fetch_add(1, Ordering::Relaxed);
             let Some(&i) = order.get(p) else {
                 return;
