@@ -12,9 +12,9 @@
 //! bytes under that key.
 //!
 //! The verifier's record also keeps the note as parsed for its
-//! verification, and the fold takes it rather than parsing the same bytes
-//! again (parsing is a function of the bytes, which the record's SHA-256
-//! names).
+//! verification, and the server's the note its decision parsed; the fold
+//! takes it rather than parsing the same bytes again (parsing is a
+//! function of the bytes, which the record's SHA-256 names).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -140,6 +140,20 @@ impl VerifiedNotes {
         records.insert(note, Record { key, vote: None });
     }
 
+    /// Hands the fold the note a decision just parsed and accepted, so
+    /// that the fold, which judges its entry next, takes it
+    /// ([`VerifiedNotes::take_parsed`]) rather than parsing the same
+    /// bytes again. Kept only beside the record of that decision (made by
+    /// [`VerifiedNotes::record_decided`] for the same bytes), and bounded
+    /// with it.
+    pub(crate) fn keep_decided(&self, vote: SubmittedVote) {
+        let note = vote.commitment();
+        let mut records = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(record) = records.get_mut(&note) {
+            record.vote = Some(Box::new(vote));
+        }
+    }
+
     /// Whether the note `note` was verified under exactly `key`; the
     /// record is removed either way it matched.
     pub(crate) fn take(&self, note: &Hash, key: &VerifierKey) -> bool {
@@ -238,6 +252,19 @@ mod tests {
             assert!(memo.take(&vote.commitment(), &alice.verifier_key()));
             assert!(!memo.take(&vote.commitment(), &alice.verifier_key()));
         }
+        // A decision's parsed note is kept only beside its record, for the
+        // fold to take once.
+        memo.keep_decided(vote.clone());
+        assert!(memo.is_empty(), "no record of a decision: nothing kept");
+        memo.record_decided(vote.commitment(), &alice.verifier_key());
+        memo.keep_decided(vote.clone());
+        let parsed = memo.take_parsed(&vote.commitment()).expect("kept");
+        assert_eq!(
+            (parsed.bytes, parsed.vote),
+            (vote.bytes.clone(), vote.vote.clone())
+        );
+        assert!(memo.take_parsed(&vote.commitment()).is_none());
+        assert!(memo.take(&vote.commitment(), &alice.verifier_key()));
         // Decided votes never leave more than DECIDED_MAX records behind.
         for i in 0..DECIDED_MAX + 10 {
             memo.record_decided(Hash::sha256(&i.to_le_bytes()), &alice.verifier_key());

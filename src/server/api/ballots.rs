@@ -729,6 +729,9 @@ async fn cast(
                     if let Some(bytes) = attachment {
                         documents.push(Document::new(bytes, ballot, DocumentKind::Attachment));
                     }
+                    // The fold judges the entry next, on these very bytes:
+                    // it takes the note as parsed here.
+                    loaded.book.verified.keep_decided(submitted);
                     let mut entries = vec![entry];
                     entries.extend(notifications.iter().map(|n| n.to_entry(at)));
                     set(Outcome::Accepted);
