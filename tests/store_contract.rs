@@ -69,10 +69,15 @@ impl Db {
     }
 
     /// A raw pool, for what the store does not expose (the migration
-    /// records).
+    /// records), or for a database made before the store opens it (a
+    /// SQLite file is created).
     async fn raw(&self) -> sqlx::AnyPool {
         sqlx::any::install_default_drivers();
-        sqlx::AnyPool::connect(&self.url)
+        let url = match self.dialect {
+            Dialect::Sqlite => format!("{}?mode=rwc", self.url),
+            Dialect::Postgres => self.url.clone(),
+        };
+        sqlx::AnyPool::connect(&url)
             .await
             .expect("connect without the store")
     }
@@ -109,6 +114,7 @@ contract!(
     append_batches_read_back,
     documents_written_in_chunks,
     documents_placed_under_entries,
+    documents_survive_the_move_to_log_order,
     dropped_transaction_leaves_nothing,
     failing_write_leaves_nothing,
     proofs_from_stored_hashes_verify,
@@ -335,6 +341,112 @@ async fn migrations_apply_twice(db: &Db) {
     assert_eq!(row.0, row.1, "each migration is recorded once");
     assert_eq!(row.0, row.2, "versions 1..=n are all recorded");
     assert!(row.0 >= 1);
+}
+
+/// A database left before the migration that keeps documents in log
+/// order (SQLite version 3, PostgreSQL version 4), with documents in it,
+/// keeps every document through the upgrade: they did not record their
+/// entry, so they stay readable by hash, notes included, and at no entry;
+/// the same bytes written again without an entry are still stored once.
+/// The schema before it is built from the migration files of the
+/// repository, recorded as the store records them.
+async fn documents_survive_the_move_to_log_order(db: &Db) {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(match db.dialect {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        });
+    let mut files: Vec<(i64, String)> = std::fs::read_dir(&folder)
+        .expect("the migrations")
+        .map(|f| f.expect("a file").file_name().into_string().expect("UTF-8"))
+        .map(|name| (name[..4].parse().expect("a version"), name))
+        .collect();
+    files.sort();
+    let upgrade = files
+        .iter()
+        .position(|(_, name)| name.ends_with("_documents_in_log_order.sql"))
+        .expect("the migration to log order");
+    let raw = db.raw().await;
+    sqlx::raw_sql(
+        "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)",
+    )
+    .execute(&raw)
+    .await
+    .expect("record table");
+    for (version, name) in &files[..upgrade] {
+        let sql = std::fs::read_to_string(folder.join(name)).expect("a migration");
+        sqlx::raw_sql(&sql)
+            .execute(&raw)
+            .await
+            .expect("an old migration");
+        sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+            .bind(*version)
+            .bind(name.as_str())
+            .execute(&raw)
+            .await
+            .expect("record");
+    }
+    sqlx::query("INSERT INTO logs (group_id, origin, size, checkpoint) VALUES ('g', 'o', 0, $1)")
+        .bind(vec![0u8])
+        .execute(&raw)
+        .await
+        .expect("a log");
+    let old: Vec<Document> = (0..5u8)
+        .map(|i| {
+            let kind = if i == 4 {
+                DocumentKind::Roll
+            } else {
+                DocumentKind::Note
+            };
+            Document::new(vec![b'a' + i; 10 + usize::from(i)], "b1", kind)
+        })
+        .collect();
+    for document in &old {
+        sqlx::query(
+            "INSERT INTO documents (group_id, sha256, bytes, ballot_id, kind) \
+             VALUES ('g', $1, $2, $3, $4)",
+        )
+        .bind(document.sha256.to_hex())
+        .bind(document.bytes.clone())
+        .bind(document.ballot.clone())
+        .bind(document.kind.as_str())
+        .execute(&raw)
+        .await
+        .expect("an old document");
+    }
+    raw.close().await;
+
+    let store = db.open().await;
+    let hashes: Vec<Hash> = old.iter().map(|d| d.sha256).collect();
+    let mut read = store.documents("g", &hashes).await.expect("read");
+    read.sort_by_key(|d| d.sha256);
+    let mut expected = old.clone();
+    expected.sort_by_key(|d| d.sha256);
+    assert_eq!(read, expected);
+    for document in &old {
+        let found = store.document("g", &document.sha256, None).await;
+        assert_eq!(found.expect("read").as_ref(), Some(document));
+    }
+    let placed = store.documents_named_in("g", 0, 10).await.expect("read");
+    assert!(placed.is_empty(), "no old document is at an entry");
+
+    let mut tx = store
+        .begin_append("g")
+        .await
+        .expect("begin")
+        .expect("the log exists");
+    let again = Document::new(old[0].bytes.clone(), "b2", DocumentKind::Attachment);
+    tx.write_documents(&[again]).await.expect("write");
+    tx.commit().await.expect("commit");
+    let raw = db.raw().await;
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT ballot_id, kind FROM documents WHERE sha256 = $1")
+            .bind(old[0].sha256.to_hex())
+            .fetch_all(&raw)
+            .await
+            .expect("rows");
+    assert_eq!(rows, [("b1".to_owned(), "note".to_owned())]);
 }
 
 /// `create_log` creates once; again it answers `false` and changes nothing.

@@ -193,6 +193,9 @@ pub struct Wanted {
     pub ballot: BallotId,
     /// Its SHA-256.
     pub sha256: Hash,
+    /// The log index of the (first) entry that names it: a server stores
+    /// a document under it.
+    pub entry: u64,
 }
 
 /// The documents the replay of `entries` (a whole log, in order) needs, in
@@ -210,7 +213,7 @@ pub fn wanted_documents(entries: &[Entry]) -> Vec<Wanted> {
         .collect();
     let mut seen = HashSet::new();
     let mut wanted = Vec::new();
-    for entry in entries {
+    for (index, entry) in (0u64..).zip(entries) {
         let Some(ballot) = entry.get("ballot").and_then(|b| BallotId::new(b).ok()) else {
             continue;
         };
@@ -228,7 +231,11 @@ pub fn wanted_documents(entries: &[Entry]) -> Vec<Wanted> {
             _ => continue,
         };
         if seen.insert((ballot.clone(), sha256)) {
-            wanted.push(Wanted { ballot, sha256 });
+            wanted.push(Wanted {
+                ballot,
+                sha256,
+                entry: index,
+            });
         }
     }
     wanted

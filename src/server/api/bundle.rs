@@ -90,18 +90,17 @@ async fn bundle(
         .filter(|(s, _)| *s <= size)
         .collect();
     // The documents the replay needs; a vote note names its attachment.
-    // Each is stored under the entry that names it, so one read of those
-    // named by the bundle's entries finds them, in log order; one stored
+    // Each is stored under the entry that names it, so reads of the runs
+    // of entries that name them find them, in log order (an open ballot's
+    // notes, which stay out, are read only inside a run); one stored
     // before documents were kept with their entry is found by hash.
     let in_order = wanted_documents(&entries);
     let mut wanted: BTreeSet<Hash> = in_order.iter().map(|w| w.sha256).collect();
-    let mut stored: Vec<(Hash, Vec<u8>)> = state
-        .store
-        .documents_named_in(&group, 0, size)
-        .await?
-        .into_iter()
-        .map(|d| (d.sha256, d.bytes))
-        .collect();
+    let mut stored: Vec<(Hash, Vec<u8>)> = Vec::new();
+    for (from, to) in entry_runs(in_order.iter().map(|w| w.entry)) {
+        let found = state.store.documents_named_in(&group, from, to).await?;
+        stored.extend(found.into_iter().map(|d| (d.sha256, d.bytes)));
+    }
     for _ in 0..2 {
         let held: BTreeSet<Hash> = stored.iter().map(|(h, _)| *h).collect();
         let attachments: Vec<Hash> = stored
@@ -157,4 +156,42 @@ async fn bundle(
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// Entries closer than this are read in one run (the documents of the
+/// entries between them read for nothing), so that a closed ballot whose
+/// votes interleave with an open one's costs a few reads, not one per vote.
+const RUN_GAP: u64 = 256;
+
+/// The runs `[from, to)` that cover `indexes` (ascending), merging those
+/// less than [`RUN_GAP`] apart.
+fn entry_runs(indexes: impl IntoIterator<Item = u64>) -> Vec<(u64, u64)> {
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for index in indexes {
+        match runs.last_mut() {
+            Some((_, to)) if index < to.saturating_add(RUN_GAP) => *to = (*to).max(index + 1),
+            _ => runs.push((index, index + 1)),
+        }
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_read_in_runs() {
+        assert_eq!(entry_runs([]), Vec::<(u64, u64)>::new());
+        assert_eq!(entry_runs([5]), vec![(5, 6)]);
+        // Close together: one run, the gap read with it.
+        assert_eq!(entry_runs([5, 6, 7, 100, 300]), vec![(5, 301)]);
+        // Just under the gap apart: merged; at the gap: two runs, nothing
+        // read between them.
+        assert_eq!(entry_runs([5, 6, 6 + RUN_GAP]), vec![(5, 7 + RUN_GAP)]);
+        assert_eq!(
+            entry_runs([5, 6, 7 + RUN_GAP, 10_000, 10_001]),
+            vec![(5, 7), (7 + RUN_GAP, 8 + RUN_GAP), (10_000, 10_002)]
+        );
+    }
 }
