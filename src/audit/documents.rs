@@ -13,15 +13,17 @@
 //!   folder's files, if any, first in the order listed, then in the order
 //!   the log names the documents once that order is known, and check each
 //!   against its SHA-256 name;
-//! - *verifiers* (one per core) take the documents the log names, in log
-//!   order, and verify each vote note's signature strictly in advance
+//! - *verifiers* (one per core but the replay's) take the documents the
+//!   log names, in log order, at least [`VERIFY_LEAD`] ahead of the
+//!   replay, and verify each vote note's signature strictly in advance
 //!   ([`VerifiedNotes::verify_in_advance`]) under its signer's keys of the
 //!   signature's key id, as the registry of the whole log lists them,
 //!   keeping the parsed note for the replay when it is about to reach it
 //!   ([`KEEP_PARSED_AHEAD`]);
 //! - the replay ([`InOrder`], a [`NoteSource`]) takes each document when
 //!   it needs it, waiting only if a reader or a verifier is working on
-//!   it, and otherwise reading it itself.
+//!   it, and otherwise reading it itself; its fold verifies the notes no
+//!   verifier reached.
 //!
 //! The replay skips exactly the verifications recorded in advance (same
 //! note bytes, same key) and verifies any other vote itself, so it accepts
@@ -307,10 +309,10 @@ impl Documents {
 
     /// Sets the order the replay will ask for documents in (`named`: every
     /// SHA-256 the log names, in log order; those not listed are left
-    /// out), then starts one verifier per core, which verify the vote
-    /// notes among them in advance under the keys of `registry`. Without a
-    /// registry (the log's registry does not fold) nothing is verified in
-    /// advance: the replay reports the log.
+    /// out), then starts one verifier per core but the replay's, which
+    /// verify the vote notes among them in advance under the keys of
+    /// `registry`. Without a registry (the log's registry does not fold)
+    /// nothing is verified in advance: the replay reports the log.
     pub(super) fn order_by<'scope>(
         &'scope self,
         scope: &'scope Scope<'scope, '_>,

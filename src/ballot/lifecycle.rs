@@ -41,7 +41,7 @@ pub struct Announced {
 
 /// A vote logged for an open ballot: 80 bytes and no heap allocation,
 /// because an open ballot may hold a million of them
-/// (docs/performance.md, "Memory per vote").
+/// (docs/performance.md, vote ingest, fourth round).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoggedVote {
     /// Its log index.
