@@ -600,3 +600,68 @@ fn the_scheduler_opens_and_closes_once_across_restarts() {
     assert_eq!(world.size(), tallied, "close and tally are sequenced once");
     assert_eq!(world.ballot(&world.admin, "B1")["state"], "tallied");
 }
+
+/// Two ballots' votes name the same attachment (the same reasons, word for
+/// word): the server stores it beside each ballot's vote, and after the
+/// close each ballot serves it, and its note, to a member; before the
+/// close neither does.
+#[test]
+fn an_attachment_two_ballots_share_is_served_for_each() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let world = world(dir.path());
+    announce(&world, "B1");
+    announce(&world, "B3");
+    world.clock(OPENS);
+    world.wait_for("B1", "open");
+    world.wait_for("B3", "open");
+    let origin = world.origin();
+    let reasons = "The same reasons, sent to both ballots.";
+    let shared = Hash::sha256(reasons.as_bytes()).to_hex();
+    let mut notes = Vec::new();
+    for (ballot, person, org) in [("B1", "alice", "acme"), ("B3", "carol", "gamma")] {
+        let vote = VoteNote {
+            origin: origin.clone(),
+            ballot: BallotId::new(ballot).expect("id"),
+            question: QuestionId::new("main").expect("id"),
+            organisation: OrgId::new(org).expect("id"),
+            choice: ChoiceWord::new("no").expect("choice"),
+            attachment: Some(Hash::sha256(reasons.as_bytes())),
+            nonce: [7; 16],
+        };
+        let note = String::from_utf8(vote.sign(&key(person, 1)).expect("sign")).expect("UTF-8");
+        let r = world.send(
+            "POST",
+            &format!("/v1/groups/g/ballots/{ballot}/votes"),
+            Some(world.token(person)),
+            json!({ "note": note, "attachment": reasons }),
+        );
+        assert_eq!(r.status, 201, "{ballot}: {}", r.text());
+        notes.push((ballot, note));
+    }
+    let document = |ballot: &str, hash: &str| {
+        get(
+            world.address(),
+            &format!("/v1/groups/g/ballots/{ballot}/documents/{hash}"),
+            Some(world.token("bob")),
+        )
+    };
+    for (ballot, _) in &notes {
+        assert_eq!(document(ballot, &shared).status, 403, "before the close");
+    }
+
+    world.clock(CLOSES);
+    world.wait_for("B1", "tallied");
+    world.wait_for("B3", "tallied");
+    for (ballot, note) in &notes {
+        let r = document(ballot, &shared);
+        assert_eq!(r.status, 200, "{ballot}: {}", r.text());
+        assert_eq!(r.body, reasons.as_bytes(), "{ballot}");
+        let r = document(ballot, &Hash::sha256(note.as_bytes()).to_hex());
+        assert_eq!(r.status, 200, "{ballot}: {}", r.text());
+        assert_eq!(r.body, note.as_bytes(), "{ballot}");
+    }
+    // A note is served only for its own ballot.
+    let (_, b3_note) = &notes[1];
+    let r = document("B1", &Hash::sha256(b3_note.as_bytes()).to_hex());
+    assert_eq!(r.status, 404, "{}", r.text());
+}
