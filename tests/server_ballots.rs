@@ -599,6 +599,22 @@ fn the_scheduler_opens_and_closes_once_across_restarts() {
     std::thread::sleep(std::time::Duration::from_millis(1500));
     assert_eq!(world.size(), tallied, "close and tally are sequenced once");
     assert_eq!(world.ballot(&world.admin, "B1")["state"], "tallied");
+    world.clock("2026-03-03T00:00:00Z");
+    world.admin(
+        "PUT",
+        "/v1/groups/g/organisations/epsilon",
+        json!({"class": "member", "from": "2026-03-01T00:00:00Z"}),
+    );
+    let World { server, .. } = world;
+    server.stop();
+
+    // Restarted without a start, the simulated clock resumes at the log's
+    // latest entry time, not at the system time.
+    let server = Server::start(dir.path(), &["--simulated-clock"]);
+    let clock = get(&server.address, "/v1/clock", None).json();
+    assert_eq!(clock["simulated"], true);
+    assert_eq!(clock["now"], "2026-03-03T00:00:00.000000Z", "{clock}");
+    server.stop();
 }
 
 /// Two ballots' votes name the same attachment (the same reasons, word for

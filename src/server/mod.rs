@@ -383,10 +383,15 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
     let key = load_or_create_key(&config.log_key_path())?;
     let store = Store::open(&config.database_url()).await?;
     let heads = store.heads().await?;
+    // A simulated clock restarted without a start resumes at the logs'
+    // latest entry time (set below, once the logs are read), not at the
+    // system time: a demonstration's history goes on where it stopped.
+    let resume = config.simulated_clock && config.simulated_start.is_none() && !heads.is_empty();
     let clock = if config.simulated_clock {
         let start = match &config.simulated_start {
             Some(text) => Timestamp::parse(text)
                 .map_err(|e| ServerError::Config(format!("--simulated-start: {e}")))?,
+            None if resume => Timestamp::MIN,
             None => Clock::System.now(),
         };
         Arc::new(Clock::simulated(start))
@@ -410,15 +415,19 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
     for head in heads {
         startup::open_log(&state, &head).await?;
     }
-    // On restart, a simulated clock resumes no earlier than the log.
-    if state.clock.is_simulated() && config.simulated_start.is_none() {
-        let mut latest = state.clock.now();
+    if resume {
+        let mut latest = Timestamp::MIN;
         for log in state.logs.read().await.values() {
             if let Ok(time) = log.read(|loaded| loaded.last_time).await {
                 latest = latest.max(time);
             }
         }
-        let _ = state.clock.set(latest);
+        let start = if latest == Timestamp::MIN {
+            Clock::System.now()
+        } else {
+            latest
+        };
+        let _ = state.clock.set(start);
     }
     bootstrap(&state).await?;
     Ok(state)
