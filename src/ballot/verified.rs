@@ -146,6 +146,9 @@ impl VerifiedNotes {
     /// bytes again. Kept only beside the record of that decision (made by
     /// [`VerifiedNotes::record_decided`] for the same bytes), and bounded
     /// with it.
+    // Only the server decides votes; the build without it keeps the
+    // record's other users.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
     pub(crate) fn keep_decided(&self, vote: SubmittedVote) {
         let note = vote.commitment();
         let mut records = self.0.lock().unwrap_or_else(PoisonError::into_inner);
