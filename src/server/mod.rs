@@ -261,6 +261,10 @@ pub struct AppState {
     pub discovery: tokio::sync::Mutex<()>,
     /// Recent answers about tokens and secretariat grants.
     pub access: access::AccessCache,
+    /// One audit bundle built at a time: a bundle is held whole in memory
+    /// (about 450 MB for a ballot of a million votes), so a second request
+    /// meanwhile is answered 503 and tries again, rather than doubling it.
+    pub bundles: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -411,6 +415,7 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
         tick: tokio::sync::Notify::new(),
         discovery: tokio::sync::Mutex::new(()),
         access: access::AccessCache::default(),
+        bundles: tokio::sync::Semaphore::new(1),
     };
     for head in heads {
         startup::open_log(&state, &head).await?;

@@ -41,6 +41,9 @@ async fn bundle(
 ) -> Result<Response, ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::ReadGroup).await?;
     let ballot = ballot_id(&ballot)?;
+    let _building = state.bundles.try_acquire().map_err(|_| {
+        ApiError::Unavailable("another audit bundle is being built; try again shortly".to_owned())
+    })?;
     let size = log.read(|loaded| loaded.size).await?;
     let internal =
         |what: &str, e: &dyn std::fmt::Display| ApiError::Internal(format!("{what}: {e}"));
