@@ -153,7 +153,8 @@ impl Votes {
     /// as in a tally's `counted`).
     pub fn by_note_text(&self, text: &str) -> Option<&LoggedVote> {
         let hex = text.strip_prefix("sha256:")?;
-        self.by_note(&Hash::from_hex(hex).ok()?)
+        let note = Hash::from_hex(hex).ok().filter(|h| h.to_hex() == hex)?;
+        self.by_note(&note)
     }
 
     /// Whether a logged vote carried `nonce`.
@@ -194,6 +195,8 @@ impl Votes {
         person: &PersonId,
         admitted: &AdmittedVote,
     ) {
+        // The admission is rebuilt from the entry ([`LoggedVote::admitted`]).
+        debug_assert_eq!(admitted.sequence, index, "judged with its log index");
         let signer = match self.signer_positions.get(person) {
             Some(&at) => at,
             None => {
@@ -693,6 +696,12 @@ mod tests {
         }
         assert_eq!(votes.by_note(&Hash::sha256(b"never logged")), None);
         assert_eq!(votes.by_note_text("sha256:zz"), None);
+        let upper = format!("sha256:{}", notes[0].to_hex().to_uppercase());
+        assert_eq!(
+            votes.by_note_text(&upper),
+            None,
+            "only the canonical spelling"
+        );
         assert_eq!(
             votes.unrevealed(),
             notes.iter().enumerate().filter(|(i, _)| i % 7 == 3).count()
