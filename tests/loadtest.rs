@@ -1,5 +1,6 @@
 //! `scrutineer loadtest` runs briefly end to end: it starts its own server,
-//! sets up a group, votes over HTTP, measures the machine's limits, stops
+//! sets up a group, votes over HTTP, measures the machine's limits (the
+//! floor server's among them), stops
 //! the server and reports. The report must be coherent; its speed is never
 //! asserted (a slow or busy machine is not a failure).
 
@@ -68,8 +69,11 @@ fn a_short_load_test_reports_accepted_votes_latency_memory_and_limits() {
     assert!(number("/limits/threads") >= 1.0);
     assert!(number("/limits/verify_per_second") > 0.0);
     assert!(number("/limits/fsync_per_second") > 0.0);
+    // The floor server answers only votes that it verified.
+    assert!(number("/limits/floor_votes_per_second") > 0.0);
     assert!(number("/ratios/votes_per_verification") > 0.0);
     assert!(number("/ratios/votes_per_fsync") > 0.0);
+    assert!(number("/ratios/votes_per_floor") > 0.0);
 }
 
 #[test]

@@ -22,13 +22,18 @@
 //!    connection, send votes back to back for D seconds; the latency of
 //!    each durable receipt (the `201` answer) is recorded.
 //! 5. **Limits**, on the same cores, with the server idle: strict Ed25519
-//!    verifications per second on all cores, and write + fsync of small
-//!    files per second in the data directory.
+//!    verifications per second on all cores, write + fsync of small files
+//!    per second in the data directory, and the floor: the votes per second
+//!    that the same clients get from a server on the same HTTP stack that
+//!    only checks the token, parses and verifies each vote and answers a
+//!    receipt of the same size (`floor.rs`), with no log, rules or
+//!    database.
 //!
 //! The server is stopped (SIGTERM, then SIGKILL) and its directory removed
 //! at the end, also on failure.
 
 mod child;
+mod floor;
 mod limits;
 mod wire;
 
@@ -80,9 +85,9 @@ pub struct Args {
     /// so, if they run out); default 10 000 per second of duration.
     #[arg(long)]
     votes: Option<usize>,
-    /// How long each limit (verification rate, fsync rate) is measured, in
-    /// seconds.
-    #[arg(long, default_value_t = 3.0, value_parser = positive_seconds)]
+    /// How long each limit (verification rate, fsync rate, floor server)
+    /// is measured, in seconds.
+    #[arg(long, default_value_t = 5.0, value_parser = positive_seconds)]
     limit_seconds: f64,
     /// Run the server on this database (an empty PostgreSQL database,
     /// `postgres://…`) instead of SQLite in the temporary directory.
@@ -148,6 +153,9 @@ struct Ratios {
     /// Accepted votes per second over fsyncs per second: how many votes
     /// each fsync carried, at least.
     votes_per_fsync: f64,
+    /// Accepted votes per second over the floor server's: the share of the
+    /// stateless maximum that the log, the rules and the commit leave.
+    votes_per_floor: f64,
 }
 
 /// Runs the load test.
@@ -196,12 +204,19 @@ fn load(args: &Args, dir: &TempDir, server: &ServerProcess) -> anyhow::Result<Re
         "load: {} clients for {} s",
         args.concurrency, args.duration
     ));
-    let run = drive(server, &requests, args.concurrency, args.duration);
+    let run = drive(
+        &server.address,
+        Some(server.pid()),
+        &requests,
+        args.concurrency,
+        args.duration,
+    );
     let server_memory = child::memory(server.pid());
-    drop(requests);
 
     progress("measuring the machine's limits");
-    let limits = limits::measure(&samples, dir.path(), args.limit_seconds)?;
+    let floor = floor_rate(server, &delegates, &requests, args)?;
+    drop(requests);
+    let limits = limits::measure(&samples, dir.path(), args.limit_seconds, floor)?;
     let accepted_per_second = run.accepted as f64 / run.elapsed;
     Ok(Report {
         database: if args.database_url.is_some() {
@@ -227,9 +242,50 @@ fn load(args: &Args, dir: &TempDir, server: &ServerProcess) -> anyhow::Result<Re
         ratios: Ratios {
             votes_per_verification: accepted_per_second / limits.verify_per_second,
             votes_per_fsync: accepted_per_second / limits.fsync_per_second,
+            votes_per_floor: accepted_per_second / limits.floor_votes_per_second,
         },
         limits,
     })
+}
+
+/// The floor server's votes per second (`floor.rs`), driven like the
+/// server for `--limit-seconds`. Its answer is a real receipt: the server's
+/// answer to the first request sent again (a duplicate is answered with
+/// the original vote's receipt).
+fn floor_rate(
+    server: &ServerProcess,
+    delegates: &[Delegate],
+    requests: &[Vec<u8>],
+    args: &Args,
+) -> anyhow::Result<f64> {
+    let first = requests.first().context("no vote was signed")?;
+    let answer = Connection::new(&server.address)
+        .send(first)
+        .context("sending the first vote again")?;
+    ensure!(
+        answer.status == 200 || answer.status == 201,
+        "the first vote sent again answered {}: {}",
+        answer.status,
+        String::from_utf8_lossy(&answer.body)
+    );
+    let keys: Vec<(String, VerifierKey)> = delegates
+        .iter()
+        .map(|d| (d.token.clone(), VerifierKey::clone(&d.key.verifier_key())))
+        .collect();
+    let floor = floor::Floor::start(&keys, answer.body)?;
+    let run = drive(
+        &floor.address,
+        None,
+        requests,
+        args.concurrency,
+        args.limit_seconds,
+    );
+    ensure!(
+        run.errors.is_empty(),
+        "the floor server refused votes: {:?}",
+        run.errors
+    );
+    Ok(run.accepted as f64 / run.elapsed)
 }
 
 /// The secretariat's side of the set-up: JSON requests with its token.
@@ -555,9 +611,16 @@ struct Run {
     peak_rss_kib: u64,
 }
 
-/// The timed part: `concurrency` workers send the requests, in order,
-/// until the duration is over or the requests run out.
-fn drive(server: &ServerProcess, requests: &[Vec<u8>], concurrency: u32, duration: f64) -> Run {
+/// The timed part: `concurrency` workers send the requests to `address`,
+/// in order, until the duration is over or the requests run out; the
+/// memory of the process `pid`, if any, is sampled meanwhile.
+fn drive(
+    address: &str,
+    pid: Option<u32>,
+    requests: &[Vec<u8>],
+    concurrency: u32,
+    duration: f64,
+) -> Run {
     let next = AtomicUsize::new(0);
     let sent = AtomicU64::new(0);
     let done = AtomicBool::new(false);
@@ -568,10 +631,10 @@ fn drive(server: &ServerProcess, requests: &[Vec<u8>], concurrency: u32, duratio
     let mut latencies: Vec<u32> = std::thread::scope(|scope| {
         // Memory, sampled every 200 ms while the load runs.
         let monitor = {
-            let (peak, done, pid) = (Arc::clone(&peak), &done, server.pid());
+            let (peak, done) = (Arc::clone(&peak), &done);
             scope.spawn(move || {
                 while !done.load(Ordering::Relaxed) {
-                    if let Some(m) = child::memory(pid) {
+                    if let Some(m) = pid.and_then(child::memory) {
                         peak.fetch_max(m.vm_rss_kib, Ordering::Relaxed);
                     }
                     std::thread::sleep(Duration::from_millis(200));
@@ -581,7 +644,6 @@ fn drive(server: &ServerProcess, requests: &[Vec<u8>], concurrency: u32, duratio
         let workers: Vec<_> = (0..concurrency)
             .map(|_| {
                 let (next, sent, errors) = (&next, &sent, &errors);
-                let address = server.address.as_str();
                 scope.spawn(move || {
                     let mut connection = Connection::new(address);
                     let mut latencies = Vec::new();
@@ -686,11 +748,16 @@ fn print_report(r: &Report) {
         );
     }
     println!(
-        "  limits on this machine ({} threads): {:.0} Ed25519 verify_strict/s, {:.0} fsync/s",
-        r.limits.threads, r.limits.verify_per_second, r.limits.fsync_per_second
+        "  limits on this machine ({} threads): {:.0} Ed25519 verify_strict/s, {:.0} fsync/s, \
+         {:.0} votes/s from the floor server (HTTP, parsing and verification only)",
+        r.limits.threads,
+        r.limits.verify_per_second,
+        r.limits.fsync_per_second,
+        r.limits.floor_votes_per_second
     );
     println!(
-        "  ratios: votes/s ÷ verifications/s = {:.3}; votes/s ÷ fsyncs/s = {:.2}",
-        r.ratios.votes_per_verification, r.ratios.votes_per_fsync
+        "  ratios: votes/s ÷ verifications/s = {:.3}; votes/s ÷ fsyncs/s = {:.2}; \
+         votes/s ÷ floor votes/s = {:.2}",
+        r.ratios.votes_per_verification, r.ratios.votes_per_fsync, r.ratios.votes_per_floor
     );
 }

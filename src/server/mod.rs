@@ -12,13 +12,15 @@
 //! - [`access`]: the accounts tables' answers, reused for a second.
 //! - [`error`]: RFC 9457 problem details.
 //! - [`api`]: the routes, one file per resource.
+//! - [`connections`]: the HTTP/1.1 connection loop (also used by the load
+//!   tool's floor server).
 
 pub mod access;
 pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod config;
-mod connections;
+pub mod connections;
 pub mod error;
 #[cfg(test)]
 mod fault_injection;

@@ -881,7 +881,15 @@ fn place_documents<S: LogFold>(
             at.entry(hash).or_insert(first + k as u64);
         }
     }
+    // A document no entry names (a vote's attachment) takes the index of
+    // the document that names it (the vote's note). Finding what a document
+    // names can mean parsing it, so this runs only while some document is
+    // still without an index: in a batch of votes without attachments,
+    // never.
     for _ in 0..2 {
+        if documents.iter().all(|d| at.contains_key(&d.sha256)) {
+            break;
+        }
         for document in &documents {
             if let Some(&index) = at.get(&document.sha256) {
                 for hash in S::documents_named_by(&document.bytes) {
@@ -930,5 +938,101 @@ impl StoreOrHalt {
             AppendError::Halted(reason) => Self::Halt(reason),
             other => Self::Halt(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::store::documents::DocumentKind;
+
+    /// How often the toy fold was asked what a document names.
+    static READS: AtomicUsize = AtomicUsize::new(0);
+
+    /// A fold whose entries name documents by a `names` header, and whose
+    /// documents name another by a first line `names <hex>`.
+    struct Toy;
+
+    impl LogFold for Toy {
+        type Refusal = std::convert::Infallible;
+        type Published = ();
+
+        fn empty(_: &Origin) -> Self {
+            Self
+        }
+
+        fn apply(&mut self, _: &Entry) -> Result<(), Self::Refusal> {
+            Ok(())
+        }
+
+        fn publish(&self, _: Option<&Arc<()>>) -> Arc<()> {
+            Arc::new(())
+        }
+
+        fn documents_named(entry: &Entry) -> Vec<Hash> {
+            entry
+                .get("names")
+                .map(|hex| Hash::from_hex(hex).expect("a hash"))
+                .into_iter()
+                .collect()
+        }
+
+        fn documents_named_by(document: &[u8]) -> Vec<Hash> {
+            READS.fetch_add(1, Ordering::Relaxed);
+            std::str::from_utf8(document)
+                .ok()
+                .and_then(|text| text.strip_prefix("names "))
+                .map(|hex| Hash::from_hex(hex.trim_end()).expect("a hash"))
+                .into_iter()
+                .collect()
+        }
+    }
+
+    fn entry_naming(document: &Document) -> Entry {
+        let time = Timestamp::from_unix(1_800_000_000, 0).expect("a time");
+        Entry::new("toy", time).header("names", document.sha256.to_hex())
+    }
+
+    fn document(text: &str) -> Document {
+        Document::new(text.as_bytes().to_vec(), "B1", DocumentKind::Note)
+    }
+
+    #[test]
+    fn documents_take_the_index_of_the_entry_that_names_them() {
+        let attachment = document("the attachment\n");
+        let note = document(&format!("names {}\n", attachment.sha256.to_hex()));
+        let plain = document("a note without attachment\n");
+        let stray = document("named by nothing\n");
+        let entries = [entry_naming(&plain), entry_naming(&note)];
+        // Without a document named only by another, no document is read.
+        READS.store(0, Ordering::Relaxed);
+        let placed = place_documents::<Toy>(vec![plain.clone()], &entries, 10);
+        assert_eq!(placed[0].entry, Some(10));
+        assert_eq!(READS.load(Ordering::Relaxed), 0);
+
+        let placed = place_documents::<Toy>(
+            vec![
+                attachment.clone(),
+                note.clone(),
+                plain.clone(),
+                stray.clone(),
+            ],
+            &entries,
+            10,
+        );
+        let by_hash = |d: &Document| {
+            placed
+                .iter()
+                .find(|p| p.sha256 == d.sha256)
+                .expect("every document is returned")
+                .entry
+        };
+        assert_eq!(by_hash(&plain), Some(10));
+        assert_eq!(by_hash(&note), Some(11));
+        assert_eq!(by_hash(&attachment), Some(11), "with the note naming it");
+        assert_eq!(by_hash(&stray), None, "found by hash alone");
+        assert_eq!(placed.len(), 4);
     }
 }

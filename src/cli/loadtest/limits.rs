@@ -2,7 +2,8 @@
 //! the same cores as the load: how many strict Ed25519 verifications per
 //! second all cores can do (each accepted vote needs at least one), and
 //! how many small durable writes per second the data directory's
-//! filesystem takes (each batch of votes needs at least one).
+//! filesystem takes (each batch of votes needs at least one). The third
+//! limit, the floor server's vote rate, is in `floor.rs`.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -32,10 +33,20 @@ pub struct Limits {
     pub verify_per_second: f64,
     /// Sequential write + fsync of a new small file, per second.
     pub fsync_per_second: f64,
+    /// Votes per second answered by the floor server (`floor.rs`): the same
+    /// clients, HTTP stack, parsing and strict verification, with no log,
+    /// rules or database.
+    pub floor_votes_per_second: f64,
 }
 
-/// Measures both limits, each for `seconds`.
-pub fn measure(samples: &[Signed], dir: &Path, seconds: f64) -> anyhow::Result<Limits> {
+/// Measures the verification and fsync limits, each for `seconds`, beside
+/// the floor server's rate measured by the caller.
+pub fn measure(
+    samples: &[Signed],
+    dir: &Path,
+    seconds: f64,
+    floor_votes_per_second: f64,
+) -> anyhow::Result<Limits> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -45,6 +56,7 @@ pub fn measure(samples: &[Signed], dir: &Path, seconds: f64) -> anyhow::Result<L
         threads,
         verify_per_second,
         fsync_per_second,
+        floor_votes_per_second,
     })
 }
 
