@@ -245,15 +245,23 @@ impl SubmittedVote {
 
     /// Verifies the signature with the person's registered key (strictly).
     pub fn verify(self, key: &VerifierKey) -> Result<Verified<Self>, VoteError> {
+        let proof = self.check(key)?;
+        proof.try_map(|()| Ok::<_, VoteError>(self))
+    }
+
+    /// [`SubmittedVote::verify`] by reference, for a caller that keeps the
+    /// vote either way: whether it verifies.
+    pub fn verifies_under(&self, key: &VerifierKey) -> bool {
+        self.check(key).is_ok()
+    }
+
+    fn check(&self, key: &VerifierKey) -> Result<Verified<()>, VoteError> {
         if key.name().as_str() != self.person.as_str() || key.id() != self.key_id {
             return Err(VoteError::BadSignature);
         }
-        let verified = self
-            .note
-            .clone()
-            .verify(std::slice::from_ref(key))
-            .map_err(|_| VoteError::BadSignature)?;
-        verified.try_map(|_| Ok::<_, VoteError>(self))
+        self.note
+            .vouch_for(std::slice::from_ref(key), ())
+            .map_err(|_| VoteError::BadSignature)
     }
 }
 
@@ -301,6 +309,17 @@ mod tests {
             submitted.clone().verify(&other.verifier_key()),
             Err(VoteError::BadSignature)
         );
+        assert!(!submitted.verifies_under(&other.verifier_key()));
+        assert!(submitted.verifies_under(&key.verifier_key()));
+        // The same signature under another name's key does not verify.
+        let bob = SigningKey::from_seed(KeyName::new("bob").expect("name"), &[7u8; 32]);
+        assert!(!submitted.verifies_under(&bob.verifier_key()));
+        // A changed text does not verify under the right key.
+        let tampered = String::from_utf8(bytes.clone())
+            .expect("UTF-8")
+            .replace("choice yes", "choice no");
+        let tampered = SubmittedVote::parse(tampered.as_bytes()).expect("parse");
+        assert!(!tampered.verifies_under(&key.verifier_key()));
         assert!(submitted.verify(&key.verifier_key()).is_ok());
     }
 

@@ -102,9 +102,9 @@ impl VerifiedNotes {
         key: &VerifierKey,
         recorder: Recorder,
     ) -> bool {
-        let Ok(verified) = vote.clone().verify(key) else {
+        if !vote.verifies_under(key) {
             return false;
-        };
+        }
         let note = vote.commitment();
         match recorder {
             Recorder::Deciding => self.record_decided(note, key),
@@ -116,7 +116,7 @@ impl VerifiedNotes {
                         note,
                         Record {
                             key: KeyOf::new(key),
-                            vote: keep_parsed.then(|| Box::new(verified.into_inner())),
+                            vote: keep_parsed.then(|| Box::new(vote.clone())),
                         },
                     );
             }

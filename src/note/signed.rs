@@ -308,6 +308,28 @@ impl Note {
     /// verifier is ignored; one that matches is verified strictly, and if it
     /// fails the whole note is refused; at least one must verify.
     pub fn verify(self, verifiers: &[VerifierKey]) -> Result<Verified<Self>, NoteError> {
+        let verified_by = self.verifying_keys(verifiers)?;
+        Ok(Verified {
+            value: self,
+            verified_by,
+        })
+    }
+
+    /// [`Note::verify`] by reference: if the note verifies, `value` with
+    /// the proof. Crate-only, like [`Verified::try_map`]: `value` must be
+    /// what this note says (a vote parsed from it), not an arbitrary value.
+    pub(crate) fn vouch_for<T>(
+        &self,
+        verifiers: &[VerifierKey],
+        value: T,
+    ) -> Result<Verified<T>, NoteError> {
+        let verified_by = self.verifying_keys(verifiers)?;
+        Ok(Verified { value, verified_by })
+    }
+
+    /// The keys of `verifiers` whose signatures on this note verify, as
+    /// [`Note::verify`] says.
+    fn verifying_keys(&self, verifiers: &[VerifierKey]) -> Result<Vec<VerifierKey>, NoteError> {
         let mut verified_by = Vec::new();
         for signature in &self.signatures {
             let mut matching = verifiers
@@ -333,10 +355,7 @@ impl Note {
         if verified_by.is_empty() {
             return Err(NoteError::NoKnownSignature);
         }
-        Ok(Verified {
-            value: self,
-            verified_by,
-        })
+        Ok(verified_by)
     }
 
     /// Signs `text` with each of `signers`, in order, and returns the signed

@@ -103,6 +103,34 @@ impl Receipt {
         proof: Vec<Hash>,
         signed_checkpoint: Vec<u8>,
     ) -> Result<Self, ReceiptError> {
+        check_checkpoint_form(&signed_checkpoint)?;
+        Self::assemble(extra, index, proof, signed_checkpoint)
+    }
+
+    /// [`Receipt::new`] for a checkpoint this process has just signed with
+    /// [`sign_checkpoint`](crate::tlog::checkpoint::sign_checkpoint), which
+    /// is well formed by construction: its form is not parsed again for
+    /// every receipt of the batch (debug builds still check it).
+    pub fn with_own_checkpoint(
+        extra: Option<Vec<u8>>,
+        index: LeafIndex,
+        proof: Vec<Hash>,
+        signed_checkpoint: Vec<u8>,
+    ) -> Result<Self, ReceiptError> {
+        debug_assert!(
+            check_checkpoint_form(&signed_checkpoint).is_ok(),
+            "invariant: a checkpoint signed here is well formed"
+        );
+        Self::assemble(extra, index, proof, signed_checkpoint)
+    }
+
+    /// The checks of [`Receipt::new`] but the checkpoint's form.
+    fn assemble(
+        extra: Option<Vec<u8>>,
+        index: LeafIndex,
+        proof: Vec<Hash>,
+        checkpoint: Vec<u8>,
+    ) -> Result<Self, ReceiptError> {
         if extra.as_ref().is_some_and(Vec::is_empty) {
             return Err(ReceiptError::Extra);
         }
@@ -111,12 +139,11 @@ impl Receipt {
                 max: INCLUSION_PROOF_MAX_HASHES,
             });
         }
-        check_checkpoint_form(&signed_checkpoint)?;
         let receipt = Self {
             extra,
             index,
             proof,
-            checkpoint: signed_checkpoint,
+            checkpoint,
         };
         let len = receipt.encoded_len();
         if len > RECEIPT_MAX_BYTES {
@@ -532,11 +559,12 @@ mod tests {
     fn bounds_are_enforced() {
         let receipt = receipt_for_entry_2(&log_key());
         let checkpoint = receipt.signed_checkpoint().to_vec();
-        let proof = vec![leaf_hash(b"p"); INCLUSION_PROOF_MAX_HASHES];
+        let proof_of_64 = || vec![leaf_hash(b"p"); INCLUSION_PROOF_MAX_HASHES];
+        let proof = proof_of_64();
         let full = Receipt::new(None, LeafIndex::new(0), proof.clone(), checkpoint.clone())
             .expect("64 hashes are allowed");
         let text = full.to_text();
-        assert_eq!(Receipt::parse(text.as_bytes()), Ok(full));
+        assert_eq!(Receipt::parse(text.as_bytes()), Ok(full.clone()));
         let mut more = proof;
         more.push(leaf_hash(b"p"));
         let too_many = ReceiptError::TooManyProofHashes {
@@ -553,7 +581,35 @@ mod tests {
             Receipt::new(Some(vec![]), LeafIndex::new(0), vec![], checkpoint.clone()),
             Err(ReceiptError::Extra)
         );
+        // The same bounds for a receipt against this process's checkpoint.
+        assert_eq!(
+            Receipt::with_own_checkpoint(
+                None,
+                LeafIndex::new(0),
+                proof_of_64(),
+                checkpoint.clone()
+            ),
+            Ok(full)
+        );
+        assert_eq!(
+            Receipt::with_own_checkpoint(
+                Some(vec![]),
+                LeafIndex::new(0),
+                vec![],
+                checkpoint.clone()
+            ),
+            Err(ReceiptError::Extra)
+        );
         let huge = vec![b'x'; RECEIPT_MAX_BYTES];
+        assert!(matches!(
+            Receipt::with_own_checkpoint(
+                Some(huge.clone()),
+                LeafIndex::new(0),
+                vec![],
+                checkpoint.clone()
+            ),
+            Err(ReceiptError::TooLarge { .. })
+        ));
         assert!(matches!(
             Receipt::new(Some(huge), LeafIndex::new(0), vec![], checkpoint),
             Err(ReceiptError::TooLarge { .. })

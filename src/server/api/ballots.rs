@@ -572,6 +572,20 @@ enum Outcome {
     Duplicate(u64),
     /// Refused before the sequencer could log anything.
     Refused(VoteRefusal),
+    /// The ballot's opening is due but its roll is not logged yet: the
+    /// request, handed back to be decided again once it is.
+    OpeningDue(Box<CastVote>),
+}
+
+/// A vote request as the sequencer decides it, moved into the command
+/// rather than copied (the note and its attachment can be large).
+struct CastVote {
+    submitted: SubmittedVote,
+    attachment: Option<Vec<u8>>,
+    /// The token's person.
+    person: PersonId,
+    /// The ballot of the request's path.
+    path_ballot: BallotId,
 }
 
 fn vote_status(refusal: &VoteRefusal) -> StatusCode {
@@ -607,18 +621,19 @@ async fn vote(
     verify_in_advance(&log, &submitted);
     // At most twice: when the ballot's opening is due but its roll is not
     // logged yet, the roll is sequenced first and the vote decided again.
+    let mut request = CastVote {
+        submitted,
+        attachment,
+        person,
+        path_ballot,
+    };
     for _ in 0..2 {
-        let (appended, outcome) = cast(
-            &log,
-            submitted.clone(),
-            attachment.clone(),
-            person.clone(),
-            path_ballot.clone(),
-        )
-        .await?;
+        let (appended, outcome) = cast(&log, request).await?;
         match outcome {
-            Outcome::Refused(VoteRefusal::OpeningDue) => {
-                match scheduler::sequence(&log, Due::Open(path_ballot.clone())).await {
+            Outcome::OpeningDue(returned) => {
+                request = *returned;
+                let due = Due::Open(request.path_ballot.clone());
+                match scheduler::sequence(&log, due).await {
                     Ok(_) | Err(AppendError::Refused(_)) => continue,
                     Err(e) => return Err(e.into()),
                 }
@@ -676,13 +691,13 @@ fn verify_in_advance(log: &Log, submitted: &SubmittedVote) {
 /// decision would take but for another ballot than the request's path is
 /// refused as `malformed-note` (the request contradicts its note), so a
 /// client never gets a receipt for a ballot it did not ask for.
-async fn cast(
-    log: &Log,
-    submitted: SubmittedVote,
-    attachment: Option<Vec<u8>>,
-    person: PersonId,
-    path_ballot: BallotId,
-) -> Result<(Vec<Appended>, Outcome), ApiError> {
+async fn cast(log: &Log, request: CastVote) -> Result<(Vec<Appended>, Outcome), ApiError> {
+    let CastVote {
+        submitted,
+        attachment,
+        person,
+        path_ballot,
+    } = request;
     let outcome = Arc::new(Mutex::new(None));
     let slot = Arc::clone(&outcome);
     let appended = log
@@ -707,6 +722,15 @@ async fn cast(
                 other => other,
             };
             match decided {
+                Err(VoteRefusal::OpeningDue) => {
+                    set(Outcome::OpeningDue(Box::new(CastVote {
+                        submitted,
+                        attachment,
+                        person,
+                        path_ballot,
+                    })));
+                    Ok(Documented::default())
+                }
                 Err(refusal) => {
                     set(Outcome::Refused(refusal));
                     Ok(Documented::default())
@@ -797,7 +821,8 @@ async fn batch_receipt(
         )
         .await;
     };
-    let receipt = Receipt::new(
+    // The batch's checkpoint was signed by this process's sequencer.
+    let receipt = Receipt::with_own_checkpoint(
         Some(appended.entry),
         LeafIndex::new(appended.index),
         proof,
