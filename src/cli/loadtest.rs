@@ -18,9 +18,11 @@
 //! 3. **Pre-signing** (not timed): real SPEC section 4 vote notes, each with
 //!    a fresh random nonce, organisations voting again and again, rendered
 //!    as whole HTTP requests.
-//! 4. **Load** (timed): C worker threads, each with one keep-alive
-//!    connection, send votes back to back for D seconds; the latency of
-//!    each durable receipt (the `201` answer) is recorded.
+//! 4. **Load** (timed): C clients, each with one keep-alive connection,
+//!    send votes back to back for D seconds; the latency of each durable
+//!    receipt (the `201` answer) is recorded. The clients share one thread
+//!    (`drive.rs`), so that the load costs the two cores as little as it
+//!    can.
 //! 5. **Limits**, on the same cores, with the server idle: strict Ed25519
 //!    verifications per second on all cores, write + fsync of small files
 //!    per second in the data directory, and the floor: the votes per second
@@ -33,14 +35,14 @@
 //! at the end, also on failure.
 
 mod child;
+mod drive;
 mod floor;
 mod limits;
 mod wire;
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, anyhow, bail, ensure};
@@ -56,6 +58,7 @@ use scrutineer::tlog::checkpoint::Origin;
 use scrutineer::vote::{ChoiceWord, NONCE_LEN, VoteNote};
 
 use child::{Memory, ServerProcess, TempDir};
+use drive::{Latency, drive};
 use wire::{Connection, render};
 
 /// The group the tool creates.
@@ -75,7 +78,8 @@ pub struct Args {
     /// Organisations in the group (one delegate and one key each).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     organisations: u32,
-    /// Concurrent clients, each one thread with one keep-alive connection.
+    /// Concurrent clients, each with one keep-alive connection (all of
+    /// them on one thread).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     concurrency: u32,
     /// How long the load runs, in seconds.
@@ -134,15 +138,6 @@ struct Report {
     server_memory_peak_sampled_kib: u64,
     limits: limits::Limits,
     ratios: Ratios,
-}
-
-/// Percentiles of the durable-receipt latency, in milliseconds.
-#[derive(Serialize, Default)]
-struct Latency {
-    p50: f64,
-    p99: f64,
-    p999: f64,
-    max: f64,
 }
 
 /// The accepted rate against the limits.
@@ -204,13 +199,14 @@ fn load(args: &Args, dir: &TempDir, server: &ServerProcess) -> anyhow::Result<Re
         "load: {} clients for {} s",
         args.concurrency, args.duration
     ));
+    let requests = Arc::new(requests);
     let run = drive(
         &server.address,
         Some(server.pid()),
         &requests,
         args.concurrency,
         args.duration,
-    );
+    )?;
     let server_memory = child::memory(server.pid());
 
     progress("measuring the machine's limits");
@@ -255,7 +251,7 @@ fn load(args: &Args, dir: &TempDir, server: &ServerProcess) -> anyhow::Result<Re
 fn floor_rate(
     server: &ServerProcess,
     delegates: &[Delegate],
-    requests: &[Vec<u8>],
+    requests: &Arc<Vec<Vec<u8>>>,
     args: &Args,
 ) -> anyhow::Result<f64> {
     let first = requests.first().context("no vote was signed")?;
@@ -279,7 +275,7 @@ fn floor_rate(
         requests,
         args.concurrency,
         args.limit_seconds,
-    );
+    )?;
     ensure!(
         run.errors.is_empty(),
         "the floor server refused votes: {:?}",
@@ -598,114 +594,6 @@ fn presign(
         })
         .collect();
     Ok((requests, samples))
-}
-
-/// What the timed load came to.
-struct Run {
-    elapsed: f64,
-    sent: u64,
-    accepted: u64,
-    ran_out: bool,
-    latency: Latency,
-    errors: BTreeMap<String, u64>,
-    peak_rss_kib: u64,
-}
-
-/// The timed part: `concurrency` workers send the requests to `address`,
-/// in order, until the duration is over or the requests run out; the
-/// memory of the process `pid`, if any, is sampled meanwhile.
-fn drive(
-    address: &str,
-    pid: Option<u32>,
-    requests: &[Vec<u8>],
-    concurrency: u32,
-    duration: f64,
-) -> Run {
-    let next = AtomicUsize::new(0);
-    let sent = AtomicU64::new(0);
-    let done = AtomicBool::new(false);
-    let errors = Mutex::new(BTreeMap::<String, u64>::new());
-    let peak = Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
-    let deadline = start + Duration::from_secs_f64(duration);
-    let mut latencies: Vec<u32> = std::thread::scope(|scope| {
-        // Memory, sampled every 200 ms while the load runs.
-        let monitor = {
-            let (peak, done) = (Arc::clone(&peak), &done);
-            scope.spawn(move || {
-                while !done.load(Ordering::Relaxed) {
-                    if let Some(m) = pid.and_then(child::memory) {
-                        peak.fetch_max(m.vm_rss_kib, Ordering::Relaxed);
-                    }
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-            })
-        };
-        let workers: Vec<_> = (0..concurrency)
-            .map(|_| {
-                let (next, sent, errors) = (&next, &sent, &errors);
-                scope.spawn(move || {
-                    let mut connection = Connection::new(address);
-                    let mut latencies = Vec::new();
-                    let mut failed = BTreeMap::<String, u64>::new();
-                    while Instant::now() < deadline {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(request) = requests.get(i) else {
-                            break;
-                        };
-                        let begun = Instant::now();
-                        let answer = connection.send(request);
-                        let micros = begun.elapsed().as_micros().min(u32::MAX as u128) as u32;
-                        sent.fetch_add(1, Ordering::Relaxed);
-                        let key = match answer {
-                            Ok(a) if a.status == 201 => {
-                                latencies.push(micros);
-                                continue;
-                            }
-                            Ok(a) => a.status.to_string(),
-                            Err(e) => format!("io: {}", e.kind()),
-                        };
-                        *failed.entry(key).or_default() += 1;
-                    }
-                    let mut all = errors.lock().expect("invariant: never poisoned");
-                    for (k, n) in failed {
-                        *all.entry(k).or_default() += n;
-                    }
-                    latencies
-                })
-            })
-            .collect();
-        let mut all = Vec::new();
-        for worker in workers {
-            all.extend(worker.join().expect("a load thread panicked"));
-        }
-        done.store(true, Ordering::Relaxed);
-        monitor.join().expect("the memory monitor panicked");
-        all
-    });
-    let elapsed = start.elapsed().as_secs_f64();
-    latencies.sort_unstable();
-    let percentile = |q: f64| -> f64 {
-        if latencies.is_empty() {
-            return 0.0;
-        }
-        let rank = ((q * latencies.len() as f64).ceil() as usize).clamp(1, latencies.len());
-        f64::from(latencies[rank - 1]) / 1000.0
-    };
-    Run {
-        elapsed,
-        sent: sent.into_inner(),
-        accepted: latencies.len() as u64,
-        ran_out: next.into_inner() >= requests.len(),
-        latency: Latency {
-            p50: percentile(0.50),
-            p99: percentile(0.99),
-            p999: percentile(0.999),
-            max: percentile(1.0),
-        },
-        errors: errors.into_inner().expect("invariant: never poisoned"),
-        peak_rss_kib: peak.load(Ordering::Relaxed),
-    }
 }
 
 fn print_report(r: &Report) {

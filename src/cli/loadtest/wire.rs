@@ -1,7 +1,7 @@
-//! The load tool's HTTP/1.1 client: one persistent keep-alive connection,
-//! requests rendered to bytes in advance, answers read by `Content-Length`
-//! (or chunked encoding). Small on purpose: the timed loop should cost the
-//! machine as little as possible besides the server's own work.
+//! The load tool's blocking HTTP/1.1 client, for the set-up: one
+//! persistent keep-alive connection, answers read by `Content-Length` (or
+//! chunked encoding); and the rendering of requests to bytes, which the
+//! timed load (`drive.rs`) sends as they are.
 
 use std::io::{self, BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
