@@ -267,8 +267,10 @@ struct VoteList {
 }
 
 impl VoteList {
-    /// Votes per chunk (320 KiB).
-    const CHUNK: usize = 4096;
+    /// Votes per chunk: as many as 256 KiB holds (3 640). Allocators round
+    /// a large block up to a size class, and 2^18 bytes is one: 4 096
+    /// records of 72 bytes (288 KiB) would take a block of 320 KiB.
+    const CHUNK: usize = (256 << 10) / std::mem::size_of::<LoggedVote>();
 
     fn get(&self, at: u32) -> &LoggedVote {
         let at = at as usize;
