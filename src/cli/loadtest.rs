@@ -210,7 +210,7 @@ fn load(args: &Args, dir: &TempDir, server: &ServerProcess) -> anyhow::Result<Re
     let server_memory = child::memory(server.pid());
 
     progress("measuring the machine's limits");
-    let floor = floor_rate(server, &delegates, &requests, args)?;
+    let floor = floor_rate(server, &delegates, &requests, run.sent, args)?;
     drop(requests);
     let limits = limits::measure(&samples, dir.path(), args.limit_seconds, floor)?;
     let accepted_per_second = run.accepted as f64 / run.elapsed;
@@ -246,21 +246,27 @@ fn load(args: &Args, dir: &TempDir, server: &ServerProcess) -> anyhow::Result<Re
 
 /// The floor server's votes per second (`floor.rs`), driven like the
 /// server for `--limit-seconds`. Its answer is a real receipt: the server's
-/// answer to the first request sent again (a duplicate is answered with
-/// the original vote's receipt).
+/// answer to the last vote of the load, sent again (a duplicate is
+/// answered with the original vote's receipt), whose proof is as long as
+/// the load's last receipts'.
 fn floor_rate(
     server: &ServerProcess,
     delegates: &[Delegate],
     requests: &Arc<Vec<Vec<u8>>>,
+    sent: u64,
     args: &Args,
 ) -> anyhow::Result<f64> {
-    let first = requests.first().context("no vote was signed")?;
+    let last = usize::try_from(sent.saturating_sub(1)).unwrap_or(usize::MAX);
+    let again = requests
+        .get(last)
+        .or(requests.first())
+        .context("no vote was signed")?;
     let answer = Connection::new(&server.address)
-        .send(first)
-        .context("sending the first vote again")?;
+        .send(again)
+        .context("sending the load's last vote again")?;
     ensure!(
         answer.status == 200 || answer.status == 201,
-        "the first vote sent again answered {}: {}",
+        "the load's last vote sent again answered {}: {}",
         answer.status,
         String::from_utf8_lossy(&answer.body)
     );
