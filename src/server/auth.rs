@@ -53,6 +53,16 @@ pub fn token_hash(text: &str) -> Hash {
     Hash::sha256(text.as_bytes())
 }
 
+/// The token text of a request's `Authorization: Bearer` header, if it
+/// has the form of one of this server's tokens.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .filter(|t| t.starts_with(TOKEN_PREFIX) && t.len() < 128)
+}
+
 /// The authenticated caller: the person whose token came with the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -67,13 +77,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let text = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .filter(|t| t.starts_with(TOKEN_PREFIX) && t.len() < 128)
-            .ok_or(ApiError::Unauthenticated)?;
+        let text = bearer_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let person = state
             .access
             .person(&state.store, &token_hash(text))

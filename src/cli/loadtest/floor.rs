@@ -31,7 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use scrutineer::note::VerifierKey;
-use scrutineer::server::auth::token_hash;
+use scrutineer::server::auth::{bearer_token, token_hash};
 use scrutineer::tlog::hash::Hash;
 use scrutineer::vote::SubmittedVote;
 
@@ -118,11 +118,7 @@ impl Drop for Floor {
 
 /// One vote: token, body, note, commitment, strict verification, receipt.
 async fn vote(State(known): State<Arc<Known>>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(key) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|token| known.keys.get(&token_hash(token)))
+    let Some(key) = bearer_token(&headers).and_then(|token| known.keys.get(&token_hash(token)))
     else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
