@@ -20,6 +20,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 use super::child;
+use super::wire::{Head, bad, status_of};
 
 /// A durable receipt waits for a commit; a minute without an answer is a
 /// hung server, not a slow one.
@@ -180,10 +181,6 @@ async fn client(shared: Arc<Shared>) -> Vec<u32> {
     latencies
 }
 
-fn bad(what: &str) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned())
-}
-
 /// Sends one request and reads its answer whole; returns its status. The
 /// connection is opened first if there is none, and dropped when the
 /// server says it closes it.
@@ -244,30 +241,19 @@ fn parse_head(buffer: &[u8]) -> std::io::Result<Option<(usize, u16, usize, bool)
     };
     let head = std::str::from_utf8(&buffer[..end]).map_err(|_| bad("a head not in UTF-8"))?;
     let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|line| line.strip_prefix("HTTP/1.1 "))
-        .and_then(|rest| rest.get(..3))
-        .and_then(|code| code.parse::<u16>().ok())
-        .ok_or_else(|| bad("not an HTTP/1.1 status line"))?;
-    let mut length = 0;
-    let mut close = false;
+    let status = status_of(lines.next().unwrap_or_default())?;
+    let mut head = Head::default();
     for line in lines {
-        let (name, value) = line.split_once(':').ok_or_else(|| bad("not a header"))?;
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = value
-                .parse::<usize>()
-                .map_err(|_| bad("a bad Content-Length"))?;
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            return Err(bad("a chunked answer"));
-        } else if name.eq_ignore_ascii_case("connection") {
-            close = value.eq_ignore_ascii_case("close");
-        }
+        head.header(line)?;
     }
+    if head.encoded {
+        return Err(bad("a chunked answer"));
+    }
+    let length = head.length.unwrap_or(0);
     if length > MAX_ANSWER {
         return Err(bad("the answer is too large"));
     }
+    let close = head.close;
     Ok(Some((end + 4, status, length, close)))
 }
 

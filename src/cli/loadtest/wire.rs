@@ -94,8 +94,53 @@ impl Connection {
     }
 }
 
-fn bad(what: impl Into<String>) -> io::Error {
+/// An answer the client cannot read.
+pub fn bad(what: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.into())
+}
+
+/// The status code of an HTTP/1.1 status line.
+pub fn status_of(line: &str) -> io::Result<u16> {
+    line.strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse::<u16>().ok())
+        .ok_or_else(|| bad(format!("not an HTTP/1.1 status line: {line:?}")))
+}
+
+/// What an answer's headers say about its body and its connection.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Head {
+    /// `Content-Length`.
+    pub length: Option<usize>,
+    /// A `Transfer-Encoding` header, whatever it says.
+    pub encoded: bool,
+    /// `Transfer-Encoding: chunked`.
+    pub chunked: bool,
+    /// `Connection: close`: the server closes the connection after it.
+    pub close: bool,
+}
+
+impl Head {
+    /// Takes in one header line, without its line end.
+    pub fn header(&mut self, line: &str) -> io::Result<()> {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(bad(format!("not a header: {line:?}")));
+        };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            self.length = Some(
+                value
+                    .parse::<usize>()
+                    .map_err(|_| bad("a bad Content-Length"))?,
+            );
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            self.encoded = true;
+            self.chunked = value.eq_ignore_ascii_case("chunked");
+        } else if name.eq_ignore_ascii_case("connection") {
+            self.close = value.eq_ignore_ascii_case("close");
+        }
+        Ok(())
+    }
 }
 
 /// Reads one answer; also says whether the server closes the connection.
@@ -107,14 +152,8 @@ fn read_answer(reader: &mut BufReader<TcpStream>) -> io::Result<(Answer, bool)> 
             "the server closed the connection",
         ));
     }
-    let status = line
-        .strip_prefix("HTTP/1.1 ")
-        .and_then(|rest| rest.get(..3))
-        .and_then(|code| code.parse::<u16>().ok())
-        .ok_or_else(|| bad(format!("not an HTTP/1.1 status line: {line:?}")))?;
-    let mut length = None;
-    let mut chunked = false;
-    let mut close = false;
+    let status = status_of(line.trim_end_matches(['\r', '\n']))?;
+    let mut head = Head::default();
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 {
@@ -124,22 +163,14 @@ fn read_answer(reader: &mut BufReader<TcpStream>) -> io::Result<(Answer, bool)> 
         if header.is_empty() {
             break;
         }
-        let Some((name, value)) = header.split_once(':') else {
-            return Err(bad(format!("not a header: {header:?}")));
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = Some(
-                value
-                    .parse::<usize>()
-                    .map_err(|_| bad("a bad Content-Length"))?,
-            );
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            chunked = value.eq_ignore_ascii_case("chunked");
-        } else if name.eq_ignore_ascii_case("connection") {
-            close = value.eq_ignore_ascii_case("close");
-        }
+        head.header(header)?;
     }
+    let Head {
+        length,
+        chunked,
+        close,
+        ..
+    } = head;
     let body = if chunked {
         read_chunked(reader)?
     } else {
