@@ -35,12 +35,12 @@
 //! one checks the log and replays it; the failures are still reported in
 //! the order of the steps.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::ballot::{BallotBook, ReplayError, VerifiedNotes, hash_text, replay, replay_verified};
+use crate::ballot::{BallotBook, ReplayError, VerifiedNotes, hash_text, replay_verified};
 use crate::contexts::SIMULATED_ORIGIN_PREFIX;
 use crate::entry::Entry;
 use crate::note::VerifierKey;
@@ -320,7 +320,7 @@ pub fn verify_bundle_with_receipts(
              ballot"
         ));
     }
-    let report = ballot_report(&ballot, &book, &parsed, &origin, &mut warnings)?;
+    let report = ballot_report(&ballot, &book, &mut warnings)?;
     checks.push(format!(
         "ballot {ballot}: {}; the logged tally is the one re-derived from the {} logged votes",
         report.state, report.votes
@@ -570,8 +570,6 @@ fn check_checkpoints(
 fn ballot_report(
     ballot: &str,
     book: &BallotBook,
-    entries: &[Entry],
-    origin: &crate::tlog::checkpoint::Origin,
     warnings: &mut Vec<String>,
 ) -> Result<BallotReport, AuditError> {
     let tracked = book
@@ -599,24 +597,9 @@ fn ballot_report(
     let open = &tallied.closed.open;
     let announced = &open.announced;
 
-    // Who the announcement reached, by organisation, with the registry as
-    // it was at the announcement (a replay of the log up to it: the full
-    // replay succeeded, so its prefix does too).
-    let at_announcement: GroupState = replay(
-        origin.clone(),
-        entries
-            .iter()
-            .take(usize::try_from(announced.index + 1).expect("invariant: an index inside memory")),
-        &crate::ballot::NoNotes,
-    )
-    .map(|(registry, _)| registry)
-    .map_err(AuditError::Replay)?;
-    let notified: BTreeSet<&str> = announced
-        .recipients
-        .iter()
-        .filter_map(|p| at_announcement.person(p.as_str()))
-        .map(|p| p.organisation.as_str())
-        .collect();
+    // Who the announcement reached, by organisation, as the fold recorded
+    // it at the announcement (the registry changes after it).
+    let notified = &announced.notified;
 
     let mut counted: BTreeMap<String, Vec<CountedChoice>> = BTreeMap::new();
     for note in &tallied.tally.counted {

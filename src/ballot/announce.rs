@@ -107,6 +107,12 @@ impl BallotBook {
             scheduled,
             note: Hash::sha256(&record.body),
             index,
+            notified: record
+                .recipients
+                .iter()
+                .filter_map(|p| registry.person(p.as_str()))
+                .map(|p| p.organisation.clone())
+                .collect(),
             recipients: record.recipients.clone(),
         })
     }

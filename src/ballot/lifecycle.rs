@@ -37,6 +37,10 @@ pub struct Announced {
     pub index: u64,
     /// The persons it went to.
     pub recipients: BTreeSet<PersonId>,
+    /// The organisations those persons represented at the announcement:
+    /// those given notice (Article 6.2). Kept by the fold because the
+    /// registry changes after the announcement.
+    pub notified: BTreeSet<OrgId>,
 }
 
 /// A vote logged for an open ballot: 80 bytes and no heap allocation,
