@@ -22,11 +22,14 @@ use common::bundles::{
 use common::http::get;
 use common::server::Server;
 use common::world::{World, ok, scrutineer, strings, text};
+use scrutineer::id::{BallotId, OrgId, QuestionId};
 use scrutineer::note::key::SigningKey;
 use scrutineer::staticlog::CHECKPOINT_FILE;
+use scrutineer::tlog::checkpoint::Origin;
 use scrutineer::tlog::checkpoint::{Checkpoint, sign_checkpoint};
 use scrutineer::tlog::tile::decode_bundle;
 use scrutineer::tlog::{Hash, TreeSize};
+use scrutineer::vote::{ChoiceWord, VoteNote};
 use serde_json::{Value, json};
 
 /// The simulated clock's start: the announcement's time.
@@ -280,6 +283,64 @@ fn an_exported_bundle_verifies_and_every_tampering_is_named() {
     write_documents(&dir, &changed);
     let err = verify_fails(&dir, &key);
     assert!(err.contains("the replay of the log fails"), "{err}");
+
+    // A vote note validly signed by alice for B1 that was never logged,
+    // added to the pack: the log does not name it, so the bundle does not
+    // verify, and the message names it.
+    let dir = tampered("unlogged-note");
+    let alice = std::fs::read_to_string(w.path("alice.key")).expect("alice's key");
+    let unlogged = VoteNote {
+        origin: Origin::new(manifest["origin"].as_str().expect("origin")).expect("an origin"),
+        ballot: BallotId::new("B1").expect("an id"),
+        question: QuestionId::new("main").expect("an id"),
+        organisation: OrgId::new("cadzow").expect("an id"),
+        choice: ChoiceWord::new("abstain").expect("a choice"),
+        attachment: None,
+        nonce: [9; 16],
+    }
+    .sign(&SigningKey::parse(alice.trim_end()).expect("a key"))
+    .expect("signed");
+    let mut with_unlogged = documents(&dir);
+    with_unlogged.push(unlogged.clone());
+    write_documents(&dir, &with_unlogged);
+    let err = verify_fails(&dir, &key);
+    assert!(
+        err.contains("1 documents that the log does not name")
+            && err.contains(&Hash::sha256(&unlogged).to_hex()),
+        "{err}"
+    );
+
+    // Without its checkpoints/ folder a bundle still verifies, but the
+    // report says plainly that split views were not checked, and never
+    // that there is none.
+    let dir = tampered("no-checkpoints");
+    std::fs::remove_dir_all(dir.join("checkpoints")).expect("remove");
+    let report = ok(&["verify", dir.to_str().expect("UTF-8"), "--log-key", &key]);
+    assert!(report.contains("SPLIT VIEWS NOT CHECKED"), "{report}");
+    assert!(!report.contains("no split view"), "{report}");
+    let json: Value = serde_json::from_str(&ok(&[
+        "verify",
+        dir.to_str().expect("UTF-8"),
+        "--log-key",
+        &key,
+        "--json",
+    ]))
+    .expect("JSON report");
+    assert!(
+        json["not_checked"]
+            .as_array()
+            .expect("not_checked")
+            .iter()
+            .any(|l| l.as_str().is_some_and(|l| l.starts_with("split views"))),
+        "{json}"
+    );
+    // Every report says what a bundle alone cannot show: that its
+    // checkpoint is the log's newest.
+    assert!(
+        report.contains("Not checked:")
+            && report.contains("that this checkpoint is the log's newest"),
+        "{report}"
+    );
 
     // A damaged pack: the error names the file and the frame's offset.
     let pack = std::fs::read(bundle.join("documents.pack")).expect("documents.pack");

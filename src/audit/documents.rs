@@ -591,6 +591,20 @@ impl<'a> InOrder<'a> {
     pub(super) fn used(&self) -> usize {
         self.count.get()
     }
+
+    /// The names of the documents the replay never asked for, in the
+    /// order listed: documents the log does not need (a note never
+    /// logged, say), which a bundle must not hold.
+    pub(super) fn unused(&self) -> Vec<Hash> {
+        let names = &self.documents.listing().names;
+        self.used
+            .borrow()
+            .iter()
+            .zip(names)
+            .filter(|(used, _)| !**used)
+            .map(|(_, name)| *name)
+            .collect()
+    }
 }
 
 impl NoteSource for InOrder<'_> {

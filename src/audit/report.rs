@@ -24,6 +24,9 @@ pub struct AuditReport {
     pub root: String,
     /// What was checked, one sentence each, in order.
     pub checks: Vec<String>,
+    /// What this bundle alone cannot show, one sentence each: the limits
+    /// of the check, said so that nobody reads more into it.
+    pub not_checked: Vec<String>,
     /// What verified but deserves attention.
     pub warnings: Vec<String>,
     /// The ballot reported on.
@@ -168,6 +171,10 @@ impl fmt::Display for AuditReport {
         writeln!(f, "\nChecked:")?;
         for check in &self.checks {
             writeln!(f, "  ok  {check}")?;
+        }
+        writeln!(f, "\nNot checked:")?;
+        for limit in &self.not_checked {
+            writeln!(f, "  --  {limit}")?;
         }
         let b = &self.ballot;
         writeln!(

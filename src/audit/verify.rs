@@ -74,6 +74,18 @@ pub enum AuditError {
     /// A tile or entry bundle does not belong to the checkpoint's root.
     #[error("the log's tiles do not verify against the signed checkpoint: {0}")]
     Tiles(StaticLogError),
+    /// The entry bundles hold another number of entries than the
+    /// checkpoint's size.
+    #[error(
+        "the bundle's entry bundles hold {read} entries, but its checkpoint is of size {size}: \
+         the log cannot be replayed in full"
+    )]
+    EntryCount {
+        /// How many entries were read.
+        read: u64,
+        /// The checkpoint's size.
+        size: u64,
+    },
     /// An entry is not a Scrutineer entry envelope.
     #[error("log entry {index} is not an entry: {reason}")]
     Entry {
@@ -134,6 +146,17 @@ pub enum AuditError {
         /// Why.
         reason: String,
     },
+    /// Documents the replay of the log never asked for: the log does not
+    /// name them (a validly signed vote note that was never logged, say),
+    /// so they are no part of the ballot and must not be shown as if
+    /// they were.
+    #[error(
+        "the bundle holds {} documents that the log does not name (none may be shown as part \
+         of the ballot): {}",
+        .0.len(),
+        .0.iter().map(|h| format!("sha256:{}", h.to_hex())).collect::<Vec<_>>().join(", ")
+    )]
+    UnnamedDocuments(Vec<Hash>),
     /// The replay of the log refused an entry: the log breaks the rules,
     /// or a document it needs is absent.
     #[error("the replay of the log fails: {0}")]
@@ -208,6 +231,36 @@ pub fn verify_bundle_with_receipts(
     ballot: Option<&str>,
     receipts: &[(String, Vec<u8>)],
 ) -> Result<AuditReport, AuditError> {
+    verify_bundle_files(dir, &Disk, log_key, ballot, receipts)
+}
+
+/// How the verifier reads the log's tiles and entry bundles: each file
+/// once, so that what is checked is what is replayed, even on a file
+/// system that changes under it (a hostile network mount, say). `None`
+/// is a file that cannot be read: the check of the tiles names it.
+pub(super) trait LogFiles: Sync {
+    /// The bytes of `path`, read once.
+    fn read(&self, path: &Path) -> Option<Vec<u8>>;
+}
+
+/// The bundle's files on disk.
+struct Disk;
+
+impl LogFiles for Disk {
+    fn read(&self, path: &Path) -> Option<Vec<u8>> {
+        fs::read(path).ok()
+    }
+}
+
+/// [`verify_bundle_with_receipts`], with the log's tiles and entry
+/// bundles read through `files`.
+pub(super) fn verify_bundle_files(
+    dir: &Path,
+    files: &dyn LogFiles,
+    log_key: &VerifierKey,
+    ballot: Option<&str>,
+    receipts: &[(String, Vec<u8>)],
+) -> Result<AuditReport, AuditError> {
     let mut checks = Vec::new();
 
     // Step 1: the checkpoint, under the given key only.
@@ -233,6 +286,7 @@ pub fn verify_bundle_with_receipts(
         let log = check_log(
             scope,
             dir,
+            files,
             log_key,
             &checkpoint,
             &documents,
@@ -261,10 +315,30 @@ pub fn verify_bundle_with_receipts(
          entries read",
         parsed.len()
     ));
-    checks.push(format!(
-        "checkpoints: {issued} issued checkpoints signed by the log key, each consistent \
-         with the log (no split view)"
-    ));
+    let mut not_checked = vec![
+        "that this checkpoint is the log's newest: a bundle cut at an older checkpoint the \
+         log key signed verifies just as well; only a newer checkpoint seen elsewhere (a \
+         receipt, a consistency proof from the server, a witness) shows what came after"
+            .to_owned(),
+    ];
+    let mut warnings = Vec::new();
+    match issued {
+        Some(issued) => checks.push(format!(
+            "checkpoints: {issued} issued checkpoints signed by the log key, each consistent \
+             with the log (no split view among them)"
+        )),
+        None => {
+            not_checked.push(format!(
+                "split views: the bundle has no {CHECKPOINTS_DIR}/ folder, so no checkpoint \
+                 the log issued was compared with this history"
+            ));
+            warnings.push(format!(
+                "SPLIT VIEWS NOT CHECKED: the bundle has no {CHECKPOINTS_DIR}/ folder (every \
+                 export writes one); whoever holds the log key could have shown others \
+                 another history, and this check cannot tell"
+            ));
+        }
+    }
     // The tree head each certification names is checked here, where the
     // verified tree is (the fold checks everything else it binds).
     let mut certified = 0;
@@ -311,7 +385,6 @@ pub fn verify_bundle_with_receipts(
         Some(b) => b.to_owned(),
         None => read_manifest(dir).ok_or(AuditError::NoBallot)?.ballot,
     };
-    let mut warnings = Vec::new();
     let simulated = origin.as_str().starts_with(SIMULATED_ORIGIN_PREFIX);
     if simulated {
         warnings.push(format!(
@@ -344,6 +417,7 @@ pub fn verify_bundle_with_receipts(
         size: checkpoint.size().get(),
         root: checkpoint.root().to_string(),
         checks,
+        not_checked,
         warnings,
         ballot: report,
         receipts,
@@ -365,8 +439,9 @@ struct Log {
     hashes: MemoryHashes,
     /// How many tiles and entry bundles were checked.
     tiles: usize,
-    /// How many issued checkpoints were checked.
-    issued: usize,
+    /// How many issued checkpoints were checked (`None`: the bundle has
+    /// no `checkpoints/` folder).
+    issued: Option<usize>,
     /// How many documents were checked.
     documents: usize,
     /// How many of them were in the pack.
@@ -391,6 +466,7 @@ struct Log {
 fn check_log<'scope>(
     scope: &'scope std::thread::Scope<'scope, '_>,
     dir: &Path,
+    files: &dyn LogFiles,
     log_key: &VerifierKey,
     checkpoint: &Checkpoint,
     documents: &'scope Documents,
@@ -400,7 +476,7 @@ fn check_log<'scope>(
     let lister = documents.start(scope);
 
     // The entries, before their check.
-    let mut bundles = read_entry_bundles(dir, checkpoint);
+    let mut bundles = read_entry_bundles(dir, files, checkpoint);
     let parsed = parse_entries(&bundles);
     let readers = lister
         .join()
@@ -417,14 +493,15 @@ fn check_log<'scope>(
     verify_tiles(checkpoint.size(), checkpoint.root(), |tile| {
         tiles += 1;
         match tile.kind() {
-            // Each entry bundle is read once, for the parse above and here.
+            // Each entry bundle is read once, for the parse above and here:
+            // one that could not be read then is missing, never read again
+            // (the bytes checked must be the bytes parsed).
             TileKind::Entries => usize::try_from(tile.index())
                 .ok()
                 .and_then(|i| bundles.get_mut(i))
                 .filter(|(read, _)| read == tile)
-                .and_then(|(_, bytes)| bytes.take())
-                .or_else(|| fs::read(dir.join(tile.path())).ok()),
-            TileKind::Hash { .. } => fs::read(dir.join(tile.path())).ok(),
+                .and_then(|(_, bytes)| bytes.take()),
+            TileKind::Hash { .. } => files.read(&dir.join(tile.path())),
         }
     })
     .map_err(|e| AuditError::Tiles(StaticLogError::Tiles(e)))?;
@@ -432,6 +509,14 @@ fn check_log<'scope>(
         .into_iter()
         .map(|(bytes, entry)| (leaf_hash(&bytes), entry))
         .unzip();
+    // The tiles verified the checkpoint's entries; the replay must be of
+    // exactly those, no fewer.
+    if leaves.len() as u64 != checkpoint.size().get() {
+        return Err(AuditError::EntryCount {
+            read: leaves.len() as u64,
+            size: checkpoint.size().get(),
+        });
+    }
 
     // Step 3: every checkpoint issued, against the verified tree.
     let hashes = MemoryHashes::from_leaf_hashes(&leaves);
@@ -455,6 +540,10 @@ fn check_log<'scope>(
     }
     documents.finish()?;
     let (registry, book) = replayed.map_err(AuditError::Replay)?;
+    let unused = source.unused();
+    if !unused.is_empty() {
+        return Err(AuditError::UnnamedDocuments(unused));
+    }
     Ok(Log {
         tiles,
         issued,
@@ -471,11 +560,15 @@ fn check_log<'scope>(
 
 /// The entry bundles of the checkpoint's size, in order, read but not
 /// checked (a missing one is `None`: the check of the tiles reports it).
-fn read_entry_bundles(dir: &Path, checkpoint: &Checkpoint) -> Vec<(Tile, Option<Vec<u8>>)> {
+fn read_entry_bundles(
+    dir: &Path,
+    files: &dyn LogFiles,
+    checkpoint: &Checkpoint,
+) -> Vec<(Tile, Option<Vec<u8>>)> {
     tiles_for_size(checkpoint.size())
         .into_iter()
         .filter(|tile| tile.kind() == TileKind::Entries)
-        .map(|tile| (tile, fs::read(dir.join(tile.path())).ok()))
+        .map(|tile| (tile, files.read(&dir.join(tile.path()))))
         .collect()
 }
 
@@ -515,16 +608,17 @@ fn named_documents(entries: &[(Vec<u8>, Entry)]) -> impl Iterator<Item = Hash> +
     })
 }
 
-/// Checks every `checkpoints/<size>` file; returns how many there are.
+/// Checks every `checkpoints/<size>` file; returns how many there are, or
+/// `None` if the bundle has no `checkpoints/` folder.
 fn check_checkpoints(
     dir: &Path,
     log_key: &VerifierKey,
     newest: &Checkpoint,
     hashes: &MemoryHashes,
-) -> Result<usize, AuditError> {
+) -> Result<Option<usize>, AuditError> {
     let folder = dir.join(CHECKPOINTS_DIR);
     if !folder.exists() {
-        return Ok(0);
+        return Ok(None);
     }
     let mut count = 0;
     for (name, bytes) in read_folder(&folder)? {
@@ -563,7 +657,7 @@ fn check_checkpoints(
         }
         count += 1;
     }
-    Ok(count)
+    Ok(Some(count))
 }
 
 /// The report on `ballot`, which must be tallied, with its warnings.
@@ -746,3 +840,7 @@ fn read(path: &Path) -> Result<Vec<u8>, AuditError> {
         reason: e.to_string(),
     })
 }
+
+#[cfg(test)]
+#[path = "verify_tests.rs"]
+mod tests;
