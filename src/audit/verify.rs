@@ -231,7 +231,7 @@ pub fn verify_bundle_with_receipts(
     ballot: Option<&str>,
     receipts: &[(String, Vec<u8>)],
 ) -> Result<AuditReport, AuditError> {
-    verify_bundle_files(dir, &Disk, log_key, ballot, receipts)
+    verify_bundle_files(&Disk(dir), log_key, ballot, receipts)
 }
 
 /// How the verifier reads the log's tiles and entry bundles: each file
@@ -239,28 +239,34 @@ pub fn verify_bundle_with_receipts(
 /// system that changes under it (a hostile network mount, say). `None`
 /// is a file that cannot be read: the check of the tiles names it.
 pub(super) trait LogFiles: Sync {
-    /// The bytes of `path`, read once.
+    /// The bundle's directory.
+    fn dir(&self) -> &Path;
+    /// The bytes of `path` (relative to the bundle), read once.
     fn read(&self, path: &Path) -> Option<Vec<u8>>;
 }
 
 /// The bundle's files on disk.
-struct Disk;
+struct Disk<'a>(&'a Path);
 
-impl LogFiles for Disk {
+impl LogFiles for Disk<'_> {
+    fn dir(&self) -> &Path {
+        self.0
+    }
+
     fn read(&self, path: &Path) -> Option<Vec<u8>> {
-        fs::read(path).ok()
+        fs::read(self.0.join(path)).ok()
     }
 }
 
 /// [`verify_bundle_with_receipts`], with the log's tiles and entry
 /// bundles read through `files`.
 pub(super) fn verify_bundle_files(
-    dir: &Path,
     files: &dyn LogFiles,
     log_key: &VerifierKey,
     ballot: Option<&str>,
     receipts: &[(String, Vec<u8>)],
 ) -> Result<AuditReport, AuditError> {
+    let dir = files.dir();
     let mut checks = Vec::new();
 
     // Step 1: the checkpoint, under the given key only.
@@ -285,7 +291,6 @@ pub(super) fn verify_bundle_files(
     let log = std::thread::scope(|scope| {
         let log = check_log(
             scope,
-            dir,
             files,
             log_key,
             &checkpoint,
@@ -465,7 +470,6 @@ struct Log {
 /// spares the replay a verification under exactly the key it would use.
 fn check_log<'scope>(
     scope: &'scope std::thread::Scope<'scope, '_>,
-    dir: &Path,
     files: &dyn LogFiles,
     log_key: &VerifierKey,
     checkpoint: &Checkpoint,
@@ -476,7 +480,7 @@ fn check_log<'scope>(
     let lister = documents.start(scope);
 
     // The entries, before their check.
-    let mut bundles = read_entry_bundles(dir, files, checkpoint);
+    let mut bundles = read_entry_bundles(files, checkpoint);
     let parsed = parse_entries(&bundles);
     let readers = lister
         .join()
@@ -501,7 +505,7 @@ fn check_log<'scope>(
                 .and_then(|i| bundles.get_mut(i))
                 .filter(|(read, _)| read == tile)
                 .and_then(|(_, bytes)| bytes.take()),
-            TileKind::Hash { .. } => files.read(&dir.join(tile.path())),
+            TileKind::Hash { .. } => files.read(Path::new(&tile.path())),
         }
     })
     .map_err(|e| AuditError::Tiles(StaticLogError::Tiles(e)))?;
@@ -520,7 +524,7 @@ fn check_log<'scope>(
 
     // Step 3: every checkpoint issued, against the verified tree.
     let hashes = MemoryHashes::from_leaf_hashes(&leaves);
-    let issued = check_checkpoints(dir, log_key, checkpoint, &hashes)?;
+    let issued = check_checkpoints(files.dir(), log_key, checkpoint, &hashes)?;
 
     // Steps 4 and 5: the replay of the whole log with the documents, each
     // taken from the readers and verifiers as the replay reaches it; then
@@ -561,14 +565,13 @@ fn check_log<'scope>(
 /// The entry bundles of the checkpoint's size, in order, read but not
 /// checked (a missing one is `None`: the check of the tiles reports it).
 fn read_entry_bundles(
-    dir: &Path,
     files: &dyn LogFiles,
     checkpoint: &Checkpoint,
 ) -> Vec<(Tile, Option<Vec<u8>>)> {
     tiles_for_size(checkpoint.size())
         .into_iter()
         .filter(|tile| tile.kind() == TileKind::Entries)
-        .map(|tile| (tile, files.read(&dir.join(tile.path()))))
+        .map(|tile| (tile, files.read(Path::new(&tile.path()))))
         .collect()
 }
 

@@ -13,11 +13,16 @@ use crate::tlog::checkpoint::Origin;
 /// A file system whose `flaky` file cannot be read the first time and
 /// can be afterwards, which counts every read.
 struct Flaky {
+    dir: PathBuf,
     flaky: PathBuf,
     reads: Mutex<HashMap<PathBuf, usize>>,
 }
 
 impl LogFiles for Flaky {
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     fn read(&self, path: &Path) -> Option<Vec<u8>> {
         let mut reads = self.reads.lock().expect("not poisoned");
         let count = reads.entry(path.to_owned()).or_default();
@@ -25,7 +30,7 @@ impl LogFiles for Flaky {
         if path == self.flaky && *count == 1 {
             return None;
         }
-        std::fs::read(path).ok()
+        std::fs::read(self.dir.join(path)).ok()
     }
 }
 
@@ -45,13 +50,17 @@ fn log_of_266(dir: &Path) -> SigningKey {
 fn an_entry_bundle_that_fails_its_first_read_is_missing_and_never_read_again() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let key = log_of_266(dir.path());
-    let partial = dir.path().join("tile/entries/001.p/10");
-    assert!(partial.exists(), "the partial entry bundle");
+    let partial = PathBuf::from("tile/entries/001.p/10");
+    assert!(
+        dir.path().join(&partial).exists(),
+        "the partial entry bundle"
+    );
     let files = Flaky {
+        dir: dir.path().to_owned(),
         flaky: partial.clone(),
         reads: Mutex::new(HashMap::new()),
     };
-    let err = verify_bundle_files(dir.path(), &files, &key.verifier_key(), Some("B1"), &[])
+    let err = verify_bundle_files(&files, &key.verifier_key(), Some("B1"), &[])
         .expect_err("a bundle with an unreadable entry bundle does not verify");
     assert!(
         matches!(&err, AuditError::Tiles(_)) && err.to_string().contains("missing"),
@@ -73,10 +82,11 @@ fn a_log_read_whole_passes_its_tiles() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let key = log_of_266(dir.path());
     let files = Flaky {
+        dir: dir.path().to_owned(),
         flaky: PathBuf::new(),
         reads: Mutex::new(HashMap::new()),
     };
-    let err = verify_bundle_files(dir.path(), &files, &key.verifier_key(), Some("B1"), &[])
+    let err = verify_bundle_files(&files, &key.verifier_key(), Some("B1"), &[])
         .expect_err("these entries are not a group's log");
     assert!(matches!(err, AuditError::Entry { index: 0, .. }), "{err}");
 }
