@@ -556,3 +556,79 @@ fn every_rewriting_of_a_certified_history_is_named() {
     );
     assert!(err.contains("the replay of the log fails"), "{err}");
 }
+
+#[test]
+fn a_history_re_signed_without_an_owed_notice_is_refused() {
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = tallied_ballot(data.path(), work.path());
+    ok(&command("certify", &w, "carol", &["--ballot", "B1"]));
+    std::fs::write(w.path("grounds.txt"), "Late notice.\n").expect("write");
+    ok(&command(
+        "appeal",
+        &w,
+        "alice",
+        &[
+            "--ballot",
+            "B1",
+            "--against",
+            "certification",
+            "--grounds",
+            &w.path_str("grounds.txt"),
+        ],
+    ));
+    let bundle = w.path("bundle");
+    let export: Vec<String> = flags(&w, "carol")
+        .into_iter()
+        .take_while(|a| a != "--key")
+        .collect();
+    let mut args = strings(&["export"]);
+    args.extend(export);
+    args.extend(strings(&[
+        "--ballot",
+        "B1",
+        "--out",
+        bundle.to_str().expect("UTF-8"),
+    ]));
+    ok(&args);
+    let entries = bundle_entries(&bundle);
+    let documents = documents(&bundle);
+    let notice = |reason: &str, person: &str| {
+        entries
+            .iter()
+            .position(|e| {
+                let e = text(e);
+                e.contains("\ntype notification\n")
+                    && e.contains(&format!("\nreason {reason}\n"))
+                    && e.contains(&format!("\nperson {person}\n"))
+            })
+            .unwrap_or_else(|| panic!("a {reason} notification to {person}"))
+    };
+
+    // The log as exported verifies.
+    let report = ok(&[
+        "verify",
+        bundle.to_str().expect("UTF-8"),
+        "--log-key",
+        &w.path_str("log.vkey"),
+    ]);
+    assert!(report.contains("ok: the bundle verifies"), "{report}");
+
+    // Re-signed by the log key without alice's notice of the
+    // announcement (Article 6.2), or without the chair's notice of the
+    // appeal: each is refused, naming the notice.
+    for (name, reason, person) in [
+        ("no-announcement-notice", "announcement", "alice"),
+        ("no-appeal-notice", "appeal", "carol"),
+    ] {
+        let mut without = entries.clone();
+        without.remove(notice(reason, person));
+        let err = rewritten(&w, data.path(), &bundle, &documents, name, &without);
+        assert!(
+            err.contains(&format!(
+                "a {reason} notification to {person} for ballot B1 is owed but was not logged"
+            )),
+            "{name}: {err}"
+        );
+    }
+}

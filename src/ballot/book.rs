@@ -140,6 +140,8 @@ pub fn replay_verified<'a>(
     book.verified = verified;
     for entry in entries {
         let index = registry.entries_applied();
+        book.check_nothing_owed(Some(entry))
+            .map_err(|refusal| ReplayError::Ballot { index, refusal })?;
         match registry.apply(entry) {
             Err(refusal) => return Err(ReplayError::Registry { index, refusal }),
             Ok(Applied::Registry { .. }) => {}
@@ -155,6 +157,11 @@ pub fn replay_verified<'a>(
             },
         }
     }
+    book.check_nothing_owed(None)
+        .map_err(|refusal| ReplayError::Ballot {
+            index: registry.entries_applied(),
+            refusal,
+        })?;
     Ok((registry, book))
 }
 
@@ -334,6 +341,33 @@ impl BallotBook {
             tracked.lifecycle = f(tracked.lifecycle);
             self.ballots.insert(id.clone(), tracked);
         }
+    }
+
+    /// Whether `entry` may come next: a notification always may; any
+    /// other entry only once every notice owed has been logged (each is
+    /// logged right after the entry that owes it). Called by every fold
+    /// before the entry is applied, registry entries included, and with
+    /// `None` at the end of a log.
+    pub fn check_nothing_owed(&self, entry: Option<&Entry>) -> Result<(), BallotRefusal> {
+        if entry.is_some_and(|e| e.kind() == NOTIFICATION_KIND) {
+            return Ok(());
+        }
+        for (ballot, tracked) in &self.ballots {
+            let outbox = &tracked.outbox;
+            let owed = outbox
+                .announcement
+                .first()
+                .map(|person| (NotificationReason::Announcement, person))
+                .or_else(|| outbox.owed.keys().next().map(|(r, p)| (*r, p)));
+            if let Some((reason, person)) = owed {
+                return Err(BallotRefusal::NotificationMissing {
+                    ballot: ballot.clone(),
+                    person: person.clone(),
+                    reason,
+                });
+            }
+        }
+        Ok(())
     }
 
     fn apply_notification(&mut self, n: Notification) -> Result<(), BallotRefusal> {

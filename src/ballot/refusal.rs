@@ -386,6 +386,23 @@ pub enum BallotRefusal {
         /// Why.
         refusal: StatementRefusal,
     },
+    /// An entry other than a notification while a notice is still owed:
+    /// each notice is logged right after the entry that owes it, in the
+    /// same batch (docs/formats.md 7.9), so a log without it has dropped
+    /// it.
+    #[error(
+        "a {} notification to {person} for ballot {ballot} is owed but was not logged right \
+         after the entry that owes it",
+        .reason.as_str()
+    )]
+    NotificationMissing {
+        /// The ballot.
+        ballot: BallotId,
+        /// The person owed it.
+        person: PersonId,
+        /// Why it is owed.
+        reason: NotificationReason,
+    },
     /// A notification nobody owes.
     #[error("no {} notification is owed to {person} for ballot {ballot}", .reason.as_str())]
     NotificationNotOwed {

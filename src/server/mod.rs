@@ -134,6 +134,8 @@ impl GroupLogState {
             *registry_changes += 1;
             return Ok(());
         };
+        book.check_nothing_owed(Some(entry))
+            .map_err(FoldRefusal::Ballot)?;
         if !crate::ballot::BALLOT_KINDS.contains(&entry.kind()) {
             // A registry entry, or a type nobody writes, refused before
             // the state changes.
