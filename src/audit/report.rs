@@ -152,6 +152,11 @@ pub struct CountedChoice {
     pub person: String,
     /// `sha256:<hex>` of the signed note.
     pub note: String,
+    /// Set when the signer began representing the organisation, or the
+    /// signing key was registered, after the announcement (what the
+    /// secretariat, who keeps the registry, could have arranged): says
+    /// which and when.
+    pub registered_after_announcement: Option<String>,
 }
 
 impl fmt::Display for AuditReport {
@@ -211,6 +216,13 @@ impl fmt::Display for AuditReport {
                     "      {}: {} (signed by {}, {})",
                     c.question, c.choice, c.person, c.note
                 )?;
+                if let Some(late) = &c.registered_after_announcement {
+                    writeln!(
+                        f,
+                        "      !!! signed by {}, {late}, after the announcement",
+                        c.person
+                    )?;
+                }
             }
         }
         writeln!(f, "\nResult:")?;

@@ -700,9 +700,24 @@ fn ballot_report(
 
     let mut counted: BTreeMap<String, Vec<CountedChoice>> = BTreeMap::new();
     for note in &tallied.tally.counted {
-        let Some(revealed) = open.votes.by_note_text(note).and_then(|v| v.revealed) else {
+        let Some(logged) = open.votes.by_note_text(note) else {
             continue;
         };
+        let Some(revealed) = logged.revealed else {
+            continue;
+        };
+        let late = open.late_signers.get(&logged.index);
+        if let Some(late) = late {
+            warnings.push(format!(
+                "ballot {ballot}: the vote counted for {} ({}) was signed by {}, {late}, after \
+                 the announcement ({}): the registry is the secretariat's, so check with the \
+                 organisation that this person and key are its own",
+                open.organisation_of(&revealed),
+                open.question_of(&revealed),
+                open.votes.signer(&revealed),
+                announced.ballot.announced
+            ));
+        }
         counted
             .entry(open.organisation_of(&revealed).to_string())
             .or_default()
@@ -711,6 +726,7 @@ fn ballot_report(
                 choice: revealed.choice.to_string(),
                 person: open.votes.signer(&revealed).to_string(),
                 note: note.clone(),
+                registered_after_announcement: late.map(ToString::to_string),
             });
     }
     let organisations = open

@@ -321,6 +321,33 @@ pub struct Open {
     pub votes: Votes,
     /// The roll's lines for the registry votes are judged against.
     pub roll_lines: RollLines,
+    /// The admitted votes whose signer was registered for the
+    /// organisation, or whose signing key was registered, after the
+    /// announcement, by log index: what the secretariat (who keeps the
+    /// registry) could have arranged, so the audit shows each one.
+    pub late_signers: BTreeMap<u64, LateSigner>,
+}
+
+/// Why a vote's signer is shown as registered late: after the ballot's
+/// announcement, the signer began representing the organisation, or the
+/// key that signed was registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LateSigner {
+    /// The signer's `person` entry for the organisation, at this time.
+    Representative(Timestamp),
+    /// The signing key's `key` entry, at this time.
+    Key(Timestamp),
+}
+
+impl std::fmt::Display for LateSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Representative(t) => {
+                write!(f, "who became the organisation's representative at {t}")
+            }
+            Self::Key(t) => write!(f, "with a key registered at {t}"),
+        }
+    }
 }
 
 impl Open {
@@ -488,6 +515,7 @@ impl Announced {
             opened_at: at,
             votes: Votes::default(),
             roll_lines: RollLines::default(),
+            late_signers: BTreeMap::new(),
         }
     }
 

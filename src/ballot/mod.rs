@@ -63,8 +63,8 @@ pub use book::{BallotApplied, BallotBook, Due, Opening, ReplayError, replay, rep
 pub use certification::{CERTIFICATION_KIND, CertificationNote};
 pub use codec::hash_text;
 pub use lifecycle::{
-    Announced, Appeal, AppealDecision, Cancelled, Certification, Certified, Closed, Lifecycle,
-    LoggedVote, Open, Outbox, RevealedVote, Tallied, TrackedBallot, Votes,
+    Announced, Appeal, AppealDecision, Cancelled, Certification, Certified, Closed, LateSigner,
+    Lifecycle, LoggedVote, Open, Outbox, RevealedVote, Tallied, TrackedBallot, Votes,
 };
 pub use records::{
     CANCELLED_KIND, CLOSE_KIND, NOTIFICATION_KIND, Notification, NotificationReason, ROLL_KIND,

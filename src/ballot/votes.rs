@@ -17,7 +17,7 @@ use crate::vote::{NONCE_LEN, SubmittedVote, VOTE_ENTRY_KIND, vote_entry};
 
 use super::book::BallotBook;
 use super::codec::{self, Headers, Times, empty_body};
-use super::lifecycle::Lifecycle;
+use super::lifecycle::{LateSigner, Lifecycle};
 use super::records::{Notification, NotificationReason};
 use super::refusal::{BallotRefusal, VoteRefusal};
 use super::source::NoteSource;
@@ -54,6 +54,9 @@ pub(crate) struct Admitted {
     pub(crate) admitted: AdmittedVote,
     /// The signer of the vote this one supersedes, if it is a colleague.
     pub(crate) notify: Option<PersonId>,
+    /// Whether the signer or its key was registered after the
+    /// announcement.
+    pub(crate) late: Option<LateSigner>,
 }
 
 /// The judgement of a vote.
@@ -253,6 +256,14 @@ impl BallotBook {
             // bytes and key.
             self.verified.record_decided(commitment, &key.key);
         }
+        // Threat model, operator: the secretariat keeps the registry, so
+        // it could add a representative or a key during a ballot and vote
+        // with it; such a vote counts, and is shown for what it is.
+        let announced = tracked.lifecycle.announced().ballot.announced;
+        let late = match registry.represents_since(person) {
+            Some(since) if since > announced => Some(LateSigner::Representative(since)),
+            _ => (key.added > announced).then_some(LateSigner::Key(key.added)),
+        };
         let notify = votes
             .and_then(|v| v.latest(slot))
             .filter(|(_, earlier)| **earlier != submitted.person)
@@ -263,6 +274,7 @@ impl BallotBook {
             person: submitted.person.clone(),
             admitted,
             notify,
+            late,
         })))
     }
 
@@ -347,6 +359,9 @@ impl BallotBook {
                 .owe(NotificationReason::Superseded, person.clone());
         }
         if let Lifecycle::Open(open) = &mut tracked.lifecycle {
+            if let Some(late) = admitted.late {
+                open.late_signers.insert(index, late);
+            }
             open.votes.push_admitted(
                 index,
                 note,

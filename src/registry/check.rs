@@ -65,6 +65,13 @@ impl GroupState {
                 self.organisations.insert(o.id.clone(), o);
             }
             Fact::Person(p) => {
+                let moved = self
+                    .persons
+                    .get(&p.id)
+                    .is_none_or(|old| old.organisation != p.organisation);
+                if moved {
+                    self.represents_since.insert(p.id.clone(), time);
+                }
                 self.persons.insert(p.id.clone(), p);
             }
             Fact::Key(k) => self.keys.entry(k.person).or_default().push(KeyState {

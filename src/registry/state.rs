@@ -43,6 +43,10 @@ pub struct GroupState {
     pub(super) organisations: BTreeMap<OrgId, Organisation>,
     /// Persons by id.
     pub(super) persons: BTreeMap<PersonId, PersonRecord>,
+    /// When each person began representing its current organisation: the
+    /// time of the first `person` entry naming it (a later snapshot for
+    /// the same organisation keeps the time).
+    pub(super) represents_since: BTreeMap<PersonId, Timestamp>,
     /// Each person's keys, in the order they were added.
     pub(super) keys: BTreeMap<PersonId, Vec<KeyState>>,
     /// Meetings by id.
@@ -119,6 +123,7 @@ impl GroupState {
             parameters,
             organisations: BTreeMap::new(),
             persons: BTreeMap::new(),
+            represents_since: BTreeMap::new(),
             keys: BTreeMap::new(),
             meetings: BTreeMap::new(),
             attendance: BTreeMap::new(),
@@ -291,6 +296,12 @@ impl GroupState {
     /// The attendance of `person` at `meeting`, if recorded.
     pub fn attendance_of(&self, meeting: &MeetingId, person: &PersonId) -> Option<&Attendance> {
         self.attendance.get(&(meeting.clone(), person.clone()))
+    }
+
+    /// When `person` began representing its current organisation (the
+    /// first `person` entry naming that organisation), if registered.
+    pub fn represents_since(&self, person: &str) -> Option<Timestamp> {
+        self.represents_since.get(person).copied()
     }
 
     /// The keys of a person, in the order they were added, with their

@@ -1,0 +1,166 @@
+//! The registry is the secretariat's, so during a ballot it can add a
+//! representative or a key to an organisation and vote with it. That
+//! cannot be forbidden, but it must be visible: the verifier flags every
+//! counted vote signed by a person, or with a key, registered after the
+//! announcement.
+
+#![cfg(feature = "server")]
+
+mod common;
+
+use common::server::Server;
+use common::world::{World, ok, strings};
+use serde_json::{Value, json};
+
+const START: &str = "2026-06-01T00:00:00Z";
+
+fn flags(w: &World, who: &str, key: &str) -> Vec<String> {
+    let mut flags = w.server_flags();
+    flags.extend(strings(&[
+        "--log-key",
+        &w.path_str("log.vkey"),
+        "--token-file",
+        &w.path_str(&format!("{who}.token")),
+        "--key",
+        &w.path_str(key),
+    ]));
+    flags
+}
+
+fn vote(w: &World, who: &str, key: &str, organisation: &str, choice: &str) {
+    let mut args = strings(&["vote"]);
+    args.extend(flags(w, who, key));
+    args.extend(strings(&[
+        "--ballot",
+        "B1",
+        "--organisation",
+        organisation,
+        "--choice",
+        choice,
+        "--out",
+        &w.path_str(&format!("{who}-votes")),
+    ]));
+    ok(&args);
+}
+
+#[test]
+fn votes_signed_by_a_person_or_key_registered_after_the_announcement_are_flagged() {
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let server = Server::start(
+        data.path(),
+        &["--simulated-clock", "--simulated-start", START],
+    );
+    let token = server.token.clone().expect("first start prints the token");
+    let w = World {
+        server,
+        token,
+        work: work.path().to_owned(),
+    };
+    w.eti_group(&["cadzow", "bobco"]);
+    w.account("bob");
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/persons/bob",
+        json!({"organisation": "bobco", "membership_list": true}),
+    );
+    w.key("bob");
+    let mut announce = strings(&["announce"]);
+    announce.extend(flags(&w, "carol", "carol.key"));
+    announce.extend(strings(&[
+        "--ballot",
+        "B1",
+        "--kind",
+        "correspondence",
+        "--opens",
+        "2026-07-15T00:00:00Z",
+        "--closes",
+        "2026-08-15T00:00:00Z",
+    ]));
+    ok(&announce);
+    w.send(
+        "POST",
+        "/v1/clock",
+        json!({"advance_seconds": 45 * 24 * 3600}),
+    );
+    w.wait_for("B1", "open");
+    vote(&w, "alice", "alice.key", "cadzow", "yes");
+    vote(&w, "bob", "bob.key", "bobco", "yes");
+
+    // The secretariat makes itself a representative of cadzow, with a
+    // key, and votes: it supersedes alice's vote and counts.
+    w.account("mallory");
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/persons/mallory",
+        json!({"organisation": "cadzow", "membership_list": true}),
+    );
+    w.key("mallory");
+    vote(&w, "mallory", "mallory.key", "cadzow", "no");
+    // And a second key for bob, registered now, signs bob's new vote.
+    let vkey = ok(&[
+        "keygen",
+        "--name",
+        "bob",
+        "--out",
+        &w.path_str("bob-new.key"),
+    ]);
+    w.send(
+        "POST",
+        "/v1/groups/ETI/persons/bob/keys",
+        json!({"key": vkey.trim()}),
+    );
+    vote(&w, "bob", "bob-new.key", "bobco", "no");
+
+    w.send(
+        "POST",
+        "/v1/clock",
+        json!({"advance_seconds": 32 * 24 * 3600}),
+    );
+    w.wait_for("B1", "tallied");
+    let bundle = w.path_str("bundle");
+    let mut export = strings(&["export"]);
+    export.extend(w.server_flags());
+    export.extend(strings(&[
+        "--log-key",
+        &w.path_str("log.vkey"),
+        "--token-file",
+        &w.path_str("alice.token"),
+        "--ballot",
+        "B1",
+        "--out",
+        &bundle,
+    ]));
+    ok(&export);
+    let key = w.path_str("log.vkey");
+    let report = ok(&["verify", &bundle, "--log-key", &key]);
+    eprintln!("{report}");
+    assert!(
+        report.contains(
+            "the vote counted for cadzow (main) was signed by mallory, who became the \
+             organisation's representative at 2026-07-16"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "the vote counted for bobco (main) was signed by bob, with a key registered at \
+             2026-07-16"
+        ),
+        "{report}"
+    );
+    let json: Value =
+        serde_json::from_str(&ok(&["verify", &bundle, "--log-key", &key, "--json"])).expect("JSON");
+    let organisations = json["ballot"]["organisations"]
+        .as_array()
+        .expect("organisations");
+    let late = |org: &str| {
+        organisations
+            .iter()
+            .find(|o| o["organisation"] == org)
+            .expect("the organisation")["counted"][0]["registered_after_announcement"]
+            .clone()
+    };
+    assert!(late("cadzow").is_string(), "{json}");
+    assert!(late("bobco").is_string(), "{json}");
+}
