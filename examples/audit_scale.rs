@@ -279,11 +279,11 @@ fn build_log(options: &Options) -> (Log, Vec<(VerifierKey, String, [u8; 64])>) {
         closes,
     };
     let signed = note.sign(&chair.2).expect("sign");
-    let entry = log
+    let (entry, beside) = log
         .book
         .decide_announcement(&log.registry, &signed, announced)
         .expect("announced");
-    log.append(entry, Vec::new());
+    log.append(entry, beside.into_iter().collect());
     let recipients = log
         .book
         .ballot("B1")
@@ -349,11 +349,11 @@ fn build_log(options: &Options) -> (Log, Vec<(VerifierKey, String, [u8; 64])>) {
     // The close and the tally.
     let close = log.book.decide_close(&ballot, closes).expect("closes");
     log.append(close, Vec::new());
-    let tally = log
+    let (tally, beside) = log
         .book
         .compute_tally(&log.registry, &ballot, closes)
         .expect("tallies");
-    log.append(tally, Vec::new());
+    log.append(tally, beside.into_iter().collect());
     log.checkpoint();
     (log, signatures)
 }

@@ -593,3 +593,173 @@ fn a_roll_too_large_for_an_entry_is_stored_beside_the_log() {
         other => panic!("expected the roll document to be missing: {other:?}"),
     }
 }
+
+/// A consultation of `states` Member States, each with a delegate on the
+/// membership list, announced with `questions` drafts.
+fn consultation(states: usize, questions: &[&str]) -> (Log, scrutineer::rules::Ballot) {
+    let organisations: Vec<Value> = (0..states)
+        .map(|i| json!({"id": format!("state-{i:04}"), "class": "member-state"}))
+        .collect();
+    let persons: Vec<Value> = (0..states)
+        .map(|i| {
+            json!({"id": format!("delegate-{i:04}"), "organisation": format!("state-{i:04}"),
+                   "on_membership_list": true})
+        })
+        .collect();
+    let text = json!({
+        "profile": "itu-t-tap",
+        "organisations": organisations,
+        "persons": persons,
+        "ballots": [{"id": "C", "kind": "consultation", "announced": "2023-01-10T00:00:00Z",
+                     "questions": questions,
+                     "closes": "2023-03-01T00:00:00Z", "meeting_start": "2023-04-20T08:00:00Z"}]
+    })
+    .to_string();
+    let scenario = Scenario::parse(&text).expect("valid");
+    let log = registry_log(&scenario);
+    (log, scenario.ballots[0].ballot.clone())
+}
+
+#[test]
+fn a_membership_list_and_a_tally_too_large_for_their_entries_are_stored_beside_the_log() {
+    // 3 000 persons on the membership list: their ids do not fit in the
+    // announcement's headers; 1 200 replies: their notes' hashes do not
+    // fit in the tally's body. Both go beside the log, named by hash, and
+    // the ballot runs to its tally.
+    let (mut log, b) = consultation(3000, &["X.1"]);
+    log.announce(&announcement_of(&b), b.announced)
+        .expect("announced");
+    let announcement = log
+        .entries
+        .iter()
+        .rev()
+        .find(|e| e.kind() == "announcement")
+        .expect("the announcement")
+        .clone();
+    assert!(announcement.get("recipient").is_none());
+    let named = announcement.get("recipients").expect("a recipients header");
+    let recipients = log
+        .book
+        .ballot("C")
+        .expect("announced")
+        .lifecycle
+        .announced()
+        .recipients
+        .len();
+    assert_eq!(recipients, 3000);
+    log.open(&b.id, b.opens);
+    for i in 0..1200u32 {
+        let person = format!("delegate-{i:04}");
+        let note = VoteNote {
+            origin: origin(),
+            ballot: b.id.clone(),
+            question: "X.1".parse().expect("id"),
+            organisation: format!("state-{i:04}").parse().expect("id"),
+            choice: ChoiceWord::new("assign").expect("word"),
+            attachment: None,
+            nonce: Hash::sha256(&i.to_be_bytes()).as_bytes()[..16]
+                .try_into()
+                .expect("16 bytes"),
+        };
+        let at = after(b.announced, 60 + i64::from(i));
+        assert!(matches!(
+            log.vote(&signed(&note, &person), None, at, &person),
+            Ok(Decision::Accept { .. })
+        ));
+    }
+    log.close_and_tally(&b.id, b.closes);
+    let tally = log.entries.last().expect("the tally");
+    assert_eq!(tally.kind(), "tally");
+    assert!(tally.body_bytes().is_empty() && tally.get("tally").is_some());
+    let counted = log
+        .book
+        .ballot("C")
+        .and_then(|t| t.lifecycle.tally())
+        .expect("tallied");
+    assert_eq!(counted.counted.len(), 1200);
+    assert_eq!(counted.questions[0].in_favour, 1200);
+    log.assert_replays();
+    // Without the documents beside the log, the replay names the first
+    // it misses: the recipients.
+    match log.replay_with(&NoNotes) {
+        Err(ReplayError::Ballot {
+            refusal: BallotRefusal::MissingBlob(hash),
+            ..
+        }) => assert_eq!(format!("sha256:{}", hash.to_hex()), named),
+        other => panic!("expected the recipients document to be missing: {other:?}"),
+    }
+}
+
+#[test]
+fn recipients_go_beside_the_log_exactly_when_the_entry_would_not_fit() {
+    use scrutineer::ballot::{AnnouncementRecord, SignedAnnouncement};
+    let (_, b) = consultation(1, &["X.1"]);
+    let signed = announcement_of(&b).sign(&key_of(CHAIR)).expect("sign");
+    let signed = SignedAnnouncement::parse(&signed).expect("parses");
+    let record = |n: usize| {
+        let recipients = (0..n)
+            .map(|i| PersonId::new(&format!("delegate-{i:05}")).expect("id"))
+            .collect();
+        AnnouncementRecord::new(&signed, recipients)
+    };
+    // The largest list that fits: found by bisection, then checked on
+    // both sides of the limit.
+    let (mut fits, mut overflows) = (0, 10_000);
+    while overflows - fits > 1 {
+        let mid = (fits + overflows) / 2;
+        if record(mid).recipients_beside.is_none() {
+            fits = mid;
+        } else {
+            overflows = mid;
+        }
+    }
+    let at = b.announced;
+    let listed = record(fits).to_entry(at);
+    let encoded = listed.encode().expect("the largest listed entry fits");
+    assert!(
+        encoded.len() <= 65_535 && encoded.len() > 65_535 - 30,
+        "{}",
+        encoded.len()
+    );
+    let mut one_more = record(fits + 1);
+    assert!(one_more.recipients_beside.is_some());
+    one_more.recipients_beside = None;
+    assert!(
+        one_more.to_entry(at).encode().is_err(),
+        "one more recipient does not fit in the headers"
+    );
+    let beside = record(fits + 1).to_entry(at);
+    assert!(beside.encode().is_ok() && beside.get("recipients").is_some());
+}
+
+#[test]
+fn a_ballot_whose_certification_could_not_fit_is_refused_at_its_announcement() {
+    // The chair's certification note holds every question's counts; the
+    // announcement refuses a ballot whose certification could exceed the
+    // note's 32 KiB whatever the counts, and accepts one question fewer.
+    let ids: Vec<String> = (0..400).map(|i| format!("Q{i:03}")).collect();
+    let fits = |n: usize| {
+        let questions: Vec<scrutineer::id::QuestionId> =
+            ids[..n].iter().map(|q| q.parse().expect("id")).collect();
+        scrutineer::ballot::certification_fits(
+            &origin(),
+            &BallotId::new("C").expect("id"),
+            &questions,
+        )
+    };
+    let limit = (1..=ids.len())
+        .take_while(|n| fits(*n))
+        .last()
+        .expect("one fits");
+    assert!(limit > 100 && limit < 400, "{limit}");
+    for (n, accepted) in [(limit, true), (limit + 1, false)] {
+        let refs: Vec<&str> = ids[..n].iter().map(String::as_str).collect();
+        let (mut log, b) = consultation(3, &refs);
+        let result = log.announce(&announcement_of(&b), b.announced);
+        if accepted {
+            assert_eq!(result, Ok(()), "{n} questions");
+        } else {
+            assert_eq!(result, Err("too-many-questions".into()), "{n} questions");
+        }
+    }
+}

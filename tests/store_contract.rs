@@ -114,6 +114,7 @@ contract!(
     append_batches_read_back,
     documents_written_in_chunks,
     documents_placed_under_entries,
+    documents_of_every_kind,
     documents_survive_the_move_to_log_order,
     dropped_transaction_leaves_nothing,
     failing_write_leaves_nothing,
@@ -609,6 +610,53 @@ async fn documents_written_in_chunks(db: &Db) {
 /// range of entries and at their entry; only attachments, rolls and
 /// documents stored without an entry are also found by hash alone. The
 /// same bytes under two entries are two rows; twice under one, one.
+/// Every kind of document the server writes is stored and read back with
+/// its kind: the tally and recipients documents of version 5 too.
+async fn documents_of_every_kind(db: &Db) {
+    let store = db.open().await;
+    let mut log = TestLog::new("g1");
+    log.create(&store).await;
+    let kinds = [
+        DocumentKind::Note,
+        DocumentKind::Attachment,
+        DocumentKind::Roll,
+        DocumentKind::Announcement,
+        DocumentKind::Tally,
+        DocumentKind::Recipients,
+    ];
+    let written: Vec<Document> = kinds
+        .iter()
+        .map(|kind| {
+            Document::new(
+                format!("a {} document", kind.as_str()).into_bytes(),
+                "B1",
+                *kind,
+            )
+            .named_by(1)
+        })
+        .collect();
+    let mut tx = store.begin_append("g1").await.expect("begin").expect("log");
+    tx.write_documents(&written)
+        .await
+        .expect("documents of every kind");
+    let batch = log.batch(2);
+    tx.write(&batch).await.expect("write");
+    tx.commit().await.expect("commit");
+    log.accept(&batch);
+    let mut read: Vec<(Hash, DocumentKind)> = store
+        .documents_named_in("g1", 0, 2)
+        .await
+        .expect("range")
+        .into_iter()
+        .map(|d| (d.sha256, d.kind))
+        .collect();
+    let mut expected: Vec<(Hash, DocumentKind)> =
+        written.iter().map(|d| (d.sha256, d.kind)).collect();
+    read.sort_by_key(|(h, _)| *h);
+    expected.sort_by_key(|(h, _)| *h);
+    assert_eq!(read, expected);
+}
+
 async fn documents_placed_under_entries(db: &Db) {
     let store = db.open().await;
     let mut log = TestLog::new("g1");

@@ -25,7 +25,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ballot::{CLOSE_KIND, ROLL_KIND, RollRecord};
+use crate::ballot::{
+    ANNOUNCEMENT_KIND, AnnouncementRecord, CLOSE_KIND, ROLL_KIND, RollRecord, TALLY_KIND,
+    TallyRecord,
+};
 use crate::entry::Entry;
 use crate::id::BallotId;
 use crate::staticlog::CHECKPOINT_FILE;
@@ -220,6 +223,17 @@ pub fn wanted_documents(entries: &[Entry]) -> Vec<Wanted> {
         let sha256 = match entry.kind() {
             ROLL_KIND => match RollRecord::from_entry(entry) {
                 Ok(record) if record.body.is_none() => record.roll,
+                _ => continue,
+            },
+            TALLY_KIND => match TallyRecord::from_entry(entry) {
+                Ok(record) if record.body.is_none() => record.tally,
+                _ => continue,
+            },
+            ANNOUNCEMENT_KIND => match AnnouncementRecord::from_entry(entry) {
+                Ok(record) => match record.recipients_beside {
+                    Some(document) => document,
+                    None => continue,
+                },
                 _ => continue,
             },
             VOTE_ENTRY_KIND if closed.contains(ballot.as_str()) => {

@@ -13,9 +13,12 @@ use crate::tlog::Hash;
 
 use super::announcement::{AnnouncementRecord, SignedAnnouncement};
 use super::book::BallotBook;
+use super::certification::certification_fits;
 use super::lifecycle::{Announced, Lifecycle};
-use super::refusal::AnnounceRefusal;
+use super::refusal::{AnnounceRefusal, BallotRefusal};
+use super::source::NoteSource;
 use super::statement::{SignatureFailure, verify_signer};
+use crate::registry::codec::FormatError;
 
 impl BallotBook {
     /// Decides the chair's signed announcement `note` received at `time`:
@@ -23,13 +26,14 @@ impl BallotBook {
     /// membership list now (Article 6.2). A second announcement of a
     /// ballot not yet opened restarts its notice; the rules' schedule
     /// check, with the new announcement time, decides whether the notice
-    /// is still long enough.
+    /// is still long enough. With the entry comes the recipients document
+    /// when it is stored beside the log ([`AnnouncementRecord`]).
     pub fn decide_announcement(
         &self,
         registry: &GroupState,
         note: &[u8],
         time: Timestamp,
-    ) -> Result<Entry, AnnounceRefusal> {
+    ) -> Result<(Entry, Option<Vec<u8>>), AnnounceRefusal> {
         registry
             .check_time(time)
             .map_err(|e| AnnounceRefusal::Registry(e.to_string()))?;
@@ -39,19 +43,27 @@ impl BallotBook {
         let recipients: BTreeSet<PersonId> = registry.membership_list_at_now().cloned().collect();
         let record = AnnouncementRecord::new(&signed, recipients);
         self.check_announcement(registry, &record, time, registry.entries_applied())?;
-        Ok(record.to_entry(time))
+        Ok((record.to_entry(time), record.document_beside()))
     }
 
-    /// Re-checks a logged `announcement` entry at log index `index`.
+    /// Re-checks a logged `announcement` entry at log index `index`, with
+    /// its recipients document if it is stored beside the log.
     pub(crate) fn check_announcement_entry(
         &self,
         registry: &GroupState,
         entry: &Entry,
         index: u64,
-    ) -> Result<Announced, AnnounceRefusal> {
-        let record = AnnouncementRecord::from_entry(entry)
-            .map_err(|e| AnnounceRefusal::Malformed(e.to_string()))?;
+        notes: &dyn NoteSource,
+    ) -> Result<Announced, BallotRefusal> {
+        let malformed =
+            |e: FormatError| BallotRefusal::Announcement(AnnounceRefusal::Malformed(e.to_string()));
+        let mut record = AnnouncementRecord::from_entry(entry).map_err(malformed)?;
+        if let Some(named) = record.recipients_beside {
+            let document = notes.get(&named).ok_or(BallotRefusal::MissingBlob(named))?;
+            record.resolve(&document).map_err(malformed)?;
+        }
         self.check_announcement(registry, &record, entry.time(), index)
+            .map_err(BallotRefusal::Announcement)
     }
 
     /// Judges an announcement record at `time`: its note, the chair's
@@ -72,6 +84,9 @@ impl BallotBook {
         if note.ballot != record.ballot {
             return Err(AnnounceRefusal::BallotMismatch);
         }
+        if !certification_fits(&note.origin, &note.ballot, &note.questions) {
+            return Err(AnnounceRefusal::TooManyQuestions(note.questions.len()));
+        }
         let signer = signed
             .signer()
             .map_err(|e| AnnounceRefusal::Malformed(e.to_string()))?;
@@ -87,6 +102,15 @@ impl BallotBook {
         let list: BTreeSet<PersonId> = registry.membership_list_at_now().cloned().collect();
         if record.recipients != list {
             return Err(AnnounceRefusal::Recipients);
+        }
+        // One encoding per announcement: the list in the entry exactly
+        // when it fits.
+        if *record != AnnouncementRecord::new(&signed, list) {
+            return Err(AnnounceRefusal::Malformed(
+                "the recipients are stored beside the log although the entry would fit, or \
+                 listed although it would not"
+                    .into(),
+            ));
         }
         if let Some(tracked) = self.ballots.get(&note.ballot)
             && !matches!(tracked.lifecycle, Lifecycle::Announced(_))

@@ -230,28 +230,63 @@ impl SignedAnnouncement {
 }
 
 /// The `announcement` entry: the signed note in the body, its hash and the
-/// recipients (sorted by id) in the headers.
+/// recipients (sorted by id) in the headers; or, when so many recipients
+/// would make the entry exceed 65 535 bytes (a membership list of
+/// thousands), a `recipients` header naming the recipients document
+/// stored beside the log, as a roll too large for its entry is. One
+/// encoding per announcement: listed exactly when the entry fits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnnouncementRecord {
     /// The ballot announced (the note's `ballot` line).
     pub ballot: BallotId,
     /// SHA-256 of the signed note.
     pub note: Hash,
-    /// The persons on the membership list it went to, sorted by id.
+    /// The persons on the membership list it went to, sorted by id
+    /// (empty, as read from an entry, until [`Self::resolve`] is given
+    /// the document that `recipients_beside` names).
     pub recipients: BTreeSet<PersonId>,
+    /// SHA-256 of the recipients document ([`recipients_document`]) when
+    /// the list is stored beside the log; `None` when it is in the
+    /// headers.
+    pub recipients_beside: Option<Hash>,
     /// The signed note's bytes.
     pub body: Vec<u8>,
+}
+
+/// The recipients document: each person id followed by a line feed, in
+/// id order.
+pub fn recipients_document(recipients: &BTreeSet<PersonId>) -> Vec<u8> {
+    let mut document = Vec::new();
+    for person in recipients {
+        document.extend_from_slice(person.as_str().as_bytes());
+        document.push(b'\n');
+    }
+    document
 }
 
 impl AnnouncementRecord {
     /// The record of a signed announcement sent to `recipients`.
     pub fn new(signed: &SignedAnnouncement, recipients: BTreeSet<PersonId>) -> Self {
-        Self {
+        let mut record = Self {
             ballot: signed.note.ballot.clone(),
             note: Hash::sha256(&signed.bytes),
             recipients,
+            recipients_beside: None,
             body: signed.bytes.clone(),
+        };
+        // Every entry time has the same length, so whether the entry fits
+        // does not depend on the time.
+        if record.to_entry(Timestamp::UNIX_EPOCH).encode().is_err() {
+            record.recipients_beside = Some(Hash::sha256(&recipients_document(&record.recipients)));
         }
+        record
+    }
+
+    /// The recipients document to store beside the log, when the list is
+    /// not in the entry.
+    pub fn document_beside(&self) -> Option<Vec<u8>> {
+        self.recipients_beside
+            .map(|_| recipients_document(&self.recipients))
     }
 
     /// The entry at `time` (the announcement time).
@@ -259,14 +294,49 @@ impl AnnouncementRecord {
         let mut entry = Entry::new(ANNOUNCEMENT_KIND, time)
             .header("ballot", &self.ballot)
             .header("note", codec::hash_text(&self.note));
-        for person in &self.recipients {
-            entry = entry.header("recipient", person);
+        match &self.recipients_beside {
+            Some(document) => entry = entry.header("recipients", codec::hash_text(document)),
+            None => {
+                for person in &self.recipients {
+                    entry = entry.header("recipient", person);
+                }
+            }
         }
         entry.body(self.body.clone())
     }
 
+    /// Fills the recipients from the document stored beside the log: it
+    /// must be the one the entry names, ids sorted without repeats, each
+    /// followed by a line feed.
+    pub fn resolve(&mut self, document: &[u8]) -> Result<(), FormatError> {
+        let Some(named) = self.recipients_beside else {
+            return Ok(());
+        };
+        let malformed = || FormatError::BadValue {
+            header: "recipients",
+            value: codec::hash_text(&named),
+            expected: "the SHA-256 of a recipients document (sorted person ids, one per line)",
+        };
+        if Hash::sha256(document) != named {
+            return Err(malformed());
+        }
+        let text = std::str::from_utf8(document).map_err(|_| malformed())?;
+        let mut recipients = BTreeSet::new();
+        for line in text.split_inclusive('\n') {
+            let id = line.strip_suffix('\n').ok_or_else(malformed)?;
+            let person: PersonId = parse_id("recipients", id)?;
+            if recipients.last().is_some_and(|last| *last >= person) {
+                return Err(malformed());
+            }
+            recipients.insert(person);
+        }
+        self.recipients = recipients;
+        Ok(())
+    }
+
     /// Reads an `announcement` entry strictly: headers in order, recipients
-    /// sorted without repeats, and the `note` hash naming the body.
+    /// sorted without repeats (or one `recipients` header naming them
+    /// beside the log), and the `note` hash naming the body.
     pub fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
         let h = Headers::new(
             entry,
@@ -274,6 +344,7 @@ impl AnnouncementRecord {
                 ("ballot", Times::One),
                 ("note", Times::One),
                 ("recipient", Times::Many),
+                ("recipients", Times::Many),
             ],
         )?;
         let note = codec::parse_hash("note", h.one("note")?)?;
@@ -293,10 +364,19 @@ impl AnnouncementRecord {
             }
             recipients.insert(person);
         }
+        let named: Vec<&str> = h.many("recipients").collect();
+        let recipients_beside = match named.as_slice() {
+            [] => None,
+            [value] if recipients.is_empty() => Some(codec::parse_hash("recipients", value)?),
+            _ => {
+                return Err(FormatError::Exclusive("recipient", "recipients"));
+            }
+        };
         Ok(Self {
             ballot: parse_id("ballot", h.one("ballot")?)?,
             note,
             recipients,
+            recipients_beside,
             body: entry.body_bytes().to_vec(),
         })
     }

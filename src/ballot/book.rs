@@ -23,7 +23,7 @@ use super::codec::hash_text;
 use super::lifecycle::{Lifecycle, Outbox, TrackedBallot};
 use super::records::{
     CANCELLED_KIND, CLOSE_KIND, NOTIFICATION_KIND, Notification, NotificationReason, ROLL_KIND,
-    RollRecord, TALLY_KIND, TALLY_VERSION, TallyDocument, TallyQuestion, ballot_only,
+    RollRecord, TALLY_KIND, TALLY_VERSION, TallyDocument, TallyQuestion, TallyRecord, ballot_only,
     ballot_only_entry, roll_document,
 };
 use super::refusal::BallotRefusal;
@@ -229,9 +229,7 @@ impl BallotBook {
         let index = registry.entries_applied().saturating_sub(1);
         let kind = match entry.kind() {
             ANNOUNCEMENT_KIND => {
-                let announced = self
-                    .check_announcement_entry(registry, entry, index)
-                    .map_err(BallotRefusal::Announcement)?;
+                let announced = self.check_announcement_entry(registry, entry, index, notes)?;
                 // A re-announcement keeps the ballot's appeals and the
                 // notices still owed; the new recipients are owed theirs.
                 let (owed, appeals) = match self.ballots.remove(&announced.ballot.id) {
@@ -302,10 +300,21 @@ impl BallotBook {
                 CLOSE_KIND
             }
             TALLY_KIND => {
-                let logged =
-                    TallyDocument::from_entry(entry).map_err(BallotRefusal::format(TALLY_KIND))?;
+                let record =
+                    TallyRecord::from_entry(entry).map_err(BallotRefusal::format(TALLY_KIND))?;
+                let bytes = match &record.body {
+                    Some(body) => Cow::Borrowed(body.as_slice()),
+                    None => notes
+                        .get(&record.tally)
+                        .filter(|d| Hash::sha256(d) == record.tally)
+                        .ok_or(BallotRefusal::MissingBlob(record.tally))?,
+                };
+                let logged = TallyDocument::from_bytes(&bytes, &record.ballot)
+                    .map_err(BallotRefusal::format(TALLY_KIND))?;
                 let document = self.tally_document(registry, &logged.ballot)?;
-                if document != logged {
+                // One encoding per tally: the document, and inline exactly
+                // when it fits.
+                if document != logged || TallyRecord::new(&document, time) != record {
                     return Err(BallotRefusal::TallyMismatch(logged.ballot));
                 }
                 self.transition(&logged.ballot.clone(), |l| match l {
@@ -497,16 +506,20 @@ impl BallotBook {
         Ok(ballot_only_entry(CLOSE_KIND, time, ballot))
     }
 
-    /// The tally entry of a closed `ballot` at `time`; every vote's note
-    /// must have been revealed to the fold.
+    /// The tally entry of a closed `ballot` at `time`, with its document
+    /// when it is stored beside the log; every vote's note must have been
+    /// revealed to the fold.
     pub fn compute_tally(
         &self,
         registry: &GroupState,
         ballot: &BallotId,
         time: Timestamp,
-    ) -> Result<Entry, BallotRefusal> {
+    ) -> Result<(Entry, Option<Vec<u8>>), BallotRefusal> {
+        let time = time.floor_micros();
         let document = self.tally_document(registry, ballot)?;
-        Ok(document.to_entry(time.floor_micros()))
+        let record = TallyRecord::new(&document, time);
+        let beside = record.body.is_none().then(|| document.to_bytes());
+        Ok((record.to_entry(time), beside))
     }
 
     /// The tally document of a closed ballot: supersession and the count

@@ -18,7 +18,7 @@
 
 use crate::ballot::codec::{hash_text, parse_hash};
 use crate::ballot::records::{TallyDocument, TallyQuestion};
-use crate::ballot::statement::TextLines;
+use crate::ballot::statement::{STATEMENT_NOTE_MAX_BYTES, TextLines};
 use crate::contexts::CERTIFICATION_HEADER;
 use crate::id::{BallotId, QuestionId};
 use crate::note::key::SigningKey;
@@ -28,6 +28,41 @@ use crate::tlog::checkpoint::Origin;
 
 /// The entry type of a certification.
 pub const CERTIFICATION_KIND: &str = "certification";
+
+/// The bytes a certification note's one signature adds to its text at
+/// most: the blank line, the em dash and space, a key name (a person id,
+/// at most [`crate::id::MAX_ID_LEN`] bytes), a space, the base64 of the
+/// key id and signature (68 bytes, 92 characters) and the line feed.
+const SIGNATURE_MAX_BYTES: usize = 1 + 4 + crate::id::MAX_ID_LEN + 1 + 92 + 1;
+
+/// Whether the certification of a ballot of `origin` with these
+/// questions fits a statement note ([`STATEMENT_NOTE_MAX_BYTES`])
+/// whatever its counts and outcomes: checked at the announcement, so that
+/// no ballot is announced whose result could never be certified.
+pub fn certification_fits(origin: &Origin, ballot: &BallotId, questions: &[QuestionId]) -> bool {
+    let worst = CertificationNote {
+        origin: origin.clone(),
+        ballot: ballot.clone(),
+        size: u64::MAX,
+        root: Hash::sha256(b""),
+        roll: Hash::sha256(b""),
+        tally: Hash::sha256(b""),
+        questions: questions
+            .iter()
+            .map(|question| TallyQuestion {
+                question: question.clone(),
+                in_favour: u64::MAX,
+                against: u64::MAX,
+                abstain: u64::MAX,
+                not_voted: u64::MAX,
+                eligible: u64::MAX,
+                // The longest outcome word of either profile.
+                outcome: "not-proceed".to_owned(),
+            })
+            .collect(),
+    };
+    worst.text().len() + SIGNATURE_MAX_BYTES <= STATEMENT_NOTE_MAX_BYTES
+}
 
 /// What the chair certifies: the text of the note, before signing.
 #[derive(Debug, Clone, PartialEq, Eq)]

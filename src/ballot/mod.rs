@@ -60,7 +60,7 @@ pub use announcement::{
 };
 pub use appeal::{APPEAL_KIND, Against, AppealNote, DECISION_KIND, DecisionNote, Ruling};
 pub use book::{BallotApplied, BallotBook, Due, Opening, ReplayError, replay, replay_verified};
-pub use certification::{CERTIFICATION_KIND, CertificationNote};
+pub use certification::{CERTIFICATION_KIND, CertificationNote, certification_fits};
 pub use codec::hash_text;
 pub use lifecycle::{
     Announced, Appeal, AppealDecision, Cancelled, Certification, Certified, Closed, LateSigner,
@@ -68,7 +68,8 @@ pub use lifecycle::{
 };
 pub use records::{
     CANCELLED_KIND, CLOSE_KIND, NOTIFICATION_KIND, Notification, NotificationReason, ROLL_KIND,
-    RollRecord, TALLY_KIND, TALLY_VERSION, TallyDocument, TallyQuestion, roll_document,
+    RollRecord, TALLY_KIND, TALLY_VERSION, TallyDocument, TallyQuestion, TallyRecord,
+    roll_document,
 };
 pub use refusal::{AnnounceRefusal, BallotRefusal, StatementRefusal, VoteRefusal};
 pub use source::{NoNotes, NoteSource, Revealing};

@@ -160,25 +160,105 @@ impl TallyDocument {
         serde_json::to_vec(self).expect("invariant: a tally document serialises")
     }
 
-    /// The `tally` entry at `time`.
+    /// The `tally` entry at `time`: the document in its body when the
+    /// entry fits, else named by its hash and stored beside the log
+    /// ([`TallyRecord`]).
     pub fn to_entry(&self, time: Timestamp) -> Entry {
-        Entry::new(TALLY_KIND, time)
-            .header("ballot", &self.ballot)
-            .body(self.to_bytes())
+        TallyRecord::new(self, time).to_entry(time)
     }
 
-    /// Reads a `tally` entry: the body must be the canonical JSON of a
-    /// document for the ballot of the `ballot` header.
-    pub fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
-        let h = Headers::new(entry, &[("ballot", Times::One)])?;
-        let ballot: BallotId = parse_id("ballot", h.one("ballot")?)?;
-        let body = entry.body_bytes();
+    /// Reads the canonical JSON of a tally document for `ballot`.
+    pub fn from_bytes(bytes: &[u8], ballot: &BallotId) -> Result<Self, FormatError> {
         let not_canonical = || FormatError::Body { kind: TALLY_KIND };
-        let document: TallyDocument = serde_json::from_slice(body).map_err(|_| not_canonical())?;
-        if document.to_bytes() != body || document.ballot != ballot {
+        let document: TallyDocument = serde_json::from_slice(bytes).map_err(|_| not_canonical())?;
+        if document.to_bytes() != bytes || document.ballot != *ballot {
             return Err(not_canonical());
         }
         Ok(document)
+    }
+
+    /// Reads a `tally` entry whose document is in its body: the body must
+    /// be the canonical JSON of a document for the ballot of the `ballot`
+    /// header. A tally stored beside the log is read with
+    /// [`TallyRecord::from_entry`] and the document.
+    pub fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
+        let record = TallyRecord::from_entry(entry)?;
+        let body = record.body.ok_or(FormatError::Body { kind: TALLY_KIND })?;
+        Self::from_bytes(&body, &record.ballot)
+    }
+}
+
+/// The `tally` entry: the tally document in the body, as in every log
+/// since the first, or, when the entry would exceed 65 535 bytes (a ballot
+/// of many questions, or of many organisations: the document lists every
+/// counted note), named by a `tally` header and stored beside the log, as
+/// a roll is. One encoding per tally: inline exactly when it fits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TallyRecord {
+    /// The ballot tallied.
+    pub ballot: BallotId,
+    /// SHA-256 of the canonical tally document.
+    pub tally: Hash,
+    /// The document, or `None` when it is stored beside the log.
+    pub body: Option<Vec<u8>>,
+}
+
+impl TallyRecord {
+    /// The record of `document` at `time`: in the body if the entry fits.
+    pub fn new(document: &TallyDocument, time: Timestamp) -> Self {
+        let bytes = document.to_bytes();
+        let inline = Self {
+            ballot: document.ballot.clone(),
+            tally: Hash::sha256(&bytes),
+            body: Some(bytes),
+        };
+        if inline.to_entry(time).encode().is_ok() {
+            inline
+        } else {
+            Self {
+                body: None,
+                ..inline
+            }
+        }
+    }
+
+    /// The entry at `time`: `ballot` and the document as its body, or
+    /// `ballot`, `tally sha256:<hex>` and an empty body.
+    pub fn to_entry(&self, time: Timestamp) -> Entry {
+        let entry = Entry::new(TALLY_KIND, time).header("ballot", &self.ballot);
+        match &self.body {
+            Some(body) => entry.body(body.clone()),
+            None => entry.header("tally", codec::hash_text(&self.tally)),
+        }
+    }
+
+    /// Reads a `tally` entry: either a non-empty body (the document) and
+    /// no `tally` header, or a `tally` header and an empty body. That a
+    /// document stored beside the log would not have fitted (one encoding
+    /// per tally) is the fold's check, which has the document.
+    pub fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
+        let h = Headers::new(entry, &[("ballot", Times::One), ("tally", Times::Many)])?;
+        let ballot: BallotId = parse_id("ballot", h.one("ballot")?)?;
+        let named: Vec<&str> = entry
+            .headers()
+            .iter()
+            .filter(|(n, _)| n == "tally")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        let body = entry.body_bytes();
+        match (named.as_slice(), body.is_empty()) {
+            ([], false) => Ok(Self {
+                ballot,
+                tally: Hash::sha256(body),
+                body: Some(body.to_vec()),
+            }),
+            ([value], true) => Ok(Self {
+                ballot,
+                tally: codec::parse_hash("tally", value)?,
+                body: None,
+            }),
+            _ => Err(FormatError::Body { kind: TALLY_KIND }),
+        }
     }
 }
 

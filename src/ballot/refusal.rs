@@ -115,6 +115,15 @@ pub enum AnnounceRefusal {
     /// The logged registry cannot give the rules a registry.
     #[error("registry-unusable: {0}")]
     Registry(String),
+    /// So many questions (or such long ids) that the chair's
+    /// certification could not fit its note: the ballot could never be
+    /// certified, so it is not announced.
+    #[error(
+        "too-many-questions: the certification of {0} questions could exceed the {max}-byte \
+         limit of a signed statement; split the ballot",
+        max = crate::ballot::STATEMENT_NOTE_MAX_BYTES
+    )]
+    TooManyQuestions(usize),
 }
 
 impl AnnounceRefusal {
@@ -131,6 +140,7 @@ impl AnnounceRefusal {
             AnnounceRefusal::NotAnnounced { .. } => "already-opened",
             AnnounceRefusal::Schedule(e) => e.code(),
             AnnounceRefusal::Registry(_) => "registry-unusable",
+            AnnounceRefusal::TooManyQuestions(_) => "too-many-questions",
         }
     }
 }

@@ -138,9 +138,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The answer, checked: a signed checkpoint, the entry in it, and the
     // entry carrying exactly the note signed here.
     let (entry, checkpoint) = answer.check(&args.server, &client, &group.log_key)?;
-    let record = AnnouncementRecord::from_entry(&entry)
+    let mut record = AnnouncementRecord::from_entry(&entry)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("the logged entry is not an announcement")?;
+    // A membership list too long for the entry is stored beside the log:
+    // fetched, and held to the hash the proved entry names.
+    if let Some(named) = record.recipients_beside {
+        let document = client
+            .get(&args.server.group_path(&format!(
+                "/ballots/{}/documents/{}",
+                args.ballot,
+                named.to_hex()
+            )))
+            .map(|r| r.body)
+            .context("cannot read the announcement's recipients")?;
+        record
+            .resolve(&document)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("the announcement's recipients document")?;
+    }
     if record.body != signed || record.ballot != args.ballot {
         bail!("the logged announcement is not the note signed here");
     }

@@ -15,10 +15,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use scrutineer::ballot::{
-    CERTIFICATION_KIND, CertificationNote, StatementRecord, TALLY_KIND, TallyDocument,
+    CERTIFICATION_KIND, CertificationNote, StatementRecord, TALLY_KIND, TallyDocument, TallyRecord,
 };
 use scrutineer::entry::Entry;
 use scrutineer::id::BallotId;
+use scrutineer::tlog::Hash;
 
 use super::log::read_signing_key;
 use super::remote::{
@@ -77,7 +78,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             entry.kind()
         );
     }
-    let tally = TallyDocument::from_entry(&entry)
+    let record = TallyRecord::from_entry(&entry)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("the logged tally does not parse")?;
+    // A tally too large for its entry is stored beside the log: fetched,
+    // and held to the hash the proved entry names.
+    let bytes = match record.body {
+        Some(body) => body,
+        None => {
+            let hex = record.tally.to_hex();
+            let document = client
+                .get(
+                    &args
+                        .server
+                        .group_path(&format!("/ballots/{}/documents/{hex}", args.ballot)),
+                )
+                .map(|r| r.body)
+                .with_context(|| format!("cannot read the tally document sha256:{hex}"))?;
+            if Hash::sha256(&document) != record.tally {
+                bail!("the server's tally document is not the one entry {tally_index} names");
+            }
+            document
+        }
+    };
+    let tally = TallyDocument::from_bytes(&bytes, &record.ballot)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("the logged tally does not parse")?;
     if tally.ballot != args.ballot {

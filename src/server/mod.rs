@@ -217,6 +217,8 @@ impl LogFold for GroupLogState {
         let named = match entry.kind() {
             crate::vote::VOTE_ENTRY_KIND => entry.get("note"),
             crate::ballot::ROLL_KIND if entry.body_bytes().is_empty() => entry.get("roll"),
+            crate::ballot::TALLY_KIND if entry.body_bytes().is_empty() => entry.get("tally"),
+            crate::ballot::ANNOUNCEMENT_KIND => entry.get("recipients"),
             _ => None,
         };
         named

@@ -136,13 +136,18 @@ pub async fn sequence(log: &Log, transition: Due) -> Result<Vec<Appended>, Appen
                 entries: vec![book.decide_close(ballot, time).map_err(refused)?],
                 documents: Vec::new(),
             }),
-            Due::Tally(ballot) => Ok(Documented {
-                entries: vec![
-                    book.compute_tally(registry, ballot, time)
-                        .map_err(refused)?,
-                ],
-                documents: Vec::new(),
-            }),
+            Due::Tally(ballot) => {
+                let (entry, beside) = book
+                    .compute_tally(registry, ballot, time)
+                    .map_err(refused)?;
+                Ok(Documented {
+                    entries: vec![entry],
+                    documents: beside
+                        .map(|d| Document::new(d, ballot.as_str(), DocumentKind::Tally))
+                        .into_iter()
+                        .collect(),
+                })
+            }
         }
     }))
     .await

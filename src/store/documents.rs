@@ -33,6 +33,10 @@ pub enum DocumentKind {
     Roll,
     /// A chair's signed announcement note.
     Announcement,
+    /// A tally document too large for its entry.
+    Tally,
+    /// An announcement's recipients, too many for its entry.
+    Recipients,
 }
 
 impl DocumentKind {
@@ -43,6 +47,8 @@ impl DocumentKind {
             Self::Attachment => "attachment",
             Self::Roll => "roll",
             Self::Announcement => "announcement",
+            Self::Tally => "tally",
+            Self::Recipients => "recipients",
         }
     }
 
@@ -53,6 +59,8 @@ impl DocumentKind {
             "attachment" => Self::Attachment,
             "roll" => Self::Roll,
             "announcement" => Self::Announcement,
+            "tally" => Self::Tally,
+            "recipients" => Self::Recipients,
             other => {
                 return Err(StoreError::Corrupt(format!(
                     "document kind {other:?} is not one this server writes"

@@ -39,6 +39,11 @@ const SQLITE: &[Migration] = &[
         name: "0004_access_epoch.sql",
         sql: include_str!("../../migrations/sqlite/0004_access_epoch.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_larger_documents.sql",
+        sql: include_str!("../../migrations/sqlite/0005_larger_documents.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, in version order.
@@ -62,6 +67,11 @@ const POSTGRES: &[Migration] = &[
         version: 4,
         name: "0004_documents_in_log_order.sql",
         sql: include_str!("../../migrations/postgres/0004_documents_in_log_order.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_larger_documents.sql",
+        sql: include_str!("../../migrations/postgres/0005_larger_documents.sql"),
     },
 ];
 

@@ -116,11 +116,12 @@ impl Log {
     pub fn announce(&mut self, note: &AnnouncementNote, at: Timestamp) -> Result<(), String> {
         self.ensure_chair(at);
         let signed = note.sign(&key_of(CHAIR)).expect("sign");
-        let entry = self
+        let (entry, beside) = self
             .book
             .decide_announcement(&self.registry, &signed, at)
             .map_err(|e| e.code().to_owned())?;
-        self.append(entry, &[]);
+        let documents: Vec<&[u8]> = beside.iter().map(Vec::as_slice).collect();
+        self.append(entry, &documents);
         let recipients = self.book.ballot(note.ballot.as_str()).expect("announced");
         let recipients = recipients.lifecycle.announced().recipients.clone();
         for person in recipients {
@@ -175,11 +176,12 @@ impl Log {
     pub fn close_and_tally(&mut self, ballot: &BallotId, at: Timestamp) {
         let close = self.book.decide_close(ballot, at).expect("closes");
         self.append(close, &[]);
-        let tally = self
+        let (tally, beside) = self
             .book
             .compute_tally(&self.registry, ballot, at)
             .expect("tallies");
-        self.append(tally, &[]);
+        let documents: Vec<&[u8]> = beside.iter().map(Vec::as_slice).collect();
+        self.append(tally, &documents);
     }
 
     /// Replays the log from its bytes with `notes`, and checks the state.

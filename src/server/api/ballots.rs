@@ -151,9 +151,9 @@ async fn announce(
     let recipients = Arc::new(Mutex::new((String::new(), Vec::new())));
     let out = Arc::clone(&recipients);
     let appended = log
-        .append_all(Box::new(move |loaded: &GroupLogState, time| {
+        .append_documented(Box::new(move |loaded: &GroupLogState, time| {
             let registry = loaded.registry.as_ref().ok_or_else(no_registry)?;
-            let entry = loaded
+            let (entry, beside) = loaded
                 .book
                 .decide_announcement(registry, body.announcement.as_bytes(), time)
                 .map_err(|r| announce_refused(&r))?;
@@ -184,7 +184,12 @@ async fn announce(
                 ballot.to_string(),
                 persons.iter().map(ToString::to_string).collect(),
             );
-            Ok(entries)
+            // A membership list too long for the entry goes beside it.
+            let documents = beside
+                .map(|d| Document::new(d, ballot.as_str(), DocumentKind::Recipients))
+                .into_iter()
+                .collect();
+            Ok(Documented { entries, documents })
         }))
         .await?;
     let first = appended
@@ -529,7 +534,8 @@ async fn document(
     }
     .ok_or_else(|| ApiError::NotFound(format!("ballot {ballot:?} has no document {sha256}")))?;
     let content_type = match document.kind {
-        DocumentKind::Roll => "application/json",
+        DocumentKind::Roll | DocumentKind::Tally => "application/json",
+        DocumentKind::Recipients => "text/plain; charset=utf-8",
         DocumentKind::Note | DocumentKind::Attachment if !revealed => {
             // SPEC section 4: notes and attachments become readable when
             // the ballot closes, not before.
