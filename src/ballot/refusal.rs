@@ -246,6 +246,16 @@ pub enum StatementRefusal {
     /// A second decision on one appeal.
     #[error("already-decided: the appeal sha256:{} is decided", .0.to_hex())]
     AlreadyDecided(Hash),
+    /// A decision by the appellant, or by a person of the appellant's
+    /// organisation: nobody decides an appeal of his or her own
+    /// organisation (`docs/rules.md` D19).
+    #[error("reviewer-conflict: {reviewer} may not decide this appeal: {reason}")]
+    ReviewerConflict {
+        /// The signer of the decision.
+        reviewer: PersonId,
+        /// The tie to the appeal.
+        reason: String,
+    },
 }
 
 impl StatementRefusal {
@@ -278,6 +288,7 @@ impl StatementRefusal {
             StatementRefusal::DuplicateAppeal(_) => "duplicate-appeal",
             StatementRefusal::UnknownAppeal(_) => "unknown-appeal",
             StatementRefusal::AlreadyDecided(_) => "already-decided",
+            StatementRefusal::ReviewerConflict { .. } => "reviewer-conflict",
         }
     }
 
