@@ -17,7 +17,8 @@ use super::records::NotificationReason;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VoteRefusal {
     /// Not a well-formed vote note, or its attachment is missing, does not
-    /// match the note's hash, or is not UTF-8 text of at most 64 KiB.
+    /// match the note's hash, or is not UTF-8 text of at most 64 KiB
+    /// without control characters other than newline.
     #[error("malformed-note: {0}")]
     MalformedNote(String),
     /// The note's origin is not this log's.
