@@ -1,0 +1,127 @@
+//! The API's answers at its edges, through the real binary:
+//!
+//! 1. A bearer token that is malformed, unknown or revoked is refused with
+//!    the same 401 on every public endpoint under `/v1` as on the others:
+//!    a mistyped token is never silently ignored.
+
+#![cfg(feature = "server")]
+
+mod common;
+
+use common::http::{Response, get, json};
+use common::server::Server;
+use serde_json::{Value, json};
+
+/// A server with two groups, `g1` and `g2`, and the secretariat's token.
+struct World {
+    server: Server,
+    admin: String,
+}
+
+impl World {
+    fn address(&self) -> &str {
+        &self.server.address
+    }
+
+    fn admin(&self, method: &str, path: &str, body: Value) -> Value {
+        let r = json(self.address(), method, path, Some(&self.admin), &body);
+        assert!(r.status < 300, "{method} {path}: {} {}", r.status, r.text());
+        if r.body.is_empty() {
+            Value::Null
+        } else {
+            r.json()
+        }
+    }
+
+    /// An account with a token; returns the token.
+    fn account(&self, person: &str) -> String {
+        self.admin(
+            "POST",
+            "/v1/persons",
+            json!({"id": person, "name": person, "email": format!("{person}@example.org")}),
+        );
+        self.admin(
+            "POST",
+            &format!("/v1/persons/{person}/tokens"),
+            json!({"label": "t"}),
+        )["token"]
+            .as_str()
+            .expect("a token")
+            .to_owned()
+    }
+}
+
+fn world(dir: &std::path::Path) -> World {
+    let server = Server::start(dir, &[]);
+    let admin = server.token.clone().expect("first start prints the token");
+    let world = World { server, admin };
+    for group in ["g1", "g2"] {
+        world.admin(
+            "POST",
+            "/v1/groups",
+            json!({"id": group, "profile": "etsi-isg"}),
+        );
+        world.admin(
+            "PUT",
+            &format!("/v1/groups/{group}/organisations/acme"),
+            json!({"class": "member"}),
+        );
+    }
+    world
+}
+
+/// The code of a problem answer (`urn:scrutineer:problem:<code>`).
+fn problem_code(r: &Response) -> String {
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/problem+json"),
+        "{} {}",
+        r.status,
+        r.text()
+    );
+    let problem = r.json();
+    assert_eq!(problem["status"], r.status, "{}", r.text());
+    problem["type"]
+        .as_str()
+        .and_then(|t| t.strip_prefix("urn:scrutineer:problem:"))
+        .unwrap_or_else(|| panic!("not a problem type: {}", r.text()))
+        .to_owned()
+}
+
+#[test]
+fn a_bad_token_is_refused_alike_on_every_public_endpoint() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let world = world(dir.path());
+    let revoked = world.account("revoked");
+    world.admin("DELETE", "/v1/persons/revoked/tokens", json!({}));
+    let public = [
+        "/v1/groups/g1/log/checkpoint",
+        "/v1/groups/g1/log/checkpoints",
+        "/v1/groups/g1/log/tile/0/000.p/1",
+        "/v1/groups/g1/log/proof/inclusion?index=0",
+        "/v1/groups/g1/log/proof/consistency?old=1",
+        "/v1/clock",
+        "/v1/openapi.json",
+    ];
+    let bad = [
+        // Not of the form of a token of this server.
+        "not-a-token",
+        // Of the form, but unknown.
+        "scr_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        revoked.as_str(),
+    ];
+    let mut answers = Vec::new();
+    for path in public {
+        let r = get(world.address(), path, None);
+        assert_eq!(r.status, 200, "{path} without a token: {}", r.text());
+        for token in bad {
+            let r = get(world.address(), path, Some(token));
+            assert_eq!(r.status, 401, "{path} with {token:?}: {}", r.text());
+            assert_eq!(problem_code(&r), "unauthenticated", "{path}");
+            assert_eq!(r.header("www-authenticate"), Some("Bearer"), "{path}");
+            answers.push(r.body);
+        }
+    }
+    answers.dedup();
+    assert_eq!(answers.len(), 1, "one answer everywhere: {answers:?}");
+}
