@@ -3,6 +3,8 @@
 //! 1. A bearer token that is malformed, unknown or revoked is refused with
 //!    the same 401 on every public endpoint under `/v1` as on the others:
 //!    a mistyped token is never silently ignored.
+//! 2. Numbers in query strings are canonical decimals: `01`, `+1`, ` 1`
+//!    are refused with 400 `malformed-query` naming the parameter.
 
 #![cfg(feature = "server")]
 
@@ -124,4 +126,30 @@ fn a_bad_token_is_refused_alike_on_every_public_endpoint() {
     }
     answers.dedup();
     assert_eq!(answers.len(), 1, "one answer everywhere: {answers:?}");
+}
+
+#[test]
+fn numbers_in_queries_are_canonical_decimals() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let world = world(dir.path());
+    // Each numeric parameter, in a query that is answered with it at 1.
+    let queries = [
+        ("/v1/groups/g1/log/checkpoints?", "from", ""),
+        ("/v1/groups/g1/log/proof/inclusion?", "index", "&size=2"),
+        ("/v1/groups/g1/log/proof/inclusion?index=0&", "size", ""),
+        ("/v1/groups/g1/log/proof/consistency?", "old", "&new=2"),
+        ("/v1/groups/g1/log/proof/consistency?old=0&", "new", ""),
+    ];
+    for (path, name, rest) in queries {
+        let ok = get(world.address(), &format!("{path}{name}=1{rest}"), None);
+        assert_eq!(ok.status, 200, "{path}{name}=1: {}", ok.text());
+        for value in ["01", "00", "+1", "%2B1", "%201", "1%20", "", "1.0", "0x1", "-1"] {
+            let query = format!("{path}{name}={value}{rest}");
+            let r = get(world.address(), &query, None);
+            assert_eq!(r.status, 400, "{query}: {}", r.text());
+            assert_eq!(problem_code(&r), "malformed-query", "{query}");
+            let detail = r.json()["detail"].as_str().expect("a detail").to_owned();
+            assert!(detail.contains(name), "{query}: {detail}");
+        }
+    }
 }

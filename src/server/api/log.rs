@@ -16,6 +16,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::query::Decimal;
 use super::roles;
 use crate::server::AppState;
 use crate::server::auth::{Action, Caller, Public, require};
@@ -80,7 +81,7 @@ const CHECKPOINTS_PAGE: usize = 1000;
 #[serde(deny_unknown_fields)]
 struct CheckpointsQuery {
     /// The smallest size to list [default: 0].
-    from: Option<u64>,
+    from: Option<Decimal>,
 }
 
 /// One page of the checkpoints the log issued, by increasing size.
@@ -107,7 +108,7 @@ async fn checkpoints(
 ) -> Result<Json<CheckpointsBody>, ApiError> {
     let Query(query) = query?;
     let (current, _) = served_size(&state, &group).await?;
-    let from = query.from.unwrap_or(0);
+    let from = query.from.map_or(0, |d| d.0);
     let mut page: Vec<IssuedCheckpoint> = state
         .store
         .checkpoints(&group)
@@ -177,18 +178,18 @@ async fn tile(
 #[serde(deny_unknown_fields)]
 struct InclusionQuery {
     /// The entry's index.
-    index: u64,
+    index: Decimal,
     /// The tree size [default: the current size].
-    size: Option<u64>,
+    size: Option<Decimal>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConsistencyQuery {
     /// The older size.
-    old: u64,
+    old: Decimal,
     /// The newer size [default: the current size].
-    new: Option<u64>,
+    new: Option<Decimal>,
 }
 
 /// A proof with the sizes it is for, and the checkpoint of the (newer)
@@ -209,9 +210,9 @@ async fn inclusion(
     query: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ProofBody>, ApiError> {
     let Query(query) = query?;
-    let index = query.index;
+    let index = query.index.0;
     let (current, _) = served_size(&state, &group).await?;
-    let size = query.size.unwrap_or(current);
+    let size = query.size.map_or(current, |d| d.0);
     if size > current || index >= size {
         return Err(ApiError::bad_request(
             "out-of-range",
@@ -244,9 +245,9 @@ async fn consistency(
     query: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ProofBody>, ApiError> {
     let Query(query) = query?;
-    let old = query.old;
+    let old = query.old.0;
     let (current, _) = served_size(&state, &group).await?;
-    let new = query.new.unwrap_or(current);
+    let new = query.new.map_or(current, |d| d.0);
     if new > current || old > new {
         return Err(ApiError::bad_request(
             "out-of-range",

@@ -9,6 +9,7 @@ mod clock;
 mod groups;
 mod log;
 pub mod openapi;
+mod query;
 mod registry;
 mod review;
 
