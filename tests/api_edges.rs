@@ -5,6 +5,8 @@
 //!    a mistyped token is never silently ignored.
 //! 2. Numbers in query strings are canonical decimals: `01`, `+1`, ` 1`
 //!    are refused with 400 `malformed-query` naming the parameter.
+//! 3. `GET /v1/groups` lists only the groups where the caller has a role;
+//!    the server secretariat sees every group.
 
 #![cfg(feature = "server")]
 
@@ -152,4 +154,37 @@ fn numbers_in_queries_are_canonical_decimals() {
             assert!(detail.contains(name), "{query}: {detail}");
         }
     }
+}
+
+#[test]
+fn groups_are_listed_to_those_with_a_role_in_them() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let world = world(dir.path());
+    let alice = world.account("alice");
+    world.admin(
+        "PUT",
+        "/v1/groups/g1/persons/alice",
+        json!({"organisation": "acme", "membership_list": true}),
+    );
+    let nobody = world.account("nobody");
+    let secretary = world.account("secretary");
+    world.admin(
+        "POST",
+        "/v1/groups/g2/secretariat",
+        json!({"person": "secretary"}),
+    );
+    let listed = |token: &str| -> Vec<String> {
+        let r = get(world.address(), "/v1/groups", Some(token));
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|g| g["id"].as_str().expect("an id").to_owned())
+            .collect()
+    };
+    assert_eq!(listed(&alice), ["g1"]);
+    assert_eq!(listed(&secretary), ["g2"]);
+    assert!(listed(&nobody).is_empty());
+    assert_eq!(listed(&world.admin), ["g1", "g2"]);
 }
