@@ -7,12 +7,14 @@
 //!    are refused with 400 `malformed-query` naming the parameter.
 //! 3. `GET /v1/groups` lists only the groups where the caller has a role;
 //!    the server secretariat sees every group.
+//! 4. A method a resource does not take is answered 405, with `Allow`
+//!    and a problem.
 
 #![cfg(feature = "server")]
 
 mod common;
 
-use common::http::{Response, get, json};
+use common::http::{Response, get, json, request};
 use common::server::Server;
 use serde_json::{Value, json};
 
@@ -187,4 +189,29 @@ fn groups_are_listed_to_those_with_a_role_in_them() {
     assert_eq!(listed(&secretary), ["g2"]);
     assert!(listed(&nobody).is_empty());
     assert_eq!(listed(&world.admin), ["g1", "g2"]);
+}
+
+#[test]
+fn a_method_a_resource_does_not_take_is_405_with_allow() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let world = world(dir.path());
+    for (method, path, allowed) in [
+        ("POST", "/v1/groups/g1/log/checkpoint", "GET"),
+        ("DELETE", "/v1/groups", "POST"),
+        ("PUT", "/v1/clock", "GET"),
+        ("GET", "/v1/groups/g1/ballots/B1/votes", "POST"),
+    ] {
+        let r = request(world.address(), method, path, Some(&world.admin), None, b"");
+        assert_eq!(r.status, 405, "{method} {path}: {}", r.text());
+        assert_eq!(problem_code(&r), "method-not-allowed", "{method} {path}");
+        let allow = r.header("allow").unwrap_or_default();
+        assert!(
+            allow.split(',').any(|m| m.trim() == allowed),
+            "{method} {path}: Allow {allow:?}"
+        );
+        assert!(
+            !allow.split(',').any(|m| m.trim() == method),
+            "{method} {path}: Allow {allow:?}"
+        );
+    }
 }
