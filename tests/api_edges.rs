@@ -147,7 +147,9 @@ fn numbers_in_queries_are_canonical_decimals() {
     for (path, name, rest) in queries {
         let ok = get(world.address(), &format!("{path}{name}=1{rest}"), None);
         assert_eq!(ok.status, 200, "{path}{name}=1: {}", ok.text());
-        for value in ["01", "00", "+1", "%2B1", "%201", "1%20", "", "1.0", "0x1", "-1"] {
+        for value in [
+            "01", "00", "+1", "%2B1", "%201", "1%20", "", "1.0", "0x1", "-1",
+        ] {
             let query = format!("{path}{name}={value}{rest}");
             let r = get(world.address(), &query, None);
             assert_eq!(r.status, 400, "{query}: {}", r.text());

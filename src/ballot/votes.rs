@@ -8,8 +8,8 @@
 //! `key-revoked`, `replay`, then the rules' codes.
 
 use crate::entry::Entry;
-use crate::note::signed::forbidden_character;
 use crate::id::{BallotId, PersonId};
+use crate::note::signed::forbidden_character;
 use crate::registry::GroupState;
 use crate::rules::{Admission, AdmittedVote, Roll, Vote};
 use crate::time::Timestamp;

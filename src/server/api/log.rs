@@ -216,9 +216,7 @@ async fn inclusion(
     if size > current || index >= size {
         return Err(ApiError::bad_request(
             "out-of-range",
-            format!(
-                "index {index} is not inside size {size} (the log has {current} entries)"
-            ),
+            format!("index {index} is not inside size {size} (the log has {current} entries)"),
         ));
     }
     let proof = state
@@ -251,9 +249,7 @@ async fn consistency(
     if new > current || old > new {
         return Err(ApiError::bad_request(
             "out-of-range",
-            format!(
-                "need old ≤ new ≤ {current}, got old {old} new {new}"
-            ),
+            format!("need old ≤ new ≤ {current}, got old {old} new {new}"),
         ));
     }
     let proof = state
