@@ -58,7 +58,8 @@ const EVERYONE: [Who; 10] = [
 /// Who may call an operation.
 #[derive(Debug, Clone, Copy)]
 enum Access {
-    /// Anyone, with or without a token, which is ignored.
+    /// Anyone, with or without a token, which is ignored: the probes
+    /// outside `/v1` only.
     Public,
     /// Anyone without a token; a token, if sent, must be valid (a mistyped
     /// token is never silently ignored).
@@ -150,9 +151,9 @@ fn rows(victim_key: &str) -> Vec<Row> {
             "/v1/openapi.json",
             "/v1/openapi.json",
             Body::None,
-            Public,
+            OptionalToken,
         ),
-        row("GET", "/v1/clock", "/v1/clock", Body::None, Public),
+        row("GET", "/v1/clock", "/v1/clock", Body::None, OptionalToken),
         row(
             "POST",
             "/v1/clock",
@@ -216,14 +217,14 @@ fn rows(victim_key: &str) -> Vec<Row> {
             "/v1/groups/{group}/log/checkpoint",
             "/v1/groups/g1/log/checkpoint",
             Body::None,
-            Public,
+            OptionalToken,
         ),
         row(
             "GET",
             "/v1/groups/{group}/log/checkpoints",
             "/v1/groups/g1/log/checkpoints",
             Body::None,
-            Public,
+            OptionalToken,
         ),
         row(
             "GET",
@@ -237,14 +238,14 @@ fn rows(victim_key: &str) -> Vec<Row> {
             "/v1/groups/{group}/log/proof/inclusion",
             "/v1/groups/g1/log/proof/inclusion?index=0",
             Body::None,
-            Public,
+            OptionalToken,
         ),
         row(
             "GET",
             "/v1/groups/{group}/log/proof/consistency",
             "/v1/groups/g1/log/proof/consistency?old=1",
             Body::None,
-            Public,
+            OptionalToken,
         ),
         row(
             "GET",

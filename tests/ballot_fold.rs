@@ -763,3 +763,45 @@ fn a_ballot_whose_certification_could_not_fit_is_refused_at_its_announcement() {
         }
     }
 }
+
+/// An attachment is text under the rule notes follow (SPEC section 4,
+/// "Notes are text"): lines end with `\n` only, and no other control
+/// character — NUL, tab, DEL, C1 — is accepted; each is refused
+/// `malformed-note`, as an attachment that is not UTF-8 is.
+#[test]
+fn an_attachment_with_a_control_character_is_refused() {
+    let (mut log, b) = open_b1();
+    let at = after(b.opens, 3600);
+    let acme = ("acme-1", "acme");
+    let with = |text: &str, nonce: u8| {
+        let mut vote = note(acme, "yes", nonce);
+        vote.attachment = Some(Hash::sha256(text.as_bytes()));
+        signed(&vote, "acme-1")
+    };
+    for (n, text) in [
+        "reasons\0hidden",
+        "line one\r\nline two\n",
+        "a lone\rcarriage return",
+        "a\ttab",
+        "a DEL \u{7f}",
+        "a C1 \u{85} next line",
+        "\u{1b}[31mred",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let nonce = n as u8 + 1;
+        assert_eq!(
+            log.vote(&with(text, nonce), Some(text.as_bytes()), at, "acme-1")
+                .map(|_| ()),
+            Err("malformed-note".into()),
+            "{text:?}"
+        );
+    }
+    let text = "Our reasons, on two lines.\nThe second line.\n";
+    let accepted = log.vote(&with(text, 99), Some(text.as_bytes()), at, "acme-1");
+    assert!(
+        matches!(accepted, Ok(Decision::Accept { .. })),
+        "{accepted:?}"
+    );
+}

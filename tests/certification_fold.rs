@@ -9,7 +9,7 @@ mod common;
 use common::ballotlog::{CHAIR, Log, announcement_of, key_of, origin, registry_log_with};
 use scrutineer::ballot::{
     APPEAL_KIND, Against, AppealNote, BallotRefusal, CERTIFICATION_KIND, CertificationNote,
-    DecisionNote, Lifecycle, ReplayError, Ruling, StatementRecord,
+    DECISION_KIND, DecisionNote, Lifecycle, ReplayError, Ruling, StatementRecord,
 };
 use scrutineer::entry::Entry;
 use scrutineer::id::{BallotId, PersonId};
@@ -21,7 +21,8 @@ use scrutineer::tlog::{Hash, leaf_hash};
 use scrutineer::vote::{ChoiceWord, VoteNote};
 
 /// acme and cadzow are eligible members; `part` is an ISG Participant and
-/// `obs` an observer; `dg` will be the appeal reviewer.
+/// `obs` an observer; `dg` will be the appeal reviewer; `part-2` is a
+/// colleague of `part-1`, off the membership list.
 const GROUP: &str = r#"{
   "profile": "etsi-isg",
   "organisations": [
@@ -32,6 +33,7 @@ const GROUP: &str = r#"{
     {"id": "cadzow-1", "organisation": "cadzow", "on_membership_list": true},
     {"id": "part-1", "organisation": "part", "on_membership_list": true},
     {"id": "obs-1", "organisation": "obs", "on_membership_list": true},
+    {"id": "part-2", "organisation": "part"},
     {"id": "dg", "organisation": "obs"}],
   "meetings": [
     {"id": "KoM", "plenary": true, "format": "face-to-face", "kick_off": true,
@@ -433,4 +435,67 @@ fn a_log_with_a_statement_the_decision_refuses_does_not_replay() {
         log.book.ballot("B1").map(|t| &t.lifecycle),
         Some(Lifecycle::Certified(_))
     ));
+}
+
+/// Nobody decides an appeal of his or her own organisation (docs/rules.md
+/// D19): neither the appellant, appointed reviewer after filing it, nor a
+/// colleague of the appellant's organisation; a reviewer of another
+/// organisation may. A log carrying the appellant's own decision does not
+/// replay, so the verifier refuses it too.
+#[test]
+fn a_reviewer_decides_neither_his_own_appeal_nor_his_colleagues() {
+    let (mut log, closes) = ballot(true, None);
+    let at = after(closes, 3600);
+    let entry = certify(&log, &certification(&log), CHAIR, CHAIR, at).expect("certified");
+    log.append(entry, &[]);
+    let note = appeal_note(Against::Certification);
+    let t = after(at, 60);
+    let entries = appeal(&log, &note, "part-1", t).expect("accepted");
+    append_all(&mut log, entries);
+    let id = Hash::sha256(&note.sign(&key_of("part-1")).expect("sign"));
+    let t = after(t, 60);
+    for reviewer in ["part-1", "part-2", "dg"] {
+        log.fact(
+            ReviewerRecord {
+                person: person(reviewer),
+                appointed: true,
+            },
+            t,
+        );
+    }
+    let t = after(t, 60);
+    for reviewer in ["part-1", "part-2"] {
+        assert_eq!(
+            decide(&log, id, Ruling::Overturned, reviewer, t).map(|_| ()),
+            Err("reviewer-conflict".into()),
+            "{reviewer}"
+        );
+    }
+
+    // The appellant's own decision, slipped into the log.
+    let own = DecisionNote {
+        origin: origin(),
+        ballot: b1(),
+        appeal: id,
+        outcome: Ruling::Overturned,
+        reasons: vec!["I agree with myself.".into()],
+    }
+    .sign(&key_of("part-1"))
+    .expect("sign");
+    let mut entries = log.entries.clone();
+    entries.push(StatementRecord::new(b1(), own).to_entry(DECISION_KIND, t));
+    match scrutineer::ballot::replay(origin(), &entries, &log.blobs) {
+        Err(ReplayError::Ballot {
+            refusal: BallotRefusal::Statement { kind, refusal },
+            ..
+        }) => {
+            assert_eq!(kind, DECISION_KIND);
+            assert_eq!(refusal.code(), "reviewer-conflict");
+        }
+        other => panic!("expected a refused decision: {other:?}"),
+    }
+
+    let entries = decide(&log, id, Ruling::Upheld, "dg", t).expect("decided");
+    append_all(&mut log, entries);
+    log.assert_replays();
 }

@@ -478,9 +478,11 @@ fn a_ballot_from_announcement_to_tally_matches_simulate() {
     assert_eq!(ballot["counted"], Value::Null);
     let note_hash = Hash::sha256(carol_no.as_bytes()).to_hex();
     let document = format!("/v1/groups/g/ballots/B1/documents/{note_hash}");
+    // Before the close a note is answered as a hash nobody sent (no
+    // oracle of which notes exist).
     assert_eq!(
         get(world.address(), &document, Some(world.token("bob"))).status,
-        403
+        404
     );
 
     // At `closes` a vote is refused; the scheduler closes and tallies.
@@ -620,7 +622,7 @@ fn the_scheduler_opens_and_closes_once_across_restarts() {
 /// Two ballots' votes name the same attachment (the same reasons, word for
 /// word): the server stores it beside each ballot's vote, and after the
 /// close each ballot serves it, and its note, to a member; before the
-/// close neither does.
+/// close neither does (404, as for a hash nobody sent).
 #[test]
 fn an_attachment_two_ballots_share_is_served_for_each() {
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -662,7 +664,7 @@ fn an_attachment_two_ballots_share_is_served_for_each() {
         )
     };
     for (ballot, _) in &notes {
-        assert_eq!(document(ballot, &shared).status, 403, "before the close");
+        assert_eq!(document(ballot, &shared).status, 404, "before the close");
     }
 
     world.clock(CLOSES);
@@ -680,4 +682,61 @@ fn an_attachment_two_ballots_share_is_served_for_each() {
     let (_, b3_note) = &notes[1];
     let r = document("B1", &Hash::sha256(b3_note.as_bytes()).to_hex());
     assert_eq!(r.status, 404, "{}", r.text());
+}
+
+/// Before the close, a member asking for a vote's attachment or note gets
+/// exactly the answer a wrong guess gets (status and body): the answer
+/// must not tell that an attachment with that text was sent, which would
+/// let a member test guesses of another organisation's reasons.
+#[test]
+fn before_the_close_an_attachment_is_answered_as_a_wrong_guess() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let world = world(dir.path());
+    announce(&world, "B1");
+    world.clock(OPENS);
+    world.wait_for("B1", "open");
+    let reasons = "We cannot support the draft as it stands.";
+    let vote = VoteNote {
+        origin: world.origin(),
+        ballot: BallotId::new("B1").expect("id"),
+        question: QuestionId::new("main").expect("id"),
+        organisation: OrgId::new("acme").expect("id"),
+        choice: ChoiceWord::new("no").expect("choice"),
+        attachment: Some(Hash::sha256(reasons.as_bytes())),
+        nonce: [3; 16],
+    };
+    let note = String::from_utf8(vote.sign(&key("alice", 1)).expect("sign")).expect("UTF-8");
+    let r = world.send(
+        "POST",
+        "/v1/groups/g/ballots/B1/votes",
+        Some(world.token("alice")),
+        json!({ "note": note, "attachment": reasons }),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+
+    let document = |hash: &Hash| {
+        get(
+            world.address(),
+            &format!("/v1/groups/g/ballots/B1/documents/{}", hash.to_hex()),
+            Some(world.token("bob")),
+        )
+    };
+    let guess = Hash::sha256(b"We support the draft.");
+    let wrong = document(&guess);
+    assert_eq!(wrong.status, 404, "{}", wrong.text());
+    // The guess's hash is in the detail; the same detail for each hash.
+    let same = |r: &Response, hash: &Hash| {
+        r.text()
+            .replace(&hash.to_hex(), "<hash>")
+            .replace(&guess.to_hex(), "<hash>")
+    };
+    for hash in [
+        Hash::sha256(reasons.as_bytes()),
+        Hash::sha256(note.as_bytes()),
+    ] {
+        let r = document(&hash);
+        assert_eq!(r.status, wrong.status, "{}", r.text());
+        assert_eq!(r.header("content-type"), wrong.header("content-type"));
+        assert_eq!(same(&r, &hash), same(&wrong, &guess));
+    }
 }

@@ -17,7 +17,8 @@ use super::records::NotificationReason;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VoteRefusal {
     /// Not a well-formed vote note, or its attachment is missing, does not
-    /// match the note's hash, or is not UTF-8 text of at most 64 KiB.
+    /// match the note's hash, or is not UTF-8 text of at most 64 KiB
+    /// without control characters other than newline.
     #[error("malformed-note: {0}")]
     MalformedNote(String),
     /// The note's origin is not this log's.
@@ -256,6 +257,16 @@ pub enum StatementRefusal {
     /// A second decision on one appeal.
     #[error("already-decided: the appeal sha256:{} is decided", .0.to_hex())]
     AlreadyDecided(Hash),
+    /// A decision by the appellant, or by a person of the appellant's
+    /// organisation: nobody decides an appeal of his or her own
+    /// organisation (`docs/rules.md` D19).
+    #[error("reviewer-conflict: {reviewer} may not decide this appeal: {reason}")]
+    ReviewerConflict {
+        /// The signer of the decision.
+        reviewer: PersonId,
+        /// The tie to the appeal.
+        reason: String,
+    },
 }
 
 impl StatementRefusal {
@@ -288,6 +299,7 @@ impl StatementRefusal {
             StatementRefusal::DuplicateAppeal(_) => "duplicate-appeal",
             StatementRefusal::UnknownAppeal(_) => "unknown-appeal",
             StatementRefusal::AlreadyDecided(_) => "already-decided",
+            StatementRefusal::ReviewerConflict { .. } => "reviewer-conflict",
         }
     }
 

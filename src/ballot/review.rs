@@ -8,7 +8,8 @@
 //! is the bearer token's person (`token-mismatch`, server only); holds the
 //! role (`not-chair`, `not-entitled`, `not-reviewer`); a key of the signer
 //! verifies it strictly (`bad-signature`) and is valid at the entry's time
-//! (`key-revoked`); then the checks of each statement.
+//! (`key-revoked`); then the checks of each statement (for a decision:
+//! `unknown-appeal`, `reviewer-conflict`, `already-decided`).
 
 use crate::ballot::appeal::{APPEAL_KIND, Against, AppealNote, DECISION_KIND, DecisionNote};
 use crate::ballot::book::BallotBook;
@@ -383,7 +384,27 @@ impl BallotBook {
             .iter()
             .position(|a| a.note == note.appeal)
             .ok_or(StatementRefusal::UnknownAppeal(note.appeal))?;
-        if tracked.appeals[position].decision.is_some() {
+        let appeal = &tracked.appeals[position];
+        // Nobody decides his or her own organisation's appeal (docs/rules.md
+        // D19): an appeal is the appellant's organisation's, so the
+        // appellant and any colleague are judges in their own cause.
+        let conflict = |reason: String| StatementRefusal::ReviewerConflict {
+            reviewer: reviewer.clone(),
+            reason,
+        };
+        if *reviewer == appeal.appellant {
+            return Err(conflict("the reviewer filed it".into()));
+        }
+        if let Some(colleague) = registry
+            .person(reviewer.as_str())
+            .filter(|p| p.organisation == appeal.organisation)
+        {
+            return Err(conflict(format!(
+                "the reviewer represents {}, the appellant's organisation",
+                colleague.organisation
+            )));
+        }
+        if appeal.decision.is_some() {
             return Err(StatementRefusal::AlreadyDecided(note.appeal));
         }
         Ok(Deciding {

@@ -9,6 +9,7 @@
 
 use crate::entry::Entry;
 use crate::id::{BallotId, PersonId};
+use crate::note::signed::forbidden_character;
 use crate::registry::GroupState;
 use crate::rules::{Admission, AdmittedVote, Roll, Vote};
 use crate::time::Timestamp;
@@ -69,7 +70,8 @@ pub(crate) enum Judged {
 }
 
 /// Checks the attachment named by the note: present, matching, UTF-8 text
-/// of at most 64 KiB (SPEC section 4). Returns its text.
+/// of at most 64 KiB (SPEC section 4) without control characters other
+/// than newline, as a note's text. Returns its text.
 fn attachment_text(
     submitted: &SubmittedVote,
     attachment: Option<&[u8]>,
@@ -88,6 +90,15 @@ fn attachment_text(
             }
             let text = std::str::from_utf8(bytes)
                 .map_err(|_| malformed("the attachment is not UTF-8 text"))?;
+            // The text is shown to readers after the close: the notes' rule
+            // keeps NUL, escape sequences and stray `\r` out of it.
+            if let Some((offset, c)) = forbidden_character(text) {
+                return Err(VoteRefusal::MalformedNote(format!(
+                    "the attachment contains the control character U+{:04X} at byte {offset} \
+                     (as in a note, newline is the only one allowed)",
+                    u32::from(c)
+                )));
+            }
             Ok(Some(text.to_owned()))
         }
     }

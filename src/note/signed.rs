@@ -473,18 +473,22 @@ impl<T> Deref for Verified<T> {
 /// section 4; signed-note, "Format", refuses C0 controls, and SPEC's "no
 /// other control characters" also covers DEL and the C1 range).
 fn check_characters(text: &str) -> Result<(), NoteError> {
-    for (offset, c) in text.char_indices() {
-        if c == '\r' {
-            return Err(NoteError::CarriageReturn(offset));
-        }
-        if c != '\n' && c.is_control() {
-            return Err(NoteError::ControlCharacter {
-                offset,
-                code: u32::from(c),
-            });
-        }
+    match forbidden_character(text) {
+        None => Ok(()),
+        Some((offset, '\r')) => Err(NoteError::CarriageReturn(offset)),
+        Some((offset, c)) => Err(NoteError::ControlCharacter {
+            offset,
+            code: u32::from(c),
+        }),
     }
-    Ok(())
+}
+
+/// The first character text may not hold, with its byte offset: `\r`, or
+/// any other control character than `\n` (SPEC section 4, "Notes are
+/// text"). Notes and vote attachments share this rule.
+pub(crate) fn forbidden_character(text: &str) -> Option<(usize, char)> {
+    text.char_indices()
+        .find(|&(_, c)| c != '\n' && c.is_control())
 }
 
 /// Checks a note text before signing it: non-empty, valid characters,

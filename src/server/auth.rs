@@ -106,6 +106,28 @@ impl axum::extract::OptionalFromRequestParts<Arc<AppState>> for Caller {
     }
 }
 
+/// A request to a public endpoint (a checkpoint, a proof, the clock, the
+/// API document): anyone may call it, but a token, if one is sent, must be
+/// valid, so that a malformed, unknown or revoked token gets the same 401
+/// on every endpoint and is never silently ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Public;
+
+impl FromRequestParts<Arc<AppState>> for Public {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        <Caller as axum::extract::OptionalFromRequestParts<Arc<AppState>>>::from_request_parts(
+            parts, state,
+        )
+        .await
+        .map(|_| Self)
+    }
+}
+
 /// A caller's roles in one group.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Roles {

@@ -27,6 +27,10 @@ pub enum ApiError {
     /// 404: the resource does not exist (or is not visible to the caller).
     #[error("{0}")]
     NotFound(String),
+    /// 405: the resource does not take the request's method; the router
+    /// adds the `Allow` header listing those it takes (RFC 9110 15.5.6).
+    #[error("this resource does not take that method; the Allow header lists those it takes")]
+    MethodNotAllowed,
     /// 400: the request is malformed (JSON, fields, types, query, path).
     #[error("{detail}")]
     BadRequest {
@@ -75,6 +79,11 @@ impl ApiError {
             ),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code, "Bad request"),
             Self::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,

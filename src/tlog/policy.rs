@@ -80,6 +80,15 @@ pub enum LineProblem {
     /// An ML-DSA-44 witness key (type 0x06), which we cannot verify.
     #[error("ML-DSA-44 witness keys (type 0x06) are not supported")]
     UnsupportedWitnessType,
+    /// A witness key of a signature type other than the cosignature's:
+    /// witnesses cosign with type 0x04 (C2SP tlog-cosignature), so a note
+    /// key (type 0x01, what [`KeyError::SignatureType`] asks of a log key)
+    /// is the usual mistake here, and that error's wording would mislead.
+    #[error(
+        "invalid witness key: signature type 0x{0:02x} given; \
+         a witness key is an Ed25519 cosignature key of type 0x04 (C2SP tlog-cosignature)"
+    )]
+    WitnessKeyType(u8),
     /// The log's public key is already listed on the line given.
     #[error("duplicate log: the same public key is listed on line {0}")]
     DuplicateLog(usize),
@@ -311,6 +320,7 @@ impl Parser {
             [b"witness", name, vkey, url @ ..] if url.len() <= 1 => {
                 let key = WitnessKey::parse(&utf8(vkey)?).map_err(|e| match e {
                     KeyError::SignatureType(ML_DSA_44_TYPE) => UnsupportedWitnessType,
+                    KeyError::SignatureType(other) => WitnessKeyType(other),
                     e => Key("witness", e),
                 })?;
                 let same = |(w, _): &&(Witness, usize)| {

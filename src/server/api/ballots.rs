@@ -20,7 +20,8 @@
 //!   durable; a byte-identical resubmission answers 200 with the original
 //!   receipt (SPEC section 4).
 //! - `GET …/ballots/{ballot}/documents/{sha256}`: the roll document at any
-//!   time, notes and attachments after the close (SPEC section 4).
+//!   time, notes and attachments after the close (SPEC section 4); before
+//!   it, a note or an attachment is a 404 like a hash nobody sent.
 //!
 //! # Refusals
 //!
@@ -516,6 +517,20 @@ async fn document(
         })
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no ballot {ballot:?}")))?;
+    // Before the close, a note or an attachment is answered exactly as a
+    // hash nobody sent: a different answer would confirm a guess of
+    // another organisation's note or reasons (SPEC section 4: nothing of a
+    // vote but its commitment is visible before the close).
+    let absent = || {
+        let revealed_at_close = if revealed {
+            ""
+        } else {
+            "; notes and attachments are readable from the ballot's close"
+        };
+        ApiError::NotFound(format!(
+            "ballot {ballot:?} has no readable document {sha256}{revealed_at_close}"
+        ))
+    };
     let found = state
         .store
         .document(&group, &hash, entry)
@@ -532,17 +547,10 @@ async fn document(
             .into_iter()
             .find(|d| d.ballot == id.as_str()),
     }
-    .ok_or_else(|| ApiError::NotFound(format!("ballot {ballot:?} has no document {sha256}")))?;
+    .ok_or_else(absent)?;
     let content_type = match document.kind {
         DocumentKind::Roll | DocumentKind::Tally => "application/json",
-        DocumentKind::Recipients => "text/plain; charset=utf-8",
-        DocumentKind::Note | DocumentKind::Attachment if !revealed => {
-            // SPEC section 4: notes and attachments become readable when
-            // the ballot closes, not before.
-            return Err(ApiError::Forbidden(
-                "notes and attachments are revealed at the ballot's close".to_owned(),
-            ));
-        }
+        DocumentKind::Note | DocumentKind::Attachment if !revealed => return Err(absent()),
         _ => "text/plain; charset=utf-8",
     };
     let mut response = document.bytes.into_response();

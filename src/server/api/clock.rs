@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::server_roles;
 use crate::server::AppState;
-use crate::server::auth::{Action, Caller, require};
+use crate::server::auth::{Action, Caller, Public, require};
 use crate::server::error::{ApiError, ApiJson};
 use crate::time::{Duration, Timestamp};
 
@@ -24,7 +24,7 @@ struct ClockBody {
     simulated: bool,
 }
 
-async fn read(State(state): State<Arc<AppState>>) -> Json<ClockBody> {
+async fn read(State(state): State<Arc<AppState>>, _: Public) -> Json<ClockBody> {
     Json(ClockBody {
         now: state.clock.now().to_rfc3339_micros(),
         simulated: state.clock.is_simulated(),
@@ -59,5 +59,5 @@ async fn move_clock(
     // Whatever fell due at the new time is sequenced now, not at the
     // scheduler's next tick.
     state.tick.notify_one();
-    Ok(read(State(state)).await)
+    Ok(read(State(state), Public).await)
 }

@@ -159,9 +159,13 @@ async fn describe(state: &AppState, group: &str) -> Result<GroupBody, ApiError> 
     })
 }
 
+/// The groups where the caller has a role (every group for the server
+/// secretariat): a group's existence, name and parameters are the
+/// group's affairs, and an account of one group has no need to learn of
+/// the others.
 async fn list(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Result<Json<Vec<GroupBody>>, ApiError> {
     state
         .discover()
@@ -170,7 +174,9 @@ async fn list(
     let groups: Vec<String> = state.logs.read().await.keys().cloned().collect();
     let mut out = Vec::with_capacity(groups.len());
     for group in groups {
-        out.push(describe(&state, &group).await?);
+        if visible(&state, &caller, &group).await? {
+            out.push(describe(&state, &group).await?);
+        }
     }
     Ok(Json(out))
 }
@@ -180,17 +186,21 @@ async fn read(
     caller: Caller,
     Path(group): Path<String>,
 ) -> Result<Json<GroupBody>, ApiError> {
-    let log = state.log(&group).await?;
-    // A halted log has no readable registry: only the server secretariat
-    // may see why.
-    let allowed = match roles(&state, &caller, &log).await {
-        Ok(r) => require(Action::ReadGroup, r).is_ok(),
-        Err(_) => server_roles(&state, &caller).await?.server_secretariat,
-    };
-    if !allowed {
+    if !visible(&state, &caller, &group).await? {
         return Err(ApiError::Forbidden(
             "you have no role in this group".to_owned(),
         ));
     }
     Ok(Json(describe(&state, &group).await?))
+}
+
+/// Whether the caller may read the group: a role in it, or the server
+/// secretariat. A halted log has no readable registry: only the server
+/// secretariat may see it, and why it halted.
+async fn visible(state: &AppState, caller: &Caller, group: &str) -> Result<bool, ApiError> {
+    let log = state.log(group).await?;
+    Ok(match roles(state, caller, &log).await {
+        Ok(r) => require(Action::ReadGroup, r).is_ok(),
+        Err(_) => server_roles(state, caller).await?.server_secretariat,
+    })
 }

@@ -2,7 +2,8 @@
 //!
 //! `GET /v1/groups/{group}/log/checkpoint`, `…/log/checkpoints` (every
 //! checkpoint the log issued, by pages), `…/log/tile/<L>/<N>[.p/<W>]` and
-//! the proofs are public: witnesses need them, and they reveal nothing.
+//! the proofs are public: witnesses need them, and they reveal nothing. A
+//! token sent to them must still be valid ([`Public`]).
 //! `…/log/tile/entries/<N>[.p/<W>]` reveals registry facts (no choice:
 //! votes are commitments) and is for the group's members and reviewers.
 
@@ -15,9 +16,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use super::query::Decimal;
 use super::roles;
 use crate::server::AppState;
-use crate::server::auth::{Action, Caller, require};
+use crate::server::auth::{Action, Caller, Public, require};
 use crate::server::error::ApiError;
 use crate::tlog::proof::{consistency_proof, inclusion_proof};
 use crate::tlog::tile::{Tile, TileKind, encode_bundle, tile_hash_indexes};
@@ -63,6 +65,7 @@ fn text(body: Vec<u8>, content_type: &'static str, immutable: bool) -> Response 
 
 async fn checkpoint(
     State(state): State<Arc<AppState>>,
+    _: Public,
     Path(group): Path<String>,
 ) -> Result<Response, ApiError> {
     let (_, checkpoint) = served_size(&state, &group).await?;
@@ -78,7 +81,7 @@ const CHECKPOINTS_PAGE: usize = 1000;
 #[serde(deny_unknown_fields)]
 struct CheckpointsQuery {
     /// The smallest size to list [default: 0].
-    from: Option<u64>,
+    from: Option<Decimal>,
 }
 
 /// One page of the checkpoints the log issued, by increasing size.
@@ -99,12 +102,13 @@ struct IssuedCheckpoint {
 /// auditor keeps to detect a split view (two roots at one size) later.
 async fn checkpoints(
     State(state): State<Arc<AppState>>,
+    _: Public,
     Path(group): Path<String>,
     query: Result<Query<CheckpointsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<CheckpointsBody>, ApiError> {
     let Query(query) = query?;
     let (current, _) = served_size(&state, &group).await?;
-    let from = query.from.unwrap_or(0);
+    let from = query.from.map_or(0, |d| d.0);
     let mut page: Vec<IssuedCheckpoint> = state
         .store
         .checkpoints(&group)
@@ -174,18 +178,18 @@ async fn tile(
 #[serde(deny_unknown_fields)]
 struct InclusionQuery {
     /// The entry's index.
-    index: u64,
+    index: Decimal,
     /// The tree size [default: the current size].
-    size: Option<u64>,
+    size: Option<Decimal>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConsistencyQuery {
     /// The older size.
-    old: u64,
+    old: Decimal,
     /// The newer size [default: the current size].
-    new: Option<u64>,
+    new: Option<Decimal>,
 }
 
 /// A proof with the sizes it is for, and the checkpoint of the (newer)
@@ -201,31 +205,30 @@ struct ProofBody {
 
 async fn inclusion(
     State(state): State<Arc<AppState>>,
+    _: Public,
     Path(group): Path<String>,
     query: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ProofBody>, ApiError> {
     let Query(query) = query?;
+    let index = query.index.0;
     let (current, _) = served_size(&state, &group).await?;
-    let size = query.size.unwrap_or(current);
-    if size > current || query.index >= size {
+    let size = query.size.map_or(current, |d| d.0);
+    if size > current || index >= size {
         return Err(ApiError::bad_request(
             "out-of-range",
-            format!(
-                "index {} is not inside size {size} (the log has {current} entries)",
-                query.index
-            ),
+            format!("index {index} is not inside size {size} (the log has {current} entries)"),
         ));
     }
     let proof = state
         .store
         .with_hashes(&group, |reader| {
-            inclusion_proof(LeafIndex::new(query.index), TreeSize::new(size), reader)
+            inclusion_proof(LeafIndex::new(index), TreeSize::new(size), reader)
         })
         .await?
         .map_err(|e| ApiError::bad_request("out-of-range", e.to_string()))?;
     let checkpoint = state.store.checkpoint_at(&group, size).await?;
     Ok(Json(ProofBody {
-        index: Some(query.index),
+        index: Some(index),
         old: None,
         size,
         proof: proof.iter().map(|h| h.to_base64()).collect(),
@@ -235,32 +238,31 @@ async fn inclusion(
 
 async fn consistency(
     State(state): State<Arc<AppState>>,
+    _: Public,
     Path(group): Path<String>,
     query: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ProofBody>, ApiError> {
     let Query(query) = query?;
+    let old = query.old.0;
     let (current, _) = served_size(&state, &group).await?;
-    let new = query.new.unwrap_or(current);
-    if new > current || query.old > new {
+    let new = query.new.map_or(current, |d| d.0);
+    if new > current || old > new {
         return Err(ApiError::bad_request(
             "out-of-range",
-            format!(
-                "need old ≤ new ≤ {current}, got old {} new {new}",
-                query.old
-            ),
+            format!("need old ≤ new ≤ {current}, got old {old} new {new}"),
         ));
     }
     let proof = state
         .store
         .with_hashes(&group, |reader| {
-            consistency_proof(TreeSize::new(query.old), TreeSize::new(new), reader)
+            consistency_proof(TreeSize::new(old), TreeSize::new(new), reader)
         })
         .await?
         .map_err(|e| ApiError::bad_request("out-of-range", e.to_string()))?;
     let checkpoint = state.store.checkpoint_at(&group, new).await?;
     Ok(Json(ProofBody {
         index: None,
-        old: Some(query.old),
+        old: Some(old),
         size: new,
         proof: proof.iter().map(|h| h.to_base64()).collect(),
         checkpoint: checkpoint.map(|c| String::from_utf8_lossy(&c).into_owned()),

@@ -9,6 +9,7 @@ mod clock;
 mod groups;
 mod log;
 pub mod openapi;
+mod query;
 mod registry;
 mod review;
 
@@ -44,12 +45,8 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .merge(registry::router())
         .merge(review::router())
         .fallback(|| async { ApiError::NotFound("no such resource".to_owned()) })
-        .method_not_allowed_fallback(|| async {
-            ApiError::bad_request(
-                "method-not-allowed",
-                "this resource does not take that method",
-            )
-        })
+        // axum sets the `Allow` header on what this fallback answers.
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             declared_length(request, next, max_body)

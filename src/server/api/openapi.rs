@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::server::AppState;
+use crate::server::auth::Public;
 use crate::server::error::ApiError;
 
 /// The OpenAPI 3.1 document of the API.
@@ -26,7 +27,11 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/readyz", get(ready))
 }
 
-async fn document() -> Response {
+/// The document; a token sent with the request must be valid, as on every
+/// public endpoint under `/v1`. The probes `/healthz` and `/readyz`,
+/// outside the API, ignore the header: an orchestrator's check must not
+/// depend on the token store.
+async fn document(_: Public) -> Response {
     let mut response = DOCUMENT.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

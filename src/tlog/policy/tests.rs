@@ -127,7 +127,7 @@ fn refusals_name_the_line_and_the_problem() {
         (format!("witness none {w1}"), 1, NameTaken(name("none"))),
         // Key types and encodings.
         (format!("log {w1}"), 1, Key("log", KeyError::SignatureType(4))),
-        (format!("witness A {log}"), 1, Key("witness", KeyError::SignatureType(1))),
+        (format!("witness A {log}"), 1, WitnessKeyType(1)),
         (format!("witness A {mldsa}"), 1, UnsupportedWitnessType),
         ("log \u{e9}".into(), 1, Key("log", KeyError::Format)),
         // Groups.
@@ -178,6 +178,38 @@ fn refusals_name_the_line_and_the_problem() {
         Err(PolicyError::MissingQuorum)
     );
     assert_eq!(Policy::parse(b""), Err(PolicyError::MissingQuorum));
+}
+
+/// A key of the wrong type on a `witness` line is reported with the type
+/// given and the one accepted: a witness cosigns with a key of type 0x04
+/// (C2SP tlog-cosignature), not with a note key of type 0x01.
+#[test]
+fn a_witness_key_of_another_type_names_the_type_given_and_the_one_accepted() {
+    let note_key = signer("w.example/A", 1).verifier_key();
+    let message = |vkey: &str| {
+        Policy::parse(format!("witness A {vkey}\nquorum none\n").as_bytes())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        message(&note_key.to_string()),
+        "line 1: invalid witness key: signature type 0x01 given; \
+         a witness key is an Ed25519 cosignature key of type 0x04 (C2SP tlog-cosignature)"
+    );
+    let other = format!("w+00000000+{}", STANDARD.encode([0x02u8; 33]));
+    assert_eq!(
+        message(&other),
+        "line 1: invalid witness key: signature type 0x02 given; \
+         a witness key is an Ed25519 cosignature key of type 0x04 (C2SP tlog-cosignature)"
+    );
+    // A log key is a note key: type 0x01, and the message says so.
+    let text = Policy::parse(format!("log {}\nquorum none\n", witness_vkey("w", 2)).as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        text,
+        "line 1: invalid log key: signature type 0x04 is not supported; only Ed25519 (0x01) is"
+    );
 }
 
 #[test]
