@@ -712,7 +712,7 @@ fn bad_input_is_a_problem_and_never_a_server_error() {
         (api.send("PUT", "/v1/groups/g/attendance", json!({"meeting": "kom", "person": "nobody", "organisation": "acme", "mode": "remote"})), 409),
         (api.send("PUT", "/v1/groups/g/attendance", json!({"meeting": "kom", "person": "alice", "organisation": "nothing", "mode": "remote"})), 409),
         // A method the resource does not take.
-        (api.send("PATCH", org, json!({"class": "member"})), 400),
+        (api.send("PATCH", org, json!({"class": "member"})), 405),
     ];
     for (index, (response, status)) in cases.iter().enumerate() {
         assert!(response.status < 500, "case {index}: {}", response.text());

@@ -693,3 +693,81 @@ fn every_operation_answers_every_caller_as_the_table_says() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The other direction of the check above: every route the router
+/// declares (each `.route("<path>", <method>(…)…)` under
+/// `src/server/api`) is an operation of the OpenAPI document. Read from
+/// the source, since the router cannot list its routes; a route added
+/// without its documentation fails here.
+#[test]
+fn every_route_of_the_router_is_in_the_document() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let document: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("src/server/api/openapi.json")).expect("the document"),
+    )
+    .expect("JSON");
+    let mut documented = BTreeSet::new();
+    for (path, operations) in document["paths"].as_object().expect("paths") {
+        for method in operations.as_object().expect("operations").keys() {
+            documented.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+
+    let mut routed = BTreeSet::new();
+    let mut sources = vec![root.join("src/server/api")];
+    while let Some(path) = sources.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).expect("a folder") {
+                sources.push(entry.expect("an entry").path());
+            }
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("a source file");
+        for call in text.split(".route(").skip(1) {
+            // The call's arguments: up to the parenthesis closing it.
+            let mut depth = 1;
+            let end = call
+                .char_indices()
+                .find(|(_, c)| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .map(|(i, _)| i)
+                .expect("a closed call");
+            let arguments = &call[..end];
+            let path = arguments.split('"').nth(1).expect("a path literal first");
+            let handlers = &arguments[arguments.find(',').expect("a method router")..];
+            let mut found = false;
+            for method in ["get", "post", "put", "delete", "patch"] {
+                let called = handlers.match_indices(&format!("{method}(")).any(|(i, _)| {
+                    !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                });
+                if called {
+                    // A catch-all segment (`{*path}`) is a parameter of the
+                    // document's path like any other.
+                    routed.insert((method.to_uppercase(), path.replace("{*", "{")));
+                    found = true;
+                }
+            }
+            assert!(found, "no method in the route {arguments:?}");
+        }
+    }
+    assert!(routed.len() > 30, "the routes were read: {routed:?}");
+    let undocumented: Vec<_> = routed.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "routes of the router missing from the OpenAPI document: {undocumented:?}"
+    );
+    let unrouted: Vec<_> = documented.difference(&routed).collect();
+    assert!(
+        unrouted.is_empty(),
+        "operations of the document that no route declares: {unrouted:?}"
+    );
+}
