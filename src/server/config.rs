@@ -24,13 +24,12 @@ pub struct Config {
     /// must share this key.
     #[arg(long, env = "SCRUTINEER_LOG_KEY")]
     pub log_key: Option<PathBuf>,
-    /// Each group's log origin is `<prefix>/<group id>`.
-    #[arg(
-        long,
-        env = "SCRUTINEER_ORIGIN_PREFIX",
-        default_value = "localhost/scrutineer"
-    )]
-    pub origin_prefix: String,
+    /// A new group's log origin is `<prefix>/<group id>`; set a name you
+    /// control (a domain). A group keeps the origin it was created with.
+    /// [default: `localhost/scrutineer-<16 hex digits>`, derived from the
+    /// log key, so that each installation's origins are its own]
+    #[arg(long, env = "SCRUTINEER_ORIGIN_PREFIX")]
+    pub origin_prefix: Option<String>,
     /// How long the sequencer waits for more requests, after taking every
     /// one already queued, before it writes a transaction (group commit),
     /// in milliseconds. With 0 it never waits: requests that arrive while

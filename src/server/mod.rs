@@ -40,7 +40,7 @@ use self::config::{Config, LogFormat};
 use self::error::ApiError;
 use self::sequencer::{BatchPolicy, GroupLog, LogFold};
 use crate::ballot::{BallotApplied, BallotBook, BallotRefusal, NoNotes, NoteSource, VerifiedNotes};
-use crate::contexts::SIMULATED_ORIGIN_PREFIX;
+use crate::contexts::{DEFAULT_ORIGIN_NAME, INSTALLATION_CONTEXT, SIMULATED_ORIGIN_PREFIX};
 use crate::entry::Entry;
 use crate::note::key::{KeyName, SigningKey, VerifierKey};
 use crate::registry::Refusal;
@@ -250,8 +250,8 @@ pub struct AppState {
     pub clock: Arc<Clock>,
     /// The server's log key; each log uses it under its own origin.
     pub key: SigningKey,
-    /// The prefix of every origin (`simulated.invalid/…` on a simulated
-    /// clock).
+    /// The prefix of new groups' origins (`simulated.invalid/…` on a
+    /// simulated clock); a group keeps the origin stored with its log.
     pub origin_prefix: String,
     /// The logs by group id.
     pub logs: RwLock<BTreeMap<String, Arc<Log>>>,
@@ -272,7 +272,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The origin of a group's log.
+    /// The origin of a new group's log.
     pub fn origin_of(&self, group: &str) -> Result<Origin, ApiError> {
         Origin::new(format!("{}/{group}", self.origin_prefix))
             .map_err(|e| ApiError::bad_request("invalid-group", e.to_string()))
@@ -377,18 +377,30 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
         path: config.data_dir.clone(),
         source,
     })?;
+    let key = load_or_create_key(&config.log_key_path())?;
+    let chosen = config
+        .origin_prefix
+        .clone()
+        .unwrap_or_else(|| default_origin_prefix(&key));
     let prefix = if config.simulated_clock {
-        format!("{SIMULATED_ORIGIN_PREFIX}{}", config.origin_prefix)
-    } else if config.origin_prefix.starts_with(SIMULATED_ORIGIN_PREFIX) {
+        format!("{SIMULATED_ORIGIN_PREFIX}{chosen}")
+    } else if chosen.starts_with(SIMULATED_ORIGIN_PREFIX) {
         return Err(ServerError::Config(format!(
             "the origin prefix {SIMULATED_ORIGIN_PREFIX:?} is reserved for servers on a simulated clock"
         )));
     } else {
-        config.origin_prefix.clone()
+        chosen
     };
     Origin::new(format!("{prefix}/g"))
         .map_err(|e| ServerError::Config(format!("origin prefix: {e}")))?;
-    let key = load_or_create_key(&config.log_key_path())?;
+    if config.origin_prefix.is_none() && !config.simulated_clock {
+        tracing::warn!(
+            "no origin prefix is configured: new groups' origins begin with {prefix:?}, \
+             derived from the log key; set --origin-prefix (SCRUTINEER_ORIGIN_PREFIX) to a \
+             name you control, such as vote.example.org, before creating groups (a group \
+             keeps its origin)"
+        );
+    }
     let store = Store::open(&config.database_url()).await?;
     let heads = store.heads().await?;
     // A simulated clock restarted without a start resumes at the logs'
@@ -440,6 +452,16 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
     }
     bootstrap(&state).await?;
     Ok(state)
+}
+
+/// The origin prefix of a server whose operator set none: the common name
+/// and an installation id derived from the log key (`contexts.rs`,
+/// [`DEFAULT_ORIGIN_NAME`]). It needs no file of its own: it is as
+/// persistent as the key, and an existing group's origin is read from
+/// storage, never derived again.
+pub fn default_origin_prefix(key: &SigningKey) -> String {
+    let id = Hash::sha256_parts(&[INSTALLATION_CONTEXT, key.verifier_key().public_key()]);
+    format!("{DEFAULT_ORIGIN_NAME}-{}", &id.to_hex()[..16])
 }
 
 /// On first start, creates the server secretariat's account and prints its
