@@ -11,6 +11,7 @@
 //! - [`auth`]: bearer tokens and the authorisation table.
 //! - [`access`]: the accounts tables' answers, reused for a second.
 //! - [`error`]: RFC 9457 problem details.
+//! - [`rate_limit`]: write budgets per person and per client address.
 //! - [`api`]: the routes, one file per resource.
 //! - [`connections`]: the HTTP/1.1 connection loop (also used by the load
 //!   tool's floor server).
@@ -24,6 +25,7 @@ pub mod connections;
 pub mod error;
 #[cfg(test)]
 mod fault_injection;
+pub mod rate_limit;
 pub mod scheduler;
 pub mod sequencer;
 pub mod startup;
@@ -269,6 +271,8 @@ pub struct AppState {
     /// (about 450 MB for a ballot of a million votes), so a second request
     /// meanwhile is answered 503 and tries again, rather than doubling it.
     pub bundles: tokio::sync::Semaphore,
+    /// The write budgets per person and per client address.
+    pub limits: rate_limit::WriteLimits,
 }
 
 impl AppState {
@@ -432,6 +436,7 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
         discovery: tokio::sync::Mutex::new(()),
         access: access::AccessCache::default(),
         bundles: tokio::sync::Semaphore::new(1),
+        limits: rate_limit::WriteLimits::new(config),
     };
     for head in heads {
         startup::open_log(&state, &head).await?;
