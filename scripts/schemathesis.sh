@@ -8,7 +8,8 @@
 # Schemathesis is installed from PyPI into a virtual environment under
 # target/ (nothing is installed system-wide). The server runs on a
 # simulated clock, in a temporary data directory, listening on 127.0.0.1
-# only, and is stopped at the end. Not part of CI (it needs the network
+# only, without write limits (thousands of the secretariat's writes would
+# otherwise mostly be answered 429), and is stopped at the end. Not part of CI (it needs the network
 # for the first install and takes minutes).
 #
 # Usage: scripts/schemathesis.sh [extra `st run` options]
@@ -49,6 +50,7 @@ RUST_LOG=error target/debug/scrutineer serve \
     --data-dir "$data/server" \
     --listen 127.0.0.1:0 \
     --simulated-clock --simulated-start 2026-06-01T00:00:00Z \
+    --write-rate-per-person 0 --write-rate-per-address 0 \
     >"$out" &
 server=$!
 

@@ -47,6 +47,17 @@ pub const APPEAL_DECISION_HEADER: &str = "scrutineer/appeal-decision/v1";
 /// can never pass for a real one.
 pub const SIMULATED_ORIGIN_PREFIX: &str = "simulated.invalid/";
 
+/// The default origin prefix of `scrutineer serve` is this name, a hyphen
+/// and 16 hex digits of SHA-256([`INSTALLATION_CONTEXT`] ‖ the log key's
+/// 32-byte Ed25519 public key): each installation (each log key) gets its
+/// own, so that two servers nobody configured do not accept each other's
+/// notes (docs/formats.md section 4).
+pub const DEFAULT_ORIGIN_NAME: &str = "localhost/scrutineer";
+
+/// Domain separation of the hash that names an installation in its default
+/// origin prefix ([`DEFAULT_ORIGIN_NAME`]); nothing is signed with it.
+pub const INSTALLATION_CONTEXT: &[u8] = b"scrutineer/installation/v1\n";
+
 // --- Signed notes, checkpoints and receipts (src/note, src/tlog/checkpoint.rs,
 // src/tlog/receipt.rs): prefixes and the bounds their parsers enforce.
 

@@ -9,9 +9,12 @@
 //! 2. A signed vote note cannot be replayed: in another ballot of the same
 //!    group (`malformed-note`: the request contradicts its note), in a
 //!    ballot of the same id in another group (`wrong-origin`), on another
-//!    server with its own log key and origin prefix (`wrong-origin`), with
-//!    the same nonce and other bytes (`replay`); byte-identical, it gets
-//!    the original receipt back (200).
+//!    server with its own log key and origin prefix (`wrong-origin`), also
+//!    when neither server was given an origin prefix (each installation's
+//!    default is its own), with the same nonce and other bytes (`replay`);
+//!    byte-identical, it gets the original receipt back (200). A restarted
+//!    data directory keeps its groups' origins, and a real-clock server
+//!    without a configured prefix says so at start.
 //! 3. One person's key or token cannot vote as another: another person's
 //!    token (`token-mismatch`), a signature naming one person made with
 //!    another's key (`bad-signature`), a key registered to one person
@@ -79,6 +82,20 @@ impl Api {
             .clone()
             .expect("the first start prints a token");
         Self { server, admin }
+    }
+
+    /// Stops the server and serves its data directory again with `extra`
+    /// (the simulated clock resumes where the log stopped).
+    fn restart(self, extra: &[&str]) -> Self {
+        let Self { server, admin } = self;
+        let dir = server.data_dir.clone();
+        server.stop();
+        let mut flags = vec!["--simulated-clock"];
+        flags.extend_from_slice(extra);
+        Self {
+            server: Server::start(&dir, &flags),
+            admin,
+        }
     }
 
     fn address(&self) -> &str {
@@ -404,6 +421,179 @@ fn a_vote_note_does_not_replay_across_ballots_groups_or_servers() {
     .sign(&key("alice"));
     let r = other.vote(&other_alice, "g1", "B1", &own);
     assert_eq!(r.status, 201, "a note for B's own origin: {}", r.text());
+}
+
+#[test]
+fn servers_without_an_origin_prefix_do_not_share_origins() {
+    // Two installations started alike, with nothing configured: the same
+    // group, ballot, person and key on each.
+    let dirs = [(); 2].map(|()| tempfile::tempdir().expect("a temporary directory"));
+    let [a, b] = [0, 1].map(|i| Api::start(dirs[i].path(), &[]));
+    let [alice_a, alice_b] = [&a, &b].map(|api| {
+        let alice = api.account("alice");
+        api.account("chair");
+        alice
+    });
+    let [g1_a, g1_b] = [&a, &b].map(|api| {
+        let origin = api.group("g1", &[("alice", "acme")], &["B1"]);
+        api.open(&[("g1", "B1")]);
+        origin
+    });
+    assert_ne!(g1_a, g1_b, "each installation has its own default origin");
+
+    // A note signed for A's log is refused by B, and counts on A.
+    let for_a = Note {
+        origin: &g1_a,
+        ballot: "B1",
+        org: "acme",
+        choice: "yes",
+        nonce: 1,
+    }
+    .sign(&key("alice"));
+    b.refused(&alice_b, "g1", "B1", &for_a, 422, "wrong-origin");
+    let r = a.vote(&alice_a, "g1", "B1", &for_a);
+    assert_eq!(
+        r.status,
+        201,
+        "the note counts where it was meant: {}",
+        r.text()
+    );
+}
+
+#[test]
+fn a_restarted_data_directory_keeps_its_groups_origins() {
+    // A data directory whose group was created under the former shared
+    // default prefix, `localhost/scrutineer`.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let api = Api::start(dir.path(), &["--origin-prefix", "localhost/scrutineer"]);
+    let alice = api.account("alice");
+    api.account("chair");
+    let g1 = api.group("g1", &[("alice", "acme")], &["B1"]);
+    assert_eq!(g1.as_str(), "simulated.invalid/localhost/scrutineer/g1");
+
+    // Served again without the flag: g1 keeps its origin and takes votes
+    // signed for it; a new group gets the installation's own default.
+    let api = api.restart(&[]);
+    let origin = |api: &Api, group: &str| {
+        Origin::new(
+            api.read(&format!("/v1/groups/{group}"))["origin"]
+                .as_str()
+                .expect("origin"),
+        )
+        .expect("an origin")
+    };
+    assert_eq!(origin(&api, "g1"), g1, "an existing group keeps its origin");
+    api.open(&[("g1", "B1")]);
+    let note = Note {
+        origin: &g1,
+        ballot: "B1",
+        org: "acme",
+        choice: "yes",
+        nonce: 1,
+    }
+    .sign(&key("alice"));
+    let r = api.vote(&alice, "g1", "B1", &note);
+    assert_eq!(r.status, 201, "the restarted log takes votes: {}", r.text());
+    api.admin(
+        "POST",
+        "/v1/groups",
+        json!({"id": "g2", "profile": "etsi-isg"}),
+    );
+    let g2 = origin(&api, "g2");
+    assert!(
+        g2.as_str().starts_with("simulated.invalid/") && g2.as_str().ends_with("/g2"),
+        "{g2}"
+    );
+    assert_ne!(
+        g2.as_str(),
+        "simulated.invalid/localhost/scrutineer/g2",
+        "a new group does not get the former shared default"
+    );
+
+    // And again: both groups keep their origins.
+    let api = api.restart(&[]);
+    assert_eq!(origin(&api, "g1"), g1);
+    assert_eq!(origin(&api, "g2"), g2);
+    let again = Note {
+        origin: &g1,
+        ballot: "B1",
+        org: "acme",
+        choice: "no",
+        nonce: 2,
+    }
+    .sign(&key("alice"));
+    let r = api.vote(&alice, "g1", "B1", &again);
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
+/// Starts a real-clock server, creates group `g1` and returns its origin
+/// and the server's standard error up to then.
+fn real_clock_origin(extra: &[&str]) -> (String, String) {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_scrutineer"))
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--listen", "127.0.0.1:0"])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .env_remove("SCRUTINEER_ORIGIN_PREFIX")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start scrutineer serve");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("piped")).lines();
+    let mut token = String::new();
+    let address = loop {
+        let line = lines.next().expect("an address").expect("UTF-8");
+        if let Some(t) = line.split("store it now): ").nth(1) {
+            token = t.trim().to_owned();
+        }
+        if let Some(a) = line.strip_prefix("listening on http://") {
+            break a.trim().to_owned();
+        }
+    };
+    let r = http::json(
+        &address,
+        "POST",
+        "/v1/groups",
+        Some(&token),
+        &json!({"id": "g1", "profile": "etsi-isg"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let group = http::get(&address, "/v1/groups/g1", Some(&token)).json();
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    let origin = group["origin"].as_str().expect("an origin").to_owned();
+    (origin, stderr)
+}
+
+#[test]
+fn a_real_clock_server_without_an_origin_prefix_warns_and_has_its_own() {
+    let (first, first_log) = real_clock_origin(&[]);
+    let (second, second_log) = real_clock_origin(&[]);
+    assert_ne!(first, second, "two installations, two origins");
+    for (origin, log) in [(&first, &first_log), (&second, &second_log)] {
+        assert!(origin.ends_with("/g1") && !origin.starts_with("simulated.invalid/"));
+        assert_eq!(
+            log.lines()
+                .filter(|l| l.contains("--origin-prefix"))
+                .count(),
+            1,
+            "one line says what to set: {log}"
+        );
+    }
+    let (configured, log) = real_clock_origin(&["--origin-prefix", "vote.example.org"]);
+    assert_eq!(configured, "vote.example.org/g1");
+    assert!(!log.contains("--origin-prefix"), "no warning: {log}");
 }
 
 #[test]

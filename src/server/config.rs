@@ -24,13 +24,12 @@ pub struct Config {
     /// must share this key.
     #[arg(long, env = "SCRUTINEER_LOG_KEY")]
     pub log_key: Option<PathBuf>,
-    /// Each group's log origin is `<prefix>/<group id>`.
-    #[arg(
-        long,
-        env = "SCRUTINEER_ORIGIN_PREFIX",
-        default_value = "localhost/scrutineer"
-    )]
-    pub origin_prefix: String,
+    /// A new group's log origin is `<prefix>/<group id>`; set a name you
+    /// control (a domain). A group keeps the origin it was created with.
+    /// [default: `localhost/scrutineer-<16 hex digits>`, derived from the
+    /// log key, so that each installation's origins are its own]
+    #[arg(long, env = "SCRUTINEER_ORIGIN_PREFIX")]
+    pub origin_prefix: Option<String>,
     /// How long the sequencer waits for more requests, after taking every
     /// one already queued, before it writes a transaction (group commit),
     /// in milliseconds. With 0 it never waits: requests that arrive while
@@ -45,6 +44,28 @@ pub struct Config {
     /// The largest request body accepted, in bytes.
     #[arg(long, env = "SCRUTINEER_MAX_BODY_BYTES", default_value_t = 1 << 20)]
     pub max_body_bytes: usize,
+    /// Writes (requests other than GET, HEAD and OPTIONS) that each
+    /// authenticated person may make per second, sustained; 0 for no
+    /// limit. A write over the budget is answered 429 with `Retry-After`,
+    /// and nothing is written.
+    #[arg(long, env = "SCRUTINEER_WRITE_RATE_PER_PERSON", default_value_t = 50)]
+    pub write_rate_per_person: u32,
+    /// The writes a person may make at once, before the rate applies.
+    #[arg(long, env = "SCRUTINEER_WRITE_BURST_PER_PERSON", default_value_t = 500)]
+    pub write_burst_per_person: u32,
+    /// Writes per second from each client address (an IPv4 address, or an
+    /// IPv6 /64), sustained, whoever makes them; 0 for no limit. Behind a
+    /// reverse proxy every client has the proxy's address: raise this, or
+    /// set 0 and limit at the proxy.
+    #[arg(long, env = "SCRUTINEER_WRITE_RATE_PER_ADDRESS", default_value_t = 500)]
+    pub write_rate_per_address: u32,
+    /// The writes an address may make at once, before the rate applies.
+    #[arg(
+        long,
+        env = "SCRUTINEER_WRITE_BURST_PER_ADDRESS",
+        default_value_t = 5000
+    )]
+    pub write_burst_per_address: u32,
     /// The longest a request may take, in seconds.
     #[arg(long, env = "SCRUTINEER_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,

@@ -49,6 +49,16 @@ pub enum ApiError {
     /// or a change the rules do not allow).
     #[error(transparent)]
     Refused(Refused),
+    /// 429: the write budget of the caller's address or person is spent
+    /// (`rate_limit.rs`); nothing was written. `Retry-After` says, in whole
+    /// seconds, when the next write is allowed.
+    #[error("too many writes from this {whose}; try again in {retry_after} s")]
+    RateLimited {
+        /// `address` or `person`.
+        whose: &'static str,
+        /// Seconds until the next write is allowed (at least 1).
+        retry_after: u64,
+    },
     /// 503: the log is not served, or its storage is unavailable; nothing
     /// was recorded unless the detail says the outcome is unknown.
     #[error("{0}")]
@@ -99,6 +109,11 @@ impl ApiError {
                 (StatusCode::CONFLICT, refused.code, "Refused")
             }
             Self::Refused(refused) => (StatusCode::UNPROCESSABLE_ENTITY, refused.code, "Refused"),
+            Self::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+            ),
             Self::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -134,6 +149,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Self::RateLimited { retry_after, .. } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

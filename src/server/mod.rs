@@ -11,6 +11,7 @@
 //! - [`auth`]: bearer tokens and the authorisation table.
 //! - [`access`]: the accounts tables' answers, reused for a second.
 //! - [`error`]: RFC 9457 problem details.
+//! - [`rate_limit`]: write budgets per person and per client address.
 //! - [`api`]: the routes, one file per resource.
 //! - [`connections`]: the HTTP/1.1 connection loop (also used by the load
 //!   tool's floor server).
@@ -24,6 +25,7 @@ pub mod connections;
 pub mod error;
 #[cfg(test)]
 mod fault_injection;
+pub mod rate_limit;
 pub mod scheduler;
 pub mod sequencer;
 pub mod startup;
@@ -40,7 +42,7 @@ use self::config::{Config, LogFormat};
 use self::error::ApiError;
 use self::sequencer::{BatchPolicy, GroupLog, LogFold};
 use crate::ballot::{BallotApplied, BallotBook, BallotRefusal, NoNotes, NoteSource, VerifiedNotes};
-use crate::contexts::SIMULATED_ORIGIN_PREFIX;
+use crate::contexts::{DEFAULT_ORIGIN_NAME, INSTALLATION_CONTEXT, SIMULATED_ORIGIN_PREFIX};
 use crate::entry::Entry;
 use crate::note::key::{KeyName, SigningKey, VerifierKey};
 use crate::registry::Refusal;
@@ -252,8 +254,8 @@ pub struct AppState {
     pub clock: Arc<Clock>,
     /// The server's log key; each log uses it under its own origin.
     pub key: SigningKey,
-    /// The prefix of every origin (`simulated.invalid/…` on a simulated
-    /// clock).
+    /// The prefix of new groups' origins (`simulated.invalid/…` on a
+    /// simulated clock); a group keeps the origin stored with its log.
     pub origin_prefix: String,
     /// The logs by group id.
     pub logs: RwLock<BTreeMap<String, Arc<Log>>>,
@@ -271,10 +273,12 @@ pub struct AppState {
     /// (about 450 MB for a ballot of a million votes), so a second request
     /// meanwhile is answered 503 and tries again, rather than doubling it.
     pub bundles: tokio::sync::Semaphore,
+    /// The write budgets per person and per client address.
+    pub limits: rate_limit::WriteLimits,
 }
 
 impl AppState {
-    /// The origin of a group's log.
+    /// The origin of a new group's log.
     pub fn origin_of(&self, group: &str) -> Result<Origin, ApiError> {
         Origin::new(format!("{}/{group}", self.origin_prefix))
             .map_err(|e| ApiError::bad_request("invalid-group", e.to_string()))
@@ -379,18 +383,30 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
         path: config.data_dir.clone(),
         source,
     })?;
+    let key = load_or_create_key(&config.log_key_path())?;
+    let chosen = config
+        .origin_prefix
+        .clone()
+        .unwrap_or_else(|| default_origin_prefix(&key));
     let prefix = if config.simulated_clock {
-        format!("{SIMULATED_ORIGIN_PREFIX}{}", config.origin_prefix)
-    } else if config.origin_prefix.starts_with(SIMULATED_ORIGIN_PREFIX) {
+        format!("{SIMULATED_ORIGIN_PREFIX}{chosen}")
+    } else if chosen.starts_with(SIMULATED_ORIGIN_PREFIX) {
         return Err(ServerError::Config(format!(
             "the origin prefix {SIMULATED_ORIGIN_PREFIX:?} is reserved for servers on a simulated clock"
         )));
     } else {
-        config.origin_prefix.clone()
+        chosen
     };
     Origin::new(format!("{prefix}/g"))
         .map_err(|e| ServerError::Config(format!("origin prefix: {e}")))?;
-    let key = load_or_create_key(&config.log_key_path())?;
+    if config.origin_prefix.is_none() && !config.simulated_clock {
+        tracing::warn!(
+            "no origin prefix is configured: new groups' origins begin with {prefix:?}, \
+             derived from the log key; set --origin-prefix (SCRUTINEER_ORIGIN_PREFIX) to a \
+             name you control, such as vote.example.org, before creating groups (a group \
+             keeps its origin)"
+        );
+    }
     let store = Store::open(&config.database_url()).await?;
     let heads = store.heads().await?;
     // A simulated clock restarted without a start resumes at the logs'
@@ -422,6 +438,7 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
         discovery: tokio::sync::Mutex::new(()),
         access: access::AccessCache::default(),
         bundles: tokio::sync::Semaphore::new(1),
+        limits: rate_limit::WriteLimits::new(config),
     };
     for head in heads {
         startup::open_log(&state, &head).await?;
@@ -442,6 +459,16 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
     }
     bootstrap(&state).await?;
     Ok(state)
+}
+
+/// The origin prefix of a server whose operator set none: the common name
+/// and an installation id derived from the log key (`contexts.rs`,
+/// [`DEFAULT_ORIGIN_NAME`]). It needs no file of its own: it is as
+/// persistent as the key, and an existing group's origin is read from
+/// storage, never derived again.
+pub fn default_origin_prefix(key: &SigningKey) -> String {
+    let id = Hash::sha256_parts(&[INSTALLATION_CONTEXT, key.verifier_key().public_key()]);
+    format!("{DEFAULT_ORIGIN_NAME}-{}", &id.to_hex()[..16])
 }
 
 /// On first start, creates the server secretariat's account and prints its

@@ -2,6 +2,7 @@
 //! storage and compared with its last signed checkpoint. A log that does not
 //! match is not served, and the server says which and why; the others are.
 
+use crate::contexts::SIMULATED_ORIGIN_PREFIX;
 use crate::store::{LogHead, StoreError};
 use crate::tlog::checkpoint::{Origin, open_checkpoint};
 use crate::tlog::tree::{Appender, split_stored_hash_index, stored_hash_count};
@@ -58,13 +59,35 @@ impl From<StoreError> for Failure {
 
 async fn check(state: &AppState, head: &LogHead, origin: &Origin) -> Result<(), Failure> {
     let refuse = |reason: String| Err(Failure::Refused(reason));
-    let expected = state
-        .origin_of(&head.group)
-        .map_err(|e| Failure::Refused(e.to_string()))?;
-    if *origin != expected {
+    // A log keeps the origin it was created with, whatever the prefix of
+    // new groups is now (an installation that ran with the former shared
+    // default goes on serving its groups under it). The origin must still
+    // name this group, and be a simulated one exactly when the clock is:
+    // entries of a real clock never go into a simulated history's log, nor
+    // the other way round.
+    let Some(prefix) = origin
+        .as_str()
+        .strip_suffix(head.group.as_str())
+        .and_then(|rest| rest.strip_suffix('/'))
+    else {
         return refuse(format!(
-            "its origin {origin} is not {expected} (the origin prefix or the clock mode changed)"
+            "its origin {origin} does not end with its group id"
         ));
+    };
+    let simulated = state.origin_prefix.starts_with(SIMULATED_ORIGIN_PREFIX);
+    if prefix.starts_with(SIMULATED_ORIGIN_PREFIX) != simulated {
+        return refuse(format!(
+            "its origin {origin} is for a {} clock and this server runs on a {} one",
+            if simulated { "real" } else { "simulated" },
+            if simulated { "simulated" } else { "real" },
+        ));
+    }
+    if prefix != state.origin_prefix {
+        tracing::info!(
+            group = %head.group,
+            %origin,
+            "the group keeps its origin, created under another origin prefix"
+        );
     }
     // The head checkpoint must be signed by our key for this origin and
     // cover exactly the stored size.

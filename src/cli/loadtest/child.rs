@@ -15,6 +15,10 @@ use anyhow::{Context as _, anyhow, bail};
 /// is before it, and the ballot opens after it.
 pub const SIMULATED_START: &str = "2026-06-01T00:00:00Z";
 
+/// The server child's write limits, per address and per person, as rate
+/// and burst: a hundred times the ~10 000 votes a second the tool drives.
+const WRITE_LIMIT: &str = "1000000";
+
 /// A directory removed, with everything in it, when dropped.
 pub struct TempDir(PathBuf);
 
@@ -73,6 +77,14 @@ impl ServerProcess {
             .arg(data_dir)
             .args(["--listen", "127.0.0.1:0", "--simulated-clock"])
             .args(["--simulated-start", SIMULATED_START])
+            // Every delegate's votes come from 127.0.0.1, and the set-up
+            // is thousands of the secretariat's writes: limits far above
+            // what the tool sends, so that the limiter runs (and its cost
+            // is measured) without refusing anything.
+            .args(["--write-rate-per-address", WRITE_LIMIT])
+            .args(["--write-burst-per-address", WRITE_LIMIT])
+            .args(["--write-rate-per-person", WRITE_LIMIT])
+            .args(["--write-burst-per-person", WRITE_LIMIT])
             .env_remove("SCRUTINEER_DATABASE_URL")
             .env_remove("SCRUTINEER_DATA_DIR")
             .env_remove("SCRUTINEER_LISTEN")

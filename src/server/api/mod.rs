@@ -16,15 +16,19 @@ mod review;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+use std::net::SocketAddr;
+
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::auth::{Action, Caller, Roles, allowed, require};
+use super::auth::{Action, Caller, Roles, allowed, bearer_token, require, token_hash};
 use super::config::Config;
 use super::error::ApiError;
+use super::rate_limit::address_key;
 use super::sequencer::Appended;
 use super::{AppState, Log};
 use crate::registry::state::GroupState;
@@ -54,7 +58,57 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             time_limit(request, next, timeout)
         }))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            write_limits,
+        ))
         .with_state(state)
+}
+
+/// Counts a write (any method but GET, HEAD and OPTIONS) against its
+/// client address's budget, then, when its token is valid, against its
+/// person's; a write over either is answered 429 before anything reads its
+/// body (`rate_limit.rs`). The person found is handed on to the [`Caller`]
+/// extractor, so the token is looked up once. A write with no valid token
+/// counts against its address only, and its handler answers 401.
+async fn write_limits(
+    State(state): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let limits = &state.limits;
+    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+        if let Err(wait) = limits.address.check(address_key(peer.ip())) {
+            return ApiError::RateLimited {
+                whose: "address",
+                retry_after: wait.seconds(),
+            }
+            .into_response();
+        }
+    }
+    if limits.person.is_limited() {
+        if let Some(text) = bearer_token(request.headers()) {
+            // A storage error here is left to the handler, which asks
+            // again and answers it.
+            if let Ok(Some(person)) = state.access.person(&state.store, &token_hash(text)).await {
+                if let Err(wait) = limits.person.check(person.clone()) {
+                    return ApiError::RateLimited {
+                        whose: "person",
+                        retry_after: wait.seconds(),
+                    }
+                    .into_response();
+                }
+                request.extensions_mut().insert(Caller { person });
+            }
+        }
+    }
+    next.run(request).await
 }
 
 /// Answers 413 at once when a request declares a body longer than the
