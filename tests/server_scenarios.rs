@@ -292,6 +292,11 @@ fn world(name: &str, scenario: &Value, dir: &std::path::Path) -> World {
             "--simulated-clock",
             "--simulated-start",
             &start.to_rfc3339_micros(),
+            // A scenario's registry is hundreds of the secretariat's
+            // writes in a second or two, beyond the default per-person
+            // write budget (`tests/rate_limits.rs` tests the limits).
+            "--write-rate-per-person",
+            "0",
         ],
     );
     let admin = server.token.clone().expect("first start prints the token");
