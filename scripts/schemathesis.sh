@@ -9,8 +9,9 @@
 # target/ (nothing is installed system-wide). The server runs on a
 # simulated clock, in a temporary data directory, listening on 127.0.0.1
 # only, without write limits (thousands of the secretariat's writes would
-# otherwise mostly be answered 429), and is stopped at the end. Not part of CI (it needs the network
-# for the first install and takes minutes).
+# otherwise mostly be answered 429), and is stopped at the end. CI runs a
+# bounded pass (ST_MAX_EXAMPLES=5 and a fixed seed: under a minute); a
+# longer run by hand explores further.
 #
 # Usage: scripts/schemathesis.sh [extra `st run` options]
 # Exits non-zero if either pass finds a failure; reports (JUnit) and
