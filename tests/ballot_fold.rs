@@ -238,6 +238,14 @@ fn a_colleagues_vote_owes_a_notification_and_the_fold_checks_it() {
     // acme-2's vote supersedes acme-1's on `main`; nothing else is a
     // colleague's supersession.
     assert_eq!(notifications, ["acme-1"]);
+    // The notice comes right after the close, not beside the vote: before
+    // the close the log shows the turnout and nothing more.
+    let close = log
+        .entries
+        .iter()
+        .position(|e| e.kind() == "close")
+        .expect("the close");
+    assert_eq!(log.entries[close + 1].get("reason"), Some("superseded"));
     // Nothing more is owed, so the same notification again is refused.
     let mut log = log;
     let again = Notification {
@@ -804,4 +812,36 @@ fn an_attachment_with_a_control_character_is_refused() {
         matches!(accepted, Ok(Decision::Accept { .. })),
         "{accepted:?}"
     );
+}
+
+#[test]
+fn a_log_with_the_notice_beside_the_vote_as_before_still_replays() {
+    // Logs written before the notices waited for the close carry each
+    // `superseded` notice right after the vote that owed it: the fold
+    // takes it as the notice it is, and the close owes nothing more.
+    let (mut log, b) = open_b1();
+    let at = after(b.opens, 60);
+    let first = signed(&note(("acme-1", "acme"), "yes", 1), "acme-1");
+    let second = signed(&note(("acme-2", "acme"), "no", 2), "acme-2");
+    assert!(matches!(
+        log.vote(&first, None, at, "acme-1"),
+        Ok(Decision::Accept { .. })
+    ));
+    assert!(matches!(
+        log.vote(&second, None, after(at, 1), "acme-2"),
+        Ok(Decision::Accept { .. })
+    ));
+    let notice = Notification {
+        ballot: b.id.clone(),
+        person: PersonId::new("acme-1").expect("id"),
+        reason: NotificationReason::Superseded,
+    };
+    log.append(notice.to_entry(after(at, 1)), &[]);
+    let closing = log
+        .book
+        .decide_close_with_notices(&b.id, b.closes)
+        .expect("closes");
+    assert_eq!(closing.len(), 1, "the close alone: {closing:?}");
+    log.close_and_tally(&b.id, b.closes);
+    log.assert_replays();
 }

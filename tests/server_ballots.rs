@@ -392,7 +392,10 @@ fn a_ballot_from_announcement_to_tally_matches_simulate() {
     let alex_yes = note(&origin, "B1", "alex", "acme", "yes", 4, 1);
     let size = world.size();
     accepted(&world, "alex", &alex_yes);
-    assert_eq!(world.size(), size + 2, "the vote and alice's notification");
+    // Alex's vote supersedes his colleague alice's: she is notified at
+    // the close, not now, so that nothing but the turnout shows before
+    // it (SPEC section 4).
+    assert_eq!(world.size(), size + 1, "the vote alone");
     world.clock("2026-02-04T10:00:00Z");
     let carol_no = note(&origin, "B1", "carol", "gamma", "no", 5, 1);
     let (carol_index, carol_receipt) = accepted(&world, "carol", &carol_no);
@@ -497,6 +500,27 @@ fn a_ballot_from_announcement_to_tally_matches_simulate() {
     let r = get(world.address(), &document, Some(world.token("bob")));
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.body, carol_no.as_bytes());
+    // Right after the close entry: alice's notice that a colleague's
+    // vote superseded hers; no such notice anywhere before it.
+    let entries = common::logview::read_verified(world.address(), &world.admin, "g").entries;
+    let text = |e: &Vec<u8>| String::from_utf8_lossy(e).into_owned();
+    let close = entries
+        .iter()
+        .position(|e| text(e).contains("\ntype close\n"))
+        .expect("the close");
+    let notice = text(&entries[close + 1]);
+    assert!(
+        notice.contains("\ntype notification\n")
+            && notice.contains("\nperson alice\n")
+            && notice.contains("\nreason superseded\n"),
+        "{notice}"
+    );
+    assert!(
+        !entries[..close]
+            .iter()
+            .any(|e| text(e).contains("\nreason superseded\n")),
+        "a superseded notice before the close"
+    );
 
     // The same result as `simulate` on the equivalent scenario.
     let expected = scrutineer::simulate::simulate(&scenario(&[

@@ -110,6 +110,19 @@ pub enum ReplayError {
     },
 }
 
+/// Takes one from `key`'s count in `counts`, dropping it at zero; whether
+/// there was one.
+fn settle<K: Ord>(counts: &mut BTreeMap<K, u32>, key: K) -> bool {
+    let Some(count) = counts.get_mut(&key) else {
+        return false;
+    };
+    *count -= 1;
+    if *count == 0 {
+        counts.remove(&key);
+    }
+    true
+}
+
 /// Folds a whole log of `origin` from its first entry: the registry and the
 /// ballots, with the documents of `notes`.
 pub fn replay<'a>(
@@ -239,6 +252,8 @@ impl BallotBook {
                 let outbox = Outbox {
                     announcement: announced.recipients.clone(),
                     owed,
+                    // Before the opening there are no votes.
+                    at_close: BTreeMap::new(),
                 };
                 self.ballots.insert(
                     announced.ballot.id.clone(),
@@ -297,6 +312,7 @@ impl BallotBook {
                     Lifecycle::Open(o) => Lifecycle::Closed(o.close(time)),
                     other => other,
                 });
+                self.tracked_mut(&ballot).outbox.close();
                 CLOSE_KIND
             }
             TALLY_KIND => {
@@ -390,8 +406,14 @@ impl BallotBook {
             NotificationReason::Announcement => tracked.outbox.announcement.contains(&n.person),
             // Without every note, who is owed cannot be known: the
             // notification is taken as logged (the tally will need every
-            // note anyway).
-            NotificationReason::Superseded => tracked.outbox.owed.contains_key(&key) || unrevealed,
+            // note anyway). Logs written before the notices waited for the
+            // close carry each right after its vote: still accepted, as
+            // the notice it is.
+            NotificationReason::Superseded => {
+                tracked.outbox.owed.contains_key(&key)
+                    || tracked.outbox.at_close.contains_key(&n.person)
+                    || unrevealed
+            }
             NotificationReason::Appeal | NotificationReason::Decision => {
                 tracked.outbox.owed.contains_key(&key)
             }
@@ -406,11 +428,8 @@ impl BallotBook {
         let outbox = &mut self.tracked_mut(&n.ballot).outbox;
         if n.reason == NotificationReason::Announcement {
             outbox.announcement.remove(&n.person);
-        } else if let Some(count) = outbox.owed.get_mut(&key) {
-            *count -= 1;
-            if *count == 0 {
-                outbox.owed.remove(&key);
-            }
+        } else if !settle(&mut outbox.owed, key) && n.reason == NotificationReason::Superseded {
+            settle(&mut outbox.at_close, n.person);
         }
         Ok(())
     }
@@ -486,6 +505,28 @@ impl BallotBook {
             stored_beside: record.body.is_none(),
             document,
         })
+    }
+
+    /// The close entry of `ballot` at `time` followed by the notices it
+    /// owes (a `superseded` notice to each voter whose vote a colleague's
+    /// superseded, held until now), at or after its `closes`.
+    pub fn decide_close_with_notices(
+        &self,
+        ballot: &BallotId,
+        time: Timestamp,
+    ) -> Result<Vec<Entry>, BallotRefusal> {
+        let close = self.decide_close(ballot, time)?;
+        let at = close.time();
+        let mut entries = vec![close];
+        for (person, count) in &self.tracked(ballot)?.outbox.at_close {
+            let notice = Notification {
+                ballot: ballot.clone(),
+                person: person.clone(),
+                reason: NotificationReason::Superseded,
+            };
+            entries.extend((0..*count).map(|_| notice.to_entry(at)));
+        }
+        Ok(entries)
     }
 
     /// The close entry of `ballot` at `time`, at or after its `closes`.

@@ -651,12 +651,27 @@ pub struct Outbox {
     /// The other notices owed (a vote superseded by a colleague's, an
     /// appeal to the chair, a decision to the appellant), with how many.
     pub owed: BTreeMap<(NotificationReason, PersonId), u32>,
+    /// The `superseded` notices of the votes so far, owed at the close: a
+    /// notice logged beside the vote would tell every reader which
+    /// organisation voted again before the close, and SPEC section 4
+    /// lets the log show only the turnout until then.
+    pub at_close: BTreeMap<PersonId, u32>,
 }
 
 impl Outbox {
     /// One more `reason` notice owed to `person`.
     pub fn owe(&mut self, reason: NotificationReason, person: PersonId) {
         *self.owed.entry((reason, person)).or_insert(0) += 1;
+    }
+
+    /// The close: the `superseded` notices held until now are owed.
+    pub fn close(&mut self) {
+        for (person, count) in std::mem::take(&mut self.at_close) {
+            *self
+                .owed
+                .entry((NotificationReason::Superseded, person))
+                .or_insert(0) += count;
+        }
     }
 }
 

@@ -19,7 +19,6 @@ use crate::vote::{NONCE_LEN, SubmittedVote, VOTE_ENTRY_KIND, vote_entry};
 use super::book::BallotBook;
 use super::codec::{self, Headers, Times, empty_body};
 use super::lifecycle::{LateSigner, Lifecycle};
-use super::records::{Notification, NotificationReason};
 use super::refusal::{BallotRefusal, VoteRefusal};
 use super::source::NoteSource;
 
@@ -29,14 +28,14 @@ pub const ATTACHMENT_MAX_BYTES: usize = 64 * 1024;
 /// What the server does with a vote that is not refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// Sequence `entry` (the commitment), store the note and attachment
-    /// beside it, then sequence the `notifications` (SPEC 2.1 item 8: the
-    /// voter a colleague's vote supersedes is notified).
+    /// Sequence `entry` (the commitment) and store the note and
+    /// attachment beside it. A voter whose vote this one supersedes is
+    /// notified at the close (SPEC 2.1 item 8; SPEC section 4: nothing but
+    /// the turnout shows before it), by
+    /// [`BallotBook::decide_close_with_notices`].
     Accept {
         /// The vote entry to sequence.
         entry: Entry,
-        /// The notifications owed once it is logged.
-        notifications: Vec<Notification>,
     },
     /// A byte-identical resubmission: not a refusal; the receipt of the
     /// original entry, at `index`, is the answer (SPEC section 4).
@@ -133,15 +132,6 @@ impl BallotBook {
             Judged::Duplicate(index) => Ok(Decision::Duplicate { index }),
             Judged::Admitted(admitted) => Ok(Decision::Accept {
                 entry: vote_entry(time, &admitted.ballot, &submitted.bytes),
-                notifications: admitted
-                    .notify
-                    .into_iter()
-                    .map(|person| Notification {
-                        ballot: admitted.ballot.clone(),
-                        person,
-                        reason: NotificationReason::Superseded,
-                    })
-                    .collect(),
             }),
         }
     }
@@ -365,9 +355,7 @@ impl BallotBook {
         // From here on nothing fails: the vote is recorded at once.
         let tracked = self.tracked_mut(&ballot);
         if let Some(person) = &admitted.notify {
-            tracked
-                .outbox
-                .owe(NotificationReason::Superseded, person.clone());
+            *tracked.outbox.at_close.entry(person.clone()).or_insert(0) += 1;
         }
         if let Lifecycle::Open(open) = &mut tracked.lifecycle {
             if let Some(late) = admitted.late {

@@ -133,7 +133,9 @@ pub async fn sequence(log: &Log, transition: Due) -> Result<Vec<Appended>, Appen
                 })
             }
             Due::Close(ballot) => Ok(Documented {
-                entries: vec![book.decide_close(ballot, time).map_err(refused)?],
+                entries: book
+                    .decide_close_with_notices(ballot, time)
+                    .map_err(refused)?,
                 documents: Vec::new(),
             }),
             Due::Tally(ballot) => {

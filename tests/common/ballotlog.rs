@@ -159,23 +159,21 @@ impl Log {
             .book
             .decide_vote(&self.registry, &submitted, attachment, at, &token)
             .map_err(|e| e.code().to_owned())?;
-        if let Decision::Accept {
-            entry,
-            notifications,
-        } = &decision
-        {
+        if let Decision::Accept { entry } = &decision {
             let documents: Vec<&[u8]> = [Some(note), attachment].into_iter().flatten().collect();
             self.append(entry.clone(), &documents);
-            for n in notifications {
-                self.append(n.to_entry(entry.time()), &[]);
-            }
         }
         Ok(decision)
     }
 
     pub fn close_and_tally(&mut self, ballot: &BallotId, at: Timestamp) {
-        let close = self.book.decide_close(ballot, at).expect("closes");
-        self.append(close, &[]);
+        for entry in self
+            .book
+            .decide_close_with_notices(ballot, at)
+            .expect("closes")
+        {
+            self.append(entry, &[]);
+        }
         let (tally, beside) = self
             .book
             .compute_tally(&self.registry, ballot, at)

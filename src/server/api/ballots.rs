@@ -753,11 +753,7 @@ async fn cast(log: &Log, request: CastVote) -> Result<(Vec<Appended>, Outcome), 
                     set(Outcome::Duplicate(index));
                     Ok(Documented::default())
                 }
-                Ok(Decision::Accept {
-                    entry,
-                    notifications,
-                }) => {
-                    let at = entry.time();
+                Ok(Decision::Accept { entry }) => {
                     let ballot = submitted.vote.ballot.as_str();
                     let mut documents = vec![Document::new(
                         submitted.bytes.clone(),
@@ -770,10 +766,11 @@ async fn cast(log: &Log, request: CastVote) -> Result<(Vec<Appended>, Outcome), 
                     // The fold judges the entry next, on these very bytes:
                     // it takes the note as parsed here.
                     loaded.book.verified.keep_decided(submitted);
-                    let mut entries = vec![entry];
-                    entries.extend(notifications.iter().map(|n| n.to_entry(at)));
                     set(Outcome::Accepted);
-                    Ok(Documented { entries, documents })
+                    Ok(Documented {
+                        entries: vec![entry],
+                        documents,
+                    })
                 }
             }
         }))
