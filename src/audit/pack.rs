@@ -188,11 +188,6 @@ impl<R: Read> PackReader<R> {
         self.index
     }
 
-    /// The offset of the `n`th document read (0 for the first).
-    pub fn offset_of(&self, n: usize) -> Option<u64> {
-        self.offsets.get(n).copied()
-    }
-
     /// The bytes buffered and not taken.
     fn available(&self) -> usize {
         self.end - self.start

@@ -181,7 +181,8 @@ pub enum AuditError {
     /// A certification names a root hash that is not the log's at its
     /// tree size: the chair certified another history than this log.
     #[error(
-        "the certification of ballot {ballot} names the root {named} for size {size}, but          the log at size {size} has root {expected}: the chair certified another history"
+        "the certification of ballot {ballot} names the root {named} for size {size}, but \
+         the log at size {size} has root {expected}: the chair certified another history"
     )]
     CertificationRoot {
         /// The ballot.

@@ -209,7 +209,8 @@ pub enum StatementRefusal {
     /// The tree head named does not contain the tally or does not precede
     /// the certification.
     #[error(
-        "checkpoint-range: the tree head of size {size} must contain the tally          (index {tally}) and precede the certification (index {index})"
+        "checkpoint-range: the tree head of size {size} must contain the tally \
+         (index {tally}) and precede the certification (index {index})"
     )]
     CheckpointRange {
         /// The size named.
