@@ -12,7 +12,7 @@ use crate::time::Timestamp;
 use crate::tlog::Hash;
 
 use super::announcement::{AnnouncementRecord, SignedAnnouncement};
-use super::book::BallotBook;
+use super::book::{BallotBook, in_entry_or_beside};
 use super::certification::certification_fits;
 use super::lifecycle::{Announced, Lifecycle};
 use super::refusal::{AnnounceRefusal, BallotRefusal};
@@ -59,7 +59,7 @@ impl BallotBook {
             |e: FormatError| BallotRefusal::Announcement(AnnounceRefusal::Malformed(e.to_string()));
         let mut record = AnnouncementRecord::from_entry(entry).map_err(malformed)?;
         if let Some(named) = record.recipients_beside {
-            let document = notes.get(&named).ok_or(BallotRefusal::MissingBlob(named))?;
+            let document = in_entry_or_beside(None, &named, notes)?;
             record.resolve(&document).map_err(malformed)?;
         }
         self.check_announcement(registry, &record, entry.time(), index)

@@ -110,6 +110,23 @@ pub enum ReplayError {
     },
 }
 
+/// A document an entry carries in its body, or else names by `hash` and
+/// leaves beside the log (a roll, a tally, an announcement's recipients
+/// too large for their entry): from `notes`, and only as those bytes.
+pub(crate) fn in_entry_or_beside<'a>(
+    body: Option<&'a [u8]>,
+    hash: &Hash,
+    notes: &'a dyn NoteSource,
+) -> Result<Cow<'a, [u8]>, BallotRefusal> {
+    match body {
+        Some(body) => Ok(Cow::Borrowed(body)),
+        None => notes
+            .get(hash)
+            .filter(|d| Hash::sha256(d) == *hash)
+            .ok_or(BallotRefusal::MissingBlob(*hash)),
+    }
+}
+
 /// Takes one from `key`'s count in `counts`, dropping it at zero; whether
 /// there was one.
 fn settle<K: Ord>(counts: &mut BTreeMap<K, u32>, key: K) -> bool {
@@ -279,13 +296,7 @@ impl BallotBook {
                 let record =
                     RollRecord::from_entry(entry).map_err(BallotRefusal::format(ROLL_KIND))?;
                 let (scheduled, roll, document) = self.opening(registry, &record.ballot, time)?;
-                let logged = match &record.body {
-                    Some(body) => Cow::Borrowed(body.as_slice()),
-                    None => notes
-                        .get(&record.roll)
-                        .filter(|d| Hash::sha256(d) == record.roll)
-                        .ok_or(BallotRefusal::MissingBlob(record.roll))?,
-                };
+                let logged = in_entry_or_beside(record.body.as_deref(), &record.roll, notes)?;
                 // One encoding per roll: the document, and inline exactly
                 // when it fits.
                 let expected = RollRecord::new(record.ballot.clone(), document.clone(), time);
@@ -318,13 +329,7 @@ impl BallotBook {
             TALLY_KIND => {
                 let record =
                     TallyRecord::from_entry(entry).map_err(BallotRefusal::format(TALLY_KIND))?;
-                let bytes = match &record.body {
-                    Some(body) => Cow::Borrowed(body.as_slice()),
-                    None => notes
-                        .get(&record.tally)
-                        .filter(|d| Hash::sha256(d) == record.tally)
-                        .ok_or(BallotRefusal::MissingBlob(record.tally))?,
-                };
+                let bytes = in_entry_or_beside(record.body.as_deref(), &record.tally, notes)?;
                 let logged = TallyDocument::from_bytes(&bytes, &record.ballot)
                     .map_err(BallotRefusal::format(TALLY_KIND))?;
                 let document = self.tally_document(registry, &logged.ballot)?;
