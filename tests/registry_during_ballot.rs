@@ -112,6 +112,47 @@ fn votes_signed_by_a_person_or_key_registered_after_the_announcement_are_flagged
     );
     vote(&w, "bob", "bob-new.key", "bobco", "no");
 
+    // Each registration during the ballot was told to the organisation's
+    // representatives in the same batch: mallory's to alice and carol, her
+    // key to all three, bob's new key to bob.
+    let entries = common::logview::read_verified(&w.server.address, &w.token, "ETI").entries;
+    let text: Vec<String> = entries
+        .iter()
+        .map(|e| String::from_utf8_lossy(e).into_owned())
+        .collect();
+    let notices_after = |at: usize| -> Vec<&str> {
+        text[at + 1..]
+            .iter()
+            .take_while(|e| e.contains("\nreason registry-change\n"))
+            .map(|e| {
+                e.lines()
+                    .find_map(|l| l.strip_prefix("person "))
+                    .expect("a person")
+            })
+            .collect()
+    };
+    let person = text
+        .iter()
+        .position(|e| e.contains("\ntype person\n") && e.contains("\nperson mallory\n"))
+        .expect("mallory's person entry");
+    assert_eq!(notices_after(person), ["alice", "carol"]);
+    let key = text
+        .iter()
+        .position(|e| e.contains("\ntype key\n") && e.contains("\nperson mallory\n"))
+        .expect("mallory's key entry");
+    assert_eq!(notices_after(key), ["alice", "carol", "mallory"]);
+    let bob_key = text
+        .iter()
+        .rposition(|e| e.contains("\ntype key\n") && e.contains("\nperson bob\n"))
+        .expect("bob's new key entry");
+    assert_eq!(notices_after(bob_key), ["bob"]);
+    // Bob's first key, registered before the announcement, owed nothing.
+    let first_key = text
+        .iter()
+        .position(|e| e.contains("\ntype key\n") && e.contains("\nperson bob\n"))
+        .expect("bob's first key entry");
+    assert!(notices_after(first_key).is_empty());
+
     w.send(
         "POST",
         "/v1/clock",

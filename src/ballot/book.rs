@@ -8,11 +8,11 @@
 //! with the same registry. [`replay`] does exactly that for a whole log.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::entry::Entry;
-use crate::id::BallotId;
-use crate::registry::{Applied, GroupState, Refusal};
+use crate::id::{BallotId, PersonId};
+use crate::registry::{Applied, Fact, GroupState, Refusal};
 use crate::rules::{Roll, Scheduled, check_schedule, compute_roll, supersede, tally};
 use crate::time::Timestamp;
 use crate::tlog::Hash;
@@ -79,6 +79,10 @@ pub struct BallotBook {
     /// Vote signatures verified and not yet judged again (a memo, not
     /// part of the book's value).
     pub(crate) verified: VerifiedNotes,
+    /// The `registry-change` notices the last entry offers (a person or
+    /// key registered for an organisation while a ballot runs): each may
+    /// be logged right after it, once ([`BallotBook::registry_notices`]).
+    pub(crate) offered: BTreeSet<(BallotId, PersonId)>,
 }
 
 /// Where a replay of a whole log stopped.
@@ -172,9 +176,10 @@ pub fn replay_verified<'a>(
         let index = registry.entries_applied();
         book.check_nothing_owed(Some(entry))
             .map_err(|refusal| ReplayError::Ballot { index, refusal })?;
+        let offered = book.registry_notices(&registry, entry);
         match registry.apply(entry) {
             Err(refusal) => return Err(ReplayError::Registry { index, refusal }),
-            Ok(Applied::Registry { .. }) => {}
+            Ok(Applied::Registry { .. }) => book.offer(offered),
             Ok(Applied::NotRegistry(entry)) => match book.apply(&registry, entry, notes) {
                 Err(refusal) => return Err(ReplayError::Ballot { index, refusal }),
                 Ok(BallotApplied::Ballot { .. }) => {}
@@ -202,6 +207,7 @@ impl BallotBook {
             origin,
             ballots: BTreeMap::new(),
             verified: VerifiedNotes::default(),
+            offered: BTreeSet::new(),
         }
     }
 
@@ -361,6 +367,10 @@ impl BallotBook {
             }
             _ => return Ok(BallotApplied::NotBallot),
         };
+        if kind != NOTIFICATION_KIND {
+            // The notices a registry change offered lapse.
+            self.offered.clear();
+        }
         Ok(BallotApplied::Ballot { kind })
     }
 
@@ -371,6 +381,58 @@ impl BallotBook {
             tracked.lifecycle = f(tracked.lifecycle);
             self.ballots.insert(id.clone(), tracked);
         }
+    }
+
+    /// The `registry-change` notices `entry` offers if it is applied next
+    /// to `registry` (as it is before the entry): a person registered
+    /// for an organisation it did not represent, or a key registered for
+    /// a person, while a ballot is announced or open, is told to every
+    /// other person of that organisation (and a key, to its person too),
+    /// once per such ballot. Whoever keeps the registry could vote with
+    /// either; the verifier flags such a vote whatever was logged, so
+    /// these notices are offered, not required (logs written before them
+    /// have none). Empty for any other entry.
+    pub fn registry_notices(&self, registry: &GroupState, entry: &Entry) -> Vec<Notification> {
+        let (organisation, added) = match Fact::from_entry(entry) {
+            Ok(Some(Fact::Person(p))) => {
+                if registry
+                    .person(p.id.as_str())
+                    .is_some_and(|old| old.organisation == p.organisation)
+                {
+                    return Vec::new();
+                }
+                (p.organisation, Some(p.id))
+            }
+            Ok(Some(Fact::Key(k))) => match registry.person(k.person.as_str()) {
+                Some(person) => (person.organisation.clone(), None),
+                None => return Vec::new(),
+            },
+            _ => return Vec::new(),
+        };
+        let running = self
+            .ballots
+            .iter()
+            .filter(|(_, b)| matches!(b.lifecycle, Lifecycle::Announced(_) | Lifecycle::Open(_)));
+        let mut notices = Vec::new();
+        for (ballot, _) in running {
+            for person in registry.persons() {
+                if person.organisation == organisation && Some(&person.id) != added.as_ref() {
+                    notices.push(Notification {
+                        ballot: ballot.clone(),
+                        person: person.id.clone(),
+                        reason: NotificationReason::RegistryChange,
+                    });
+                }
+            }
+        }
+        notices
+    }
+
+    /// Records that an entry other than a notification was applied, with
+    /// the notices it offers ([`Self::registry_notices`]); those of the
+    /// entry before lapse.
+    pub fn offer(&mut self, notices: Vec<Notification>) {
+        self.offered = notices.into_iter().map(|n| (n.ballot, n.person)).collect();
     }
 
     /// Whether `entry` may come next: a notification always may; any
@@ -422,6 +484,9 @@ impl BallotBook {
             NotificationReason::Appeal | NotificationReason::Decision => {
                 tracked.outbox.owed.contains_key(&key)
             }
+            NotificationReason::RegistryChange => {
+                self.offered.contains(&(n.ballot.clone(), n.person.clone()))
+            }
         };
         if !owed {
             return Err(BallotRefusal::NotificationNotOwed {
@@ -429,6 +494,10 @@ impl BallotBook {
                 person: n.person,
                 reason: n.reason,
             });
+        }
+        if n.reason == NotificationReason::RegistryChange {
+            self.offered.remove(&(n.ballot, n.person));
+            return Ok(());
         }
         let outbox = &mut self.tracked_mut(&n.ballot).outbox;
         if n.reason == NotificationReason::Announcement {

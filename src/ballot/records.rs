@@ -276,6 +276,11 @@ pub enum NotificationReason {
     Appeal,
     /// A reviewer decided the person's appeal.
     Decision,
+    /// While the ballot is announced or open, a person was registered for
+    /// the person's organisation, or a key for one of its persons: whoever
+    /// keeps the registry could vote with it, so the organisation's
+    /// representatives are told (docs/threat-model.md, operator).
+    RegistryChange,
 }
 
 impl NotificationReason {
@@ -286,6 +291,7 @@ impl NotificationReason {
             NotificationReason::Superseded => "superseded",
             NotificationReason::Appeal => "appeal",
             NotificationReason::Decision => "decision",
+            NotificationReason::RegistryChange => "registry-change",
         }
     }
 }
@@ -333,9 +339,10 @@ impl Notification {
                     NotificationReason::Superseded,
                     NotificationReason::Appeal,
                     NotificationReason::Decision,
+                    NotificationReason::RegistryChange,
                 ],
                 NotificationReason::as_str,
-                "announcement|superseded|appeal|decision",
+                "announcement|superseded|appeal|decision|registry-change",
             )?,
         })
     }

@@ -144,7 +144,9 @@ impl GroupLogState {
             if state.check_entry(entry)?.is_none() {
                 return Err(FoldRefusal::UnknownType(entry.kind().to_owned()));
             }
+            let offered = book.registry_notices(state, entry);
             state.apply(entry)?;
+            book.offer(offered);
             *registry_changes += 1;
             return Ok(());
         }

@@ -171,7 +171,7 @@ where
     let flag = Arc::clone(&created);
     let group = log.group.clone();
     let appended = log
-        .append(Box::new(move |loaded, time| {
+        .append_all(Box::new(move |loaded, time| {
             let registry = loaded
                 .registry
                 .as_ref()
@@ -179,12 +179,24 @@ where
             let (fact, new) = decide(registry, time)?;
             registry.check(&fact, time).map_err(|r| refused(&r))?;
             flag.store(new, Ordering::Relaxed);
-            Ok(fact.to_entry(time))
+            let entry = fact.to_entry(time);
+            // A person or key registered for an organisation while a
+            // ballot runs is told to its representatives, in the same
+            // batch (the fold offers exactly these).
+            let notices = loaded.book.registry_notices(registry, &entry);
+            let at = entry.time();
+            let mut entries = vec![entry];
+            entries.extend(notices.iter().map(|n| n.to_entry(at)));
+            Ok(entries)
         }))
         .await
         .map_err(append_error)?;
+    let first = appended
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::Internal("a registry change appended nothing".to_owned()))?;
     Ok(Written {
-        receipt: appended.into(),
+        receipt: first.into(),
         // The sequencer answered through a channel after running the
         // command, which orders the store before this load.
         created: created.load(Ordering::Relaxed),
