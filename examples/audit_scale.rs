@@ -103,7 +103,7 @@ impl Log {
         self.entries.push(bytes);
         self.parsed.push(entry);
         self.documents.extend(documents);
-        if self.entries.len() as u64 % BATCH == 0 {
+        if (self.entries.len() as u64).is_multiple_of(BATCH) {
             self.checkpoint();
         }
     }

@@ -556,7 +556,7 @@ async fn documents_written_in_chunks(db: &Db) {
         Document::new(
             format!("document {i}\n").repeat(i % 7 + 1).into_bytes(),
             format!("B{}", i % 3),
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 DocumentKind::Note
             } else {
                 DocumentKind::Attachment

@@ -379,10 +379,10 @@ impl RollLines {
     /// view. The view is held, so its address is never another's.
     pub fn for_registry(&self, registry: &Arc<Registry>, roll: &Roll) -> Arc<[Option<usize>]> {
         let mut memo = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((known, lines)) = memo.as_ref() {
-            if Arc::ptr_eq(known, registry) {
-                return Arc::clone(lines);
-            }
+        if let Some((known, lines)) = memo.as_ref()
+            && Arc::ptr_eq(known, registry)
+        {
+            return Arc::clone(lines);
         }
         let lines: Arc<[Option<usize>]> = crate::rules::roll_lines(registry, roll).into();
         *memo = Some((Arc::clone(registry), Arc::clone(&lines)));

@@ -194,7 +194,7 @@ pub(crate) fn parse_word<T: Copy>(
 /// Whether `t` has at most microsecond precision, so that its header text
 /// names it exactly.
 pub(crate) fn is_micros(t: Timestamp) -> bool {
-    t.subsec_nanos() % 1000 == 0
+    t.subsec_nanos().is_multiple_of(1000)
 }
 
 #[cfg(test)]

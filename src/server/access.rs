@@ -72,10 +72,10 @@ impl AccessCache {
             .get(hash)
             .filter(|(_, _, at)| at.elapsed() < ENTRY_TTL)
             .cloned();
-        if let Some((stored, person, _)) = cached {
-            if bool::from(stored.as_bytes().ct_eq(hash.as_bytes())) {
-                return Ok(Some(person));
-            }
+        if let Some((stored, person, _)) = cached
+            && bool::from(stored.as_bytes().ct_eq(hash.as_bytes()))
+        {
+            return Ok(Some(person));
         }
         let epoch = self.forgotten.load(Ordering::Acquire);
         let Some(stored) = store.token(hash).await? else {
@@ -108,10 +108,10 @@ impl AccessCache {
     ) -> Result<bool, StoreError> {
         self.check_epoch(store).await?;
         let covers = |groups: &[String]| groups.iter().any(|g| g == group || g == "*");
-        if let Some((groups, at)) = lock(&self.grants).get(person) {
-            if at.elapsed() < ENTRY_TTL {
-                return Ok(covers(groups));
-            }
+        if let Some((groups, at)) = lock(&self.grants).get(person)
+            && at.elapsed() < ENTRY_TTL
+        {
+            return Ok(covers(groups));
         }
         let epoch = self.forgotten.load(Ordering::Acquire);
         let groups = store.secretariat_groups(person).await?;

@@ -83,29 +83,29 @@ async fn write_limits(
         return next.run(request).await;
     }
     let limits = &state.limits;
-    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
-        if let Err(wait) = limits.address.check(address_key(peer.ip())) {
-            return ApiError::RateLimited {
-                whose: "address",
-                retry_after: wait.seconds(),
-            }
-            .into_response();
+    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>()
+        && let Err(wait) = limits.address.check(address_key(peer.ip()))
+    {
+        return ApiError::RateLimited {
+            whose: "address",
+            retry_after: wait.seconds(),
         }
+        .into_response();
     }
-    if limits.person.is_limited() {
-        if let Some(text) = bearer_token(request.headers()) {
-            // A storage error here is left to the handler, which asks
-            // again and answers it.
-            if let Ok(Some(person)) = state.access.person(&state.store, &token_hash(text)).await {
-                if let Err(wait) = limits.person.check(person.clone()) {
-                    return ApiError::RateLimited {
-                        whose: "person",
-                        retry_after: wait.seconds(),
-                    }
-                    .into_response();
+    if limits.person.is_limited()
+        && let Some(text) = bearer_token(request.headers())
+    {
+        // A storage error here is left to the handler, which asks
+        // again and answers it.
+        if let Ok(Some(person)) = state.access.person(&state.store, &token_hash(text)).await {
+            if let Err(wait) = limits.person.check(person.clone()) {
+                return ApiError::RateLimited {
+                    whose: "person",
+                    retry_after: wait.seconds(),
                 }
-                request.extensions_mut().insert(Caller { person });
+                .into_response();
             }
+            request.extensions_mut().insert(Caller { person });
         }
     }
     next.run(request).await
