@@ -471,7 +471,12 @@ fn a_ballot_from_announcement_to_tally_matches_simulate() {
         422,
         "key-revoked",
     );
-    assert_eq!(world.size(), size + 2, "only the key and its revocation");
+    assert_eq!(
+        world.size(),
+        size + 3,
+        "only the key, carol's notice of it (a key registered while the ballot runs), and \
+         its revocation"
+    );
 
     // Turnout is visible; no count and no choice before the close, and no
     // note either.
