@@ -176,7 +176,12 @@ pub fn replay_verified<'a>(
         let index = registry.entries_applied();
         book.check_nothing_owed(Some(entry))
             .map_err(|refusal| ReplayError::Ballot { index, refusal })?;
-        let offered = book.registry_notices(&registry, entry);
+        // The registry parses the entry again when it applies it; parsed
+        // here only for the notices it offers.
+        let offered = match Fact::from_entry(entry) {
+            Ok(Some(fact)) => book.registry_notices(&registry, &fact),
+            _ => Vec::new(),
+        };
         match registry.apply(entry) {
             Err(refusal) => return Err(ReplayError::Registry { index, refusal }),
             Ok(Applied::Registry { .. }) => book.offer(offered),
@@ -383,7 +388,7 @@ impl BallotBook {
         }
     }
 
-    /// The `registry-change` notices `entry` offers if it is applied next
+    /// The `registry-change` notices the entry of `fact` offers if it is applied next
     /// to `registry` (as it is before the entry): a person registered
     /// for an organisation it did not represent, or a key registered for
     /// a person, while a ballot is announced or open, is told to every
@@ -391,20 +396,20 @@ impl BallotBook {
     /// once per such ballot. Whoever keeps the registry could vote with
     /// either; the verifier flags such a vote whatever was logged, so
     /// these notices are offered, not required (logs written before them
-    /// have none). Empty for any other entry.
-    pub fn registry_notices(&self, registry: &GroupState, entry: &Entry) -> Vec<Notification> {
-        let (organisation, added) = match Fact::from_entry(entry) {
-            Ok(Some(Fact::Person(p))) => {
+    /// have none). Empty for any other fact.
+    pub fn registry_notices(&self, registry: &GroupState, fact: &Fact) -> Vec<Notification> {
+        let (organisation, added) = match fact {
+            Fact::Person(p) => {
                 if registry
                     .person(p.id.as_str())
                     .is_some_and(|old| old.organisation == p.organisation)
                 {
                     return Vec::new();
                 }
-                (p.organisation, Some(p.id))
+                (&p.organisation, Some(&p.id))
             }
-            Ok(Some(Fact::Key(k))) => match registry.person(k.person.as_str()) {
-                Some(person) => (person.organisation.clone(), None),
+            Fact::Key(k) => match registry.person(k.person.as_str()) {
+                Some(person) => (&person.organisation, None),
                 None => return Vec::new(),
             },
             _ => return Vec::new(),
@@ -416,7 +421,7 @@ impl BallotBook {
         let mut notices = Vec::new();
         for (ballot, _) in running {
             for person in registry.persons() {
-                if person.organisation == organisation && Some(&person.id) != added.as_ref() {
+                if person.organisation == *organisation && Some(&person.id) != added {
                     notices.push(Notification {
                         ballot: ballot.clone(),
                         person: person.id.clone(),

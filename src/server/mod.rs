@@ -141,10 +141,10 @@ impl GroupLogState {
         if !crate::ballot::BALLOT_KINDS.contains(&entry.kind()) {
             // A registry entry, or a type nobody writes, refused before
             // the state changes.
-            if state.check_entry(entry)?.is_none() {
+            let Some(fact) = state.check_entry(entry)? else {
                 return Err(FoldRefusal::UnknownType(entry.kind().to_owned()));
-            }
-            let offered = book.registry_notices(state, entry);
+            };
+            let offered = book.registry_notices(state, &fact);
             state.apply(entry)?;
             book.offer(offered);
             *registry_changes += 1;

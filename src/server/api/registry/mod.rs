@@ -179,11 +179,11 @@ where
             let (fact, new) = decide(registry, time)?;
             registry.check(&fact, time).map_err(|r| refused(&r))?;
             flag.store(new, Ordering::Relaxed);
-            let entry = fact.to_entry(time);
             // A person or key registered for an organisation while a
             // ballot runs is told to its representatives, in the same
             // batch (the fold offers exactly these).
-            let notices = loaded.book.registry_notices(registry, &entry);
+            let notices = loaded.book.registry_notices(registry, &fact);
+            let entry = fact.to_entry(time);
             let at = entry.time();
             let mut entries = vec![entry];
             entries.extend(notices.iter().map(|n| n.to_entry(at)));
