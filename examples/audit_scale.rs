@@ -33,8 +33,7 @@ use scrutineer::audit::bundle::{CHECKPOINTS_DIR, DOCUMENTS_DIR, MANIFEST_FILE, M
 use scrutineer::audit::pack::{PACK_FILE, PackReader, encode_pack};
 use scrutineer::audit::{Manifest, ballot_entries};
 use scrutineer::ballot::{
-    AnnouncementNote, BallotApplied, BallotBook, Decision, NoNotes, Notification,
-    NotificationReason, Revealing,
+    AnnouncementNote, BallotApplied, BallotBook, Decision, NoNotes, Revealing,
 };
 use scrutineer::entry::Entry;
 use scrutineer::id::{BallotId, MeetingId, OrgId, PersonId, QuestionId};
@@ -279,26 +278,14 @@ fn build_log(options: &Options) -> (Log, Vec<(VerifierKey, String, [u8; 64])>) {
         closes,
     };
     let signed = note.sign(&chair.2).expect("sign");
-    let (entry, beside) = log
+    let decision = log
         .book
         .decide_announcement(&log.registry, &signed, announced)
         .expect("announced");
-    log.append(entry, beside.into_iter().collect());
-    let recipients = log
-        .book
-        .ballot("B1")
-        .expect("announced")
-        .lifecycle
-        .announced()
-        .recipients
-        .clone();
-    for person in recipients {
-        let n = Notification {
-            ballot: ballot.clone(),
-            person,
-            reason: NotificationReason::Announcement,
-        };
-        log.append(n.to_entry(announced), Vec::new());
+    let mut beside = decision.recipients_beside;
+    for entry in decision.entries {
+        // The recipients document goes with the announcement entry.
+        log.append(entry, beside.take().into_iter().collect());
     }
 
     // The opening.

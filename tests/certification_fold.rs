@@ -9,7 +9,7 @@ mod common;
 use common::ballotlog::{CHAIR, Log, announcement_of, key_of, origin, registry_log_with};
 use scrutineer::ballot::{
     APPEAL_KIND, Against, AppealNote, BallotRefusal, CERTIFICATION_KIND, CertificationNote,
-    DECISION_KIND, DecisionNote, Lifecycle, ReplayError, Ruling, StatementRecord,
+    DECISION_KIND, DecisionNote, Lifecycle, ReplayError, RootAt, Ruling, StatementRecord,
 };
 use scrutineer::entry::Entry;
 use scrutineer::id::{BallotId, PersonId};
@@ -108,6 +108,16 @@ fn root(log: &Log, size: u64) -> Hash {
     root_of_leaves(&leaves)
 }
 
+/// The roots of the log as it stands, as the server reads them from
+/// storage.
+struct Roots<'a>(&'a Log);
+
+impl RootAt for Roots<'_> {
+    fn root_at(&self, size: u64) -> Option<Hash> {
+        (size > 0 && size <= self.0.entries.len() as u64).then(|| root(self.0, size))
+    }
+}
+
 /// The certification note of B1's logged tally at the tree head that
 /// ends with the tally entry.
 fn certification(log: &Log) -> CertificationNote {
@@ -129,7 +139,7 @@ fn certify(
 ) -> Result<Entry, String> {
     let signed = note.sign(&key_of(signer)).expect("sign");
     log.book
-        .decide_certification(&log.registry, &signed, at, &person(bearer))
+        .decide_certification(&log.registry, &signed, at, &person(bearer), &Roots(log))
         .map_err(|e| e.code().to_owned())
 }
 
@@ -208,7 +218,9 @@ fn a_certification_is_refused_with_its_code_in_order_then_accepted_once() {
     roll.roll = Hash::sha256(b"another roll");
     let mut tally = good.clone();
     tally.tally = Hash::sha256(b"another tally");
-    let cases: [(&CertificationNote, &str, &str, &str); 10] = [
+    let mut another_root = good.clone();
+    another_root.root = Hash::sha256(b"another history");
+    let cases: [(&CertificationNote, &str, &str, &str); 11] = [
         (&other_log, CHAIR, CHAIR, "wrong-origin"),
         (&good, CHAIR, "acme-1", "token-mismatch"),
         (&good, "acme-1", "acme-1", "not-chair"),
@@ -218,6 +230,7 @@ fn a_certification_is_refused_with_its_code_in_order_then_accepted_once() {
         (&outcome, CHAIR, CHAIR, "tally-mismatch"),
         (&roll, CHAIR, CHAIR, "tally-mismatch"),
         (&tally, CHAIR, CHAIR, "tally-mismatch"),
+        (&another_root, CHAIR, CHAIR, "checkpoint-mismatch"),
         (&good, CHAIR, CHAIR, "ok"),
     ];
     for (note, signer, bearer, code) in cases {
@@ -236,13 +249,19 @@ fn a_certification_is_refused_with_its_code_in_order_then_accepted_once() {
         .expect("sign");
     assert_eq!(
         log.book
-            .decide_certification(&log.registry, &forged, at, &person(CHAIR))
+            .decide_certification(&log.registry, &forged, at, &person(CHAIR), &Roots(&log))
             .map_err(|e| e.code()),
         Err("bad-signature")
     );
     assert_eq!(
         log.book
-            .decide_certification(&log.registry, b"not a note", at, &person(CHAIR))
+            .decide_certification(
+                &log.registry,
+                b"not a note",
+                at,
+                &person(CHAIR),
+                &Roots(&log)
+            )
             .map_err(|e| e.code()),
         Err("malformed-certification")
     );

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::entry::Entry;
-use crate::id::PersonId;
+use crate::id::{BallotId, PersonId};
 use crate::registry::GroupState;
 use crate::rules::check_schedule;
 use crate::time::Timestamp;
@@ -15,25 +15,41 @@ use super::announcement::{AnnouncementRecord, SignedAnnouncement};
 use super::book::{BallotBook, in_entry_or_beside};
 use super::certification::certification_fits;
 use super::lifecycle::{Announced, Lifecycle};
+use super::records::{Notification, NotificationReason};
 use super::refusal::{AnnounceRefusal, BallotRefusal};
 use super::source::NoteSource;
 use super::statement::{SignatureFailure, verify_signer};
 use crate::registry::codec::FormatError;
 
+/// What the server sequences for a chair's announcement, in one batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnouncementDecision {
+    /// The ballot announced.
+    pub ballot: BallotId,
+    /// Everybody on the membership list now, in id order: the persons the
+    /// announcement goes to (Article 6.2).
+    pub recipients: Vec<PersonId>,
+    /// The `announcement` entry, then one `notification` entry owed to
+    /// each recipient, all at the same time.
+    pub entries: Vec<Entry>,
+    /// The recipients document, when the list is too long for the entry
+    /// and is stored beside the log ([`AnnouncementRecord`]).
+    pub recipients_beside: Option<Vec<u8>>,
+}
+
 impl BallotBook {
     /// Decides the chair's signed announcement `note` received at `time`:
     /// the `announcement` entry to sequence, sent to everybody on the
-    /// membership list now (Article 6.2). A second announcement of a
-    /// ballot not yet opened restarts its notice; the rules' schedule
-    /// check, with the new announcement time, decides whether the notice
-    /// is still long enough. With the entry comes the recipients document
-    /// when it is stored beside the log ([`AnnouncementRecord`]).
+    /// membership list now (Article 6.2), and the notification owed to
+    /// each of them. A second announcement of a ballot not yet opened
+    /// restarts its notice; the rules' schedule check, with the new
+    /// announcement time, decides whether the notice is still long enough.
     pub fn decide_announcement(
         &self,
         registry: &GroupState,
         note: &[u8],
         time: Timestamp,
-    ) -> Result<(Entry, Option<Vec<u8>>), AnnounceRefusal> {
+    ) -> Result<AnnouncementDecision, AnnounceRefusal> {
         registry
             .check_time(time)
             .map_err(|e| AnnounceRefusal::Registry(e.to_string()))?;
@@ -43,7 +59,22 @@ impl BallotBook {
         let recipients: BTreeSet<PersonId> = registry.membership_list_at_now().cloned().collect();
         let record = AnnouncementRecord::new(&signed, recipients);
         self.check_announcement(registry, &record, time, registry.entries_applied())?;
-        Ok((record.to_entry(time), record.document_beside()))
+        let ballot = record.ballot.clone();
+        let mut entries = vec![record.to_entry(time)];
+        entries.extend(record.recipients.iter().map(|person| {
+            Notification {
+                ballot: ballot.clone(),
+                person: person.clone(),
+                reason: NotificationReason::Announcement,
+            }
+            .to_entry(time)
+        }));
+        Ok(AnnouncementDecision {
+            recipients_beside: record.document_beside(),
+            recipients: record.recipients.into_iter().collect(),
+            ballot,
+            entries,
+        })
     }
 
     /// Re-checks a logged `announcement` entry at log index `index`, with

@@ -29,6 +29,56 @@ use crate::tlog::checkpoint::Origin;
 /// The entry type of a certification.
 pub const CERTIFICATION_KIND: &str = "certification";
 
+/// The root hash of the log's tree at a size, as far as a reader knows
+/// it: how the tree head a certification names is checked, by the server
+/// against its storage and by the verifier against the verified tree.
+pub trait RootAt {
+    /// The root of the tree of the log's first `size` entries; `None` if
+    /// the reader does not hold that tree.
+    fn root_at(&self, size: u64) -> Option<Hash>;
+}
+
+/// Every stored-hash reader knows the roots of the trees it holds.
+impl<R: crate::tlog::tree::HashReader> RootAt for R {
+    fn root_at(&self, size: u64) -> Option<Hash> {
+        if size == 0 {
+            return None;
+        }
+        crate::tlog::tree::tree_hash(crate::tlog::TreeSize::new(size), self).ok()
+    }
+}
+
+/// The one root a reader holds: the root at `size` read ahead of a
+/// decision (the server reads it from storage before the sequencer's turn;
+/// a committed tree's root never changes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownRoot {
+    /// The tree size.
+    pub size: u64,
+    /// Its root, if the log had that many entries.
+    pub root: Option<Hash>,
+}
+
+impl RootAt for KnownRoot {
+    fn root_at(&self, size: u64) -> Option<Hash> {
+        self.root.filter(|_| size == self.size)
+    }
+}
+
+/// SPEC 2.1 item 10: the certification binds the log as it stood, so the
+/// root it names for its size must be the log's root at that size.
+pub fn check_certified_root(
+    size: u64,
+    named: &Hash,
+    roots: &dyn RootAt,
+) -> Result<(), crate::ballot::StatementRefusal> {
+    if roots.root_at(size).as_ref() == Some(named) {
+        Ok(())
+    } else {
+        Err(crate::ballot::StatementRefusal::CheckpointMismatch { size })
+    }
+}
+
 /// The bytes a certification note's one signature adds to its text at
 /// most: the blank line, the em dash and space, a key name (a person id,
 /// at most [`crate::id::MAX_ID_LEN`] bytes), a space, the base64 of the

@@ -55,12 +55,16 @@ pub mod statement;
 pub mod verified;
 pub mod votes;
 
+pub use announce::AnnouncementDecision;
 pub use announcement::{
     ANNOUNCEMENT_KIND, AnnouncementError, AnnouncementNote, AnnouncementRecord, SignedAnnouncement,
 };
 pub use appeal::{APPEAL_KIND, Against, AppealNote, DECISION_KIND, DecisionNote, Ruling};
 pub use book::{BallotApplied, BallotBook, Due, Opening, ReplayError, replay, replay_verified};
-pub use certification::{CERTIFICATION_KIND, CertificationNote, certification_fits};
+pub use certification::{
+    CERTIFICATION_KIND, CertificationNote, KnownRoot, RootAt, certification_fits,
+    check_certified_root,
+};
 pub use codec::hash_text;
 pub use lifecycle::{
     Announced, Appeal, AppealDecision, Cancelled, Certification, Certified, Closed, LateSigner,

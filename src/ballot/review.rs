@@ -13,7 +13,9 @@
 
 use crate::ballot::appeal::{APPEAL_KIND, Against, AppealNote, DECISION_KIND, DecisionNote};
 use crate::ballot::book::BallotBook;
-use crate::ballot::certification::{CERTIFICATION_KIND, CertificationNote};
+use crate::ballot::certification::{
+    CERTIFICATION_KIND, CertificationNote, RootAt, check_certified_root,
+};
 use crate::ballot::lifecycle::{Appeal, AppealDecision, Certification, Lifecycle, TrackedBallot};
 use crate::ballot::records::{Notification, NotificationReason};
 use crate::ballot::refusal::{BallotRefusal, StatementRefusal};
@@ -122,24 +124,27 @@ impl BallotBook {
 
     /// Decides the chair's signed certification `note` received at `time`
     /// from the token of `bearer`: the `certification` entry to sequence.
-    /// The root hash it names for its tree size is checked by the caller,
-    /// who holds the tree (`StatementRefusal::CheckpointMismatch`).
+    /// The root hash it names for its tree size must be the log's, which
+    /// `roots` knows (the fold holds no tree).
     pub fn decide_certification(
         &self,
         registry: &GroupState,
         note: &[u8],
         time: Timestamp,
         bearer: &PersonId,
+        roots: &dyn RootAt,
     ) -> Result<Entry, StatementRefusal> {
         let time = time.floor_micros();
         let record = record_of::<CertificationNote>(note)?;
-        self.check_certification(
+        let certifying = self.check_certification(
             registry,
             &record,
             time,
             registry.entries_applied(),
             Some(bearer),
         )?;
+        let certification = &certifying.certification;
+        check_certified_root(certification.size, &certification.root, roots)?;
         Ok(record.to_entry(CERTIFICATION_KIND, time))
     }
 

@@ -70,6 +70,17 @@ pub struct Caller {
     pub person: String,
 }
 
+impl Caller {
+    /// The caller as a person of a group's registry: an account whose id
+    /// is not a person id (an administrator's) signs nothing and votes
+    /// nowhere (403).
+    pub fn person_id(&self) -> Result<crate::id::PersonId, ApiError> {
+        crate::id::PersonId::new(&self.person).map_err(|_| {
+            ApiError::Forbidden("the token's person is not a person of this group".to_owned())
+        })
+    }
+}
+
 impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = ApiError;
 

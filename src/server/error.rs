@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::sequencer::{AppendError, Refused};
+use super::commands::CommandError;
+use super::sequencer::{AppendError, Refused, RefusedKind};
 use crate::store::StoreError;
 
 /// Everything a handler can answer instead of success.
@@ -45,8 +46,10 @@ pub enum ApiError {
     /// 415: the body's media type is not the one expected.
     #[error("{0}")]
     UnsupportedMediaType(String),
-    /// 409 or 422: the log refused the change (a conflict with its state,
-    /// or a change the rules do not allow).
+    /// 409, 422, 404 or 403, as its kind says: the log refused the change
+    /// (a conflict with its state, a change the rules do not allow,
+    /// something named that does not exist, a statement signed by another
+    /// person than the caller).
     #[error(transparent)]
     Refused(Refused),
     /// 429: the write budget of the caller's address or person is spent
@@ -105,10 +108,14 @@ impl ApiError {
                 "unsupported-media-type",
                 "Unsupported media type",
             ),
-            Self::Refused(refused) if refused.conflict => {
-                (StatusCode::CONFLICT, refused.code, "Refused")
-            }
-            Self::Refused(refused) => (StatusCode::UNPROCESSABLE_ENTITY, refused.code, "Refused"),
+            Self::Refused(refused) => match refused.kind {
+                RefusedKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, refused.code, "Refused"),
+                RefusedKind::Conflict | RefusedKind::AlreadyDone => {
+                    (StatusCode::CONFLICT, refused.code, "Refused")
+                }
+                RefusedKind::NotFound => (StatusCode::NOT_FOUND, refused.code, "Not found"),
+                RefusedKind::Forbidden => (StatusCode::FORBIDDEN, refused.code, "Refused"),
+            },
             Self::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",
@@ -160,6 +167,17 @@ impl IntoResponse for ApiError {
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+impl From<CommandError> for ApiError {
+    fn from(error: CommandError) -> Self {
+        match error {
+            CommandError::Log(error) => error.into(),
+            CommandError::Store(error) => error.into(),
+            CommandError::Unavailable(message) => Self::Unavailable(message),
+            CommandError::Internal(message) => Self::Internal(message),
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use super::clock::Clock;
-use super::sequencer::{AppendError, Appended, BatchPolicy, Documented, GroupLog, LogFold};
+use super::sequencer::{AppendError, Appended, BatchPolicy, Decided, GroupLog, LogFold};
 use crate::ballot::NoteSource;
 use crate::entry::Entry;
 use crate::note::key::SigningKey;
@@ -201,7 +201,7 @@ fn start(store: &Store) -> Arc<GroupLog<Numbers>> {
 async fn append(log: &GroupLog<Numbers>, n: &str) -> Result<Appended, AppendError> {
     let n = n.to_owned();
     let mut appended = log
-        .append_documented(Box::new(move |_, time| {
+        .submit(Box::new(move |_, time| {
             let document = Document::new(
                 format!("document {n}").into_bytes(),
                 "B1",
@@ -210,12 +210,14 @@ async fn append(log: &GroupLog<Numbers>, n: &str) -> Result<Appended, AppendErro
             let entry = Entry::new("test", time)
                 .header("n", &n)
                 .header("document", document.sha256.to_hex());
-            Ok(Documented {
+            Ok(Decided {
                 entries: vec![entry],
                 documents: vec![document],
+                value: (),
             })
         }))
-        .await?;
+        .await?
+        .appended;
     assert_eq!(appended.len(), 1);
     Ok(appended.pop().expect("one receipt"))
 }

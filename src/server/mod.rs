@@ -20,6 +20,7 @@ pub mod access;
 pub mod api;
 pub mod auth;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod connections;
 pub mod error;

@@ -32,7 +32,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use super::sequencer::{AppendError, Appended, Documented, Refused};
+use super::sequencer::{AppendError, Appended, Decided, Refused, RefusedKind};
 use super::{AppState, Log};
 use crate::ballot::{BallotRefusal, Due};
 use crate::store::documents::{Document, DocumentKind};
@@ -93,7 +93,7 @@ async fn run_log(state: &AppState, log: &Log, reported: &mut BTreeSet<(String, S
                 tracing::info!(group = %log.group, transition = %what, "sequenced");
             }
             // Another process or request sequenced it first: nothing to do.
-            Err(AppendError::Refused(r)) if r.code == "wrong-state" => {}
+            Err(AppendError::Refused(r)) if r.kind == RefusedKind::AlreadyDone => {}
             Err(e) => {
                 if reported.insert((log.group.clone(), what.clone())) {
                     tracing::warn!(group = %log.group, transition = %what, "not sequenced: {e}");
@@ -108,12 +108,11 @@ async fn run_log(state: &AppState, log: &Log, reported: &mut BTreeSet<(String, S
 /// sequencer: the roll (with its document when stored beside the log),
 /// the close or the tally.
 pub async fn sequence(log: &Log, transition: Due) -> Result<Vec<Appended>, AppendError> {
-    log.append_documented(Box::new(move |loaded, time| {
-        let registry = loaded.registry.as_ref().ok_or_else(|| Refused {
-            code: "not-created",
-            message: "the group is not created yet".to_owned(),
-            conflict: true,
-        })?;
+    let committed = log.submit(Box::new(move |loaded, time| {
+        let registry = loaded
+            .registry
+            .as_ref()
+            .ok_or_else(|| Refused::conflict("not-created", "the group is not created yet"))?;
         let book = &loaded.book;
         match &transition {
             Due::Open(ballot) => {
@@ -127,47 +126,49 @@ pub async fn sequence(log: &Log, transition: Due) -> Result<Vec<Appended>, Appen
                 } else {
                     Vec::new()
                 };
-                Ok(Documented {
+                Ok(Decided {
                     entries: vec![opening.entry],
                     documents,
+                    value: (),
                 })
             }
-            Due::Close(ballot) => Ok(Documented {
-                entries: book
-                    .decide_close_with_notices(ballot, time)
+            Due::Close(ballot) => Ok(Decided::entries(
+                book.decide_close_with_notices(ballot, time)
                     .map_err(refused)?,
-                documents: Vec::new(),
-            }),
+            )),
             Due::Tally(ballot) => {
                 let (entry, beside) = book
                     .compute_tally(registry, ballot, time)
                     .map_err(refused)?;
-                Ok(Documented {
+                Ok(Decided {
                     entries: vec![entry],
                     documents: beside
                         .map(|d| Document::new(d, ballot.as_str(), DocumentKind::Tally))
                         .into_iter()
                         .collect(),
+                    value: (),
                 })
             }
         }
-    }))
-    .await
+    }));
+    Ok(committed.await?.appended)
 }
 
 /// A transition's refusal as the sequencer's: a wrong state (already done)
 /// or a time not yet come is a conflict; anything else too, since the
 /// request came from the server itself, not from a client.
 fn refused(refusal: BallotRefusal) -> Refused {
-    let code = match &refusal {
-        BallotRefusal::WrongState { .. } | BallotRefusal::UnknownBallot(_) => "wrong-state",
-        BallotRefusal::OpensLater { .. } | BallotRefusal::ClosesLater { .. } => "not-due",
-        BallotRefusal::Schedule(e) => e.code(),
-        _ => "transition-refused",
-    };
-    Refused {
-        code,
-        message: refusal.to_string(),
-        conflict: true,
+    let message = refusal.to_string();
+    match &refusal {
+        BallotRefusal::WrongState { .. } | BallotRefusal::UnknownBallot(_) => Refused {
+            code: "wrong-state",
+            message,
+            kind: RefusedKind::AlreadyDone,
+        },
+        BallotRefusal::OpensLater { .. } | BallotRefusal::ClosesLater { .. } => {
+            Refused::conflict("not-due", message)
+        }
+        BallotRefusal::Schedule(e) => Refused::conflict(e.code(), message),
+        _ => Refused::conflict("transition-refused", message),
     }
 }

@@ -7,16 +7,17 @@
 //! by default), and runs one
 //! append transaction for all of them (one fsync for many entries: SPEC
 //! section 4, "Durability"). Each request is a [`Command`]: a function that,
-//! given the log's state at its turn and its receive time, returns the entry
-//! to append or a refusal. The command runs inside the serialised
-//! transaction, so two commands never decide on the same state. A
-//! [`BatchCommand`] returns several entries that are appended all together,
-//! in order, in the same batch, or not at all (the attendance import, whose
-//! rows are all-or-nothing). A [`DocumentedCommand`] also returns the
-//! documents stored beside its entries (a vote's note and attachment, a
-//! large roll): the fold sees them when it applies the entries, and they
-//! are written in the same transaction, so that no receipt is given before
-//! the note is durable (SPEC section 4).
+//! given the log's state at its turn and its receive time, decides the
+//! entries to append (all together, in order, or none: the attendance
+//! import's rows are all-or-nothing), the documents stored beside them (a
+//! vote's note and attachment, a large roll) and a value for its caller
+//! (the ballot an announcement opened and who it went to; why a vote was
+//! not logged), or refuses. The command runs inside the serialised
+//! transaction, so two commands never decide on the same state; the fold
+//! sees the documents when it applies the entries, and they are written in
+//! the same transaction, so that no receipt is given before the note is
+//! durable (SPEC section 4). The caller gets the receipts and the value
+//! together, once durable ([`GroupLog::submit`]).
 //!
 //! "This request was refused" (a domain refusal, nothing written), "this
 //! batch failed" (nothing written, retry is safe) and "state unknown" (the
@@ -109,32 +110,65 @@ pub trait LogFold: Send + Sync + 'static {
     }
 }
 
-/// A request to append: given the state and the receive time, the entry to
-/// append, or a refusal.
-pub type Command<S> = Box<dyn FnOnce(&S, Timestamp) -> Result<Entry, Refused> + Send>;
+/// A request to the log: given the state at its turn and the receive time,
+/// the entries to append atomically (with the documents stored beside
+/// them) and a value `T` for the caller, or a refusal.
+///
+/// The entries are folded one after the other and land in the same
+/// transaction, contiguous and in order; if any is refused, none is
+/// appended. A command that decides to append nothing (a duplicate, a
+/// refusal it wants to explain in its own terms) returns no entries and
+/// says why in `T`. The value reaches the caller with the entries' receipts
+/// once they are durable ([`GroupLog::submit`]).
+pub type Command<S, T> = Box<dyn FnOnce(&S, Timestamp) -> Result<Decided<T>, Refused> + Send>;
 
-/// A request to append several entries atomically: given the state and the
-/// receive time, the entries (each carrying that time), or a refusal. The
-/// entries are folded one after the other and land in the same transaction,
-/// contiguous and in order; if any is refused, none is appended.
-pub type BatchCommand<S> = Box<dyn FnOnce(&S, Timestamp) -> Result<Vec<Entry>, Refused> + Send>;
-
-/// Entries to append atomically, with the documents stored beside them.
+/// What a [`Command`] decided: entries, their documents, and a value.
 #[derive(Debug, Clone, Default)]
-pub struct Documented {
-    /// The entries, as a [`BatchCommand`] returns them.
+pub struct Decided<T> {
+    /// The entries to append, in order (each carrying the receive time).
     pub entries: Vec<Entry>,
     /// The documents the entries name, written in the same transaction;
     /// the fold sees them when it applies the entries.
     pub documents: Vec<Document>,
+    /// What the command tells its caller besides the entries (a ballot's
+    /// recipients, why a vote was not logged).
+    pub value: T,
 }
 
-/// A [`BatchCommand`] whose entries come with documents stored beside them
-/// (a vote with its note and attachment, a roll too large for its entry).
-pub type DocumentedCommand<S> =
-    Box<dyn FnOnce(&S, Timestamp) -> Result<Documented, Refused> + Send>;
+impl Decided<()> {
+    /// Entries with no documents and nothing else to say.
+    pub fn entries(entries: Vec<Entry>) -> Self {
+        Self {
+            entries,
+            documents: Vec::new(),
+            value: (),
+        }
+    }
+}
 
-/// Why a command was refused: its code (stable, kebab-case) and message.
+impl<T> Decided<T> {
+    /// Nothing to append; only the value.
+    pub fn nothing(value: T) -> Self {
+        Self {
+            entries: Vec::new(),
+            documents: Vec::new(),
+            value,
+        }
+    }
+}
+
+/// A command's entries once durable, with the value it decided.
+#[derive(Debug)]
+pub struct Committed<T> {
+    /// One receipt per entry, in the entries' order (none if the command
+    /// appended nothing).
+    pub appended: Vec<Appended>,
+    /// The command's value.
+    pub value: T,
+}
+
+/// Why a command was refused: its code (stable, kebab-case), what kind of
+/// refusal it is, and a message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct Refused {
@@ -142,9 +176,64 @@ pub struct Refused {
     pub code: &'static str,
     /// A sentence saying what is wrong and what would be accepted.
     pub message: String,
-    /// Whether the refusal is a conflict with the current state (HTTP 409)
-    /// rather than invalid input (HTTP 422).
-    pub conflict: bool,
+    /// What the refusal means for the caller (and the HTTP status).
+    pub kind: RefusedKind,
+}
+
+/// The kinds of refusal, which callers tell apart by type rather than by
+/// comparing codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusedKind {
+    /// The request breaks a rule whatever the state (HTTP 422).
+    Invalid,
+    /// The request conflicts with the log's current state (HTTP 409).
+    Conflict,
+    /// What the request names does not exist (HTTP 404).
+    NotFound,
+    /// The statement is signed by someone other than the caller (HTTP
+    /// 403, `token-mismatch`).
+    Forbidden,
+    /// A transition already taken, by another request or process: nothing
+    /// left to do (the scheduler's case; HTTP 409).
+    AlreadyDone,
+}
+
+impl Refused {
+    /// A rule violation (422).
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            kind: RefusedKind::Invalid,
+        }
+    }
+
+    /// A conflict with the log's state (409).
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            kind: RefusedKind::Conflict,
+        }
+    }
+
+    /// Nothing of that name (404, code `not-found`).
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            code: "not-found",
+            message: message.into(),
+            kind: RefusedKind::NotFound,
+        }
+    }
+
+    /// A rule violation or a conflict, as `conflict` says.
+    pub fn new(code: &'static str, message: impl Into<String>, conflict: bool) -> Self {
+        if conflict {
+            Self::conflict(code, message)
+        } else {
+            Self::invalid(code, message)
+        }
+    }
 }
 
 /// An appended entry, durable, with the checkpoint that covers it.
@@ -238,13 +327,56 @@ pub struct GroupLog<S: LogFold> {
     queue: mpsc::Sender<Request<S>>,
 }
 
-/// One queued request. A single-entry [`Command`] and a [`BatchCommand`]
-/// travel as a [`DocumentedCommand`] without documents, so that the
-/// sequencer has one path.
-struct Request<S> {
-    command: DocumentedCommand<S>,
-    reply: oneshot::Sender<Result<Vec<Appended>, AppendError>>,
+/// One queued request: a typed command, decided inside the batch, whose
+/// value waits beside it until the batch's fate is known.
+trait Pending<S>: Send {
+    /// Runs the command on the state at its turn, keeping its value.
+    fn decide(&mut self, state: &S, time: Timestamp) -> Result<Documents, Refused>;
+    /// Answers the caller: the receipts with the value kept by
+    /// [`Pending::decide`], or why not.
+    fn answer(self: Box<Self>, result: Result<Vec<Appended>, AppendError>);
 }
+
+/// Entries and documents as the batch handles them, whatever the value.
+struct Documents {
+    entries: Vec<Entry>,
+    documents: Vec<Document>,
+}
+
+/// A [`Command`] on its way through the sequencer.
+struct Typed<S, T> {
+    command: Option<Command<S, T>>,
+    value: Option<T>,
+    reply: oneshot::Sender<Result<Committed<T>, AppendError>>,
+}
+
+impl<S: 'static, T: Send + 'static> Pending<S> for Typed<S, T> {
+    fn decide(&mut self, state: &S, time: Timestamp) -> Result<Documents, Refused> {
+        let command = self
+            .command
+            .take()
+            .expect("invariant: a request is decided at most once");
+        let Decided {
+            entries,
+            documents,
+            value,
+        } = command(state, time)?;
+        self.value = Some(value);
+        Ok(Documents { entries, documents })
+    }
+
+    fn answer(self: Box<Self>, result: Result<Vec<Appended>, AppendError>) {
+        let Self { value, reply, .. } = *self;
+        let result = result.map(|appended| Committed {
+            appended,
+            value: value.expect("invariant: a request is answered with receipts only once decided"),
+        });
+        // The caller may have gone away (a dropped connection): nothing to do.
+        let _ = reply.send(result);
+    }
+}
+
+type Request<S> = Box<dyn Pending<S>>;
 
 /// How the sequencer batches.
 #[derive(Debug, Clone, Copy)]
@@ -290,45 +422,55 @@ impl<S: LogFold> GroupLog<S> {
         log
     }
 
-    /// Appends one entry made by `command`, waiting until it is durable.
-    pub async fn append(&self, command: Command<S>) -> Result<Appended, AppendError> {
-        let mut appended = self
-            .append_all(Box::new(move |state, time| {
-                command(state, time).map(|e| vec![e])
+    /// Runs `command` in the log's next batch, on the state at its turn,
+    /// and waits until its entries are durable: their receipts, with the
+    /// value the command decided.
+    pub async fn submit<T: Send + 'static>(
+        &self,
+        command: Command<S, T>,
+    ) -> Result<Committed<T>, AppendError> {
+        let (reply, answer) = oneshot::channel();
+        let request: Request<S> = Box::new(Typed {
+            command: Some(command),
+            value: None,
+            reply,
+        });
+        self.queue
+            .send(request)
+            .await
+            .map_err(|_| AppendError::ShuttingDown)?;
+        answer.await.map_err(|_| AppendError::ShuttingDown)?
+    }
+
+    /// Appends the one entry `decide` makes, waiting until it is durable.
+    pub async fn append(
+        &self,
+        decide: impl FnOnce(&S, Timestamp) -> Result<Entry, Refused> + Send + 'static,
+    ) -> Result<Appended, AppendError> {
+        let mut committed = self
+            .submit(Box::new(move |state, time| {
+                decide(state, time).map(|entry| Decided::entries(vec![entry]))
             }))
             .await?;
-        Ok(appended
+        Ok(committed
+            .appended
             .pop()
             .expect("invariant: a command of one entry is answered with one receipt"))
     }
 
-    /// Appends every entry made by `command`, all in one transaction and in
+    /// Appends every entry `decide` makes, all in one transaction and in
     /// order, or none of them; waits until they are durable. The receipts
-    /// come back in the entries' order (an empty list if the command
-    /// returned no entry, in which case nothing is written).
-    pub async fn append_all(&self, command: BatchCommand<S>) -> Result<Vec<Appended>, AppendError> {
-        self.append_documented(Box::new(move |state, time| {
-            command(state, time).map(|entries| Documented {
-                entries,
-                documents: Vec::new(),
-            })
-        }))
-        .await
-    }
-
-    /// [`GroupLog::append_all`] for entries with documents stored beside
-    /// them: the documents are written in the same transaction as the
-    /// entries, and are durable when the receipts come back.
-    pub async fn append_documented(
+    /// come back in the entries' order (none if it made no entry).
+    pub async fn append_all(
         &self,
-        command: DocumentedCommand<S>,
+        decide: impl FnOnce(&S, Timestamp) -> Result<Vec<Entry>, Refused> + Send + 'static,
     ) -> Result<Vec<Appended>, AppendError> {
-        let (reply, answer) = oneshot::channel();
-        self.queue
-            .send(Request { command, reply })
-            .await
-            .map_err(|_| AppendError::ShuttingDown)?;
-        answer.await.map_err(|_| AppendError::ShuttingDown)?
+        let committed = self
+            .submit(Box::new(move |state, time| {
+                decide(state, time).map(Decided::entries)
+            }))
+            .await?;
+        Ok(committed.appended)
     }
 
     /// The view of the committed state published last, without waiting
@@ -479,7 +621,7 @@ impl<S: LogFold> GroupLog<S> {
         let mut loaded = self.loaded.lock().await;
         let fail_all = |batch: Vec<Request<S>>, error: &dyn Fn() -> AppendError| {
             for request in batch {
-                let _ = request.reply.send(Err(error()));
+                request.answer(Err(error()));
             }
         };
 
@@ -554,17 +696,17 @@ impl<S: LogFold> GroupLog<S> {
         // The documents of the accepted requests, written with the entries.
         let mut pending_documents: Vec<Document> = Vec::new();
         let mut requests = batch.into_iter();
-        while let Some(request) = requests.next() {
+        while let Some(mut request) = requests.next() {
             let time = loaded.last_time.max(self.clock.now());
-            let Documented { entries, documents } = match (request.command)(&loaded.state, time) {
-                Ok(documented) => documented,
+            let Documents { entries, documents } = match request.decide(&loaded.state, time) {
+                Ok(documents) => documents,
                 Err(refused) => {
-                    let _ = request.reply.send(Err(AppendError::Refused(refused)));
+                    request.answer(Err(AppendError::Refused(refused)));
                     continue;
                 }
             };
             if entries.is_empty() {
-                let _ = request.reply.send(Ok(Vec::new()));
+                request.answer(Ok(Vec::new()));
                 continue;
             }
             // Every entry is encoded before any touches the state, so that
@@ -572,17 +714,15 @@ impl<S: LogFold> GroupLog<S> {
             let encoded: Result<Vec<Vec<u8>>, Refused> = entries
                 .iter()
                 .map(|entry| {
-                    entry.encode().map_err(|e| Refused {
-                        code: "entry-too-large",
-                        message: e.to_string(),
-                        conflict: false,
-                    })
+                    entry
+                        .encode()
+                        .map_err(|e| Refused::invalid("entry-too-large", e.to_string()))
                 })
                 .collect();
             let encoded = match encoded {
                 Ok(encoded) => encoded,
                 Err(refused) => {
-                    let _ = request.reply.send(Err(AppendError::Refused(refused)));
+                    request.answer(Err(AppendError::Refused(refused)));
                     continue;
                 }
             };
@@ -605,11 +745,10 @@ impl<S: LogFold> GroupLog<S> {
                 Some((0, message)) => {
                     // The first entry was refused: the state is unchanged
                     // and the rest of the batch goes on.
-                    let _ = request.reply.send(Err(AppendError::Refused(Refused {
-                        code: "refused-by-log",
+                    request.answer(Err(AppendError::Refused(Refused::conflict(
+                        "refused-by-log",
                         message,
-                        conflict: true,
-                    })));
+                    ))));
                     continue;
                 }
                 Some((k, message)) => {
@@ -623,17 +762,16 @@ impl<S: LogFold> GroupLog<S> {
                     // storage. Commands check their entries with the fold's
                     // own rules first, so this is a bug's path, not a
                     // client's.
-                    let _ = request.reply.send(Err(AppendError::Refused(Refused {
-                        code: "refused-by-log",
-                        message: format!("entry {k} of the request: {message}"),
-                        conflict: true,
-                    })));
+                    request.answer(Err(AppendError::Refused(Refused::conflict(
+                        "refused-by-log",
+                        format!("entry {k} of the request: {message}"),
+                    ))));
                     let why = "another request of the batch was refused part-way".to_owned();
-                    for (reply, _) in accepted {
-                        let _ = reply_failed(reply, &why);
+                    for (accepted, _) in accepted {
+                        answer_failed(accepted, &why);
                     }
                     for other in requests {
-                        let _ = reply_failed(other.reply, &why);
+                        answer_failed(other, &why);
                     }
                     return;
                 }
@@ -652,7 +790,7 @@ impl<S: LogFold> GroupLog<S> {
                 write.hashes.extend(hashes);
                 write.entries.push(bytes);
             }
-            accepted.push((request.reply, start..write.entries.len()));
+            accepted.push((request, start..write.entries.len()));
         }
         if accepted.is_empty() {
             // Nothing to write; the transaction rolls back when dropped.
@@ -682,8 +820,8 @@ impl<S: LogFold> GroupLog<S> {
             Err(e) => Err(e.to_string()),
         };
         if let Err(message) = written {
-            for (reply, _) in accepted {
-                let _ = reply_failed(reply, &message);
+            for (request, _) in accepted {
+                answer_failed(request, &message);
             }
             return;
         }
@@ -695,8 +833,8 @@ impl<S: LogFold> GroupLog<S> {
         // stored checkpoint.
         if let Err(e) = tx.commit().await {
             let message = e.to_string();
-            for (reply, _) in accepted {
-                let _ = reply.send(Err(AppendError::Unknown(message.clone())));
+            for (request, _) in accepted {
+                request.answer(Err(AppendError::Unknown(message.clone())));
             }
             return;
         }
@@ -707,7 +845,7 @@ impl<S: LogFold> GroupLog<S> {
         loaded.stale = false;
         self.publish(&loaded);
         let hashes = Arc::new(TailHashes::new(&before, std::mem::take(&mut write.hashes)));
-        for (reply, range) in accepted {
+        for (request, range) in accepted {
             let receipts = range
                 .map(|offset| Appended {
                     index: first_index + offset as u64,
@@ -717,7 +855,7 @@ impl<S: LogFold> GroupLog<S> {
                     hashes: Arc::clone(&hashes),
                 })
                 .collect();
-            let _ = reply.send(Ok(receipts));
+            request.answer(Ok(receipts));
         }
     }
 
@@ -914,11 +1052,8 @@ impl NoteSource for DocumentMap {
 }
 
 /// Answers "this batch failed: nothing was recorded" to one request.
-fn reply_failed(
-    reply: oneshot::Sender<Result<Vec<Appended>, AppendError>>,
-    message: &str,
-) -> Result<(), Result<Vec<Appended>, AppendError>> {
-    reply.send(Err(AppendError::BatchFailed(message.to_owned())))
+fn answer_failed<S>(request: Request<S>, message: &str) {
+    request.answer(Err(AppendError::BatchFailed(message.to_owned())));
 }
 
 /// A storage error or a reason to halt, inside [`GroupLog::catch_up`].

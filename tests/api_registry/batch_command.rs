@@ -8,8 +8,11 @@ use std::time::Duration;
 use scrutineer::entry::Entry;
 use scrutineer::note::key::SigningKey;
 use scrutineer::server::clock::Clock;
-use scrutineer::server::sequencer::{AppendError, BatchPolicy, GroupLog, LogFold};
+use scrutineer::server::sequencer::{
+    AppendError, BatchPolicy, Decided, GroupLog, LogFold, Refused,
+};
 use scrutineer::store::Store;
+use scrutineer::time::Timestamp;
 use scrutineer::tlog::checkpoint::{Checkpoint, Origin, sign_checkpoint};
 use scrutineer::tlog::{TreeSize, empty_root};
 
@@ -43,9 +46,11 @@ impl LogFold for Counter {
     }
 }
 
-fn entries(kinds: &[&'static str]) -> scrutineer::server::sequencer::BatchCommand<Counter> {
+fn entries(
+    kinds: &[&'static str],
+) -> impl FnOnce(&Counter, Timestamp) -> Result<Vec<Entry>, Refused> + Send + 'static {
     let kinds = kinds.to_vec();
-    Box::new(move |_, time| {
+    move |_, time| {
         Ok(kinds
             .iter()
             .map(|kind| match *kind {
@@ -53,7 +58,7 @@ fn entries(kinds: &[&'static str]) -> scrutineer::server::sequencer::BatchComman
                 kind => Entry::new(kind, time),
             })
             .collect())
-    })
+    }
 }
 
 #[test]
@@ -113,7 +118,7 @@ fn a_batch_command_is_all_or_nothing() {
         // state changes; the request beside it is appended.
         let (huge, beside) = tokio::join!(
             log.append_all(entries(&["ok", "huge"])),
-            log.append(Box::new(|_, time| Ok(Entry::new("ok", time)))),
+            log.append(|_, time| Ok(Entry::new("ok", time))),
         );
         assert!(
             matches!(huge, Err(AppendError::Refused(ref r)) if r.code == "entry-too-large"),
@@ -127,7 +132,7 @@ fn a_batch_command_is_all_or_nothing() {
         // be retried, and the state is rebuilt from storage.
         let (partial, beside) = tokio::join!(
             log.append_all(entries(&["ok", "ok", "bad"])),
-            log.append(Box::new(|_, time| Ok(Entry::new("ok", time)))),
+            log.append(|_, time| Ok(Entry::new("ok", time))),
         );
         assert!(
             matches!(partial, Err(AppendError::Refused(_))),
@@ -140,7 +145,7 @@ fn a_batch_command_is_all_or_nothing() {
         assert_eq!(size().await, 4);
         assert_eq!(log.read(|loaded| loaded.state.0).await.expect("read"), 4);
         let retried = log
-            .append(Box::new(|_, time| Ok(Entry::new("ok", time))))
+            .append(|_, time| Ok(Entry::new("ok", time)))
             .await
             .expect("the retry is appended");
         assert_eq!(retried.index, 4);
@@ -154,5 +159,31 @@ fn a_batch_command_is_all_or_nothing() {
         let first = log.append_all(entries(&["bad", "ok"])).await;
         assert!(matches!(first, Err(AppendError::Refused(_))), "{first:?}");
         assert_eq!(size().await, 5);
+
+        // A command's value reaches its caller with the receipts, decided
+        // on the state at its turn: here, the count the fold had then.
+        let committed = log
+            .submit(Box::new(|state: &Counter, time| {
+                Ok(Decided {
+                    entries: vec![Entry::new("ok", time)],
+                    documents: Vec::new(),
+                    value: state.0,
+                })
+            }))
+            .await
+            .expect("appended");
+        assert_eq!(committed.value, 5);
+        assert_eq!(committed.appended.len(), 1);
+        assert_eq!(committed.appended[0].index, 5);
+        // A command that appends nothing still answers its value.
+        let nothing = log
+            .submit(Box::new(|state: &Counter, _| {
+                Ok(Decided::nothing(format!("{} entries", state.0)))
+            }))
+            .await
+            .expect("answered");
+        assert_eq!(nothing.value, "6 entries");
+        assert!(nothing.appended.is_empty());
+        assert_eq!(size().await, 6);
     });
 }

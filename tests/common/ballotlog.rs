@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use scrutineer::ballot::{
-    AnnouncementNote, BallotApplied, BallotBook, Decision, NoteSource, Notification,
-    NotificationReason, ReplayError, Revealing, replay,
+    AnnouncementNote, BallotApplied, BallotBook, Decision, NoteSource, ReplayError, Revealing,
+    replay,
 };
 use scrutineer::entry::Entry;
 use scrutineer::id::{BallotId, PersonId};
@@ -116,21 +116,18 @@ impl Log {
     pub fn announce(&mut self, note: &AnnouncementNote, at: Timestamp) -> Result<(), String> {
         self.ensure_chair(at);
         let signed = note.sign(&key_of(CHAIR)).expect("sign");
-        let (entry, beside) = self
+        let decision = self
             .book
             .decide_announcement(&self.registry, &signed, at)
             .map_err(|e| e.code().to_owned())?;
-        let documents: Vec<&[u8]> = beside.iter().map(Vec::as_slice).collect();
-        self.append(entry, &documents);
-        let recipients = self.book.ballot(note.ballot.as_str()).expect("announced");
-        let recipients = recipients.lifecycle.announced().recipients.clone();
-        for person in recipients {
-            let n = Notification {
-                ballot: note.ballot.clone(),
-                person,
-                reason: NotificationReason::Announcement,
-            };
-            self.append(n.to_entry(at), &[]);
+        let beside: Vec<&[u8]> = decision
+            .recipients_beside
+            .iter()
+            .map(Vec::as_slice)
+            .collect();
+        for (k, entry) in decision.entries.into_iter().enumerate() {
+            // The recipients document goes with the announcement entry.
+            self.append(entry, if k == 0 { &beside } else { &[] });
         }
         Ok(())
     }

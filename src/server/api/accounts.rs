@@ -79,11 +79,12 @@ async fn create(
     };
     let now = state.clock.now().to_rfc3339_micros();
     if !state.store.create_account(&account, &now).await? {
-        return Err(ApiError::Refused(crate::server::sequencer::Refused {
-            code: "person-exists",
-            message: format!("a person with id {:?} already exists", account.person),
-            conflict: true,
-        }));
+        return Err(ApiError::Refused(
+            crate::server::sequencer::Refused::conflict(
+                "person-exists",
+                format!("a person with id {:?} already exists", account.person),
+            ),
+        ));
     }
     Ok((StatusCode::CREATED, Json(account.into())))
 }

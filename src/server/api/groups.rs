@@ -10,15 +10,12 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::{LogReceipt, roles, server_roles};
-use crate::registry::Fact;
 use crate::registry::group::{GroupId, GroupRecord};
 use crate::rules::params::{Notice, ParameterOverrides, Parameters, Profile};
 use crate::server::AppState;
 use crate::server::auth::{Action, Caller, require};
+use crate::server::commands;
 use crate::server::error::{ApiError, ApiJson};
-use crate::server::sequencer::Refused;
-use crate::tlog::checkpoint::{Checkpoint, sign_checkpoint};
-use crate::tlog::{TreeSize, empty_root};
 
 /// The group routes.
 pub fn router() -> Router<Arc<AppState>> {
@@ -79,30 +76,8 @@ async fn create(
         .parameters()
         .map_err(|e| ApiError::bad_request("invalid-parameters", e.to_string()))?;
 
-    // The log row comes first, with the signed checkpoint of the empty
-    // tree; then the `group` entry through the sequencer. A crash between
-    // the two leaves an empty log that a retry completes.
     let origin = state.origin_of(id.as_str())?;
-    let empty = Checkpoint::new(origin.clone(), TreeSize::ZERO, empty_root(), Vec::new())
-        .and_then(|c| sign_checkpoint(&c, &state.log_key(&origin)))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    state
-        .store
-        .create_log(id.as_str(), origin.as_str(), &empty)
-        .await?;
-    let log = state.log(id.as_str()).await?;
-    let appended = log
-        .append(Box::new(move |loaded, time| {
-            if loaded.registry.is_some() {
-                return Err(Refused {
-                    code: "group-exists",
-                    message: format!("group {:?} already exists", record.id.as_str()),
-                    conflict: true,
-                });
-            }
-            Ok(Fact::Group(record).to_entry(time))
-        }))
-        .await?;
+    let appended = commands::groups::create(&state, origin, record).await?;
     Ok((StatusCode::CREATED, Json(appended.into())))
 }
 

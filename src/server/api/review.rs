@@ -16,32 +16,25 @@
 //!
 //! Every note is signed by the token's person (403 `token-mismatch`
 //! otherwise); refusals are problems whose `type` names the code of
-//! [`StatementRefusal`]: 409 for a conflict with the ballot's state, 422
-//! otherwise.
+//! [`crate::ballot::StatementRefusal`]: 409 for a conflict with the
+//! ballot's state, 422 otherwise. The work is done by
+//! [`crate::server::commands::review`].
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::LogReceipt;
-use super::ballots::{authorise, ballot_id, no_registry, not_found_as_404, problem};
-use crate::ballot::BallotBook;
-use crate::ballot::{CertificationNote, DecisionNote, SignedStatement, StatementRefusal};
-use crate::entry::Entry;
-use crate::id::{BallotId, PersonId};
-use crate::registry::GroupState;
+use super::ballots::{authorise, ballot_id};
+use crate::server::AppState;
 use crate::server::auth::{Action, Caller};
+use crate::server::commands::{self, review::Statement};
 use crate::server::error::{ApiError, ApiJson};
-use crate::server::sequencer::{Appended, Refused};
-use crate::server::{AppState, GroupLogState, Log};
-use crate::time::Timestamp;
-use crate::tlog::tree::tree_hash;
-use crate::tlog::{Hash, TreeSize};
+use crate::tlog::Hash;
 
 /// The certification, appeal and decision routes.
 pub fn router() -> Router<Arc<AppState>> {
@@ -87,68 +80,13 @@ struct Filed {
     receipt: LogReceipt,
 }
 
-fn refused(refusal: &StatementRefusal) -> Refused {
-    Refused {
-        code: refusal.code(),
-        message: refusal.to_string(),
-        conflict: refusal.is_conflict(),
-    }
-}
-
-fn refusal_problem(refusal: &StatementRefusal) -> Response {
-    let status = match refusal {
-        StatementRefusal::TokenMismatch => StatusCode::FORBIDDEN,
-        r if r.is_conflict() => StatusCode::CONFLICT,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    problem(status, refusal.code(), refusal.to_string())
-}
-
-/// The caller's person, and a check that the note (`signed`, if it
-/// parses, naming `note_ballot`, if its text parses) is signed by that
-/// person and names the ballot of the path: the answers a client can act
-/// on before the sequencer's turn (the fold checks them again).
-fn signer_check(
-    caller: &Caller,
-    signed: Option<&SignedStatement>,
-    note_ballot: Option<&BallotId>,
-    ballot: &BallotId,
-) -> Result<PersonId, Box<Response>> {
-    let person = PersonId::new(&caller.person).map_err(|_| {
-        Box::new(
-            ApiError::Forbidden("the token's person is not a person of this group".to_owned())
-                .into_response(),
-        )
-    })?;
-    if let Some(signed) = signed {
-        if signed.signer != person {
-            return Err(Box::new(refusal_problem(&StatementRefusal::TokenMismatch)));
-        }
-        if note_ballot.is_some_and(|b| b != ballot) {
-            return Err(Box::new(refusal_problem(&StatementRefusal::BallotMismatch)));
-        }
-    }
-    Ok(person)
-}
-
-/// Sequences the entries `decide` gives on the state at the sequencer's
-/// turn (a statement and the notification it owes), all or none; answers
-/// the first one's receipt.
-async fn append_statement(
-    log: &Log,
-    decide: impl FnOnce(&BallotBook, &GroupState, Timestamp) -> Result<Vec<Entry>, StatementRefusal>
-    + Send
-    + 'static,
-) -> Result<Appended, ApiError> {
-    log.append_all(Box::new(move |loaded: &GroupLogState, time| {
-        let registry = loaded.registry.as_ref().ok_or_else(no_registry)?;
-        decide(&loaded.book, registry, time).map_err(|r| refused(&r))
-    }))
-    .await
-    .map_err(not_found_as_404)?
-    .into_iter()
-    .next()
-    .ok_or_else(|| ApiError::Internal("a statement appended nothing".to_owned()))
+/// The statement of the caller for the ballot of the path.
+fn statement(caller: &Caller, ballot: &str, note: String) -> Result<Statement, ApiError> {
+    Ok(Statement {
+        note: note.into_bytes(),
+        person: caller.person_id()?,
+        ballot: ballot_id(ballot)?,
+    })
 }
 
 async fn certify(
@@ -156,58 +94,11 @@ async fn certify(
     caller: Caller,
     Path((group, ballot)): Path<(String, String)>,
     ApiJson(body): ApiJson<CertifyRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, Json<LogReceipt>), ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::CertifyBallot).await?;
-    let ballot = ballot_id(&ballot)?;
-    let signed = SignedStatement::parse(body.certification.as_bytes()).ok();
-    let named = signed
-        .as_ref()
-        .and_then(|s| CertificationNote::parse_text(s.signed.text()).ok());
-    let note_ballot = named.as_ref().map(|n| &n.ballot);
-    let person = match signer_check(&caller, signed.as_ref(), note_ballot, &ballot) {
-        Ok(person) => person,
-        Err(response) => return Ok(*response),
-    };
-    // The root hash the note names for its size, read from storage before
-    // the sequencer's turn: a committed tree's root never changes.
-    let known_root = match &named {
-        Some(note) => root_at(&state, &log, note.size).await?,
-        None => None,
-    };
-    let appended = log
-        .append(Box::new(move |loaded: &GroupLogState, time| {
-            let registry = loaded.registry.as_ref().ok_or_else(no_registry)?;
-            let entry = loaded
-                .book
-                .decide_certification(registry, body.certification.as_bytes(), time, &person)
-                .map_err(|r| refused(&r))?;
-            if let Some(note) = named
-                && known_root != Some(note.root)
-            {
-                return Err(refused(&StatementRefusal::CheckpointMismatch {
-                    size: note.size,
-                }));
-            }
-            Ok(entry)
-        }))
-        .await
-        .map_err(not_found_as_404)?;
-    Ok((StatusCode::CREATED, Json(LogReceipt::from(appended))).into_response())
-}
-
-/// The root hash of the group's tree of `size` leaves, if that many are
-/// committed.
-async fn root_at(state: &AppState, log: &Log, size: u64) -> Result<Option<Hash>, ApiError> {
-    let committed = log.read(|loaded| loaded.size).await?;
-    if size == 0 || size > committed {
-        return Ok(None);
-    }
-    let root = state
-        .store
-        .with_hashes(&log.group, |reader| tree_hash(TreeSize::new(size), reader))
-        .await?
-        .map_err(|e| ApiError::Internal(format!("tree hash: {e}")))?;
-    Ok(Some(root))
+    let statement = statement(&caller, &ballot, body.certification)?;
+    let appended = commands::review::certify(&state.store, &log, statement).await?;
+    Ok((StatusCode::CREATED, Json(appended.into())))
 }
 
 async fn appeal(
@@ -215,31 +106,17 @@ async fn appeal(
     caller: Caller,
     Path((group, ballot)): Path<(String, String)>,
     ApiJson(body): ApiJson<AppealRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, Json<Filed>), ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::FileAppeal).await?;
-    let ballot = ballot_id(&ballot)?;
-    let signed = SignedStatement::parse(body.appeal.as_bytes()).ok();
-    let note_ballot = signed
-        .as_ref()
-        .and_then(|s| crate::ballot::AppealNote::parse_text(s.signed.text()).ok())
-        .map(|n| n.ballot);
-    let person = match signer_check(&caller, signed.as_ref(), note_ballot.as_ref(), &ballot) {
-        Ok(person) => person,
-        Err(response) => return Ok(*response),
-    };
-    let id = crate::ballot::hash_text(&Hash::sha256(body.appeal.as_bytes()));
-    let first = append_statement(&log, move |book, registry, time| {
-        book.decide_appeal(registry, body.appeal.as_bytes(), time, &person)
-    })
-    .await?;
+    let statement = statement(&caller, &ballot, body.appeal)?;
+    let filed = commands::review::appeal(&log, statement).await?;
     Ok((
         StatusCode::CREATED,
         Json(Filed {
-            appeal: id,
-            receipt: first.into(),
+            appeal: crate::ballot::hash_text(&filed.appeal),
+            receipt: filed.appended.into(),
         }),
-    )
-        .into_response())
+    ))
 }
 
 async fn decide(
@@ -247,34 +124,19 @@ async fn decide(
     caller: Caller,
     Path((group, ballot, appeal)): Path<(String, String, String)>,
     ApiJson(body): ApiJson<DecideRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, Json<LogReceipt>), ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::DecideAppeal).await?;
-    let ballot = ballot_id(&ballot)?;
-    let appeal = appeal.strip_prefix("sha256:").unwrap_or(&appeal).to_owned();
-    let appeal = Hash::from_hex(&appeal)
+    let hex = appeal.strip_prefix("sha256:").unwrap_or(&appeal);
+    let appeal = Hash::from_hex(hex)
         .ok()
-        .filter(|h| h.to_hex() == appeal)
+        .filter(|h| h.to_hex() == hex)
         .ok_or_else(|| {
             ApiError::bad_request(
                 "invalid-hash",
                 "the appeal is named by 64 lowercase hexadecimal digits",
             )
         })?;
-    let signed = SignedStatement::parse(body.decision.as_bytes()).ok();
-    let note = signed
-        .as_ref()
-        .and_then(|s| DecisionNote::parse_text(s.signed.text()).ok());
-    if note.as_ref().is_some_and(|n| n.appeal != appeal) {
-        return Ok(refusal_problem(&StatementRefusal::UnknownAppeal(appeal)));
-    }
-    let note_ballot = note.as_ref().map(|n| &n.ballot);
-    let person = match signer_check(&caller, signed.as_ref(), note_ballot, &ballot) {
-        Ok(person) => person,
-        Err(response) => return Ok(*response),
-    };
-    let first = append_statement(&log, move |book, registry, time| {
-        book.decide_appeal_decision(registry, body.decision.as_bytes(), time, &person)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(LogReceipt::from(first))).into_response())
+    let statement = statement(&caller, &ballot, body.decision)?;
+    let appended = commands::review::decide_appeal(&log, appeal, statement).await?;
+    Ok((StatusCode::CREATED, Json(appended.into())))
 }

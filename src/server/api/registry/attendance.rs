@@ -9,7 +9,7 @@
 //!   nothing: every row is validated first, and any faulty row answers 422
 //!   with every row error in the problem's `errors` member and writes
 //!   nothing; otherwise all rows are appended in one batch, atomically
-//!   ([`crate::server::sequencer::BatchCommand`]), and validated once more
+//!   ([`crate::server::commands::registry::import`]), and validated once more
 //!   on the state at their turn.
 
 use std::sync::Arc;
@@ -24,19 +24,17 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{
-    ApiPath, append, append_error, authorise, id, no_registry, not_found, read_registry, refused,
-};
+use super::{ApiPath, append, authorise, id, not_found, read_registry};
 use crate::id::{MeetingId, OrgId, PersonId};
-use crate::registry::csv::{ImportError, import_attendance};
+use crate::registry::csv::ImportError;
 use crate::registry::meeting::mode_text;
 use crate::registry::{AttendanceRemoved, Fact};
 use crate::rules::{Attendance, AttendanceMode};
 use crate::server::AppState;
 use crate::server::api::LogReceipt;
 use crate::server::auth::{Action, Caller};
+use crate::server::commands;
 use crate::server::error::{ApiError, ApiJson};
-use crate::server::sequencer::Refused;
 
 /// The attendance routes.
 pub(super) fn router() -> Router<Arc<AppState>> {
@@ -250,36 +248,12 @@ async fn import(
         .into());
     }
     let bytes = body.map_err(ApiError::from)?;
-    // Every row against the state as it is now, for a full report of the
-    // faulty rows; nothing is written unless all are valid.
-    read_registry(&log, |r| import_attendance(r, &bytes))
-        .await?
-        .map_err(ImportFailure::File)?;
-    let group_id = log.group.clone();
-    let appended = log
-        .append_all(Box::new(move |loaded, time| {
-            let registry = loaded
-                .registry
-                .as_ref()
-                .ok_or_else(|| no_registry(&group_id))?;
-            // Again on the state at the command's turn, which may have
-            // changed since the check above.
-            let rows = import_attendance(registry, &bytes).map_err(|e| Refused {
-                code: e.code(),
-                message: format!("the registry changed meanwhile: {e}"),
-                conflict: true,
-            })?;
-            // The rows are upserts of distinct (meeting, person) pairs that
-            // depend only on meetings, persons and organisations, so each
-            // checked on this state is checked at its own turn.
-            let facts: Vec<Fact> = rows.into_iter().map(Fact::Attendance).collect();
-            for fact in &facts {
-                registry.check(fact, time).map_err(|r| refused(&r))?;
-            }
-            Ok(facts.iter().map(|f| f.to_entry(time)).collect())
-        }))
+    let appended = commands::registry::import(&log, bytes.to_vec())
         .await
-        .map_err(append_error)?;
+        .map_err(|failure| match failure {
+            commands::registry::ImportFailure::File(error) => ImportFailure::File(error),
+            commands::registry::ImportFailure::Command(error) => ImportFailure::Api(error.into()),
+        })?;
     let (Some(first), Some(last)) = (appended.first(), appended.last()) else {
         return Err(
             ApiError::Internal("an import of valid rows appended no entry".to_owned()).into(),

@@ -118,13 +118,14 @@ async fn end(
                 .map(|t| t.person.clone())
                 // The registry's code for ending a term that is not
                 // running: a conflict with the state (409).
-                .ok_or_else(|| Refused {
-                    code: "not-chair",
-                    message: format!(
-                        "no {} term is running",
-                        if acting { "acting" } else { "chair's" }
-                    ),
-                    conflict: true,
+                .ok_or_else(|| {
+                    Refused::conflict(
+                        "not-chair",
+                        format!(
+                            "no {} term is running",
+                            if acting { "acting" } else { "chair's" }
+                        ),
+                    )
                 })?,
         };
         Ok((Fact::ChairEnded(ChairEnded { person, acting }), false))

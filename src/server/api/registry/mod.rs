@@ -41,7 +41,6 @@ mod organisations;
 mod persons;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequestParts, Path};
@@ -53,8 +52,9 @@ use serde::de::DeserializeOwned;
 use super::{LogReceipt, roles};
 use crate::registry::{Fact, GroupState, Refusal};
 use crate::server::auth::{Action, Caller, Roles, require};
+use crate::server::commands;
 use crate::server::error::ApiError;
-use crate::server::sequencer::{AppendError, Refused};
+use crate::server::sequencer::Refused;
 use crate::server::{AppState, Log};
 use crate::time::Timestamp;
 
@@ -68,52 +68,15 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(chair::router())
 }
 
-/// The code a command uses to say "the path's own resource does not
-/// exist"; [`append`] answers it with 404 instead of 409/422.
-const NOT_FOUND: &str = "not-found";
-
 /// A refusal meaning 404 (see the module documentation).
 fn not_found(message: String) -> Refused {
-    Refused {
-        code: NOT_FOUND,
-        message,
-        conflict: false,
-    }
+    Refused::not_found(message)
 }
 
-/// The registry's refusal as the sequencer's, with the status decided as
-/// the module documentation says: the conflicts with the state are listed
-/// here, everything else is a rule violation (422). A refusal the registry
-/// adds later is therefore a 422 until it is classified here.
+/// The registry's refusal as the sequencer's ([`Refused::from`], where
+/// the status of each is decided as the module documentation says).
 pub(super) fn refused(refusal: &Refusal) -> Refused {
-    let conflict = matches!(
-        refusal,
-        Refusal::GroupExists
-            | Refusal::TimeWentBackwards { .. }
-            | Refusal::UnknownOrganisation(_)
-            | Refusal::UnknownPerson(_)
-            | Refusal::UnknownMeeting(_)
-            | Refusal::SecondKickOff(_)
-            | Refusal::PhysicalAttendanceExists(_)
-            | Refusal::UnknownAttendance { .. }
-            | Refusal::DuplicateKey
-            | Refusal::KeyIdCollision { .. }
-            | Refusal::UnknownKey { .. }
-            | Refusal::KeyAlreadyRevoked { .. }
-            | Refusal::ChairTermOverlap { .. }
-            | Refusal::NotChair { .. }
-    );
-    Refused {
-        code: refusal.code(),
-        message: refusal.to_string(),
-        conflict,
-    }
-}
-
-/// The refusal of a command that finds no registry: the log exists but its
-/// `group` entry is not in (a creation that a retry completes).
-fn no_registry(group: &str) -> Refused {
-    not_found(format!("group {group:?} is not created yet"))
+    Refused::from(refusal)
 }
 
 /// The log of `group`, once the caller's roles there allow `action`; with
@@ -159,56 +122,18 @@ impl Written {
     }
 }
 
-/// Appends the fact that `decide` makes from the registry at the command's
-/// turn in the sequencer, with whether it creates a resource. The fact is
-/// checked there, on that state ([`GroupState::check`]), so that two
-/// changes never decide on the same state; the fold checks it once more.
+/// Records the fact that `decide` makes from the registry at the
+/// command's turn in the sequencer, with whether it creates a resource
+/// ([`commands::registry::record`]).
 async fn append<F>(log: &Log, decide: F) -> Result<Written, ApiError>
 where
     F: FnOnce(&GroupState, Timestamp) -> Result<(Fact, bool), Refused> + Send + 'static,
 {
-    let created = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&created);
-    let group = log.group.clone();
-    let appended = log
-        .append_all(Box::new(move |loaded, time| {
-            let registry = loaded
-                .registry
-                .as_ref()
-                .ok_or_else(|| no_registry(&group))?;
-            let (fact, new) = decide(registry, time)?;
-            registry.check(&fact, time).map_err(|r| refused(&r))?;
-            flag.store(new, Ordering::Relaxed);
-            // A person or key registered for an organisation while a
-            // ballot runs is told to its representatives, in the same
-            // batch (the fold offers exactly these).
-            let notices = loaded.book.registry_notices(registry, &fact);
-            let entry = fact.to_entry(time);
-            let at = entry.time();
-            let mut entries = vec![entry];
-            entries.extend(notices.iter().map(|n| n.to_entry(at)));
-            Ok(entries)
-        }))
-        .await
-        .map_err(append_error)?;
-    let first = appended
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::Internal("a registry change appended nothing".to_owned()))?;
+    let recorded = commands::registry::record(log, decide).await?;
     Ok(Written {
-        receipt: first.into(),
-        // The sequencer answered through a channel after running the
-        // command, which orders the store before this load.
-        created: created.load(Ordering::Relaxed),
+        receipt: recorded.appended.into(),
+        created: recorded.created,
     })
-}
-
-/// An append's failure as the API's, with [`NOT_FOUND`] as 404.
-fn append_error(error: AppendError) -> ApiError {
-    match error {
-        AppendError::Refused(r) if r.code == NOT_FOUND => ApiError::NotFound(r.message),
-        other => other.into(),
-    }
 }
 
 /// Path parameters whose rejection is a problem (400), not axum's plain
