@@ -24,6 +24,24 @@
 //! commit may or may not have landed; the log is re-read before the next
 //! batch) are different outcomes, as in Sunlight's sequencer.
 
+//!
+//! - [`command`]: what a caller submits and gets back ([`Command`],
+//!   [`Decided`], [`Committed`], [`Refused`], [`Appended`]).
+//! - [`log_fold`]: the state a log keeps as a fold over its entries
+//!   ([`LogFold`]).
+//! - `documents`: the documents stored beside the entries, fetched when
+//!   stored entries are folded and placed under the entries that name them.
+
+mod command;
+mod documents;
+mod log_fold;
+
+pub use command::{AppendError, Appended, Command, Committed, Decided, Refused, RefusedKind};
+pub use log_fold::LogFold;
+
+use command::{Documents, Request, Typed};
+use documents::{DOCUMENT_CHUNK, chunk_documents, place_documents};
+
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -39,256 +57,7 @@ use crate::store::{Store, StoreError};
 use crate::time::Timestamp;
 use crate::tlog::checkpoint::{Checkpoint, Origin, sign_checkpoint};
 use crate::tlog::tree::{Appender, TailHashes};
-use crate::tlog::{Hash, LeafIndex, TreeSize, leaf_hash};
-
-/// A log's state as a fold over its entries: what the sequencer keeps in
-/// memory and brings up to date before every decision.
-///
-/// Some entries name documents stored beside the log by SHA-256 (a vote's
-/// note, SPEC section 4). The sequencer hands the fold the documents a
-/// command returned with its entries ([`LogFold::apply_with`]); when it
-/// folds entries read back from storage it first fetches the documents
-/// they name ([`LogFold::documents_named`], then those named by the
-/// documents themselves, [`LogFold::documents_named_by`]) and passes them
-/// to [`LogFold::apply_stored`]. The fold checks every document against
-/// its hash, so storage need not be trusted with them.
-pub trait LogFold: Send + Sync + 'static {
-    /// Why an entry does not apply to the state.
-    type Refusal: std::error::Error + Send + Sync + 'static;
-
-    /// The state of the empty log `origin` (the origin is part of what
-    /// some entries must name, e.g. a vote note's `origin` line).
-    fn empty(origin: &Origin) -> Self;
-
-    /// Applies the next entry. A refusal leaves the state unchanged.
-    fn apply(&mut self, entry: &Entry) -> Result<(), Self::Refusal>;
-
-    /// Applies the next entry with the documents stored beside it. A
-    /// refusal leaves the state unchanged.
-    fn apply_with(
-        &mut self,
-        entry: &Entry,
-        documents: &dyn NoteSource,
-    ) -> Result<(), Self::Refusal> {
-        let _ = documents;
-        self.apply(entry)
-    }
-
-    /// Applies the next entry read back from storage. A refusal here halts
-    /// the log (storage holds what this server would not have written), so
-    /// a fold may skip the work of leaving its state unchanged.
-    fn apply_stored(
-        &mut self,
-        entry: &Entry,
-        documents: &dyn NoteSource,
-    ) -> Result<(), Self::Refusal> {
-        self.apply_with(entry, documents)
-    }
-
-    /// What readers may see without waiting for the log's lock
-    /// ([`GroupLog::published`]).
-    type Published: Send + Sync + 'static;
-
-    /// The view of this state that readers see, taken when the state
-    /// matches storage (after a commit, after folding entries read from
-    /// storage). `previous` is the view published last, to share when
-    /// nothing it shows has changed.
-    fn publish(&self, previous: Option<&Arc<Self::Published>>) -> Arc<Self::Published>;
-
-    /// The documents an entry names by SHA-256, which the fold wants when
-    /// it applies the entry read back from storage.
-    fn documents_named(entry: &Entry) -> Vec<Hash> {
-        let _ = entry;
-        Vec::new()
-    }
-
-    /// The documents a document names in turn (a vote note names its
-    /// attachment).
-    fn documents_named_by(document: &[u8]) -> Vec<Hash> {
-        let _ = document;
-        Vec::new()
-    }
-}
-
-/// A request to the log: given the state at its turn and the receive time,
-/// the entries to append atomically (with the documents stored beside
-/// them) and a value `T` for the caller, or a refusal.
-///
-/// The entries are folded one after the other and land in the same
-/// transaction, contiguous and in order; if any is refused, none is
-/// appended. A command that decides to append nothing (a duplicate, a
-/// refusal it wants to explain in its own terms) returns no entries and
-/// says why in `T`. The value reaches the caller with the entries' receipts
-/// once they are durable ([`GroupLog::submit`]).
-pub type Command<S, T> = Box<dyn FnOnce(&S, Timestamp) -> Result<Decided<T>, Refused> + Send>;
-
-/// What a [`Command`] decided: entries, their documents, and a value.
-#[derive(Debug, Clone, Default)]
-pub struct Decided<T> {
-    /// The entries to append, in order (each carrying the receive time).
-    pub entries: Vec<Entry>,
-    /// The documents the entries name, written in the same transaction;
-    /// the fold sees them when it applies the entries.
-    pub documents: Vec<Document>,
-    /// What the command tells its caller besides the entries (a ballot's
-    /// recipients, why a vote was not logged).
-    pub value: T,
-}
-
-impl Decided<()> {
-    /// Entries with no documents and nothing else to say.
-    pub fn entries(entries: Vec<Entry>) -> Self {
-        Self {
-            entries,
-            documents: Vec::new(),
-            value: (),
-        }
-    }
-}
-
-impl<T> Decided<T> {
-    /// Nothing to append; only the value.
-    pub fn nothing(value: T) -> Self {
-        Self {
-            entries: Vec::new(),
-            documents: Vec::new(),
-            value,
-        }
-    }
-}
-
-/// A command's entries once durable, with the value it decided.
-#[derive(Debug)]
-pub struct Committed<T> {
-    /// One receipt per entry, in the entries' order (none if the command
-    /// appended nothing).
-    pub appended: Vec<Appended>,
-    /// The command's value.
-    pub value: T,
-}
-
-/// Why a command was refused: its code (stable, kebab-case), what kind of
-/// refusal it is, and a message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct Refused {
-    /// A stable machine-readable code, e.g. `unknown-organisation`.
-    pub code: &'static str,
-    /// A sentence saying what is wrong and what would be accepted.
-    pub message: String,
-    /// What the refusal means for the caller (and the HTTP status).
-    pub kind: RefusedKind,
-}
-
-/// The kinds of refusal, which callers tell apart by type rather than by
-/// comparing codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefusedKind {
-    /// The request breaks a rule whatever the state (HTTP 422).
-    Invalid,
-    /// The request conflicts with the log's current state (HTTP 409).
-    Conflict,
-    /// What the request names does not exist (HTTP 404).
-    NotFound,
-    /// The statement is signed by someone other than the caller (HTTP
-    /// 403, `token-mismatch`).
-    Forbidden,
-    /// A transition already taken, by another request or process: nothing
-    /// left to do (the scheduler's case; HTTP 409).
-    AlreadyDone,
-}
-
-impl Refused {
-    /// A rule violation (422).
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            kind: RefusedKind::Invalid,
-        }
-    }
-
-    /// A conflict with the log's state (409).
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            kind: RefusedKind::Conflict,
-        }
-    }
-
-    /// Nothing of that name (404, code `not-found`).
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self {
-            code: "not-found",
-            message: message.into(),
-            kind: RefusedKind::NotFound,
-        }
-    }
-
-    /// A rule violation or a conflict, as `conflict` says.
-    pub fn new(code: &'static str, message: impl Into<String>, conflict: bool) -> Self {
-        if conflict {
-            Self::conflict(code, message)
-        } else {
-            Self::invalid(code, message)
-        }
-    }
-}
-
-/// An appended entry, durable, with the checkpoint that covers it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Appended {
-    /// The entry's index in the log.
-    pub index: u64,
-    /// The entry's exact bytes.
-    pub entry: Vec<u8>,
-    /// The log's size after the batch (the checkpoint's size).
-    pub size: u64,
-    /// The signed checkpoint of that size.
-    pub checkpoint: Vec<u8>,
-    /// The stored hashes of the batch and the frontier it extended, shared
-    /// by the batch's receipts: an inclusion proof of this entry against
-    /// the checkpoint reads them instead of storage.
-    pub hashes: Arc<TailHashes>,
-}
-
-impl Appended {
-    /// The inclusion proof of this entry in the tree of the checkpoint,
-    /// from the batch's own hashes (no storage read).
-    pub fn inclusion_proof(&self) -> Result<Vec<Hash>, crate::tlog::TreeError> {
-        crate::tlog::proof::inclusion_proof(
-            LeafIndex::new(self.index),
-            TreeSize::new(self.size),
-            self.hashes.as_ref(),
-        )
-    }
-}
-
-/// Why an append did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum AppendError {
-    /// The command refused: nothing was written.
-    #[error(transparent)]
-    Refused(#[from] Refused),
-    /// The batch failed before its commit: nothing was written, and the
-    /// request may be sent again.
-    #[error("the log could not be written (nothing was recorded): {0}")]
-    BatchFailed(String),
-    /// The commit's outcome is unknown: the entry may or may not be in the
-    /// log. The sequencer re-reads the log before its next batch; the client
-    /// should look, or resend (resending an identical vote returns the
-    /// original receipt).
-    #[error("the outcome of the write is unknown: {0}")]
-    Unknown(String),
-    /// The log is not served: its storage did not match its checkpoint at
-    /// start-up, or it lost entries it had acknowledged.
-    #[error("the log is not served: {0}")]
-    Halted(String),
-    /// The sequencer is shutting down.
-    #[error("the server is shutting down")]
-    ShuttingDown,
-}
+use crate::tlog::{TreeSize, leaf_hash};
 
 /// The in-memory view of a log, guarded by one lock shared by the
 /// sequencer and the readers.
@@ -326,57 +95,6 @@ pub struct GroupLog<S: LogFold> {
     published: std::sync::RwLock<Option<Arc<S::Published>>>,
     queue: mpsc::Sender<Request<S>>,
 }
-
-/// One queued request: a typed command, decided inside the batch, whose
-/// value waits beside it until the batch's fate is known.
-trait Pending<S>: Send {
-    /// Runs the command on the state at its turn, keeping its value.
-    fn decide(&mut self, state: &S, time: Timestamp) -> Result<Documents, Refused>;
-    /// Answers the caller: the receipts with the value kept by
-    /// [`Pending::decide`], or why not.
-    fn answer(self: Box<Self>, result: Result<Vec<Appended>, AppendError>);
-}
-
-/// Entries and documents as the batch handles them, whatever the value.
-struct Documents {
-    entries: Vec<Entry>,
-    documents: Vec<Document>,
-}
-
-/// A [`Command`] on its way through the sequencer.
-struct Typed<S, T> {
-    command: Option<Command<S, T>>,
-    value: Option<T>,
-    reply: oneshot::Sender<Result<Committed<T>, AppendError>>,
-}
-
-impl<S: 'static, T: Send + 'static> Pending<S> for Typed<S, T> {
-    fn decide(&mut self, state: &S, time: Timestamp) -> Result<Documents, Refused> {
-        let command = self
-            .command
-            .take()
-            .expect("invariant: a request is decided at most once");
-        let Decided {
-            entries,
-            documents,
-            value,
-        } = command(state, time)?;
-        self.value = Some(value);
-        Ok(Documents { entries, documents })
-    }
-
-    fn answer(self: Box<Self>, result: Result<Vec<Appended>, AppendError>) {
-        let Self { value, reply, .. } = *self;
-        let result = result.map(|appended| Committed {
-            appended,
-            value: value.expect("invariant: a request is answered with receipts only once decided"),
-        });
-        // The caller may have gone away (a dropped connection): nothing to do.
-        let _ = reply.send(result);
-    }
-}
-
-type Request<S> = Box<dyn Pending<S>>;
 
 /// How the sequencer batches.
 #[derive(Debug, Clone, Copy)]
@@ -898,10 +616,6 @@ impl<S: LogFold> GroupLog<S> {
     }
 }
 
-/// How many stored entries are folded at a time when their documents must
-/// be fetched with them.
-const DOCUMENT_CHUNK: u64 = 512;
-
 /// Parses entries read from storage; one that does not parse halts the
 /// log (storage holds what this server would never have written).
 fn parse_stored<S>(loaded: &mut Loaded<S>, entries: &[Vec<u8>]) -> Result<Vec<Entry>, AppendError> {
@@ -920,135 +634,6 @@ fn parse_stored<S>(loaded: &mut Loaded<S>, entries: &[Vec<u8>]) -> Result<Vec<En
         }
     }
     Ok(parsed)
-}
-
-/// Documents fetched from storage for a chunk of entries, by hash.
-#[derive(Default)]
-struct DocumentMap(std::collections::BTreeMap<Hash, Vec<u8>>);
-
-impl DocumentMap {
-    /// Adds fetched documents.
-    fn add(&mut self, found: Vec<Document>) {
-        for document in found {
-            self.0.insert(document.sha256, document.bytes);
-        }
-    }
-
-    /// Which of `wanted` are not here, each once.
-    fn missing(&self, mut wanted: Vec<Hash>) -> Vec<Hash> {
-        wanted.retain(|h| !self.0.contains_key(h));
-        wanted.sort_unstable();
-        wanted.dedup();
-        wanted
-    }
-}
-
-/// Where documents are read from while folding stored entries: the store
-/// itself, or an append transaction (entries another process appended).
-trait DocumentReader {
-    /// The documents stored under the entries `[from, to)`.
-    async fn named_in(&mut self, from: u64, to: u64) -> Result<Vec<Document>, StoreError>;
-    /// The documents found by hash alone among `hashes`.
-    async fn by_hash(&mut self, hashes: &[Hash]) -> Result<Vec<Document>, StoreError>;
-}
-
-impl DocumentReader for (&Store, &str) {
-    async fn named_in(&mut self, from: u64, to: u64) -> Result<Vec<Document>, StoreError> {
-        self.0.documents_named_in(self.1, from, to).await
-    }
-
-    async fn by_hash(&mut self, hashes: &[Hash]) -> Result<Vec<Document>, StoreError> {
-        self.0.documents(self.1, hashes).await
-    }
-}
-
-impl DocumentReader for crate::store::append::AppendTx {
-    async fn named_in(&mut self, from: u64, to: u64) -> Result<Vec<Document>, StoreError> {
-        self.documents_named_in(from, to).await
-    }
-
-    async fn by_hash(&mut self, hashes: &[Hash]) -> Result<Vec<Document>, StoreError> {
-        self.documents(hashes).await
-    }
-}
-
-/// The documents the stored entries `[from, to)` (`parsed`) need: those
-/// stored under them, then whatever they name that is not among those,
-/// by hash (a document stored before entries were recorded with it), in
-/// two rounds: the documents entries name, then those they name in turn
-/// (a note's attachment). What is still missing is the fold's to report.
-async fn chunk_documents<S: LogFold, R: DocumentReader>(
-    reader: &mut R,
-    parsed: &[Entry],
-    from: u64,
-    to: u64,
-) -> Result<DocumentMap, StoreError> {
-    let mut documents = DocumentMap::default();
-    let named = reader.named_in(from, to).await?;
-    let mut wanted: Vec<Hash> = parsed.iter().flat_map(|e| S::documents_named(e)).collect();
-    wanted.extend(named.iter().flat_map(|d| S::documents_named_by(&d.bytes)));
-    documents.add(named);
-    for _ in 0..2 {
-        let missing = documents.missing(wanted);
-        if missing.is_empty() {
-            break;
-        }
-        let found = reader.by_hash(&missing).await?;
-        wanted = found
-            .iter()
-            .flat_map(|d| S::documents_named_by(&d.bytes))
-            .collect();
-        documents.add(found);
-    }
-    Ok(documents)
-}
-
-/// Places a request's documents under the entries that name them: the
-/// entries are about to take the log indexes from `first` on. A document
-/// named by another (a note's attachment) goes with the entry that names
-/// that one. A document no entry names is left unplaced: it is stored
-/// where only its hash finds it.
-fn place_documents<S: LogFold>(
-    documents: Vec<Document>,
-    entries: &[Entry],
-    first: u64,
-) -> Vec<Document> {
-    let mut at: std::collections::HashMap<Hash, u64> = std::collections::HashMap::new();
-    for (k, entry) in entries.iter().enumerate() {
-        for hash in S::documents_named(entry) {
-            at.entry(hash).or_insert(first + k as u64);
-        }
-    }
-    // A document no entry names (a vote's attachment) takes the index of
-    // the document that names it (the vote's note). Finding what a document
-    // names can mean parsing it, so this runs only while some document is
-    // still without an index: in a batch of votes without attachments,
-    // never.
-    for _ in 0..2 {
-        if documents.iter().all(|d| at.contains_key(&d.sha256)) {
-            break;
-        }
-        for document in &documents {
-            if let Some(&index) = at.get(&document.sha256) {
-                for hash in S::documents_named_by(&document.bytes) {
-                    at.entry(hash).or_insert(index);
-                }
-            }
-        }
-    }
-    documents
-        .into_iter()
-        .map(|document| match at.get(&document.sha256) {
-            Some(&index) => document.named_by(index),
-            None => document,
-        })
-        .collect()
-}
-
-impl NoteSource for DocumentMap {
-    fn get(&self, sha256: &Hash) -> Option<std::borrow::Cow<'_, [u8]>> {
-        NoteSource::get(&self.0, sha256)
-    }
 }
 
 /// Answers "this batch failed: nothing was recorded" to one request.
@@ -1082,6 +667,7 @@ mod tests {
 
     use super::*;
     use crate::store::documents::DocumentKind;
+    use crate::tlog::Hash;
 
     /// How often the toy fold was asked what a document names.
     static READS: AtomicUsize = AtomicUsize::new(0);

@@ -1,0 +1,115 @@
+//! What every handler shares: storage, the clock, the key, the logs.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tokio::sync::RwLock;
+
+use super::{Log, ServerError, access, rate_limit, startup};
+
+use super::clock::Clock;
+use super::error::ApiError;
+use super::sequencer::{BatchPolicy, GroupLog};
+use crate::note::key::{SigningKey, VerifierKey};
+use crate::store::Store;
+use crate::tlog::checkpoint::Origin;
+
+/// What every handler shares.
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The one clock.
+    pub clock: Arc<Clock>,
+    /// The server's log key; each log uses it under its own origin.
+    pub key: SigningKey,
+    /// The prefix of new groups' origins (`simulated.invalid/…` on a
+    /// simulated clock); a group keeps the origin stored with its log.
+    pub origin_prefix: String,
+    /// The logs by group id.
+    pub logs: RwLock<BTreeMap<String, Arc<Log>>>,
+    /// The sequencers' batching.
+    pub policy: BatchPolicy,
+    /// Wakes the scheduler at once (the simulated clock moved), rather
+    /// than at its next one-second tick.
+    pub tick: tokio::sync::Notify,
+    /// Serialises [`AppState::discover`], so that a log is opened (and its
+    /// sequencer started) once per process.
+    pub discovery: tokio::sync::Mutex<()>,
+    /// Recent answers about tokens and secretariat grants.
+    pub access: access::AccessCache,
+    /// One audit bundle built at a time: a bundle is held whole in memory
+    /// (about 450 MB for a ballot of a million votes), so a second request
+    /// meanwhile is answered 503 and tries again, rather than doubling it.
+    pub bundles: tokio::sync::Semaphore,
+    /// The write budgets per person and per client address.
+    pub limits: rate_limit::WriteLimits,
+}
+
+impl AppState {
+    /// The origin of a new group's log.
+    pub fn origin_of(&self, group: &str) -> Result<Origin, ApiError> {
+        Origin::new(format!("{}/{group}", self.origin_prefix))
+            .map_err(|e| ApiError::bad_request("invalid-group", e.to_string()))
+    }
+
+    /// The log of a group, or 404. A log this process has not seen yet
+    /// (created by another server process on the same database) is opened
+    /// first, with the same start-up check as at start.
+    pub async fn log(&self, group: &str) -> Result<Arc<Log>, ApiError> {
+        if let Some(log) = self.logs.read().await.get(group) {
+            return Ok(Arc::clone(log));
+        }
+        self.discover()
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("cannot open the group's log: {e}")))?;
+        self.logs
+            .read()
+            .await
+            .get(group)
+            .cloned()
+            .ok_or_else(|| ApiError::NotFound(format!("no group {group:?}")))
+    }
+
+    /// Opens every log in storage that this process does not serve yet:
+    /// several server processes share one PostgreSQL database, and a group
+    /// created through one of them must be served by all.
+    pub async fn discover(&self) -> Result<(), ServerError> {
+        let _one_at_a_time = self.discovery.lock().await;
+        let heads = self.store.heads().await?;
+        for head in heads {
+            if !self.logs.read().await.contains_key(&head.group) {
+                startup::open_log(self, &head).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The key that signs a log's checkpoints: the server key under the
+    /// log's origin.
+    pub fn log_key(&self, origin: &Origin) -> SigningKey {
+        self.key.renamed(origin.key_name().clone())
+    }
+
+    /// The verifier key of a log.
+    pub fn verifier_key(&self, origin: &Origin) -> VerifierKey {
+        self.log_key(origin).verifier_key()
+    }
+
+    /// Starts (or registers) the sequencer of a log.
+    pub async fn start_log(&self, group: &str, origin: Origin, halted: Option<String>) -> Arc<Log> {
+        let log = GroupLog::start(
+            group.to_owned(),
+            origin.clone(),
+            self.log_key(&origin),
+            self.store.clone(),
+            Arc::clone(&self.clock),
+            self.policy,
+            halted,
+        );
+        self.logs
+            .write()
+            .await
+            .insert(group.to_owned(), Arc::clone(&log));
+        log
+    }
+}

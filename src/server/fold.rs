@@ -1,0 +1,189 @@
+//! A group's state as the server keeps it: the fold of the registry and
+//! the ballots over the group's log, which the sequencer brings up to date
+//! before every decision and publishes to readers.
+
+use std::sync::Arc;
+
+use super::sequencer::{GroupLog, LogFold};
+use crate::ballot::{BallotApplied, BallotBook, BallotRefusal, NoNotes, NoteSource, VerifiedNotes};
+use crate::entry::Entry;
+use crate::registry::Refusal;
+use crate::registry::state::{Applied, GroupState};
+use crate::tlog::Hash;
+use crate::tlog::checkpoint::Origin;
+
+/// A group's state as the server keeps it: the registry and the ballots,
+/// folded over the log in the order `crate::ballot` documents (each entry
+/// to the registry first; the entries it hands back go to the book).
+#[derive(Debug)]
+pub struct GroupLogState {
+    /// The registry, once the `group` entry is in.
+    pub registry: Option<GroupState>,
+    /// Every ballot of the group.
+    pub book: BallotBook,
+    /// How many registry facts were applied: the published registry is
+    /// copied again only when this moved.
+    registry_changes: u64,
+}
+
+/// What a group's log publishes to readers that do not wait for its lock
+/// ([`GroupLog::published`]): the role checks and the advance check of a
+/// vote's signature.
+pub struct PublishedGroup {
+    /// The registry as of its last fact. Its entry count and last time
+    /// are those of that fact, not of the log: ask the log for those.
+    pub registry: Option<Arc<GroupState>>,
+    /// The ballot book's memo of verified vote signatures: a handler
+    /// verifies a vote here before it queues, off the log's serialised
+    /// section, and the decision finds the record.
+    pub verified: VerifiedNotes,
+    /// [`GroupLogState::registry_changes`] when `registry` was copied.
+    registry_changes: u64,
+}
+
+/// Why an entry does not apply to a group's state.
+#[derive(Debug, thiserror::Error)]
+pub enum FoldRefusal {
+    /// The registry refused it.
+    #[error(transparent)]
+    Registry(#[from] Refusal),
+    /// The ballot book refused it.
+    #[error(transparent)]
+    Ballot(#[from] BallotRefusal),
+    /// An entry type this server does not write.
+    #[error("entry type {0:?} is not one this server writes")]
+    UnknownType(String),
+}
+
+impl GroupLogState {
+    /// Applies an entry. With `undo`, a refusal leaves the state unchanged
+    /// (the registry counts a ballot entry before the book judges it, so it
+    /// is saved first); without, a refusal may leave the registry one entry
+    /// ahead, which is fine where a refusal halts the log.
+    fn apply_entry(
+        &mut self,
+        entry: &Entry,
+        documents: &dyn NoteSource,
+        undo: bool,
+    ) -> Result<(), FoldRefusal> {
+        let Self {
+            registry,
+            book,
+            registry_changes,
+        } = self;
+        let Some(state) = registry else {
+            *registry = Some(GroupState::genesis(entry)?);
+            *registry_changes += 1;
+            return Ok(());
+        };
+        book.check_nothing_owed(Some(entry))
+            .map_err(FoldRefusal::Ballot)?;
+        if !crate::ballot::BALLOT_KINDS.contains(&entry.kind()) {
+            // A registry entry, or a type nobody writes, refused before
+            // the state changes.
+            let Some(fact) = state.check_entry(entry)? else {
+                return Err(FoldRefusal::UnknownType(entry.kind().to_owned()));
+            };
+            let offered = book.registry_notices(state, &fact);
+            state.apply(entry)?;
+            book.offer(offered);
+            *registry_changes += 1;
+            return Ok(());
+        }
+        // A ballot entry changes only the registry's count and time, so
+        // that is all there is to restore on a refusal (cloning the whole
+        // registry for every vote cost more than judging it).
+        let saved = undo.then(|| state.position());
+        let Applied::NotRegistry(entry) = state.apply(entry)? else {
+            *registry_changes += 1;
+            return Ok(());
+        };
+        let refusal = match book.apply(state, entry, documents) {
+            Ok(BallotApplied::Ballot { .. }) => return Ok(()),
+            Ok(BallotApplied::NotBallot) => FoldRefusal::UnknownType(entry.kind().to_owned()),
+            Err(refusal) => FoldRefusal::Ballot(refusal),
+        };
+        if let Some(saved) = saved {
+            state.rewind(saved);
+        }
+        Err(refusal)
+    }
+}
+
+impl LogFold for GroupLogState {
+    type Refusal = FoldRefusal;
+
+    fn empty(origin: &Origin) -> Self {
+        Self {
+            registry: None,
+            book: BallotBook::new(origin.clone()),
+            registry_changes: 0,
+        }
+    }
+
+    type Published = PublishedGroup;
+
+    fn publish(&self, previous: Option<&Arc<PublishedGroup>>) -> Arc<PublishedGroup> {
+        match previous {
+            Some(previous)
+                if previous.registry_changes == self.registry_changes
+                    && previous.verified.same(&self.book.verified) =>
+            {
+                Arc::clone(previous)
+            }
+            _ => Arc::new(PublishedGroup {
+                registry: self.registry.clone().map(Arc::new),
+                verified: self.book.verified.clone(),
+                registry_changes: self.registry_changes,
+            }),
+        }
+    }
+
+    fn apply(&mut self, entry: &Entry) -> Result<(), FoldRefusal> {
+        self.apply_entry(entry, &NoNotes, true)
+    }
+
+    fn apply_with(&mut self, entry: &Entry, documents: &dyn NoteSource) -> Result<(), FoldRefusal> {
+        self.apply_entry(entry, documents, true)
+    }
+
+    fn apply_stored(
+        &mut self,
+        entry: &Entry,
+        documents: &dyn NoteSource,
+    ) -> Result<(), FoldRefusal> {
+        self.apply_entry(entry, documents, false)
+    }
+
+    /// A vote entry names its note; a roll entry with an empty body names
+    /// its document stored beside the log.
+    fn documents_named(entry: &Entry) -> Vec<Hash> {
+        let named = match entry.kind() {
+            crate::vote::VOTE_ENTRY_KIND => entry.get("note"),
+            crate::ballot::ROLL_KIND if entry.body_bytes().is_empty() => entry.get("roll"),
+            crate::ballot::TALLY_KIND if entry.body_bytes().is_empty() => entry.get("tally"),
+            crate::ballot::ANNOUNCEMENT_KIND => entry.get("recipients"),
+            _ => None,
+        };
+        named
+            .and_then(|v| v.strip_prefix("sha256:"))
+            .and_then(|hex| Hash::from_hex(hex).ok())
+            .into_iter()
+            .collect()
+    }
+
+    /// A vote note names its attachment.
+    fn documents_named_by(document: &[u8]) -> Vec<Hash> {
+        if !document.starts_with(crate::contexts::VOTE_HEADER.as_bytes()) {
+            return Vec::new();
+        }
+        crate::vote::SubmittedVote::parse(document)
+            .ok()
+            .and_then(|v| v.vote.attachment)
+            .into_iter()
+            .collect()
+    }
+}
+
+/// A group's log as the server runs it.
+pub type Log = GroupLog<GroupLogState>;

@@ -1,0 +1,246 @@
+//! `scrutineer serve`: opens storage, the key and every log, bootstraps
+//! the first account, starts tracing and the listener, and stops on a
+//! signal.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use tokio::sync::RwLock;
+
+use super::{
+    AppState, ServerError, access, api, auth, connections, rate_limit, scheduler, startup,
+};
+
+use super::clock::Clock;
+use super::config::{Config, LogFormat};
+use super::sequencer::BatchPolicy;
+use crate::contexts::{DEFAULT_ORIGIN_NAME, INSTALLATION_CONTEXT, SIMULATED_ORIGIN_PREFIX};
+use crate::note::key::{KeyName, SigningKey};
+use crate::store::Store;
+use crate::store::accounts::Account;
+use crate::time::Timestamp;
+use crate::tlog::Hash;
+use crate::tlog::checkpoint::Origin;
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> Result<(), ServerError> {
+    init_tracing(config.log_format);
+    let state = Arc::new(open(&config).await?);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Io {
+            path: config.listen.to_string().into(),
+            source,
+        })?;
+    let address = listener.local_addr().map_err(|source| ServerError::Io {
+        path: config.listen.to_string().into(),
+        source,
+    })?;
+    // One line on stdout that scripts and tests can read.
+    println!("listening on http://{address}");
+    let _ = std::io::stdout().flush();
+    tracing::info!(%address, "listening");
+    // Opens, closes and tallies ballots at their times, from now on and
+    // for whatever fell due while the server was down.
+    let scheduler = tokio::spawn(scheduler::run(Arc::clone(&state)));
+    let app = api::router(Arc::clone(&state), &config);
+    // Request headers get the same time limit as a whole request.
+    let header_timeout = StdDuration::from_secs(config.request_timeout_secs.max(1));
+    connections::serve(listener, app, header_timeout, shutdown_signal()).await;
+    tracing::info!("stopped");
+    scheduler.abort();
+    state.store.close().await;
+    Ok(())
+}
+
+/// Opens storage, the key and every log, and bootstraps the first account.
+pub async fn open(config: &Config) -> Result<AppState, ServerError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::Io {
+        path: config.data_dir.clone(),
+        source,
+    })?;
+    let key = load_or_create_key(&config.log_key_path())?;
+    let chosen = config
+        .origin_prefix
+        .clone()
+        .unwrap_or_else(|| default_origin_prefix(&key));
+    let prefix = if config.simulated_clock {
+        format!("{SIMULATED_ORIGIN_PREFIX}{chosen}")
+    } else if chosen.starts_with(SIMULATED_ORIGIN_PREFIX) {
+        return Err(ServerError::Config(format!(
+            "the origin prefix {SIMULATED_ORIGIN_PREFIX:?} is reserved for servers on a simulated clock"
+        )));
+    } else {
+        chosen
+    };
+    Origin::new(format!("{prefix}/g"))
+        .map_err(|e| ServerError::Config(format!("origin prefix: {e}")))?;
+    if config.origin_prefix.is_none() && !config.simulated_clock {
+        tracing::warn!(
+            "no origin prefix is configured: new groups' origins begin with {prefix:?}, \
+             derived from the log key; set --origin-prefix (SCRUTINEER_ORIGIN_PREFIX) to a \
+             name you control, such as vote.example.org, before creating groups (a group \
+             keeps its origin)"
+        );
+    }
+    let store = Store::open(&config.database_url()).await?;
+    let heads = store.heads().await?;
+    // A simulated clock restarted without a start resumes at the logs'
+    // latest entry time (set below, once the logs are read), not at the
+    // system time: a demonstration's history goes on where it stopped.
+    let resume = config.simulated_clock && config.simulated_start.is_none() && !heads.is_empty();
+    let clock = if config.simulated_clock {
+        let start = match &config.simulated_start {
+            Some(text) => Timestamp::parse(text)
+                .map_err(|e| ServerError::Config(format!("--simulated-start: {e}")))?,
+            None if resume => Timestamp::MIN,
+            None => Clock::System.now(),
+        };
+        Arc::new(Clock::simulated(start))
+    } else {
+        Arc::new(Clock::System)
+    };
+    let state = AppState {
+        store,
+        clock,
+        key,
+        origin_prefix: prefix,
+        logs: RwLock::new(BTreeMap::new()),
+        policy: BatchPolicy {
+            interval: StdDuration::from_millis(config.batch_interval_ms),
+            max_entries: config.batch_max.max(1),
+        },
+        tick: tokio::sync::Notify::new(),
+        discovery: tokio::sync::Mutex::new(()),
+        access: access::AccessCache::default(),
+        bundles: tokio::sync::Semaphore::new(1),
+        limits: rate_limit::WriteLimits::new(config),
+    };
+    for head in heads {
+        startup::open_log(&state, &head).await?;
+    }
+    if resume {
+        let mut latest = Timestamp::MIN;
+        for log in state.logs.read().await.values() {
+            if let Ok(time) = log.read(|loaded| loaded.last_time).await {
+                latest = latest.max(time);
+            }
+        }
+        let start = if latest == Timestamp::MIN {
+            Clock::System.now()
+        } else {
+            latest
+        };
+        let _ = state.clock.set(start);
+    }
+    bootstrap(&state).await?;
+    Ok(state)
+}
+
+/// The origin prefix of a server whose operator set none: the common name
+/// and an installation id derived from the log key (`contexts.rs`,
+/// [`DEFAULT_ORIGIN_NAME`]). It needs no file of its own: it is as
+/// persistent as the key, and an existing group's origin is read from
+/// storage, never derived again.
+pub fn default_origin_prefix(key: &SigningKey) -> String {
+    let id = Hash::sha256_parts(&[INSTALLATION_CONTEXT, key.verifier_key().public_key()]);
+    format!("{DEFAULT_ORIGIN_NAME}-{}", &id.to_hex()[..16])
+}
+
+/// On first start, creates the server secretariat's account and prints its
+/// token, once, on stdout (never to the log).
+async fn bootstrap(state: &AppState) -> Result<(), ServerError> {
+    if state.store.has_accounts().await? {
+        return Ok(());
+    }
+    let now = state.clock.now().to_rfc3339_micros();
+    let account = Account {
+        person: "secretariat".to_owned(),
+        name: "Secretariat".to_owned(),
+        email: String::new(),
+    };
+    state.store.create_account(&account, &now).await?;
+    state.store.grant_secretariat(&account.person, "*").await?;
+    let token = auth::NewToken::generate()
+        .map_err(|e| ServerError::Config(format!("no entropy for a token: {e}")))?;
+    state
+        .store
+        .insert_token(&token.hash, &account.person, "bootstrap", &now)
+        .await?;
+    println!(
+        "secretariat token (shown once, store it now): {}",
+        token.text
+    );
+    let _ = std::io::stdout().flush();
+    tracing::info!("created the secretariat account; its token was printed once on stdout");
+    Ok(())
+}
+
+/// Reads the log key, or creates it (mode 0600) on first start.
+fn load_or_create_key(path: &std::path::Path) -> Result<SigningKey, ServerError> {
+    let io = |source| ServerError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => SigningKey::parse(text.trim_end_matches('\n'))
+            .map_err(|e| ServerError::Config(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let name = KeyName::new("scrutineer").expect("invariant: a valid constant name");
+            let key = SigningKey::generate(name)
+                .map_err(|e| ServerError::Config(format!("cannot generate the log key: {e}")))?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt as _;
+                options.mode(0o600);
+            }
+            let mut file = options.open(path).map_err(io)?;
+            let mut text = key.encode_private();
+            text.push('\n');
+            file.write_all(text.as_bytes()).map_err(io)?;
+            file.sync_all().map_err(io)?;
+            tracing::info!(path = %path.display(), "created the log key");
+            Ok(key)
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

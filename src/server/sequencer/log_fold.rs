@@ -1,0 +1,77 @@
+//! The state a log keeps in memory, as a fold over its entries.
+
+use std::sync::Arc;
+
+use crate::ballot::NoteSource;
+use crate::entry::Entry;
+use crate::tlog::Hash;
+use crate::tlog::checkpoint::Origin;
+
+/// A log's state as a fold over its entries: what the sequencer keeps in
+/// memory and brings up to date before every decision.
+///
+/// Some entries name documents stored beside the log by SHA-256 (a vote's
+/// note, SPEC section 4). The sequencer hands the fold the documents a
+/// command returned with its entries ([`LogFold::apply_with`]); when it
+/// folds entries read back from storage it first fetches the documents
+/// they name ([`LogFold::documents_named`], then those named by the
+/// documents themselves, [`LogFold::documents_named_by`]) and passes them
+/// to [`LogFold::apply_stored`]. The fold checks every document against
+/// its hash, so storage need not be trusted with them.
+pub trait LogFold: Send + Sync + 'static {
+    /// Why an entry does not apply to the state.
+    type Refusal: std::error::Error + Send + Sync + 'static;
+
+    /// The state of the empty log `origin` (the origin is part of what
+    /// some entries must name, e.g. a vote note's `origin` line).
+    fn empty(origin: &Origin) -> Self;
+
+    /// Applies the next entry. A refusal leaves the state unchanged.
+    fn apply(&mut self, entry: &Entry) -> Result<(), Self::Refusal>;
+
+    /// Applies the next entry with the documents stored beside it. A
+    /// refusal leaves the state unchanged.
+    fn apply_with(
+        &mut self,
+        entry: &Entry,
+        documents: &dyn NoteSource,
+    ) -> Result<(), Self::Refusal> {
+        let _ = documents;
+        self.apply(entry)
+    }
+
+    /// Applies the next entry read back from storage. A refusal here halts
+    /// the log (storage holds what this server would not have written), so
+    /// a fold may skip the work of leaving its state unchanged.
+    fn apply_stored(
+        &mut self,
+        entry: &Entry,
+        documents: &dyn NoteSource,
+    ) -> Result<(), Self::Refusal> {
+        self.apply_with(entry, documents)
+    }
+
+    /// What readers may see without waiting for the log's lock
+    /// ([`GroupLog::published`]).
+    type Published: Send + Sync + 'static;
+
+    /// The view of this state that readers see, taken when the state
+    /// matches storage (after a commit, after folding entries read from
+    /// storage). `previous` is the view published last, to share when
+    /// nothing it shows has changed.
+    fn publish(&self, previous: Option<&Arc<Self::Published>>) -> Arc<Self::Published>;
+
+    /// The documents an entry names by SHA-256, which the fold wants when
+    /// it applies the entry read back from storage.
+    fn documents_named(entry: &Entry) -> Vec<Hash> {
+        let _ = entry;
+        Vec::new()
+    }
+
+    /// The documents a document names in turn (a vote note names its
+    /// attachment).
+    fn documents_named_by(document: &[u8]) -> Vec<Hash> {
+        let _ = document;
+        Vec::new()
+    }
+}
