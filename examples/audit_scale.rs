@@ -276,6 +276,7 @@ fn build_log(options: &Options) -> (Log, Vec<(VerifierKey, String, [u8; 64])>) {
         questions: vec![QuestionId::new("main").expect("id")],
         opens: Some(opens),
         closes,
+        subject: None,
     };
     let signed = note.sign(&chair.2).expect("sign");
     let decision = log

@@ -30,6 +30,11 @@ pub const VOTE_HEADER: &str = "scrutineer/vote/v1";
 /// text of a chair's signed ballot announcement.
 pub const ANNOUNCEMENT_HEADER: &str = "scrutineer/announcement/v1";
 
+/// `docs/formats.md` section 7.3: the first line of the text of a chair's
+/// signed ballot announcement that also says what is voted on (a title,
+/// each question's text, the documents).
+pub const ANNOUNCEMENT_V2_HEADER: &str = "scrutineer/announcement/v2";
+
 /// SPEC 2.1 item 10 and `docs/formats.md` section 7.11: the first line of
 /// the text of a chair's signed certification of a tally.
 pub const CERTIFICATION_HEADER: &str = "scrutineer/certification/v1";

@@ -186,6 +186,7 @@ impl Api {
                 questions: vec![QuestionId::new("main").expect("a question")],
                 opens: Some(t(OPENS)),
                 closes: t(CLOSES),
+                subject: None,
             };
             let note = String::from_utf8(note.sign(&key("chair")).expect("sign")).expect("UTF-8");
             let r = http::json(

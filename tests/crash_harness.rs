@@ -602,6 +602,7 @@ fn announce(server: &Server, chair_token: &str, origin: &Origin) {
         questions: vec![QuestionId::new("main").expect("a question id")],
         opens: Some(t(OPENS)),
         closes: t(CLOSES),
+        subject: None,
     };
     let note = String::from_utf8(note.sign(&key(CHAIR)).expect("sign")).expect("UTF-8");
     let r = http::json(

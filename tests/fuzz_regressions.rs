@@ -215,6 +215,7 @@ mod seeds {
             ],
             opens: opens.then(|| t("2026-02-10T00:00:00Z")),
             closes: t("2026-03-10T00:00:00.5Z"),
+            subject: None,
         }
     }
 

@@ -212,6 +212,7 @@ fn announcement(world: &World, ballot: &str) -> String {
         questions: vec![QuestionId::new("main").expect("id")],
         opens: Some(t(OPENS)),
         closes: t(CLOSES),
+        subject: None,
     };
     String::from_utf8(note.sign(&key("chair", 1)).expect("sign")).expect("UTF-8")
 }

@@ -393,6 +393,7 @@ fn announce(client: &Client, chair_token: &str, origin: &Origin, ballot: &str) {
         questions: vec![QuestionId::new("main").expect("a question id")],
         opens: Some(t(OPENS)),
         closes: t(CLOSES),
+        subject: None,
     };
     let note = String::from_utf8(note.sign(&key(CHAIR)).expect("sign")).expect("UTF-8");
     let r = client.send(

@@ -460,6 +460,7 @@ fn announcement(origin: &Origin, ballot: &Value) -> String {
             .collect(),
         opens,
         closes: t(text(&ballot["closes"], "closes")),
+        subject: None,
     };
     String::from_utf8(note.sign(&key_of(CHAIR)).expect("sign")).expect("UTF-8")
 }

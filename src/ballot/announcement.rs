@@ -8,22 +8,30 @@
 //! server cannot announce in the chair's name; the entry's time is the
 //! announcement time from which the notice runs.
 //!
+//! Version 2 also says what is voted on: a title, each question's text,
+//! and the documents, each named by SHA-256 with its size, media type and
+//! file name, stored beside the log. The chair signs all of it, so every
+//! vote, bound to its ballot and question, is bound to exactly those
+//! bytes. Version 1 notes, which name questions by id only, stay valid.
+//!
 //! ```text
-//! scrutineer/announcement/v1
+//! scrutineer/announcement/v2            (or v1: no title, text or document)
 //! origin <log origin>
 //! ballot <ballot id>
+//! title <text>                          (v2)
 //! kind correspondence|meeting|consultation
-//! meeting <meeting id>          (meeting votes only)
-//! question <question id>        (one line per question, in order)
-//! opens <time>                  (not for consultations)
+//! meeting <meeting id>                  (meeting votes only)
+//! question <question id> <text>         (one line per question, in order; v1: the id only)
+//! document sha256:<hex> <size> <media type> <file name>   (v2, zero or more)
+//! opens <time>                          (not for consultations)
 //! closes <time>
-//! meeting-start <time>          (consultations only)
+//! meeting-start <time>                  (consultations only)
 //! ```
 
 use std::collections::BTreeSet;
 
 use crate::ballot::codec::{self, Headers, Times};
-use crate::contexts::ANNOUNCEMENT_HEADER;
+use crate::contexts::{ANNOUNCEMENT_HEADER, ANNOUNCEMENT_V2_HEADER};
 use crate::entry::Entry;
 use crate::id::{BallotId, MeetingId, PersonId, QuestionId};
 use crate::note::key::SigningKey;
@@ -66,6 +74,198 @@ pub struct AnnouncementNote {
     pub opens: Option<Timestamp>,
     /// The first instant a vote no longer counts.
     pub closes: Timestamp,
+    /// What is voted on (version 2); `None` for a version 1 note, which
+    /// names its questions by id only.
+    pub subject: Option<Subject>,
+}
+
+/// What a ballot is about, as the chair signs it (announcement version 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// The ballot's title, e.g. "Approval of GS ETI 001 V1.1.1".
+    pub title: String,
+    /// Each question's text, in the order of the note's questions (one per
+    /// question).
+    pub questions: Vec<String>,
+    /// The documents voted on, in the order the chair lists them.
+    pub documents: Vec<DocumentRef>,
+}
+
+/// A document voted on, named by its SHA-256 and stored beside the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentRef {
+    /// SHA-256 of its bytes.
+    pub sha256: Hash,
+    /// Its length in bytes.
+    pub size: u64,
+    /// Its media type (`type/subtype`, lowercase), e.g. `application/pdf`.
+    pub media_type: String,
+    /// The file name it is offered under.
+    pub file_name: String,
+}
+
+/// The longest title, in characters.
+pub const TITLE_MAX_CHARS: usize = 300;
+/// The longest question text, in characters (an ITU-T draft
+/// Recommendation's title and summary fit).
+pub const QUESTION_TEXT_MAX_CHARS: usize = 2000;
+/// The longest file name, in bytes.
+pub const FILE_NAME_MAX_BYTES: usize = 255;
+/// The most documents one ballot names.
+pub const DOCUMENTS_MAX: usize = 64;
+/// The largest document voted on, in bytes.
+pub const DOCUMENT_MAX_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Checks free text on one line: not empty, no leading or trailing space,
+/// at most `max` characters (control characters are refused by the note
+/// itself).
+fn check_line_text(what: &str, text: &str, max: usize) -> Result<(), String> {
+    if text.is_empty() {
+        return Err(format!("the {what} is empty"));
+    }
+    if text.trim() != text {
+        return Err(format!("the {what} starts or ends with a space"));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(format!("the {what} contains a control character"));
+    }
+    let chars = text.chars().count();
+    if chars > max {
+        return Err(format!(
+            "the {what} has {chars} characters, more than {max}"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a media type: `type/subtype`, each a lowercase token
+/// (RFC 6838 section 4.2, restricted to lowercase so one spelling exists).
+fn check_media_type(media_type: &str) -> Result<(), String> {
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.len() <= 127
+            && t.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"!#$&-^_.+".contains(&b))
+    };
+    match media_type.split_once('/') {
+        Some((kind, subtype)) if token(kind) && token(subtype) => Ok(()),
+        _ => Err(format!(
+            "media type {media_type:?} is not \"type/subtype\" in lowercase"
+        )),
+    }
+}
+
+/// Checks a file name: a name, not a path (no `/` or `\\`, not `.` or
+/// `..`), at most [`FILE_NAME_MAX_BYTES`], one line of text.
+fn check_file_name(name: &str) -> Result<(), String> {
+    check_line_text("file name", name, FILE_NAME_MAX_BYTES)?;
+    if name.len() > FILE_NAME_MAX_BYTES {
+        return Err(format!(
+            "the file name has {} bytes, more than {FILE_NAME_MAX_BYTES}",
+            name.len()
+        ));
+    }
+    if name.contains(['/', '\\']) || name == "." || name == ".." {
+        return Err(format!("file name {name:?} is a path, not a name"));
+    }
+    Ok(())
+}
+
+impl DocumentRef {
+    /// The reference to `bytes` under `file_name` with `media_type`.
+    pub fn of(bytes: &[u8], media_type: &str, file_name: &str) -> Self {
+        Self {
+            sha256: Hash::sha256(bytes),
+            size: bytes.len() as u64,
+            media_type: media_type.to_owned(),
+            file_name: file_name.to_owned(),
+        }
+    }
+
+    /// Checks the reference's fields.
+    pub fn check(&self) -> Result<(), String> {
+        if self.size > DOCUMENT_MAX_BYTES {
+            return Err(format!(
+                "document {} has {} bytes, more than {DOCUMENT_MAX_BYTES}",
+                self.file_name, self.size
+            ));
+        }
+        check_media_type(&self.media_type)?;
+        check_file_name(&self.file_name)
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "document {} {} {} {}\n",
+            codec::hash_text(&self.sha256),
+            self.size,
+            self.media_type,
+            self.file_name
+        )
+    }
+
+    fn parse_line(value: &str) -> Result<Self, String> {
+        let mut parts = value.splitn(4, ' ');
+        let (Some(hash), Some(size), Some(media_type), Some(file_name)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(format!(
+                "document {value:?}: expected sha256:<hex> <size> <media type> <file name>"
+            ));
+        };
+        let sha256 = codec::parse_hash("document", hash).map_err(|e| e.to_string())?;
+        let size = size
+            .parse::<u64>()
+            .ok()
+            .filter(|n| n.to_string() == size)
+            .ok_or_else(|| format!("document size {size:?} is not a decimal number"))?;
+        let document = Self {
+            sha256,
+            size,
+            media_type: media_type.to_owned(),
+            file_name: file_name.to_owned(),
+        };
+        document.check()?;
+        Ok(document)
+    }
+}
+
+impl Subject {
+    /// Checks the subject against the note's questions.
+    fn check(&self, questions: &[QuestionId]) -> Result<(), String> {
+        check_line_text("title", &self.title, TITLE_MAX_CHARS)?;
+        if self.questions.len() != questions.len() {
+            return Err(format!(
+                "{} question texts for {} questions",
+                self.questions.len(),
+                questions.len()
+            ));
+        }
+        for (id, text) in questions.iter().zip(&self.questions) {
+            check_line_text(
+                &format!("text of question {id}"),
+                text,
+                QUESTION_TEXT_MAX_CHARS,
+            )?;
+        }
+        if self.documents.len() > DOCUMENTS_MAX {
+            return Err(format!(
+                "{} documents, more than {DOCUMENTS_MAX}",
+                self.documents.len()
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for document in &self.documents {
+            document.check()?;
+            if !seen.insert(document.sha256) {
+                return Err(format!(
+                    "document {} is listed twice",
+                    codec::hash_text(&document.sha256)
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn time_text(t: Timestamp) -> String {
@@ -75,17 +275,36 @@ fn time_text(t: Timestamp) -> String {
 impl AnnouncementNote {
     /// The note's text, exactly as `docs/formats.md` section 7 lays it out.
     pub fn text(&self) -> String {
+        let header = match self.subject {
+            Some(_) => ANNOUNCEMENT_V2_HEADER,
+            None => ANNOUNCEMENT_HEADER,
+        };
         let mut text = format!(
-            "{ANNOUNCEMENT_HEADER}\norigin {}\nballot {}\nkind {}\n",
+            "{header}\norigin {}\nballot {}\n",
             self.origin.as_str(),
             self.ballot,
-            self.kind.tag().as_str()
         );
+        if let Some(subject) = &self.subject {
+            text.push_str(&format!("title {}\n", subject.title));
+        }
+        text.push_str(&format!("kind {}\n", self.kind.tag().as_str()));
         if let BallotKind::Meeting { meeting } = &self.kind {
             text.push_str(&format!("meeting {meeting}\n"));
         }
-        for question in &self.questions {
-            text.push_str(&format!("question {question}\n"));
+        match &self.subject {
+            Some(subject) => {
+                for (question, words) in self.questions.iter().zip(&subject.questions) {
+                    text.push_str(&format!("question {question} {words}\n"));
+                }
+                for document in &subject.documents {
+                    text.push_str(&document.line());
+                }
+            }
+            None => {
+                for question in &self.questions {
+                    text.push_str(&format!("question {question}\n"));
+                }
+            }
         }
         if let Some(opens) = self.opens {
             text.push_str(&format!("opens {}\n", time_text(opens)));
@@ -100,6 +319,11 @@ impl AnnouncementNote {
     /// Signs the note with the chair's key (whose name is the chair's
     /// person id).
     pub fn sign(&self, key: &SigningKey) -> Result<Vec<u8>, AnnouncementError> {
+        if let Some(subject) = &self.subject {
+            subject
+                .check(&self.questions)
+                .map_err(AnnouncementError::Malformed)?;
+        }
         Note::sign(&self.text(), &[key])
             .map(String::into_bytes)
             .map_err(|e| AnnouncementError::Malformed(e.to_string()))
@@ -128,9 +352,15 @@ impl AnnouncementNote {
             return Err(bad("the text must end with a newline".into()));
         }
         let mut lines = text.split_terminator('\n').peekable();
-        if lines.next() != Some(ANNOUNCEMENT_HEADER) {
-            return Err(bad(format!("the first line must be {ANNOUNCEMENT_HEADER}")));
-        }
+        let v2 = match lines.next() {
+            Some(ANNOUNCEMENT_HEADER) => false,
+            Some(ANNOUNCEMENT_V2_HEADER) => true,
+            _ => {
+                return Err(bad(format!(
+                    "the first line must be {ANNOUNCEMENT_V2_HEADER} or {ANNOUNCEMENT_HEADER}"
+                )));
+            }
+        };
         let mut field = |name: &str| -> Result<String, AnnouncementError> {
             lines
                 .next_if(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
@@ -139,6 +369,7 @@ impl AnnouncementNote {
         };
         let origin = Origin::new(field("origin")?).map_err(|e| bad(format!("origin: {e}")))?;
         let ballot = BallotId::new(&field("ballot")?).map_err(|e| bad(format!("ballot: {e}")))?;
+        let title = if v2 { Some(field("title")?) } else { None };
         let kind_word = field("kind")?;
         let meeting = match kind_word.as_str() {
             "meeting" => {
@@ -148,15 +379,32 @@ impl AnnouncementNote {
             other => return Err(bad(format!("kind {other:?} is not a ballot kind"))),
         };
         let mut questions = Vec::new();
-        while let Ok(q) = field("question") {
-            let q = QuestionId::new(&q).map_err(|e| bad(format!("question: {e}")))?;
+        let mut texts = Vec::new();
+        while let Ok(line) = field("question") {
+            let (id, words) = match (v2, line.split_once(' ')) {
+                (true, Some((id, words))) => (id, Some(words)),
+                (true, None) => {
+                    return Err(bad(format!(
+                        "question {line:?}: expected \"question <id> <text>\""
+                    )));
+                }
+                (false, _) => (line.as_str(), None),
+            };
+            let q = QuestionId::new(id).map_err(|e| bad(format!("question: {e}")))?;
             if questions.contains(&q) {
                 return Err(bad(format!("question {q} is listed twice")));
             }
             questions.push(q);
+            texts.extend(words.map(str::to_owned));
         }
         if questions.is_empty() {
             return Err(bad("a ballot has at least one question".into()));
+        }
+        let mut documents = Vec::new();
+        if v2 {
+            while let Ok(line) = field("document") {
+                documents.push(DocumentRef::parse_line(&line).map_err(bad)?);
+            }
         }
         let mut time = |name: &'static str| -> Result<Timestamp, AnnouncementError> {
             parse_time(name, &field(name)?).map_err(|e| bad(e.to_string()))
@@ -176,6 +424,14 @@ impl AnnouncementNote {
         if let Some(extra) = lines.next() {
             return Err(bad(format!("unexpected line {extra:?}")));
         }
+        let subject = title.map(|title| Subject {
+            title,
+            questions: texts,
+            documents,
+        });
+        if let Some(subject) = &subject {
+            subject.check(&questions).map_err(bad)?;
+        }
         Ok(Self {
             origin,
             ballot,
@@ -183,6 +439,7 @@ impl AnnouncementNote {
             questions,
             opens,
             closes,
+            subject,
         })
     }
 }

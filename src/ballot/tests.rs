@@ -30,6 +30,7 @@ fn note() -> AnnouncementNote {
         questions: vec!["main".parse().expect("id"), "second".parse().expect("id")],
         opens: Some(t("2021-10-06T14:00:00Z")),
         closes: t("2021-10-06T15:00:00Z"),
+        subject: None,
     }
 }
 

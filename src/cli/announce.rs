@@ -118,6 +118,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         questions: args.questions.clone(),
         opens,
         closes: args.closes,
+        subject: None,
     };
     let signed = note.sign(&key).context("cannot sign the announcement")?;
     // What the server parses first, checked here (repeated questions, size).

@@ -481,6 +481,7 @@ fn set_up(admin: &Admin, args: &Args) -> anyhow::Result<(Origin, Vec<Delegate>)>
         questions: vec![QuestionId::new("main").map_err(|e| anyhow!("{e}"))?],
         opens: Some(parse_time(OPENS)?),
         closes: parse_time(CLOSES)?,
+        subject: None,
     };
     let signed = note.sign(&chair_key).map_err(|e| anyhow!("{e}"))?;
     let announcement = String::from_utf8(signed).expect("invariant: a signed note is UTF-8");

@@ -11,7 +11,7 @@
 //! with storage, that no acknowledged entry is missing unless storage lied
 //! about a commit, and that a restarted sequencer appends again.
 //!
-//! The expectations follow the crash story in `src/server/sequencer.rs`:
+//! The expectations follow the crash story in `src/server/sequencer/mod.rs`:
 //! every failure before the commit rolls the whole batch back ("batch
 //! failed", retry is safe); a failed commit is "outcome unknown" whether or
 //! not it landed, and memory is rebuilt from storage before the next batch;

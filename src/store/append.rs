@@ -1,7 +1,7 @@
 //! The append transaction: the only way entries, hashes and checkpoints are
 //! written.
 //!
-//! The sequencer (`src/server/sequencer.rs`) drives it; its crash story is
+//! The sequencer (`src/server/sequencer/mod.rs`) drives it; its crash story is
 //! written there, step by step. This module guarantees what each step does
 //! to the database.
 

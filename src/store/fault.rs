@@ -12,7 +12,7 @@
 use super::StoreError;
 
 /// A storage step of one append, in the order the sequencer runs them
-/// (`src/server/sequencer.rs`, steps 1, 4 and 5).
+/// (`src/server/sequencer/mod.rs`, steps 1, 4 and 5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     /// Opening the transaction and taking the log's write lock.

@@ -24,7 +24,7 @@
 //!   `FOR UPDATE`; SQLite takes its write lock with `BEGIN IMMEDIATE`).
 //! - **Errors:** an `Err` from a write means the transaction did not
 //!   commit, except from `commit` itself, after which the outcome is
-//!   unknown until the log is read again (see `src/server/sequencer.rs`).
+//!   unknown until the log is read again (see `src/server/sequencer/mod.rs`).
 
 pub mod accounts;
 pub mod append;

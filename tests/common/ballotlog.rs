@@ -274,5 +274,6 @@ pub fn announcement_of(b: &scrutineer::rules::Ballot) -> AnnouncementNote {
             _ => Some(b.opens),
         },
         closes: b.closes,
+        subject: None,
     }
 }
