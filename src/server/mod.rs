@@ -13,6 +13,7 @@
 //! - [`error`]: RFC 9457 problem details.
 //! - [`rate_limit`]: write budgets per person and per client address.
 //! - [`api`]: the routes, one file per resource.
+//! - [`web`]: the web application at `/`, on the same listener.
 //! - [`connections`]: the HTTP/1.1 connection loop (also used by the load
 //!   tool's floor server).
 
@@ -29,6 +30,7 @@ pub mod rate_limit;
 pub mod scheduler;
 pub mod sequencer;
 pub mod startup;
+pub mod web;
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -277,6 +279,8 @@ pub struct AppState {
     pub bundles: tokio::sync::Semaphore,
     /// The write budgets per person and per client address.
     pub limits: rate_limit::WriteLimits,
+    /// The web application's settings and sign-in budget.
+    pub web: web::WebState,
 }
 
 impl AppState {
@@ -369,7 +373,8 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
     // Opens, closes and tallies ballots at their times, from now on and
     // for whatever fell due while the server was down.
     let scheduler = tokio::spawn(scheduler::run(Arc::clone(&state)));
-    let app = api::router(Arc::clone(&state), &config);
+    let app =
+        web::router(Arc::clone(&state), &config).merge(api::router(Arc::clone(&state), &config));
     // Request headers get the same time limit as a whole request.
     let header_timeout = StdDuration::from_secs(config.request_timeout_secs.max(1));
     connections::serve(listener, app, header_timeout, shutdown_signal()).await;
@@ -441,6 +446,7 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
         access: access::AccessCache::default(),
         bundles: tokio::sync::Semaphore::new(1),
         limits: rate_limit::WriteLimits::new(config),
+        web: web::WebState::new(config),
     };
     for head in heads {
         startup::open_log(&state, &head).await?;
