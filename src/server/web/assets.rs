@@ -8,6 +8,9 @@ use axum::response::{IntoResponse, Response};
 /// The stylesheet.
 const STYLESHEET: &str = include_str!("static/app.css");
 
+/// The icon browsers show in tabs (and ask for on every page).
+const ICON: &str = include_str!("static/icon.svg");
+
 /// The ES module: keys, signing and receipt checks in the browser.
 const MODULE: &str = include_str!("static/scrutineer.js");
 
@@ -31,4 +34,9 @@ pub async fn stylesheet() -> Response {
 /// `GET /static/scrutineer.js`.
 pub async fn module() -> Response {
     asset(MODULE, "text/javascript; charset=utf-8")
+}
+
+/// `GET /static/icon.svg`.
+pub async fn icon() -> Response {
+    asset(ICON, "image/svg+xml")
 }

@@ -97,6 +97,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .route("/log-keys/{group}", get(check::log_key))
         .route("/static/app.css", get(assets::stylesheet))
         .route("/static/scrutineer.js", get(assets::module))
+        .route("/static/icon.svg", get(assets::icon))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             time_limit(request, next, timeout)
