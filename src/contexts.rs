@@ -105,3 +105,13 @@ pub const INCLUSION_PROOF_MAX_HASHES: usize = 64;
 /// newline), the signed checkpoint (at most [`CHECKPOINT_MAX_BYTES`]) and
 /// [`INCLUSION_PROOF_MAX_HASHES`] proof lines of 45 bytes.
 pub const RECEIPT_MAX_BYTES: usize = 160 * 1024;
+
+/// The web application's CSRF token of a session: SHA-256 of this context
+/// and the session id (`src/server/web/csrf.rs`). The context keeps it
+/// distinct from the stored hash of the session id, which is SHA-256 of the
+/// id alone, so that neither can be computed from the other.
+pub const CSRF_CONTEXT: &[u8] = b"scrutineer/web/csrf/v1\n";
+
+/// The CSRF token of the sign-in form, before there is a session: SHA-256
+/// of this context and the random value of the sign-in cookie.
+pub const SIGN_IN_CSRF_CONTEXT: &[u8] = b"scrutineer/web/sign-in/v1\n";

@@ -312,6 +312,20 @@ fn rows(victim_key: &str) -> Vec<Row> {
         ),
         row(
             "GET",
+            "/v1/groups/{group}/key-requests",
+            "/v1/groups/g1/key-requests",
+            Body::None,
+            Secretariat,
+        ),
+        row(
+            "POST",
+            "/v1/groups/{group}/key-requests/{id}/approve",
+            "/v1/groups/g1/key-requests/0000000000000000/approve",
+            Body::None,
+            Secretariat,
+        ),
+        row(
+            "GET",
             "/v1/groups/{group}/meetings",
             "/v1/groups/g1/meetings",
             Body::None,

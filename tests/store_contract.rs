@@ -18,6 +18,7 @@ use scrutineer::note::key::SigningKey;
 use scrutineer::store::accounts::Account;
 use scrutineer::store::append::{AppendBatch, AppendTx};
 use scrutineer::store::documents::{Document, DocumentKind};
+use scrutineer::store::web::{KeyRequest, StoredSession};
 use scrutineer::store::{Dialect, LogHead, Store, StoreError};
 use scrutineer::tlog::checkpoint::{Checkpoint, Origin, open_checkpoint, sign_checkpoint};
 use scrutineer::tlog::proof::{consistency_proof, inclusion_proof};
@@ -124,6 +125,8 @@ contract!(
     concurrent_appenders_from_two_stores,
     accounts_tokens_secretariat,
     create_account_concurrently,
+    web_sessions,
+    key_requests,
 );
 
 // ---------------------------------------------------------------------------
@@ -1233,4 +1236,192 @@ async fn create_account_concurrently(db: &Db) {
         );
     }
     assert_eq!(stores[0].accounts().await.expect("accounts").len(), 8);
+}
+
+/// Sessions are found by the hash of their id only, read back as stored,
+/// touched, deleted one by one, and swept by either expiry; a session must
+/// name a stored token.
+async fn web_sessions(db: &Db) {
+    let store = db.open().await;
+    let now = "2026-01-01T00:00:00.000000Z";
+    let alice = Account {
+        person: "alice".to_owned(),
+        name: "Alice".to_owned(),
+        email: String::new(),
+    };
+    assert!(store.create_account(&alice, now).await.expect("create"));
+    let token = Hash::sha256(b"scr_token-of-alice");
+    store
+        .insert_token(&token, "alice", "web", now)
+        .await
+        .expect("token");
+    let session = |created_at, last_seen| StoredSession {
+        token,
+        person: "alice".to_owned(),
+        created_at,
+        last_seen,
+    };
+    let (a, b, c) = (
+        Hash::sha256(b"session a"),
+        Hash::sha256(b"session b"),
+        Hash::sha256(b"session c"),
+    );
+    store
+        .create_session(&a, &session(1000, 1000))
+        .await
+        .expect("a");
+    store
+        .create_session(&b, &session(1000, 1000))
+        .await
+        .expect("b");
+    store
+        .create_session(&c, &session(5000, 5000))
+        .await
+        .expect("c");
+    assert!(
+        store.create_session(&a, &session(1, 1)).await.is_err(),
+        "an id is stored once"
+    );
+    let unknown_token = StoredSession {
+        token: Hash::sha256(b"no such token"),
+        ..session(1, 1)
+    };
+    assert!(
+        store
+            .create_session(&Hash::sha256(b"d"), &unknown_token)
+            .await
+            .is_err(),
+        "a session stands on a stored token"
+    );
+    assert_eq!(
+        store.session(&a).await.expect("read"),
+        Some(session(1000, 1000))
+    );
+    assert_eq!(
+        store
+            .session(&Hash::sha256(b"unknown"))
+            .await
+            .expect("read"),
+        None
+    );
+
+    store.touch_session(&b, 4000).await.expect("touch");
+    assert_eq!(
+        store.session(&b).await.expect("read"),
+        Some(session(1000, 4000))
+    );
+
+    store.delete_session(&a).await.expect("delete");
+    store
+        .delete_session(&a)
+        .await
+        .expect("deleting twice is fine");
+    assert_eq!(store.session(&a).await.expect("read"), None);
+
+    // b was used at 4000 but began at 1000: the absolute expiry takes it;
+    // c survives both.
+    assert_eq!(
+        store
+            .delete_expired_sessions(3000, 2000)
+            .await
+            .expect("sweep"),
+        1
+    );
+    assert_eq!(store.session(&b).await.expect("read"), None);
+    assert_eq!(
+        store.session(&c).await.expect("read"),
+        Some(session(5000, 5000))
+    );
+    // The idle expiry alone.
+    assert_eq!(
+        store.delete_expired_sessions(6000, 0).await.expect("sweep"),
+        1
+    );
+    assert_eq!(store.session(&c).await.expect("read"), None);
+}
+
+/// Key requests are stored once per group and key, listed by group
+/// (pending or all) and by person, and approved once.
+async fn key_requests(db: &Db) {
+    let store = db.open().await;
+    let now = "2026-01-01T00:00:00.000000Z";
+    for person in ["alice", "bob"] {
+        let account = Account {
+            person: person.to_owned(),
+            name: person.to_owned(),
+            email: String::new(),
+        };
+        assert!(store.create_account(&account, now).await.expect("create"));
+    }
+    let request = |id: &str, group: &str, person: &str, key: &str| KeyRequest {
+        id: id.to_owned(),
+        group: group.to_owned(),
+        person: person.to_owned(),
+        verifier_key: key.to_owned(),
+        requested_at: now.to_owned(),
+        approved_at: None,
+        log_index: None,
+    };
+    let first = request("0000000000000001", "ETI", "alice", "alice+01234567+AAAA");
+    let second = request("0000000000000002", "ETI", "bob", "bob+01234567+BBBB");
+    let elsewhere = request("0000000000000003", "SG17", "alice", "alice+01234567+AAAA");
+    assert!(store.insert_key_request(&first).await.expect("insert"));
+    assert!(store.insert_key_request(&second).await.expect("insert"));
+    assert!(store.insert_key_request(&elsewhere).await.expect("insert"));
+    let again = request("0000000000000004", "ETI", "alice", "alice+01234567+AAAA");
+    assert!(
+        !store.insert_key_request(&again).await.expect("insert"),
+        "the same key is asked for once per group"
+    );
+    assert_eq!(
+        store.key_requests("ETI", true).await.expect("list"),
+        vec![first.clone(), second.clone()]
+    );
+    assert_eq!(
+        store.key_requests_of("alice").await.expect("list"),
+        vec![first.clone(), elsewhere.clone()]
+    );
+    assert_eq!(
+        store
+            .key_request("SG17", "0000000000000001")
+            .await
+            .expect("read"),
+        None,
+        "a request is found in its own group only"
+    );
+
+    let later = "2026-01-02T00:00:00.000000Z";
+    assert!(
+        store
+            .approve_key_request("ETI", "0000000000000001", later, 7)
+            .await
+            .expect("approve")
+    );
+    assert!(
+        !store
+            .approve_key_request("ETI", "0000000000000001", later, 8)
+            .await
+            .expect("approve"),
+        "approved once"
+    );
+    let approved = KeyRequest {
+        approved_at: Some(later.to_owned()),
+        log_index: Some(7),
+        ..first
+    };
+    assert_eq!(
+        store
+            .key_request("ETI", "0000000000000001")
+            .await
+            .expect("read"),
+        Some(approved.clone())
+    );
+    assert_eq!(
+        store.key_requests("ETI", true).await.expect("list"),
+        vec![second.clone()]
+    );
+    assert_eq!(
+        store.key_requests("ETI", false).await.expect("list"),
+        vec![approved, second]
+    );
 }

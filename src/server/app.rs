@@ -43,6 +43,8 @@ pub struct AppState {
     pub bundles: tokio::sync::Semaphore,
     /// The write budgets per person and per client address.
     pub limits: rate_limit::WriteLimits,
+    /// The web application's settings and sign-in budget.
+    pub web: super::web::WebState,
 }
 
 impl AppState {

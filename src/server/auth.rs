@@ -193,6 +193,10 @@ pub enum Action {
     FileAppeal,
     /// Decide an appeal (an appeal reviewer).
     DecideAppeal,
+    /// Ask the group's secretariat to register a key made in the browser
+    /// (a person registered in the group, for their own key; the
+    /// secretariat approves with [`Action::WriteRegistry`]).
+    RequestKey,
 }
 
 /// The authorisation table: which roles may do what. Reading a checkpoint,
@@ -214,6 +218,7 @@ pub fn allowed(action: Action, roles: Roles) -> bool {
         Action::CertifyBallot => roles.chair,
         Action::FileAppeal => roles.delegate,
         Action::DecideAppeal => roles.reviewer,
+        Action::RequestKey => roles.delegate,
     }
 }
 

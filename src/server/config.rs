@@ -69,6 +69,12 @@ pub struct Config {
     /// The longest a request may take, in seconds.
     #[arg(long, env = "SCRUTINEER_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Mark the web application's cookies `Secure`: set this when browsers
+    /// reach the server over HTTPS (a TLS-terminating reverse proxy), so
+    /// that a session cookie is never sent over plain HTTP. The server
+    /// itself speaks plain HTTP and cannot tell.
+    #[arg(long, env = "SCRUTINEER_SECURE_COOKIES")]
+    pub secure_cookies: bool,
     /// Log format: `human` or `json`. The level comes from `RUST_LOG`
     /// (default `info`).
     #[arg(long, env = "SCRUTINEER_LOG_FORMAT", default_value = "human")]

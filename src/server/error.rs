@@ -109,12 +109,8 @@ impl ApiError {
                 "Unsupported media type",
             ),
             Self::Refused(refused) => match refused.kind {
-                RefusedKind::Invalid => (StatusCode::UNPROCESSABLE_ENTITY, refused.code, "Refused"),
-                RefusedKind::Conflict | RefusedKind::AlreadyDone => {
-                    (StatusCode::CONFLICT, refused.code, "Refused")
-                }
                 RefusedKind::NotFound => (StatusCode::NOT_FOUND, refused.code, "Not found"),
-                RefusedKind::Forbidden => (StatusCode::FORBIDDEN, refused.code, "Refused"),
+                kind => (refused_status(kind), refused.code, "Refused"),
             },
             Self::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -167,6 +163,16 @@ impl IntoResponse for ApiError {
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+/// The HTTP status of a refusal of its kind, for every front end.
+pub fn refused_status(kind: RefusedKind) -> StatusCode {
+    match kind {
+        RefusedKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        RefusedKind::Conflict | RefusedKind::AlreadyDone => StatusCode::CONFLICT,
+        RefusedKind::NotFound => StatusCode::NOT_FOUND,
+        RefusedKind::Forbidden => StatusCode::FORBIDDEN,
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration as StdDuration;
 use tokio::sync::RwLock;
 
 use super::{
-    AppState, ServerError, access, api, auth, connections, rate_limit, scheduler, startup,
+    AppState, ServerError, access, api, auth, connections, rate_limit, scheduler, startup, web,
 };
 
 use super::clock::Clock;
@@ -45,7 +45,8 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
     // Opens, closes and tallies ballots at their times, from now on and
     // for whatever fell due while the server was down.
     let scheduler = tokio::spawn(scheduler::run(Arc::clone(&state)));
-    let app = api::router(Arc::clone(&state), &config);
+    let app =
+        web::router(Arc::clone(&state), &config).merge(api::router(Arc::clone(&state), &config));
     // Request headers get the same time limit as a whole request.
     let header_timeout = StdDuration::from_secs(config.request_timeout_secs.max(1));
     connections::serve(listener, app, header_timeout, shutdown_signal()).await;
@@ -117,6 +118,7 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
         access: access::AccessCache::default(),
         bundles: tokio::sync::Semaphore::new(1),
         limits: rate_limit::WriteLimits::new(config),
+        web: web::WebState::new(config),
     };
     for head in heads {
         startup::open_log(&state, &head).await?;

@@ -18,6 +18,7 @@
 //! - [`error`]: RFC 9457 problem details.
 //! - [`rate_limit`]: write budgets per person and per client address.
 //! - [`api`]: the routes, one file per resource.
+//! - [`web`]: the web application at `/`, on the same listener.
 //! - [`connections`]: the HTTP/1.1 connection loop (also used by the load
 //!   tool's floor server).
 
@@ -38,6 +39,7 @@ pub mod rate_limit;
 pub mod scheduler;
 pub mod sequencer;
 pub mod startup;
+pub mod web;
 
 pub use app::AppState;
 pub use fold::{FoldRefusal, GroupLogState, Log, PublishedGroup};

@@ -44,6 +44,11 @@ const SQLITE: &[Migration] = &[
         name: "0005_larger_documents.sql",
         sql: include_str!("../../migrations/sqlite/0005_larger_documents.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_web.sql",
+        sql: include_str!("../../migrations/sqlite/0006_web.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, in version order.
@@ -72,6 +77,11 @@ const POSTGRES: &[Migration] = &[
         version: 5,
         name: "0005_larger_documents.sql",
         sql: include_str!("../../migrations/postgres/0005_larger_documents.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "0006_web.sql",
+        sql: include_str!("../../migrations/postgres/0006_web.sql"),
     },
 ];
 

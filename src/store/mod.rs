@@ -32,6 +32,7 @@ pub mod documents;
 pub(crate) mod fault;
 mod migrate;
 pub mod reader;
+pub mod web;
 
 use std::str::FromStr as _;
 use std::time::Duration;

@@ -7,6 +7,7 @@ mod ballots;
 mod bundle;
 mod clock;
 mod groups;
+mod key_requests;
 mod log;
 pub mod openapi;
 mod query;
@@ -45,6 +46,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .merge(bundle::router())
         .merge(clock::router())
         .merge(groups::router())
+        .merge(key_requests::router())
         .merge(log::router())
         .merge(registry::router())
         .merge(review::router())

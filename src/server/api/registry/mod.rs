@@ -36,6 +36,7 @@
 
 mod attendance;
 mod chair;
+pub(super) mod keys;
 mod meetings;
 mod organisations;
 mod persons;
@@ -102,9 +103,9 @@ async fn read_registry<T>(log: &Log, read: impl FnOnce(&GroupState) -> T) -> Res
 }
 
 /// A change appended to the log.
-struct Written {
+pub(super) struct Written {
     /// Where the entry is, and the checkpoint that covers it.
-    receipt: LogReceipt,
+    pub(super) receipt: LogReceipt,
     /// Whether the change created the resource (201) rather than changed
     /// or removed one (200).
     created: bool,
@@ -112,7 +113,7 @@ struct Written {
 
 impl Written {
     /// The answer: 201 or 200 with the receipt.
-    fn reply(self) -> (StatusCode, Json<LogReceipt>) {
+    pub(super) fn reply(self) -> (StatusCode, Json<LogReceipt>) {
         let status = if self.created {
             StatusCode::CREATED
         } else {

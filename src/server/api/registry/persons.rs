@@ -19,11 +19,10 @@ use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiPath, append, authorise, id, not_found, read_registry, refused};
+use super::{ApiPath, append, authorise, id, not_found, read_registry};
 use crate::id::{OrgId, PersonId};
-use crate::note::key::{KeyError, VerifierKey};
 use crate::registry::organisation::PersonRecord;
-use crate::registry::{Fact, KeyAdded, KeyRevoked, KeyState, Refusal};
+use crate::registry::{Fact, KeyRevoked, KeyState};
 use crate::server::AppState;
 use crate::server::api::LogReceipt;
 use crate::server::auth::{Action, Caller, Roles, allowed};
@@ -221,24 +220,7 @@ async fn add_key(
 ) -> Result<(StatusCode, Json<LogReceipt>), ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::WriteRegistry).await?;
     let person = id::<PersonId>("person", &person)?;
-    // The registry's parser refuses small-order keys, wrong ids and
-    // non-canonical encodings (SPEC section 4).
-    let key = VerifierKey::parse(&body.key).map_err(|e| {
-        ApiError::Refused(refused(&match e {
-            KeyError::WeakKey => Refusal::WeakKey,
-            other => Refusal::BadKey(other),
-        }))
-    })?;
-    let written = append(&log, move |registry, _| {
-        if registry.person(person.as_str()).is_none() {
-            return Err(not_found(format!(
-                "no person {:?} in the group; register the person first",
-                person.as_str()
-            )));
-        }
-        Ok((Fact::Key(KeyAdded { person, key }), true))
-    })
-    .await?;
+    let written = super::keys::register_key(&log, person, &body.key).await?;
     Ok(written.reply())
 }
 

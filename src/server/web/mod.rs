@@ -1,0 +1,116 @@
+//! The web application: the pages people use in a browser, served at `/` on
+//! the API's listener (SPEC section 8).
+//!
+//! HTML is rendered on the server from askama templates (`templates/`,
+//! compiled into the binary, auto-escaped); every action is a real `<form>`
+//! that works without JavaScript, except the steps that need a private key,
+//! which one first-party ES module does in the browser
+//! (`static/scrutineer.js`). Nothing is loaded from another origin.
+//!
+//! The same rule as the API holds: handlers translate, the pure core
+//! decides. A page reads a group through the same functions as the JSON
+//! API (`AppState::log`, `api::roles`, the log's fold) and writes through
+//! the same paths (a key request approved through the API is registered by
+//! the same function as `POST …/persons/{person}/keys`).
+//!
+//! Layout, one file per concern:
+//!
+//! - [`session`]: sign-in sessions (cookie, hashed id, expiry, revocation).
+//! - [`csrf`]: the token every POST form carries.
+//! - [`headers`]: the security headers of every response (CSP and others).
+//! - [`assets`]: the embedded stylesheet and ES module.
+//! - [`sign_in`]: signing in with a token, and out.
+//! - [`pages`]: home and ballot pages; [`view`] the data they show.
+//! - [`keys`]: the keys page and key requests.
+//! - [`check`]: the public receipt check and the log keys it pins.
+//! - [`render`]: templates into responses, and the error page.
+
+mod assets;
+mod check;
+mod csrf;
+mod headers;
+mod keys;
+mod pages;
+mod render;
+mod session;
+mod sign_in;
+mod view;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::AppState;
+use super::config::Config;
+use super::rate_limit::{Budget, Limiter};
+
+pub use render::WebError;
+
+/// The largest form the web application accepts: a verifier key and a few
+/// short fields.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// Sign-in attempts allowed per client address: a burst of
+/// [`SIGN_IN_BURST`], then one a second. A person who mistypes a token a
+/// few times never notices; guessing tokens (256 random bits) was hopeless
+/// anyway, and this keeps a script from trying quickly.
+const SIGN_IN_RATE: u32 = 1;
+const SIGN_IN_BURST: u32 = 10;
+
+/// What the web application keeps beside the API's state.
+pub struct WebState {
+    /// Whether cookies carry `Secure` (`--secure-cookies`: the server is
+    /// reached over HTTPS through a proxy).
+    pub secure_cookies: bool,
+    /// Sign-in attempts per client address (`rate_limit.rs`'s GCRA).
+    pub sign_in: Limiter<IpAddr>,
+}
+
+impl WebState {
+    /// The web settings of a server.
+    pub fn new(config: &Config) -> Self {
+        Self {
+            secure_cookies: config.secure_cookies,
+            sign_in: Limiter::new(Budget::new(SIGN_IN_RATE, SIGN_IN_BURST)),
+        }
+    }
+}
+
+/// The web application's routes, each answered with the security headers
+/// of [`headers`].
+pub fn router(state: Arc<AppState>, config: &Config) -> Router {
+    let timeout = StdDuration::from_secs(config.request_timeout_secs.max(1));
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/groups/{group}/ballots/{ballot}", get(pages::ballot))
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/keys", get(keys::show))
+        .route("/keys/requests", post(keys::request))
+        .route("/check", get(check::page))
+        .route("/log-keys/{group}", get(check::log_key))
+        .route("/static/app.css", get(assets::stylesheet))
+        .route("/static/scrutineer.js", get(assets::module))
+        .route("/static/icon.svg", get(assets::icon))
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            time_limit(request, next, timeout)
+        }))
+        .layer(middleware::from_fn(headers::security_headers))
+        .with_state(state)
+}
+
+/// Answers with the time-out page when a request takes longer than the
+/// server's limit.
+async fn time_limit(request: Request, next: Next, limit: StdDuration) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => WebError::Unavailable("the request took too long".to_owned()).into_response(),
+    }
+}

@@ -1,0 +1,242 @@
+//! What the home and ballot pages show, read from a group's fold: the same
+//! ballot book and registry that the JSON API describes
+//! (`GET /v1/groups/{group}/ballots[/{ballot}]`). Nothing here decides a
+//! rule; it copies what the fold already decided into plain data for the
+//! templates (codes, numbers, ISO 8601 instants), never sentences.
+
+use super::render::iso;
+use crate::ballot::TrackedBallot;
+use crate::registry::GroupState;
+use crate::time::Timestamp;
+
+/// Where a ballot stands for a delegate: before its window, in it, or
+/// after it (closed, tallied, certified or cancelled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Announced, not open yet.
+    Upcoming,
+    /// Open: votes are taken.
+    Open,
+    /// Closed, tallied, certified or cancelled.
+    Closed,
+}
+
+impl Phase {
+    fn of(state: &str) -> Self {
+        match state {
+            "announced" => Self::Upcoming,
+            "open" => Self::Open,
+            _ => Self::Closed,
+        }
+    }
+}
+
+/// A ballot in a list.
+#[derive(Debug, Clone)]
+pub struct BallotSummary {
+    /// The ballot's id.
+    pub id: String,
+    /// The lifecycle state's code (`announced`, `open`, `closed`,
+    /// `tallied`, `certified`, `cancelled`).
+    pub state: &'static str,
+    /// `correspondence`, `meeting` or `consultation`.
+    pub kind: &'static str,
+    /// The window, ISO 8601 UTC.
+    pub opens: String,
+    /// The window's end (first instant no longer counted).
+    pub closes: String,
+    /// Where it stands.
+    pub phase: Phase,
+}
+
+/// A span of time, split for the template to say ("3 days 4 hours").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Whole days.
+    pub days: i64,
+    /// Hours beyond the days.
+    pub hours: i64,
+    /// Minutes beyond the hours.
+    pub minutes: i64,
+}
+
+impl Span {
+    /// The time from `now` to `then`, or `None` if `then` has passed.
+    pub fn until(now: Timestamp, then: Timestamp) -> Option<Self> {
+        if then <= now {
+            return None;
+        }
+        let seconds = i64::try_from(then.since(now).as_nanos() / 1_000_000_000).unwrap_or(i64::MAX);
+        Some(Self {
+            days: seconds / 86_400,
+            hours: seconds % 86_400 / 3_600,
+            minutes: seconds % 3_600 / 60,
+        })
+    }
+}
+
+/// An organisation's line of a ballot's frozen roll: whether it may vote,
+/// and the facts the rules used.
+#[derive(Debug, Clone)]
+pub struct RollLine {
+    /// The organisation.
+    pub organisation: String,
+    /// Its class's code (`member`, `participant`, …).
+    pub class: String,
+    /// Whether it may vote.
+    pub eligible: bool,
+    /// The rules' reason code (`attendance`, `insufficient-attendance`,
+    /// `founding-member-in-kick-off-period`, …).
+    pub reason: &'static str,
+    /// A founding member (ETSI Annex 2).
+    pub founding: bool,
+    /// The plenaries of the window it attended physically.
+    pub physical: Vec<String>,
+    /// The plenaries of the roll's attendance window.
+    pub window: Vec<String>,
+}
+
+/// One question's result, once tallied.
+#[derive(Debug, Clone)]
+pub struct QuestionResult {
+    /// The question.
+    pub question: String,
+    /// Votes for.
+    pub in_favour: u64,
+    /// Votes against.
+    pub against: u64,
+    /// Abstentions.
+    pub abstain: u64,
+    /// Eligible organisations without a final vote.
+    pub not_voted: u64,
+    /// The profile's outcome code.
+    pub outcome: String,
+}
+
+/// A ballot's page.
+#[derive(Debug, Clone)]
+pub struct BallotView {
+    /// The list entry's data.
+    pub summary: BallotSummary,
+    /// The group.
+    pub group: String,
+    /// When it was announced.
+    pub announced: String,
+    /// The question ids, in order.
+    pub questions: Vec<String>,
+    /// Vote entries so far (a number, not a count of choices: votes are
+    /// commitments until the close, SPEC 2.1 item 9).
+    pub turnout: usize,
+    /// Time until the window opens (upcoming) or closes (open).
+    pub left: Option<Span>,
+    /// The person's organisation in the group, if registered.
+    pub organisation: Option<String>,
+    /// That organisation's roll line, once the roll is frozen.
+    pub line: Option<RollLine>,
+    /// The results, once tallied.
+    pub results: Vec<QuestionResult>,
+    /// Whether the chair certified the result.
+    pub certified: bool,
+}
+
+/// The summary of a tracked ballot.
+pub fn summary(id: &str, tracked: &TrackedBallot) -> BallotSummary {
+    let lifecycle = &tracked.lifecycle;
+    let ballot = lifecycle.ballot();
+    let state = lifecycle.state();
+    BallotSummary {
+        id: id.to_owned(),
+        state,
+        kind: match ballot.kind {
+            crate::rules::ballot::BallotKind::Correspondence => "correspondence",
+            crate::rules::ballot::BallotKind::Meeting { .. } => "meeting",
+            crate::rules::ballot::BallotKind::Consultation { .. } => "consultation",
+        },
+        opens: iso(ballot.opens),
+        closes: iso(ballot.closes),
+        phase: Phase::of(state),
+    }
+}
+
+/// A ballot's page for `person`, at `now`.
+pub fn ballot(
+    group: &str,
+    id: &str,
+    tracked: &TrackedBallot,
+    registry: Option<&GroupState>,
+    person: &str,
+    now: Timestamp,
+) -> BallotView {
+    let lifecycle = &tracked.lifecycle;
+    let ballot = lifecycle.ballot();
+    let summary = summary(id, tracked);
+    let left = match summary.phase {
+        Phase::Upcoming => Span::until(now, ballot.opens),
+        Phase::Open => Span::until(now, ballot.closes),
+        Phase::Closed => None,
+    };
+    let organisation = registry
+        .and_then(|r| r.person(person))
+        .map(|p| p.organisation.to_string());
+    let line = lifecycle.roll().and_then(|roll| {
+        let entry = roll.entry(organisation.as_deref()?)?;
+        Some(RollLine {
+            organisation: entry.organisation.to_string(),
+            class: entry.class.to_string(),
+            eligible: entry.eligible,
+            reason: entry.reason.as_str(),
+            founding: entry.founding,
+            physical: entry.physical.iter().map(ToString::to_string).collect(),
+            window: roll.window.iter().map(ToString::to_string).collect(),
+        })
+    });
+    let results = lifecycle
+        .tally()
+        .map(|t| {
+            t.questions
+                .iter()
+                .map(|q| QuestionResult {
+                    question: q.question.to_string(),
+                    in_favour: q.in_favour,
+                    against: q.against,
+                    abstain: q.abstain,
+                    not_voted: q.not_voted,
+                    outcome: q.outcome.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    BallotView {
+        summary,
+        group: group.to_owned(),
+        announced: iso(ballot.announced),
+        questions: ballot.questions.iter().map(ToString::to_string).collect(),
+        turnout: lifecycle.votes().map_or(0, |v| v.len()),
+        left,
+        organisation,
+        line,
+        results,
+        certified: lifecycle.certification().is_some(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_split_into_days_hours_and_minutes() {
+        let now = Timestamp::parse("2026-07-01T00:00:00Z").expect("a time");
+        let then = Timestamp::parse("2026-07-04T05:06:59Z").expect("a time");
+        assert_eq!(
+            Span::until(now, then),
+            Some(Span {
+                days: 3,
+                hours: 5,
+                minutes: 6
+            })
+        );
+        assert_eq!(Span::until(then, now), None);
+        assert_eq!(Span::until(now, now), None);
+    }
+}

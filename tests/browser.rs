@@ -1,0 +1,183 @@
+//! The web application in a real browser: Debian's Chromium, driven by
+//! `tests/browser/web.mjs` (playwright-core and axe-core, pinned in
+//! `tests/browser/package-lock.json`), against the real `scrutineer serve`
+//! on port 0 with a group, delegates, a ballot and a vote made through the
+//! CLI. The script signs in (a wrong token refused, the keyboard only),
+//! reads the home and ballot pages, imports a `scrutineer keygen` key,
+//! makes a key in the browser and requests it, which the secretariat
+//! approves through the API, checks a real and a tampered receipt, signs
+//! out, and runs axe-core on every page; no console error and no request to
+//! another origin are allowed.
+//!
+//! Skipped with a note when `/usr/bin/chromium` or
+//! `tests/browser/node_modules` is missing (`npm ci --prefix
+//! tests/browser`), unless `SCRUTINEER_REQUIRE_BROWSER=1` (CI), which
+//! makes that a failure. `SCRUTINEER_SCREENSHOTS=DIR` saves a PNG of each
+//! page (`docs/screenshots/`).
+
+#![cfg(feature = "server")]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::server::Server;
+use common::world::{World, ok, strings, text};
+use serde_json::json;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const START: &str = "2026-06-01T00:00:00Z";
+
+/// What is missing to run the browser, if anything.
+fn missing() -> Option<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if !Path::new(CHROMIUM).exists() {
+        return Some(format!("{CHROMIUM} (apt-get install chromium)"));
+    }
+    if !root
+        .join("tests/browser/node_modules/playwright-core")
+        .exists()
+        || !root.join("tests/browser/node_modules/axe-core").exists()
+    {
+        return Some("tests/browser/node_modules (npm ci --prefix tests/browser)".to_owned());
+    }
+    match Command::new("node").arg("--version").output() {
+        Ok(out) if out.status.success() => None,
+        _ => Some("node".to_owned()),
+    }
+}
+
+fn announce(w: &World, ballot: &str, opens: &str, closes: &str) {
+    let p = |name: &str| w.path_str(name);
+    let mut args = strings(&["announce"]);
+    args.extend(w.server_flags());
+    args.extend(strings(&[
+        "--log-key",
+        &p("log.vkey"),
+        "--token-file",
+        &p("carol.token"),
+        "--key",
+        &p("carol.key"),
+        "--ballot",
+        ballot,
+        "--kind",
+        "correspondence",
+        "--opens",
+        opens,
+        "--closes",
+        closes,
+    ]));
+    ok(&args);
+}
+
+#[test]
+fn the_web_application_in_chromium() {
+    if let Some(what) = missing() {
+        assert!(
+            std::env::var("SCRUTINEER_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "SCRUTINEER_REQUIRE_BROWSER=1 but {what} is missing"
+        );
+        eprintln!("skipping the browser tests: {what} is missing");
+        return;
+    }
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let server = Server::start(
+        data.path(),
+        &["--simulated-clock", "--simulated-start", START],
+    );
+    let token = server.token.clone().expect("first start prints the token");
+    let w = World {
+        server,
+        token,
+        work: work.path().to_owned(),
+    };
+    w.eti_group(&["cadzow"]);
+    // bob: a delegate of cadzow with no key yet (he makes one in the
+    // browser).
+    w.account("bob");
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/persons/bob",
+        json!({"organisation": "cadzow", "membership_list": true}),
+    );
+    // A key of alice's that is not registered.
+    ok(&[
+        "keygen",
+        "--name",
+        "alice",
+        "--out",
+        &w.path_str("alice-other.key"),
+    ]);
+
+    // B1 opens after 44 days; alice votes in it with the CLI, which keeps
+    // the vote and its receipt. B2 is announced after that and upcoming.
+    announce(&w, "B1", "2026-07-15T00:00:00Z", "2026-08-15T00:00:00Z");
+    w.send(
+        "POST",
+        "/v1/clock",
+        json!({"advance_seconds": 45 * 24 * 3600}),
+    );
+    w.wait_for("B1", "open");
+    let votes = w.path_str("votes");
+    let mut vote = strings(&["vote"]);
+    vote.extend(w.server_flags());
+    vote.extend(strings(&[
+        "--log-key",
+        &w.path_str("log.vkey"),
+        "--token-file",
+        &w.path_str("alice.token"),
+        "--key",
+        &w.path_str("alice.key"),
+        "--ballot",
+        "B1",
+        "--organisation",
+        "cadzow",
+        "--choice",
+        "yes",
+        "--out",
+        &votes,
+    ]));
+    ok(&vote);
+    announce(&w, "B2", "2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z");
+
+    let read_token = |person: &str| {
+        std::fs::read_to_string(w.path(&format!("{person}.token")))
+            .expect("token file")
+            .trim()
+            .to_owned()
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut node = Command::new("node");
+    node.arg(root.join("tests/browser/web.mjs"))
+        .current_dir(root.join("tests/browser"))
+        .env("SCRUTINEER_URL", w.url())
+        .env("SECRETARIAT_TOKEN", &w.token)
+        .env("ALICE_TOKEN", read_token("alice"))
+        .env("BOB_TOKEN", read_token("bob"))
+        .env("ALICE_KEY", w.path("alice.key"))
+        .env("OTHER_KEY", w.path("alice-other.key"))
+        .env(
+            "RECEIPT",
+            Path::new(&votes).join("B1-main-cadzow.tlog-proof"),
+        )
+        .env("VOTE", Path::new(&votes).join("B1-main-cadzow.vote"))
+        .env("WORK", work.path());
+    match std::env::var_os("SCRUTINEER_SCREENSHOTS") {
+        Some(dir) => node.env("SCREENSHOTS", root.join(dir)),
+        None => node.env_remove("SCREENSHOTS"),
+    };
+    let out = node.output().expect("run node");
+    let stdout = text(&out.stdout);
+    // The Debian wrapper's shell warning and Chromium's D-Bus complaints
+    // are noise, not failures.
+    let stderr: Vec<_> = text(&out.stderr)
+        .lines()
+        .filter(|l| !l.contains("dbus") && !l.contains("D-Bus"))
+        .map(str::to_owned)
+        .collect();
+    eprintln!("{stdout}\n{}", stderr.join("\n"));
+    w.server.stop();
+    assert!(out.status.success(), "the browser checks failed:\n{stdout}");
+}
