@@ -18,7 +18,7 @@ use super::lifecycle::{Announced, Lifecycle};
 use super::refusal::{AnnounceRefusal, BallotRefusal};
 use super::source::NoteSource;
 use super::statement::{SignatureFailure, verify_signer};
-use crate::registry::codec::FormatError;
+use crate::entry::codec::FormatError;
 
 impl BallotBook {
     /// Decides the chair's signed announcement `note` received at `time`:

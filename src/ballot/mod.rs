@@ -45,7 +45,6 @@ pub mod announcement;
 pub mod appeal;
 pub mod book;
 pub mod certification;
-pub(crate) mod codec;
 pub mod lifecycle;
 pub mod records;
 pub mod refusal;
@@ -55,13 +54,13 @@ pub mod statement;
 pub mod verified;
 pub mod votes;
 
+pub use crate::entry::codec::hash_text;
 pub use announcement::{
     ANNOUNCEMENT_KIND, AnnouncementError, AnnouncementNote, AnnouncementRecord, SignedAnnouncement,
 };
 pub use appeal::{APPEAL_KIND, Against, AppealNote, DECISION_KIND, DecisionNote, Ruling};
 pub use book::{BallotApplied, BallotBook, Due, Opening, ReplayError, replay, replay_verified};
 pub use certification::{CERTIFICATION_KIND, CertificationNote, certification_fits};
-pub use codec::hash_text;
 pub use lifecycle::{
     Announced, Appeal, AppealDecision, Cancelled, Certification, Certified, Closed, LateSigner,
     Lifecycle, LoggedVote, Open, Outbox, RevealedVote, Tallied, TrackedBallot, Votes,
