@@ -22,7 +22,9 @@
 //! roll decided at the opening, every vote decided by the ballot fold from
 //! a real signed note (organisations vote again and again, as in the load
 //! test), the close and the tally; a signed checkpoint every 1 000
-//! entries, as batches would; then the static tile layout
+//! entries (the server signs one per batch, and 1 000 is its default
+//! largest batch, `--batch-max`: a log written under heavy load has about
+//! as many, a lightly loaded one more); then the static tile layout
 //! (`staticlog::build`), `checkpoints/`, `documents.pack` (the documents
 //! in log order) and `bundle.json` (`docs/formats.md` section 9).
 
@@ -52,7 +54,8 @@ use scrutineer::vote::{ChoiceWord, SubmittedVote, VoteNote};
 
 const ORIGIN: &str = "audit-scale.example/LOAD";
 const CHAIR: &str = "chair";
-/// Entries per signed checkpoint, as the server's batches would issue.
+/// Entries per signed checkpoint: the server's default largest batch, so
+/// as few checkpoints as a log written under heavy load has.
 const BATCH: u64 = 1000;
 
 fn time(text: &str) -> Timestamp {

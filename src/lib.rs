@@ -28,6 +28,10 @@
 //!   and documents) and the independent verifier behind `scrutineer
 //!   verify`.
 //!
+//! Behind the `fuzzing` feature, [`fuzzing`] holds the properties the fuzz
+//! targets check (`fuzz/`), which `tests/fuzz_regressions.rs` replays; it
+//! is not part of the library a user of the crate builds.
+//!
 //! None of these modules imports tokio, axum or sqlx; the verifier and the
 //! log tooling build with `--no-default-features`.
 
@@ -63,8 +67,8 @@ pub mod audit;
 pub mod ballot;
 pub mod contexts;
 pub mod entry;
-#[doc(hidden)]
-pub mod fuzz_checks;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod id;
 pub mod note;
 pub mod registry;

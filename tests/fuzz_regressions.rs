@@ -1,7 +1,7 @@
 //! The fuzz targets' checks, on stable and without cargo-fuzz: every seed
 //! (`fuzz/seeds/<target>/`) and every input a fuzzer ever crashed on
 //! (`tests/fuzz_regressions/<target>/`) goes through the very function the
-//! target calls (`scrutineer::fuzz_checks`), so a fixed finding stays fixed.
+//! target calls (`scrutineer::fuzzing`), so a fixed finding stays fixed.
 //!
 //! The seeds are written by `write_seeds` below from the crate's own
 //! encoders:
@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use scrutineer::fuzz_checks::{CHECKS, Check};
+use scrutineer::fuzzing::{CHECKS, Check};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -95,7 +95,7 @@ fn every_seed_and_finding_folder_names_a_target() {
         .filter_map(|p| Some(p.file_stem()?.to_str()?.to_owned()))
         .collect();
     let known: BTreeSet<String> = known.iter().map(|s| (*s).to_owned()).collect();
-    assert_eq!(targets, known, "fuzz/fuzz_targets and fuzz_checks::CHECKS");
+    assert_eq!(targets, known, "fuzz/fuzz_targets and fuzzing::CHECKS");
 }
 
 /// The shared scenarios, when `../shared` is beside the checkout (they are
@@ -108,7 +108,7 @@ fn shared_scenarios_pass_the_scenario_check() {
         return;
     }
     let mut failures = Vec::new();
-    let check = scrutineer::fuzz_checks::scenario_parse;
+    let check = scrutineer::fuzzing::scenario_parse;
     let count = run(check, &files(&dir), &mut failures);
     assert!(
         failures.is_empty(),
@@ -582,7 +582,7 @@ mod seeds {
             .into_bytes(),
         );
 
-        // Attendance imports against `fuzz_checks::fixed_state`.
+        // Attendance imports against `fuzzing::fixed_state`.
         add(
             "csv_import",
             "valid",

@@ -623,7 +623,6 @@ async fn documents_of_every_kind(db: &Db) {
         DocumentKind::Note,
         DocumentKind::Attachment,
         DocumentKind::Roll,
-        DocumentKind::Announcement,
         DocumentKind::Tally,
         DocumentKind::Recipients,
     ];

@@ -1,9 +1,9 @@
 //! Chair's announcements (`SignedAnnouncement::parse`, `AnnouncementNote::parse_text`): the properties of
-//! `scrutineer::fuzz_checks::announcement_parse`, which `tests/fuzz_regressions.rs`
+//! `scrutineer::fuzzing::announcement_parse`, which `tests/fuzz_regressions.rs`
 //! also replays over the seeds and every past finding.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| scrutineer::fuzz_checks::announcement_parse(data));
+fuzz_target!(|data: &[u8]| scrutineer::fuzzing::announcement_parse(data));

@@ -1,9 +1,9 @@
 //! Entry bundles (`decode_bundle`) and entries files (`staticlog::parse_entries`): the properties of
-//! `scrutineer::fuzz_checks::bundle_decode`, which `tests/fuzz_regressions.rs`
+//! `scrutineer::fuzzing::bundle_decode`, which `tests/fuzz_regressions.rs`
 //! also replays over the seeds and every past finding.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| scrutineer::fuzz_checks::bundle_decode(data));
+fuzz_target!(|data: &[u8]| scrutineer::fuzzing::bundle_decode(data));

@@ -1,9 +1,9 @@
 //! The attendance import (`import_attendance`) against a fixed group: the properties of
-//! `scrutineer::fuzz_checks::csv_import`, which `tests/fuzz_regressions.rs`
+//! `scrutineer::fuzzing::csv_import`, which `tests/fuzz_regressions.rs`
 //! also replays over the seeds and every past finding.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| scrutineer::fuzz_checks::csv_import(data));
+fuzz_target!(|data: &[u8]| scrutineer::fuzzing::csv_import(data));

@@ -1,9 +1,9 @@
 //! Verifier and private key parsing: the properties of
-//! `scrutineer::fuzz_checks::key_parse`, which `tests/fuzz_regressions.rs`
+//! `scrutineer::fuzzing::key_parse`, which `tests/fuzz_regressions.rs`
 //! also replays over the seeds and every past finding.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| scrutineer::fuzz_checks::key_parse(data));
+fuzz_target!(|data: &[u8]| scrutineer::fuzzing::key_parse(data));

@@ -1,9 +1,9 @@
 //! Documents packs (`audit::pack`): the properties of
-//! `scrutineer::fuzz_checks::pack_read`, which `tests/fuzz_regressions.rs`
+//! `scrutineer::fuzzing::pack_read`, which `tests/fuzz_regressions.rs`
 //! also replays over the seeds and every past finding.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| scrutineer::fuzz_checks::pack_read(data));
+fuzz_target!(|data: &[u8]| scrutineer::fuzzing::pack_read(data));

@@ -1,9 +1,9 @@
 //! tlog-proof receipt parsing and verification: the properties of
-//! `scrutineer::fuzz_checks::receipt_parse`, which `tests/fuzz_regressions.rs`
+//! `scrutineer::fuzzing::receipt_parse`, which `tests/fuzz_regressions.rs`
 //! also replays over the seeds and every past finding.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| scrutineer::fuzz_checks::receipt_parse(data));
+fuzz_target!(|data: &[u8]| scrutineer::fuzzing::receipt_parse(data));

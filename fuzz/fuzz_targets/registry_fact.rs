@@ -1,9 +1,9 @@
 //! Registry entries (`Fact::from_entry`) and the registry fold: the properties of
-//! `scrutineer::fuzz_checks::registry_fact`, which `tests/fuzz_regressions.rs`
+//! `scrutineer::fuzzing::registry_fact`, which `tests/fuzz_regressions.rs`
 //! also replays over the seeds and every past finding.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| scrutineer::fuzz_checks::registry_fact(data));
+fuzz_target!(|data: &[u8]| scrutineer::fuzzing::registry_fact(data));

@@ -1,9 +1,9 @@
 //! Certification, appeal and decision notes and their entries: the properties of
-//! `scrutineer::fuzz_checks::statement_parse`, which `tests/fuzz_regressions.rs`
+//! `scrutineer::fuzzing::statement_parse`, which `tests/fuzz_regressions.rs`
 //! also replays over the seeds and every past finding.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| scrutineer::fuzz_checks::statement_parse(data));
+fuzz_target!(|data: &[u8]| scrutineer::fuzzing::statement_parse(data));

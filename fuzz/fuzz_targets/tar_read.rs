@@ -1,9 +1,9 @@
 //! Bundle archives (`audit::tar::read_tar`): the properties of
-//! `scrutineer::fuzz_checks::tar_read`, which `tests/fuzz_regressions.rs`
+//! `scrutineer::fuzzing::tar_read`, which `tests/fuzz_regressions.rs`
 //! also replays over the seeds and every past finding.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| scrutineer::fuzz_checks::tar_read(data));
+fuzz_target!(|data: &[u8]| scrutineer::fuzzing::tar_read(data));

@@ -1,9 +1,9 @@
 //! Timestamps (`Timestamp::parse`) and ids (`Id::new`): the properties of
-//! `scrutineer::fuzz_checks::timestamp_parse`, which `tests/fuzz_regressions.rs`
+//! `scrutineer::fuzzing::timestamp_parse`, which `tests/fuzz_regressions.rs`
 //! also replays over the seeds and every past finding.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| scrutineer::fuzz_checks::timestamp_parse(data));
+fuzz_target!(|data: &[u8]| scrutineer::fuzzing::timestamp_parse(data));

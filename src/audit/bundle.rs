@@ -25,16 +25,16 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ballot::{
-    ANNOUNCEMENT_KIND, AnnouncementRecord, CLOSE_KIND, ROLL_KIND, RollRecord, TALLY_KIND,
-    TallyRecord,
-};
+/// The attachment a vote note names: an exporter fetches it right after
+/// the note (one definition, in the ballot core).
+pub use crate::ballot::attachment_of;
+use crate::ballot::{CLOSE_KIND, document_named};
 use crate::entry::Entry;
 use crate::id::BallotId;
 use crate::staticlog::CHECKPOINT_FILE;
 use crate::tlog::Hash;
 use crate::tlog::tile::Tile;
-use crate::vote::{SubmittedVote, VOTE_ENTRY_KIND};
+use crate::vote::VOTE_ENTRY_KIND;
 
 use super::pack::{PACK_FILE, PackError, encode_pack};
 
@@ -220,29 +220,12 @@ pub fn wanted_documents(entries: &[Entry]) -> Vec<Wanted> {
         let Some(ballot) = entry.get("ballot").and_then(|b| BallotId::new(b).ok()) else {
             continue;
         };
-        let sha256 = match entry.kind() {
-            ROLL_KIND => match RollRecord::from_entry(entry) {
-                Ok(record) if record.body.is_none() => record.roll,
-                _ => continue,
-            },
-            TALLY_KIND => match TallyRecord::from_entry(entry) {
-                Ok(record) if record.body.is_none() => record.tally,
-                _ => continue,
-            },
-            ANNOUNCEMENT_KIND => match AnnouncementRecord::from_entry(entry) {
-                Ok(record) => match record.recipients_beside {
-                    Some(document) => document,
-                    None => continue,
-                },
-                _ => continue,
-            },
-            VOTE_ENTRY_KIND if closed.contains(ballot.as_str()) => {
-                match entry.get("note").and_then(parse_sha256_text) {
-                    Some(hash) => hash,
-                    None => continue,
-                }
-            }
-            _ => continue,
+        // The server reveals a vote's note only at the close.
+        if entry.kind() == VOTE_ENTRY_KIND && !closed.contains(ballot.as_str()) {
+            continue;
+        }
+        let Some(sha256) = document_named(entry) else {
+            continue;
         };
         if seen.insert((ballot.clone(), sha256)) {
             wanted.push(Wanted {
@@ -284,11 +267,6 @@ pub fn in_replay_order(wanted: &[Wanted], documents: Vec<Vec<u8>>) -> Vec<Vec<u8
     ordered
 }
 
-/// The attachment a vote note names, if it parses and names one.
-pub fn attachment_of(note: &[u8]) -> Option<Hash> {
-    SubmittedVote::parse(note).ok()?.vote.attachment
-}
-
 /// The log indexes of the entries naming `ballot` in their `ballot` header.
 pub fn ballot_entries(entries: &[Entry], ballot: &str) -> Vec<u64> {
     entries
@@ -297,10 +275,4 @@ pub fn ballot_entries(entries: &[Entry], ballot: &str) -> Vec<u64> {
         .filter(|(_, e)| e.get("ballot") == Some(ballot))
         .map(|(i, _)| i as u64)
         .collect()
-}
-
-/// Reads `sha256:<hex>` as the log writes it.
-fn parse_sha256_text(text: &str) -> Option<Hash> {
-    let hex = text.strip_prefix("sha256:")?;
-    Hash::from_hex(hex).ok().filter(|h| h.to_hex() == hex)
 }

@@ -41,7 +41,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::ballot::{
-    BallotBook, ReplayError, VerifiedNotes, check_certified_root, hash_text, replay_verified,
+    BallotBook, ReplayError, VerifiedNotes, check_certified_root, document_named, hash_text,
+    replay_verified,
 };
 use crate::contexts::SIMULATED_ORIGIN_PREFIX;
 use crate::entry::Entry;
@@ -603,16 +604,13 @@ fn parse_entries(bundles: &[(Tile, Option<Vec<u8>>)]) -> Result<Vec<(Vec<u8>, En
     Ok(out)
 }
 
-/// The documents the log names (`sha256:<hex>` header values: vote notes,
-/// rolls stored beside the log), in log order: the order the replay asks
-/// for them in.
+/// The documents the log names (vote notes, rolls, tallies and recipient
+/// lists stored beside the log: [`document_named`]), in log order: the
+/// order the replay asks for them in.
 fn named_documents(entries: &[(Vec<u8>, Entry)]) -> impl Iterator<Item = Hash> + '_ {
-    entries.iter().flat_map(|(_, entry)| {
-        entry.headers().iter().filter_map(|(_, value)| {
-            let hex = value.strip_prefix("sha256:")?;
-            Hash::from_hex(hex).ok()
-        })
-    })
+    entries
+        .iter()
+        .filter_map(|(_, entry)| document_named(entry))
 }
 
 /// Checks every `checkpoints/<size>` file; returns how many there are, or

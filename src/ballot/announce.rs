@@ -19,7 +19,7 @@ use super::records::{Notification, NotificationReason};
 use super::refusal::{AnnounceRefusal, BallotRefusal};
 use super::source::NoteSource;
 use super::statement::{SignatureFailure, verify_signer};
-use crate::registry::codec::FormatError;
+use crate::entry::codec::FormatError;
 
 /// What the server sequences for a chair's announcement, in one batch.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,13 +30,13 @@
 
 use std::collections::BTreeSet;
 
-use crate::ballot::codec::{self, Headers, Times};
 use crate::contexts::{ANNOUNCEMENT_HEADER, ANNOUNCEMENT_V2_HEADER};
 use crate::entry::Entry;
+use crate::entry::codec::{self, Headers, Times};
+use crate::entry::codec::{FormatError, parse_id, parse_time};
 use crate::id::{BallotId, MeetingId, PersonId, QuestionId};
 use crate::note::key::SigningKey;
 use crate::note::signed::{Limits, Note};
-use crate::registry::codec::{FormatError, parse_id, parse_time};
 use crate::rules::{Ballot, BallotKind};
 use crate::time::Timestamp;
 use crate::tlog::Hash;
@@ -604,11 +604,11 @@ impl AnnouncementRecord {
                 ("recipients", Times::Many),
             ],
         )?;
-        let note = codec::parse_hash("note", h.one("note")?)?;
+        let note = codec::parse_hash("note", h.required("note")?)?;
         if Hash::sha256(entry.body_bytes()) != note {
             return Err(FormatError::BadValue {
                 header: "note",
-                value: h.one("note")?.to_owned(),
+                value: h.required("note")?.to_owned(),
                 expected: "the SHA-256 of the entry's body (the signed note)",
             });
         }
@@ -630,7 +630,7 @@ impl AnnouncementRecord {
             }
         };
         Ok(Self {
-            ballot: parse_id("ballot", h.one("ballot")?)?,
+            ballot: parse_id("ballot", h.required("ballot")?)?,
             note,
             recipients,
             recipients_beside,

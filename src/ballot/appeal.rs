@@ -20,9 +20,9 @@
 //! reasons <a line of text>          (repeated: at least one, not all blank)
 //! ```
 
-use crate::ballot::codec::{hash_text, parse_hash};
 use crate::ballot::statement::{TextLines, text_lines, write_text_lines};
 use crate::contexts::{APPEAL_DECISION_HEADER, APPEAL_HEADER};
+use crate::entry::codec::{hash_text, parse_hash};
 use crate::id::BallotId;
 use crate::note::key::SigningKey;
 use crate::note::signed::Note;

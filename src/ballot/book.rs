@@ -19,7 +19,6 @@ use crate::tlog::Hash;
 use crate::tlog::checkpoint::Origin;
 use crate::vote::VOTE_ENTRY_KIND;
 
-use super::codec::hash_text;
 use super::lifecycle::{Lifecycle, Outbox, TrackedBallot};
 use super::records::{
     CANCELLED_KIND, CLOSE_KIND, NOTIFICATION_KIND, Notification, NotificationReason, ROLL_KIND,
@@ -32,6 +31,7 @@ use super::verified::VerifiedNotes;
 use crate::ballot::announcement::ANNOUNCEMENT_KIND;
 use crate::ballot::appeal::{APPEAL_KIND, DECISION_KIND};
 use crate::ballot::certification::CERTIFICATION_KIND;
+use crate::entry::codec::hash_text;
 
 /// What [`BallotBook::apply`] did with an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

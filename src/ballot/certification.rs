@@ -16,10 +16,10 @@
 //!
 //! One `question` line per question of the tally, in its order.
 
-use crate::ballot::codec::{hash_text, parse_hash};
 use crate::ballot::records::{TallyDocument, TallyQuestion};
 use crate::ballot::statement::{STATEMENT_NOTE_MAX_BYTES, TextLines};
 use crate::contexts::CERTIFICATION_HEADER;
+use crate::entry::codec::{hash_text, parse_hash};
 use crate::id::{BallotId, QuestionId};
 use crate::note::key::SigningKey;
 use crate::note::signed::Note;

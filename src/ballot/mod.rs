@@ -24,6 +24,8 @@
 //!   `announcement` entry; `announce`: its decision and re-check.
 //! - [`records`]: the `ballot-cancelled`, `roll`, `close`, `tally` and
 //!   `notification` entries.
+//! - [`named`]: which entries and notes name which documents stored
+//!   beside the log.
 //! - [`statement`]: what signed statements share; [`certification`]: the
 //!   chair's certification note; [`appeal`]: appeal and decision notes;
 //!   `review`: their decisions and re-checks (SPEC 2.1 item 10).
@@ -45,8 +47,8 @@ pub mod announcement;
 pub mod appeal;
 pub mod book;
 pub mod certification;
-pub(crate) mod codec;
 pub mod lifecycle;
+pub mod named;
 pub mod records;
 pub mod refusal;
 mod review;
@@ -56,6 +58,7 @@ pub mod verified;
 pub mod votes;
 
 pub use announce::AnnouncementDecision;
+pub use crate::entry::codec::hash_text;
 pub use announcement::{
     ANNOUNCEMENT_KIND, AnnouncementError, AnnouncementNote, AnnouncementRecord, SignedAnnouncement,
 };
@@ -65,11 +68,11 @@ pub use certification::{
     CERTIFICATION_KIND, CertificationNote, KnownRoot, RootAt, certification_fits,
     check_certified_root,
 };
-pub use codec::hash_text;
 pub use lifecycle::{
     Announced, Appeal, AppealDecision, Cancelled, Certification, Certified, Closed, LateSigner,
     Lifecycle, LoggedVote, Open, Outbox, RevealedVote, Tallied, TrackedBallot, Votes,
 };
+pub use named::{attachment_of, document_named};
 pub use records::{
     CANCELLED_KIND, CLOSE_KIND, NOTIFICATION_KIND, Notification, NotificationReason, ROLL_KIND,
     RollRecord, TALLY_KIND, TALLY_VERSION, TallyDocument, TallyQuestion, TallyRecord,

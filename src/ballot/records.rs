@@ -4,10 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ballot::codec::{self, Headers, Times, empty_body};
 use crate::entry::Entry;
+use crate::entry::codec::{self, Headers, Times, empty_body};
+use crate::entry::codec::{FormatError, bad, parse_id, parse_word};
 use crate::id::{BallotId, PersonId, QuestionId};
-use crate::registry::codec::{FormatError, bad, parse_id, parse_word};
 use crate::rules::Roll;
 use crate::time::Timestamp;
 use crate::tlog::Hash;
@@ -31,7 +31,7 @@ pub const TALLY_VERSION: u32 = 1;
 pub fn ballot_only(entry: &Entry, kind: &'static str) -> Result<BallotId, FormatError> {
     let h = Headers::new(entry, &[("ballot", Times::One)])?;
     empty_body(entry, kind)?;
-    parse_id("ballot", h.one("ballot")?)
+    parse_id("ballot", h.required("ballot")?)
 }
 
 /// The entry naming only a ballot: `ballot-cancelled` or `close`.
@@ -94,7 +94,7 @@ impl RollRecord {
     /// document.
     pub fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
         let h = Headers::new(entry, &[("ballot", Times::One), ("roll", Times::One)])?;
-        let value = h.one("roll")?;
+        let value = h.required("roll")?;
         let roll = codec::parse_hash("roll", value)?;
         let body = entry.body_bytes();
         if !body.is_empty() && Hash::sha256(body) != roll {
@@ -105,7 +105,7 @@ impl RollRecord {
             ));
         }
         Ok(Self {
-            ballot: parse_id("ballot", h.one("ballot")?)?,
+            ballot: parse_id("ballot", h.required("ballot")?)?,
             roll,
             body: (!body.is_empty()).then(|| body.to_vec()),
         })
@@ -238,7 +238,7 @@ impl TallyRecord {
     /// per tally) is the fold's check, which has the document.
     pub fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
         let h = Headers::new(entry, &[("ballot", Times::One), ("tally", Times::Many)])?;
-        let ballot: BallotId = parse_id("ballot", h.one("ballot")?)?;
+        let ballot: BallotId = parse_id("ballot", h.required("ballot")?)?;
         let named: Vec<&str> = entry
             .headers()
             .iter()
@@ -329,11 +329,11 @@ impl Notification {
         )?;
         empty_body(entry, NOTIFICATION_KIND)?;
         Ok(Self {
-            ballot: parse_id("ballot", h.one("ballot")?)?,
-            person: parse_id("person", h.one("person")?)?,
+            ballot: parse_id("ballot", h.required("ballot")?)?,
+            person: parse_id("person", h.required("person")?)?,
             reason: parse_word(
                 "reason",
-                h.one("reason")?,
+                h.required("reason")?,
                 &[
                     NotificationReason::Announcement,
                     NotificationReason::Superseded,

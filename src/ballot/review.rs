@@ -90,12 +90,18 @@ fn signature_refusal(failure: SignatureFailure) -> StatementRefusal {
 }
 
 impl BallotBook {
-    /// The checks every statement shares, up to the signer's role.
-    fn open_statement<N: StatementText>(
+    /// The checks every statement shares, in the order of the module's
+    /// doc: the note, the ballot, the token's person, then the signer's
+    /// `role` (what the role check found is handed back), then the
+    /// signature under a key of the signer valid at `time`.
+    fn open_statement<N: StatementText, R>(
         &self,
+        registry: &GroupState,
         record: &StatementRecord,
+        time: Timestamp,
         bearer: Option<&PersonId>,
-    ) -> Result<Opened<'_, N>, StatementRefusal> {
+        role: impl FnOnce(&PersonId) -> Result<R, StatementRefusal>,
+    ) -> Result<(Opened<'_, N>, R), StatementRefusal> {
         let malformed = |reason: String| StatementRefusal::Malformed {
             kind: N::WORD,
             reason,
@@ -115,11 +121,47 @@ impl BallotBook {
         if bearer.is_some_and(|b| *b != signed.signer) {
             return Err(StatementRefusal::TokenMismatch);
         }
-        Ok(Opened {
-            signed,
-            note,
-            tracked,
-        })
+        let held = role(&signed.signer)?;
+        verify_signer(registry, &signed.signed, &signed.signer, time).map_err(signature_refusal)?;
+        Ok((
+            Opened {
+                signed,
+                note,
+                tracked,
+            },
+            held,
+        ))
+    }
+
+    /// What every decision starts with: the time as the entry will carry
+    /// it (to the microsecond), the record of the submitted `note`, and
+    /// its `check` at the log's next index on behalf of `bearer`.
+    fn decide_statement<N: StatementText, T>(
+        &self,
+        registry: &GroupState,
+        note: &[u8],
+        time: Timestamp,
+        bearer: &PersonId,
+        check: impl FnOnce(
+            &Self,
+            &GroupState,
+            &StatementRecord,
+            Timestamp,
+            u64,
+            Option<&PersonId>,
+        ) -> Result<T, StatementRefusal>,
+    ) -> Result<(StatementRecord, Timestamp, T), StatementRefusal> {
+        let time = time.floor_micros();
+        let record = record_of::<N>(note)?;
+        let checked = check(
+            self,
+            registry,
+            &record,
+            time,
+            registry.entries_applied(),
+            Some(bearer),
+        )?;
+        Ok((record, time, checked))
     }
 
     /// Decides the chair's signed certification `note` received at `time`
@@ -134,14 +176,12 @@ impl BallotBook {
         bearer: &PersonId,
         roots: &dyn RootAt,
     ) -> Result<Entry, StatementRefusal> {
-        let time = time.floor_micros();
-        let record = record_of::<CertificationNote>(note)?;
-        let certifying = self.check_certification(
+        let (record, time, certifying) = self.decide_statement::<CertificationNote, _>(
             registry,
-            &record,
+            note,
             time,
-            registry.entries_applied(),
-            Some(bearer),
+            bearer,
+            Self::check_certification,
         )?;
         let certification = &certifying.certification;
         check_certified_root(certification.size, &certification.root, roots)?;
@@ -156,17 +196,29 @@ impl BallotBook {
         index: u64,
         bearer: Option<&PersonId>,
     ) -> Result<Certifying, StatementRefusal> {
-        let Opened {
-            signed,
-            note,
-            tracked,
-        } = self.open_statement::<CertificationNote>(record, bearer)?;
-        let chair = &signed.signer;
         // SPEC 2.1 item 10: the chair in office (or the acting chair).
-        if registry.chair_at(time) != Some(chair) {
-            return Err(StatementRefusal::NotChair(chair.clone()));
-        }
-        verify_signer(registry, &signed.signed, chair, time).map_err(signature_refusal)?;
+        let chair_in_office = |chair: &PersonId| {
+            if registry.chair_at(time) == Some(chair) {
+                Ok(())
+            } else {
+                Err(StatementRefusal::NotChair(chair.clone()))
+            }
+        };
+        let (
+            Opened {
+                signed,
+                note,
+                tracked,
+            },
+            (),
+        ) = self.open_statement::<CertificationNote, _>(
+            registry,
+            record,
+            time,
+            bearer,
+            chair_in_office,
+        )?;
+        let chair = &signed.signer;
         let tallied = match &tracked.lifecycle {
             Lifecycle::Tallied(t) => t,
             Lifecycle::Certified(_) => {
@@ -228,14 +280,12 @@ impl BallotBook {
         time: Timestamp,
         bearer: &PersonId,
     ) -> Result<Vec<Entry>, StatementRefusal> {
-        let time = time.floor_micros();
-        let record = record_of::<AppealNote>(note)?;
-        self.check_appeal(
+        let (record, time, _) = self.decide_statement::<AppealNote, _>(
             registry,
-            &record,
+            note,
             time,
-            registry.entries_applied(),
-            Some(bearer),
+            bearer,
+            Self::check_appeal,
         )?;
         let mut entries = vec![record.to_entry(APPEAL_KIND, time)];
         if let Some(chair) = registry.chair_at(time) {
@@ -259,40 +309,45 @@ impl BallotBook {
         index: u64,
         bearer: Option<&PersonId>,
     ) -> Result<Appeal, StatementRefusal> {
-        let Opened {
-            signed,
-            note,
-            tracked,
-        } = self.open_statement::<AppealNote>(record, bearer)?;
-        let appellant = &signed.signer;
-        let not_entitled = |reason: String| StatementRefusal::NotEntitled {
-            person: appellant.clone(),
-            reason,
+        let entitled = |appellant: &PersonId| {
+            let not_entitled = |reason: String| StatementRefusal::NotEntitled {
+                person: appellant.clone(),
+                reason,
+            };
+            let person = registry
+                .person(appellant.as_str())
+                .ok_or_else(|| not_entitled("not a registered person of the group".into()))?;
+            let organisation = registry
+                .organisation(person.organisation.as_str())
+                .ok_or_else(|| not_entitled("no registered organisation".into()))?;
+            if !registry
+                .parameters()
+                .appeal_classes
+                .contains(&organisation.class)
+            {
+                return Err(not_entitled(format!(
+                    "{} is of class {}",
+                    organisation.id,
+                    organisation.class.as_str()
+                )));
+            }
+            if !organisation.membership.active_at(time) {
+                return Err(not_entitled(format!(
+                    "the membership of {} is not active",
+                    organisation.id
+                )));
+            }
+            Ok(person)
         };
-        let person = registry
-            .person(appellant.as_str())
-            .ok_or_else(|| not_entitled("not a registered person of the group".into()))?;
-        let organisation = registry
-            .organisation(person.organisation.as_str())
-            .ok_or_else(|| not_entitled("no registered organisation".into()))?;
-        if !registry
-            .parameters()
-            .appeal_classes
-            .contains(&organisation.class)
-        {
-            return Err(not_entitled(format!(
-                "{} is of class {}",
-                organisation.id,
-                organisation.class.as_str()
-            )));
-        }
-        if !organisation.membership.active_at(time) {
-            return Err(not_entitled(format!(
-                "the membership of {} is not active",
-                organisation.id
-            )));
-        }
-        verify_signer(registry, &signed.signed, appellant, time).map_err(signature_refusal)?;
+        let (
+            Opened {
+                signed,
+                note,
+                tracked,
+            },
+            person,
+        ) = self.open_statement::<AppealNote, _>(registry, record, time, bearer, entitled)?;
+        let appellant = &signed.signer;
         let decided_at = match (note.against, &tracked.lifecycle) {
             (Against::Announcement, lifecycle) => lifecycle.ballot().announced,
             (Against::Cancellation, Lifecycle::Cancelled(c)) => c.at,
@@ -343,14 +398,12 @@ impl BallotBook {
         time: Timestamp,
         bearer: &PersonId,
     ) -> Result<Vec<Entry>, StatementRefusal> {
-        let time = time.floor_micros();
-        let record = record_of::<DecisionNote>(note)?;
-        let deciding = self.check_decision(
+        let (record, time, deciding) = self.decide_statement::<DecisionNote, _>(
             registry,
-            &record,
+            note,
             time,
-            registry.entries_applied(),
-            Some(bearer),
+            bearer,
+            Self::check_decision,
         )?;
         let appellant = self.ballots[&deciding.ballot].appeals[deciding.appeal]
             .appellant
@@ -374,16 +427,22 @@ impl BallotBook {
         index: u64,
         bearer: Option<&PersonId>,
     ) -> Result<Deciding, StatementRefusal> {
-        let Opened {
-            signed,
-            note,
-            tracked,
-        } = self.open_statement::<DecisionNote>(record, bearer)?;
+        let is_reviewer = |reviewer: &PersonId| {
+            if registry.is_reviewer(reviewer.as_str()) {
+                Ok(())
+            } else {
+                Err(StatementRefusal::NotReviewer(reviewer.clone()))
+            }
+        };
+        let (
+            Opened {
+                signed,
+                note,
+                tracked,
+            },
+            (),
+        ) = self.open_statement::<DecisionNote, _>(registry, record, time, bearer, is_reviewer)?;
         let reviewer = &signed.signer;
-        if !registry.is_reviewer(reviewer.as_str()) {
-            return Err(StatementRefusal::NotReviewer(reviewer.clone()));
-        }
-        verify_signer(registry, &signed.signed, reviewer, time).map_err(signature_refusal)?;
         let position = tracked
             .appeals
             .iter()

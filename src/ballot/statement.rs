@@ -17,12 +17,12 @@
 use std::iter::Peekable;
 use std::str::SplitTerminator;
 
-use crate::ballot::codec::{self, Headers, Times};
 use crate::entry::Entry;
+use crate::entry::codec::{self, Headers, Times};
+use crate::entry::codec::{FormatError, parse_id};
 use crate::id::{BallotId, PersonId};
 use crate::note::signed::{Limits, Note};
 use crate::registry::GroupState;
-use crate::registry::codec::{FormatError, parse_id};
 use crate::time::Timestamp;
 use crate::tlog::Hash;
 
@@ -216,7 +216,7 @@ impl StatementRecord {
     /// hash naming the (non-empty) body.
     pub fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
         let h = Headers::new(entry, &[("ballot", Times::One), ("note", Times::One)])?;
-        let value = h.one("note")?;
+        let value = h.required("note")?;
         let note = codec::parse_hash("note", value)?;
         if Hash::sha256(entry.body_bytes()) != note || entry.body_bytes().is_empty() {
             return Err(FormatError::BadValue {
@@ -226,7 +226,7 @@ impl StatementRecord {
             });
         }
         Ok(Self {
-            ballot: parse_id("ballot", h.one("ballot")?)?,
+            ballot: parse_id("ballot", h.required("ballot")?)?,
             note,
             body: entry.body_bytes().to_vec(),
         })

@@ -17,10 +17,10 @@ use crate::tlog::Hash;
 use crate::vote::{NONCE_LEN, SubmittedVote, VOTE_ENTRY_KIND, vote_entry};
 
 use super::book::BallotBook;
-use super::codec::{self, Headers, Times, empty_body};
 use super::lifecycle::{LateSigner, Lifecycle};
 use super::refusal::{BallotRefusal, VoteRefusal};
 use super::source::NoteSource;
+use crate::entry::codec::{self, Headers, Times, empty_body};
 
 /// The largest attachment accepted: 64 KiB of UTF-8 text (SPEC section 4).
 pub const ATTACHMENT_MAX_BYTES: usize = 64 * 1024;
@@ -292,9 +292,10 @@ impl BallotBook {
             .map_err(&format)?;
         empty_body(entry, VOTE_ENTRY_KIND).map_err(&format)?;
         let ballot: BallotId =
-            crate::registry::codec::parse_id("ballot", h.one("ballot").map_err(&format)?)
+            crate::entry::codec::parse_id("ballot", h.required("ballot").map_err(&format)?)
                 .map_err(&format)?;
-        let note = codec::parse_hash("note", h.one("note").map_err(&format)?).map_err(&format)?;
+        let note =
+            codec::parse_hash("note", h.required("note").map_err(&format)?).map_err(&format)?;
         let index = registry.entries_applied().saturating_sub(1);
         let tracked = self
             .ballots

@@ -11,9 +11,9 @@ use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use ring::digest::{self, SHA256};
 
 use crate::contexts::{ED25519_SIGNATURE_TYPE, PRIVATE_KEY_PREFIX};
-use crate::tlog::Hash;
 
 /// The length of an Ed25519 public key and of its seed (RFC 8032 section 5.1.5).
 const KEY_LEN: usize = 32;
@@ -148,13 +148,20 @@ impl KeyId {
     /// `key ID = SHA-256(key name || 0x0A || signature type || public key)[:4]`,
     /// read as a big-endian integer.
     pub fn compute(name: &KeyName, signature_type: u8, public_key: &[u8]) -> Self {
-        let digest = Hash::sha256_parts(&[
+        // SHA-256 directly rather than through `tlog::Hash`: signed notes
+        // sit below the log, which signs its checkpoints with them.
+        let mut context = digest::Context::new(&SHA256);
+        let parts: [&[u8]; 4] = [
             name.as_str().as_bytes(),
             b"\n",
             &[signature_type],
             public_key,
-        ]);
-        let d = digest.as_bytes();
+        ];
+        for part in parts {
+            context.update(part);
+        }
+        let d = context.finish();
+        let d = d.as_ref();
         Self(u32::from_be_bytes([d[0], d[1], d[2], d[3]]))
     }
 
@@ -556,8 +563,8 @@ mod tests {
         // SHA-256("n" ‖ 0x0a ‖ 0x01 ‖ 32 zero bytes)[:4].
         let mut input = b"n\n\x01".to_vec();
         input.extend_from_slice(&[0u8; 32]);
-        let digest = Hash::sha256(&input);
-        let expected = u32::from_be_bytes(digest.as_bytes()[..4].try_into().expect("4 bytes"));
+        let digest = digest::digest(&SHA256, &input);
+        let expected = u32::from_be_bytes(digest.as_ref()[..4].try_into().expect("4 bytes"));
         assert_eq!(
             KeyId::compute(&name("n"), 0x01, &[0u8; 32]),
             KeyId(expected)

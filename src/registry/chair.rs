@@ -8,9 +8,9 @@
 //! the log alone, whose signature certifies and who may decide.
 
 use crate::entry::Entry;
+use crate::entry::codec::{self, FormatError, Headers};
 use crate::id::PersonId;
 use crate::registry::Record;
-use crate::registry::codec::{self, FormatError, Headers};
 use crate::time::Timestamp;
 
 /// The length of a chair's term in calendar months: two years (ISG ETI
@@ -63,7 +63,7 @@ impl Record for ChairAppointed {
     }
 
     fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
-        let h = Headers::new(entry, Self::KIND, &["person", "from", "to", "acting"])?;
+        let h = Headers::without_body(entry, Self::KIND, &["person", "from", "to", "acting"])?;
         Ok(Self {
             person: codec::parse_id("person", h.required("person")?)?,
             from: codec::parse_time("from", h.required("from")?)?,
@@ -94,7 +94,7 @@ impl Record for ChairEnded {
     }
 
     fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
-        let h = Headers::new(entry, Self::KIND, &["person", "acting"])?;
+        let h = Headers::without_body(entry, Self::KIND, &["person", "acting"])?;
         Ok(Self {
             person: codec::parse_id("person", h.required("person")?)?,
             acting: codec::parse_bool("acting", h.required("acting")?)?,
@@ -121,7 +121,7 @@ impl Record for ReviewerRecord {
     }
 
     fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
-        let h = Headers::new(entry, Self::KIND, &["person", "appointed"])?;
+        let h = Headers::without_body(entry, Self::KIND, &["person", "appointed"])?;
         Ok(Self {
             person: codec::parse_id("person", h.required("person")?)?,
             appointed: codec::parse_bool("appointed", h.required("appointed")?)?,

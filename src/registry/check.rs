@@ -6,9 +6,9 @@
 //! called only after [`GroupState::check_fact`] accepted the same fact at
 //! the same time, so a refused entry never changes the state.
 
+use crate::entry::codec::is_micros;
 use crate::id::{MeetingId, PersonId};
 use crate::registry::chair::{CHAIR_TERM_MONTHS, ChairAppointed, ChairEnded};
-use crate::registry::codec::is_micros;
 use crate::registry::key::{KeyAdded, KeyRevoked, KeyState};
 use crate::registry::organisation::PersonRecord;
 use crate::registry::state::GroupState;

@@ -9,9 +9,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::entry::Entry;
+use crate::entry::codec::{self, FormatError, Headers};
 use crate::id::{Id, IdError};
 use crate::registry::Record;
-use crate::registry::codec::{self, FormatError, Headers};
 use crate::rules::{
     CorrespondenceWindow, KindTag, Notice, ParameterError, ParameterOverrides, Parameters, Profile,
 };
@@ -168,7 +168,7 @@ impl Record for GroupRecord {
     }
 
     fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
-        let h = Headers::new(
+        let h = Headers::without_body(
             entry,
             Self::KIND,
             &[

@@ -8,10 +8,10 @@
 //! ids and non-canonical encodings.
 
 use crate::entry::Entry;
+use crate::entry::codec::{self, FormatError, Headers};
 use crate::id::PersonId;
 use crate::note::key::{KeyId, VerifierKey};
 use crate::registry::Record;
-use crate::registry::codec::{self, FormatError, Headers};
 use crate::time::Timestamp;
 
 /// A key added to a person: `type key`. The key is valid from the entry's
@@ -44,7 +44,7 @@ impl Record for KeyAdded {
     }
 
     fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
-        let h = Headers::new(entry, Self::KIND, &["person", "key"])?;
+        let h = Headers::without_body(entry, Self::KIND, &["person", "key"])?;
         Ok(Self {
             person: codec::parse_id("person", h.required("person")?)?,
             key: VerifierKey::parse(h.required("key")?).map_err(FormatError::Key)?,
@@ -78,7 +78,7 @@ impl Record for KeyRevoked {
     }
 
     fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
-        let h = Headers::new(entry, Self::KIND, &["person", "key-id"])?;
+        let h = Headers::without_body(entry, Self::KIND, &["person", "key-id"])?;
         Ok(Self {
             person: codec::parse_id("person", h.required("person")?)?,
             key_id: parse_key_id(h.required("key-id")?)?,

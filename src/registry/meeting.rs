@@ -6,9 +6,9 @@
 //! that precede the roll entry").
 
 use crate::entry::Entry;
+use crate::entry::codec::{self, FormatError, Headers};
 use crate::id::{MeetingId, PersonId};
 use crate::registry::Record;
-use crate::registry::codec::{self, FormatError, Headers};
 use crate::rules::{Attendance, AttendanceMode, Meeting, MeetingFormat};
 use crate::time::Timestamp;
 
@@ -47,7 +47,7 @@ impl Record for Meeting {
     }
 
     fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
-        let h = Headers::new(
+        let h = Headers::without_body(
             entry,
             Self::KIND,
             &["meeting", "plenary", "format", "start", "end", "kick-off"],
@@ -81,7 +81,7 @@ impl Record for Attendance {
     }
 
     fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
-        let h = Headers::new(
+        let h = Headers::without_body(
             entry,
             Self::KIND,
             &["meeting", "person", "organisation", "mode"],
@@ -122,7 +122,7 @@ impl Record for AttendanceRemoved {
     }
 
     fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
-        let h = Headers::new(entry, Self::KIND, &["meeting", "person"])?;
+        let h = Headers::without_body(entry, Self::KIND, &["meeting", "person"])?;
         Ok(Self {
             meeting: codec::parse_id("meeting", h.required("meeting")?)?,
             person: codec::parse_id("person", h.required("person")?)?,

@@ -11,8 +11,8 @@
 //!
 //! # Layout
 //!
-//! - [`codec`]: the header grammar shared by every registry entry (fixed
-//!   order, canonical values).
+//! - [`crate::entry::codec`]: the header grammar of every registry entry
+//!   (fixed order, canonical values), shared with the ballot entries.
 //! - [`group`], [`organisation`], [`key`], [`meeting`], [`chair`]: one
 //!   record type per entry type, each a [`Record`] with `to_entry` and a
 //!   strict `from_entry`.
@@ -29,7 +29,6 @@
 
 pub mod chair;
 mod check;
-pub mod codec;
 pub mod csv;
 pub mod group;
 pub mod key;
@@ -38,8 +37,8 @@ pub mod organisation;
 pub mod refusal;
 pub mod state;
 
+pub use crate::entry::codec::FormatError;
 pub use chair::{CHAIR_TERM_MONTHS, ChairAppointed, ChairEnded, ReviewerRecord};
-pub use codec::FormatError;
 pub use csv::{ImportError, RowError, import_attendance};
 pub use group::{GroupId, GroupProblem, GroupRecord};
 pub use key::{KeyAdded, KeyRevoked, KeyState};

@@ -8,9 +8,9 @@
 //! persons only by id (SPEC section 3).
 
 use crate::entry::Entry;
+use crate::entry::codec::{self, FormatError, Headers};
 use crate::id::{OrgId, PersonId};
 use crate::registry::Record;
-use crate::registry::codec::{self, FormatError, Headers};
 use crate::rules::{Membership, OrgClass, Organisation, Person};
 use crate::time::Timestamp;
 
@@ -44,7 +44,7 @@ impl Record for Organisation {
     }
 
     fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
-        let h = Headers::new(
+        let h = Headers::without_body(
             entry,
             Self::KIND,
             &["organisation", "class", "founding", "from", "to"],
@@ -111,7 +111,7 @@ impl Record for PersonRecord {
     }
 
     fn from_entry(entry: &Entry) -> Result<Self, FormatError> {
-        let h = Headers::new(
+        let h = Headers::without_body(
             entry,
             Self::KIND,
             &["person", "organisation", "membership-list", "reconfirmed"],

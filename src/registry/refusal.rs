@@ -5,9 +5,9 @@
 //! contradicts the state, 400/422 when it is malformed), and an actionable
 //! message. `docs/formats.md` lists every code with the rule it enforces.
 
+use crate::entry::codec::FormatError;
 use crate::id::{MeetingId, OrgId, PersonId};
 use crate::note::key::{KeyError, KeyId};
-use crate::registry::codec::FormatError;
 use crate::registry::group::GroupProblem;
 use crate::rules::{OrgClass, Profile};
 use crate::time::Timestamp;

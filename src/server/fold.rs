@@ -155,33 +155,15 @@ impl LogFold for GroupLogState {
         self.apply_entry(entry, documents, false)
     }
 
-    /// A vote entry names its note; a roll entry with an empty body names
-    /// its document stored beside the log.
+    /// The document the entry names, as [`crate::ballot::document_named`]
+    /// reads it.
     fn documents_named(entry: &Entry) -> Vec<Hash> {
-        let named = match entry.kind() {
-            crate::vote::VOTE_ENTRY_KIND => entry.get("note"),
-            crate::ballot::ROLL_KIND if entry.body_bytes().is_empty() => entry.get("roll"),
-            crate::ballot::TALLY_KIND if entry.body_bytes().is_empty() => entry.get("tally"),
-            crate::ballot::ANNOUNCEMENT_KIND => entry.get("recipients"),
-            _ => None,
-        };
-        named
-            .and_then(|v| v.strip_prefix("sha256:"))
-            .and_then(|hex| Hash::from_hex(hex).ok())
-            .into_iter()
-            .collect()
+        crate::ballot::document_named(entry).into_iter().collect()
     }
 
-    /// A vote note names its attachment.
+    /// A vote note names its attachment ([`crate::ballot::attachment_of`]).
     fn documents_named_by(document: &[u8]) -> Vec<Hash> {
-        if !document.starts_with(crate::contexts::VOTE_HEADER.as_bytes()) {
-            return Vec::new();
-        }
-        crate::vote::SubmittedVote::parse(document)
-            .ok()
-            .and_then(|v| v.vote.attachment)
-            .into_iter()
-            .collect()
+        crate::ballot::attachment_of(document).into_iter().collect()
     }
 }
 

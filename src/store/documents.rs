@@ -22,7 +22,10 @@ use sqlx::Row as _;
 use super::{Store, StoreError, to_i64};
 use crate::tlog::Hash;
 
-/// What a stored document is; the `kind` column.
+/// What a stored document is; the `kind` column. The migrations' check
+/// also admits `announcement`, which no version of the server wrote (an
+/// announcement note is its entry's body): read back, it is corruption
+/// (`docs/formats.md` section 8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DocumentKind {
     /// A signed vote note (revealed at the close).
@@ -31,8 +34,6 @@ pub enum DocumentKind {
     Attachment,
     /// A roll document too large for its entry.
     Roll,
-    /// A chair's signed announcement note.
-    Announcement,
     /// A tally document too large for its entry.
     Tally,
     /// An announcement's recipients, too many for its entry.
@@ -46,7 +47,6 @@ impl DocumentKind {
             Self::Note => "note",
             Self::Attachment => "attachment",
             Self::Roll => "roll",
-            Self::Announcement => "announcement",
             Self::Tally => "tally",
             Self::Recipients => "recipients",
         }
@@ -58,7 +58,6 @@ impl DocumentKind {
             "note" => Self::Note,
             "attachment" => Self::Attachment,
             "roll" => Self::Roll,
-            "announcement" => Self::Announcement,
             "tally" => Self::Tally,
             "recipients" => Self::Recipients,
             other => {

@@ -1,8 +1,10 @@
 //! The OpenAPI document, health and readiness.
 //!
 //! The document is written by hand (`openapi.json` beside this file) rather
-//! than generated, to keep the dependency set small; a test checks that
-//! every route of the router is in it and the other way round.
+//! than generated, to keep the dependency set small. Two tests of
+//! `tests/api_roles.rs` hold it to the router: every operation it lists is
+//! a row of the authorisation matrix, which calls each against the running
+//! server, and every route the router declares is in it.
 
 use std::sync::Arc;
 

@@ -1,13 +1,18 @@
-//! The header-line grammar shared by every registry entry: a fixed schema of
-//! header names in a fixed order, and canonical value syntaxes.
+//! The typed header lines of every registry and ballot entry: a fixed
+//! schema of header names in a fixed order, and canonical value syntaxes.
 //!
 //! Canonical means that exactly one byte string encodes a given fact: the
 //! header order is fixed, optional headers are omitted rather than written
-//! empty, booleans are `true`/`false`, integers have no leading zeros and
-//! times have exactly six fractional digits. [`crate::entry::Entry::parse`]
-//! already refuses non-canonical envelopes; this module does the same for
-//! the header values, so that `from_entry` followed by `to_entry` gives
-//! back the same bytes (`docs/formats.md`, "Registry entries").
+//! empty, booleans are `true`/`false`, integers have no leading zeros,
+//! times have exactly six fractional digits and hashes are `sha256:` and 64
+//! lowercase hexadecimal digits. [`crate::entry::Entry::parse`] already
+//! refuses non-canonical envelopes; this module does the same for the
+//! header values, so that `from_entry` followed by `to_entry` gives back
+//! the same bytes (`docs/formats.md`, "Registry entries" and section 7).
+//!
+//! Registry entries carry every fact in their headers, each at most once
+//! ([`Headers::without_body`]); a ballot entry may repeat a header
+//! (`recipient`) and carry a body ([`Headers::new`] with [`Times`]).
 
 use std::str::FromStr;
 
@@ -15,8 +20,9 @@ use crate::entry::Entry;
 use crate::id::IdError;
 use crate::note::key::KeyError;
 use crate::time::Timestamp;
+use crate::tlog::Hash;
 
-/// Why an entry of a registry type does not follow its format.
+/// Why an entry of a registry or ballot type does not follow its format.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FormatError {
     /// A registry entry must have an empty body: every fact is in its
@@ -57,38 +63,74 @@ pub enum FormatError {
     Key(KeyError),
 }
 
+/// How often a header of a schema may appear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Times {
+    /// Exactly once: its absence is refused when the headers are checked.
+    One,
+    /// Never or once: whether it is required is the reader's to say, by
+    /// asking for it with [`Headers::required`] or [`Headers::optional`].
+    AtMostOnce,
+    /// Zero or more times, consecutively.
+    Many,
+}
+
+/// One header of a schema: its name, and how often it may appear.
+pub(crate) trait Field {
+    /// The header's name.
+    fn name(&self) -> &'static str;
+    /// How often it may appear.
+    fn times(&self) -> Times;
+}
+
+/// A bare name: a header given at most once (every registry header).
+impl Field for &'static str {
+    fn name(&self) -> &'static str {
+        self
+    }
+    fn times(&self) -> Times {
+        Times::AtMostOnce
+    }
+}
+
+impl Field for (&'static str, Times) {
+    fn name(&self) -> &'static str {
+        self.0
+    }
+    fn times(&self) -> Times {
+        self.1
+    }
+}
+
 /// The header lines of one entry, checked against a schema: every header
-/// is known, given at most once, and in the schema's order.
+/// is known, in the schema's order, and repeated only where the schema
+/// says so; every header of [`Times::One`] is present.
 pub(crate) struct Headers<'e> {
     entry: &'e Entry,
 }
 
 impl<'e> Headers<'e> {
-    /// Checks `entry`'s headers against `schema` (the names in their
-    /// documented order) and its body (empty). The caller has already
-    /// dispatched on the entry type.
-    pub(crate) fn new(
-        entry: &'e Entry,
-        kind: &'static str,
-        schema: &[&'static str],
-    ) -> Result<Self, FormatError> {
-        if !entry.body_bytes().is_empty() {
-            return Err(FormatError::Body { kind });
-        }
+    /// Checks `entry`'s headers against `schema` (the headers in their
+    /// documented order). Whether a body is allowed is the caller's to
+    /// check ([`empty_body`]); the caller has already dispatched on the
+    /// entry type.
+    pub(crate) fn new<F: Field>(entry: &'e Entry, schema: &[F]) -> Result<Self, FormatError> {
         let mut last: Option<usize> = None;
         for (name, _) in entry.headers() {
-            let Some(position) = schema.iter().position(|s| s == name) else {
+            let Some(position) = schema.iter().position(|s| s.name() == name) else {
                 return Err(FormatError::Unknown(name.clone()));
             };
+            let times = schema[position].times();
             match last {
+                Some(previous) if previous == position && times == Times::Many => {}
                 Some(previous) if previous == position => {
                     return Err(FormatError::Duplicate(name.clone()));
                 }
                 Some(previous) if previous > position => {
-                    // A header seen earlier in the schema than the last one:
-                    // either given twice or out of order.
+                    // A header seen earlier in the schema than the last
+                    // one: either given twice or out of order.
                     let seen = entry.headers().iter().filter(|(n, _)| n == name).count();
-                    return Err(if seen > 1 {
+                    return Err(if seen > 1 && times != Times::Many {
                         FormatError::Duplicate(name.clone())
                     } else {
                         FormatError::OutOfOrder(name.clone())
@@ -97,7 +139,24 @@ impl<'e> Headers<'e> {
                 _ => last = Some(position),
             }
         }
+        for field in schema {
+            if field.times() == Times::One && entry.get(field.name()).is_none() {
+                return Err(FormatError::Missing(field.name()));
+            }
+        }
         Ok(Self { entry })
+    }
+
+    /// Checks an entry whose facts are all in its headers (every registry
+    /// entry type, `kind`): its body is empty, and its headers are those of
+    /// `schema`, each at most once, in order.
+    pub(crate) fn without_body(
+        entry: &'e Entry,
+        kind: &'static str,
+        schema: &[&'static str],
+    ) -> Result<Self, FormatError> {
+        empty_body(entry, kind)?;
+        Self::new(entry, schema)
     }
 
     /// The value of an optional header.
@@ -108,6 +167,24 @@ impl<'e> Headers<'e> {
     /// The value of a required header.
     pub(crate) fn required(&self, name: &'static str) -> Result<&'e str, FormatError> {
         self.optional(name).ok_or(FormatError::Missing(name))
+    }
+
+    /// Every value of a header of [`Times::Many`], in order.
+    pub(crate) fn many(&self, name: &'static str) -> impl Iterator<Item = &'e str> + 'e {
+        self.entry
+            .headers()
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Refuses a body on an entry type whose facts are all in its headers.
+pub(crate) fn empty_body(entry: &Entry, kind: &'static str) -> Result<(), FormatError> {
+    if entry.body_bytes().is_empty() {
+        Ok(())
+    } else {
+        Err(FormatError::Body { kind })
     }
 }
 
@@ -197,6 +274,25 @@ pub(crate) fn is_micros(t: Timestamp) -> bool {
     t.subsec_nanos().is_multiple_of(1000)
 }
 
+/// The text of a content hash header: `sha256:` and 64 lowercase hex
+/// digits (the syntax of the vote entry's `note`, SPEC section 4).
+pub fn hash_text(hash: &Hash) -> String {
+    format!("sha256:{}", hash.to_hex())
+}
+
+/// Parses `sha256:<64 lowercase hex>`, refusing any other spelling.
+pub(crate) fn parse_hash(header: &'static str, value: &str) -> Result<Hash, FormatError> {
+    const EXPECTED: &str = "sha256: and 64 lowercase hexadecimal digits";
+    let hex = value
+        .strip_prefix("sha256:")
+        .ok_or_else(|| bad(header, value, EXPECTED))?;
+    let hash = Hash::from_hex(hex).map_err(|_| bad(header, value, EXPECTED))?;
+    if hash.to_hex() != hex {
+        return Err(bad(header, value, EXPECTED));
+    }
+    Ok(hash)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,30 +305,62 @@ mod tests {
     }
 
     #[test]
-    fn schema_order_is_enforced() {
+    fn registry_schema_order_is_enforced() {
         let schema = ["a", "b", "c"];
-        assert!(Headers::new(&entry(&[("a", "1"), ("c", "3")]), "x", &schema).is_ok());
+        let check = |headers: &[(&str, &str)]| {
+            Headers::without_body(&entry(headers), "x", &schema).map(|_| ())
+        };
+        assert_eq!(check(&[("a", "1"), ("c", "3")]), Ok(()));
         assert_eq!(
-            Headers::new(&entry(&[("b", "1"), ("a", "3")]), "x", &schema).err(),
-            Some(FormatError::OutOfOrder("a".into()))
+            check(&[("b", "1"), ("a", "3")]),
+            Err(FormatError::OutOfOrder("a".into()))
         );
         assert_eq!(
-            Headers::new(&entry(&[("a", "1"), ("a", "3")]), "x", &schema).err(),
-            Some(FormatError::Duplicate("a".into()))
+            check(&[("a", "1"), ("a", "3")]),
+            Err(FormatError::Duplicate("a".into()))
         );
         assert_eq!(
-            Headers::new(&entry(&[("a", "1"), ("b", "1"), ("a", "3")]), "x", &schema).err(),
-            Some(FormatError::Duplicate("a".into()))
+            check(&[("a", "1"), ("b", "1"), ("a", "3")]),
+            Err(FormatError::Duplicate("a".into()))
         );
-        assert_eq!(
-            Headers::new(&entry(&[("d", "1")]), "x", &schema).err(),
-            Some(FormatError::Unknown("d".into()))
-        );
+        assert_eq!(check(&[("d", "1")]), Err(FormatError::Unknown("d".into())));
         let body = entry(&[]).body(b"x".to_vec());
         assert_eq!(
-            Headers::new(&body, "x", &schema).err(),
+            Headers::without_body(&body, "x", &schema).err(),
             Some(FormatError::Body { kind: "x" })
         );
+    }
+
+    #[test]
+    fn repeated_headers_only_where_the_schema_allows() {
+        let schema = [("a", Times::One), ("r", Times::Many), ("c", Times::One)];
+        assert!(Headers::new(&entry(&[("a", "1"), ("c", "3")]), &schema).is_ok());
+        let h = entry(&[("a", "1"), ("r", "x"), ("r", "y"), ("c", "3")]);
+        let parsed = Headers::new(&h, &schema).expect("valid");
+        assert_eq!(parsed.many("r").collect::<Vec<_>>(), ["x", "y"]);
+        let cases = [
+            (vec![("a", "1")], FormatError::Missing("c")),
+            (
+                vec![("a", "1"), ("a", "1"), ("c", "3")],
+                FormatError::Duplicate("a".into()),
+            ),
+            (
+                vec![("a", "1"), ("r", "x"), ("c", "3"), ("r", "y")],
+                FormatError::OutOfOrder("r".into()),
+            ),
+            (
+                vec![("c", "3"), ("a", "1")],
+                FormatError::OutOfOrder("a".into()),
+            ),
+            (vec![("z", "3")], FormatError::Unknown("z".into())),
+        ];
+        for (headers, expected) in cases {
+            assert_eq!(
+                Headers::new(&entry(&headers), &schema).err(),
+                Some(expected),
+                "{headers:?}"
+            );
+        }
     }
 
     #[test]
@@ -252,6 +380,16 @@ mod tests {
             "2021-01-01T00:00:00.000000+00:00",
         ] {
             assert!(parse_time("t", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hashes_are_canonical() {
+        let hash = Hash::sha256(b"x");
+        assert_eq!(parse_hash("h", &hash_text(&hash)), Ok(hash));
+        let upper = format!("sha256:{}", hash.to_hex().to_uppercase());
+        for bad in [hash.to_hex(), upper, format!("sha256:{}0", hash.to_hex())] {
+            assert!(parse_hash("h", &bad).is_err(), "{bad}");
         }
     }
 }

@@ -13,7 +13,10 @@
 //! Parsing is strict and canonical: an envelope parses only if encoding it
 //! again gives the same bytes, so that two different byte strings can never
 //! be read as the same fact. The byte-exact format of each entry type is in
-//! `docs/formats.md`.
+//! `docs/formats.md`; [`codec`] reads and writes the typed header lines
+//! of every registry and ballot entry type.
+
+pub mod codec;
 
 use std::fmt;
 

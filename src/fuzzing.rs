@@ -1,6 +1,8 @@
 //! The properties the fuzz targets check, shared by the targets in `fuzz/`
 //! and by `tests/fuzz_regressions.rs`, so that what the fuzzer found and
-//! what CI replays cannot drift apart. Not part of the crate's interface.
+//! what CI replays cannot drift apart. Built only with the `fuzzing`
+//! feature, which the fuzz crate and the crate's own tests turn on: it is
+//! not part of the crate's interface.
 //!
 //! Each check takes arbitrary bytes and panics if a property fails: the
 //! parser never panics, and where the format is canonical whatever parses
