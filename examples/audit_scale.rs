@@ -284,7 +284,7 @@ fn build_log(options: &Options) -> (Log, Vec<(VerifierKey, String, [u8; 64])>) {
     let signed = note.sign(&chair.2).expect("sign");
     let decision = log
         .book
-        .decide_announcement(&log.registry, &signed, announced)
+        .decide_announcement(&log.registry, &signed, &[], announced)
         .expect("announced");
     let mut beside = decision.recipients_beside;
     for entry in decision.entries {

@@ -442,6 +442,7 @@ fn a_ballot_may_be_cancelled_or_re_announced_only_before_opening() {
         .decide_announcement(
             &log.registry,
             &announcement_of(&b).sign(&key_of(CHAIR)).expect("sign"),
+            &[],
             after(b.opens, 1),
         )
         .expect_err("opened");

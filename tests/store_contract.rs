@@ -625,6 +625,7 @@ async fn documents_of_every_kind(db: &Db) {
         DocumentKind::Roll,
         DocumentKind::Tally,
         DocumentKind::Recipients,
+        DocumentKind::Draft,
     ];
     let written: Vec<Document> = kinds
         .iter()

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 /// The attachment a vote note names: an exporter fetches it right after
 /// the note (one definition, in the ballot core).
 pub use crate::ballot::attachment_of;
-use crate::ballot::{CLOSE_KIND, document_named};
+use crate::ballot::{CLOSE_KIND, documents_named};
 use crate::entry::Entry;
 use crate::id::BallotId;
 use crate::staticlog::CHECKPOINT_FILE;
@@ -224,15 +224,14 @@ pub fn wanted_documents(entries: &[Entry]) -> Vec<Wanted> {
         if entry.kind() == VOTE_ENTRY_KIND && !closed.contains(ballot.as_str()) {
             continue;
         }
-        let Some(sha256) = document_named(entry) else {
-            continue;
-        };
-        if seen.insert((ballot.clone(), sha256)) {
-            wanted.push(Wanted {
-                ballot,
-                sha256,
-                entry: index,
-            });
+        for sha256 in documents_named(entry) {
+            if seen.insert((ballot.clone(), sha256)) {
+                wanted.push(Wanted {
+                    ballot: ballot.clone(),
+                    sha256,
+                    entry: index,
+                });
+            }
         }
     }
     wanted

@@ -50,6 +50,14 @@ pub struct BallotReport {
     pub closes: String,
     /// Its questions.
     pub questions: Vec<String>,
+    /// Its title, as the chair signed it (announcement version 2; `null`
+    /// for a version 1 announcement).
+    pub title: Option<String>,
+    /// Each question's text, in the questions' order (version 2).
+    pub question_texts: Option<Vec<String>>,
+    /// The documents voted on (version 2), each checked against its
+    /// SHA-256 by the replay.
+    pub documents: Vec<DocumentReport>,
     /// How many persons the announcement went to.
     pub recipients: usize,
     /// The attendance window of the roll (meeting ids, oldest first).
@@ -70,6 +78,20 @@ pub struct BallotReport {
     pub appeals: Vec<AppealReport>,
     /// Whether a reviewer overturned the announcement or the certification.
     pub annulled: bool,
+}
+
+/// A document voted on, found in the bundle with the SHA-256 and size the
+/// announcement names.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentReport {
+    /// `sha256:<hex>` of its bytes.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its media type.
+    pub media_type: String,
+    /// The file name it is offered under.
+    pub file_name: String,
 }
 
 /// The chair's certification, re-checked.
@@ -187,6 +209,21 @@ impl fmt::Display for AuditReport {
             "\nBallot {}: announced {} to {} persons, open {} to {}, roll {}, {} vote entries",
             b.id, b.announced, b.recipients, b.opens, b.closes, b.roll, b.votes
         )?;
+        if let Some(title) = &b.title {
+            writeln!(f, "Title: {title}")?;
+        }
+        if let Some(texts) = &b.question_texts {
+            for (question, text) in b.questions.iter().zip(texts) {
+                writeln!(f, "Question {question}: {text}")?;
+            }
+        }
+        for d in &b.documents {
+            writeln!(
+                f,
+                "Document voted on: {} ({}, {} bytes, {}), found with that hash",
+                d.file_name, d.media_type, d.size, d.sha256
+            )?;
+        }
         if !b.window.is_empty() {
             writeln!(f, "Attendance window: {}", b.window.join(", "))?;
         }

@@ -41,7 +41,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::ballot::{
-    BallotBook, ReplayError, VerifiedNotes, check_certified_root, document_named, hash_text,
+    BallotBook, ReplayError, VerifiedNotes, check_certified_root, documents_named, hash_text,
     replay_verified,
 };
 use crate::contexts::SIMULATED_ORIGIN_PREFIX;
@@ -59,7 +59,7 @@ use super::documents::{Documents, InOrder};
 use super::pack::{PACK_FILE, PackError};
 use super::report::{
     AppealReport, AuditReport, BallotReport, CertificationReport, CountedChoice, DecisionReport,
-    OrganisationReport,
+    DocumentReport, OrganisationReport,
 };
 
 /// Why a bundle does not verify. Every variant names the failure.
@@ -604,13 +604,12 @@ fn parse_entries(bundles: &[(Tile, Option<Vec<u8>>)]) -> Result<Vec<(Vec<u8>, En
     Ok(out)
 }
 
-/// The documents the log names (vote notes, rolls, tallies and recipient
-/// lists stored beside the log: [`document_named`]), in log order: the
-/// order the replay asks for them in.
+/// The documents the log names (vote notes, rolls, tallies, recipient
+/// lists and documents voted on, stored beside the log:
+/// [`documents_named`]), in log order: the order the replay asks for them
+/// in.
 fn named_documents(entries: &[(Vec<u8>, Entry)]) -> impl Iterator<Item = Hash> + '_ {
-    entries
-        .iter()
-        .filter_map(|(_, entry)| document_named(entry))
+    entries.iter().flat_map(|(_, entry)| documents_named(entry))
 }
 
 /// Checks every `checkpoints/<size>` file; returns how many there are, or
@@ -767,6 +766,19 @@ fn ballot_report(
         opens: b.opens.to_rfc3339_micros(),
         closes: b.closes.to_rfc3339_micros(),
         questions: b.questions.iter().map(ToString::to_string).collect(),
+        title: announced.subject.as_ref().map(|s| s.title.clone()),
+        question_texts: announced.subject.as_ref().map(|s| s.questions.clone()),
+        documents: announced
+            .subject
+            .iter()
+            .flat_map(|s| &s.documents)
+            .map(|d| DocumentReport {
+                sha256: hash_text(&d.sha256),
+                size: d.size,
+                media_type: d.media_type.clone(),
+                file_name: d.file_name.clone(),
+            })
+            .collect(),
         recipients: announced.recipients.len(),
         window: open.roll.window.iter().map(ToString::to_string).collect(),
         roll: hash_text(&open.roll_hash),

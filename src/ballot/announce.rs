@@ -2,7 +2,7 @@
 //! sequencing an announcement, and the fold's re-check of a logged one
 //! (one function, [`BallotBook::check_announcement`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::entry::Entry;
 use crate::id::{BallotId, PersonId};
@@ -11,7 +11,7 @@ use crate::rules::check_schedule;
 use crate::time::Timestamp;
 use crate::tlog::Hash;
 
-use super::announcement::{AnnouncementRecord, SignedAnnouncement};
+use super::announcement::{AnnouncementNote, AnnouncementRecord, DocumentRef, SignedAnnouncement};
 use super::book::{BallotBook, in_entry_or_beside};
 use super::certification::certification_fits;
 use super::lifecycle::{Announced, Lifecycle};
@@ -20,6 +20,7 @@ use super::refusal::{AnnounceRefusal, BallotRefusal};
 use super::source::NoteSource;
 use super::statement::{SignatureFailure, verify_signer};
 use crate::entry::codec::FormatError;
+use crate::entry::codec::hash_text;
 
 /// What the server sequences for a chair's announcement, in one batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +38,50 @@ pub struct AnnouncementDecision {
     pub recipients_beside: Option<Vec<u8>>,
 }
 
+/// Checks that the documents sent with an announcement are exactly those
+/// its note names (none for a version 1 note), each with the size named,
+/// and none twice.
+pub fn check_drafts(note: &AnnouncementNote, drafts: &[&[u8]]) -> Result<(), AnnounceRefusal> {
+    let refuse = |why: String| Err(AnnounceRefusal::Documents(why));
+    let named: &[DocumentRef] = note
+        .subject
+        .as_ref()
+        .map_or(&[], |subject| subject.documents.as_slice());
+    let mut sent = BTreeMap::new();
+    for bytes in drafts {
+        let sha256 = Hash::sha256(bytes);
+        if sent.insert(sha256, bytes.len() as u64).is_some() {
+            return refuse(format!("document {} is sent twice", hash_text(&sha256)));
+        }
+        if !named.iter().any(|d| d.sha256 == sha256) {
+            return refuse(format!(
+                "a document sent ({}, {} bytes) is not one the announcement names",
+                hash_text(&sha256),
+                bytes.len()
+            ));
+        }
+    }
+    for document in named {
+        match sent.get(&document.sha256) {
+            None => {
+                return refuse(format!(
+                    "the announcement names {} ({}) but it was not sent",
+                    document.file_name,
+                    hash_text(&document.sha256)
+                ));
+            }
+            Some(&size) if size != document.size => {
+                return refuse(format!(
+                    "{} has {size} bytes, the announcement says {}",
+                    document.file_name, document.size
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 impl BallotBook {
     /// Decides the chair's signed announcement `note` received at `time`:
     /// the `announcement` entry to sequence, sent to everybody on the
@@ -44,10 +89,14 @@ impl BallotBook {
     /// each of them. A second announcement of a ballot not yet opened
     /// restarts its notice; the rules' schedule check, with the new
     /// announcement time, decides whether the notice is still long enough.
+    /// `drafts` are the documents sent with it, which must be exactly
+    /// those a version 2 note names ([`check_drafts`]); the caller stores
+    /// them beside the log with the entry.
     pub fn decide_announcement(
         &self,
         registry: &GroupState,
         note: &[u8],
+        drafts: &[&[u8]],
         time: Timestamp,
     ) -> Result<AnnouncementDecision, AnnounceRefusal> {
         registry
@@ -56,6 +105,7 @@ impl BallotBook {
         let time = time.floor_micros();
         let signed = SignedAnnouncement::parse(note)
             .map_err(|e| AnnounceRefusal::Malformed(e.to_string()))?;
+        check_drafts(&signed.note, drafts)?;
         let recipients: BTreeSet<PersonId> = registry.membership_list_at_now().cloned().collect();
         let record = AnnouncementRecord::new(&signed, recipients);
         self.check_announcement(registry, &record, time, registry.entries_applied())?;
@@ -93,8 +143,21 @@ impl BallotBook {
             let document = in_entry_or_beside(None, &named, notes)?;
             record.resolve(&document).map_err(malformed)?;
         }
-        self.check_announcement(registry, &record, entry.time(), index)
-            .map_err(BallotRefusal::Announcement)
+        let announced = self
+            .check_announcement(registry, &record, entry.time(), index)
+            .map_err(BallotRefusal::Announcement)?;
+        // The documents voted on are beside the log, each as named.
+        let drafts = announced
+            .subject
+            .iter()
+            .flat_map(|s| &s.documents)
+            .map(|d| in_entry_or_beside(None, &d.sha256, notes))
+            .collect::<Result<Vec<_>, _>>()?;
+        let sent: Vec<&[u8]> = drafts.iter().map(AsRef::as_ref).collect();
+        let signed = SignedAnnouncement::parse(&record.body)
+            .map_err(|e| BallotRefusal::Announcement(AnnounceRefusal::Malformed(e.to_string())))?;
+        check_drafts(&signed.note, &sent).map_err(BallotRefusal::Announcement)?;
+        Ok(announced)
     }
 
     /// Judges an announcement record at `time`: its note, the chair's
@@ -169,6 +232,7 @@ impl BallotBook {
                 .map(|p| p.organisation.clone())
                 .collect(),
             recipients: record.recipients.clone(),
+            subject: note.subject.clone().map(std::sync::Arc::new),
         })
     }
 }

@@ -41,6 +41,9 @@ pub struct Announced {
     /// those given notice (Article 6.2). Kept by the fold because the
     /// registry changes after the announcement.
     pub notified: BTreeSet<OrgId>,
+    /// What is voted on, as the chair signed it (announcement version 2):
+    /// the title, each question's text, the documents by SHA-256.
+    pub subject: Option<std::sync::Arc<crate::ballot::announcement::Subject>>,
 }
 
 /// A vote logged for an open ballot: 80 bytes and no heap allocation,

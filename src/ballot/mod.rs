@@ -57,10 +57,11 @@ pub mod statement;
 pub mod verified;
 pub mod votes;
 
-pub use announce::AnnouncementDecision;
 pub use crate::entry::codec::hash_text;
+pub use announce::AnnouncementDecision;
 pub use announcement::{
-    ANNOUNCEMENT_KIND, AnnouncementError, AnnouncementNote, AnnouncementRecord, SignedAnnouncement,
+    ANNOUNCEMENT_KIND, AnnouncementError, AnnouncementNote, AnnouncementRecord, DocumentRef,
+    SignedAnnouncement, Subject,
 };
 pub use appeal::{APPEAL_KIND, Against, AppealNote, DECISION_KIND, DecisionNote, Ruling};
 pub use book::{BallotApplied, BallotBook, Due, Opening, ReplayError, replay, replay_verified};
@@ -72,7 +73,7 @@ pub use lifecycle::{
     Announced, Appeal, AppealDecision, Cancelled, Certification, Certified, Closed, LateSigner,
     Lifecycle, LoggedVote, Open, Outbox, RevealedVote, Tallied, TrackedBallot, Votes,
 };
-pub use named::{attachment_of, document_named};
+pub use named::{attachment_of, document_named, documents_named, drafts_named};
 pub use records::{
     CANCELLED_KIND, CLOSE_KIND, NOTIFICATION_KIND, Notification, NotificationReason, ROLL_KIND,
     RollRecord, TALLY_KIND, TALLY_VERSION, TallyDocument, TallyQuestion, TallyRecord,

@@ -6,10 +6,13 @@
 //! server stores each document under the entry that names it, and the
 //! exporter and the verifier ask for the same documents; all of them read
 //! the names here, with the same strict syntax (`sha256:` and 64 lowercase
-//! hexadecimal digits, the one encoding of a hash).
+//! hexadecimal digits, the one encoding of a hash). The documents voted on
+//! are named by the signed note an announcement (version 2) carries, each
+//! by a `document` line ([`drafts_named`]).
 
 use crate::ballot::{
-    ANNOUNCEMENT_KIND, AnnouncementRecord, ROLL_KIND, RollRecord, TALLY_KIND, TallyRecord,
+    ANNOUNCEMENT_KIND, AnnouncementRecord, ROLL_KIND, RollRecord, SignedAnnouncement, TALLY_KIND,
+    TallyRecord,
 };
 use crate::contexts::VOTE_HEADER;
 use crate::entry::Entry;
@@ -40,6 +43,29 @@ pub fn document_named(entry: &Entry) -> Option<Hash> {
             .and_then(|record| record.recipients_beside),
         _ => None,
     }
+}
+
+/// The documents voted on that an announcement entry names: the
+/// `document` lines of its signed note (version 2), in order. Any other
+/// entry, or one that does not parse, names none.
+pub fn drafts_named(entry: &Entry) -> Vec<Hash> {
+    if entry.kind() != ANNOUNCEMENT_KIND {
+        return Vec::new();
+    }
+    AnnouncementRecord::from_entry(entry)
+        .ok()
+        .and_then(|record| SignedAnnouncement::parse(&record.body).ok())
+        .and_then(|signed| signed.note.subject)
+        .map(|subject| subject.documents.iter().map(|d| d.sha256).collect())
+        .unwrap_or_default()
+}
+
+/// Every document stored beside the log that `entry` names, in the order
+/// the fold asks for them: [`document_named`], then [`drafts_named`].
+pub fn documents_named(entry: &Entry) -> Vec<Hash> {
+    let mut named: Vec<Hash> = document_named(entry).into_iter().collect();
+    named.extend(drafts_named(entry));
+    named
 }
 
 /// The attachment that a document stored beside the log names, if any:

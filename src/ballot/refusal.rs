@@ -125,6 +125,10 @@ pub enum AnnounceRefusal {
         max = crate::ballot::STATEMENT_NOTE_MAX_BYTES
     )]
     TooManyQuestions(usize),
+    /// The documents sent with the announcement are not exactly those its
+    /// note names, each with its size.
+    #[error("documents: {0}")]
+    Documents(String),
 }
 
 impl AnnounceRefusal {
@@ -142,6 +146,7 @@ impl AnnounceRefusal {
             AnnounceRefusal::Schedule(e) => e.code(),
             AnnounceRefusal::Registry(_) => "registry-unusable",
             AnnounceRefusal::TooManyQuestions(_) => "too-many-questions",
+            AnnounceRefusal::Documents(_) => "documents",
         }
     }
 }

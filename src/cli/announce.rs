@@ -14,7 +14,11 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use serde_json::json;
 
-use scrutineer::ballot::{AnnouncementNote, AnnouncementRecord, SignedAnnouncement};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use scrutineer::ballot::{
+    AnnouncementNote, AnnouncementRecord, DocumentRef, SignedAnnouncement, Subject,
+};
 use scrutineer::id::{BallotId, MeetingId, QuestionId};
 use scrutineer::rules::BallotKind;
 use scrutineer::time::Timestamp;
@@ -66,6 +70,79 @@ pub struct Args {
     /// The start of the study-group meeting a consultation prepares.
     #[arg(long, value_name = "TIME")]
     meeting_start: Option<Timestamp>,
+    /// The ballot's title, e.g. "Approval of GS ETI 001 V1.1.1": the
+    /// announcement then says what is voted on (note version 2) and
+    /// needs one --question-text per --question.
+    #[arg(long, value_name = "TEXT")]
+    title: Option<String>,
+    /// A question's text, in the order of the questions; repeat for each.
+    #[arg(long = "question-text", value_name = "TEXT")]
+    question_texts: Vec<String>,
+    /// A document voted on (the draft, an annex), uploaded with the
+    /// announcement and named in it by SHA-256; repeat for several. Its
+    /// media type comes from its extension (pdf, docx, doc, odt, txt, md,
+    /// html, xml, zip; anything else is application/octet-stream). Needs
+    /// --title.
+    #[arg(long = "document", value_name = "FILE")]
+    documents: Vec<PathBuf>,
+}
+
+/// The media type of a document, from its file name's extension.
+fn media_type(path: &std::path::Path) -> &'static str {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("pdf") => "application/pdf",
+        Some("docx") => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        Some("doc") => "application/msword",
+        Some("odt") => "application/vnd.oasis.opendocument.text",
+        Some("txt") => "text/plain",
+        Some("md") => "text/markdown",
+        Some("html" | "htm") => "text/html",
+        Some("xml") => "application/xml",
+        Some("zip") => "application/zip",
+        _ => "application/octet-stream",
+    }
+}
+
+/// What is voted on, from the flags: the title, the questions' texts and
+/// the documents (read here), or nothing for a version 1 announcement.
+fn subject(args: &Args) -> anyhow::Result<(Option<Subject>, Vec<Vec<u8>>)> {
+    let Some(title) = &args.title else {
+        if !args.question_texts.is_empty() || !args.documents.is_empty() {
+            bail!(
+                "--question-text and --document need --title (an announcement that says what is voted on)"
+            );
+        }
+        return Ok((None, Vec::new()));
+    };
+    if args.question_texts.len() != args.questions.len() {
+        bail!(
+            "{} --question-text for {} questions: give one text per --question, in order",
+            args.question_texts.len(),
+            args.questions.len()
+        );
+    }
+    let mut documents = Vec::new();
+    let mut bytes = Vec::new();
+    for path in &args.documents {
+        let content =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .with_context(|| format!("{} has no file name in UTF-8", path.display()))?;
+        documents.push(DocumentRef::of(&content, media_type(path), name));
+        bytes.push(content);
+    }
+    let subject = Subject {
+        title: title.clone(),
+        questions: args.question_texts.clone(),
+        documents,
+    };
+    Ok((Some(subject), bytes))
 }
 
 /// Builds the ballot's kind and opening from the flags, refusing flags
@@ -108,6 +185,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let key = read_signing_key(&args.key)?;
     let token = args.token.required()?;
     let (kind, opens) = kind_and_opening(&args)?;
+    let (subject, drafts) = subject(&args)?;
     let client = args.server.client(Some(token))?;
     let group = fetch_group(&args.server, &client)?;
 
@@ -118,7 +196,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         questions: args.questions.clone(),
         opens,
         closes: args.closes,
-        subject: None,
+        subject,
     };
     let signed = note.sign(&key).context("cannot sign the announcement")?;
     // What the server parses first, checked here (repeated questions, size).
@@ -130,6 +208,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let body = json!({
         "announcement": String::from_utf8(signed.clone())
             .expect("invariant: a signed note is UTF-8"),
+        "documents": drafts.iter().map(|d| STANDARD.encode(d)).collect::<Vec<_>>(),
     });
     let answer: LogAnswer = client
         .post_json(&args.server.group_path("/ballots"), &body)

@@ -155,10 +155,10 @@ impl LogFold for GroupLogState {
         self.apply_entry(entry, documents, false)
     }
 
-    /// The document the entry names, as [`crate::ballot::document_named`]
-    /// reads it.
+    /// The documents the entry names, as [`crate::ballot::documents_named`]
+    /// reads them.
     fn documents_named(entry: &Entry) -> Vec<Hash> {
-        crate::ballot::document_named(entry).into_iter().collect()
+        crate::ballot::documents_named(entry)
     }
 
     /// A vote note names its attachment ([`crate::ballot::attachment_of`]).

@@ -38,6 +38,9 @@ pub enum DocumentKind {
     Tally,
     /// An announcement's recipients, too many for its entry.
     Recipients,
+    /// A document voted on, named by an announcement (version 2):
+    /// readable by the group's members from the announcement on.
+    Draft,
 }
 
 impl DocumentKind {
@@ -49,6 +52,7 @@ impl DocumentKind {
             Self::Roll => "roll",
             Self::Tally => "tally",
             Self::Recipients => "recipients",
+            Self::Draft => "draft",
         }
     }
 
@@ -60,6 +64,7 @@ impl DocumentKind {
             "roll" => Self::Roll,
             "tally" => Self::Tally,
             "recipients" => Self::Recipients,
+            "draft" => Self::Draft,
             other => {
                 return Err(StoreError::Corrupt(format!(
                     "document kind {other:?} is not one this server writes"

@@ -49,6 +49,11 @@ const SQLITE: &[Migration] = &[
         name: "0006_web.sql",
         sql: include_str!("../../migrations/sqlite/0006_web.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_drafts.sql",
+        sql: include_str!("../../migrations/sqlite/0007_drafts.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, in version order.
@@ -82,6 +87,11 @@ const POSTGRES: &[Migration] = &[
         version: 6,
         name: "0006_web.sql",
         sql: include_str!("../../migrations/postgres/0006_web.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "0007_drafts.sql",
+        sql: include_str!("../../migrations/postgres/0007_drafts.sql"),
     },
 ];
 

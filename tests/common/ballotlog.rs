@@ -118,7 +118,7 @@ impl Log {
         let signed = note.sign(&key_of(CHAIR)).expect("sign");
         let decision = self
             .book
-            .decide_announcement(&self.registry, &signed, at)
+            .decide_announcement(&self.registry, &signed, &[], at)
             .map_err(|e| e.code().to_owned())?;
         let beside: Vec<&[u8]> = decision
             .recipients_beside

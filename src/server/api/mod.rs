@@ -39,23 +39,29 @@ use crate::time::Timestamp;
 pub fn router(state: Arc<AppState>, config: &Config) -> Router {
     let timeout = StdDuration::from_secs(config.request_timeout_secs.max(1));
     let max_body = u64::try_from(config.max_body_bytes).unwrap_or(u64::MAX);
+    let max_upload = u64::try_from(config.max_upload_bytes).unwrap_or(u64::MAX);
     Router::new()
         .merge(openapi::router())
         .merge(accounts::router())
-        .merge(ballots::router())
+        .merge(ballots::router(config.max_upload_bytes))
         .merge(bundle::router())
         .merge(clock::router())
         .merge(groups::router())
         .merge(key_requests::router())
         .merge(log::router())
-        .merge(registry::router())
+        .merge(registry::router(config.max_upload_bytes))
         .merge(review::router())
         .fallback(|| async { ApiError::NotFound("no such resource".to_owned()) })
         // axum sets the `Allow` header on what this fallback answers.
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
-            declared_length(request, next, max_body)
+            let limit = if is_upload(&request) {
+                max_upload
+            } else {
+                max_body
+            };
+            declared_length(request, next, limit)
         }))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             time_limit(request, next, timeout)
@@ -111,6 +117,22 @@ async fn write_limits(
         }
     }
     next.run(request).await
+}
+
+/// Whether a request is one of the two uploads held to
+/// `--max-upload-bytes` rather than `--max-body-bytes`: an announcement
+/// (`POST /v1/groups/{group}/ballots`, with the documents voted on) or an
+/// attendance import (`POST /v1/groups/{group}/attendance/import`). Their
+/// routes carry the same limit as their body limit.
+fn is_upload(request: &Request) -> bool {
+    if request.method() != axum::http::Method::POST {
+        return false;
+    }
+    let segments: Vec<&str> = request.uri().path().split('/').collect();
+    matches!(
+        segments.as_slice(),
+        ["", "v1", "groups", _, "ballots"] | ["", "v1", "groups", _, "attendance", "import"]
+    )
 }
 
 /// Answers 413 at once when a request declares a body longer than the

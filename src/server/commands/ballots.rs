@@ -26,12 +26,18 @@ pub struct Announcement {
 /// one notification per recipient, in one batch, decided by
 /// [`crate::ballot::BallotBook::decide_announcement`] on the state at the
 /// command's turn. A membership list too long for the entry is stored
-/// beside it in the same transaction.
-pub async fn announce(log: &Log, note: Vec<u8>) -> Result<Announcement, CommandError> {
+/// beside it in the same transaction, and so are the documents voted on
+/// (`drafts`, exactly those a version 2 note names).
+pub async fn announce(
+    log: &Log,
+    note: Vec<u8>,
+    drafts: Vec<Vec<u8>>,
+) -> Result<Announcement, CommandError> {
     let group = log.group.clone();
     let committed = log
         .submit(Box::new(move |loaded, time| {
             let registry = registry_of(loaded, &group)?;
+            let sent: Vec<&[u8]> = drafts.iter().map(Vec::as_slice).collect();
             let AnnouncementDecision {
                 ballot,
                 recipients,
@@ -39,11 +45,16 @@ pub async fn announce(log: &Log, note: Vec<u8>) -> Result<Announcement, CommandE
                 recipients_beside,
             } = loaded
                 .book
-                .decide_announcement(registry, &note, time)
+                .decide_announcement(registry, &note, &sent, time)
                 .map_err(|r| Refused::from(&r))?;
             let documents = recipients_beside
                 .map(|d| Document::new(d, ballot.as_str(), DocumentKind::Recipients))
                 .into_iter()
+                .chain(
+                    drafts
+                        .into_iter()
+                        .map(|d| Document::new(d, ballot.as_str(), DocumentKind::Draft)),
+                )
                 .collect();
             Ok(Decided {
                 entries,

@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{authorise, ballot_id};
+use crate::ballot::DocumentRef;
 use crate::server::AppState;
 use crate::server::auth::{Action, Caller};
 use crate::server::error::ApiError;
@@ -31,8 +32,10 @@ pub(super) async fn document(
                 "the hash is 64 lowercase hexadecimal digits",
             )
         })?;
-    // A vote's note is stored under its entry, which the fold knows.
-    let (revealed, entry) = log
+    // A vote's note is stored under its entry, which the fold knows; a
+    // document voted on is named, with its media type and file name, by
+    // the announcement.
+    let (revealed, entry, named) = log
         .read(|loaded| {
             loaded.state.book.ballot(id.as_str()).map(|b| {
                 let entry = b
@@ -40,7 +43,13 @@ pub(super) async fn document(
                     .votes()
                     .and_then(|v| v.by_note(&hash))
                     .map(|v| v.index);
-                (b.lifecycle.revealed(), entry)
+                let named = b
+                    .lifecycle
+                    .announced()
+                    .subject
+                    .as_ref()
+                    .and_then(|s| s.documents.iter().find(|d| d.sha256 == hash).cloned());
+                (b.lifecycle.revealed(), entry, named)
             })
         })
         .await?
@@ -79,6 +88,9 @@ pub(super) async fn document(
     let content_type = match document.kind {
         DocumentKind::Roll | DocumentKind::Tally => "application/json",
         DocumentKind::Note | DocumentKind::Attachment if !revealed => return Err(absent()),
+        // A document voted on, offered under the type and name the chair
+        // signed; one only an earlier announcement named, as bytes.
+        DocumentKind::Draft => return Ok(draft(document.bytes, named.as_ref())),
         _ => "text/plain; charset=utf-8",
     };
     let mut response = document.bytes.into_response();
@@ -86,4 +98,38 @@ pub(super) async fn document(
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     Ok(response)
+}
+
+/// A document voted on, as a download: its media type and file name as
+/// the announcement names them (RFC 6266, the name percent-encoded as
+/// RFC 8187 says, so that any name is safe in the header).
+fn draft(bytes: Vec<u8>, named: Option<&DocumentRef>) -> Response {
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    let media_type = named
+        .and_then(|d| HeaderValue::from_str(&d.media_type).ok())
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    headers.insert(header::CONTENT_TYPE, media_type);
+    if let Some(document) = named {
+        let encoded: String = document
+            .file_name
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{encoded}"))
+        {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }

@@ -36,11 +36,13 @@ mod view;
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 use super::{LogReceipt, authorise_in};
@@ -54,10 +56,13 @@ use crate::server::{AppState, Log};
 use crate::vote::SubmittedVote;
 
 /// The ballot routes.
-pub fn router() -> Router<Arc<AppState>> {
+pub fn router(max_upload: usize) -> Router<Arc<AppState>> {
     Router::new()
         .merge(view::router())
-        .route("/v1/groups/{group}/ballots", post(announce))
+        .route(
+            "/v1/groups/{group}/ballots",
+            post(announce).layer(DefaultBodyLimit::max(max_upload)),
+        )
         .route("/v1/groups/{group}/ballots/{ballot}/cancel", post(cancel))
         .route("/v1/groups/{group}/ballots/{ballot}/votes", post(vote))
         .route(
@@ -90,6 +95,10 @@ pub(super) fn ballot_id(text: &str) -> Result<BallotId, ApiError> {
 struct AnnounceRequest {
     /// The chair's signed announcement note (`docs/formats.md` 7.3).
     announcement: String,
+    /// The documents voted on, base64 (RFC 4648 section 4, padded): exactly
+    /// those a version 2 note names.
+    #[serde(default)]
+    documents: Vec<String>,
 }
 
 /// The announcement's receipt, its ballot and the persons it went to.
@@ -108,7 +117,18 @@ async fn announce(
     ApiJson(body): ApiJson<AnnounceRequest>,
 ) -> Result<(StatusCode, Json<Announced>), ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::AnnounceBallot).await?;
-    let announced = commands::ballots::announce(&log, body.announcement.into_bytes()).await?;
+    let drafts = body
+        .documents
+        .iter()
+        .enumerate()
+        .map(|(k, text)| {
+            STANDARD.decode(text).map_err(|e| {
+                ApiError::bad_request("invalid-document", format!("documents[{k}]: {e}"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let announced =
+        commands::ballots::announce(&log, body.announcement.into_bytes(), drafts).await?;
     Ok((
         StatusCode::CREATED,
         Json(Announced {

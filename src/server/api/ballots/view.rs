@@ -47,6 +47,15 @@ struct CountedChoice {
     note: String,
 }
 
+/// A document voted on, as the announcement names it.
+#[derive(Serialize)]
+struct DocumentBody {
+    sha256: String,
+    size: u64,
+    media_type: String,
+    file_name: String,
+}
+
 /// A ballot as members see it.
 #[derive(Serialize)]
 struct BallotBody {
@@ -58,6 +67,13 @@ struct BallotBody {
     opens: String,
     closes: String,
     questions: Vec<String>,
+    /// The title, as the chair signed it (announcement version 2).
+    title: Option<String>,
+    /// Each question's text, in the questions' order (version 2).
+    question_texts: Option<Vec<String>>,
+    /// The documents voted on (version 2), readable at
+    /// `…/documents/{sha256}`.
+    documents: Vec<DocumentBody>,
     /// The persons the (latest) announcement went to.
     recipients: Vec<String>,
     /// The number of vote entries: visible, and not a count (SPEC 2.1
@@ -155,6 +171,19 @@ fn describe(id: &BallotId, tracked: &TrackedBallot) -> BallotBody {
         opens: ballot.opens.to_rfc3339_micros(),
         closes: ballot.closes.to_rfc3339_micros(),
         questions: ballot.questions.iter().map(ToString::to_string).collect(),
+        title: announced.subject.as_ref().map(|s| s.title.clone()),
+        question_texts: announced.subject.as_ref().map(|s| s.questions.clone()),
+        documents: announced
+            .subject
+            .iter()
+            .flat_map(|s| &s.documents)
+            .map(|d| DocumentBody {
+                sha256: d.sha256.to_hex(),
+                size: d.size,
+                media_type: d.media_type.clone(),
+                file_name: d.file_name.clone(),
+            })
+            .collect(),
         recipients: announced
             .recipients
             .iter()
