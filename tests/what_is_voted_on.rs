@@ -108,7 +108,7 @@ fn the_documents_voted_on_are_announced_read_and_verified() {
         }),
     };
     let carol_key = scrutineer::note::key::SigningKey::parse(
-        &std::fs::read_to_string(w.path("carol.key"))
+        std::fs::read_to_string(w.path("carol.key"))
             .expect("carol key")
             .trim(),
     )

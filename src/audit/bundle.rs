@@ -209,32 +209,60 @@ pub struct Wanted {
 /// replay asks for right after the note: see [`attachment_of`]. Entries
 /// that do not parse are left out (the verifier reports them).
 pub fn wanted_documents(entries: &[Entry]) -> Vec<Wanted> {
-    let closed: BTreeSet<&str> = entries
-        .iter()
-        .filter(|e| e.kind() == CLOSE_KIND)
-        .filter_map(|e| e.get("ballot"))
-        .collect();
-    let mut seen = HashSet::new();
-    let mut wanted = Vec::new();
+    let mut wanted = WantedDocuments::default();
     for (index, entry) in (0u64..).zip(entries) {
+        wanted.push(index, entry);
+    }
+    wanted.finish()
+}
+
+/// [`wanted_documents`] one entry at a time, for a writer that reads a
+/// long log in chunks and keeps none of them: what each entry names is
+/// kept (a hash and an index), the entries are not.
+#[derive(Debug, Default)]
+pub struct WantedDocuments {
+    /// The ballots closed so far.
+    closed: BTreeSet<BallotId>,
+    /// Every document named so far, with whether a vote entry names it
+    /// (wanted only if its ballot closes within the entries).
+    named: Vec<(Wanted, bool)>,
+    /// (ballot, document) pairs already named.
+    seen: HashSet<(BallotId, Hash)>,
+}
+
+impl WantedDocuments {
+    /// Takes the entry at `index`, the next of the log.
+    pub fn push(&mut self, index: u64, entry: &Entry) {
         let Some(ballot) = entry.get("ballot").and_then(|b| BallotId::new(b).ok()) else {
-            continue;
+            return;
         };
-        // The server reveals a vote's note only at the close.
-        if entry.kind() == VOTE_ENTRY_KIND && !closed.contains(ballot.as_str()) {
-            continue;
+        if entry.kind() == CLOSE_KIND {
+            self.closed.insert(ballot.clone());
         }
+        let vote = entry.kind() == VOTE_ENTRY_KIND;
         for sha256 in documents_named(entry) {
-            if seen.insert((ballot.clone(), sha256)) {
-                wanted.push(Wanted {
+            if self.seen.insert((ballot.clone(), sha256)) {
+                let wanted = Wanted {
                     ballot: ballot.clone(),
                     sha256,
                     entry: index,
-                });
+                };
+                self.named.push((wanted, vote));
             }
         }
     }
-    wanted
+
+    /// The documents wanted, in log order: every one named but the notes
+    /// of ballots still open (the server reveals a vote's note only at the
+    /// close).
+    pub fn finish(self) -> Vec<Wanted> {
+        let closed = self.closed;
+        self.named
+            .into_iter()
+            .filter(|(wanted, vote)| !vote || closed.contains(&wanted.ballot))
+            .map(|(wanted, _)| wanted)
+            .collect()
+    }
 }
 
 /// `documents` in the order the replay of the log asks for them: those of

@@ -88,13 +88,30 @@ pub fn write_tar<'a>(
 ) -> Result<Vec<u8>, TarError> {
     let mut out = Vec::new();
     for (path, bytes) in files {
-        check_path(path)?;
-        out.extend_from_slice(&header(path, bytes.len() as u64));
+        out.extend_from_slice(&member_start(path, bytes.len() as u64)?);
         out.extend_from_slice(bytes);
-        out.resize(out.len().div_ceil(BLOCK) * BLOCK, 0);
+        out.extend_from_slice(member_end(bytes.len() as u64));
     }
-    out.resize(out.len() + 2 * BLOCK, 0);
+    out.extend_from_slice(&ARCHIVE_END);
     Ok(out)
+}
+
+/// Two zero blocks: the end of an archive.
+pub const ARCHIVE_END: [u8; 2 * BLOCK] = [0; 2 * BLOCK];
+
+/// The header block of a member of `size` bytes at `path`: what a writer
+/// that streams an archive sends before the member's bytes.
+pub fn member_start(path: &str, size: u64) -> Result<[u8; BLOCK], TarError> {
+    check_path(path)?;
+    Ok(header(path, size))
+}
+
+/// The zero bytes that pad a member of `size` bytes to a whole block: what
+/// a streaming writer sends after the member's bytes.
+pub fn member_end(size: u64) -> &'static [u8] {
+    const ZEROS: [u8; BLOCK] = [0; BLOCK];
+    let rest = (size % BLOCK as u64) as usize;
+    if rest == 0 { &[] } else { &ZEROS[rest..] }
 }
 
 fn parse_octal(field: &[u8], name: &str, what: &'static str) -> Result<u64, TarError> {

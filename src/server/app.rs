@@ -40,7 +40,7 @@ pub struct AppState {
     /// One audit bundle built at a time: a bundle is held whole in memory
     /// (about 450 MB for a ballot of a million votes), so a second request
     /// meanwhile is answered 503 and tries again, rather than doubling it.
-    pub bundles: tokio::sync::Semaphore,
+    pub bundles: Arc<tokio::sync::Semaphore>,
     /// The write budgets per person and per client address.
     pub limits: rate_limit::WriteLimits,
     /// The web application's settings and sign-in budget.

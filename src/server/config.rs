@@ -44,9 +44,9 @@ pub struct Config {
     /// The largest request body accepted, in bytes.
     #[arg(long, env = "SCRUTINEER_MAX_BODY_BYTES", default_value_t = 1 << 20)]
     pub max_body_bytes: usize,
-    /// The largest upload accepted, in bytes: an announcement with the
-    /// documents voted on, or an attendance import. Every other request
-    /// is held to `--max-body-bytes`.
+    /// The largest announcement accepted, in bytes, with the documents
+    /// voted on uploaded in it. Every other request is held to
+    /// `--max-body-bytes`.
     #[arg(long, env = "SCRUTINEER_MAX_UPLOAD_BYTES", default_value_t = 64 << 20)]
     pub max_upload_bytes: usize,
     /// Writes (requests other than GET, HEAD and OPTIONS) that each

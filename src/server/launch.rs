@@ -116,7 +116,7 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
         tick: tokio::sync::Notify::new(),
         discovery: tokio::sync::Mutex::new(()),
         access: access::AccessCache::default(),
-        bundles: tokio::sync::Semaphore::new(1),
+        bundles: Arc::new(tokio::sync::Semaphore::new(1)),
         limits: rate_limit::WriteLimits::new(config),
         web: web::WebState::new(config),
     };

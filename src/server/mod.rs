@@ -26,6 +26,7 @@ pub mod access;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod bundle;
 pub mod clock;
 pub mod commands;
 pub mod config;

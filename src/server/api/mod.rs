@@ -49,7 +49,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .merge(groups::router())
         .merge(key_requests::router())
         .merge(log::router())
-        .merge(registry::router(config.max_upload_bytes))
+        .merge(registry::router())
         .merge(review::router())
         .fallback(|| async { ApiError::NotFound("no such resource".to_owned()) })
         // axum sets the `Allow` header on what this fallback answers.
@@ -119,20 +119,16 @@ async fn write_limits(
     next.run(request).await
 }
 
-/// Whether a request is one of the two uploads held to
-/// `--max-upload-bytes` rather than `--max-body-bytes`: an announcement
-/// (`POST /v1/groups/{group}/ballots`, with the documents voted on) or an
-/// attendance import (`POST /v1/groups/{group}/attendance/import`). Their
-/// routes carry the same limit as their body limit.
+/// Whether a request is the one upload held to `--max-upload-bytes`
+/// rather than `--max-body-bytes`: an announcement with the documents
+/// voted on (`POST /v1/groups/{group}/ballots`), whose route carries the
+/// same limit as its body limit.
 fn is_upload(request: &Request) -> bool {
     if request.method() != axum::http::Method::POST {
         return false;
     }
     let segments: Vec<&str> = request.uri().path().split('/').collect();
-    matches!(
-        segments.as_slice(),
-        ["", "v1", "groups", _, "ballots"] | ["", "v1", "groups", _, "attendance", "import"]
-    )
+    matches!(segments.as_slice(), ["", "v1", "groups", _, "ballots"])
 }
 
 /// Answers 413 at once when a request declares a body longer than the

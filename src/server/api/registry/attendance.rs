@@ -15,8 +15,8 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -37,13 +37,10 @@ use crate::server::commands;
 use crate::server::error::{ApiError, ApiJson};
 
 /// The attendance routes.
-pub(super) fn router(max_upload: usize) -> Router<Arc<AppState>> {
+pub(super) fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/groups/{group}/attendance", get(list).put(put))
-        .route(
-            "/v1/groups/{group}/attendance/import",
-            post(import).layer(DefaultBodyLimit::max(max_upload)),
-        )
+        .route("/v1/groups/{group}/attendance/import", post(import))
         .route(
             "/v1/groups/{group}/attendance/{meeting}/{person}",
             delete(remove),

@@ -60,12 +60,12 @@ use crate::server::{AppState, Log};
 use crate::time::Timestamp;
 
 /// The registry routes.
-pub fn router(max_upload: usize) -> Router<Arc<AppState>> {
+pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .merge(organisations::router())
         .merge(persons::router())
         .merge(meetings::router())
-        .merge(attendance::router(max_upload))
+        .merge(attendance::router())
         .merge(chair::router())
 }
 
