@@ -181,3 +181,35 @@ fn the_web_application_in_chromium() {
     w.server.stop();
     assert!(out.status.success(), "the browser checks failed:\n{stdout}");
 }
+
+/// The vote notes that the ES module builds and signs are the shared known
+/// answers byte for byte (`../shared/vectors/scrutineer/vote-notes.json`,
+/// read where it lies). Node runs the very module the server embeds, with
+/// the WebCrypto API browsers offer; Chromium is not needed.
+#[test]
+fn the_module_signs_the_shared_vote_notes_byte_for_byte() {
+    let Some(vectors) = common::shared("vectors/scrutineer/vote-notes.json") else {
+        return;
+    };
+    if !matches!(Command::new("node").arg("--version").output(), Ok(out) if out.status.success()) {
+        assert!(
+            std::env::var("SCRUTINEER_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "SCRUTINEER_REQUIRE_BROWSER=1 but node is missing"
+        );
+        eprintln!("skipping the module's known-answer test: node is missing");
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("node")
+        .arg(root.join("tests/browser/vectors.mjs"))
+        .env("VECTORS", &vectors)
+        .output()
+        .expect("run node");
+    let stdout = text(&out.stdout);
+    eprintln!("{stdout}\n{}", text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "the module's vote notes differ:\n{stdout}"
+    );
+    assert!(stdout.contains("reproduces all"), "{stdout}");
+}

@@ -177,7 +177,7 @@ try {
   check((await text('#import-status')).includes('it is one of your registered keys'), "alice's keygen key is imported and matches a registered key id");
   check((await text('#device-keys')).includes('registered'), 'the key is remembered on this device');
   const stored = await page.evaluate(() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('scrutineer', 1);
+    const open = indexedDB.open('scrutineer');
     open.onsuccess = () => {
       const all = open.result.transaction('keys').objectStore('keys').getAll();
       all.onsuccess = () => resolve(all.result.map((k) => ({ extractable: k.privateKey.extractable, type: k.privateKey.algorithm.name })));
@@ -277,7 +277,7 @@ try {
 
   // A log key that differs from the pinned one is a loud error.
   await page.evaluate(() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('scrutineer', 1);
+    const open = indexedDB.open('scrutineer');
     open.onsuccess = () => {
       const store = open.result.transaction('logKeys', 'readwrite').objectStore('logKeys');
       const all = store.getAll();
