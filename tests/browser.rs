@@ -7,7 +7,14 @@
 //! makes a key in the browser and requests it, which the secretariat
 //! approves through the API, checks a real and a tampered receipt, signs
 //! out, and runs axe-core on every page; no console error and no request to
-//! another origin are allowed.
+//! another origin are allowed. Then `tests/browser/vote.mjs` votes: alice,
+//! with the keyboard only, on a ballot of two questions (review of the exact
+//! notes, receipts verified in the page and downloaded), changes a vote;
+//! dave, whose organisation is not eligible, is refused; a vote sent after
+//! the close is refused; the result shows which votes counted. The
+//! downloaded `.vote` and `.tlog-proof` files are then given to the real
+//! `scrutineer receipt verify`. A second test runs the module's note
+//! builder against the shared known answers (`tests/browser/vectors.mjs`).
 //!
 //! Skipped with a note when `/usr/bin/chromium` or
 //! `tests/browser/node_modules` is missing (`npm ci --prefix

@@ -144,7 +144,8 @@ try {
 
   // ------------------------------------- change the vote: supersedes
   await page.reload();
-  check((await text('#vote-outcome')).includes('kept on this device'), 'the page lists the votes kept on this device');
+  await page.waitForFunction(() => document.querySelector('#vote-outcome').textContent.includes('kept on this device'));
+  check((await text('#vote-outcome')).includes('Question main: "yes"'), 'the page lists the votes kept on this device');
   await page.focus('body');
   check(await tabTo('#q-main-yes'), 'Tab reaches question main');
   await page.keyboard.press('ArrowDown');
@@ -174,7 +175,7 @@ try {
   await page.click('#cast-vote');
   await page.waitForSelector('#vote-error:not([hidden])');
   const refusal = await text('#vote-error');
-  check(refusal.includes("not on this ballot's roll as eligible") && refusal.includes('(not-eligible)'),
+  check(refusal.includes("not on this ballot's roll as eligible") && refusal.includes('not-eligible'),
     `the refusal is shown in words with the server's reason: ${refusal}`);
   await audit('a refused vote');
   await shot('vote-refused');
@@ -193,7 +194,7 @@ try {
   await page.click('#cast-vote');
   await page.waitForSelector('#vote-error:not([hidden])');
   const late = await text('#vote-error');
-  check(late.includes('(outside-window)') && late.includes('does not take votes now'), `a vote after the close is refused: ${late}`);
+  check(late.includes('outside-window') && late.includes('does not take votes now'), `a vote after the close is refused: ${late}`);
 
   // ------------------------------------------------ after the close
   await page.goto(base + '/groups/ETI/ballots/B3');

@@ -535,6 +535,7 @@ const MESSAGES = {
   casting: (q) => `Signing and casting question ${q}…`,
   refused: (q, code) => `Question ${q}: the vote was not recorded: ${MESSAGES.refusals[code] || 'the server refused it'}.`,
   serverReason: (detail, code) => `The server's reason: ${detail} (${code}).`,
+  refusalCode: (code) => `The server's refusal code: ${code}.`,
   notSent: (q) => `Question ${q}: the vote could not be sent`,
   recorded: (q, choice, index) => `Question ${q}: your vote "${choice}" is recorded as entry ${index} of the log.`,
   already: (q, index) => `Question ${q}: the server already held these exact bytes; this is their original receipt (entry ${index}).`,
@@ -815,7 +816,10 @@ async function castVote(section) {
       const answer = await response.json().catch(() => ({}));
       if (!response.ok) {
         const code = String(answer.type || '').split(':').pop() || String(response.status);
-        showError(error, [MESSAGES.refused(note.question, code), MESSAGES.serverReason(answer.detail || response.statusText, code)]);
+        const detail = answer.detail || response.statusText;
+        showError(error, detail && detail !== code
+          ? [MESSAGES.refused(note.question, code), MESSAGES.serverReason(detail, code)]
+          : [MESSAGES.refused(note.question, code), MESSAGES.refusalCode(code)]);
         return;
       }
       const record = {
