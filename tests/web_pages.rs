@@ -14,7 +14,15 @@ use common::world::World;
 const FORM: &str = "application/x-www-form-urlencoded";
 
 fn world(data: &std::path::Path, work: &std::path::Path) -> World {
-    let server = Server::start(data, &["--simulated-clock"]);
+    // The simulated clock starts well before the ballots' dates.
+    let server = Server::start(
+        data,
+        &[
+            "--simulated-clock",
+            "--simulated-start",
+            "2026-06-01T00:00:00Z",
+        ],
+    );
     let token = server.token.clone().expect("first start prints the token");
     let world = World {
         server,
@@ -301,4 +309,200 @@ fn a_key_request_with_errors_is_answered_beside_its_fields() {
     // A delegate cannot list or approve.
     let r = common::http::get(&address, "/v1/groups/ETI/key-requests", Some(&alice));
     assert_eq!(r.status, 403);
+}
+
+/// A correspondence ballot announced by the chair with `scrutineer
+/// announce`, with the given questions.
+fn announce(w: &World, ballot: &str, questions: &[&str], opens: &str, closes: &str) {
+    let mut args = w.server_flags();
+    args.splice(0..0, ["announce".to_owned()]);
+    for (flag, value) in [
+        ("--log-key", w.path_str("log.vkey")),
+        ("--token-file", w.path_str("carol.token")),
+        ("--key", w.path_str("carol.key")),
+        ("--ballot", ballot.to_owned()),
+        ("--kind", "correspondence".to_owned()),
+        ("--opens", opens.to_owned()),
+        ("--closes", closes.to_owned()),
+    ] {
+        args.extend([flag.to_owned(), value]);
+    }
+    for q in questions {
+        args.extend(["--question".to_owned(), (*q).to_owned()]);
+    }
+    common::world::ok(&args);
+}
+
+/// A vote note for ballot `ballot` signed with the key in `key_file`.
+fn signed_vote(w: &World, key_file: &str, ballot: &str, choice: &str, nonce: u8) -> String {
+    use scrutineer::id::{BallotId, OrgId, QuestionId};
+    use scrutineer::note::key::SigningKey;
+    use scrutineer::vote::{ChoiceWord, VoteNote};
+    let text = std::fs::read_to_string(w.path(key_file)).expect("key file");
+    let key = SigningKey::parse(text.trim_end()).expect("a private key");
+    let group = common::http::get(&w.server.address, "/v1/groups/ETI", Some(&w.token)).json();
+    let origin = group["origin"].as_str().expect("origin");
+    let note = VoteNote {
+        origin: scrutineer::tlog::checkpoint::Origin::new(origin).expect("origin"),
+        ballot: BallotId::new(ballot).expect("id"),
+        question: QuestionId::new("main").expect("id"),
+        organisation: OrgId::new("cadzow").expect("id"),
+        choice: ChoiceWord::new(choice).expect("choice"),
+        attachment: None,
+        nonce: [nonce; 16],
+    };
+    String::from_utf8(note.sign(&key).expect("sign")).expect("UTF-8")
+}
+
+#[test]
+fn the_vote_endpoint_needs_a_session_and_its_csrf_token_and_answers_problems() {
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = world(data.path(), work.path());
+    let address = w.server.address.clone();
+    announce(
+        &w,
+        "B1",
+        &["main"],
+        "2026-07-15T00:00:00Z",
+        "2026-08-15T00:00:00Z",
+    );
+    let alice = std::fs::read_to_string(w.path("alice.token"))
+        .expect("token")
+        .trim()
+        .to_owned();
+    let session = sign_in(&address, &alice);
+    let path = "/groups/ETI/ballots/B1/vote";
+    let upcoming = get(&address, "/groups/ETI/ballots/B1", &session);
+    assert!(
+        !upcoming.text().contains("id=\"vote-form\""),
+        "no vote form before the opening"
+    );
+    w.send(
+        "POST",
+        "/v1/clock",
+        serde_json::json!({"advance_seconds": 45 * 24 * 3600}),
+    );
+    w.wait_for("B1", "open");
+
+    // The ballot page of an open ballot: a form, one fieldset per
+    // question, the profile's choices, the person's key ids.
+    let page = get(&address, "/groups/ETI/ballots/B1", &session);
+    let html = page.text();
+    assert!(html.contains("id=\"vote-form\""), "{html}");
+    assert!(html.contains("<fieldset id=\"q-main\""), "{html}");
+    for choice in ["yes", "no", "abstain"] {
+        assert!(
+            html.contains(&format!(
+                "id=\"q-main-{choice}\" name=\"q-main\" value=\"{choice}\""
+            )),
+            "{choice}"
+        );
+    }
+    assert!(html.contains("data-vote-key=\""), "the registered key ids");
+    assert!(html.contains("your earlier vote is superseded when this one is recorded"));
+    assert!(!html.contains("style="), "no inline style");
+    let token = csrf(&page);
+
+    let post = |headers: &[(&str, &str)], body: &[u8]| {
+        let r = with_headers(&address, "POST", path, headers, body);
+        assert!(r.status < 500, "never a 5xx: {} {}", r.status, r.text());
+        r
+    };
+    let note = signed_vote(&w, "alice.key", "B1", "yes", 1);
+    let body = serde_json::json!({ "note": note }).to_string();
+    let problem = |r: &Response| r.json()["type"].as_str().unwrap_or_default().to_owned();
+
+    // No session: 401, a problem (not a redirect to a page).
+    let r = post(
+        &[
+            ("Content-Type", "application/json"),
+            ("X-CSRF-Token", &token),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert_eq!(problem(&r), "urn:scrutineer:problem:unauthenticated");
+    // A session but no CSRF token, or another one: 403, nothing recorded.
+    let r = post(
+        &[("Content-Type", "application/json"), ("Cookie", &session)],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("X-CSRF-Token")
+    );
+    let r = post(
+        &[
+            ("Content-Type", "application/json"),
+            ("Cookie", &session),
+            ("X-CSRF-Token", "forged"),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 403);
+    let authed = [
+        ("Content-Type", "application/json"),
+        ("Cookie", session.as_str()),
+        ("X-CSRF-Token", token.as_str()),
+    ];
+    // Bad input: 4xx with a reason.
+    let r = post(&authed, b"note=x");
+    assert_eq!(r.status, 400);
+    assert_eq!(problem(&r), "urn:scrutineer:problem:malformed-json");
+    let r = post(&authed, br#"{"note": "x", "colour": "red"}"#);
+    assert_eq!(r.status, 400);
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("colour")
+    );
+    let r = post(&authed, br#"{"note": "not a signed note"}"#);
+    assert_eq!(r.status, 422);
+    assert_eq!(problem(&r), "urn:scrutineer:problem:malformed-note");
+    let r = post(&authed, &vec![b'x'; 200 * 1024]);
+    assert_eq!(r.status, 413);
+    // A note signed by someone else (carol) than the session's person.
+    let carols = signed_vote(&w, "carol.key", "B1", "yes", 2);
+    let r = post(
+        &authed,
+        serde_json::json!({ "note": carols }).to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(problem(&r), "urn:scrutineer:problem:token-mismatch");
+    // A ballot that does not exist, and another ballot than the note's.
+    let r = with_headers(
+        &address,
+        "POST",
+        "/groups/ETI/ballots/B9/vote",
+        &authed,
+        body.as_bytes(),
+    );
+    assert!((400..500).contains(&r.status), "{} {}", r.status, r.text());
+    // The vote: 201 with a receipt; the same bytes again: 200, the same.
+    let r = post(&authed, body.as_bytes());
+    assert_eq!(r.status, 201, "{}", r.text());
+    let receipt = r.json()["receipt"].as_str().expect("receipt").to_owned();
+    assert!(receipt.starts_with("c2sp.org/tlog-proof@v1\nextra "));
+    let again = post(&authed, body.as_bytes());
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json()["receipt"], receipt.as_str());
+    // The CSRF token of another session does not do.
+    let other = sign_in(&address, &alice);
+    let other_token = csrf(&get(&address, "/groups/ETI/ballots/B1", &other));
+    assert_ne!(other_token, token);
+    let r = post(
+        &[
+            ("Content-Type", "application/json"),
+            ("Cookie", &session),
+            ("X-CSRF-Token", &other_token),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 403);
+    w.server.stop();
 }

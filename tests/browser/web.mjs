@@ -13,104 +13,11 @@
 //
 // Exits non-zero with a list of what failed.
 
-import { chromium } from 'playwright-core';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { env, open } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
-const base = env('SCRUTINEER_URL');
-const origin = new URL(base).origin;
-const screenshots = process.env.SCREENSHOTS;
-if (screenshots) mkdirSync(screenshots, { recursive: true });
-
-const failures = [];
-function check(condition, what) {
-  console.log(`${condition ? 'ok  ' : 'FAIL'} ${what}`);
-  if (!condition) failures.push(what);
-}
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
-    '--disable-features=AutofillServerCommunication,NetworkTimeServiceQuerying',
-  ],
-});
-
-const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-const page = await context.newPage();
-const consoleErrors = [];
-const foreign = [];
-// A 4xx page the test asks for on purpose is logged by Chromium as a
-// failed resource: each status expected absorbs one such message, nothing
-// else is forgiven.
-const expected = [];
-page.on('console', (message) => {
-  if (message.type() !== 'error') return;
-  const text = message.text();
-  const at = expected.findIndex((status) => text.includes(`status of ${status}`));
-  if (at >= 0) {
-    expected.splice(at, 1);
-    return;
-  }
-  consoleErrors.push(text);
-});
-page.on('pageerror', (error) => consoleErrors.push(String(error)));
-page.on('request', (request) => {
-  const url = new URL(request.url());
-  if (url.protocol === 'data:' || url.protocol === 'blob:') return;
-  if (url.origin !== origin) foreign.push(request.url());
-});
-
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
-async function audit(name) {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async (tags) => {
-    const byTag = await globalThis.axe.run(document, { runOnly: { type: 'tag', values: tags } });
-    const enhanced = await globalThis.axe.run(document, { runOnly: { type: 'rule', values: ['color-contrast-enhanced'] } });
-    return [...byTag.violations, ...enhanced.violations].map(
-      (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`,
-    );
-  }, WCAG);
-  check(result.length === 0, `axe-core finds no violation on ${name}${result.length ? ': ' + result.join(' | ') : ''}`);
-}
-
-async function shot(name) {
-  if (screenshots) await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
-}
-
-async function text(selector) {
-  return (await page.locator(selector).first().textContent()) || '';
-}
-
-async function api(method, path, token) {
-  const response = await fetch(base + path, { method, headers: { Authorization: `Bearer ${token}` } });
-  return { status: response.status, body: await response.json() };
-}
-
-// Tab until `selector` has the focus (bounded): the keyboard-only path.
-async function tabTo(selector) {
-  for (let i = 0; i < 30; i++) {
-    await page.keyboard.press('Tab');
-    if (await page.evaluate((s) => document.activeElement && document.activeElement.matches(s), selector)) return true;
-  }
-  return false;
-}
+const { base, page, context, check, audit, shot, text, api, tabTo, expected, finish, stopped } = await open();
 
 try {
   // ------------------------------------------------ signed out: home
@@ -177,7 +84,7 @@ try {
   check((await text('#import-status')).includes('it is one of your registered keys'), "alice's keygen key is imported and matches a registered key id");
   check((await text('#device-keys')).includes('registered'), 'the key is remembered on this device');
   const stored = await page.evaluate(() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('scrutineer', 1);
+    const open = indexedDB.open('scrutineer');
     open.onsuccess = () => {
       const all = open.result.transaction('keys').objectStore('keys').getAll();
       all.onsuccess = () => resolve(all.result.map((k) => ({ extractable: k.privateKey.extractable, type: k.privateKey.algorithm.name })));
@@ -277,7 +184,7 @@ try {
 
   // A log key that differs from the pinned one is a loud error.
   await page.evaluate(() => new Promise((resolve, reject) => {
-    const open = indexedDB.open('scrutineer', 1);
+    const open = indexedDB.open('scrutineer');
     open.onsuccess = () => {
       const store = open.result.transaction('logKeys', 'readwrite').objectStore('logKeys');
       const all = store.getAll();
@@ -296,16 +203,6 @@ try {
   await page.waitForFunction(() => /check out|is valid/.test(document.querySelector('#check-result').textContent));
   check((await text('#check-result')).includes('THE LOG KEY CHANGED'), 'a log key other than the pinned one is a loud error');
 } catch (error) {
-  failures.push(`the script stopped: ${error.stack || error}`);
-  console.log(`FAIL the script stopped: ${error.stack || error}`);
-} finally {
-  await browser.close();
+  stopped(error);
 }
-
-check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? ': ' + consoleErrors.join(' | ') : ''}`);
-check(foreign.length === 0, `no request to another origin${foreign.length ? ': ' + foreign.join(' ') : ''}`);
-if (failures.length > 0) {
-  console.log(`\n${failures.length} browser check(s) failed:\n- ${failures.join('\n- ')}`);
-  process.exit(1);
-}
-console.log('\nevery browser check passed');
+await finish();

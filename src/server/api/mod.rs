@@ -3,7 +3,7 @@
 //! call one function, map the result.
 
 mod accounts;
-mod ballots;
+pub(crate) mod ballots;
 mod bundle;
 mod clock;
 mod groups;

@@ -21,6 +21,8 @@
 //! - [`assets`]: the embedded stylesheet and ES module.
 //! - [`sign_in`]: signing in with a token, and out.
 //! - [`pages`]: home and ballot pages; [`view`] the data they show.
+//! - [`vote`]: votes signed in the browser, cast through
+//!   `commands::votes::cast` like the API's.
 //! - [`keys`]: the keys page and key requests.
 //! - [`check`]: the public receipt check and the log keys it pins.
 //! - [`render`]: templates into responses, and the error page.
@@ -35,6 +37,7 @@ mod render;
 mod session;
 mod sign_in;
 mod view;
+mod vote;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -89,6 +92,10 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/groups/{group}/ballots/{ballot}", get(pages::ballot))
+        .route(
+            "/groups/{group}/ballots/{ballot}/vote",
+            post(vote::cast).layer(DefaultBodyLimit::max(vote::MAX_VOTE_BYTES)),
+        )
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/keys", get(keys::show))

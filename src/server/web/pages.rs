@@ -203,6 +203,7 @@ pub async fn ballot(
             loaded.state.book.ballot(&ballot).map(|tracked| {
                 view::ballot(
                     &group,
+                    loaded.state.book.origin().as_str(),
                     &ballot,
                     tracked,
                     loaded.state.registry.as_ref(),

@@ -7,6 +7,7 @@
 use super::render::iso;
 use crate::ballot::TrackedBallot;
 use crate::registry::GroupState;
+use crate::server::api::ballots::view::{CountedChoice, counted_choices};
 use crate::time::Timestamp;
 
 /// Where a ballot stands for a delegate: before its window, in it, or
@@ -109,6 +110,8 @@ pub struct QuestionResult {
     pub abstain: u64,
     /// Eligible organisations without a final vote.
     pub not_voted: u64,
+    /// Eligible organisations.
+    pub eligible: u64,
     /// The profile's outcome code.
     pub outcome: String,
 }
@@ -137,6 +140,34 @@ pub struct BallotView {
     pub results: Vec<QuestionResult>,
     /// Whether the chair certified the result.
     pub certified: bool,
+    /// The counted choice of each organisation, once tallied, as the JSON
+    /// API lists it (with each counted note's hash, which the browser
+    /// compares with the receipts it keeps).
+    pub counted: Vec<CountedChoice>,
+    /// What the vote form needs, when the ballot is open and the person
+    /// represents an organisation in the group.
+    pub voting: Option<Voting>,
+}
+
+/// The facts the vote form and the browser's module need to build the
+/// exact vote notes of SPEC section 4. Whether the vote is taken is the
+/// server's decision when it is cast (`commands::votes::cast`); the page
+/// shows the roll line beside the form and the refusal if one comes.
+#[derive(Debug, Clone)]
+pub struct Voting {
+    /// The log's origin, the note's `origin` line.
+    pub origin: String,
+    /// The organisation the person represents, the note's `organisation`.
+    pub organisation: String,
+    /// The choice words the group's profile allows, in its order.
+    pub choices: Vec<&'static str>,
+    /// The choices that must carry reasons as an attachment (ITU-T
+    /// `do-not-assign`); when there are any, each question offers a text
+    /// for comments or reasons.
+    pub reasons_required: Vec<&'static str>,
+    /// The ids of the person's keys registered and not revoked now: the
+    /// browser signs only with one of these.
+    pub keys: Vec<String>,
 }
 
 /// The summary of a tracked ballot.
@@ -158,9 +189,10 @@ pub fn summary(id: &str, tracked: &TrackedBallot) -> BallotSummary {
     }
 }
 
-/// A ballot's page for `person`, at `now`.
+/// A ballot's page for `person`, at `now`, in the log of `origin`.
 pub fn ballot(
     group: &str,
+    origin: &str,
     id: &str,
     tracked: &TrackedBallot,
     registry: Option<&GroupState>,
@@ -201,11 +233,34 @@ pub fn ballot(
                     against: q.against,
                     abstain: q.abstain,
                     not_voted: q.not_voted,
+                    eligible: q.eligible,
                     outcome: q.outcome.clone(),
                 })
                 .collect()
         })
         .unwrap_or_default();
+    let voting = match (summary.phase, registry, organisation.as_deref()) {
+        (Phase::Open, Some(registry), Some(organisation)) => {
+            let parameters = registry.parameters();
+            Some(Voting {
+                origin: origin.to_owned(),
+                organisation: organisation.to_owned(),
+                choices: parameters.choices.iter().map(|c| c.as_str()).collect(),
+                reasons_required: parameters
+                    .reasons_required
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect(),
+                keys: registry
+                    .keys_of(person)
+                    .iter()
+                    .filter(|k| k.valid_at(now))
+                    .map(|k| k.key.id().to_string())
+                    .collect(),
+            })
+        }
+        _ => None,
+    };
     BallotView {
         summary,
         group: group.to_owned(),
@@ -217,6 +272,8 @@ pub fn ballot(
         line,
         results,
         certified: lifecycle.certification().is_some(),
+        counted: counted_choices(tracked).unwrap_or_default(),
+        voting,
     }
 }
 

@@ -32,7 +32,7 @@
 //! ballot has already opened.
 
 mod documents;
-mod view;
+pub(crate) mod view;
 
 use std::sync::Arc;
 

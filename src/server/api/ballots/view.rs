@@ -37,14 +37,46 @@ struct QuestionResult {
     outcome: String,
 }
 
-/// A counted vote, once tallied: the organisation's final choice.
-#[derive(Serialize)]
-struct CountedChoice {
-    organisation: String,
-    question: String,
-    choice: String,
-    person: String,
-    note: String,
+/// A counted vote, once tallied: the organisation's final choice. The web
+/// application's ballot page shows the same list (`web/view.rs`).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CountedChoice {
+    /// The organisation whose final vote this is.
+    pub organisation: String,
+    /// The question.
+    pub question: String,
+    /// The choice word of the note.
+    pub choice: String,
+    /// The person who signed it.
+    pub person: String,
+    /// `sha256:<hex>` of the signed note, as the tally lists it.
+    pub note: String,
+}
+
+/// The counted choice of each organisation, once tallied, in the tally's
+/// order; `None` before.
+pub(crate) fn counted_choices(tracked: &TrackedBallot) -> Option<Vec<CountedChoice>> {
+    let lifecycle = &tracked.lifecycle;
+    let tally = lifecycle.tally()?;
+    let open = lifecycle
+        .opened()
+        .expect("invariant: a tallied ballot has been opened");
+    Some(
+        tally
+            .counted
+            .iter()
+            .filter_map(|note| {
+                let revealed = open.votes.by_note_text(note)?.revealed?;
+                Some(CountedChoice {
+                    organisation: open.organisation_of(&revealed).to_string(),
+                    question: open.question_of(&revealed).to_string(),
+                    choice: revealed.choice.to_string(),
+                    person: open.votes.signer(&revealed).to_string(),
+                    note: note.clone(),
+                })
+            })
+            .collect(),
+    )
 }
 
 /// A document voted on, as the announcement names it.
@@ -146,22 +178,7 @@ fn describe(id: &BallotId, tracked: &TrackedBallot) -> BallotBody {
     };
     let opened = lifecycle.opened();
     let tally = lifecycle.tally();
-    let counted = tally.map(|t| {
-        let open = opened.expect("invariant: a tallied ballot has been opened");
-        t.counted
-            .iter()
-            .filter_map(|note| {
-                let revealed = open.votes.by_note_text(note)?.revealed?;
-                Some(CountedChoice {
-                    organisation: open.organisation_of(&revealed).to_string(),
-                    question: open.question_of(&revealed).to_string(),
-                    choice: revealed.choice.to_string(),
-                    person: open.votes.signer(&revealed).to_string(),
-                    note: note.clone(),
-                })
-            })
-            .collect()
-    });
+    let counted = counted_choices(tracked);
     BallotBody {
         id: id.to_string(),
         kind,

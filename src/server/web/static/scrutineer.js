@@ -1,5 +1,5 @@
-// Scrutineer's one first-party ES module: keys and receipt checks in the
-// browser (SPEC section 8). Readable on purpose, no dependencies, no build
+// Scrutineer's one first-party ES module: keys, votes and receipt checks in
+// the browser (SPEC section 8). Readable on purpose, no dependencies, no build
 // step: anyone can read what runs next to their key.
 //
 // - Keys: a `scrutineer keygen` private key (PRIVATE+KEY+<name>+<id>+<b64>,
@@ -8,6 +8,12 @@
 //   (listed on the keys page); "remember on this device" keeps the
 //   non-extractable CryptoKey in IndexedDB. Or the browser generates a key
 //   and fills the key request form with its verifier key.
+// - Votes: the ballot page's choices become the exact vote notes of SPEC
+//   section 4 (one per question, byte for byte as src/vote.rs writes
+//   them), shown before signing, signed with the person's registered key
+//   and sent with fetch as the bytes signed; each receipt is verified as
+//   `scrutineer vote` verifies it, kept in IndexedDB and offered as the
+//   same `.vote` and `.tlog-proof` files the CLI writes.
 // - Receipts: a C2SP tlog-proof is checked against the group's log key,
 //   pinned in IndexedDB on first use: checkpoint signature, RFC 6962
 //   inclusion, the entry's commitment to the vote file, and consistency of
@@ -147,12 +153,16 @@ async function fingerprint(publicKey) {
 
 // ------------------------------------------------------------ IndexedDB
 
+// Version 2 added the receipts of votes cast in this browser, keyed by the
+// SHA-256 of the signed note (hex).
 function openDatabase() {
   return new Promise((resolve, reject) => {
-    const request = indexedDB.open('scrutineer', 1);
+    const request = indexedDB.open('scrutineer', 2);
     request.onupgradeneeded = () => {
-      request.result.createObjectStore('keys', { keyPath: 'verifier' });
-      request.result.createObjectStore('logKeys', { keyPath: 'origin' });
+      const db = request.result;
+      if (!db.objectStoreNames.contains('keys')) db.createObjectStore('keys', { keyPath: 'verifier' });
+      if (!db.objectStoreNames.contains('logKeys')) db.createObjectStore('logKeys', { keyPath: 'origin' });
+      if (!db.objectStoreNames.contains('receipts')) db.createObjectStore('receipts', { keyPath: 'note' });
     };
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
@@ -178,6 +188,8 @@ const remember = (record) => store('keys', 'readwrite', (s) => s.put(record));
 const rememberedKeys = () => store('keys', 'readonly', (s) => s.getAll());
 const pinnedLogKey = (origin) => store('logKeys', 'readonly', (s) => s.get(origin));
 const pinLogKey = (record) => store('logKeys', 'readwrite', (s) => s.put(record));
+const keepReceipt = (record) => store('receipts', 'readwrite', (s) => s.put(record));
+const keptReceipts = () => store('receipts', 'readonly', (s) => s.getAll());
 
 // ------------------------------------------------------------- messages
 
@@ -480,16 +492,437 @@ async function checkReceipt(event) {
   }
 }
 
+// ------------------------------------------------------------------ votes
+
+// Every sentence the vote steps show, in one table (SPEC section 8,
+// "Language"): refusal codes of SPEC sections 4 and 5 and of the API's
+// problems, then the steps' own texts.
+const MESSAGES = {
+  refusals: {
+    'not-eligible': 'your organisation is not on this ballot\'s roll as eligible to vote',
+    'outside-window': 'the ballot does not take votes now: its window has not opened yet, or has closed',
+    'not-representative': 'you do not represent the organisation that the vote names',
+    'not-on-membership-list': 'you are not on the group\'s membership list',
+    'membership-ended': 'your organisation\'s membership has ended',
+    'not-present': 'you are not recorded as physically present at the meeting',
+    'unknown-question': 'the ballot has no such question',
+    'bad-choice': 'this ballot does not allow that choice',
+    'reasons-required': 'this choice must carry reasons: write them in the comments or reasons field',
+    'malformed-note': 'the server could not read the signed vote',
+    'wrong-origin': 'the vote names another log',
+    'unknown-ballot': 'there is no such ballot, or it was cancelled',
+    'token-mismatch': 'the vote is signed by someone other than you',
+    'bad-signature': 'the signature does not verify under a key registered to you',
+    'key-revoked': 'the key that signed is revoked, or not registered yet',
+    replay: 'this vote\'s random nonce was already used in this ballot: review again and cast',
+    unauthenticated: 'your session has ended: sign in again, then vote',
+    forbidden: 'the server does not allow this',
+    'rate-limited': 'too many attempts: wait a moment and try again',
+    unavailable: 'the server cannot record votes right now: try again in a moment',
+    'malformed-json': 'the server could not read the request',
+  },
+  noWebCrypto: 'This browser offers no Web Crypto here (it needs HTTPS or 127.0.0.1), so it cannot sign a vote.',
+  noKey: 'No registered key of yours is remembered on this device: pick your key file, or import it on the keys page.',
+  keyNotYours: (name, person) => `The key file is named ${name}, not after you (${person}).`,
+  keyNotRegistered: (id) => `The key ${id} is not one of your registered keys in this group.`,
+  keyUnusable: (why) => `The key file cannot be used: ${why}.`,
+  nothingChosen: 'Choose an answer to at least one question, then review.',
+  question: (q) => `Question ${q}`,
+  signatureLine: (person, id) => `Then a blank line and your signature line: "— ${person} …", signed with key ${id}.`,
+  attachment: (bytes, hash) => `With your comments or reasons: ${bytes} bytes of text, SHA-256 ${hash}.`,
+  unanswered: 'Not answered: no vote is cast on this question. Use the change link to answer it, or sign and cast the others.',
+  change: (q) => `Change the answer to question ${q}`,
+  casting: (q) => `Signing and casting question ${q}…`,
+  refused: (q, code) => `Question ${q}: the vote was not recorded: ${MESSAGES.refusals[code] || 'the server refused it'}.`,
+  serverReason: (detail, code) => `The server's reason: ${detail} (${code}).`,
+  refusalCode: (code) => `The server's refusal code: ${code}.`,
+  notSent: (q) => `Question ${q}: the vote could not be sent`,
+  recorded: (q, choice, index) => `Question ${q}: your vote "${choice}" is recorded as entry ${index} of the log.`,
+  already: (q, index) => `Question ${q}: the server already held these exact bytes; this is their original receipt (entry ${index}).`,
+  receiptOk: (size) => `Receipt verified in this browser: the entry commits to the SHA-256 of the exact bytes signed here, and it is included in the checkpoint of size ${size} signed by the pinned log key.`,
+  receiptBad: (why) => `THE RECEIPT DOES NOT VERIFY: ${why}. The note and the receipt are kept on this device as evidence; tell your secretariat.`,
+  superseded: (index) => `Your earlier vote on this question (entry ${index}) is superseded by this one.`,
+  kept: 'Kept on this device. Download:',
+  voteFile: (name) => `the vote, ${name}`,
+  receiptFile: (name) => `the receipt, ${name}`,
+  onDevice: 'Your votes on this ballot kept on this device (a new vote on a question supersedes the earlier one when it is recorded):',
+  deviceLine: (q, choice, index, at) => `Question ${q}: "${choice}", entry ${index}, cast ${at}.`,
+  counted: (q, choice, index) => `Question ${q}: your vote "${choice}" (entry ${index}) counted.`,
+  supersededBy: (q, choice, index, by) => `Question ${q}: your vote "${choice}" (entry ${index}) was superseded by a later vote of your organisation, signed by ${by}; that one counted.`,
+  notCounted: (q, choice, index) => `Question ${q}: your vote "${choice}" (entry ${index}) is not among the counted votes.`,
+  noneKept: 'This browser holds no receipt of yours for this ballot.',
+  unreadable: (why) => `The votes kept on this device cannot be read: ${why}.`,
+};
+
+function fromHex(text) {
+  return Uint8Array.from(text.match(/../g) || [], (h) => parseInt(h, 16));
+}
+
+// The text of a vote note, exactly as SPEC section 4 and src/vote.rs
+// (`VoteNote::text`) write it: these lines, in this order, each ending in
+// "\n"; `attachment` (64 lowercase hex digits) only when there is one.
+function voteNoteText({ origin, ballot, question, organisation, choice, attachment, nonce }) {
+  if (nonce.length !== 16) throw new Error('a nonce is 16 bytes');
+  if (attachment !== undefined && attachment !== null && !/^[0-9a-f]{64}$/.test(attachment)) {
+    throw new Error('an attachment is named by 64 lowercase hex digits');
+  }
+  let text = 'scrutineer/vote/v1\n'
+    + `origin ${origin}\n`
+    + `ballot ${ballot}\n`
+    + `question ${question}\n`
+    + `organisation ${organisation}\n`
+    + `choice ${choice}\n`;
+  if (attachment) text += `attachment sha256:${attachment}\n`;
+  text += `nonce ${toBase64(nonce)}\n`;
+  return text;
+}
+
+// A C2SP signed note with one Ed25519 signature line: the text, a blank
+// line, then "— <name> base64(key id (4 bytes) || signature)".
+async function signNote(text, signer) {
+  const signature = new Uint8Array(await subtle.sign({ name: 'Ed25519' }, signer.privateKey, encoder.encode(text)));
+  return `${text}\n\u2014 ${signer.name} ${toBase64(concat(fromHex(signer.id), signature))}\n`;
+}
+
+// RFC 3339 UTC with exactly six fractional digits, as entries carry it.
+const ENTRY_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+// Checks that `entry` is exactly the vote entry that commits to `signed`
+// (the bytes signed here), as `scrutineer vote` checks it
+// (src/cli/receipt.rs, `check_commitment`): type vote, the note's ballot,
+// the SHA-256 of the exact bytes, no other line, no body.
+async function checkCommitment(entry, signed, ballot) {
+  const text = decoder.decode(entry);
+  const time = (/^scrutineer\/entry\/v1\ntype vote\ntime ([^\n]*)\n/.exec(text) || [])[1];
+  if (!time || !ENTRY_TIME.test(time)) throw new Error('the receipt\'s entry is not a vote entry');
+  const expected = 'scrutineer/entry/v1\ntype vote\n'
+    + `time ${time}\nballot ${ballot}\nnote sha256:${hex(await sha256(signed))}\n\n`;
+  if (!equal(entry, encoder.encode(expected))) {
+    throw new Error('the receipt\'s entry does not commit to the exact bytes signed here');
+  }
+}
+
+// Verifies a vote's receipt as `scrutineer vote` does (src/cli/vote.rs,
+// `verify_receipt`): the entry commits to the signed bytes, the receipt is
+// for the index the server announced, and the entry is included in a
+// checkpoint of this log signed by the (pinned) log key.
+async function verifyVoteReceipt(answer, signed, ballot, origin, key) {
+  const receipt = parseReceipt(answer.receipt);
+  if (!receipt.extra) throw new Error('the receipt has no extra line, so it does not say which entry it proves');
+  await checkCommitment(receipt.extra, signed, ballot);
+  if (receipt.index !== BigInt(answer.index)) {
+    throw new Error(`the receipt is for entry ${receipt.index} but the server said ${answer.index}`);
+  }
+  const checkpoint = await verifyCheckpoint(receipt.checkpoint, key);
+  if (checkpoint.origin !== origin) throw new Error('the receipt\'s checkpoint is of another log');
+  const included = await verifyInclusion(receipt.index, checkpoint.size, await leafHash(receipt.extra), receipt.proof, checkpoint.root);
+  if (!included) throw new Error('the inclusion proof does not lead to the checkpoint\'s root');
+  return checkpoint;
+}
+
+// The file names `scrutineer vote` writes: <ballot>-<question>-<organisation>.
+const fileStem = (r) => `${r.ballot}-${r.question}-${r.organisation}`;
+
+function downloadLinks(record) {
+  const p = document.createElement('p');
+  p.className = 'downloads';
+  p.append(MESSAGES.kept, ' ');
+  const files = [
+    [`${fileStem(record)}.vote`, record.signed, MESSAGES.voteFile],
+    [`${fileStem(record)}.tlog-proof`, record.receipt, MESSAGES.receiptFile],
+  ];
+  for (const [name, text, label] of files) {
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([encoder.encode(text)], { type: 'text/plain' }));
+    link.download = name;
+    link.textContent = label(name);
+    p.append(link, ' ');
+  }
+  return p;
+}
+
+function line(text, ok) {
+  const item = document.createElement('li');
+  if (ok !== undefined) item.className = ok ? 'pass' : 'fail';
+  item.textContent = text;
+  return item;
+}
+
+// The key to sign with: a key file picked on the form (imported as a
+// non-extractable key and let go after the vote), or a key remembered on
+// this device; either way named after the person and registered now.
+async function signingKey(section) {
+  const person = section.dataset.person;
+  const registered = new Set(Array.from(section.querySelectorAll('[data-vote-key]'), (e) => e.dataset.voteKey));
+  const file = document.getElementById('vote-key-file').files[0];
+  if (file) {
+    let parsed;
+    let imported;
+    try {
+      parsed = parsePrivateKey(await file.text());
+      imported = await importSeed(parsed.seed);
+      parsed.seed.fill(0);
+    } catch (error) {
+      throw new Error(MESSAGES.keyUnusable(error.message));
+    }
+    const id = await keyId(parsed.name, imported.publicKey);
+    if (id !== parsed.id) throw new Error(MESSAGES.keyUnusable('the key id in the file does not match the key'));
+    if (parsed.name !== person) throw new Error(MESSAGES.keyNotYours(parsed.name, person));
+    if (!registered.has(id)) throw new Error(MESSAGES.keyNotRegistered(id));
+    return { name: person, id, privateKey: imported.privateKey };
+  }
+  const remembered = (await rememberedKeys()).filter((k) => k.name === person && registered.has(k.id));
+  if (remembered.length === 0) throw new Error(MESSAGES.noKey);
+  remembered.sort((a, b) => (a.added < b.added ? 1 : -1));
+  return { name: person, id: remembered[0].id, privateKey: remembered[0].privateKey };
+}
+
+// What the vote steps hold between review and cast: the exact texts shown.
+let pendingVote = null;
+
+function showError(region, texts) {
+  region.replaceChildren(...texts.map((t) => { const p = document.createElement('p'); p.textContent = t; return p; }));
+  region.hidden = false;
+}
+
+function backToChoices(section, question) {
+  document.getElementById('vote-review').hidden = true;
+  const form = document.getElementById('vote-form');
+  form.hidden = false;
+  pendingVote = null;
+  const fieldset = question ? document.getElementById(`q-${question}`) : form.querySelector('fieldset');
+  const target = fieldset && (fieldset.querySelector('input:checked') || fieldset.querySelector('input, textarea'));
+  if (target) target.focus();
+}
+
+async function reviewVote(event, section) {
+  event.preventDefault();
+  const form = event.target;
+  const keyError = document.getElementById('vote-key-error');
+  const keyInput = document.getElementById('vote-key-file');
+  const error = document.getElementById('vote-error');
+  keyError.hidden = true;
+  keyInput.removeAttribute('aria-invalid');
+  error.hidden = true;
+  const questions = Array.from(form.querySelectorAll('fieldset[data-question]'), (f) => {
+    const question = f.dataset.question;
+    const checked = f.querySelector('input[type="radio"]:checked');
+    const comments = f.querySelector('textarea');
+    return { question, choice: checked ? checked.value : null, comments: comments ? comments.value : '' };
+  });
+  if (questions.every((q) => !q.choice)) {
+    showError(error, [MESSAGES.nothingChosen]);
+    form.querySelector('input[type="radio"]').focus();
+    return;
+  }
+  let signer;
+  try {
+    signer = await signingKey(section);
+  } catch (problem) {
+    keyError.textContent = `Error: ${problem.message}`;
+    keyError.hidden = false;
+    keyInput.setAttribute('aria-invalid', 'true');
+    keyInput.focus();
+    return;
+  }
+  const { origin, ballot, organisation, person } = section.dataset;
+  const notes = [];
+  const review = document.getElementById('review-notes');
+  review.replaceChildren();
+  for (const q of questions) {
+    const block = document.createElement('div');
+    block.className = 'review-note';
+    const heading = document.createElement('h4');
+    heading.textContent = MESSAGES.question(q.question);
+    block.append(heading);
+    if (q.choice) {
+      const attachment = q.comments.length > 0 ? encoder.encode(q.comments) : null;
+      const hash = attachment ? hex(await sha256(attachment)) : null;
+      const nonce = crypto.getRandomValues(new Uint8Array(16));
+      const text = voteNoteText({ origin, ballot, question: q.question, organisation, choice: q.choice, attachment: hash, nonce });
+      notes.push({ question: q.question, choice: q.choice, text, attachment: attachment ? q.comments : null });
+      const pre = document.createElement('pre');
+      pre.className = 'note';
+      pre.textContent = text;
+      const signature = document.createElement('p');
+      signature.className = 'hint';
+      signature.textContent = MESSAGES.signatureLine(person, signer.id);
+      block.append(pre, signature);
+      if (hash) {
+        const about = document.createElement('p');
+        about.textContent = MESSAGES.attachment(attachment.length, hash);
+        block.append(about);
+      }
+    } else {
+      const warning = document.createElement('p');
+      warning.className = 'field-error';
+      warning.textContent = MESSAGES.unanswered;
+      block.append(warning);
+    }
+    const change = document.createElement('a');
+    change.href = `#q-${q.question}`;
+    change.textContent = MESSAGES.change(q.question);
+    change.addEventListener('click', (e) => { e.preventDefault(); backToChoices(section, q.question); });
+    block.append(change);
+    review.append(block);
+  }
+  pendingVote = { signer, notes };
+  form.hidden = true;
+  const reviewSection = document.getElementById('vote-review');
+  reviewSection.hidden = false;
+  reviewSection.focus();
+}
+
+// The earlier votes of this ballot kept on this device, by question.
+async function earlierVotes(group, ballot) {
+  const all = await keptReceipts();
+  return all.filter((r) => r.group === group && r.ballot === ballot);
+}
+
+async function castVote(section) {
+  if (!pendingVote) return;
+  const { signer, notes } = pendingVote;
+  const { origin, group, ballot, organisation } = section.dataset;
+  const csrf = document.querySelector('#vote-form input[name="csrf"]').value;
+  const error = document.getElementById('vote-error');
+  const outcome = document.getElementById('vote-outcome');
+  const button = document.getElementById('cast-vote');
+  error.hidden = true;
+  button.disabled = true;
+  const list = document.createElement('ul');
+  outcome.replaceChildren(list);
+  const pinning = [];
+  try {
+    const key = await logKey(origin, group, pinning);
+    for (const p of pinning) list.append(line(p.text, p.ok));
+    const earlier = await earlierVotes(group, ballot);
+    for (const note of notes) {
+      const signed = await signNote(note.text, signer);
+      const bytes = encoder.encode(signed);
+      const body = { note: signed };
+      if (note.attachment !== null) body.attachment = note.attachment;
+      let response;
+      try {
+        response = await fetch(`/groups/${encodeURIComponent(group)}/ballots/${encodeURIComponent(ballot)}/vote`, {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+          body: JSON.stringify(body),
+        });
+      } catch (problem) {
+        showError(error, [`${MESSAGES.notSent(note.question)}: ${problem.message}.`]);
+        return;
+      }
+      const answer = await response.json().catch(() => ({}));
+      if (!response.ok) {
+        const code = String(answer.type || '').split(':').pop() || String(response.status);
+        const detail = answer.detail || response.statusText;
+        showError(error, detail && detail !== code
+          ? [MESSAGES.refused(note.question, code), MESSAGES.serverReason(detail, code)]
+          : [MESSAGES.refused(note.question, code), MESSAGES.refusalCode(code)]);
+        return;
+      }
+      const record = {
+        note: hex(await sha256(bytes)), origin, group, ballot, question: note.question, organisation,
+        choice: note.choice, index: answer.index, signed, receipt: answer.receipt,
+        cast: new Date().toISOString().slice(0, 19) + 'Z', verified: false,
+      };
+      list.append(line(response.status === 200
+        ? MESSAGES.already(note.question, answer.index)
+        : MESSAGES.recorded(note.question, note.choice, answer.index), true));
+      try {
+        const checkpoint = await verifyVoteReceipt(answer, bytes, ballot, origin, key);
+        record.verified = true;
+        list.append(line(MESSAGES.receiptOk(checkpoint.size), true));
+      } catch (problem) {
+        list.append(line(MESSAGES.receiptBad(problem.message), false));
+      }
+      for (const before of earlier.filter((r) => r.question === note.question && r.note !== record.note)) {
+        list.append(line(MESSAGES.superseded(before.index)));
+      }
+      await keepReceipt(record);
+      const item = document.createElement('li');
+      item.append(downloadLinks(record));
+      list.append(item);
+    }
+    backToChoices(section, null);
+    outcome.focus();
+  } catch (problem) {
+    showError(error, [`${problem.message}.`]);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// On an open ballot: the votes of this ballot kept on this device.
+async function listEarlierVotes(section) {
+  const { group, ballot } = section.dataset;
+  const kept = await earlierVotes(group, ballot);
+  if (kept.length === 0) return;
+  const outcome = document.getElementById('vote-outcome');
+  const intro = document.createElement('p');
+  intro.textContent = MESSAGES.onDevice;
+  const list = document.createElement('ul');
+  for (const r of kept.sort((a, b) => a.index - b.index)) {
+    const item = line(MESSAGES.deviceLine(r.question, r.choice, r.index, r.cast));
+    item.append(downloadLinks(r));
+    list.append(item);
+  }
+  outcome.replaceChildren(intro, list);
+}
+
+// After the tally: for each vote kept on this device, whether it counted
+// or which later vote of the organisation superseded it (the counted
+// list names each counted note by its SHA-256, as the API does).
+async function showCounted(section) {
+  const region = document.getElementById('my-votes-status');
+  const { group, ballot } = section.dataset;
+  const kept = await earlierVotes(group, ballot);
+  if (kept.length === 0) {
+    say(region, MESSAGES.noneKept);
+    return;
+  }
+  const rows = Array.from(document.querySelectorAll('#counted tr[data-note]'));
+  const list = document.createElement('ul');
+  for (const r of kept.sort((a, b) => a.index - b.index)) {
+    let item;
+    if (rows.some((row) => row.dataset.note === `sha256:${r.note}`)) {
+      item = line(MESSAGES.counted(r.question, r.choice, r.index), true);
+    } else {
+      const slot = rows.find((row) => row.dataset.organisation === r.organisation && row.dataset.question === r.question);
+      item = slot
+        ? line(MESSAGES.supersededBy(r.question, r.choice, r.index, slot.cells[3].textContent))
+        : line(MESSAGES.notCounted(r.question, r.choice, r.index));
+    }
+    item.append(downloadLinks(r));
+    list.append(item);
+  }
+  region.replaceChildren(list);
+}
+
+function startVote(section) {
+  document.getElementById('vote-form').addEventListener('submit', (e) => reviewVote(e, section));
+  document.getElementById('change-vote').addEventListener('click', () => backToChoices(section, null));
+  document.getElementById('cast-vote').addEventListener('click', () => castVote(section));
+  document.getElementById('vote-outcome').tabIndex = -1;
+  listEarlierVotes(section).catch((e) => say(document.getElementById('vote-outcome'), MESSAGES.unreadable(e.message), false));
+}
+
 // ---------------------------------------------------------------- wiring
 
 function start() {
   const importForm = document.getElementById('import-form');
   const checkForm = document.getElementById('check-form');
+  const voteSection = document.getElementById('vote');
+  const mine = document.getElementById('my-votes');
   if (!subtle) {
-    const region = document.getElementById('import-status') || document.getElementById('check-result');
-    if (region) say(region, 'This browser offers no Web Crypto here (it needs HTTPS or 127.0.0.1).', false);
+    const region = document.getElementById('import-status') || document.getElementById('check-result')
+      || document.getElementById('vote-outcome');
+    if (region) say(region, MESSAGES.noWebCrypto, false);
     return;
   }
+  if (voteSection) startVote(voteSection);
+  if (mine) showCounted(mine).catch((e) => say(document.getElementById('my-votes-status'), MESSAGES.unreadable(e.message), false));
   if (importForm) {
     importForm.addEventListener('submit', importKey);
     document.getElementById('generate-key').addEventListener('click', generateKey);
@@ -498,6 +931,11 @@ function start() {
   if (checkForm) checkForm.addEventListener('submit', checkReceipt);
 }
 
-start();
+// In a page; the known-answer tests import this module in Node, which has
+// no document.
+if (typeof document !== 'undefined') start();
 
-export { parsePrivateKey, parseVerifierKey, importSeed, keyId, verifyInclusion, verifyConsistency, parseReceipt };
+export {
+  parsePrivateKey, parseVerifierKey, importSeed, keyId, verifyInclusion, verifyConsistency, parseReceipt,
+  voteNoteText, signNote, checkCommitment, verifyVoteReceipt, fromBase64, hex, sha256,
+};

@@ -1,0 +1,132 @@
+//! `POST /groups/{group}/ballots/{ballot}/vote`: a vote signed in the
+//! browser (SPEC section 8, "Delegates"), cast for the signed-in person.
+//!
+//! The ballot page's module (`static/scrutineer.js`) builds the note's
+//! text, shows it, signs it with the person's non-extractable WebCrypto
+//! key and sends the exact bytes it signed with `fetch`, as JSON
+//! `{"note": "…", "attachment": "…"?}` (a form post of a textarea could
+//! turn `\n` into `\r\n`). The handler only translates: the session gives
+//! the person, the `X-CSRF-Token` header must be the session's token, and
+//! the vote goes to [`commands::votes::cast`], the one function the JSON
+//! API's `POST /v1/…/votes` calls too. The answer is the API's: 201
+//! `{"index", "receipt"}`, 200 with the original receipt for a
+//! byte-identical resubmission, or an RFC 9457 problem whose `type` ends in
+//! the refusal's code (`not-eligible`, `outside-window`, …) and whose
+//! `detail` is the server's reason, which the page shows beside the form.
+//!
+//! No session is a 401 problem, not a redirect: the caller is a script
+//! that shows the answer, and a redirect would turn into a confusing
+//! HTML page.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::session::Session;
+use crate::ballot::VoteRefusal;
+use crate::id::{BallotId, PersonId};
+use crate::server::AppState;
+use crate::server::api;
+use crate::server::auth::{Action, Caller, allowed};
+use crate::server::commands::{self, votes::Cast};
+use crate::server::error::ApiError;
+use crate::server::sequencer::Refused;
+use crate::vote::SubmittedVote;
+
+/// The header that carries the session's CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The largest vote request: a note (8 KiB) and an attachment (64 KiB),
+/// each at most doubled by JSON escaping, and the JSON around them.
+pub const MAX_VOTE_BYTES: usize = 160 * 1024;
+
+/// The request body, as the JSON API takes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoteRequest {
+    /// The signed vote note, exactly as signed.
+    note: String,
+    /// The attachment the note names (comments or reasons), UTF-8 text.
+    attachment: Option<String>,
+}
+
+/// A vote's answer: its index and the C2SP tlog-proof receipt.
+#[derive(Serialize)]
+struct VoteReceipt {
+    index: u64,
+    receipt: String,
+}
+
+/// The handler (module documentation).
+pub async fn cast(
+    State(state): State<Arc<AppState>>,
+    session: Option<Session>,
+    Path((group, ballot)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let session = session.ok_or(ApiError::Unauthenticated)?;
+    let token = headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !session.csrf.matches(token) {
+        return Err(ApiError::Forbidden(
+            "the request's security token (X-CSRF-Token) does not match this session; reload \
+             the page"
+                .to_owned(),
+        ));
+    }
+    // The person's write budget, as for the API's writes.
+    if let Err(wait) = state.limits.person.check(session.person.clone()) {
+        return Err(ApiError::RateLimited {
+            whose: "person",
+            retry_after: wait.seconds(),
+        });
+    }
+    let request: VoteRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "malformed-json",
+            format!("the body must be JSON {{\"note\": …, \"attachment\": …}}: {e}"),
+        )
+    })?;
+    let log = state.log(&group).await?;
+    let caller = Caller {
+        person: session.person.clone(),
+    };
+    let roles = api::roles(&state, &caller, &log).await?;
+    if !allowed(Action::CastVote, roles) {
+        return Err(ApiError::Forbidden(format!(
+            "you do not cast votes in group {group:?}"
+        )));
+    }
+    let ballot = BallotId::new(&ballot)
+        .map_err(|e| ApiError::bad_request("invalid-id", format!("ballot {ballot:?}: {e}")))?;
+    let person = PersonId::new(&session.person).map_err(|_| {
+        ApiError::Forbidden("your account is not a person of this group".to_owned())
+    })?;
+    let submitted = SubmittedVote::parse(request.note.as_bytes()).map_err(|e| {
+        ApiError::Refused(Refused::from(&VoteRefusal::MalformedNote(e.to_string())))
+    })?;
+    let vote = commands::votes::Ballot {
+        submitted,
+        attachment: request.attachment.map(String::into_bytes),
+        person,
+        ballot,
+    };
+    Ok(
+        match commands::votes::cast(&state.store, &log, vote).await? {
+            Cast::Recorded { index, receipt } => {
+                (StatusCode::CREATED, Json(VoteReceipt { index, receipt })).into_response()
+            }
+            Cast::AlreadyRecorded { index, receipt } => {
+                (StatusCode::OK, Json(VoteReceipt { index, receipt })).into_response()
+            }
+        },
+    )
+}
