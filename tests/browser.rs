@@ -56,6 +56,18 @@ fn missing() -> Option<String> {
 }
 
 fn announce(w: &World, ballot: &str, questions: &[&str], opens: &str, closes: &str) {
+    announce_with(w, ballot, questions, opens, closes, &[]);
+}
+
+/// Announces with extra flags (a title, the questions' texts, documents).
+fn announce_with(
+    w: &World,
+    ballot: &str,
+    questions: &[&str],
+    opens: &str,
+    closes: &str,
+    extra: &[String],
+) {
     let p = |name: &str| w.path_str(name);
     let mut args = strings(&["announce"]);
     args.extend(w.server_flags());
@@ -78,6 +90,7 @@ fn announce(w: &World, ballot: &str, questions: &[&str], opens: &str, closes: &s
     for q in questions {
         args.extend(strings(&["--question", q]));
     }
+    args.extend(extra.iter().cloned());
     ok(&args);
 }
 
@@ -144,13 +157,26 @@ fn the_web_application_in_chromium() {
         "2026-07-15T00:00:00Z",
         "2026-08-15T00:00:00Z",
     );
-    // B3: two questions, voted on in the browser (vote.mjs).
-    announce(
+    // B3: two questions, voted on in the browser (vote.mjs), announced
+    // with what is voted on: a title, each question's text, a document.
+    let draft = w.path("GS-ETI-001-draft.txt");
+    std::fs::write(&draft, "GS ETI 001 V1.1.1, the draft voted on.\n").expect("the draft");
+    announce_with(
         &w,
         "B3",
         &["main", "annex"],
         "2026-07-15T00:00:00Z",
         "2026-08-15T00:00:00Z",
+        &strings(&[
+            "--title",
+            "Approval of GS ETI 001 V1.1.1",
+            "--question-text",
+            "Do you approve GS ETI 001 V1.1.1 for publication?",
+            "--question-text",
+            "Do you approve Annex B as informative?",
+            "--document",
+            &draft.display().to_string(),
+        ]),
     );
     w.send(
         "POST",

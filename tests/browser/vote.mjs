@@ -81,6 +81,21 @@ try {
   check(await page.locator('#vote-form fieldset').count() === 2, 'one fieldset per question');
   check((await text('#q-main legend')).includes('main') && (await text('#q-annex legend')).includes('annex'), 'each legend names its question');
   check((await text('#supersede-hint')).includes('your earlier vote is superseded when this one is recorded'), 'the page says that voting again supersedes');
+  // What is voted on: the title, each question's text, the document with
+  // its SHA-256, downloaded through the session and matching it.
+  check((await text('h1')) === 'Approval of GS ETI 001 V1.1.1', 'the title the chair signed heads the page');
+  check((await text('#q-annex legend')).includes('Do you approve Annex B as informative?'), "each legend gives its question's text");
+  const link = page.locator('.documents a');
+  check(await link.count() === 1 && (await link.textContent()) === 'GS-ETI-001-draft.txt', 'the document voted on is listed by its file name');
+  const href = await link.getAttribute('href');
+  const named = href.split('/').pop();
+  const fetched = await page.evaluate(async (url) => {
+    const r = await fetch(url);
+    const digest = await crypto.subtle.digest('SHA-256', await r.arrayBuffer());
+    return { status: r.status, type: r.headers.get('content-type'), sha256: [...new Uint8Array(digest)].map(b => b.toString(16).padStart(2, '0')).join('') };
+  }, href);
+  check(fetched.status === 200 && fetched.type === 'text/plain' && fetched.sha256 === named, 'the document downloads with the SHA-256 the announcement names');
+  check((await text('.documents')).includes(named), 'the page shows the SHA-256 to compare');
   await audit('the ballot page with the vote form');
   await page.focus('body');
   check(await tabTo('#q-main-yes'), 'Tab reaches the first choice of question main');

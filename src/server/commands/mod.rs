@@ -15,11 +15,13 @@
 //! - [`groups`]: creating a group's log.
 //! - [`ballots`]: announcing and cancelling a ballot.
 //! - [`votes`]: casting a signed vote, and its receipt.
+//! - [`documents`]: reading a document stored beside the log.
 //! - [`review`]: certifying a tally, appealing, deciding an appeal.
 //!
 //! **Invariant:** nothing here knows HTTP; nothing in a handler decides.
 
 pub mod ballots;
+pub mod documents;
 pub mod groups;
 pub mod refusals;
 pub mod registry;

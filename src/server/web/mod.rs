@@ -93,6 +93,10 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .route("/", get(pages::home))
         .route("/groups/{group}/ballots/{ballot}", get(pages::ballot))
         .route(
+            "/groups/{group}/ballots/{ballot}/documents/{sha256}",
+            get(pages::document),
+        )
+        .route(
             "/groups/{group}/ballots/{ballot}/vote",
             post(vote::cast).layer(DefaultBodyLimit::max(vote::MAX_VOTE_BYTES)),
         )

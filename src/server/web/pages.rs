@@ -224,3 +224,35 @@ pub async fn ballot(
         },
     ))
 }
+
+/// A document stored beside the log, for a member signed in: the same
+/// reading as the API's ([`crate::server::commands::documents::read`]),
+/// answered as a download.
+pub async fn document(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    Path((group, ballot, sha256)): Path<(String, String, String)>,
+) -> Result<Response, WebError> {
+    let log = state.log(&group).await?;
+    let caller = Caller {
+        person: session.person.clone(),
+    };
+    let roles = api::roles(&state, &caller, &log).await?;
+    if !allowed(Action::ReadGroup, roles) {
+        return Err(WebError::Forbidden(format!(
+            "you have no role in group {group:?}"
+        )));
+    }
+    let ballot = crate::id::BallotId::new(&ballot)
+        .map_err(|e| WebError::BadRequest(format!("ballot {ballot:?}: {e}")))?;
+    let hash = crate::tlog::Hash::from_hex(&sha256)
+        .ok()
+        .filter(|h| h.to_hex() == sha256)
+        .ok_or_else(|| {
+            WebError::BadRequest("a document is named by 64 lowercase hexadecimal digits".into())
+        })?;
+    let readable = crate::server::commands::documents::read(&state.store, &log, &ballot, &hash)
+        .await
+        .map_err(crate::server::error::ApiError::from)?;
+    Ok(api::ballots::documents::download(readable))
+}

@@ -117,6 +117,42 @@ pub struct QuestionResult {
 }
 
 /// A ballot's page.
+/// What is voted on, as the page shows it.
+#[derive(Debug, Clone)]
+pub struct SubjectView {
+    /// The title.
+    pub title: String,
+    /// Each question's id and text, in order.
+    pub questions: Vec<(String, String)>,
+    /// The documents voted on.
+    pub documents: Vec<DocumentView>,
+}
+
+/// A document voted on, with what a delegate needs to check it.
+#[derive(Debug, Clone)]
+pub struct DocumentView {
+    /// Its file name.
+    pub file_name: String,
+    /// Its media type.
+    pub media_type: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its SHA-256, hexadecimal: also its address on the server.
+    pub sha256: String,
+}
+
+impl BallotView {
+    /// The text of question `id`, if the announcement gives one.
+    pub fn text_of(&self, id: &str) -> Option<&str> {
+        self.subject.as_ref().and_then(|s| {
+            s.questions
+                .iter()
+                .find(|(q, _)| q == id)
+                .map(|(_, text)| text.as_str())
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct BallotView {
     /// The list entry's data.
@@ -127,6 +163,8 @@ pub struct BallotView {
     pub announced: String,
     /// The question ids, in order.
     pub questions: Vec<String>,
+    /// What is voted on, as the chair signed it (announcement version 2).
+    pub subject: Option<SubjectView>,
     /// Vote entries so far (a number, not a count of choices: votes are
     /// commitments until the close, SPEC 2.1 item 9).
     pub turnout: usize,
@@ -266,6 +304,25 @@ pub fn ballot(
         group: group.to_owned(),
         announced: iso(ballot.announced),
         questions: ballot.questions.iter().map(ToString::to_string).collect(),
+        subject: lifecycle.announced().subject.as_ref().map(|s| SubjectView {
+            title: s.title.clone(),
+            questions: ballot
+                .questions
+                .iter()
+                .map(ToString::to_string)
+                .zip(s.questions.iter().cloned())
+                .collect(),
+            documents: s
+                .documents
+                .iter()
+                .map(|d| DocumentView {
+                    file_name: d.file_name.clone(),
+                    media_type: d.media_type.clone(),
+                    size: d.size,
+                    sha256: d.sha256.to_hex(),
+                })
+                .collect(),
+        }),
         turnout: lifecycle.votes().map_or(0, |v| v.len()),
         left,
         organisation,

@@ -31,7 +31,7 @@
 //! every other code. An announcement's refusal is 422, or 409 when the
 //! ballot has already opened.
 
-mod documents;
+pub(crate) mod documents;
 pub(crate) mod view;
 
 use std::sync::Arc;
