@@ -168,16 +168,7 @@ pub async fn request(
     session: Session,
     form: Result<Form<RequestForm>, FormRejection>,
 ) -> Result<Response, WebError> {
-    let Ok(Form(form)) = form else {
-        return Err(WebError::BadRequest(
-            "the form could not be read".to_owned(),
-        ));
-    };
-    if !session.csrf.matches(&form.csrf) {
-        return Err(WebError::BadRequest(
-            "the form's security token does not match this session".to_owned(),
-        ));
-    }
+    let form = session.checked_form(form, |f| f.csrf.as_str())?;
     let invalid = |group_error, key_error| {
         render(
             &state,

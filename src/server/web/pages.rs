@@ -186,16 +186,9 @@ pub async fn ballot(
     session: Session,
     Path((group, ballot)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let log = state.log(&group).await?;
-    let caller = Caller {
-        person: session.person.clone(),
-    };
-    let roles = api::roles(&state, &caller, &log).await?;
-    if !allowed(Action::ReadGroup, roles) {
-        return Err(WebError::Forbidden(format!(
-            "you have no role in group {group:?}"
-        )));
-    }
+    let log = session
+        .authorise(&state, &group, Action::ReadGroup, "you have no role")
+        .await?;
     let now = state.clock.now();
     let person = session.person.clone();
     let view = log
@@ -233,16 +226,9 @@ pub async fn document(
     session: Session,
     Path((group, ballot, sha256)): Path<(String, String, String)>,
 ) -> Result<Response, WebError> {
-    let log = state.log(&group).await?;
-    let caller = Caller {
-        person: session.person.clone(),
-    };
-    let roles = api::roles(&state, &caller, &log).await?;
-    if !allowed(Action::ReadGroup, roles) {
-        return Err(WebError::Forbidden(format!(
-            "you have no role in group {group:?}"
-        )));
-    }
+    let log = session
+        .authorise(&state, &group, Action::ReadGroup, "you have no role")
+        .await?;
     let ballot = crate::id::BallotId::new(&ballot)
         .map_err(|e| WebError::BadRequest(format!("ballot {ballot:?}: {e}")))?;
     let hash = crate::tlog::Hash::from_hex(&sha256)

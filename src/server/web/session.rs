@@ -133,6 +133,49 @@ pub struct Session {
 }
 
 impl Session {
+    /// A posted form, read and checked against this session's CSRF token
+    /// (`csrf` gives the form's token field): 400 if it cannot be read or
+    /// the token does not match.
+    pub fn checked_form<T>(
+        &self,
+        form: Result<axum::Form<T>, axum::extract::rejection::FormRejection>,
+        csrf: impl FnOnce(&T) -> &str,
+    ) -> Result<T, WebError> {
+        let Ok(axum::Form(form)) = form else {
+            return Err(WebError::BadRequest(
+                "the form could not be read".to_owned(),
+            ));
+        };
+        if !self.csrf.matches(csrf(&form)) {
+            return Err(WebError::BadRequest(
+                "the form's security token does not match this session".to_owned(),
+            ));
+        }
+        Ok(form)
+    }
+
+    /// The group's log, once this session's person may do `action` there
+    /// (the API's roles and table); 403 with `refused` otherwise.
+    pub async fn authorise(
+        &self,
+        state: &AppState,
+        group: &str,
+        action: crate::server::auth::Action,
+        refused: &str,
+    ) -> Result<std::sync::Arc<crate::server::Log>, crate::server::error::ApiError> {
+        let log = state.log(group).await?;
+        let caller = crate::server::auth::Caller {
+            person: self.person.clone(),
+        };
+        let roles = crate::server::api::roles(state, &caller, &log).await?;
+        if !crate::server::auth::allowed(action, roles) {
+            return Err(crate::server::error::ApiError::Forbidden(format!(
+                "{refused} in group {group:?}"
+            )));
+        }
+        Ok(log)
+    }
+
     /// The stored hash of the session id (sign-out deletes it).
     pub fn id_hash(&self) -> &Hash {
         &self.id_hash

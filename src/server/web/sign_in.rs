@@ -187,16 +187,7 @@ pub async fn sign_out(
     session: Session,
     form: Result<Form<SignOutForm>, FormRejection>,
 ) -> Result<Response, WebError> {
-    let Ok(Form(form)) = form else {
-        return Err(WebError::BadRequest(
-            "the form could not be read".to_owned(),
-        ));
-    };
-    if !session.csrf.matches(&form.csrf) {
-        return Err(WebError::BadRequest(
-            "the form's security token does not match this session".to_owned(),
-        ));
-    }
+    session.checked_form(form, |f| f.csrf.as_str())?;
     state.store.delete_session(session.id_hash()).await?;
     let mut response = Redirect::to("/sign-in?signed-out").into_response();
     response.headers_mut().append(

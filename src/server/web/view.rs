@@ -5,7 +5,7 @@
 //! templates (codes, numbers, ISO 8601 instants), never sentences.
 
 use super::render::iso;
-use crate::ballot::TrackedBallot;
+use crate::ballot::{TallyQuestion, TrackedBallot};
 use crate::registry::GroupState;
 use crate::server::api::ballots::view::{CountedChoice, counted_choices};
 use crate::time::Timestamp;
@@ -97,26 +97,6 @@ pub struct RollLine {
     pub window: Vec<String>,
 }
 
-/// One question's result, once tallied.
-#[derive(Debug, Clone)]
-pub struct QuestionResult {
-    /// The question.
-    pub question: String,
-    /// Votes for.
-    pub in_favour: u64,
-    /// Votes against.
-    pub against: u64,
-    /// Abstentions.
-    pub abstain: u64,
-    /// Eligible organisations without a final vote.
-    pub not_voted: u64,
-    /// Eligible organisations.
-    pub eligible: u64,
-    /// The profile's outcome code.
-    pub outcome: String,
-}
-
-/// A ballot's page.
 /// What is voted on, as the page shows it.
 #[derive(Debug, Clone)]
 pub struct SubjectView {
@@ -153,6 +133,7 @@ impl BallotView {
     }
 }
 
+/// A ballot's page.
 #[derive(Debug, Clone)]
 pub struct BallotView {
     /// The list entry's data.
@@ -175,7 +156,7 @@ pub struct BallotView {
     /// That organisation's roll line, once the roll is frozen.
     pub line: Option<RollLine>,
     /// The results, once tallied.
-    pub results: Vec<QuestionResult>,
+    pub results: Vec<TallyQuestion>,
     /// Whether the chair certified the result.
     pub certified: bool,
     /// The counted choice of each organisation, once tallied, as the JSON
@@ -262,20 +243,7 @@ pub fn ballot(
     });
     let results = lifecycle
         .tally()
-        .map(|t| {
-            t.questions
-                .iter()
-                .map(|q| QuestionResult {
-                    question: q.question.to_string(),
-                    in_favour: q.in_favour,
-                    against: q.against,
-                    abstain: q.abstain,
-                    not_voted: q.not_voted,
-                    eligible: q.eligible,
-                    outcome: q.outcome.clone(),
-                })
-                .collect()
-        })
+        .map(|t| t.questions.clone())
         .unwrap_or_default();
     let voting = match (summary.phase, registry, organisation.as_deref()) {
         (Phase::Open, Some(registry), Some(organisation)) => {

@@ -25,14 +25,13 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
 
 use super::session::Session;
 use crate::ballot::VoteRefusal;
 use crate::id::{BallotId, PersonId};
 use crate::server::AppState;
-use crate::server::api;
-use crate::server::auth::{Action, Caller, allowed};
+use crate::server::api::ballots::{VoteReceipt, VoteRequest};
+use crate::server::auth::Action;
 use crate::server::commands::{self, votes::Cast};
 use crate::server::error::ApiError;
 use crate::server::sequencer::Refused;
@@ -44,23 +43,6 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The largest vote request: a note (8 KiB) and an attachment (64 KiB),
 /// each at most doubled by JSON escaping, and the JSON around them.
 pub const MAX_VOTE_BYTES: usize = 160 * 1024;
-
-/// The request body, as the JSON API takes it.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VoteRequest {
-    /// The signed vote note, exactly as signed.
-    note: String,
-    /// The attachment the note names (comments or reasons), UTF-8 text.
-    attachment: Option<String>,
-}
-
-/// A vote's answer: its index and the C2SP tlog-proof receipt.
-#[derive(Serialize)]
-struct VoteReceipt {
-    index: u64,
-    receipt: String,
-}
 
 /// The handler (module documentation).
 pub async fn cast(
@@ -95,16 +77,9 @@ pub async fn cast(
             format!("the body must be JSON {{\"note\": …, \"attachment\": …}}: {e}"),
         )
     })?;
-    let log = state.log(&group).await?;
-    let caller = Caller {
-        person: session.person.clone(),
-    };
-    let roles = api::roles(&state, &caller, &log).await?;
-    if !allowed(Action::CastVote, roles) {
-        return Err(ApiError::Forbidden(format!(
-            "you do not cast votes in group {group:?}"
-        )));
-    }
+    let log = session
+        .authorise(&state, &group, Action::CastVote, "you do not cast votes")
+        .await?;
     let ballot = BallotId::new(&ballot)
         .map_err(|e| ApiError::bad_request("invalid-id", format!("ballot {ballot:?}: {e}")))?;
     let person = PersonId::new(&session.person).map_err(|_| {

@@ -157,20 +157,24 @@ async fn cancel(
 
 // -------------------------------------------------------------------- vote
 
+/// A vote as a client sends it (the JSON API's body, and the web
+/// application's).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct VoteRequest {
+pub(crate) struct VoteRequest {
     /// The signed vote note (SPEC section 4), exactly as signed.
-    note: String,
-    /// The attachment the note names, as UTF-8 text.
-    attachment: Option<String>,
+    pub note: String,
+    /// The attachment the note names (comments or reasons), UTF-8 text.
+    pub attachment: Option<String>,
 }
 
 /// A vote's answer: its index and the C2SP tlog-proof receipt.
 #[derive(Serialize)]
-struct VoteReceipt {
-    index: u64,
-    receipt: String,
+pub(crate) struct VoteReceipt {
+    /// The vote entry's index.
+    pub index: u64,
+    /// The receipt (`docs/formats.md` section 4).
+    pub receipt: String,
 }
 
 async fn vote(
