@@ -178,32 +178,10 @@ fn the_web_application_in_chromium() {
             &draft.display().to_string(),
         ]),
     );
-    w.send(
-        "POST",
-        "/v1/clock",
-        json!({"advance_seconds": 45 * 24 * 3600}),
-    );
+    w.advance_days(45);
     w.wait_for("B1", "open");
+    w.vote("alice", "alice.key", "B1", "cadzow", "yes", "votes");
     let votes = w.path_str("votes");
-    let mut vote = strings(&["vote"]);
-    vote.extend(w.server_flags());
-    vote.extend(strings(&[
-        "--log-key",
-        &w.path_str("log.vkey"),
-        "--token-file",
-        &w.path_str("alice.token"),
-        "--key",
-        &w.path_str("alice.key"),
-        "--ballot",
-        "B1",
-        "--organisation",
-        "cadzow",
-        "--choice",
-        "yes",
-        "--out",
-        &votes,
-    ]));
-    ok(&vote);
     announce(
         &w,
         "B2",

@@ -28,19 +28,14 @@ fn flags(w: &World, who: &str, key: &str) -> Vec<String> {
 }
 
 fn vote(w: &World, who: &str, key: &str, organisation: &str, choice: &str) {
-    let mut args = strings(&["vote"]);
-    args.extend(flags(w, who, key));
-    args.extend(strings(&[
-        "--ballot",
+    w.vote(
+        who,
+        key,
         "B1",
-        "--organisation",
         organisation,
-        "--choice",
         choice,
-        "--out",
-        &w.path_str(&format!("{who}-votes")),
-    ]));
-    ok(&args);
+        &format!("{who}-votes"),
+    );
 }
 
 #[test]
@@ -78,11 +73,7 @@ fn votes_signed_by_a_person_or_key_registered_after_the_announcement_are_flagged
         "2026-08-15T00:00:00Z",
     ]));
     ok(&announce);
-    w.send(
-        "POST",
-        "/v1/clock",
-        json!({"advance_seconds": 45 * 24 * 3600}),
-    );
+    w.advance_days(45);
     w.wait_for("B1", "open");
     vote(&w, "alice", "alice.key", "cadzow", "yes");
     vote(&w, "bob", "bob.key", "bobco", "yes");
@@ -153,26 +144,9 @@ fn votes_signed_by_a_person_or_key_registered_after_the_announcement_are_flagged
         .expect("bob's first key entry");
     assert!(notices_after(first_key).is_empty());
 
-    w.send(
-        "POST",
-        "/v1/clock",
-        json!({"advance_seconds": 32 * 24 * 3600}),
-    );
+    w.advance_days(32);
     w.wait_for("B1", "tallied");
-    let bundle = w.path_str("bundle");
-    let mut export = strings(&["export"]);
-    export.extend(w.server_flags());
-    export.extend(strings(&[
-        "--log-key",
-        &w.path_str("log.vkey"),
-        "--token-file",
-        &w.path_str("alice.token"),
-        "--ballot",
-        "B1",
-        "--out",
-        &bundle,
-    ]));
-    ok(&export);
+    let bundle = w.export("alice", "B1", "bundle");
     let key = w.path_str("log.vkey");
     let report = ok(&["verify", &bundle, "--log-key", &key]);
     eprintln!("{report}");

@@ -177,45 +177,12 @@ fn the_documents_voted_on_are_announced_read_and_verified() {
 
     // The ballot runs; its bundle carries both documents, and the report
     // names what was voted on.
-    w.send(
-        "POST",
-        "/v1/clock",
-        json!({"advance_seconds": 45 * 24 * 3600}),
-    );
+    w.advance_days(45);
     w.wait_for("B1", "open");
-    let mut vote = strings(&["vote"]);
-    vote.extend(with_token(&w, "alice", "alice.key"));
-    vote.extend(strings(&[
-        "--ballot",
-        "B1",
-        "--organisation",
-        "cadzow",
-        "--choice",
-        "yes",
-        "--out",
-        &w.path_str("alice-votes"),
-    ]));
-    ok(&vote);
-    w.send(
-        "POST",
-        "/v1/clock",
-        json!({"advance_seconds": 32 * 24 * 3600}),
-    );
+    w.vote("alice", "alice.key", "B1", "cadzow", "yes", "alice-votes");
+    w.advance_days(32);
     w.wait_for("B1", "tallied");
-    let bundle = w.path_str("bundle");
-    let mut export = strings(&["export"]);
-    export.extend(w.server_flags());
-    export.extend(strings(&[
-        "--log-key",
-        &w.path_str("log.vkey"),
-        "--token-file",
-        &w.path_str("alice.token"),
-        "--ballot",
-        "B1",
-        "--out",
-        &bundle,
-    ]));
-    ok(&export);
+    let bundle = w.export("alice", "B1", "bundle");
     let key = w.path_str("log.vkey");
     let report = ok(&["verify", &bundle, "--log-key", &key]);
     assert!(

@@ -126,6 +126,68 @@ impl World {
         ]
     }
 
+    /// Moves the simulated clock on by `days` days.
+    pub fn advance_days(&self, days: u64) {
+        self.send(
+            "POST",
+            "/v1/clock",
+            json!({"advance_seconds": days * 24 * 3600}),
+        );
+    }
+
+    /// Votes with the real CLI as `person` (its token file
+    /// `<person>.token`, its key file `key`) for `organisation`, keeping
+    /// the vote and its receipt in `out`; the CLI's output.
+    pub fn vote(
+        &self,
+        person: &str,
+        key: &str,
+        ballot: &str,
+        organisation: &str,
+        choice: &str,
+        out: &str,
+    ) -> String {
+        let mut args = strings(&["vote"]);
+        args.extend(self.server_flags());
+        args.extend(strings(&[
+            "--log-key",
+            &self.path_str("log.vkey"),
+            "--token-file",
+            &self.path_str(&format!("{person}.token")),
+            "--key",
+            &self.path_str(key),
+            "--ballot",
+            ballot,
+            "--organisation",
+            organisation,
+            "--choice",
+            choice,
+            "--out",
+            &self.path_str(out),
+        ]));
+        ok(&args)
+    }
+
+    /// Exports `ballot`'s audit bundle with `person`'s token into the
+    /// directory `name`; its path.
+    pub fn export(&self, person: &str, ballot: &str, name: &str) -> String {
+        let bundle = self.path_str(name);
+        let mut args = strings(&["export"]);
+        args.extend(self.server_flags());
+        args.extend(strings(&[
+            "--log-key",
+            &self.path_str("log.vkey"),
+            "--token-file",
+            &self.path_str(&format!("{person}.token")),
+            "--ballot",
+            ballot,
+            "--out",
+            &bundle,
+        ]));
+        ok(&args);
+        bundle
+    }
+
     /// Waits (bounded) until the ballot is in `state`.
     pub fn wait_for(&self, ballot: &str, state: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);

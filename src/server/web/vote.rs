@@ -20,22 +20,18 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 
 use super::session::Session;
-use crate::ballot::VoteRefusal;
 use crate::id::{BallotId, PersonId};
 use crate::server::AppState;
-use crate::server::api::ballots::{VoteReceipt, VoteRequest};
+use crate::server::api;
+use crate::server::api::ballots::VoteRequest;
 use crate::server::auth::Action;
-use crate::server::commands::{self, votes::Cast};
 use crate::server::error::ApiError;
-use crate::server::sequencer::Refused;
-use crate::vote::SubmittedVote;
 
 /// The header that carries the session's CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -85,23 +81,6 @@ pub async fn cast(
     let person = PersonId::new(&session.person).map_err(|_| {
         ApiError::Forbidden("your account is not a person of this group".to_owned())
     })?;
-    let submitted = SubmittedVote::parse(request.note.as_bytes()).map_err(|e| {
-        ApiError::Refused(Refused::from(&VoteRefusal::MalformedNote(e.to_string())))
-    })?;
-    let vote = commands::votes::Ballot {
-        submitted,
-        attachment: request.attachment.map(String::into_bytes),
-        person,
-        ballot,
-    };
-    Ok(
-        match commands::votes::cast(&state.store, &log, vote).await? {
-            Cast::Recorded { index, receipt } => {
-                (StatusCode::CREATED, Json(VoteReceipt { index, receipt })).into_response()
-            }
-            Cast::AlreadyRecorded { index, receipt } => {
-                (StatusCode::OK, Json(VoteReceipt { index, receipt })).into_response()
-            }
-        },
-    )
+    // The same casting, and the same answers, as the JSON API's.
+    api::ballots::cast(&state, &log, person, ballot, request).await
 }

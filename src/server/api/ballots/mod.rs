@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{LogReceipt, authorise_in};
 use crate::ballot::VoteRefusal;
-use crate::id::BallotId;
+use crate::id::{BallotId, PersonId};
 use crate::server::auth::{Action, Caller, Roles};
 use crate::server::commands::{self, votes::Cast};
 use crate::server::error::{ApiError, ApiJson};
@@ -184,18 +184,30 @@ async fn vote(
     ApiJson(body): ApiJson<VoteRequest>,
 ) -> Result<Response, ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::CastVote).await?;
-    let ballot = ballot_id(&ballot)?;
+    cast(&state, &log, caller.person_id()?, ballot_id(&ballot)?, body).await
+}
+
+/// Casts the vote a client sent for `ballot` as `person`, and answers as
+/// both the JSON API and the web application do: 201 with the receipt,
+/// 200 with the original receipt for the same bytes again, or the refusal.
+pub(crate) async fn cast(
+    state: &AppState,
+    log: &Log,
+    person: PersonId,
+    ballot: BallotId,
+    body: VoteRequest,
+) -> Result<Response, ApiError> {
     let submitted = SubmittedVote::parse(body.note.as_bytes()).map_err(|e| {
         ApiError::Refused(Refused::from(&VoteRefusal::MalformedNote(e.to_string())))
     })?;
     let vote = commands::votes::Ballot {
         submitted,
         attachment: body.attachment.map(String::into_bytes),
-        person: caller.person_id()?,
+        person,
         ballot,
     };
     Ok(
-        match commands::votes::cast(&state.store, &log, vote).await? {
+        match commands::votes::cast(&state.store, log, vote).await? {
             Cast::Recorded { index, receipt } => {
                 (StatusCode::CREATED, Json(VoteReceipt { index, receipt })).into_response()
             }
