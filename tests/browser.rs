@@ -29,7 +29,6 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::server::Server;
 use common::world::{World, ok, strings, text};
 use serde_json::json;
 
@@ -106,16 +105,7 @@ fn the_web_application_in_chromium() {
     }
     let data = tempfile::tempdir().expect("temporary directory");
     let work = tempfile::tempdir().expect("temporary directory");
-    let server = Server::start(
-        data.path(),
-        &["--simulated-clock", "--simulated-start", START],
-    );
-    let token = server.token.clone().expect("first start prints the token");
-    let w = World {
-        server,
-        token,
-        work: work.path().to_owned(),
-    };
+    let w = World::simulated(data.path(), work.path(), START);
     w.eti_group(&["cadzow"]);
     // bob: a delegate of cadzow with no key yet (he makes one in the
     // browser).

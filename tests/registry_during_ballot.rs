@@ -8,7 +8,6 @@
 
 mod common;
 
-use common::server::Server;
 use common::world::{World, ok, strings};
 use serde_json::{Value, json};
 
@@ -42,16 +41,7 @@ fn vote(w: &World, who: &str, key: &str, organisation: &str, choice: &str) {
 fn votes_signed_by_a_person_or_key_registered_after_the_announcement_are_flagged() {
     let data = tempfile::tempdir().expect("temporary directory");
     let work = tempfile::tempdir().expect("temporary directory");
-    let server = Server::start(
-        data.path(),
-        &["--simulated-clock", "--simulated-start", START],
-    );
-    let token = server.token.clone().expect("first start prints the token");
-    let w = World {
-        server,
-        token,
-        work: work.path().to_owned(),
-    };
+    let w = World::simulated(data.path(), work.path(), START);
     w.eti_group(&["cadzow", "bobco"]);
     w.account("bob");
     w.send(

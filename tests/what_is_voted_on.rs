@@ -9,7 +9,6 @@
 mod common;
 
 use common::http;
-use common::server::Server;
 use common::world::{World, ok, scrutineer, strings, text};
 use serde_json::{Value, json};
 
@@ -57,16 +56,7 @@ fn announce_args(w: &World, extra: &[&str]) -> Vec<String> {
 fn the_documents_voted_on_are_announced_read_and_verified() {
     let data = tempfile::tempdir().expect("temporary directory");
     let work = tempfile::tempdir().expect("temporary directory");
-    let server = Server::start(
-        data.path(),
-        &["--simulated-clock", "--simulated-start", START],
-    );
-    let token = server.token.clone().expect("first start prints the token");
-    let w = World {
-        server,
-        token,
-        work: work.path().to_owned(),
-    };
+    let w = World::simulated(data.path(), work.path(), START);
     w.eti_group(&["cadzow"]);
     let draft = w.path("GS ETI 001 draft.pdf");
     std::fs::write(&draft, DRAFT).expect("write the draft");

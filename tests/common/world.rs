@@ -23,6 +23,18 @@ pub struct World {
 }
 
 impl World {
+    /// A server on a simulated clock starting at `start`, its data in
+    /// `data`, the voters' files in `work`.
+    pub fn simulated(data: &std::path::Path, work: &std::path::Path, start: &str) -> Self {
+        let server = Server::start(data, &["--simulated-clock", "--simulated-start", start]);
+        let token = server.token.clone().expect("first start prints the token");
+        Self {
+            server,
+            token,
+            work: work.to_owned(),
+        }
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.server.address)
     }
