@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use scrutineer::rules::{
-    Admission, AdmittedVote, Attendance, AttendanceMode, Ballot, BallotKind, Meeting,
-    MeetingFormat, Membership, OrgClass, Organisation, Parameters, Person, Profile, Refusal,
+    Admission, AdmissionRefusal, AdmittedVote, Attendance, AttendanceMode, Ballot, BallotKind,
+    Meeting, MeetingFormat, Membership, OrgClass, Organisation, Parameters, Person, Profile,
     Registry, Vote, check_schedule, compute_roll, run_ballot, supersede, tally,
 };
 use scrutineer::time::Timestamp;
@@ -177,7 +177,7 @@ fn rules(c: &mut Criterion) {
     });
 
     let admission = Admission::new(&f.parameters, &f.registry, &scheduled, &roll);
-    let admissions: Vec<Result<AdmittedVote, Refusal>> =
+    let admissions: Vec<Result<AdmittedVote, AdmissionRefusal>> =
         f.votes.iter().map(|v| admission.judge(v)).collect();
     group.bench_function("supersede_and_tally_1m_votes", |b| {
         b.iter(|| {

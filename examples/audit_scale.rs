@@ -35,7 +35,7 @@ use scrutineer::audit::bundle::{CHECKPOINTS_DIR, DOCUMENTS_DIR, MANIFEST_FILE, M
 use scrutineer::audit::pack::{PACK_FILE, PackReader, encode_pack};
 use scrutineer::audit::{Manifest, ballot_entries};
 use scrutineer::ballot::{
-    AnnouncementNote, BallotApplied, BallotBook, Decision, NoNotes, Revealing,
+    AnnouncementNote, BallotApplied, BallotBook, Decision, NoDocuments, Revealing,
 };
 use scrutineer::entry::Entry;
 use scrutineer::id::{BallotId, MeetingId, OrgId, PersonId, QuestionId};
@@ -93,7 +93,7 @@ impl Log {
             Applied::Registry { .. } => {}
             Applied::NotRegistry(e) => {
                 let revealed: Vec<&[u8]> = documents.iter().map(Vec::as_slice).collect();
-                let source = Revealing::new(&revealed, &NoNotes);
+                let source = Revealing::new(&revealed, &NoDocuments);
                 let applied = self.book.apply(&self.registry, e, &source);
                 assert!(
                     matches!(applied, Ok(BallotApplied::Ballot { .. })),

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use crate::ballot::records::{ballot_only, ballot_only_entry};
 use crate::ballot::{
     ANNOUNCEMENT_KIND, AnnouncementNote, AnnouncementRecord, BallotBook, CANCELLED_KIND,
-    CLOSE_KIND, NOTIFICATION_KIND, NoNotes, Notification, ROLL_KIND, RollRecord,
+    CLOSE_KIND, NOTIFICATION_KIND, NoDocuments, Notification, ROLL_KIND, RollRecord,
     SignedAnnouncement, TALLY_KIND, TallyDocument,
 };
 use crate::entry::Entry;
@@ -370,7 +370,7 @@ pub fn ballot_entry(data: &[u8]) {
     if let Ok(Applied::NotRegistry(_)) = state.apply(&entry) {
         let mut book = BallotBook::new(Origin::new("vote.example.org/ETI").expect("origin"));
         let before = book.clone();
-        if let Err(refusal) = book.apply(&state, &entry, &NoNotes) {
+        if let Err(refusal) = book.apply(&state, &entry, &NoDocuments) {
             let _ = refusal.to_string();
             assert_eq!(book, before, "a refused entry leaves the book unchanged");
         }

@@ -10,7 +10,7 @@ mod common;
 use std::collections::HashMap;
 
 use scrutineer::ballot::{
-    BallotRefusal, Decision, Lifecycle, NoNotes, Notification, NotificationReason, ReplayError,
+    BallotRefusal, Decision, Lifecycle, NoDocuments, Notification, NotificationReason, ReplayError,
     Revealing,
 };
 use scrutineer::id::{BallotId, PersonId};
@@ -255,14 +255,14 @@ fn a_colleagues_vote_owes_a_notification_and_the_fold_checks_it() {
     };
     let entry = again.to_entry(log.registry.last_time());
     log.registry.apply(&entry).expect("time order");
-    let refusal = log.book.apply(&log.registry, &entry, &NoNotes);
+    let refusal = log.book.apply(&log.registry, &entry, &NoDocuments);
     assert!(refusal.is_err(), "{refusal:?}");
 }
 
 #[test]
 fn without_the_notes_the_log_replays_up_to_the_tally() {
     let (_, log) = run(ETSI_INLINE);
-    match log.replay_with(&NoNotes) {
+    match log.replay_with(&NoDocuments) {
         Err(ReplayError::Ballot { refusal, .. }) => {
             assert!(refusal.to_string().contains("not revealed"), "{refusal}");
         }
@@ -403,7 +403,7 @@ fn the_fold_refuses_logged_votes_the_decision_refuses() {
         .apply(
             &log.registry,
             &entry,
-            &Revealing::new(&[&observer], &NoNotes),
+            &Revealing::new(&[&observer], &NoDocuments),
         )
         .expect_err("never logged");
     assert!(
@@ -530,7 +530,7 @@ fn the_window_is_half_open_and_the_close_blocks_later_votes() {
     // A vote entry after the close is refused by the fold.
     let entry = scrutineer::vote::vote_entry(b.closes, &b.id, &at_closes);
     log.registry.apply(&entry).expect("time order");
-    let source = Revealing::new(&[&at_closes], &NoNotes);
+    let source = Revealing::new(&[&at_closes], &NoDocuments);
     let refusal = log
         .book
         .apply(&log.registry, &entry, &source)
@@ -592,7 +592,7 @@ fn a_roll_too_large_for_an_entry_is_stored_beside_the_log() {
         .expect("open");
     assert_eq!(roll.eligible_count(), 700);
     log.assert_replays();
-    match log.replay_with(&NoNotes) {
+    match log.replay_with(&NoDocuments) {
         Err(ReplayError::Ballot {
             refusal: BallotRefusal::MissingBlob(hash),
             ..
@@ -690,7 +690,7 @@ fn a_membership_list_and_a_tally_too_large_for_their_entries_are_stored_beside_t
     log.assert_replays();
     // Without the documents beside the log, the replay names the first
     // it misses: the recipients.
-    match log.replay_with(&NoNotes) {
+    match log.replay_with(&NoDocuments) {
         Err(ReplayError::Ballot {
             refusal: BallotRefusal::MissingBlob(hash),
             ..

@@ -20,7 +20,7 @@
 //!   signature's key id, as the registry of the whole log lists them,
 //!   keeping the parsed note for the replay when it is about to reach it
 //!   ([`KEEP_PARSED_AHEAD`]);
-//! - the replay ([`InOrder`], a [`NoteSource`]) takes each document when
+//! - the replay ([`InOrder`], a [`DocumentSource`]) takes each document when
 //!   it needs it, waiting only if a reader or a verifier is working on
 //!   it, and otherwise reading it itself; its fold verifies the notes no
 //!   verifier reached.
@@ -43,7 +43,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 use std::thread::{Scope, ScopedJoinHandle};
 
-use crate::ballot::{NoteSource, Recorder, VerifiedNotes};
+use crate::ballot::{DocumentSource, Recorder, VerifiedNotes};
 use crate::registry::GroupState;
 use crate::tlog::Hash;
 use crate::vote::SubmittedVote;
@@ -566,7 +566,7 @@ impl Slot {
     }
 }
 
-/// The [`NoteSource`] of the replay over [`Documents`], which records how
+/// The [`DocumentSource`] of the replay over [`Documents`], which records how
 /// many documents the replay used.
 pub(super) struct InOrder<'a> {
     documents: &'a Documents,
@@ -607,7 +607,7 @@ impl<'a> InOrder<'a> {
     }
 }
 
-impl NoteSource for InOrder<'_> {
+impl DocumentSource for InOrder<'_> {
     fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>> {
         let (i, bytes) = self.documents.take(sha256, &self.next)?;
         if !std::mem::replace(&mut self.used.borrow_mut()[i], true) {

@@ -26,7 +26,7 @@ use super::records::{
     ballot_only_entry, roll_document,
 };
 use super::refusal::BallotRefusal;
-use super::source::NoteSource;
+use super::source::DocumentSource;
 use super::verified::VerifiedNotes;
 use crate::ballot::announcement::ANNOUNCEMENT_KIND;
 use crate::ballot::appeal::{APPEAL_KIND, DECISION_KIND};
@@ -120,7 +120,7 @@ pub enum ReplayError {
 pub(crate) fn in_entry_or_beside<'a>(
     body: Option<&'a [u8]>,
     hash: &Hash,
-    notes: &'a dyn NoteSource,
+    notes: &'a dyn DocumentSource,
 ) -> Result<Cow<'a, [u8]>, BallotRefusal> {
     match body {
         Some(body) => Ok(Cow::Borrowed(body)),
@@ -149,7 +149,7 @@ fn settle<K: Ord>(counts: &mut BTreeMap<K, u32>, key: K) -> bool {
 pub fn replay<'a>(
     origin: Origin,
     entries: impl IntoIterator<Item = &'a Entry>,
-    notes: &dyn NoteSource,
+    notes: &dyn DocumentSource,
 ) -> Result<(GroupState, BallotBook), ReplayError> {
     replay_verified(origin, entries, notes, VerifiedNotes::default())
 }
@@ -160,7 +160,7 @@ pub fn replay<'a>(
 pub fn replay_verified<'a>(
     origin: Origin,
     entries: impl IntoIterator<Item = &'a Entry>,
-    notes: &dyn NoteSource,
+    notes: &dyn DocumentSource,
     verified: VerifiedNotes,
 ) -> Result<(GroupState, BallotBook), ReplayError> {
     let mut entries = entries.into_iter();
@@ -264,7 +264,7 @@ impl BallotBook {
         &mut self,
         registry: &GroupState,
         entry: &Entry,
-        notes: &dyn NoteSource,
+        notes: &dyn DocumentSource,
     ) -> Result<BallotApplied, BallotRefusal> {
         let time = entry.time();
         let index = registry.entries_applied().saturating_sub(1);

@@ -14,7 +14,7 @@
 //! Votes are logged as commitments; their notes are revealed at the close.
 //! The fold therefore runs in two modes: *sequencing* (each note is passed
 //! when its entry is applied) and *replay with revealed notes* (a map from
-//! SHA-256 to bytes, [`NoteSource`]). A vote whose note is not available is
+//! SHA-256 to bytes, [`DocumentSource`]). A vote whose note is not available is
 //! kept as a bare commitment (turnout only) and a tally then cannot be
 //! checked.
 //!
@@ -33,7 +33,7 @@
 //! - [`book`]: [`BallotBook`], the fold and the decisions; [`votes`]: the
 //!   vote judgement in SPEC order.
 //! - [`refusal`]: why an entry is refused, with stable codes.
-//! - [`source`]: [`NoteSource`], the documents stored beside the log.
+//! - [`source`]: [`DocumentSource`], the documents stored beside the log.
 //! - [`verified`]: [`VerifiedNotes`], vote signatures already verified.
 //!
 //! The byte-exact formats are in `docs/formats.md` section 7.
@@ -42,8 +42,8 @@
 //! refused entry leaves the book unchanged, and replaying a log gives the
 //! state the sequencing built (`tests/ballot_fold.rs`).
 
-mod announce;
 pub mod announcement;
+mod announcement_check;
 pub mod appeal;
 pub mod book;
 pub mod certification;
@@ -58,11 +58,11 @@ pub mod verified;
 pub mod votes;
 
 pub use crate::entry::codec::hash_text;
-pub use announce::AnnouncementDecision;
 pub use announcement::{
     ANNOUNCEMENT_KIND, AnnouncementError, AnnouncementNote, AnnouncementRecord, DocumentRef,
     SignedAnnouncement, Subject,
 };
+pub use announcement_check::AnnouncementDecision;
 pub use appeal::{APPEAL_KIND, Against, AppealNote, DECISION_KIND, DecisionNote, Ruling};
 pub use book::{BallotApplied, BallotBook, Due, Opening, ReplayError, replay, replay_verified};
 pub use certification::{
@@ -80,7 +80,7 @@ pub use records::{
     roll_document,
 };
 pub use refusal::{AnnounceRefusal, BallotRefusal, StatementRefusal, VoteRefusal};
-pub use source::{NoNotes, NoteSource, Revealing};
+pub use source::{DocumentSource, NoDocuments, Revealing};
 pub use statement::{STATEMENT_NOTE_MAX_BYTES, SignedStatement, StatementRecord, split_free_text};
 pub use verified::{Recorder, VerifiedNotes};
 pub use votes::{ATTACHMENT_MAX_BYTES, Decision};

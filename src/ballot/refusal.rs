@@ -6,7 +6,7 @@
 
 use crate::id::{BallotId, PersonId};
 use crate::registry::FormatError;
-use crate::rules::{Refusal as RulesRefusal, ScheduleError};
+use crate::rules::{AdmissionRefusal, ScheduleError};
 use crate::time::Timestamp;
 use crate::tlog::Hash;
 
@@ -43,7 +43,7 @@ pub enum VoteRefusal {
     Replay,
     /// The rules refuse the vote (SPEC section 5).
     #[error("{0}")]
-    Rules(RulesRefusal),
+    Rules(AdmissionRefusal),
     /// Not a SPEC code and never shown to a voter: the ballot's opening is
     /// due but its roll entry has not been sequenced yet. The server
     /// sequences the roll (`decide_open`) and decides again.

@@ -1,4 +1,4 @@
-//! [`NoteSource`]: where the fold finds the documents stored beside the
+//! [`DocumentSource`]: where the fold finds the documents stored beside the
 //! log, named by SHA-256 (SPEC section 4: notes and attachments revealed at
 //! the close, rolls too large for an entry).
 
@@ -13,18 +13,18 @@ use crate::tlog::Hash;
 /// log; after the close the verifier passes every revealed note. The fold
 /// checks every document against its hash, so a source need not be
 /// trusted.
-pub trait NoteSource {
+pub trait DocumentSource {
     /// The bytes whose SHA-256 is `sha256`, if available.
     fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>>;
 }
 
-impl NoteSource for BTreeMap<Hash, Vec<u8>> {
+impl DocumentSource for BTreeMap<Hash, Vec<u8>> {
     fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>> {
         BTreeMap::get(self, sha256).map(|b| Cow::Borrowed(b.as_slice()))
     }
 }
 
-impl NoteSource for HashMap<Hash, Vec<u8>> {
+impl DocumentSource for HashMap<Hash, Vec<u8>> {
     fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>> {
         HashMap::get(self, sha256).map(|b| Cow::Borrowed(b.as_slice()))
     }
@@ -32,9 +32,9 @@ impl NoteSource for HashMap<Hash, Vec<u8>> {
 
 /// No document is available: votes are folded as bare commitments.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct NoNotes;
+pub struct NoDocuments;
 
-impl NoteSource for NoNotes {
+impl DocumentSource for NoDocuments {
     fn get(&self, _: &Hash) -> Option<Cow<'_, [u8]>> {
         None
     }
@@ -44,12 +44,12 @@ impl NoteSource for NoNotes {
 /// of another source.
 pub struct Revealing<'a> {
     documents: Vec<(Hash, &'a [u8])>,
-    rest: &'a dyn NoteSource,
+    rest: &'a dyn DocumentSource,
 }
 
 impl<'a> Revealing<'a> {
     /// `documents` in front of `rest`.
-    pub fn new(documents: &[&'a [u8]], rest: &'a dyn NoteSource) -> Self {
+    pub fn new(documents: &[&'a [u8]], rest: &'a dyn DocumentSource) -> Self {
         Self {
             documents: documents.iter().map(|d| (Hash::sha256(d), *d)).collect(),
             rest,
@@ -57,7 +57,7 @@ impl<'a> Revealing<'a> {
     }
 }
 
-impl NoteSource for Revealing<'_> {
+impl DocumentSource for Revealing<'_> {
     fn get(&self, sha256: &Hash) -> Option<Cow<'_, [u8]>> {
         self.documents
             .iter()

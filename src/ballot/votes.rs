@@ -19,7 +19,7 @@ use crate::vote::{NONCE_LEN, SubmittedVote, VOTE_ENTRY_KIND, vote_entry};
 use super::book::BallotBook;
 use super::lifecycle::{LateSigner, Lifecycle};
 use super::refusal::{BallotRefusal, VoteRefusal};
-use super::source::NoteSource;
+use super::source::DocumentSource;
 use crate::entry::codec::{self, Headers, Times, empty_body};
 
 /// The largest attachment accepted: 64 KiB of UTF-8 text (SPEC section 4).
@@ -221,7 +221,9 @@ impl BallotBook {
                 let admission =
                     Admission::new(parameters, &rules_registry, &announced.scheduled, &empty);
                 admission.judge(&vote).map_err(VoteRefusal::Rules)?;
-                return Err(VoteRefusal::Rules(crate::rules::Refusal::OutsideWindow));
+                return Err(VoteRefusal::Rules(
+                    crate::rules::AdmissionRefusal::OutsideWindow,
+                ));
             }
             Lifecycle::Open(open) => {
                 let lines = open.roll_lines.for_registry(&rules_registry, &open.roll);
@@ -246,7 +248,9 @@ impl BallotBook {
                 Admission::new(parameters, &rules_registry, &open.scheduled, &open.roll)
                     .judge(&vote)
                     .map_err(VoteRefusal::Rules)?;
-                return Err(VoteRefusal::Rules(crate::rules::Refusal::OutsideWindow));
+                return Err(VoteRefusal::Rules(
+                    crate::rules::AdmissionRefusal::OutsideWindow,
+                ));
             }
             Lifecycle::Cancelled(_) => return Err(unknown()),
         };
@@ -285,7 +289,7 @@ impl BallotBook {
         &mut self,
         registry: &GroupState,
         entry: &Entry,
-        notes: &dyn NoteSource,
+        notes: &dyn DocumentSource,
     ) -> Result<(), BallotRefusal> {
         let format = BallotRefusal::format(VOTE_ENTRY_KIND);
         let h = Headers::new(entry, &[("ballot", Times::One), ("note", Times::One)])

@@ -31,7 +31,7 @@ use crate::time::Timestamp;
     thiserror::Error,
 )]
 #[serde(rename_all = "kebab-case")]
-pub enum Refusal {
+pub enum AdmissionRefusal {
     /// Unknown person, or a person who does not represent that
     /// organisation (Article 6.4: no proxies).
     #[error("not-representative")]
@@ -66,19 +66,19 @@ pub enum Refusal {
     NotPresent,
 }
 
-impl Refusal {
+impl AdmissionRefusal {
     /// The code of SPEC section 5.
     pub fn code(self) -> &'static str {
         match self {
-            Refusal::NotRepresentative => "not-representative",
-            Refusal::UnknownQuestion => "unknown-question",
-            Refusal::BadChoice => "bad-choice",
-            Refusal::ReasonsRequired => "reasons-required",
-            Refusal::OutsideWindow => "outside-window",
-            Refusal::NotEligible => "not-eligible",
-            Refusal::MembershipEnded => "membership-ended",
-            Refusal::NotOnMembershipList => "not-on-membership-list",
-            Refusal::NotPresent => "not-present",
+            AdmissionRefusal::NotRepresentative => "not-representative",
+            AdmissionRefusal::UnknownQuestion => "unknown-question",
+            AdmissionRefusal::BadChoice => "bad-choice",
+            AdmissionRefusal::ReasonsRequired => "reasons-required",
+            AdmissionRefusal::OutsideWindow => "outside-window",
+            AdmissionRefusal::NotEligible => "not-eligible",
+            AdmissionRefusal::MembershipEnded => "membership-ended",
+            AdmissionRefusal::NotOnMembershipList => "not-on-membership-list",
+            AdmissionRefusal::NotPresent => "not-present",
         }
     }
 }
@@ -188,7 +188,7 @@ impl<'a> Admission<'a> {
 
     /// Judges one vote (SPEC section 5 precedence; SPEC 2.1 item 7; SPEC
     /// 2.2 items 2 to 4).
-    pub fn judge(&self, vote: &Vote) -> Result<AdmittedVote, Refusal> {
+    pub fn judge(&self, vote: &Vote) -> Result<AdmittedVote, AdmissionRefusal> {
         let ballot = self.scheduled.ballot();
         let registry = self.registry;
 
@@ -196,41 +196,41 @@ impl<'a> Admission<'a> {
         // represents.
         let person = registry
             .person_position(vote.person.as_str())
-            .ok_or(Refusal::NotRepresentative)?;
+            .ok_or(AdmissionRefusal::NotRepresentative)?;
         // Comparing the ids is cheaper than a second hash lookup; an
         // unknown organisation cannot be the person's, so it is refused
         // here too.
         if registry.persons()[person].organisation != vote.organisation {
-            return Err(Refusal::NotRepresentative);
+            return Err(AdmissionRefusal::NotRepresentative);
         }
         let org = registry.person_org_position(person);
 
         let question = ballot
             .question_position(&vote.question)
-            .ok_or(Refusal::UnknownQuestion)?;
+            .ok_or(AdmissionRefusal::UnknownQuestion)?;
         let choice = self
             .parameters
             .choice(&vote.choice)
-            .ok_or(Refusal::BadChoice)?;
+            .ok_or(AdmissionRefusal::BadChoice)?;
         // §9.4.4: a negative reply carries its reasons; whitespace is none.
         if self.parameters.reasons_required.contains(&choice) && !vote.has_reasons() {
-            return Err(Refusal::ReasonsRequired);
+            return Err(AdmissionRefusal::ReasonsRequired);
         }
         // Half-open window (SPEC section 2); §9.4.6 for late replies.
         if !(ballot.opens <= vote.at && vote.at < ballot.closes) {
-            return Err(Refusal::OutsideWindow);
+            return Err(AdmissionRefusal::OutsideWindow);
         }
         let roll_line = self.roll_line_of_org[org]
             .filter(|&line| self.roll.organisations[line].eligible)
-            .ok_or(Refusal::NotEligible)?;
+            .ok_or(AdmissionRefusal::NotEligible)?;
         // Article 12.2: a vote cast before termination stands; one cast at
         // or after it is refused.
         if registry.organisations()[org].membership.ended_by(vote.at) {
-            return Err(Refusal::MembershipEnded);
+            return Err(AdmissionRefusal::MembershipEnded);
         }
         match ballot.kind {
             BallotKind::Correspondence if !registry.persons()[person].on_membership_list => {
-                return Err(Refusal::NotOnMembershipList);
+                return Err(AdmissionRefusal::NotOnMembershipList);
             }
             // Deviation #4: the caster is physically present at the
             // meeting (founding members too).
@@ -239,7 +239,7 @@ impl<'a> Admission<'a> {
                     .meeting
                     .is_some_and(|m| registry.physically_present(m, person)) =>
             {
-                return Err(Refusal::NotPresent);
+                return Err(AdmissionRefusal::NotPresent);
             }
             _ => {}
         }

@@ -34,7 +34,7 @@ pub mod roll;
 pub mod schedule;
 pub mod tally;
 
-pub use admission::{Admission, AdmittedVote, Refusal, roll_lines};
+pub use admission::{Admission, AdmissionRefusal, AdmittedVote, roll_lines};
 pub use ballot::{Ballot, BallotKind, Vote};
 pub use params::{
     Choice, CorrespondenceWindow, KindTag, Notice, OrgClass, ParameterError, ParameterOverrides,
@@ -54,7 +54,7 @@ pub use tally::{QuestionTally, supersede, tally};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     /// Accepted (with what the tally needs) or refused (with the reason).
-    pub admission: Result<AdmittedVote, Refusal>,
+    pub admission: Result<AdmittedVote, AdmissionRefusal>,
     /// Whether it is the final vote of its organisation for its question.
     pub counted: bool,
 }
@@ -84,7 +84,7 @@ pub fn run_ballot(
     let scheduled = check_schedule(parameters, registry, ballot)?;
     let roll = compute_roll(parameters, registry, &scheduled);
     let admission = Admission::new(parameters, registry, &scheduled, &roll);
-    let admissions: Vec<Result<AdmittedVote, Refusal>> =
+    let admissions: Vec<Result<AdmittedVote, AdmissionRefusal>> =
         votes.iter().map(|v| admission.judge(v)).collect();
     let counted = supersede(&roll, ballot.questions.len(), &admissions);
     let questions = tally(parameters, &roll, ballot, &admissions, &counted);

@@ -5,7 +5,7 @@
 //! votes among eligible organisations and applies the profile's threshold.
 
 use crate::id::QuestionId;
-use crate::rules::admission::{AdmittedVote, Refusal};
+use crate::rules::admission::{AdmissionRefusal, AdmittedVote};
 use crate::rules::ballot::Ballot;
 use crate::rules::params::{Parameters, Stance};
 use crate::rules::roll::Roll;
@@ -48,7 +48,7 @@ impl QuestionTally {
 pub fn supersede(
     roll: &Roll,
     question_count: usize,
-    admissions: &[Result<AdmittedVote, Refusal>],
+    admissions: &[Result<AdmittedVote, AdmissionRefusal>],
 ) -> Vec<bool> {
     let slots = roll.organisations.len() * question_count;
     let mut latest: Vec<Option<usize>> = vec![None; slots];
@@ -80,7 +80,7 @@ pub fn tally(
     parameters: &Parameters,
     roll: &Roll,
     ballot: &Ballot,
-    admissions: &[Result<AdmittedVote, Refusal>],
+    admissions: &[Result<AdmittedVote, AdmissionRefusal>],
     counted: &[bool],
 ) -> Vec<QuestionTally> {
     let eligible = roll.eligible_count() as u64;
@@ -164,7 +164,7 @@ mod tests {
         choice: Choice,
         seconds: i64,
         sequence: u64,
-    ) -> Result<AdmittedVote, Refusal> {
+    ) -> Result<AdmittedVote, AdmissionRefusal> {
         Ok(AdmittedVote {
             roll_line: line,
             question: 0,
@@ -180,7 +180,7 @@ mod tests {
         let admissions = vec![
             vote(0, Choice::Yes, 10, 0),
             vote(0, Choice::No, 5, 1),
-            Err(Refusal::OutsideWindow),
+            Err(AdmissionRefusal::OutsideWindow),
             vote(1, Choice::No, 7, 3),
             vote(1, Choice::Abstain, 7, 4),
         ];

@@ -24,7 +24,7 @@ use std::time::Duration as StdDuration;
 
 use super::clock::Clock;
 use super::sequencer::{AppendError, Appended, BatchPolicy, Decided, GroupLog, LogFold};
-use crate::ballot::NoteSource;
+use crate::ballot::DocumentSource;
 use crate::entry::Entry;
 use crate::note::key::SigningKey;
 use crate::store::Store;
@@ -69,7 +69,11 @@ impl LogFold for Numbers {
         Err(Missing("a test entry comes with its document".to_owned()))
     }
 
-    fn apply_with(&mut self, entry: &Entry, documents: &dyn NoteSource) -> Result<(), Missing> {
+    fn apply_decided(
+        &mut self,
+        entry: &Entry,
+        documents: &dyn DocumentSource,
+    ) -> Result<(), Missing> {
         let wanted = document_of(entry);
         let found = documents
             .get(&wanted)

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use super::sequencer::{GroupLog, LogFold};
-use crate::ballot::{BallotApplied, BallotBook, BallotRefusal, NoNotes, NoteSource, VerifiedNotes};
+use crate::ballot::{
+    BallotApplied, BallotBook, BallotRefusal, DocumentSource, NoDocuments, VerifiedNotes,
+};
 use crate::entry::Entry;
 use crate::registry::Refusal;
 use crate::registry::state::{Applied, GroupState};
@@ -63,7 +65,7 @@ impl GroupLogState {
     fn apply_entry(
         &mut self,
         entry: &Entry,
-        documents: &dyn NoteSource,
+        documents: &dyn DocumentSource,
         undo: bool,
     ) -> Result<(), FoldRefusal> {
         let Self {
@@ -140,17 +142,21 @@ impl LogFold for GroupLogState {
     }
 
     fn apply(&mut self, entry: &Entry) -> Result<(), FoldRefusal> {
-        self.apply_entry(entry, &NoNotes, true)
+        self.apply_entry(entry, &NoDocuments, true)
     }
 
-    fn apply_with(&mut self, entry: &Entry, documents: &dyn NoteSource) -> Result<(), FoldRefusal> {
+    fn apply_decided(
+        &mut self,
+        entry: &Entry,
+        documents: &dyn DocumentSource,
+    ) -> Result<(), FoldRefusal> {
         self.apply_entry(entry, documents, true)
     }
 
-    fn apply_stored(
+    fn apply_from_storage(
         &mut self,
         entry: &Entry,
-        documents: &dyn NoteSource,
+        documents: &dyn DocumentSource,
     ) -> Result<(), FoldRefusal> {
         self.apply_entry(entry, documents, false)
     }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use scrutineer::ballot::{
-    AnnouncementNote, BallotApplied, BallotBook, Decision, NoteSource, ReplayError, Revealing,
+    AnnouncementNote, BallotApplied, BallotBook, Decision, DocumentSource, ReplayError, Revealing,
     replay,
 };
 use scrutineer::entry::Entry;
@@ -182,7 +182,7 @@ impl Log {
     /// Replays the log from its bytes with `notes`, and checks the state.
     pub fn replay_with(
         &self,
-        notes: &dyn NoteSource,
+        notes: &dyn DocumentSource,
     ) -> Result<(GroupState, BallotBook), ReplayError> {
         let parsed: Vec<Entry> = self
             .entries

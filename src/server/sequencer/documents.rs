@@ -3,7 +3,7 @@
 //! that name them when a batch is written.
 
 use super::LogFold;
-use crate::ballot::NoteSource;
+use crate::ballot::DocumentSource;
 use crate::entry::Entry;
 use crate::store::documents::Document;
 use crate::store::{Store, StoreError};
@@ -136,8 +136,8 @@ pub(super) fn place_documents<S: LogFold>(
         .collect()
 }
 
-impl NoteSource for DocumentMap {
+impl DocumentSource for DocumentMap {
     fn get(&self, sha256: &Hash) -> Option<std::borrow::Cow<'_, [u8]>> {
-        NoteSource::get(&self.0, sha256)
+        DocumentSource::get(&self.0, sha256)
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::ballot::NoteSource;
+use crate::ballot::DocumentSource;
 use crate::entry::Entry;
 use crate::tlog::Hash;
 use crate::tlog::checkpoint::Origin;
@@ -12,11 +12,11 @@ use crate::tlog::checkpoint::Origin;
 ///
 /// Some entries name documents stored beside the log by SHA-256 (a vote's
 /// note, SPEC section 4). The sequencer hands the fold the documents a
-/// command returned with its entries ([`LogFold::apply_with`]); when it
+/// command returned with its entries ([`LogFold::apply_decided`]); when it
 /// folds entries read back from storage it first fetches the documents
 /// they name ([`LogFold::documents_named`], then those named by the
 /// documents themselves, [`LogFold::documents_named_by`]) and passes them
-/// to [`LogFold::apply_stored`]. The fold checks every document against
+/// to [`LogFold::apply_from_storage`]. The fold checks every document against
 /// its hash, so storage need not be trusted with them.
 pub trait LogFold: Send + Sync + 'static {
     /// Why an entry does not apply to the state.
@@ -31,10 +31,10 @@ pub trait LogFold: Send + Sync + 'static {
 
     /// Applies the next entry with the documents stored beside it. A
     /// refusal leaves the state unchanged.
-    fn apply_with(
+    fn apply_decided(
         &mut self,
         entry: &Entry,
-        documents: &dyn NoteSource,
+        documents: &dyn DocumentSource,
     ) -> Result<(), Self::Refusal> {
         let _ = documents;
         self.apply(entry)
@@ -43,12 +43,12 @@ pub trait LogFold: Send + Sync + 'static {
     /// Applies the next entry read back from storage. A refusal here halts
     /// the log (storage holds what this server would not have written), so
     /// a fold may skip the work of leaving its state unchanged.
-    fn apply_stored(
+    fn apply_from_storage(
         &mut self,
         entry: &Entry,
-        documents: &dyn NoteSource,
+        documents: &dyn DocumentSource,
     ) -> Result<(), Self::Refusal> {
-        self.apply_with(entry, documents)
+        self.apply_decided(entry, documents)
     }
 
     /// What readers may see without waiting for the log's lock

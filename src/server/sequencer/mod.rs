@@ -48,7 +48,7 @@ use std::time::Duration as StdDuration;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::clock::Clock;
-use crate::ballot::{NoNotes, NoteSource};
+use crate::ballot::{DocumentSource, NoDocuments};
 use crate::entry::Entry;
 use crate::note::key::SigningKey;
 use crate::store::append::AppendBatch;
@@ -315,13 +315,13 @@ impl<S: LogFold> GroupLog<S> {
         &self,
         loaded: &mut Loaded<S>,
         entry: &Entry,
-        documents: &dyn NoteSource,
+        documents: &dyn DocumentSource,
     ) -> Result<(), AppendError> {
         let halt = |loaded: &mut Loaded<S>, reason: String| {
             loaded.halted = Some(reason.clone());
             AppendError::Halted(reason)
         };
-        if let Err(e) = loaded.state.apply_stored(entry, documents) {
+        if let Err(e) = loaded.state.apply_from_storage(entry, documents) {
             let reason = format!("stored entry {} does not apply: {e}", loaded.size);
             return Err(halt(loaded, reason));
         }
@@ -449,10 +449,10 @@ impl<S: LogFold> GroupLog<S> {
             // documents, and checks them against the hashes its entries
             // name.
             let revealed: Vec<&[u8]> = documents.iter().map(|d| d.bytes.as_slice()).collect();
-            let source = crate::ballot::Revealing::new(&revealed, &NoNotes);
+            let source = crate::ballot::Revealing::new(&revealed, &NoDocuments);
             let mut refusal = None;
             for (k, entry) in entries.iter().enumerate() {
-                if let Err(e) = loaded.state.apply_with(entry, &source) {
+                if let Err(e) = loaded.state.apply_decided(entry, &source) {
                     refusal = Some((k, e.to_string()));
                     break;
                 }

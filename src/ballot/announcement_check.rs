@@ -17,7 +17,7 @@ use super::certification::certification_fits;
 use super::lifecycle::{Announced, Lifecycle};
 use super::records::{Notification, NotificationReason};
 use super::refusal::{AnnounceRefusal, BallotRefusal};
-use super::source::NoteSource;
+use super::source::DocumentSource;
 use super::statement::{SignatureFailure, verify_signer};
 use crate::entry::codec::FormatError;
 use crate::entry::codec::hash_text;
@@ -134,7 +134,7 @@ impl BallotBook {
         registry: &GroupState,
         entry: &Entry,
         index: u64,
-        notes: &dyn NoteSource,
+        notes: &dyn DocumentSource,
     ) -> Result<Announced, BallotRefusal> {
         let malformed =
             |e: FormatError| BallotRefusal::Announcement(AnnounceRefusal::Malformed(e.to_string()));
