@@ -84,6 +84,7 @@ try {
   // What is voted on: the title, each question's text, the document with
   // its SHA-256, downloaded through the session and matching it.
   check((await text('h1')) === 'Approval of GS ETI 001 V1.1.1', 'the title the chair signed heads the page');
+  check((await text('.facts')).includes('(your local time: '), 'each time in UTC has the local time beside it');
   check((await text('#q-annex legend')).includes('Do you approve Annex B as informative?'), "each legend gives its question's text");
   const link = page.locator('.documents a');
   check(await link.count() === 1 && (await link.textContent()) === 'GS-ETI-001-draft.txt', 'the document voted on is listed by its file name');

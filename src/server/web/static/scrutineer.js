@@ -498,6 +498,7 @@ async function checkReceipt(event) {
 // "Language"): refusal codes of SPEC sections 4 and 5 and of the API's
 // problems, then the steps' own texts.
 const MESSAGES = {
+  localTime: (text) => ` (your local time: ${text})`,
   refusals: {
     'not-eligible': 'your organisation is not on this ballot\'s roll as eligible to vote',
     'outside-window': 'the ballot does not take votes now: its window has not opened yet, or has closed',
@@ -910,7 +911,23 @@ function startVote(section) {
 
 // ---------------------------------------------------------------- wiring
 
+// Every time the page gives in UTC, with the reader's local time beside it
+// (SPEC section 8: dates in ISO 8601 UTC with the user's local time).
+// Without JavaScript the UTC time stands alone.
+function showLocalTimes() {
+  const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  for (const time of document.querySelectorAll('time[datetime]')) {
+    const instant = new Date(time.getAttribute('datetime'));
+    if (Number.isNaN(instant.getTime())) continue;
+    const local = document.createElement('span');
+    local.className = 'local-time';
+    local.textContent = MESSAGES.localTime(format.format(instant));
+    time.after(local);
+  }
+}
+
 function start() {
+  showLocalTimes();
   const importForm = document.getElementById('import-form');
   const checkForm = document.getElementById('check-form');
   const voteSection = document.getElementById('vote');
