@@ -64,20 +64,21 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
 }
 
 /// The authenticated caller: the person whose token came with the request.
+/// An account's id is a person id (`POST /v1/persons` takes nothing
+/// else, and the first account is `secretariat`), so it is parsed once,
+/// here; a stored id that does not parse is refused as no token at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     /// The person's id.
-    pub person: String,
+    pub person: crate::id::PersonId,
 }
 
 impl Caller {
-    /// The caller as a person of a group's registry: an account whose id
-    /// is not a person id (an administrator's) signs nothing and votes
-    /// nowhere (403).
-    pub fn person_id(&self) -> Result<crate::id::PersonId, ApiError> {
-        crate::id::PersonId::new(&self.person).map_err(|_| {
-            ApiError::Forbidden("the token's person is not a person of this group".to_owned())
-        })
+    /// The caller of a signed-in person (the web application's session).
+    pub fn of(person: &str) -> Result<Self, ApiError> {
+        crate::id::PersonId::new(person)
+            .map(|person| Self { person })
+            .map_err(|_| ApiError::Unauthenticated)
     }
 }
 
@@ -98,7 +99,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .person(&state.store, &token_hash(text))
             .await?
             .ok_or(ApiError::Unauthenticated)?;
-        Ok(Self { person })
+        Self::of(&person)
     }
 }
 

@@ -228,7 +228,7 @@ async fn me(State(state): State<Arc<AppState>>, caller: Caller) -> Result<Json<M
         }
     }
     Ok(Json(Me {
-        person: caller.person,
+        person: caller.person.to_string(),
         server_secretariat,
         groups,
     }))

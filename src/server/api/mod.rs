@@ -113,7 +113,9 @@ async fn write_limits(
                 }
                 .into_response();
             }
-            request.extensions_mut().insert(Caller { person });
+            if let Ok(caller) = Caller::of(&person) {
+                request.extensions_mut().insert(caller);
+            }
         }
     }
     next.run(request).await
@@ -217,7 +219,7 @@ pub async fn authorise_in(
     let granted = grants(state, caller, log).await?;
     if let Some(published) = log.published() {
         let now = state.clock.now();
-        let roles = registry_roles(granted, published.registry.as_deref(), &caller.person, now);
+        let roles = registry_roles(granted, published.registry.as_deref(), caller.person.as_str(), now);
         if allowed(action, roles) {
             return Ok(roles);
         }
@@ -251,11 +253,11 @@ async fn grants(state: &AppState, caller: &Caller, log: &Log) -> Result<Roles, A
     Ok(Roles {
         server_secretariat: state
             .access
-            .is_secretariat(&state.store, &caller.person, "*")
+            .is_secretariat(&state.store, caller.person.as_str(), "*")
             .await?,
         secretariat: state
             .access
-            .is_secretariat(&state.store, &caller.person, &log.group)
+            .is_secretariat(&state.store, caller.person.as_str(), &log.group)
             .await?,
         ..Roles::default()
     })
@@ -266,7 +268,7 @@ pub async fn server_roles(state: &AppState, caller: &Caller) -> Result<Roles, Ap
     Ok(Roles {
         server_secretariat: state
             .access
-            .is_secretariat(&state.store, &caller.person, "*")
+            .is_secretariat(&state.store, caller.person.as_str(), "*")
             .await?,
         ..Roles::default()
     })

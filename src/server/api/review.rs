@@ -84,7 +84,7 @@ struct Filed {
 fn statement(caller: &Caller, ballot: &str, note: String) -> Result<Statement, ApiError> {
     Ok(Statement {
         note: note.into_bytes(),
-        person: caller.person_id()?,
+        person: caller.person.clone(),
         ballot: ballot_id(ballot)?,
     })
 }

@@ -83,9 +83,7 @@ async fn groups_of(state: &AppState, person: &str) -> Result<Vec<KeyGroup>, WebE
         .await
         .map_err(|e| WebError::Unavailable(format!("cannot open the groups' logs: {e}")))?;
     let logs: Vec<_> = state.logs.read().await.values().cloned().collect();
-    let caller = Caller {
-        person: person.to_owned(),
-    };
+    let caller = Caller::of(person)?;
     let mut groups = Vec::new();
     for log in logs {
         // A halted log is left out; the home page names it.

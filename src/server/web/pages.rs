@@ -108,9 +108,7 @@ pub async fn home(
         .await
         .map_err(|e| WebError::Unavailable(format!("cannot open the groups' logs: {e}")))?;
     let logs: Vec<_> = state.logs.read().await.values().cloned().collect();
-    let caller = Caller {
-        person: session.person.clone(),
-    };
+    let caller = Caller::of(&session.person)?;
     let mut groups = Vec::new();
     let mut halted = Vec::new();
     for log in logs {

@@ -164,9 +164,7 @@ impl Session {
         refused: &str,
     ) -> Result<std::sync::Arc<crate::server::Log>, crate::server::error::ApiError> {
         let log = state.log(group).await?;
-        let caller = crate::server::auth::Caller {
-            person: self.person.clone(),
-        };
+        let caller = crate::server::auth::Caller::of(&self.person)?;
         let roles = crate::server::api::roles(state, &caller, &log).await?;
         if !crate::server::auth::allowed(action, roles) {
             return Err(crate::server::error::ApiError::Forbidden(format!(
