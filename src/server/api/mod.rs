@@ -219,7 +219,12 @@ pub async fn authorise_in(
     let granted = grants(state, caller, log).await?;
     if let Some(published) = log.published() {
         let now = state.clock.now();
-        let roles = registry_roles(granted, published.registry.as_deref(), caller.person.as_str(), now);
+        let roles = registry_roles(
+            granted,
+            published.registry.as_deref(),
+            caller.person.as_str(),
+            now,
+        );
         if allowed(action, roles) {
             return Ok(roles);
         }

@@ -184,7 +184,14 @@ async fn vote(
     ApiJson(body): ApiJson<VoteRequest>,
 ) -> Result<Response, ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::CastVote).await?;
-    cast(&state, &log, caller.person.clone(), ballot_id(&ballot)?, body).await
+    cast(
+        &state,
+        &log,
+        caller.person.clone(),
+        ballot_id(&ballot)?,
+        body,
+    )
+    .await
 }
 
 /// Casts the vote a client sent for `ballot` as `person`, and answers as
