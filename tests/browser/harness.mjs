@@ -79,7 +79,18 @@ export async function open() {
       );
     }, WCAG);
     check(result.length === 0, `axe-core finds no violation on ${name}${result.length ? ': ' + result.join(' | ') : ''}`);
+    // Page weight (issue 17: under 100 KB): the document and every
+    // resource it loaded, decoded, as the Resource Timing entries give them.
+    const bytes = await page.evaluate(() => [
+      ...performance.getEntriesByType('navigation'),
+      ...performance.getEntriesByType('resource'),
+    ].reduce((sum, entry) => sum + (entry.decodedBodySize || 0), 0));
+    weights.push([name, bytes]);
+    check(bytes > 0 && bytes < 100 * 1024, `${name} weighs ${bytes} bytes, under 100 KB`);
   };
+  // The weight of each page audited, printed at the end for
+  // docs/performance.md.
+  const weights = [];
   const shot = async (name) => {
     if (screenshots) await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
   };
@@ -108,6 +119,7 @@ export async function open() {
   });
   // Closes the browser, adds the console and origin checks, and exits.
   const finish = async () => {
+    for (const [name, bytes] of weights) console.log(`weight: ${bytes} bytes, ${name}`);
     await browser.close();
     check(consoleErrors.length === 0, `no console errors${consoleErrors.length ? ': ' + consoleErrors.join(' | ') : ''}`);
     check(foreign.length === 0, `no request to another origin${foreign.length ? ': ' + foreign.join(' ') : ''}`);
