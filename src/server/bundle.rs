@@ -44,6 +44,11 @@ const SCAN_CHUNK: u64 = 4096;
 /// ahead of a slow client by at most this many tiles.
 const AHEAD: usize = 4;
 
+/// How long a client may take to accept the next part. One bundle is built
+/// at a time, so a client that stops reading must not hold that turn: past
+/// this, the download is cut short and the turn freed.
+const STALLED: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The archive's bytes, part by part, as the producer reads them; an
 /// error ends the stream (the download is cut short).
 pub struct Archive(mpsc::Receiver<Result<Vec<u8>, std::io::Error>>);
@@ -86,11 +91,15 @@ pub async fn archive(
     let gathered = gather(&store, log, ballot, size).await?;
     let (sender, receiver) = mpsc::channel(AHEAD);
     tokio::spawn(async move {
-        // The permit is held until the last part is sent.
-        let _building = permit;
-        if let Err(e) = produce(&store, &group, size, gathered, &sender).await {
+        // The permit is held until the last part is sent, or the download
+        // is cut short.
+        let produced = produce(&store, &group, size, gathered, &sender).await;
+        drop(permit);
+        if let Err(e) = produced {
             tracing::error!(group = %group, "the audit bundle was cut short: {e}");
-            let _ = sender.send(Err(std::io::Error::other(e.to_string()))).await;
+            // Ends the download with an error if the client still reads;
+            // a client that stopped reading gets the end of the stream.
+            let _ = sender.try_send(Err(std::io::Error::other(e.to_string())));
         }
     });
     Ok(Archive(receiver))
@@ -227,7 +236,7 @@ async fn produce(
     send(out, PACK_FILE, gathered.pack).await?;
     send(out, MANIFEST_FILE, gathered.manifest).await?;
     send(out, CHECKPOINT_FILE, gathered.checkpoint).await?;
-    out.send(Ok(ARCHIVE_END.to_vec()))
+    out.send_timeout(Ok(ARCHIVE_END.to_vec()), STALLED)
         .await
         .map_err(|_| gone())?;
     Ok(())
@@ -265,12 +274,15 @@ async fn send(
         .to_vec();
     part.extend_from_slice(&bytes);
     part.extend_from_slice(member_end(size));
-    out.send(Ok(part)).await.map_err(|_| gone())
+    out.send_timeout(Ok(part), STALLED)
+        .await
+        .map_err(|_| gone())
 }
 
-/// The client went away: nothing more to send.
+/// The client went away, or stopped reading for [`STALLED`]: nothing more
+/// to send.
 fn gone() -> CommandError {
-    CommandError::Unavailable("the client closed the download".to_owned())
+    CommandError::Unavailable("the client closed the download or stopped reading".to_owned())
 }
 
 /// Entries closer than this are read in one run (the documents of the
