@@ -13,19 +13,6 @@ use serde_json::{Value, json};
 
 const START: &str = "2026-06-01T00:00:00Z";
 
-fn flags(w: &World, who: &str, key: &str) -> Vec<String> {
-    let mut flags = w.server_flags();
-    flags.extend(strings(&[
-        "--log-key",
-        &w.path_str("log.vkey"),
-        "--token-file",
-        &w.path_str(&format!("{who}.token")),
-        "--key",
-        &w.path_str(key),
-    ]));
-    flags
-}
-
 fn vote(w: &World, who: &str, key: &str, organisation: &str, choice: &str) {
     w.vote(
         who,
@@ -51,7 +38,7 @@ fn votes_signed_by_a_person_or_key_registered_after_the_announcement_are_flagged
     );
     w.key("bob");
     let mut announce = strings(&["announce"]);
-    announce.extend(flags(&w, "carol", "carol.key"));
+    announce.extend(w.signing_as("carol", "carol.key"));
     announce.extend(strings(&[
         "--ballot",
         "B1",

@@ -16,22 +16,9 @@ const START: &str = "2026-06-01T00:00:00Z";
 const DRAFT: &[u8] = b"%PDF-1.7\nGS ETI 001 V1.1.1: the draft voted on\n";
 const ANNEX: &[u8] = b"Annex B (informative): examples\n";
 
-fn with_token(w: &World, who: &str, key: &str) -> Vec<String> {
-    let mut flags = w.server_flags();
-    flags.extend(strings(&[
-        "--log-key",
-        &w.path_str("log.vkey"),
-        "--token-file",
-        &w.path_str(&format!("{who}.token")),
-        "--key",
-        &w.path_str(key),
-    ]));
-    flags
-}
-
 fn announce_args(w: &World, extra: &[&str]) -> Vec<String> {
     let mut args = strings(&["announce"]);
-    args.extend(with_token(w, "carol", "carol.key"));
+    args.extend(w.signing_as("carol", "carol.key"));
     args.extend(strings(&[
         "--ballot",
         "B1",

@@ -138,6 +138,26 @@ impl World {
         ]
     }
 
+    /// The flags of a voter's tool run as `person`: the server, the group,
+    /// the pinned log key and the person's token file `<person>.token`.
+    pub fn as_person(&self, person: &str) -> Vec<String> {
+        let mut flags = self.server_flags();
+        flags.extend(strings(&[
+            "--log-key",
+            &self.path_str("log.vkey"),
+            "--token-file",
+            &self.path_str(&format!("{person}.token")),
+        ]));
+        flags
+    }
+
+    /// [`World::as_person`], signing with the key file `key`.
+    pub fn signing_as(&self, person: &str, key: &str) -> Vec<String> {
+        let mut flags = self.as_person(person);
+        flags.extend(strings(&["--key", &self.path_str(key)]));
+        flags
+    }
+
     /// Moves the simulated clock on by `days` days.
     pub fn advance_days(&self, days: u64) {
         self.send(
@@ -160,14 +180,8 @@ impl World {
         out: &str,
     ) -> String {
         let mut args = strings(&["vote"]);
-        args.extend(self.server_flags());
+        args.extend(self.signing_as(person, key));
         args.extend(strings(&[
-            "--log-key",
-            &self.path_str("log.vkey"),
-            "--token-file",
-            &self.path_str(&format!("{person}.token")),
-            "--key",
-            &self.path_str(key),
             "--ballot",
             ballot,
             "--organisation",
@@ -185,17 +199,8 @@ impl World {
     pub fn export(&self, person: &str, ballot: &str, name: &str) -> String {
         let bundle = self.path_str(name);
         let mut args = strings(&["export"]);
-        args.extend(self.server_flags());
-        args.extend(strings(&[
-            "--log-key",
-            &self.path_str("log.vkey"),
-            "--token-file",
-            &self.path_str(&format!("{person}.token")),
-            "--ballot",
-            ballot,
-            "--out",
-            &bundle,
-        ]));
+        args.extend(self.as_person(person));
+        args.extend(strings(&["--ballot", ballot, "--out", &bundle]));
         ok(&args);
         bundle
     }
