@@ -153,6 +153,24 @@ fn pages_carry_the_security_headers_and_need_no_token() {
         assert_eq!(r.status, 303, "{path}");
         assert_eq!(r.header("location"), Some("/sign-in"), "{path}");
     }
+    // A mistyped address is a page with the same headers; the API's own
+    // paths keep their JSON problem.
+    let lost = request(&server.address, "GET", "/no-such-page", None, None, b"");
+    assert_eq!(lost.status, 404);
+    assert!(
+        lost.header("content-type")
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{:?}",
+        lost.header("content-type")
+    );
+    assert!(
+        lost.header("content-security-policy")
+            .is_some_and(|c| c.contains("frame-ancestors 'none'"))
+    );
+    assert!(lost.text().contains("Not found"), "{}", lost.text());
+    let api = request(&server.address, "GET", "/v1/no-such-thing", None, None, b"");
+    assert_eq!(api.status, 404);
+    assert_eq!(api.header("content-type"), Some("application/problem+json"));
     server.stop();
 }
 

@@ -51,7 +51,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .merge(log::router())
         .merge(registry::router())
         .merge(review::router())
-        .fallback(|| async { ApiError::NotFound("no such resource".to_owned()) })
+        .fallback(not_found)
         // axum sets the `Allow` header on what this fallback answers.
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
@@ -71,6 +71,18 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
             write_limits,
         ))
         .with_state(state)
+}
+
+/// What answers a path no route knows: a JSON problem under `/v1`, the
+/// web application's HTML page anywhere else (the two routers share one
+/// listener and axum allows one fallback).
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    if path == "/v1" || path.starts_with("/v1/") {
+        ApiError::NotFound("no such resource".to_owned()).into_response()
+    } else {
+        super::web::not_found_page()
+    }
 }
 
 /// Counts a write (any method but GET, HEAD and OPTIONS) against its

@@ -117,6 +117,16 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .with_state(state)
 }
 
+/// The page for a path that neither the web application nor the API
+/// knows, with the web application's security headers: a person who
+/// mistypes an address sees a page, not a JSON problem. The API's own
+/// paths (`/v1/…`) keep their JSON answer.
+pub fn not_found_page() -> Response {
+    let mut response = WebError::NotFound("no such page".to_owned()).into_response();
+    headers::add_security_headers(&mut response);
+    response
+}
+
 /// Answers with the time-out page when a request takes longer than the
 /// server's limit.
 async fn time_limit(request: Request, next: Next, limit: StdDuration) -> Response {
