@@ -242,12 +242,40 @@ fn the_web_application_in_chromium() {
             verified += 1;
         }
     }
+    // The ballot voted on in the browser, closed and tallied by vote.mjs,
+    // is still verified by `scrutineer verify` from its audit bundle, and
+    // the receipts the page offered are found in it: the first vote on
+    // `main` superseded by the second, the others counted.
+    let mut statuses = Vec::new();
+    if vote {
+        let bundle = w.export("alice", "B3", "B3-bundle");
+        let mut args = strings(&["verify", &bundle, "--ballot", "B3", "--json"]);
+        args.extend(strings(&["--log-key", &w.path_str("log.vkey")]));
+        for dir in [downloads.clone(), downloads.join("second")] {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "tlog-proof") {
+                    args.extend(strings(&["--receipt", path.to_str().expect("UTF-8")]));
+                }
+            }
+        }
+        let report: serde_json::Value = serde_json::from_str(&ok(&args)).expect("JSON");
+        for receipt in report["receipts"].as_array().expect("receipts") {
+            statuses.push(receipt["status"].as_str().unwrap_or("?").to_owned());
+        }
+        statuses.sort();
+    }
     w.server.stop();
     assert!(web, "the browser checks of web.mjs failed");
     assert!(vote, "the browser checks of vote.mjs failed");
     assert_eq!(
         verified, 3,
         "scrutineer receipt verify accepts the three receipts downloaded in the browser"
+    );
+    assert_eq!(
+        statuses,
+        ["counted", "counted", "superseded"],
+        "scrutineer verify finds the browser's receipts in B3's bundle"
     );
 }
 
