@@ -48,6 +48,7 @@ pub mod appeal;
 pub mod book;
 pub mod certification;
 pub mod lifecycle;
+mod logged_votes;
 pub mod named;
 pub mod records;
 pub mod refusal;
@@ -71,8 +72,9 @@ pub use certification::{
 };
 pub use lifecycle::{
     Announced, Appeal, AppealDecision, Cancelled, Certification, Certified, Closed, LateSigner,
-    Lifecycle, LoggedVote, Open, Outbox, RevealedVote, Tallied, TrackedBallot, Votes,
+    Lifecycle, Open, Outbox, Tallied, TrackedBallot,
 };
+pub use logged_votes::{LoggedVote, RevealedVote, Votes};
 pub use named::{attachment_of, document_named, documents_named, drafts_named};
 pub use records::{
     CANCELLED_KIND, CLOSE_KIND, NOTIFICATION_KIND, Notification, NotificationReason, ROLL_KIND,
