@@ -13,6 +13,7 @@ pub mod proof;
 pub mod receipt;
 pub mod size;
 pub mod tile;
+mod tile_check;
 pub mod tree;
 
 pub use hash::{Hash, HashError, empty_root, leaf_hash, node_hash};
