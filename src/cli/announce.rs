@@ -23,8 +23,7 @@ use scrutineer::id::{BallotId, MeetingId, QuestionId};
 use scrutineer::rules::BallotKind;
 use scrutineer::time::Timestamp;
 
-use super::log::read_signing_key;
-use super::remote::{LogAnswer, ServerArgs, TokenArgs, fetch_group};
+use super::remote::{LogAnswer, SignerArgs};
 
 /// The kind of a ballot, as the command line names it.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -42,12 +41,7 @@ enum Kind {
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    server: ServerArgs,
-    #[command(flatten)]
-    token: TokenArgs,
-    /// The chair's private key; its name is the chair's person id.
-    #[arg(long, value_name = "FILE")]
-    key: PathBuf,
+    signer: SignerArgs,
     /// The ballot's id.
     #[arg(long)]
     ballot: BallotId,
@@ -182,12 +176,10 @@ fn kind_and_opening(args: &Args) -> anyhow::Result<(BallotKind, Option<Timestamp
 
 /// Signs, submits, checks the answer, prints the entry and its recipients.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let key = read_signing_key(&args.key)?;
-    let token = args.token.required()?;
+    let key = args.signer.signing_key()?;
     let (kind, opens) = kind_and_opening(&args)?;
     let (subject, drafts) = subject(&args)?;
-    let client = args.server.client(Some(token))?;
-    let group = fetch_group(&args.server, &client)?;
+    let (client, group) = args.signer.connect()?;
 
     let note = AnnouncementNote {
         origin: group.origin.clone(),
@@ -211,13 +203,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "documents": drafts.iter().map(|d| STANDARD.encode(d)).collect::<Vec<_>>(),
     });
     let answer: LogAnswer = client
-        .post_json(&args.server.group_path("/ballots"), &body)
+        .post_json(&args.signer.server.group_path("/ballots"), &body)
         .and_then(|r| r.json())
         .with_context(|| format!("the announcement of {} was not accepted", args.ballot))?;
 
     // The answer, checked: a signed checkpoint, the entry in it, and the
     // entry carrying exactly the note signed here.
-    let (entry, checkpoint) = answer.check(&args.server, &client, &group.log_key)?;
+    let (entry, checkpoint) = answer.check(&args.signer.server, &client, &group.log_key)?;
     let mut record = AnnouncementRecord::from_entry(&entry)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("the logged entry is not an announcement")?;
@@ -225,7 +217,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // fetched, and held to the hash the proved entry names.
     if let Some(named) = record.recipients_beside {
         let document = client
-            .get(&args.server.group_path(&format!(
+            .get(&args.signer.server.group_path(&format!(
                 "/ballots/{}/documents/{}",
                 args.ballot,
                 named.to_hex()

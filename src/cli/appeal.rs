@@ -18,8 +18,7 @@ use scrutineer::id::BallotId;
 use scrutineer::tlog::Hash;
 
 use super::http::Client;
-use super::log::read_signing_key;
-use super::remote::{GroupLog, LogAnswer, ServerArgs, TokenArgs, fetch_group};
+use super::remote::{GroupLog, LogAnswer, ServerArgs, SignerArgs};
 
 /// The decision appealed, as the command line names it.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -45,12 +44,7 @@ enum OutcomeArg {
 #[derive(clap::Args)]
 pub struct AppealArgs {
     #[command(flatten)]
-    server: ServerArgs,
-    #[command(flatten)]
-    token: TokenArgs,
-    /// The appellant's private key; its name is the appellant's person id.
-    #[arg(long, value_name = "FILE")]
-    key: PathBuf,
+    signer: SignerArgs,
     /// The ballot concerned.
     #[arg(long)]
     ballot: BallotId,
@@ -67,12 +61,7 @@ pub struct AppealArgs {
 #[derive(clap::Args)]
 pub struct DecideArgs {
     #[command(flatten)]
-    server: ServerArgs,
-    #[command(flatten)]
-    token: TokenArgs,
-    /// The reviewer's private key; its name is the reviewer's person id.
-    #[arg(long, value_name = "FILE")]
-    key: PathBuf,
+    signer: SignerArgs,
     /// The ballot concerned.
     #[arg(long)]
     ballot: BallotId,
@@ -124,10 +113,9 @@ fn submit(
 
 /// Runs `scrutineer appeal`.
 pub fn appeal(args: AppealArgs) -> anyhow::Result<ExitCode> {
-    let key = read_signing_key(&args.key)?;
+    let key = args.signer.signing_key()?;
     let grounds = text_file(&args.grounds)?;
-    let client = args.server.client(Some(args.token.required()?))?;
-    let group = fetch_group(&args.server, &client)?;
+    let (client, group) = args.signer.connect()?;
     let against = match args.against {
         AgainstArg::Announcement => Against::Announcement,
         AgainstArg::Cancellation => Against::Cancellation,
@@ -145,10 +133,11 @@ pub fn appeal(args: AppealArgs) -> anyhow::Result<ExitCode> {
     let body = json!({"appeal": String::from_utf8(signed.clone())
         .expect("invariant: a signed note is UTF-8")});
     let path = args
+        .signer
         .server
         .group_path(&format!("/ballots/{}/appeals", args.ballot));
     let answer = submit(
-        &args.server,
+        &args.signer.server,
         &client,
         &group,
         &path,
@@ -174,15 +163,14 @@ struct BallotView {
 
 /// Runs `scrutineer decide`.
 pub fn decide(args: DecideArgs) -> anyhow::Result<ExitCode> {
-    let key = read_signing_key(&args.key)?;
+    let key = args.signer.signing_key()?;
     let reasons = text_file(&args.reasons)?;
     let hex = args.appeal.strip_prefix("sha256:").unwrap_or(&args.appeal);
     let appeal = Hash::from_hex(hex)
         .ok()
         .filter(|h| h.to_hex() == hex)
         .context("--appeal is sha256: and 64 lowercase hexadecimal digits")?;
-    let client = args.server.client(Some(args.token.required()?))?;
-    let group = fetch_group(&args.server, &client)?;
+    let (client, group) = args.signer.connect()?;
     let outcome = match args.outcome {
         OutcomeArg::Upheld => Ruling::Upheld,
         OutcomeArg::Overturned => Ruling::Overturned,
@@ -199,10 +187,13 @@ pub fn decide(args: DecideArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("cannot sign the decision: {e}"))?;
     let body = json!({"decision": String::from_utf8(signed.clone())
         .expect("invariant: a signed note is UTF-8")});
-    let ballot_path = args.server.group_path(&format!("/ballots/{}", args.ballot));
+    let ballot_path = args
+        .signer
+        .server
+        .group_path(&format!("/ballots/{}", args.ballot));
     let path = format!("{ballot_path}/appeals/{}/decision", appeal.to_hex());
     let answer = submit(
-        &args.server,
+        &args.signer.server,
         &client,
         &group,
         &path,

@@ -7,7 +7,6 @@
 //! frozen roll's hash, the tally document's hash and each question's
 //! counts and outcome. The answer is checked as `announce` checks its own.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
@@ -21,21 +20,13 @@ use scrutineer::entry::Entry;
 use scrutineer::id::BallotId;
 use scrutineer::tlog::Hash;
 
-use super::log::read_signing_key;
-use super::remote::{
-    LogAnswer, ServerArgs, TokenArgs, current_checkpoint, fetch_entry, fetch_group,
-};
+use super::remote::{LogAnswer, SignerArgs, current_checkpoint, fetch_entry};
 
 /// Arguments of `scrutineer certify`.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    server: ServerArgs,
-    #[command(flatten)]
-    token: TokenArgs,
-    /// The chair's private key; its name is the chair's person id.
-    #[arg(long, value_name = "FILE")]
-    key: PathBuf,
+    signer: SignerArgs,
     /// The tallied ballot to certify.
     #[arg(long)]
     ballot: BallotId,
@@ -51,11 +42,12 @@ struct BallotView {
 /// Reads and checks the tally, signs the certification, submits it and
 /// checks the answer.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let key = read_signing_key(&args.key)?;
-    let token = args.token.required()?;
-    let client = args.server.client(Some(token))?;
-    let group = fetch_group(&args.server, &client)?;
-    let path = args.server.group_path(&format!("/ballots/{}", args.ballot));
+    let key = args.signer.signing_key()?;
+    let (client, group) = args.signer.connect()?;
+    let path = args
+        .signer
+        .server
+        .group_path(&format!("/ballots/{}", args.ballot));
     let view: BallotView = client
         .get(&path)
         .and_then(|r| r.json())
@@ -69,8 +61,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
 
     // The tally as logged, proved to be in the newest signed checkpoint.
-    let checkpoint = current_checkpoint(&args.server, &client, &group.log_key)?.into_inner();
-    let bytes = fetch_entry(&args.server, &client, tally_index, &checkpoint)?;
+    let checkpoint = current_checkpoint(&args.signer.server, &client, &group.log_key)?.into_inner();
+    let bytes = fetch_entry(&args.signer.server, &client, tally_index, &checkpoint)?;
     let entry = Entry::parse(&bytes).map_err(|e| anyhow::anyhow!("entry {tally_index}: {e}"))?;
     if entry.kind() != TALLY_KIND {
         bail!(
@@ -90,6 +82,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let document = client
                 .get(
                     &args
+                        .signer
                         .server
                         .group_path(&format!("/ballots/{}/documents/{hex}", args.ballot)),
                 )
@@ -129,7 +122,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .post_json(&format!("{path}/certification"), &body)
         .and_then(|r| r.json())
         .with_context(|| format!("the certification of {} was not accepted", args.ballot))?;
-    let (logged, _) = answer.check(&args.server, &client, &group.log_key)?;
+    let (logged, _) = answer.check(&args.signer.server, &client, &group.log_key)?;
     let record = StatementRecord::from_entry(&logged).map_err(|e| anyhow::anyhow!("{e}"))?;
     if logged.kind() != CERTIFICATION_KIND || record.body != signed {
         bail!("the logged certification is not the note signed here");

@@ -10,9 +10,9 @@ use anyhow::{Context as _, bail};
 use serde::Deserialize;
 
 use super::http::{BaseUrl, Client, Token, printable};
-use super::log::read_verifier_key;
+use super::log::{read_signing_key, read_verifier_key};
 use scrutineer::entry::Entry;
-use scrutineer::note::{Verified, VerifierKey};
+use scrutineer::note::{SigningKey, Verified, VerifierKey};
 use scrutineer::registry::group::GroupId;
 use scrutineer::tlog::bundle::decode_bundle;
 use scrutineer::tlog::checkpoint::{Checkpoint, Origin, open_checkpoint};
@@ -96,6 +96,35 @@ impl TokenArgs {
     pub fn required(&self) -> anyhow::Result<Token> {
         self.optional()?
             .context("this command needs your bearer token: --token-file FILE, or SCRUTINEER_TOKEN")
+    }
+}
+
+/// The flags of a command that signs as a person and sends what it
+/// signed: `vote`, `announce`, `certify`, `appeal` and `decide`.
+#[derive(clap::Args)]
+pub struct SignerArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[command(flatten)]
+    pub token: TokenArgs,
+    /// Your private key (`scrutineer keygen --name <your person id>`); its
+    /// name is your person id, which the signature line carries.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+}
+
+impl SignerArgs {
+    /// The private key, read before anything is sent.
+    pub fn signing_key(&self) -> anyhow::Result<SigningKey> {
+        read_signing_key(&self.key)
+    }
+
+    /// A client that sends the token, and the group's log as the server
+    /// describes it, its key held to the pinned one.
+    pub fn connect(&self) -> anyhow::Result<(Client, GroupLog)> {
+        let client = self.server.client(Some(self.token.required()?))?;
+        let group = fetch_group(&self.server, &client)?;
+        Ok((client, group))
     }
 }
 

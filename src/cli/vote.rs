@@ -22,21 +22,14 @@ use scrutineer::tlog::Hash;
 use scrutineer::tlog::receipt::Receipt;
 use scrutineer::vote::{ChoiceWord, NONCE_LEN, SubmittedVote, VoteNote};
 
-use super::log::read_signing_key;
 use super::receipt::check_commitment;
-use super::remote::{ServerArgs, TokenArgs, fetch_group};
+use super::remote::SignerArgs;
 
 /// Arguments of `scrutineer vote`.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    server: ServerArgs,
-    #[command(flatten)]
-    token: TokenArgs,
-    /// Your private key (`scrutineer keygen --name <your person id>`); its
-    /// name is your person id, which the signature line carries.
-    #[arg(long, value_name = "FILE")]
-    key: PathBuf,
+    signer: SignerArgs,
     /// The ballot.
     #[arg(long)]
     ballot: BallotId,
@@ -74,15 +67,14 @@ struct VoteAnswer {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Everything local is checked before anything is sent: a vote must not
     // be cast when its note or receipt could not be kept.
-    let key = read_signing_key(&args.key)?;
+    let key = args.signer.signing_key()?;
     let person = PersonId::new(key.name().as_str()).with_context(|| {
         format!(
             "the key in {} is named {:?}, which is not a person id",
-            args.key.display(),
+            args.signer.key.display(),
             key.name().as_str()
         )
     })?;
-    let token = args.token.required()?;
     let attachment = args
         .attachment
         .as_deref()
@@ -94,8 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let note_path = args.out.join(format!("{stem}.vote"));
     let receipt_path = args.out.join(format!("{stem}.tlog-proof"));
 
-    let client = args.server.client(Some(token))?;
-    let group = fetch_group(&args.server, &client)?;
+    let (client, group) = args.signer.connect()?;
 
     // SPEC section 4: 16 fresh random bytes make every note unique, so a
     // replayed note is recognisable as such.
@@ -124,6 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         body["attachment"] = json!(text);
     }
     let path = args
+        .signer
         .server
         .group_path(&format!("/ballots/{}/votes", args.ballot));
     let response = client
