@@ -12,7 +12,7 @@ use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use scrutineer::rules::{
     Admission, AdmissionRefusal, AdmittedVote, Attendance, AttendanceMode, Ballot, BallotKind,
     Meeting, MeetingFormat, Membership, OrgClass, Organisation, Parameters, Person, Profile,
-    Registry, Vote, check_schedule, compute_roll, run_ballot, supersede, tally,
+    RegistryView, Vote, check_schedule, compute_roll, run_ballot, supersede, tally,
 };
 use scrutineer::time::Timestamp;
 
@@ -49,7 +49,7 @@ where
 
 struct Fixture {
     parameters: Parameters,
-    registry: Registry,
+    registry: RegistryView,
     ballot: Ballot,
     votes: Vec<Vote>,
 }
@@ -113,7 +113,7 @@ fn fixture() -> Fixture {
             });
         }
     }
-    let registry = Registry::new(&parameters, organisations, persons, meetings, attendance)
+    let registry = RegistryView::new(&parameters, organisations, persons, meetings, attendance)
         .expect("the bench registry is valid");
     let opens = at(MEETINGS as i64 * 30 * DAY + 30 * DAY);
     let ballot = Ballot {

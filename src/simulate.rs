@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::id::{BallotId, MeetingId, OrgId, PersonId, QuestionId};
 use crate::rules::{
     Attendance, AttendanceMode, Ballot, BallotKind, BallotRun, KindTag, Meeting, MeetingFormat,
-    Membership, OrgClass, Organisation, ParameterOverrides, Parameters, Person, Profile, Registry,
-    ScheduleError, Vote, run_ballot,
+    Membership, OrgClass, Organisation, ParameterOverrides, Parameters, Person, Profile,
+    RegistryView, ScheduleError, Vote, run_ballot,
 };
 use crate::time::Timestamp;
 
@@ -173,7 +173,7 @@ pub struct Scenario {
     /// The profile's parameters with the scenario's overrides.
     pub parameters: Parameters,
     /// The registry.
-    pub registry: Registry,
+    pub registry: RegistryView,
     /// The ballots, in input order.
     pub ballots: Vec<ScenarioBallot>,
 }
@@ -279,7 +279,7 @@ impl Scenario {
                 mode: a.mode,
             })
             .collect();
-        let registry = Registry::new(&parameters, organisations, persons, meetings, attendance)
+        let registry = RegistryView::new(&parameters, organisations, persons, meetings, attendance)
             .map_err(|e| ScenarioError::at(format!("$.{}", e.location()), &e.problem))?;
 
         let mut seen = HashSet::new();
@@ -317,7 +317,7 @@ impl Scenario {
 /// Checks one ballot's members against its kind and the registry.
 fn ballot_from(
     parameters: &Parameters,
-    registry: &Registry,
+    registry: &RegistryView,
     path: &str,
     b: BallotIn,
 ) -> Result<ScenarioBallot, ScenarioError> {

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use scrutineer::id::{BallotId, OrgId, PersonId, QuestionId};
 use scrutineer::rules::{
     Attendance, AttendanceMode, Ballot, BallotKind, BallotRun, Meeting, MeetingFormat, Membership,
-    OrgClass, Organisation, Parameters, Person, Profile, Registry, Vote, check_schedule,
+    OrgClass, Organisation, Parameters, Person, Profile, RegistryView, Vote, check_schedule,
     compute_roll, run_ballot,
 };
 use scrutineer::time::Timestamp;
@@ -183,8 +183,8 @@ fn build(w: &World) -> Built {
 }
 
 impl Built {
-    fn registry(&self) -> Registry {
-        Registry::new(
+    fn registry(&self) -> RegistryView {
+        RegistryView::new(
             &self.parameters,
             self.organisations.clone(),
             self.persons.clone(),
@@ -300,7 +300,7 @@ proptest! {
         shuffle(&mut persons, w.seed ^ 1);
         shuffle(&mut meetings, w.seed ^ 2);
         shuffle(&mut attendance, w.seed ^ 3);
-        let shuffled = Registry::new(&built.parameters, organisations, persons, meetings, attendance)
+        let shuffled = RegistryView::new(&built.parameters, organisations, persons, meetings, attendance)
             .expect("still valid");
         let scheduled = check_schedule(&built.parameters, &shuffled, &built.ballot).expect("schedulable");
         prop_assert_eq!(&roll, &compute_roll(&built.parameters, &shuffled, &scheduled));

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::ballot::appeal::{Against, Ruling};
 use crate::id::{OrgId, PersonId, QuestionId};
-use crate::rules::registry::Registry;
+use crate::rules::registry::RegistryView;
 use crate::rules::{Ballot, Roll, Scheduled};
 use crate::time::Timestamp;
 use crate::tlog::Hash;
@@ -114,12 +114,12 @@ impl Open {
 pub struct RollLines(Arc<Mutex<Option<LinesOf>>>);
 
 /// A registry view and the roll's lines computed for it.
-type LinesOf = (Arc<Registry>, Arc<[Option<usize>]>);
+type LinesOf = (Arc<RegistryView>, Arc<[Option<usize>]>);
 
 impl RollLines {
     /// The lines of `roll` for `registry`, computed once per registry
     /// view. The view is held, so its address is never another's.
-    pub fn for_registry(&self, registry: &Arc<Registry>, roll: &Roll) -> Arc<[Option<usize>]> {
+    pub fn for_registry(&self, registry: &Arc<RegistryView>, roll: &Roll) -> Arc<[Option<usize>]> {
         let mut memo = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((known, lines)) = memo.as_ref()
             && Arc::ptr_eq(known, registry)

@@ -142,7 +142,7 @@ impl GroupState {
         if let Some(to) = to {
             micros("to", to)?;
         }
-        // As `rules::Registry::new`: `to` is exclusive, so `to == from` is
+        // As `rules::RegistryView::new`: `to` is exclusive, so `to == from` is
         // an empty membership, not an error.
         if let (Some(from), Some(to)) = (from, to)
             && to < from

@@ -25,7 +25,7 @@ use crate::registry::key::KeyState;
 use crate::registry::organisation::PersonRecord;
 use crate::registry::{Fact, Record, Refusal};
 use crate::rules::{
-    Attendance, Meeting, Organisation, Parameters, Profile, Registry, RegistryError,
+    Attendance, Meeting, Organisation, Parameters, Profile, RegistryError, RegistryView,
 };
 use crate::time::Timestamp;
 
@@ -74,14 +74,14 @@ pub struct Position {
     entries: u64,
 }
 
-/// The rules' view of the registry ([`Registry`]), built at most once per
+/// The rules' view of the registry ([`RegistryView`]), built at most once per
 /// registry state and shared: every vote is judged against it, and
 /// building it copies the whole registry. It is derived data, not part of
 /// the state's value: equality and debug output ignore it, and
 /// [`GroupState::apply`] drops it whenever a registry entry changes the
 /// state.
 #[derive(Clone, Default)]
-pub(super) struct RulesCache(OnceLock<Arc<Registry>>);
+pub(super) struct RulesCache(OnceLock<Arc<RegistryView>>);
 
 memo_is_not_value!(RulesCache, "RulesCache");
 
@@ -362,14 +362,14 @@ impl GroupState {
     /// only where the rules ask more than the fold enforces entry by
     /// entry: an `etsi-isg` group needs exactly one kick-off meeting before
     /// any roll can be computed.
-    pub fn to_rules_registry(&self) -> Result<Registry, RegistryError> {
-        self.rules_registry().map(|r| Registry::clone(&r))
+    pub fn to_rules_registry(&self) -> Result<RegistryView, RegistryError> {
+        self.rules_registry().map(|r| RegistryView::clone(&r))
     }
 
     /// [`GroupState::to_rules_registry`], built once per registry state and
     /// shared (a failure is not kept: it is computed again, and it is the
     /// rare case of a group without its kick-off meeting).
-    pub fn rules_registry(&self) -> Result<Arc<Registry>, RegistryError> {
+    pub fn rules_registry(&self) -> Result<Arc<RegistryView>, RegistryError> {
         if let Some(registry) = self.rules.0.get() {
             return Ok(Arc::clone(registry));
         }
@@ -377,8 +377,8 @@ impl GroupState {
         Ok(Arc::clone(self.rules.0.get_or_init(|| registry)))
     }
 
-    fn build_rules_registry(&self) -> Result<Registry, RegistryError> {
-        Registry::new(
+    fn build_rules_registry(&self) -> Result<RegistryView, RegistryError> {
+        RegistryView::new(
             &self.parameters,
             self.organisations.values().cloned().collect(),
             self.persons.values().map(PersonRecord::to_rules).collect(),

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::rules::ballot::{BallotKind, Vote};
 use crate::rules::params::{Choice, Parameters};
-use crate::rules::registry::Registry;
+use crate::rules::registry::RegistryView;
 use crate::rules::roll::Roll;
 use crate::rules::schedule::Scheduled;
 use crate::time::Timestamp;
@@ -107,7 +107,7 @@ impl AdmittedVote {
 
 /// For each organisation of `registry`, in its order, its line in `roll`
 /// (`None` for one that joined the registry after the roll was frozen).
-pub fn roll_lines(registry: &Registry, roll: &Roll) -> Vec<Option<usize>> {
+pub fn roll_lines(registry: &RegistryView, roll: &Roll) -> Vec<Option<usize>> {
     let mut lines = vec![None; registry.organisations().len()];
     for (line, entry) in roll.organisations.iter().enumerate() {
         if let Some(o) = registry.org_position(entry.organisation.as_str()) {
@@ -122,7 +122,7 @@ pub fn roll_lines(registry: &Registry, roll: &Roll) -> Vec<Option<usize>> {
 #[derive(Debug)]
 pub struct Admission<'a> {
     parameters: &'a Parameters,
-    registry: &'a Registry,
+    registry: &'a RegistryView,
     scheduled: &'a Scheduled,
     roll: &'a Roll,
     /// For each registry organisation, its line in the roll (`None` if it
@@ -138,7 +138,7 @@ impl<'a> Admission<'a> {
     /// server's may have grown since the roll was frozen).
     pub fn new(
         parameters: &'a Parameters,
-        registry: &'a Registry,
+        registry: &'a RegistryView,
         scheduled: &'a Scheduled,
         roll: &'a Roll,
     ) -> Self {
@@ -157,7 +157,7 @@ impl<'a> Admission<'a> {
     /// `registry` (it was computed for another registry).
     pub fn with_roll_lines(
         parameters: &'a Parameters,
-        registry: &'a Registry,
+        registry: &'a RegistryView,
         scheduled: &'a Scheduled,
         roll: &'a Roll,
         roll_line_of_org: Arc<[Option<usize>]>,

@@ -41,8 +41,8 @@ pub use params::{
     Parameters, Percent, Profile,
 };
 pub use registry::{
-    Attendance, AttendanceMode, Meeting, MeetingFormat, Membership, Organisation, Person, Registry,
-    RegistryError,
+    Attendance, AttendanceMode, Meeting, MeetingFormat, Membership, Organisation, Person,
+    RegistryError, RegistryView,
 };
 pub use roll::{KickOffPeriod, ROLL_VERSION, Roll, RollEntry, RollReason, compute_roll};
 pub use schedule::{
@@ -77,7 +77,7 @@ pub struct BallotRun {
 /// between equal times.
 pub fn run_ballot(
     parameters: &Parameters,
-    registry: &Registry,
+    registry: &RegistryView,
     ballot: &Ballot,
     votes: &[Vote],
 ) -> Result<BallotRun, ScheduleError> {

@@ -238,7 +238,7 @@ pub struct RegistryError {
 /// organisation, an attendance's meeting, person and organisation) exists,
 /// and ids are unique within each list.
 #[derive(Debug, Clone)]
-pub struct Registry {
+pub struct RegistryView {
     organisations: Vec<Organisation>,
     persons: Vec<Person>,
     meetings: Vec<Meeting>,
@@ -280,7 +280,7 @@ fn index_ids<T, K: Clone + Eq + std::hash::Hash>(
     Ok(index)
 }
 
-impl Registry {
+impl RegistryView {
     /// Checks the records for integrity under `parameters` and indexes
     /// them. Records keep their input order (error positions refer to it).
     pub fn new(
@@ -394,7 +394,7 @@ impl Registry {
             list.dedup();
         }
 
-        Ok(Registry {
+        Ok(RegistryView {
             organisations,
             persons,
             meetings,

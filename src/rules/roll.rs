@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::{BallotId, MeetingId, OrgId};
 use crate::rules::params::{OrgClass, Parameters, Profile};
-use crate::rules::registry::{Meeting, Registry};
+use crate::rules::registry::{Meeting, RegistryView};
 use crate::rules::schedule::{RollReference, Scheduled};
 use crate::time::Timestamp;
 
@@ -168,7 +168,7 @@ impl Roll {
 /// registry names a KoM.
 pub fn kick_off_period(
     parameters: &Parameters,
-    registry: &Registry,
+    registry: &RegistryView,
     at: Timestamp,
 ) -> Option<KickOffPeriod> {
     let rule = parameters.kick_off?;
@@ -204,7 +204,11 @@ pub fn kick_off_period(
 /// The attendance window: positions of the `size` most recent plenaries
 /// of `reference.scope` ended at or before `reference.attendance_at`,
 /// oldest first (deviations #4 and #5, SPEC 2.1 items 2 and 3).
-fn attendance_window(registry: &Registry, reference: &RollReference, size: usize) -> Vec<usize> {
+fn attendance_window(
+    registry: &RegistryView,
+    reference: &RollReference,
+    size: usize,
+) -> Vec<usize> {
     let meetings = registry.meetings();
     let mut held: Vec<usize> = (0..meetings.len())
         .filter(|&i| {
@@ -219,7 +223,11 @@ fn attendance_window(registry: &Registry, reference: &RollReference, size: usize
 
 /// Computes the explained roll of a scheduled ballot (SPEC 2.1 items 1 to
 /// 5; SPEC 2.2 item 2).
-pub fn compute_roll(parameters: &Parameters, registry: &Registry, scheduled: &Scheduled) -> Roll {
+pub fn compute_roll(
+    parameters: &Parameters,
+    registry: &RegistryView,
+    scheduled: &Scheduled,
+) -> Roll {
     let reference = scheduled.reference();
     let window = match parameters.attendance {
         Some(rule) => attendance_window(registry, &reference, rule.window),
@@ -313,7 +321,7 @@ mod tests {
     fn roll_of(meetings: Vec<Meeting>, attended: &[&str], opens: &str) -> Roll {
         let parameters = Parameters::defaults(Profile::EtsiIsg);
         let org = |id: &str| OrgId::new(id).expect("valid id");
-        let registry = Registry::new(
+        let registry = RegistryView::new(
             &parameters,
             vec![Organisation {
                 id: org("m"),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::id::MeetingId;
 use crate::rules::ballot::{Ballot, BallotKind};
 use crate::rules::params::{CorrespondenceWindow, KindTag, Notice, Parameters};
-use crate::rules::registry::{MeetingFormat, Registry};
+use crate::rules::registry::{MeetingFormat, RegistryView};
 use crate::time::{Duration, Timestamp};
 
 /// Why a ballot's window is not acceptable (code `window`).
@@ -163,7 +163,7 @@ fn notice_end(notice: Notice, announced: Timestamp) -> Option<Timestamp> {
 /// returns the token its roll needs.
 pub fn check_schedule(
     parameters: &Parameters,
-    registry: &Registry,
+    registry: &RegistryView,
     ballot: &Ballot,
 ) -> Result<Scheduled, ScheduleError> {
     let window = |problem| Err(ScheduleError::Window(problem));
