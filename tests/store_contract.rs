@@ -291,6 +291,35 @@ async fn assert_reads_back(store: &Store, log: &TestLog) {
         store.checkpoints(group).await.expect("checkpoints"),
         log.checkpoints
     );
+    // A page of them: the sizes asked for, in order, at most the limit.
+    let sizes: Vec<u64> = log.checkpoints.iter().map(|(size, _)| *size).collect();
+    let (low, high) = (
+        sizes[sizes.len() / 4],
+        sizes[sizes.len() - 1 - sizes.len() / 4],
+    );
+    let between = |from, to, limit| {
+        let store = &store;
+        async move {
+            store
+                .checkpoints_between(group, from, to, limit)
+                .await
+                .expect("checkpoints_between")
+        }
+    };
+    let inside: Vec<_> = log
+        .checkpoints
+        .iter()
+        .filter(|(size, _)| (low..=high).contains(size))
+        .cloned()
+        .collect();
+    assert_eq!(between(low, high, usize::MAX).await, inside);
+    assert_eq!(
+        between(low, high, 2).await,
+        inside[..inside.len().min(2)].to_vec()
+    );
+    if low < high {
+        assert_eq!(between(high, low, 10).await, Vec::new());
+    }
     for (size, signed) in &log.checkpoints {
         assert_eq!(
             store

@@ -280,6 +280,34 @@ impl Store {
             .collect()
     }
 
+    /// At most `limit` of the checkpoints the log signed with sizes from
+    /// `from` to `to` inclusive, by increasing size: one page read through
+    /// the primary key, whatever the log's age.
+    pub async fn checkpoints_between(
+        &self,
+        group: &str,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        if from > to {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "SELECT size, signed FROM checkpoints \
+             WHERE group_id = $1 AND size >= $2 AND size <= $3 ORDER BY size LIMIT $4",
+        )
+        .bind(group)
+        .bind(to_i64(from)?)
+        .bind(to_i64(to)?)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((to_u64(row.try_get("size")?)?, row.try_get("signed")?)))
+            .collect()
+    }
+
     /// The checkpoint the log signed at exactly `size`, if any.
     pub async fn checkpoint_at(
         &self,

@@ -109,13 +109,12 @@ async fn checkpoints(
     let Query(query) = query?;
     let (current, _) = served_size(&state, &group).await?;
     let from = query.from.map_or(0, |d| d.0);
+    // One more than a page, to know whether another follows.
     let mut page: Vec<IssuedCheckpoint> = state
         .store
-        .checkpoints(&group)
+        .checkpoints_between(&group, from, current, CHECKPOINTS_PAGE + 1)
         .await?
         .into_iter()
-        .filter(|(size, _)| (from..=current).contains(size))
-        .take(CHECKPOINTS_PAGE + 1)
         .map(|(size, signed)| IssuedCheckpoint {
             size,
             checkpoint: String::from_utf8_lossy(&signed).into_owned(),
