@@ -61,9 +61,24 @@ impl AppState {
         if let Some(log) = self.logs.read().await.get(group) {
             return Ok(Arc::clone(log));
         }
-        self.discover()
+        // A group this process does not serve yet: created through another
+        // process on the same PostgreSQL database, or no group at all. One
+        // lookup by primary key tells which, so that requests naming
+        // groups that do not exist cost one indexed read each, never a
+        // scan of every log under the discovery lock.
+        let unavailable = |e: &dyn std::fmt::Display| {
+            ApiError::Unavailable(format!("cannot open the group's log: {e}"))
+        };
+        let Some(head) = self.store.head(group).await.map_err(|e| unavailable(&e))? else {
+            return Err(ApiError::NotFound(format!("no group {group:?}")));
+        };
+        let _one_at_a_time = self.discovery.lock().await;
+        if let Some(log) = self.logs.read().await.get(group) {
+            return Ok(Arc::clone(log));
+        }
+        startup::open_log(self, &head)
             .await
-            .map_err(|e| ApiError::Unavailable(format!("cannot open the group's log: {e}")))?;
+            .map_err(|e| unavailable(&e))?;
         self.logs
             .read()
             .await
