@@ -120,20 +120,6 @@ async fn check(state: &AppState, head: &LogHead, origin: &Origin) -> Result<(), 
         }
     };
     let path = state.marks.path(&head.group);
-    if let Some(mark) = &mark
-        && mark.size > head.size
-    {
-        return refuse(format!(
-            "storage holds {} entries but this server published a checkpoint of {} entries \
-             (high-water mark {}): the database was restored from an older copy or lost \
-             entries, and appending to it would fork the log. Put back a copy of the database \
-             that holds every published entry, or retire the log; never delete the mark \
-             (docs/operations.md, \"Restoring without forking\")",
-            head.size,
-            mark.size,
-            path.display()
-        ));
-    }
     let mut root_at_mark = None;
     // Recompute every stored hash from the entries, in order, comparing as
     // we go, so that the first difference is named.
@@ -197,20 +183,6 @@ async fn check(state: &AppState, head: &LogHead, origin: &Origin) -> Result<(), 
             root_at_mark = Some(appender.root());
         }
     }
-    if let (Some(mark), Some(root)) = (&mark, root_at_mark)
-        && root != mark.root
-    {
-        return refuse(format!(
-            "the stored entries hash to {root} at size {} but this server published root {} \
-             at that size (high-water mark {}): the stored log differs from the published one \
-             (a fork, or a restore that was written to since). Put back a copy of the database \
-             that holds the published log, or retire the log (docs/operations.md, \"Restoring \
-             without forking\")",
-            mark.size,
-            mark.root,
-            path.display()
-        ));
-    }
     if appender.root() != *checkpoint.root() {
         return refuse(format!(
             "the entries hash to {} but the checkpoint signs {} for size {}",
@@ -236,6 +208,39 @@ async fn check(state: &AppState, head: &LogHead, origin: &Origin) -> Result<(), 
     if entries > latest || hashes > stored_hash_count(TreeSize::new(latest)) {
         return refuse(format!(
             "storage holds {entries} entries and {hashes} hashes beyond what checkpoint {latest} covers",
+        ));
+    }
+    // Last, the high-water mark: storage that passed every check above is
+    // still refused if it is behind what this server published, or
+    // differs from it (a restored backup, or one written to elsewhere).
+    // (Against the latest head: another process sharing the data
+    // directory may have marked what it appended meanwhile.)
+    if let Some(mark) = &mark
+        && mark.size > latest
+    {
+        return refuse(format!(
+            "storage holds {} entries but this server published a checkpoint of {} entries \
+             (high-water mark {}): the database was restored from an older copy or lost \
+             entries, and appending to it would fork the log. Put back a copy of the database \
+             that holds every published entry, or retire the log; never delete the mark \
+             (docs/operations.md, \"Restoring without forking\")",
+            latest,
+            mark.size,
+            path.display()
+        ));
+    }
+    if let (Some(mark), Some(root)) = (&mark, root_at_mark)
+        && root != mark.root
+    {
+        return refuse(format!(
+            "the stored entries hash to {root} at size {} but this server published root {} \
+             at that size (high-water mark {}): the stored log differs from the published one \
+             (a fork, or a restore that was written to since). Put back a copy of the database \
+             that holds the published log, or retire the log (docs/operations.md, \"Restoring \
+             without forking\")",
+            mark.size,
+            mark.root,
+            path.display()
         ));
     }
     Ok(())
