@@ -112,7 +112,11 @@ pub struct BatchPolicy {
 
 impl<S: LogFold> GroupLog<S> {
     /// Starts the log's sequencer task. `halted` marks a log that failed its
-    /// start-up check: it is known but not served.
+    /// start-up check: it is known but not served. `marks` are the
+    /// high-water marks (`None` in the sequencer's own tests).
+    // Each argument is one of the log's own parts; a struct gathering them
+    // would be built at exactly one call site.
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         group: String,
         origin: Origin,
