@@ -1,23 +1,25 @@
-//! A small HTTP/1.1 client on `std::net::TcpStream`, for the voter's tools
-//! (`vote`, `announce`, `receipt verify`).
+//! The HTTP(S) client of the voter's tools (`vote`, `announce`, `export`,
+//! `receipt verify`, `verify URL`, …): one request at a time, on `ureq`
+//! (blocking, no async runtime, so that the tools build without the
+//! server's dependencies), with TLS by rustls and the `ring` provider.
 //!
-//! Why not an HTTP client crate: the voter's tools must build without the
-//! server's dependencies (`--no-default-features`), and what they need is
-//! small — one request per connection (`Connection: close`), bodies framed
-//! by `Content-Length`, chunked responses (RFC 9112 section 7.1), timeouts,
-//! a bound on what the server may send, and RFC 9457 problem details turned
-//! into readable refusals.
-//!
-//! Only `http://` URLs are accepted. TLS belongs to a reverse proxy in front
-//! of the server for now; a delegate who reaches the server over an
-//! untrusted network runs these tools through a local tunnel or proxy. The
-//! tools do not depend on the transport for integrity: every answer that
-//! matters (receipts, checkpoints, proofs) is verified under the log's key.
-//! The bearer token, however, is only as confidential as the transport.
+//! - `https://` is verified against the bundled Mozilla roots
+//!   (webpki-roots), or only against the certificates of `--ca-file` (a
+//!   private CA); a certificate that does not verify is an error naming the
+//!   host and the reason.
+//! - `http://` goes only to this machine (loopback) unless the caller
+//!   allows it (`--insecure-http`): the bearer token is only as
+//!   confidential as the transport. Every answer that matters (receipts,
+//!   checkpoints, proofs) is still verified under the log's key.
+//! - The usual proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
+//!   `NO_PROXY`) are honoured; redirects are not followed.
+//! - Time limits: 10 s to connect, 60 s for any one request; answers are
+//!   read up to a bound, and RFC 9457 problem details become readable
+//!   refusals.
 
 use std::fmt;
-use std::io::{self, BufRead, BufReader, Read, Write as _};
-use std::net::{TcpStream, ToSocketAddrs as _};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -28,19 +30,17 @@ use serde::de::DeserializeOwned;
 /// larger is a misbehaving server, not data worth holding in memory.
 pub const MAX_RESPONSE_BYTES: usize = 256 * (65_535 + 2);
 
-/// The largest status line plus header block accepted.
+/// The largest header block accepted.
 const MAX_HEAD_BYTES: usize = 32 * 1024;
-
-/// The longest chunk-size line accepted (hex digits and extensions).
-const MAX_CHUNK_LINE: usize = 1024;
 
 /// How long to wait for a connection to be established.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long any one read or write may block. A vote waits for the
-/// sequencer's durable commit (SPEC section 4, "Durability"), which takes
-/// well under a second; a minute covers a loaded server.
-const IO_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long one request may take, from sending to the end of the answer.
+/// A vote waits for the sequencer's durable commit (SPEC section 4,
+/// "Durability"), which takes well under a second; a minute covers a
+/// loaded server, and an entry bundle over a slow link.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The `type` prefix of Scrutineer's problem details (SPEC section 6).
 const PROBLEM_TYPE_PREFIX: &str = "urn:scrutineer:problem:";
@@ -51,26 +51,35 @@ pub enum HttpError {
     /// The server URL is not one this client can use.
     #[error("server URL: {0}")]
     Url(String),
+    /// The trusted certificates (`--ca-file`) could not be read.
+    #[error("{path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// No connection could be established.
     #[error("cannot connect to {authority}: {cause}")]
     Connect {
         /// `host:port`.
         authority: String,
-        /// The last connection error (in the message, not a `source`, so
-        /// that it is said once).
-        cause: io::Error,
+        /// Why.
+        cause: String,
+    },
+    /// The server's certificate does not verify, or TLS failed.
+    #[error(
+        "TLS with {host} failed: {reason} (a private CA's certificate is given with --ca-file)"
+    )]
+    Tls {
+        /// The host name.
+        host: String,
+        /// Why.
+        reason: String,
     },
     /// Sending or receiving failed, or timed out.
-    #[error("{context}: {}", describe_io(.cause))]
-    Io {
-        /// What was being done.
-        context: &'static str,
-        /// The error (in the message, as for `Connect`).
-        cause: io::Error,
-    },
-    /// The answer is not HTTP/1.1 as RFC 9112 frames it.
-    #[error("malformed HTTP response: {0}")]
-    Malformed(String),
+    #[error("{0}")]
+    Transport(String),
     /// The answer is larger than [`MAX_RESPONSE_BYTES`].
     #[error("the server's answer is larger than {MAX_RESPONSE_BYTES} bytes; refusing to read it")]
     TooLarge,
@@ -88,17 +97,6 @@ pub enum HttpError {
     /// A successful answer whose body is not what the API promises.
     #[error("unexpected answer from the server: {0}")]
     Body(String),
-}
-
-/// Says "timed out" for the error kinds a socket timeout produces, which
-/// `io::Error`'s own text words differently on each platform.
-fn describe_io(error: &io::Error) -> String {
-    match error.kind() {
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-            format!("timed out after {} s", IO_TIMEOUT.as_secs())
-        }
-        _ => error.to_string(),
-    }
 }
 
 /// An RFC 9457 problem details object, as the server sends for every
@@ -174,12 +172,23 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
-/// The server's base URL: `http://host[:port][/prefix]`.
+/// Whether a URL's scheme is `http` or `https`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// Plain HTTP: to this machine only, unless allowed.
+    Http,
+    /// HTTP over TLS.
+    Https,
+}
+
+/// The server's base URL: `http[s]://host[:port][/prefix]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaseUrl {
+    /// `http` or `https`.
+    scheme: Scheme,
     /// The host name or address (an IPv6 address without its brackets).
     host: String,
-    /// The port (80 unless given).
+    /// The port (80 or 443 unless given).
     port: u16,
     /// A path prefix without its trailing `/` (empty at the root), for a
     /// server behind a reverse proxy under a sub-path.
@@ -187,21 +196,20 @@ pub struct BaseUrl {
 }
 
 impl BaseUrl {
-    /// Parses a server URL. Refuses `https://` with the reason, and any URL
-    /// with user information, a query or a fragment (none has a meaning
-    /// here, and user information would be a secret in a URL).
+    /// Parses a server URL. Refuses any URL with user information, a query
+    /// or a fragment (none has a meaning here, and user information would
+    /// be a secret in a URL).
     pub fn parse(text: &str) -> Result<Self, HttpError> {
         let bad = |why: &str| HttpError::Url(format!("{}: {why}", printable(text)));
-        if text.len() >= 8 && text[..8].eq_ignore_ascii_case("https://") {
-            return Err(bad(
-                "https is not supported by this client yet: TLS belongs to a reverse proxy \
-                 in front of the server; reach it through a local tunnel or proxy with an \
-                 http:// URL",
-            ));
-        }
-        let rest = match text.get(..7) {
-            Some(scheme) if scheme.eq_ignore_ascii_case("http://") => &text[7..],
-            _ => return Err(bad("the URL must start with http://")),
+        let (scheme, rest) = if text.len() >= 8 && text[..8].eq_ignore_ascii_case("https://") {
+            (Scheme::Https, &text[8..])
+        } else {
+            match text.get(..7) {
+                Some(scheme) if scheme.eq_ignore_ascii_case("http://") => {
+                    (Scheme::Http, &text[7..])
+                }
+                _ => return Err(bad("the URL must start with https:// or http://")),
+            }
         };
         if rest.contains(['?', '#', '@']) || rest.chars().any(|c| c.is_whitespace()) {
             return Err(bad(
@@ -224,7 +232,10 @@ impl BaseUrl {
             return Err(bad("the URL has no host"));
         }
         let port = match port {
-            None => 80,
+            None => match scheme {
+                Scheme::Http => 80,
+                Scheme::Https => 443,
+            },
             Some(p) => p
                 .parse::<u16>()
                 .ok()
@@ -232,14 +243,22 @@ impl BaseUrl {
                 .ok_or_else(|| bad("the port must be a number from 1 to 65535"))?,
         };
         Ok(Self {
+            scheme,
             host: host.to_owned(),
             port,
             prefix: path.trim_end_matches('/').to_owned(),
         })
     }
 
-    /// `host:port`, with brackets around an IPv6 address, as the `Host`
-    /// header wants it (RFC 9110 section 7.2).
+    /// Whether the host is this machine (`localhost` or a loopback
+    /// address), where plain HTTP never crosses a network.
+    pub fn is_loopback(&self) -> bool {
+        self.host.eq_ignore_ascii_case("localhost")
+            || self.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// `host:port`, with brackets around an IPv6 address (RFC 9110
+    /// section 7.2).
     fn authority(&self) -> String {
         if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
@@ -251,8 +270,23 @@ impl BaseUrl {
 
 impl fmt::Display for BaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "http://{}{}", self.authority(), self.prefix)
+        let scheme = match self.scheme {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        };
+        write!(f, "{scheme}://{}{}", self.authority(), self.prefix)
     }
+}
+
+/// How the client reaches servers: which certificates it trusts, and
+/// whether plain HTTP may leave this machine.
+#[derive(Debug, Clone, Default)]
+pub struct Transport {
+    /// Trust only the certificates in this PEM file (a private CA), instead
+    /// of the bundled Mozilla roots.
+    pub ca_file: Option<PathBuf>,
+    /// Allow `http://` to hosts other than this machine.
+    pub insecure_http: bool,
 }
 
 /// A bearer token. Its `Debug` never shows it, so that it cannot leak into
@@ -340,18 +374,57 @@ impl Response {
 }
 
 /// A client for one server, with the caller's token if any.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     /// Where the server is.
     base: BaseUrl,
     /// Sent as `Authorization: Bearer …` when present.
     token: Option<Token>,
+    /// The connection settings (TLS roots, proxy, time limits).
+    agent: ureq::Agent,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
-    /// A client for `base`, without a token.
-    pub fn new(base: BaseUrl) -> Self {
-        Self { base, token: None }
+    /// A client for `base` with `transport`'s settings, without a token.
+    pub fn with_transport(base: BaseUrl, transport: &Transport) -> Result<Self, HttpError> {
+        if base.scheme == Scheme::Http && !base.is_loopback() && !transport.insecure_http {
+            return Err(HttpError::Url(format!(
+                "{base}: plain http:// is only for this machine (localhost); use https://, or \
+                 --insecure-http to send the token and votes unencrypted over the network"
+            )));
+        }
+        let roots = match &transport.ca_file {
+            Some(path) => ureq::tls::RootCerts::new_with_certs(&read_ca_file(path)?),
+            None => ureq::tls::RootCerts::WebPki,
+        };
+        let tls = ureq::tls::TlsConfig::builder()
+            .provider(ureq::tls::TlsProvider::Rustls)
+            .root_certs(roots)
+            .build();
+        let agent = ureq::Agent::config_builder()
+            .tls_config(tls)
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_response_header_size(MAX_HEAD_BYTES)
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_global(Some(REQUEST_TIMEOUT))
+            .user_agent(format!("scrutineer/{}", env!("CARGO_PKG_VERSION")))
+            .build()
+            .new_agent();
+        Ok(Self {
+            base,
+            token: None,
+            agent,
+        })
     }
 
     /// The same client, sending `token` with every request.
@@ -378,7 +451,7 @@ impl Client {
             .into_result()
     }
 
-    /// Sends one request on a new connection and reads the whole answer.
+    /// Sends one request and reads the whole answer.
     fn send(
         &self,
         method: &str,
@@ -386,263 +459,133 @@ impl Client {
         body: Option<(&str, &[u8])>,
     ) -> Result<Response, HttpError> {
         debug_assert!(path.starts_with('/'), "paths are absolute");
-        let stream = self.connect()?;
-        let mut head = format!(
-            "{method} {}{path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: scrutineer/{}\r\n\
-             Accept: application/json, text/plain, application/problem+json\r\n\
-             Connection: close\r\n",
-            self.base.prefix,
-            self.base.authority(),
-            env!("CARGO_PKG_VERSION"),
-        );
-        if let Some(Token(token)) = &self.token {
-            head.push_str(&format!("Authorization: Bearer {token}\r\n"));
-        }
-        let body = match body {
-            Some((content_type, bytes)) => {
-                head.push_str(&format!(
-                    "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
-                    bytes.len()
-                ));
-                bytes
-            }
-            None => &[][..],
-        };
-        head.push_str("\r\n");
-        let io = |context| move |cause| HttpError::Io { context, cause };
-        let mut writer = &stream;
-        writer
-            .write_all(head.as_bytes())
-            .and_then(|()| writer.write_all(body))
-            .and_then(|()| writer.flush())
-            .map_err(io("cannot send the request"))?;
-        read_response(&mut BufReader::new(&stream), MAX_RESPONSE_BYTES)
-    }
-
-    /// Connects to the first of the host's addresses that answers.
-    fn connect(&self) -> Result<TcpStream, HttpError> {
-        let authority = self.base.authority();
-        let addresses = (self.base.host.as_str(), self.base.port)
-            .to_socket_addrs()
-            .map_err(|cause| HttpError::Connect {
-                authority: authority.clone(),
-                cause,
-            })?;
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
-        for address in addresses {
-            match TcpStream::connect_timeout(&address, CONNECT_TIMEOUT) {
-                Ok(stream) => {
-                    let set = stream
-                        .set_read_timeout(Some(IO_TIMEOUT))
-                        .and_then(|()| stream.set_write_timeout(Some(IO_TIMEOUT)));
-                    set.map_err(|cause| HttpError::Io {
-                        context: "cannot set the socket's timeouts",
-                        cause,
-                    })?;
-                    return Ok(stream);
+        let url = format!("{}{path}", self.base);
+        let accept = "application/json, text/plain, application/problem+json";
+        let authorization = self
+            .token
+            .as_ref()
+            .map(|Token(token)| format!("Bearer {token}"));
+        let answer = match body {
+            None => {
+                let mut request = self.agent.get(&url).header("Accept", accept);
+                if let Some(value) = &authorization {
+                    request = request.header("Authorization", value);
                 }
-                Err(e) => last = e,
+                debug_assert_eq!(method, "GET");
+                request.call()
             }
-        }
-        Err(HttpError::Connect {
-            authority,
-            cause: last,
+            Some((content_type, bytes)) => {
+                let mut request = self
+                    .agent
+                    .post(&url)
+                    .header("Accept", accept)
+                    .header("Content-Type", content_type);
+                if let Some(value) = &authorization {
+                    request = request.header("Authorization", value);
+                }
+                request.send(bytes)
+            }
+        };
+        let mut answer = answer.map_err(|e| self.error(e))?;
+        let status = answer.status().as_u16();
+        let headers = answer
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = answer
+            .body_mut()
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES as u64)
+            .read_to_vec()
+            .map_err(|e| self.error(e))?;
+        Ok(Response {
+            status,
+            headers,
+            body,
         })
     }
+
+    /// Says what went wrong, naming the host (and the certificate's fault
+    /// when TLS failed).
+    fn error(&self, error: ureq::Error) -> HttpError {
+        let authority = self.base.authority();
+        let tls = |reason: String| HttpError::Tls {
+            host: self.base.host.clone(),
+            reason,
+        };
+        match error {
+            ureq::Error::BodyExceedsLimit(_) => HttpError::TooLarge,
+            ureq::Error::Rustls(e) => tls(describe_tls(&e)),
+            ureq::Error::Tls(e) => tls(e.to_owned()),
+            ureq::Error::Io(e) => {
+                if let Some(rustls) = e
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                {
+                    tls(describe_tls(rustls))
+                } else if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound
+                ) {
+                    HttpError::Connect {
+                        authority,
+                        cause: e.to_string(),
+                    }
+                } else {
+                    HttpError::Transport(format!("talking to {authority}: {e}"))
+                }
+            }
+            ureq::Error::HostNotFound => HttpError::Connect {
+                authority,
+                cause: "the host name does not resolve".to_owned(),
+            },
+            ureq::Error::ConnectionFailed => HttpError::Connect {
+                authority,
+                cause: "the connection failed".to_owned(),
+            },
+            ureq::Error::Timeout(which) => {
+                HttpError::Transport(format!("talking to {authority}: timed out ({which})"))
+            }
+            other => HttpError::Transport(format!("talking to {authority}: {other}")),
+        }
+    }
 }
 
-/// Reads one response (RFC 9112): the status line, the headers, then the
-/// body framed as section 6.3 says, at most `max` bytes of it. Interim 1xx
-/// responses are skipped.
-fn read_response<R: BufRead>(reader: &mut R, max: usize) -> Result<Response, HttpError> {
-    let mut head_budget = MAX_HEAD_BYTES;
-    let (status, headers) = loop {
-        let (status, headers) = read_head(reader, &mut head_budget)?;
-        if !(100..200).contains(&status) {
-            break (status, headers);
+/// Words a rustls error for a person: a certificate that does not verify
+/// says why.
+fn describe_tls(error: &rustls::Error) -> String {
+    match error {
+        rustls::Error::InvalidCertificate(why) => {
+            format!("its certificate does not verify ({why:?})")
         }
+        other => other.to_string(),
+    }
+}
+
+/// Reads the PEM certificates of `--ca-file`.
+fn read_ca_file(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, HttpError> {
+    let bad = |reason: String| HttpError::CaFile {
+        path: path.to_owned(),
+        reason,
     };
-    let header = |name: &'static str| headers.iter().filter(move |(n, _)| n == name);
-    // Section 6.3: no body after 204 and 304; Transfer-Encoding overrides
-    // Content-Length; without either the body runs to the connection's
-    // close (which `Connection: close` asked for).
-    let body = if status == 204 || status == 304 {
-        Vec::new()
-    } else if let Some((_, coding)) = header("transfer-encoding").next_back() {
-        let last = coding.rsplit(',').next().unwrap_or("").trim();
-        if last.eq_ignore_ascii_case("chunked") {
-            read_chunked(reader, max)?
-        } else {
-            read_to_close(reader, max)?
-        }
-    } else if let Some((_, first)) = header("content-length").next() {
-        // Several Content-Length headers are only acceptable if equal
-        // (section 6.3 item 5).
-        if header("content-length").any(|(_, v)| v != first) {
-            return Err(HttpError::Malformed("conflicting Content-Length".into()));
-        }
-        let length = parse_length(first)?;
-        if length > max {
-            return Err(HttpError::TooLarge);
-        }
-        let mut body = vec![0; length];
-        reader
-            .read_exact(&mut body)
-            .map_err(|cause| HttpError::Io {
-                context: "cannot read the answer's body",
-                cause,
-            })?;
-        body
-    } else {
-        read_to_close(reader, max)?
-    };
-    Ok(Response {
-        status,
-        headers,
-        body,
-    })
-}
-
-/// A header block: the status code and the headers (names lowercased).
-type Head = (u16, Vec<(String, String)>);
-
-/// Reads a status line and its header fields, up to the empty line.
-fn read_head<R: BufRead>(reader: &mut R, budget: &mut usize) -> Result<Head, HttpError> {
-    let status_line = read_line(reader, budget)?;
-    let mut parts = status_line.splitn(3, ' ');
-    let version = parts.next().unwrap_or("");
-    let code = parts.next().unwrap_or("");
-    if !version.starts_with("HTTP/1.") || code.len() != 3 {
-        return Err(HttpError::Malformed(format!(
-            "status line {:?}",
-            printable(&status_line)
-        )));
-    }
-    let status: u16 = code
-        .parse()
-        .map_err(|_| HttpError::Malformed(format!("status code {:?}", printable(code))))?;
-    let mut headers = Vec::new();
-    loop {
-        let line = read_line(reader, budget)?;
-        if line.is_empty() {
-            return Ok((status, headers));
-        }
-        // Section 5.2: obsolete line folding is refused, not unfolded.
-        if line.starts_with([' ', '\t']) {
-            return Err(HttpError::Malformed("folded header line".into()));
-        }
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| HttpError::Malformed(format!("header line {:?}", printable(&line))))?;
-        headers.push((
-            name.trim().to_ascii_lowercase(),
-            value.trim_matches([' ', '\t']).to_owned(),
-        ));
-    }
-}
-
-/// Reads a line ending in CRLF (or a bare LF) within the head's budget.
-fn read_line<R: BufRead>(reader: &mut R, budget: &mut usize) -> Result<String, HttpError> {
-    let mut line = Vec::new();
-    let limit = u64::try_from(*budget).unwrap_or(u64::MAX);
-    reader
-        .take(limit)
-        .read_until(b'\n', &mut line)
-        .map_err(|cause| HttpError::Io {
-            context: "cannot read the answer",
-            cause,
-        })?;
-    if line.last() != Some(&b'\n') {
-        return Err(if line.len() >= *budget {
-            HttpError::Malformed(format!(
-                "the header block is longer than {MAX_HEAD_BYTES} bytes"
-            ))
-        } else {
-            HttpError::Malformed("the connection closed inside the header block".into())
-        });
-    }
-    *budget -= line.len();
-    line.pop();
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    String::from_utf8(line).map_err(|_| HttpError::Malformed("a header line is not UTF-8".into()))
-}
-
-/// A Content-Length value: decimal digits only.
-fn parse_length(text: &str) -> Result<usize, HttpError> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(HttpError::Malformed(format!(
-            "Content-Length {:?}",
-            printable(text)
-        )));
-    }
-    // Too many digits for a usize is too large for us anyway.
-    text.parse().map_err(|_| HttpError::TooLarge)
-}
-
-/// Reads a chunked body (RFC 9112 section 7.1), refusing more than `max`
-/// bytes in all, and discards the trailer fields.
-fn read_chunked<R: BufRead>(reader: &mut R, max: usize) -> Result<Vec<u8>, HttpError> {
-    let io = |cause| HttpError::Io {
-        context: "cannot read the answer's body",
-        cause,
-    };
-    let mut body = Vec::new();
-    loop {
-        let mut line_budget = MAX_CHUNK_LINE;
-        let line = read_line(reader, &mut line_budget)?;
-        // Chunk extensions (after `;`) carry nothing this client uses.
-        let size_text = line
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim_end_matches([' ', '\t']);
-        if size_text.is_empty() || !size_text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(HttpError::Malformed(format!(
-                "chunk size {:?}",
-                printable(&line)
-            )));
-        }
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| HttpError::TooLarge)?;
-        if size == 0 {
-            break;
-        }
-        if size > max - body.len() {
-            return Err(HttpError::TooLarge);
-        }
-        let start = body.len();
-        body.resize(start + size, 0);
-        reader.read_exact(&mut body[start..]).map_err(io)?;
-        let mut crlf = [0u8; 2];
-        reader.read_exact(&mut crlf).map_err(io)?;
-        if &crlf != b"\r\n" {
-            return Err(HttpError::Malformed(
-                "a chunk does not end with CRLF".into(),
-            ));
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let mut certificates = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item.map_err(|e| bad(e.to_string()))? {
+            ureq::tls::PemItem::Certificate(certificate) => certificates.push(certificate),
+            _ => continue,
         }
     }
-    // The trailer section ends with an empty line.
-    let mut budget = MAX_HEAD_BYTES;
-    while !read_line(reader, &mut budget)?.is_empty() {}
-    Ok(body)
-}
-
-/// Reads until the connection closes, refusing more than `max` bytes.
-fn read_to_close<R: Read>(reader: &mut R, max: usize) -> Result<Vec<u8>, HttpError> {
-    let mut body = Vec::new();
-    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
-    reader
-        .take(limit)
-        .read_to_end(&mut body)
-        .map_err(|cause| HttpError::Io {
-            context: "cannot read the answer's body",
-            cause,
-        })?;
-    if body.len() > max {
-        return Err(HttpError::TooLarge);
+    if certificates.is_empty() {
+        return Err(bad("no PEM certificate in the file".to_owned()));
     }
-    Ok(body)
+    Ok(certificates)
 }
 
 #[cfg(test)]

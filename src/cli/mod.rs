@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 
 mod announce;
 mod appeal;
+#[cfg(feature = "server")]
+mod backup;
 mod certify;
 mod export;
 mod http;
@@ -65,6 +67,9 @@ enum Command {
     /// otherwise).
     #[cfg(feature = "server")]
     Serve(serve::Args),
+    /// Copy the server's SQLite database consistently, while it runs.
+    #[cfg(feature = "server")]
+    Backup(backup::Args),
     /// Load the server (started here, on a simulated clock) with signed
     /// votes, and measure the machine's limits for the same work.
     #[cfg(feature = "server")]
@@ -88,6 +93,8 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(args),
+        #[cfg(feature = "server")]
+        Command::Backup(args) => backup::run(args),
         #[cfg(feature = "server")]
         Command::Loadtest(args) => loadtest::run(args),
     };

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use serde::Deserialize;
 
-use super::http::{BaseUrl, Client, Token, printable};
+use super::http::{BaseUrl, Client, Token, Transport, printable};
 use super::log::{read_signing_key, read_verifier_key};
 use scrutineer::entry::Entry;
 use scrutineer::note::{SigningKey, Verified, VerifierKey};
@@ -24,10 +24,12 @@ use scrutineer::tlog::{
 /// The server, the group, and the log key to hold the server to.
 #[derive(clap::Args)]
 pub struct ServerArgs {
-    /// The server's base URL, `http://host:port` (TLS belongs to a reverse
-    /// proxy in front of the server for now).
+    /// The server's base URL, `https://host[:port][/prefix]` (or
+    /// `http://` to this machine).
     #[arg(long, env = "SCRUTINEER_SERVER")]
     pub server: String,
+    #[command(flatten)]
+    pub transport: TransportArgs,
     /// The group (its log is where the ballot runs).
     #[arg(long)]
     pub group: GroupId,
@@ -39,10 +41,35 @@ pub struct ServerArgs {
     pub log_key: Option<String>,
 }
 
+/// How the tools reach the server: the certificates trusted, and whether
+/// plain HTTP may cross a network.
+#[derive(clap::Args, Clone, Default)]
+pub struct TransportArgs {
+    /// Trust only the certificates in this PEM file (a private CA) for
+    /// `https://`, instead of the bundled Mozilla roots.
+    #[arg(long, env = "SCRUTINEER_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Allow `http://` to a host other than this machine: the token and
+    /// what is sent then cross the network unencrypted.
+    #[arg(long, env = "SCRUTINEER_INSECURE_HTTP")]
+    pub insecure_http: bool,
+}
+
+impl TransportArgs {
+    /// The client's transport settings.
+    pub fn transport(&self) -> Transport {
+        Transport {
+            ca_file: self.ca_file.clone(),
+            insecure_http: self.insecure_http,
+        }
+    }
+}
+
 impl ServerArgs {
     /// A client for the server, sending `token` if there is one.
     pub fn client(&self, token: Option<Token>) -> anyhow::Result<Client> {
-        let client = Client::new(BaseUrl::parse(&self.server)?);
+        let client =
+            Client::with_transport(BaseUrl::parse(&self.server)?, &self.transport.transport())?;
         Ok(match token {
             Some(token) => client.with_token(token),
             None => client,

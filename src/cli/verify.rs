@@ -13,7 +13,7 @@ use anyhow::{Context as _, bail};
 
 use super::export::export_bundle;
 use super::log::read_verifier_key;
-use super::remote::{ServerArgs, TokenArgs};
+use super::remote::{ServerArgs, TokenArgs, TransportArgs};
 use scrutineer::audit::bundle::write_files;
 use scrutineer::audit::tar::read_tar;
 use scrutineer::audit::verify_bundle_with_receipts;
@@ -28,8 +28,8 @@ use scrutineer::tlog::policy::Policy;
 pub struct Args {
     /// The audit bundle: a directory (from `scrutineer export`), an
     /// archive (from `GET …/ballots/{ballot}/bundle`), or a server's base
-    /// URL (`http://host:port`, with `--group`, `--ballot` and a member's
-    /// token), whose bundle is then fetched first.
+    /// URL (`https://host[:port]`, with `--group`, `--ballot` and a
+    /// member's token), whose bundle is then fetched first.
     #[arg(value_name = "BUNDLE|URL")]
     source: String,
     /// The group log's verifier key (`origin+id+key`), or a file holding
@@ -49,6 +49,8 @@ pub struct Args {
     group: Option<GroupId>,
     #[command(flatten)]
     token: TokenArgs,
+    #[command(flatten)]
+    transport: TransportArgs,
     /// A vote receipt (from `scrutineer vote`) to check against the
     /// verified log: the vote is in it, and it counted or a later vote
     /// superseded it. Repeat for several.
@@ -89,6 +91,7 @@ fn fetch(args: &Args, url: &str, log_key: Option<&VerifierKey>) -> anyhow::Resul
     let ballot = BallotId::new(ballot).map_err(|e| anyhow::anyhow!("--ballot: {e}"))?;
     let server = ServerArgs {
         server: url.to_owned(),
+        transport: args.transport.clone(),
         group: group.clone(),
         log_key: log_key.map(ToString::to_string),
     };

@@ -45,6 +45,9 @@ pub struct AppState {
     pub limits: rate_limit::WriteLimits,
     /// The web application's settings and sign-in budget.
     pub web: super::web::WebState,
+    /// The newest checkpoint published per log, kept apart from the
+    /// database (`high_water.rs`).
+    pub marks: Arc<super::high_water::HighWater>,
 }
 
 impl AppState {
@@ -122,6 +125,7 @@ impl AppState {
             Arc::clone(&self.clock),
             self.policy,
             halted,
+            Some(Arc::clone(&self.marks)),
         );
         self.logs
             .write()

@@ -1,7 +1,7 @@
 //! The server's settings: every one a flag or an environment variable, each
 //! with its default.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 /// Settings of `scrutineer serve`.
@@ -75,11 +75,40 @@ pub struct Config {
     #[arg(long, env = "SCRUTINEER_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
     /// Mark the web application's cookies `Secure`: set this when browsers
-    /// reach the server over HTTPS (a TLS-terminating reverse proxy), so
-    /// that a session cookie is never sent over plain HTTP. The server
-    /// itself speaks plain HTTP and cannot tell.
+    /// reach the server over HTTPS through a TLS-terminating reverse proxy,
+    /// so that a session cookie is never sent over plain HTTP. Implied by
+    /// `--tls-cert`.
     #[arg(long, env = "SCRUTINEER_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first), read
+    /// again on SIGHUP; needs `--tls-key`.
+    #[arg(
+        long,
+        env = "SCRUTINEER_TLS_CERT",
+        requires = "tls_key",
+        value_name = "FILE"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of `--tls-cert` (PEM: PKCS#8, PKCS#1 or SEC1), read
+    /// again on SIGHUP.
+    #[arg(
+        long,
+        env = "SCRUTINEER_TLS_KEY",
+        requires = "tls_cert",
+        value_name = "FILE"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// A reverse proxy's address whose `Forwarded` or `X-Forwarded-For`
+    /// headers name the client (for the per-address write limits); repeat
+    /// for several (comma-separated in the variable). From any other peer
+    /// those headers are ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "SCRUTINEER_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "ADDR"
+    )]
+    pub trusted_proxies: Vec<IpAddr>,
     /// Log format: `human` or `json`. The level comes from `RUST_LOG`
     /// (default `info`).
     #[arg(long, env = "SCRUTINEER_LOG_FORMAT", default_value = "human")]
@@ -111,6 +140,11 @@ impl Config {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite:{}", self.data_dir.join("scrutineer.db").display()))
+    }
+
+    /// Whether cookies carry `Secure`: asked for, or implied by TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies || self.tls_cert.is_some()
     }
 
     /// The log key's path.

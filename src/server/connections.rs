@@ -8,25 +8,44 @@
 //! complete. Here each connection gets the same limit for its headers.
 //! Graceful shutdown waits for the requests in progress, as `axum::serve`
 //! did.
+//!
+//! With TLS (`tls.rs`) each connection's handshake runs in the
+//! connection's own task, under the same time limit, so that a slow
+//! handshake never holds up the accept loop. The client's address given to
+//! the handlers is the peer's, or the one a trusted proxy forwarded
+//! (`forwarded.rs`).
 
 use std::future::Future;
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ConnectInfo;
-use axum::{Extension, Router};
+use axum::Router;
+use axum::extract::{ConnectInfo, Request};
+use axum::middleware::{Next, from_fn};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
+/// How connections are accepted beyond plain HTTP.
+#[derive(Debug, Clone, Default)]
+pub struct Accept {
+    /// Terminate TLS with this configuration.
+    pub tls: Option<Arc<super::tls::Tls>>,
+    /// Peers whose forwarded headers name the client.
+    pub trusted_proxies: Arc<[IpAddr]>,
+}
+
 /// Serves `app` on `listener` until `shutdown` completes, then waits for
-/// the connections in progress. A connection whose request headers are not
-/// complete within `header_timeout` is closed.
+/// the connections in progress. A connection whose request headers (or TLS
+/// handshake) are not complete within `header_timeout` is closed.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     header_timeout: Duration,
+    accept: Accept,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -45,18 +64,51 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let connection = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(header_timeout)
-            .serve_connection(
-                TokioIo::new(stream),
-                // The client's address, for the write limits
-                // (`rate_limit.rs`), as `axum::serve` would give it.
-                TowerToHyperService::new(app.clone().layer(Extension(ConnectInfo(peer)))),
-            );
-        let connection = graceful.watch(connection);
+        // The client's address, for the write limits (`rate_limit.rs`),
+        // as `axum::serve` would give it, or as a trusted proxy forwarded
+        // it.
+        let trusted = Arc::clone(&accept.trusted_proxies);
+        let app = app
+            .clone()
+            .layer(from_fn(move |mut request: Request, next: Next| {
+                let client = super::forwarded::client_address(peer, request.headers(), &trusted);
+                request.extensions_mut().insert(ConnectInfo(client));
+                next.run(request)
+            }));
+        let service = TowerToHyperService::new(app);
+        let watcher = graceful.watcher();
+        let tls = accept.tls.as_ref().map(|tls| tls.acceptor());
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
+            let builder = {
+                let mut builder = http1::Builder::new();
+                builder
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_timeout);
+                builder
+            };
+            let ended = match tls {
+                None => {
+                    let connection = builder.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(connection).await
+                }
+                Some(acceptor) => {
+                    let stream =
+                        match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(error)) => {
+                                tracing::debug!(%error, %peer, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!(%peer, "TLS handshake timed out");
+                                return;
+                            }
+                        };
+                    let connection = builder.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(connection).await
+                }
+            };
+            if let Err(error) = ended {
                 tracing::debug!(%error, "connection ended with an error");
             }
         });

@@ -202,10 +202,27 @@ impl From<AppendError> for ApiError {
     fn from(error: AppendError) -> Self {
         match error {
             AppendError::Refused(refused) => Self::Refused(refused),
-            other @ (AppendError::BatchFailed(_)
-            | AppendError::Unknown(_)
-            | AppendError::Halted(_)
-            | AppendError::ShuttingDown) => Self::Unavailable(other.to_string()),
+            // A failed or unknown commit is said in general terms; its
+            // cause (storage's own words) goes to the server's log only.
+            AppendError::BatchFailed(cause) => {
+                tracing::error!(%cause, "a batch failed: nothing was recorded");
+                Self::Unavailable(
+                    "the log could not be written (nothing was recorded); try again".to_owned(),
+                )
+            }
+            AppendError::Unknown(cause) => {
+                tracing::error!(%cause, "a commit's outcome is unknown");
+                Self::Unavailable(
+                    "the outcome of the write is unknown: read the log to see whether it was \
+                     recorded, or send the same request again"
+                        .to_owned(),
+                )
+            }
+            // Why a log is not served is the operator's and the auditors'
+            // business, and contains no storage text: it is said.
+            other @ (AppendError::Halted(_) | AppendError::ShuttingDown) => {
+                Self::Unavailable(other.to_string())
+            }
         }
     }
 }

@@ -198,6 +198,7 @@ fn start(store: &Store) -> Arc<GroupLog<Numbers>> {
             max_entries: 16,
         },
         None,
+        None,
     )
 }
 

@@ -27,6 +27,12 @@ use crate::tlog::checkpoint::Origin;
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), ServerError> {
     init_tracing(config.log_format);
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(Arc::new(
+            super::tls::Tls::load(cert, key).map_err(ServerError::Config)?,
+        )),
+        _ => None,
+    };
     let state = Arc::new(open(&config).await?);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -39,7 +45,8 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
         source,
     })?;
     // One line on stdout that scripts and tests can read.
-    println!("listening on http://{address}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("listening on {scheme}://{address}");
     let _ = std::io::stdout().flush();
     tracing::info!(%address, "listening");
     // Opens, closes and tallies ballots at their times, from now on and
@@ -49,19 +56,61 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
         web::router(Arc::clone(&state), &config).merge(api::router(Arc::clone(&state), &config));
     // Request headers get the same time limit as a whole request.
     let header_timeout = StdDuration::from_secs(config.request_timeout_secs.max(1));
-    connections::serve(listener, app, header_timeout, shutdown_signal()).await;
+    let reload = tls.clone().map(|tls| tokio::spawn(reload_on_hangup(tls)));
+    let accept = connections::Accept {
+        tls,
+        trusted_proxies: config
+            .trusted_proxies
+            .iter()
+            .copied()
+            .map(super::forwarded::canonical)
+            .collect(),
+    };
+    connections::serve(listener, app, header_timeout, accept, shutdown_signal()).await;
     tracing::info!("stopped");
     scheduler.abort();
+    if let Some(reload) = reload {
+        reload.abort();
+    }
     state.store.close().await;
     Ok(())
 }
 
 /// Opens storage, the key and every log, and bootstraps the first account.
 pub async fn open(config: &Config) -> Result<AppState, ServerError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::Io {
-        path: config.data_dir.clone(),
-        source,
-    })?;
+    // The data directory holds the log key and (SQLite) names and e-mail
+    // addresses: only this user may read it. Created so; an existing one
+    // keeps the mode its operator gave it.
+    let mut directory = std::fs::DirBuilder::new();
+    directory.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        directory.mode(0o700);
+    }
+    directory
+        .create(&config.data_dir)
+        .map_err(|source| ServerError::Io {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+    if config.database_url.is_none() {
+        // The SQLite file is created 0600 before SQLite creates it with
+        // the umask's mode (its -wal and -shm files take the file's mode).
+        let file = config.data_dir.join("scrutineer.db");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        match options.open(&file) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(source) => return Err(ServerError::Io { path: file, source }),
+        }
+    }
     let key = load_or_create_key(&config.log_key_path())?;
     let chosen = config
         .origin_prefix
@@ -86,6 +135,8 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
              keeps its origin)"
         );
     }
+    let marks = super::high_water::HighWater::open(&config.data_dir)
+        .map_err(|e| ServerError::Config(e.to_string()))?;
     let store = Store::open(&config.database_url()).await?;
     let heads = store.heads().await?;
     // A simulated clock restarted without a start resumes at the logs'
@@ -119,6 +170,7 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
         bundles: Arc::new(tokio::sync::Semaphore::new(1)),
         limits: rate_limit::WriteLimits::new(config),
         web: web::WebState::new(config),
+        marks: Arc::new(marks),
     };
     for head in heads {
         startup::open_log(&state, &head).await?;
@@ -223,6 +275,27 @@ fn init_tracing(format: LogFormat) {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+/// Reads the TLS certificate and key again on each SIGHUP; connections
+/// already open are not touched.
+async fn reload_on_hangup(tls: Arc<super::tls::Tls>) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            tracing::warn!("cannot listen for SIGHUP: the TLS certificate is not reloaded");
+            return;
+        };
+        while hangup.recv().await.is_some() {
+            match tls.reload() {
+                Ok(()) => tracing::info!("reloaded the TLS certificate and key"),
+                Err(e) => tracing::error!("kept the TLS certificate in use: {e}"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tls;
 }
 
 async fn shutdown_signal() {

@@ -12,15 +12,19 @@
 //!   in-memory fold.
 //! - [`scheduler`]: opens, closes and tallies ballots at their times.
 //! - [`startup`]: the check of every stored tree against its signed
-//!   checkpoint.
+//!   checkpoint and its high-water mark.
+//! - [`high_water`]: the newest checkpoint published per log, in a file
+//!   apart from the database, so that a restore cannot fork a log.
 //! - [`auth`]: bearer tokens and the authorisation table.
 //! - [`access`]: the accounts tables' answers, reused for a second.
 //! - [`error`]: RFC 9457 problem details.
 //! - [`rate_limit`]: write budgets per person and per client address.
 //! - [`api`]: the routes, one file per resource.
 //! - [`web`]: the web application at `/`, on the same listener.
-//! - [`connections`]: the HTTP/1.1 connection loop (also used by the load
-//!   tool's floor server).
+//! - [`connections`]: the HTTP/1.1 connection loop, with or without TLS
+//!   (also used by the load tool's floor server).
+//! - [`tls`]: `--tls-cert`/`--tls-key`, reloaded on SIGHUP.
+//! - [`forwarded`]: the client's address behind a `--trusted-proxy`.
 
 pub mod access;
 pub mod api;
@@ -35,11 +39,14 @@ pub mod error;
 #[cfg(test)]
 mod fault_injection;
 pub mod fold;
+pub mod forwarded;
+pub mod high_water;
 pub mod launch;
 pub mod rate_limit;
 pub mod scheduler;
 pub mod sequencer;
 pub mod startup;
+pub mod tls;
 pub mod web;
 
 pub use app::AppState;

@@ -1,6 +1,8 @@
-//! The start-up check (SPEC section 4): each log's tree is recomputed from
-//! storage and compared with its last signed checkpoint. A log that does not
-//! match is not served, and the server says which and why; the others are.
+//! The start-up check (SPEC sections 4 and 11): each log's tree is
+//! recomputed from storage and compared with its last signed checkpoint and
+//! with its high-water mark (the newest checkpoint this server published,
+//! `high_water.rs`). A log that does not match is not served, and the
+//! server says which, why and what to do; the others are.
 
 use crate::contexts::SIMULATED_ORIGIN_PREFIX;
 use crate::store::{LogHead, StoreError};
@@ -106,13 +108,35 @@ async fn check(state: &AppState, head: &LogHead, origin: &Origin) -> Result<(), 
             head.size
         ));
     }
+    // The newest checkpoint this server published: storage must reach it,
+    // with the same root at its size (checked below, as the tree is
+    // recomputed).
+    let mark = match state.marks.read(&head.group, &state.verifier_key(origin)) {
+        Ok(mark) => mark,
+        Err(e) => {
+            return refuse(format!(
+                "{e}; if the log key was replaced, see \"Key rotation\" in docs/operations.md"
+            ));
+        }
+    };
+    let path = state.marks.path(&head.group);
+    let mut root_at_mark = None;
     // Recompute every stored hash from the entries, in order, comparing as
     // we go, so that the first difference is named.
     let mut appender = Appender::new();
     let mut next_hash = 0u64;
     let mut index = 0u64;
+    if mark.as_ref().is_some_and(|m| m.size == 0) {
+        root_at_mark = Some(appender.root());
+    }
     while index < head.size {
-        let to = head.size.min(index + CHUNK);
+        let mut to = head.size.min(index + CHUNK);
+        if let Some(mark) = &mark
+            && index < mark.size
+        {
+            // Stop at the mark's size, to take the root there.
+            to = to.min(mark.size);
+        }
         let entries = state.store.entries(&head.group, index, to).await?;
         if entries.len() as u64 != to - index {
             return refuse(format!("entry {} is missing", index + entries.len() as u64));
@@ -155,6 +179,9 @@ async fn check(state: &AppState, head: &LogHead, origin: &Origin) -> Result<(), 
         }
         next_hash += recomputed.len() as u64;
         index = to;
+        if mark.as_ref().is_some_and(|m| m.size == index) {
+            root_at_mark = Some(appender.root());
+        }
     }
     if appender.root() != *checkpoint.root() {
         return refuse(format!(
@@ -181,6 +208,39 @@ async fn check(state: &AppState, head: &LogHead, origin: &Origin) -> Result<(), 
     if entries > latest || hashes > stored_hash_count(TreeSize::new(latest)) {
         return refuse(format!(
             "storage holds {entries} entries and {hashes} hashes beyond what checkpoint {latest} covers",
+        ));
+    }
+    // Last, the high-water mark: storage that passed every check above is
+    // still refused if it is behind what this server published, or
+    // differs from it (a restored backup, or one written to elsewhere).
+    // (Against the latest head: another process sharing the data
+    // directory may have marked what it appended meanwhile.)
+    if let Some(mark) = &mark
+        && mark.size > latest
+    {
+        return refuse(format!(
+            "storage holds {} entries but this server published a checkpoint of {} entries \
+             (high-water mark {}): the database was restored from an older copy or lost \
+             entries, and appending to it would fork the log. Put back a copy of the database \
+             that holds every published entry, or retire the log; never delete the mark \
+             (docs/operations.md, \"Restoring without forking\")",
+            latest,
+            mark.size,
+            path.display()
+        ));
+    }
+    if let (Some(mark), Some(root)) = (&mark, root_at_mark)
+        && root != mark.root
+    {
+        return refuse(format!(
+            "the stored entries hash to {root} at size {} but this server published root {} \
+             at that size (high-water mark {}): the stored log differs from the published one \
+             (a fork, or a restore that was written to since). Put back a copy of the database \
+             that holds the published log, or retire the log (docs/operations.md, \"Restoring \
+             without forking\")",
+            mark.size,
+            mark.root,
+            path.display()
         ));
     }
     Ok(())

@@ -90,6 +90,7 @@ fn a_batch_command_is_all_or_nothing() {
             Arc::new(Clock::System),
             policy,
             None,
+            None,
         );
         let size = || async { store.head("batch").await.expect("head").expect("log").size };
 

@@ -44,7 +44,10 @@ impl Server {
             if let Some(t) = line.split("store it now): ").nth(1) {
                 token = Some(t.trim().to_owned());
             }
-            if let Some(a) = line.strip_prefix("listening on http://") {
+            if let Some(a) = line
+                .strip_prefix("listening on http://")
+                .or_else(|| line.strip_prefix("listening on https://"))
+            {
                 break a.trim().to_owned();
             }
         };
@@ -57,6 +60,11 @@ impl Server {
             token,
             data_dir: data_dir.to_owned(),
         }
+    }
+
+    /// The server's process id (to send it a signal).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Stops the server with SIGTERM (graceful) and waits for it.

@@ -2,97 +2,18 @@
 
 use super::*;
 
-fn parse(raw: &[u8]) -> Result<Response, HttpError> {
-    read_response(&mut &raw[..], 64)
-}
-
-#[test]
-fn a_content_length_body_is_read_exactly() {
-    let raw = b"HTTP/1.1 201 Created\r\ncontent-length: 5\r\nX-A:  b \r\n\r\nhelloEXTRA";
-    let r = parse(raw).expect("parses");
-    assert_eq!(r.status, 201);
-    assert_eq!(r.body, b"hello");
-    assert_eq!(r.header("x-a"), Some("b"));
-    let conflicting = b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab";
-    assert!(matches!(parse(conflicting), Err(HttpError::Malformed(_))));
-    let signed = b"HTTP/1.1 200 OK\r\nContent-Length: +1\r\n\r\na";
-    assert!(matches!(parse(signed), Err(HttpError::Malformed(_))));
-    let short = b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc";
-    assert!(matches!(parse(short), Err(HttpError::Io { .. })));
-    let big = b"HTTP/1.1 200 OK\r\nContent-Length: 65\r\n\r\n";
-    assert!(matches!(parse(big), Err(HttpError::TooLarge)));
-}
-
-#[test]
-fn a_chunked_body_is_reassembled_with_extensions_and_trailers() {
-    let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n\
-                4;name=value\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n\
-                0\r\nTrailer: x\r\n\r\n";
-    let r = parse(raw).expect("parses");
-    assert_eq!(r.body, b"Wikipedia in\r\n\r\nchunks.");
-    // A chunk without its CRLF, a bad size, a truncated stream, and
-    // chunks adding up to more than the limit.
-    for bad in [
-        &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n0\r\n\r\n"[..],
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
-    ] {
-        assert!(parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+fn response(status: u16, content_type: &str, body: &[u8]) -> Response {
+    Response {
+        status,
+        headers: vec![("content-type".to_owned(), content_type.to_owned())],
+        body: body.to_vec(),
     }
-    let mut many = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
-    for _ in 0..3 {
-        many.extend_from_slice(b"20\r\n");
-        many.extend_from_slice(&[b'x'; 32]);
-        many.extend_from_slice(b"\r\n");
-    }
-    many.extend_from_slice(b"0\r\n\r\n");
-    assert!(matches!(parse(&many), Err(HttpError::TooLarge)));
-}
-
-#[test]
-fn without_framing_the_body_runs_to_the_close_within_the_limit() {
-    let r = parse(b"HTTP/1.0 200 OK\r\n\r\nall of it").expect("parses");
-    assert_eq!(r.body, b"all of it");
-    let mut long = b"HTTP/1.1 200 OK\r\n\r\n".to_vec();
-    long.extend_from_slice(&[b'x'; 65]);
-    assert!(matches!(parse(&long), Err(HttpError::TooLarge)));
-    // Interim answers are skipped; 204 has no body.
-    let r = parse(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n").expect("parses");
-    assert_eq!((r.status, r.body.len()), (204, 0));
-}
-
-#[test]
-fn a_malformed_head_is_refused() {
-    for bad in [
-        &b"HTTP/2 200\r\n\r\n"[..],
-        b"HTTP/1.1 20 OK\r\n\r\n",
-        b"HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
-        b"HTTP/1.1 200 OK\r\nA: b\r\n folded\r\n\r\n",
-        b"HTTP/1.1 200 OK\r\nA: b\r\n",
-    ] {
-        assert!(
-            matches!(parse(bad), Err(HttpError::Malformed(_))),
-            "{}",
-            String::from_utf8_lossy(bad)
-        );
-    }
-    let mut huge = b"HTTP/1.1 200 OK\r\nA: ".to_vec();
-    huge.extend(std::iter::repeat_n(b'a', MAX_HEAD_BYTES));
-    assert!(matches!(parse(&huge), Err(HttpError::Malformed(_))));
 }
 
 #[test]
 fn problems_become_readable_refusals() {
     let body = br#"{"type":"urn:scrutineer:problem:outside-window","title":"Outside","status":422,"detail":"the ballot closed at\u001b[2J noon"}"#;
-    let mut full = format!(
-        "HTTP/1.1 422 Unprocessable Entity\r\nContent-Type: application/problem+json\r\n\
-         Content-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    full.extend_from_slice(body);
-    let err = read_response(&mut &full[..], 1024)
-        .expect("parses")
+    let err = response(422, "application/problem+json", body)
         .into_result()
         .expect_err("an error status");
     assert_eq!(
@@ -120,28 +41,14 @@ fn problems_become_readable_refusals() {
         server.to_string(),
         "server error (internal): Internal error"
     );
-    let plain = br#"HTTP/1.1 404 Not Found
-Content-Length: 9
-
-not there"#
-        .iter()
-        .flat_map(|&b| {
-            if b == b'\n' {
-                vec![b'\r', b'\n']
-            } else {
-                vec![b]
-            }
-        })
-        .collect::<Vec<u8>>();
-    let err = read_response(&mut &plain[..], 1024)
-        .expect("parses")
+    let err = response(404, "text/plain", b"not there")
         .into_result()
         .expect_err("an error status");
     assert_eq!(err.to_string(), "the server answered HTTP 404: not there");
 }
 
 #[test]
-fn urls_are_http_only_with_a_host_and_a_port() {
+fn urls_are_http_or_https_with_a_host_and_a_port() {
     let url = BaseUrl::parse("http://127.0.0.1:8080/").expect("valid");
     assert_eq!(
         (url.host.as_str(), url.port, url.prefix.as_str()),
@@ -153,8 +60,16 @@ fn urls_are_http_only_with_a_host_and_a_port() {
     assert_eq!(url.to_string(), "http://vote.example.org:80/scrutineer");
     let url = BaseUrl::parse("http://[::1]:9000").expect("valid");
     assert_eq!(url.authority(), "[::1]:9000");
-    let https = BaseUrl::parse("https://vote.example.org").expect_err("refused");
-    assert!(https.to_string().contains("reverse proxy"), "{https}");
+    let https = BaseUrl::parse("https://vote.example.org/s/").expect("valid");
+    assert_eq!((https.port, https.scheme), (443, Scheme::Https));
+    assert_eq!(https.to_string(), "https://vote.example.org:443/s");
+    assert!(!https.is_loopback());
+    for local in ["http://localhost:1", "http://127.0.0.2", "http://[::1]"] {
+        assert!(
+            BaseUrl::parse(local).expect("valid").is_loopback(),
+            "{local}"
+        );
+    }
     for bad in [
         "vote.example.org",
         "http://",
@@ -175,4 +90,43 @@ fn a_token_cannot_inject_a_header_and_is_never_shown() {
     for bad in ["", "a b", "a\r\nX-Evil: 1", "a=b", "ä"] {
         assert!(Token::new(bad).is_err(), "{bad:?}");
     }
+}
+
+#[test]
+fn plain_http_leaves_this_machine_only_when_allowed() {
+    let remote = BaseUrl::parse("http://vote.example.org").expect("valid");
+    let err = Client::with_transport(remote.clone(), &Transport::default()).expect_err("refused");
+    assert!(err.to_string().contains("--insecure-http"), "{err}");
+    let allowed = Transport {
+        insecure_http: true,
+        ..Transport::default()
+    };
+    Client::with_transport(remote, &allowed).expect("allowed");
+    let default = Transport::default();
+    Client::with_transport(
+        BaseUrl::parse("http://127.0.0.1:8080").expect("valid"),
+        &default,
+    )
+    .expect("loopback");
+    Client::with_transport(
+        BaseUrl::parse("https://vote.example.org").expect("valid"),
+        &default,
+    )
+    .expect("https");
+}
+
+#[test]
+fn a_ca_file_without_certificates_is_refused() {
+    let dir = std::env::temp_dir().join(format!("scrutineer-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let file = dir.join("empty.pem");
+    std::fs::write(&file, "not a certificate\n").expect("write");
+    let transport = Transport {
+        ca_file: Some(file.clone()),
+        ..Transport::default()
+    };
+    let base = BaseUrl::parse("https://vote.example.org").expect("valid");
+    let err = Client::with_transport(base, &transport).expect_err("refused");
+    assert!(err.to_string().contains("no PEM certificate"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

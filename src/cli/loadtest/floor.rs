@@ -91,6 +91,7 @@ impl Floor {
                     listener,
                     app,
                     Duration::from_secs(10),
+                    scrutineer::server::connections::Accept::default(),
                     async {
                         let _ = stopped.await;
                     },

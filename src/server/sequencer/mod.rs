@@ -48,6 +48,7 @@ use std::time::Duration as StdDuration;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::clock::Clock;
+use super::high_water::{HighWater, MarkError};
 use crate::ballot::{DocumentSource, NoDocuments};
 use crate::entry::Entry;
 use crate::note::key::SigningKey;
@@ -94,6 +95,9 @@ pub struct GroupLog<S: LogFold> {
     /// log was first read from storage).
     published: std::sync::RwLock<Option<Arc<S::Published>>>,
     queue: mpsc::Sender<Request<S>>,
+    /// The high-water marks, advanced before a checkpoint is served
+    /// (`None` only in the crate's own tests of the sequencer).
+    marks: Option<Arc<HighWater>>,
 }
 
 /// How the sequencer batches.
@@ -108,7 +112,11 @@ pub struct BatchPolicy {
 
 impl<S: LogFold> GroupLog<S> {
     /// Starts the log's sequencer task. `halted` marks a log that failed its
-    /// start-up check: it is known but not served.
+    /// start-up check: it is known but not served. `marks` are the
+    /// high-water marks (`None` in the sequencer's own tests).
+    // Each argument is one of the log's own parts; a struct gathering them
+    // would be built at exactly one call site.
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         group: String,
         origin: Origin,
@@ -117,6 +125,7 @@ impl<S: LogFold> GroupLog<S> {
         clock: Arc<Clock>,
         policy: BatchPolicy,
         halted: Option<String>,
+        marks: Option<Arc<HighWater>>,
     ) -> Arc<Self> {
         let (queue, receiver) = mpsc::channel(policy.max_entries.max(1) * 4);
         let log = Arc::new(Self {
@@ -135,6 +144,7 @@ impl<S: LogFold> GroupLog<S> {
             }),
             published: std::sync::RwLock::new(None),
             queue,
+            marks,
         });
         tokio::spawn(Arc::clone(&log).run(receiver, policy));
         log
@@ -285,6 +295,17 @@ impl<S: LogFold> GroupLog<S> {
             loaded.halted = Some(reason.clone());
             return Err(AppendError::Halted(reason));
         }
+        // The head's checkpoint is served once folded: mark it first.
+        if let Err(e) = self.mark(&head.checkpoint).await {
+            return Err(match e {
+                MarkFailure::Halt(reason) => {
+                    loaded.halted = Some(reason.clone());
+                    self.unpublish();
+                    AppendError::Halted(reason)
+                }
+                MarkFailure::Io(message) => AppendError::BatchFailed(message),
+            });
+        }
         // Fold in chunks, so that a long log never sits in memory twice
         // (the documents of a chunk, up to 72 KiB per vote, are fetched for
         // a smaller chunk at a time).
@@ -353,6 +374,11 @@ impl<S: LogFold> GroupLog<S> {
             Ok(())
         };
         if let Err(e) = refreshed {
+            // A halted log was logged when it halted; anything else is
+            // storage failing now.
+            if !matches!(e, AppendError::Halted(_)) {
+                tracing::error!(group = %self.group, "batch failed before it started: {e}");
+            }
             // The refusal is passed on as it is (wrapping its text again
             // would repeat "the log is not served: …").
             fail_all(batch, &|| match &e {
@@ -375,6 +401,7 @@ impl<S: LogFold> GroupLog<S> {
             }
             Err(e) => {
                 let message = e.to_string();
+                tracing::error!(group = %self.group, "batch failed at its start: {message}");
                 fail_all(batch, &|| AppendError::BatchFailed(message.clone()));
                 return;
             }
@@ -391,6 +418,7 @@ impl<S: LogFold> GroupLog<S> {
             fail_all(batch, &|| match &e {
                 StoreOrHalt::Halt(reason) => AppendError::Halted(reason.clone()),
                 StoreOrHalt::Store(store) => AppendError::BatchFailed(store.to_string()),
+                StoreOrHalt::Mark(message) => AppendError::BatchFailed(message.clone()),
             });
             return;
         }
@@ -538,6 +566,7 @@ impl<S: LogFold> GroupLog<S> {
             Err(e) => Err(e.to_string()),
         };
         if let Err(message) = written {
+            tracing::error!(group = %self.group, size, "batch failed, nothing recorded: {message}");
             for (request, _) in accepted {
                 answer_failed(request, &message);
             }
@@ -551,13 +580,35 @@ impl<S: LogFold> GroupLog<S> {
         // stored checkpoint.
         if let Err(e) = tx.commit().await {
             let message = e.to_string();
+            tracing::error!(group = %self.group, size, "commit's outcome unknown: {message}");
             for (request, _) in accepted {
                 request.answer(Err(AppendError::Unknown(message.clone())));
             }
             return;
         }
 
-        // Step 6: acknowledge. Memory and storage agree again.
+        // Step 6: record the new checkpoint as published (the high-water
+        // mark), then acknowledge. A crash before the mark is written
+        // leaves a mark behind storage, which is safe: nothing beyond it
+        // was served. If the mark cannot be written, the entries are
+        // durable but not served: their callers hear "state unknown", and
+        // `stale` makes the next user read the log again (and try the mark
+        // again).
+        if let Err(e) = self.mark(&write.checkpoint).await {
+            let message = match e {
+                MarkFailure::Halt(reason) => {
+                    loaded.halted = Some(reason.clone());
+                    self.unpublish();
+                    reason
+                }
+                MarkFailure::Io(message) => message,
+            };
+            tracing::error!(group = %self.group, size, "committed but not published: {message}");
+            for (request, _) in accepted {
+                request.answer(Err(AppendError::Unknown(message.clone())));
+            }
+            return;
+        }
         loaded.size = size;
         loaded.appender = Some(appender);
         loaded.stale = false;
@@ -577,6 +628,36 @@ impl<S: LogFold> GroupLog<S> {
         }
     }
 
+    /// Records `signed` as this log's high-water mark before it is served
+    /// (`high_water.rs`); at once if it is the mark already.
+    async fn mark(&self, signed: &[u8]) -> Result<(), MarkFailure> {
+        let Some(marks) = &self.marks else {
+            return Ok(());
+        };
+        if marks.is_marked(&self.group, signed) {
+            return Ok(());
+        }
+        let marks = Arc::clone(marks);
+        let group = self.group.clone();
+        let signed = signed.to_vec();
+        let key = self.key.verifier_key();
+        let outcome = tokio::task::spawn_blocking(move || marks.advance(&group, &signed, &key))
+            .await
+            .map_err(|e| MarkFailure::Io(format!("the high-water mark was not written: {e}")))?;
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(MarkError::Io { path, source }) => Err(MarkFailure::Io(format!(
+                "the high-water mark {} could not be written: {source}",
+                path.display()
+            ))),
+            Err(refused) => {
+                let reason = refused.to_string();
+                tracing::error!(group = %self.group, "log halted: {reason}");
+                Err(MarkFailure::Halt(reason))
+            }
+        }
+    }
+
     /// Step 2 of a batch: folds entries committed since the last refresh
     /// (visible now that the lock is held) and loads the tree's right edge.
     async fn catch_up(
@@ -592,6 +673,19 @@ impl<S: LogFold> GroupLog<S> {
             );
             loaded.halted = Some(reason.clone());
             return Err(StoreOrHalt::Halt(reason));
+        }
+        if size > loaded.size {
+            // Entries another process appended are served once folded:
+            // their checkpoint is marked first.
+            let signed = tx.head().checkpoint.clone();
+            match self.mark(&signed).await {
+                Ok(()) => {}
+                Err(MarkFailure::Halt(reason)) => {
+                    loaded.halted = Some(reason.clone());
+                    return Err(StoreOrHalt::Halt(reason));
+                }
+                Err(MarkFailure::Io(message)) => return Err(StoreOrHalt::Mark(message)),
+            }
         }
         while size > loaded.size {
             let to = size.min(loaded.size + DOCUMENT_CHUNK);
@@ -641,11 +735,22 @@ fn answer_failed<S>(request: Request<S>, message: &str) {
     request.answer(Err(AppendError::BatchFailed(message.to_owned())));
 }
 
+/// Why a checkpoint could not be marked as published.
+enum MarkFailure {
+    /// The checkpoint is older than the mark, or differs at its size: the
+    /// log must not be served.
+    Halt(String),
+    /// The mark's file could not be written (retry is safe).
+    Io(String),
+}
+
 /// A storage error or a reason to halt, inside [`GroupLog::catch_up`].
 #[derive(Debug, thiserror::Error)]
 enum StoreOrHalt {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Mark(String),
     #[error("{0}")]
     Halt(String),
 }

@@ -79,7 +79,7 @@ impl WebState {
     /// The web settings of a server.
     pub fn new(config: &Config) -> Self {
         Self {
-            secure_cookies: config.secure_cookies,
+            secure_cookies: config.secure_cookies(),
             sign_in: Limiter::new(Budget::new(SIGN_IN_RATE, SIGN_IN_BURST)),
         }
     }

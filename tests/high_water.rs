@@ -1,0 +1,234 @@
+//! A log that cannot be forked by a restore (SPEC section 11): the server
+//! keeps the newest checkpoint it published per log (its high-water mark)
+//! in the data directory, apart from the database. A database restored
+//! from an older backup is refused at start-up, and so is one that was
+//! written to since and differs at the mark's size; putting back a copy
+//! that holds the whole published log serves it again, with the same roots.
+//! Backups are made with `scrutineer backup` while the server runs.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::http;
+use common::logview::{group_info, read_verified};
+use common::server::Server;
+use serde_json::json;
+
+fn put_organisation(address: &str, token: &str, group: &str, org: &str) -> http::Response {
+    http::json(
+        address,
+        "PUT",
+        &format!("/v1/groups/{group}/organisations/{org}"),
+        Some(token),
+        &json!({"class": "member"}),
+    )
+}
+
+fn create_group(address: &str, token: &str, group: &str) {
+    let r = http::json(
+        address,
+        "POST",
+        "/v1/groups",
+        Some(token),
+        &json!({"id": group, "profile": "etsi-isg"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
+fn add_organisations(address: &str, token: &str, group: &str, names: &[&str]) {
+    for org in names {
+        let r = put_organisation(address, token, group, org);
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+}
+
+/// `scrutineer backup` of the SQLite database in `data_dir` into `out`.
+fn backup(data_dir: &Path, out: &Path) {
+    let output = Command::new(env!("CARGO_BIN_EXE_scrutineer"))
+        .arg("backup")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--out")
+        .arg(out)
+        .env_remove("SCRUTINEER_DATABASE_URL")
+        .output()
+        .expect("run scrutineer backup");
+    assert!(
+        output.status.success(),
+        "backup failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(out)
+            .expect("the copy")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the copy holds personal data");
+    }
+}
+
+/// Replaces the (stopped) server's database by `copy`, as an operator
+/// restoring a backup would.
+fn restore(data_dir: &Path, copy: &Path) {
+    let db = data_dir.join("scrutineer.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", db.display()));
+        if file.exists() {
+            std::fs::remove_file(&file).expect("remove the database");
+        }
+    }
+    std::fs::copy(copy, &db).expect("restore the copy");
+}
+
+/// Checks that `group` is not served, with a reason containing `words`,
+/// and that `bystander` is.
+fn refused(address: &str, token: &str, group: &str, words: &[&str]) {
+    let r = http::get(address, &format!("/v1/groups/{group}/log/checkpoint"), None);
+    assert_eq!(r.status, 503, "{}", r.text());
+    let detail = r.json()["detail"].as_str().expect("detail").to_owned();
+    let halted = group_info(address, token, group)["halted"]
+        .as_str()
+        .expect("halted with a reason")
+        .to_owned();
+    eprintln!("note: {group} refused: {halted}");
+    for word in words {
+        assert!(
+            detail.contains(word),
+            "the problem names {word:?}: {detail}"
+        );
+        assert!(halted.contains(word), "the reason names {word:?}: {halted}");
+    }
+    let r = put_organisation(address, token, group, "after-restore");
+    assert_eq!(r.status, 503, "a refused log takes no writes: {}", r.text());
+    let view = read_verified(address, token, "bystander");
+    assert!(view.size > 0, "the other log is served");
+}
+
+#[test]
+fn a_restored_backup_is_refused_and_a_complete_copy_is_served() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let copies = tempfile::tempdir().expect("a temporary directory");
+    let server = Server::start(dir.path(), &[]);
+    let token = server.token.clone().expect("bootstrap token");
+    let address = server.address.clone();
+    create_group(&address, &token, "bystander");
+    create_group(&address, &token, "g");
+    add_organisations(&address, &token, "g", &["org1", "org2"]);
+
+    // An online backup, then more writes the backup does not hold.
+    let old = copies.path().join("old.db");
+    backup(dir.path(), &old);
+    add_organisations(&address, &token, "g", &["org3", "org4", "org5"]);
+    let published = read_verified(&address, &token, "g");
+    assert_eq!(published.size, 6);
+    server.stop();
+    let complete = copies.path().join("complete.db");
+    backup(dir.path(), &complete);
+    let mark = dir.path().join("high-water").join("g.checkpoint");
+    assert_eq!(
+        std::fs::read(&mark).expect("the mark"),
+        published.checkpoint,
+        "the mark is the newest checkpoint served"
+    );
+
+    // The old backup restored: behind the mark, refused.
+    restore(dir.path(), &old);
+    let server = Server::start(dir.path(), &[]);
+    refused(
+        &server.address,
+        &token,
+        "g",
+        &["storage holds 3 entries", "6 entries", "restored", "retire"],
+    );
+    server.stop();
+    assert_eq!(
+        std::fs::read(&mark).expect("the mark"),
+        published.checkpoint,
+        "a refused log leaves its mark"
+    );
+
+    // A copy holding every published entry: served, with the same roots.
+    restore(dir.path(), &complete);
+    let server = Server::start(dir.path(), &[]);
+    let view = read_verified(&server.address, &token, "g");
+    assert_eq!(view.size, published.size);
+    assert_eq!(view.root, published.root);
+    assert_eq!(view.checkpoint, published.checkpoint);
+    view.verify_inclusions(&server.address);
+    add_organisations(&server.address, &token, "g", &["org6"]);
+    read_verified(&server.address, &token, "g")
+        .verify_consistent_with(&server.address, &published.checkpoint);
+    server.stop();
+}
+
+#[test]
+fn a_restore_written_to_elsewhere_is_refused_at_the_same_size() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let elsewhere = tempfile::tempdir().expect("a temporary directory");
+    let server = Server::start(dir.path(), &[]);
+    let token = server.token.clone().expect("bootstrap token");
+    let address = server.address.clone();
+    create_group(&address, &token, "bystander");
+    create_group(&address, &token, "g");
+    add_organisations(&address, &token, "g", &["org1"]);
+    let old = elsewhere.path().join("old.db");
+    backup(dir.path(), &old);
+    add_organisations(&address, &token, "g", &["org2", "org3"]);
+    let published = read_verified(&address, &token, "g");
+    server.stop();
+
+    // The backup is restored on another machine (same log key, no marks)
+    // and takes other writes up to the same size: a second history.
+    std::fs::copy(dir.path().join("log.key"), elsewhere.path().join("log.key"))
+        .expect("copy the key");
+    restore(elsewhere.path(), &old);
+    let other = Server::start(elsewhere.path(), &[]);
+    add_organisations(&other.address, &token, "g", &["orgX", "orgY"]);
+    let forked = read_verified(&other.address, &token, "g");
+    other.stop();
+    assert_eq!(forked.size, published.size);
+    assert_ne!(forked.root, published.root);
+
+    // Brought back here, it is refused: same size, another root.
+    let copy = elsewhere.path().join("forked.db");
+    backup(elsewhere.path(), &copy);
+    restore(dir.path(), &copy);
+    let server = Server::start(dir.path(), &[]);
+    refused(
+        &server.address,
+        &token,
+        "g",
+        &["at size 4", "differs from the published one"],
+    );
+    server.stop();
+}
+
+#[test]
+fn backup_refuses_to_overwrite_and_postgres() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("exists.db");
+    std::fs::write(&out, b"keep me").expect("a file");
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_scrutineer"))
+            .arg("backup")
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .env_remove("SCRUTINEER_DATABASE_URL")
+            .output()
+            .expect("run scrutineer backup")
+    };
+    let output = run(&[]);
+    assert!(!output.status.success());
+    assert_eq!(std::fs::read(&out).expect("the file"), b"keep me");
+    let output = run(&["--database-url", "postgres://localhost/scrutineer"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("pg_dump"), "{stderr}");
+}
