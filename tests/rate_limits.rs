@@ -191,3 +191,56 @@ fn an_addresss_writes_share_one_budget() {
     let r = http::get(&server.address, "/v1/groups/g1", Some(&setup.bob));
     assert_eq!(r.status, 200, "reads are not limited: {}", r.text());
 }
+
+/// A write `join` sent with an `X-Forwarded-For` header, as a reverse
+/// proxy in front of the server would.
+fn join_via_proxy(server: &Server, token: &str, org: &str, client: &str) -> Response {
+    let body =
+        json!({"class": "member", "founding": true, "from": "2026-01-01T00:00:00Z"}).to_string();
+    let authorization = format!("Bearer {token}");
+    http::with_headers(
+        &server.address,
+        "PUT",
+        &format!("/v1/groups/g1/organisations/{org}"),
+        &[
+            ("Authorization", &authorization),
+            ("Content-Type", "application/json"),
+            ("X-Forwarded-For", client),
+        ],
+        body.as_bytes(),
+    )
+}
+
+#[test]
+fn forwarded_addresses_count_only_from_a_trusted_proxy() {
+    let setup = setup();
+    let limits = [
+        "--write-rate-per-address",
+        "1",
+        "--write-burst-per-address",
+        "1",
+    ];
+    // Not trusted: the header is ignored, every client is 127.0.0.1.
+    let server = serve(&setup, &limits);
+    let r = join_via_proxy(&server, &setup.alice, "o1", "203.0.113.1");
+    assert_eq!(r.status, 201, "{}", r.text());
+    rate_limited(&join_via_proxy(&server, &setup.bob, "o2", "203.0.113.2"));
+    server.stop();
+
+    // Trusted: each forwarded client has its own budget, and an address a
+    // client wrote itself before the proxy's own is not believed.
+    let mut flags = limits.to_vec();
+    flags.extend_from_slice(&["--trusted-proxy", "127.0.0.1"]);
+    let server = serve(&setup, &flags);
+    let r = join_via_proxy(&server, &setup.alice, "o3", "203.0.113.1");
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = join_via_proxy(&server, &setup.bob, "o4", "203.0.113.2");
+    assert_eq!(r.status, 201, "another client's budget: {}", r.text());
+    rate_limited(&join_via_proxy(
+        &server,
+        &setup.bob,
+        "o5",
+        "203.0.113.2, 203.0.113.1",
+    ));
+    server.stop();
+}
