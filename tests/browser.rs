@@ -251,6 +251,67 @@ fn the_web_application_in_chromium() {
     );
 }
 
+/// The secretariat's pages (`tests/browser/secretariat.mjs`): accounts
+/// and tokens, the registry's forms, an attendance import refused row by
+/// row then accepted, a reviewer, and a key made in bob's browser,
+/// approved after the fingerprints are compared, then revoked. The
+/// registry the API reads afterwards holds what the pages logged.
+#[test]
+fn the_secretariat_in_chromium() {
+    if let Some(what) = missing() {
+        assert!(
+            std::env::var("SCRUTINEER_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "SCRUTINEER_REQUIRE_BROWSER=1 but {what} is missing"
+        );
+        eprintln!("skipping the browser tests: {what} is missing");
+        return;
+    }
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = World::simulated(data.path(), work.path(), START);
+    w.eti_group(&["cadzow"]);
+    w.account("bob");
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/persons/bob",
+        json!({"organisation": "cadzow", "membership_list": true}),
+    );
+    let bob = std::fs::read_to_string(w.path("bob.token"))
+        .expect("token file")
+        .trim()
+        .to_owned();
+    let screenshots = std::env::var_os("SCRUTINEER_SCREENSHOTS")
+        .map(|dir| Path::new(env!("CARGO_MANIFEST_DIR")).join(dir));
+    let passed = run_script(
+        "secretariat.mjs",
+        &[
+            ("SECRETARIAT_TOKEN", w.token.clone().into()),
+            ("BOB_TOKEN", bob.into()),
+        ],
+        &w,
+        screenshots.as_deref(),
+    );
+    let read = |path: &str| common::http::get(&w.server.address, path, Some(&w.token)).json();
+    let attendance = read("/v1/groups/ETI/attendance");
+    let reviewers = read("/v1/groups/ETI/reviewers");
+    let erin = read("/v1/groups/ETI/persons/erin");
+    w.server.stop();
+    assert!(passed, "the browser checks of secretariat.mjs failed");
+    let at_plenary = attendance
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|a| a["meeting"] == "plenary-2")
+        .count();
+    assert_eq!(
+        at_plenary, 3,
+        "the corrected import logged its three rows: {attendance}"
+    );
+    assert_eq!(reviewers, json!(["erin"]));
+    assert_eq!(erin["organisation"], "newco", "{erin}");
+    assert_eq!(erin["name"], "Erin Example", "{erin}");
+}
+
 /// Runs one browser script against the world's server; whether it passed.
 fn run_script(
     script: &str,

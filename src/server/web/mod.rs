@@ -25,14 +25,19 @@
 //!   `commands::votes::cast` like the API's.
 //! - [`keys`]: the keys page and key requests.
 //! - [`check`]: the public receipt check and the log keys it pins.
+//! - [`registry`]: the secretariat's pages of a group's registry, through
+//!   the same commands as the API's registry.
+//! - [`accounts`]: the server secretariat's accounts, tokens and grants.
 //! - [`render`]: templates into responses, and the error page.
 
+mod accounts;
 mod assets;
 mod check;
 mod csrf;
 mod headers;
 mod keys;
 mod pages;
+mod registry;
 mod render;
 mod session;
 mod sign_in;
@@ -105,6 +110,14 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .route("/keys", get(keys::show))
         .route("/keys/requests", post(keys::request))
         .route("/check", get(check::page))
+        .route("/groups/{group}/registry", get(registry::overview))
+        .route("/groups/{group}/registry/{topic}", get(registry::show))
+        .route(
+            "/groups/{group}/registry/{topic}/{form}",
+            post(registry::submit).layer(DefaultBodyLimit::max(registry::MAX_IMPORT_FORM_BYTES)),
+        )
+        .route("/accounts", get(accounts::show))
+        .route("/accounts/{form}", post(accounts::submit))
         .route("/log-keys/{group}", get(check::log_key))
         .route("/static/app.css", get(assets::stylesheet))
         .route("/static/scrutineer.js", get(assets::module))

@@ -926,8 +926,25 @@ function showLocalTimes() {
   }
 }
 
+// The secretariat's attendance import: a picked registration export is
+// read into the form's text box, where it can be checked before it is
+// sent; the form itself works without this, by pasting.
+function startCsvImport(form) {
+  const field = document.getElementById('import-file-field');
+  const file = document.getElementById('import-file');
+  const text = document.getElementById('import-csv');
+  field.hidden = false;
+  file.addEventListener('change', async () => {
+    if (file.files.length === 0) return;
+    text.value = await file.files[0].text();
+    text.focus();
+  });
+}
+
 function start() {
   showLocalTimes();
+  const csvImport = document.getElementById('csv-import-form');
+  if (csvImport) startCsvImport(csvImport);
   const importForm = document.getElementById('import-form');
   const checkForm = document.getElementById('check-form');
   const voteSection = document.getElementById('vote');
