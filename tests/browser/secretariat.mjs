@@ -207,6 +207,32 @@ try {
   check(await submit('/accounts/revoke') === 200, "erin's tokens are revoked");
   check((await text('#done')).includes('1 token(s) of erin revoked'), 'the page says how many');
 
+  // ----------------------------------------------------- what if
+  const unchanged = await size();
+  await page.goto(base + '/groups/ETI/registry');
+  await page.click('a[href="/groups/ETI/what-if"]');
+  await page.waitForURL(base + '/groups/ETI/what-if');
+  check((await text('#earliest')).includes('2026-07-01T00:00:00Z'), `a ballot announced now opens 30 days later at the earliest: ${await text('#earliest')}`);
+  await audit('the what-if page');
+  await page.fill('#at', 'next tuesday');
+  expected.push(422);
+  await Promise.all([page.waitForLoadState(), page.click('main form button[type="submit"]')]);
+  check((await text('#at-error')).includes('write a UTC time'), 'an unreadable instant is refused beside its field');
+  await audit('the what-if page with an error');
+  await page.fill('#at', '2026-07-15');
+  await page.focus('#at');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#what-if-roll');
+  const roll = await text('#what-if-roll');
+  check(roll.includes('1 of 2 organisations could vote'), `the roll counts the eligible organisations: ${roll}`);
+  const lines = await page.locator('#what-if-roll tbody tr').allTextContents();
+  check(lines.some((l) => l.includes('cadzow') && l.includes('founding member and the Kick-off Period was running')), 'each line says why (a founding member in the Kick-off Period)');
+  check(lines.some((l) => l.includes('newco') && l.includes('belongs to a class that does not vote')), 'each line says why (a participant)');
+  check(roll.includes('announce by 2026-06-15T00:00:00Z'), 'the page says when to announce to open then');
+  check(await size() === unchanged, 'the what-if wrote nothing');
+  await audit('the what-if page with a roll');
+  await shot('secretariat-what-if');
+
   // A delegate is not the secretariat.
   await signOut();
   await signIn(env('BOB_TOKEN'));

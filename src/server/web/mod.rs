@@ -28,6 +28,8 @@
 //! - [`registry`]: the secretariat's pages of a group's registry, through
 //!   the same commands as the API's registry.
 //! - [`accounts`]: the server secretariat's accounts, tokens and grants.
+//! - [`what_if`]: the roll a ballot opening at a chosen instant would
+//!   freeze, written nowhere.
 //! - [`render`]: templates into responses, and the error page.
 
 mod accounts;
@@ -43,6 +45,7 @@ mod session;
 mod sign_in;
 mod view;
 mod vote;
+mod what_if;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -116,6 +119,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
             "/groups/{group}/registry/{topic}/{form}",
             post(registry::submit).layer(DefaultBodyLimit::max(registry::MAX_IMPORT_FORM_BYTES)),
         )
+        .route("/groups/{group}/what-if", get(what_if::show))
         .route("/accounts", get(accounts::show))
         .route("/accounts/{form}", post(accounts::submit))
         .route("/log-keys/{group}", get(check::log_key))
