@@ -103,7 +103,17 @@ mod tests {
     #[test]
     fn an_etsi_opening_needs_thirty_days_of_notice_and_freezes_the_roll_there() {
         let parameters = Parameters::defaults(Profile::EtsiIsg);
-        let registry = Registry::new(&parameters, vec![], vec![], vec![], vec![]).expect("empty");
+        // An ETSI registry has its kick-off meeting.
+        let kom = crate::rules::Meeting {
+            id: crate::id::MeetingId::new("kom").expect("an id"),
+            plenary: true,
+            format: crate::rules::MeetingFormat::FaceToFace,
+            start: at("2026-02-01T09:00:00Z"),
+            end: at("2026-02-01T17:00:00Z"),
+            kick_off: true,
+        };
+        let registry =
+            Registry::new(&parameters, vec![], vec![], vec![kom], vec![]).expect("a KoM");
         let opens = at("2026-07-15T00:00:00Z");
         let what = roll_if_opened(&parameters, &registry, opens).expect("schedulable");
         assert_eq!(what.announce_by, Some(at("2026-06-15T00:00:00Z")));

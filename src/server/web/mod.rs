@@ -28,11 +28,14 @@
 //! - [`registry`]: the secretariat's pages of a group's registry, through
 //!   the same commands as the API's registry.
 //! - [`accounts`]: the server secretariat's accounts, tokens and grants.
+//! - [`announce`]: the chair drafts, reviews and signs an announcement,
+//!   submitted through `commands::ballots::announce` like the API's.
 //! - [`what_if`]: the roll a ballot opening at a chosen instant would
 //!   freeze, written nowhere.
 //! - [`render`]: templates into responses, and the error page.
 
 mod accounts;
+mod announce;
 mod assets;
 mod check;
 mod csrf;
@@ -120,6 +123,14 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
             post(registry::submit).layer(DefaultBodyLimit::max(registry::MAX_IMPORT_FORM_BYTES)),
         )
         .route("/groups/{group}/what-if", get(what_if::show))
+        .route(
+            "/groups/{group}/ballots/new",
+            get(announce::form).post(announce::review),
+        )
+        .route(
+            "/groups/{group}/ballots/announce",
+            post(announce::submit).layer(DefaultBodyLimit::max(announce::MAX_ANNOUNCE_BYTES)),
+        )
         .route("/accounts", get(accounts::show))
         .route("/accounts/{form}", post(accounts::submit))
         .route("/log-keys/{group}", get(check::log_key))

@@ -289,17 +289,30 @@ async fn secretariat_log(
         .await?)
 }
 
+/// What a page answers with besides the registry: its status, what was
+/// logged, or why a form was refused with the form's values.
+#[derive(Default)]
+struct Outcome {
+    status: StatusCode,
+    logged: Option<Logged>,
+    error: FormError,
+    values: BTreeMap<String, String>,
+}
+
 /// Renders `topic` of the registry with an outcome.
 async fn render(
     state: &AppState,
     session: &Session,
     log: &Log,
     topic: &'static str,
-    status: StatusCode,
-    logged: Option<Logged>,
-    error: FormError,
-    values: BTreeMap<String, String>,
+    outcome: Outcome,
 ) -> Result<Response, WebError> {
+    let Outcome {
+        status,
+        logged,
+        error,
+        values,
+    } = outcome;
     let now = state.clock.now();
     let accounts: BTreeMap<String, (String, String)> = state
         .store
@@ -318,9 +331,7 @@ async fn render(
     let group = log.group.clone();
     let page_data = log
         .read(move |loaded| {
-            let Some(r) = loaded.state.registry.as_ref() else {
-                return None;
-            };
+            let r = loaded.state.registry.as_ref()?;
             let g = r.group();
             let (notice, notice_unit) = match g.notice {
                 Notice::ExactDays(days) => (days.to_string(), "days"),
@@ -478,17 +489,7 @@ pub async fn overview(
     Path(group): Path<String>,
 ) -> Result<Response, WebError> {
     let log = secretariat_log(&state, &session, &group).await?;
-    render(
-        &state,
-        &session,
-        &log,
-        "members",
-        StatusCode::OK,
-        None,
-        FormError::default(),
-        BTreeMap::new(),
-    )
-    .await
+    render(&state, &session, &log, "members", Outcome::default()).await
 }
 
 /// `GET /groups/{group}/registry/{topic}`.
@@ -502,17 +503,7 @@ pub async fn show(
         .find(|t| *t == topic)
         .ok_or_else(|| WebError::NotFound(format!("no registry page {topic:?}")))?;
     let log = secretariat_log(&state, &session, &group).await?;
-    render(
-        &state,
-        &session,
-        &log,
-        topic,
-        StatusCode::OK,
-        None,
-        FormError::default(),
-        BTreeMap::new(),
-    )
-    .await
+    render(&state, &session, &log, topic, Outcome::default()).await
 }
 
 /// Every form of these pages: its CSRF token and its fields by name.
@@ -626,10 +617,12 @@ pub async fn submit(
                 &session,
                 &log,
                 topic,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                error,
-                values,
+                Outcome {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    error,
+                    values,
+                    ..Outcome::default()
+                },
             )
             .await;
         }
@@ -668,15 +661,21 @@ pub async fn submit(
                 &session,
                 &log,
                 topic,
-                StatusCode::OK,
-                Some(logged),
-                FormError::default(),
-                BTreeMap::new(),
+                Outcome {
+                    logged: Some(logged),
+                    ..Outcome::default()
+                },
             )
             .await
         }
         (None, Some((status, error))) => {
-            render(&state, &session, &log, topic, status, None, error, values).await
+            let outcome = Outcome {
+                status,
+                error,
+                values,
+                ..Outcome::default()
+            };
+            render(&state, &session, &log, topic, outcome).await
         }
         (None, None) => Err(WebError::Internal("no outcome".into())),
     }

@@ -155,7 +155,6 @@ pub async fn show(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn render(
     session: &Session,
     log: &crate::server::Log,
