@@ -9,7 +9,8 @@
 // A draft that opens too early is refused in words before anything is
 // signed; the corrected draft shows the exact announcement note, which the
 // page signs with carol's key (picked as a file) and submits, with the
-// keyboard only; the answer names the log entry. axe-core on every state.
+// keyboard only; the answer names the log entry. A second ballot is
+// announced, then cancelled before it opens. axe-core on every state.
 
 import { env, open } from './harness.mjs';
 
@@ -62,6 +63,28 @@ try {
   await page.click('#announce-outcome a');
   await page.waitForURL(base + '/groups/ETI/ballots/B9');
   check((await text('main')).includes('Approval of GS ETI 009 V1.1.1'), 'the ballot page shows the title signed');
+
+  // A second ballot, announced then cancelled before it opens.
+  await page.goto(base + '/groups/ETI/ballots/new');
+  await page.fill('#ballot', 'B10');
+  await page.fill('#title', 'Approval of GS ETI 010 V1.1.1');
+  await page.fill('#questions', 'main Do you approve GS ETI 010 V1.1.1 for publication?');
+  await page.fill('#opens', '2026-07-20');
+  await page.fill('#closes', '2026-08-20');
+  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/ballots/new"] button[type="submit"]')]);
+  await page.setInputFiles('#announce-key-file', env('CAROL_KEY'));
+  await page.click('#sign-announce');
+  await page.waitForFunction(() => document.querySelector('#announce-outcome').textContent.length > 0
+    || !document.querySelector('#announce-error').hidden);
+  check((await text('#announce-outcome')).includes('Ballot B10 is announced'), 'a second ballot is announced');
+  await page.goto(base + '/groups/ETI/ballots/new');
+  check(await page.locator('form[action="/groups/ETI/ballots/B10/cancel"]').count() === 1, 'an announced ballot may be cancelled from the page');
+  await audit('the announcement page with ballots to cancel');
+  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/ballots/B10/cancel"] button')]);
+  const cancelled = await text('#cancelled');
+  check(cancelled.includes('Ballot B10 is cancelled: logged as entry'), `the cancellation is logged: ${cancelled}`);
+  check(await page.locator('form[action="/groups/ETI/ballots/B10/cancel"]').count() === 0, 'a cancelled ballot is no longer offered');
+  await audit('the announcement page after a cancellation');
 } catch (error) {
   stopped(error);
 }

@@ -37,6 +37,7 @@ use super::WebError;
 use super::pages::chrome;
 use super::render::{Chrome, iso, page};
 use super::session::Session;
+use super::view::{self, BallotSummary};
 use super::vote::CSRF_HEADER;
 use crate::ballot::announcement::{AnnouncementNote, Subject};
 use crate::id::{BallotId, MeetingId, QuestionId};
@@ -73,6 +74,11 @@ struct AnnouncePage {
     note: String,
     /// The chair's registered key ids, for the module's key check.
     keys: Vec<String>,
+    /// Ballots that may still be cancelled.
+    upcoming: Vec<BallotSummary>,
+    /// A cancellation just logged: the ballot, the entry's index and the
+    /// log's size after it.
+    cancelled: Option<(String, u64, u64)>,
 }
 
 impl AnnouncePage {
@@ -106,6 +112,8 @@ pub struct Draft {
 /// What the page needs from the group's log.
 struct Context {
     earliest: String,
+    /// Ballots announced and not yet open, which may still be cancelled.
+    upcoming: Vec<BallotSummary>,
     meetings: Vec<String>,
     keys: Vec<String>,
     chair: bool,
@@ -117,6 +125,13 @@ async fn context(log: &Log, person: String, now: Timestamp) -> Result<Context, W
             earliest: earliest_opening(r.parameters(), now)
                 .map(iso)
                 .unwrap_or_default(),
+            upcoming: loaded
+                .state
+                .book
+                .ballots()
+                .map(|(id, tracked)| view::summary(id.as_str(), tracked))
+                .filter(|b| b.state == "announced")
+                .collect(),
             meetings: r.meetings().map(|m| m.id.to_string()).collect(),
             keys: r
                 .keys_of(&person)
@@ -147,6 +162,7 @@ async fn chair_log(state: &AppState, session: &Session, group: &str) -> Result<A
 /// refusal, or the note to sign.
 #[derive(Default)]
 struct Review {
+    cancelled: Option<(String, u64, u64)>,
     field: &'static str,
     code: &'static str,
     refusal: String,
@@ -166,7 +182,9 @@ fn render(
         code,
         refusal,
         note,
-    } = review;
+        ..
+    } = &review;
+    let (field, code, refusal, note) = (*field, *code, refusal.clone(), note.clone());
     let status = if field.is_empty() && refusal.is_empty() {
         StatusCode::OK
     } else {
@@ -186,6 +204,8 @@ fn render(
             refusal,
             note,
             keys: context.keys,
+            upcoming: context.upcoming,
+            cancelled: review.cancelled,
         },
     )
 }
@@ -414,4 +434,52 @@ pub async fn submit(
         }),
     )
         .into_response())
+}
+
+/// The cancel form: its CSRF token.
+#[derive(Deserialize)]
+pub struct CancelForm {
+    csrf: String,
+}
+
+/// `POST /groups/{group}/ballots/{ballot}/cancel`: cancels an announced
+/// ballot before its opening (the chair or the secretariat), through
+/// [`commands::ballots::cancel`] like the API's; the answer is this page
+/// with the entry logged, or the error page with the server's reason.
+pub async fn cancel(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    Path((group, ballot)): Path<(String, String)>,
+    posted: Result<Form<CancelForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    session.checked_form(posted, |f| f.csrf.as_str())?;
+    let log = session
+        .authorise(
+            &state,
+            &group,
+            Action::CancelBallot,
+            "you may not cancel ballots",
+        )
+        .await?;
+    let id = BallotId::new(&ballot)
+        .map_err(|e| WebError::BadRequest(format!("ballot {ballot:?}: {e}")))?;
+    let appended = commands::ballots::cancel(&log, id)
+        .await
+        .map_err(ApiError::from)?;
+    let now = state.clock.now();
+    let context = context(&log, session.person.clone(), now).await?;
+    Ok(render(
+        &session,
+        &log,
+        now,
+        context,
+        Draft {
+            kind: "correspondence".into(),
+            ..Draft::default()
+        },
+        Review {
+            cancelled: Some((ballot, appended.index, appended.size)),
+            ..Review::default()
+        },
+    ))
 }

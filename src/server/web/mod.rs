@@ -128,6 +128,10 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
             get(announce::form).post(announce::review),
         )
         .route(
+            "/groups/{group}/ballots/{ballot}/cancel",
+            post(announce::cancel),
+        )
+        .route(
             "/groups/{group}/ballots/announce",
             post(announce::submit).layer(DefaultBodyLimit::max(announce::MAX_ANNOUNCE_BYTES)),
         )
