@@ -279,6 +279,122 @@ fn the_web_application_in_chromium() {
     );
 }
 
+/// The secretariat's pages (`tests/browser/secretariat.mjs`): accounts
+/// and tokens, the registry's forms, an attendance import refused row by
+/// row then accepted, a reviewer, and a key made in bob's browser,
+/// approved after the fingerprints are compared, then revoked. The
+/// registry the API reads afterwards holds what the pages logged.
+#[test]
+fn the_secretariat_in_chromium() {
+    if let Some(what) = missing() {
+        assert!(
+            std::env::var("SCRUTINEER_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "SCRUTINEER_REQUIRE_BROWSER=1 but {what} is missing"
+        );
+        eprintln!("skipping the browser tests: {what} is missing");
+        return;
+    }
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = World::simulated(data.path(), work.path(), START);
+    w.eti_group(&["cadzow"]);
+    w.account("bob");
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/persons/bob",
+        json!({"organisation": "cadzow", "membership_list": true}),
+    );
+    let bob = std::fs::read_to_string(w.path("bob.token"))
+        .expect("token file")
+        .trim()
+        .to_owned();
+    let screenshots = std::env::var_os("SCRUTINEER_SCREENSHOTS")
+        .map(|dir| Path::new(env!("CARGO_MANIFEST_DIR")).join(dir));
+    let passed = run_script(
+        "secretariat.mjs",
+        &[
+            ("SECRETARIAT_TOKEN", w.token.clone().into()),
+            ("BOB_TOKEN", bob.into()),
+        ],
+        &w,
+        screenshots.as_deref(),
+    );
+    let read = |path: &str| common::http::get(&w.server.address, path, Some(&w.token)).json();
+    let attendance = read("/v1/groups/ETI/attendance");
+    let reviewers = read("/v1/groups/ETI/reviewers");
+    let erin = read("/v1/groups/ETI/persons/erin");
+    w.server.stop();
+    assert!(passed, "the browser checks of secretariat.mjs failed");
+    let at_plenary = attendance
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|a| a["meeting"] == "plenary-2")
+        .count();
+    assert_eq!(
+        at_plenary, 3,
+        "the corrected import logged its three rows: {attendance}"
+    );
+    assert_eq!(reviewers, json!(["erin"]));
+    assert_eq!(erin["organisation"], "newco", "{erin}");
+    assert_eq!(erin["name"], "Erin Example", "{erin}");
+}
+
+/// The chair announces in the browser (`tests/browser/chair.mjs`): a draft
+/// refused by the notice rule, then the exact note signed with carol's
+/// key and logged. The ballot then runs as any other: alice votes with the
+/// CLI, the ballot closes and is tallied, and its exported audit bundle
+/// passes `scrutineer verify` with alice's receipt.
+#[test]
+fn the_chair_announces_in_chromium() {
+    if let Some(what) = missing() {
+        assert!(
+            std::env::var("SCRUTINEER_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "SCRUTINEER_REQUIRE_BROWSER=1 but {what} is missing"
+        );
+        eprintln!("skipping the browser tests: {what} is missing");
+        return;
+    }
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = World::simulated(data.path(), work.path(), START);
+    w.eti_group(&["cadzow"]);
+    let carol = std::fs::read_to_string(w.path("carol.token"))
+        .expect("token file")
+        .trim()
+        .to_owned();
+    let screenshots = std::env::var_os("SCRUTINEER_SCREENSHOTS")
+        .map(|dir| Path::new(env!("CARGO_MANIFEST_DIR")).join(dir));
+    let passed = run_script(
+        "chair.mjs",
+        &[
+            ("CAROL_TOKEN", carol.into()),
+            ("CAROL_KEY", w.path("carol.key").into()),
+        ],
+        &w,
+        screenshots.as_deref(),
+    );
+    assert!(passed, "the browser checks of chair.mjs failed");
+    w.advance_days(45);
+    w.wait_for("B9", "open");
+    w.vote("alice", "alice.key", "B9", "cadzow", "yes", "votes");
+    w.advance_days(32);
+    w.wait_for("B9", "tallied");
+    let bundle = w.export("carol", "B9", "B9-bundle");
+    let receipt = w.path("votes").join("B9-main-cadzow.tlog-proof");
+    let report = ok(&[
+        "verify",
+        &bundle,
+        "--log-key",
+        &w.path_str("log.vkey"),
+        "--receipt",
+        receipt.to_str().expect("UTF-8"),
+    ]);
+    w.server.stop();
+    assert!(report.contains("Approval of GS ETI 009 V1.1.1"), "{report}");
+    assert!(report.contains("counted"), "{report}");
+}
+
 /// Runs one browser script against the world's server; whether it passed.
 fn run_script(
     script: &str,

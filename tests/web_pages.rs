@@ -524,3 +524,182 @@ fn the_vote_endpoint_needs_a_session_and_its_csrf_token_and_answers_problems() {
     assert_eq!(r.status, 403);
     w.server.stop();
 }
+
+/// POSTs a form with the session cookie.
+fn post_form(address: &str, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Response {
+    let body = form(fields);
+    with_headers(
+        address,
+        "POST",
+        path,
+        &[("Content-Type", FORM), ("Cookie", cookie)],
+        body.as_bytes(),
+    )
+}
+
+/// The log's size, as the API reads it.
+fn log_size(w: &World) -> u64 {
+    common::http::get(&w.server.address, "/v1/groups/ETI", Some(&w.token)).json()["size"]
+        .as_u64()
+        .expect("a size")
+}
+
+#[test]
+fn the_registry_pages_are_the_secretariats_and_their_forms_work_without_javascript() {
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = world(data.path(), work.path());
+    let address = w.server.address.clone();
+    let alice = std::fs::read_to_string(w.path("alice.token"))
+        .expect("token")
+        .trim()
+        .to_owned();
+
+    // A delegate may not open or post to the registry pages, nor the
+    // accounts page.
+    let delegate = sign_in(&address, &alice);
+    for path in [
+        "/groups/ETI/registry",
+        "/groups/ETI/registry/keys",
+        "/accounts",
+    ] {
+        assert_eq!(get(&address, path, &delegate).status, 403, "{path}");
+    }
+    let home = get(&address, "/", &delegate);
+    assert!(
+        !home.text().contains("/groups/ETI/registry"),
+        "no registry link"
+    );
+    let r = post_form(
+        &address,
+        "/groups/ETI/registry/meetings/meeting",
+        &delegate,
+        &[("csrf", &csrf(&home)), ("id", "m2")],
+    );
+    assert_eq!(r.status, 403);
+
+    // The secretariat: a form without the session's CSRF token is refused.
+    let secretariat = sign_in(&address, &w.token);
+    let page = get(&address, "/groups/ETI/registry/meetings", &secretariat);
+    assert_eq!(page.status, 200);
+    let token = csrf(&page);
+    let size = log_size(&w);
+    let r = post_form(
+        &address,
+        "/groups/ETI/registry/meetings/meeting",
+        &secretariat,
+        &[("csrf", "forged"), ("id", "m2")],
+    );
+    assert_eq!(r.status, 400);
+
+    // A meeting with a malformed time: 422, the error beside the field.
+    let meeting = |start: &str| {
+        post_form(
+            &address,
+            "/groups/ETI/registry/meetings/meeting",
+            &secretariat,
+            &[
+                ("csrf", &token),
+                ("id", "plenary-2"),
+                ("plenary", "on"),
+                ("format", "face-to-face"),
+                ("start", start),
+                ("end", "2026-03-10T17:00:00Z"),
+            ],
+        )
+    };
+    let r = meeting("10 March");
+    assert_eq!(r.status, 422);
+    assert!(
+        r.text().contains("id=\"meeting-start-error\""),
+        "{}",
+        r.text()
+    );
+    assert!(
+        r.text().contains("value=\"plenary-2\""),
+        "the values are kept"
+    );
+    assert_eq!(log_size(&w), size, "nothing logged");
+
+    // A valid one: logged, the answer names the entry and the checkpoint.
+    let r = meeting("2026-03-10T09:00:00Z");
+    assert_eq!(r.status, 200);
+    let text = r.text();
+    assert!(
+        text.contains(&format!("Logged as entry {size} of the log of group ETI")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("The log now holds {} entries", size + 1)));
+    assert!(text.contains("type meeting"), "the entry as logged");
+    assert_eq!(log_size(&w), size + 1);
+
+    // An import with bad rows: every one by line and field, nothing logged.
+    let csv = "meeting,person,organisation,mode\n\
+               plenary-2,alice,cadzow,physical\n\
+               plenary-2,nobody,cadzow,physical\n\
+               plenary-3,carol,cadzow,remote\n";
+    let r = post_form(
+        &address,
+        "/groups/ETI/registry/meetings/import",
+        &secretariat,
+        &[("csrf", &token), ("csv", csv)],
+    );
+    assert_eq!(r.status, 422);
+    let text = r.text();
+    assert!(text.contains("The file has 2 problems"), "{text}");
+    assert!(text.contains("<td>3</td><td>person</td>"), "{text}");
+    assert!(text.contains("<td>4</td><td>meeting</td>"), "{text}");
+    assert_eq!(log_size(&w), size + 1, "nothing imported");
+    let fixed = csv
+        .replace("nobody", "carol")
+        .replace("plenary-3,carol", "plenary-2,alice");
+    let r = post_form(
+        &address,
+        "/groups/ETI/registry/meetings/import",
+        &secretariat,
+        &[("csrf", &token), ("csv", &fixed)],
+    );
+    // Two rows of the same meeting and person: refused as a whole too.
+    assert_eq!(r.status, 422, "{}", r.text());
+    let fixed = csv
+        .replace("nobody", "carol")
+        .replace("plenary-3,carol,cadzow,remote\n", "");
+    let r = post_form(
+        &address,
+        "/groups/ETI/registry/meetings/import",
+        &secretariat,
+        &[("csrf", &token), ("csv", &fixed)],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("2 attendance records imported"));
+    assert_eq!(log_size(&w), size + 3);
+
+    // A refusal of the registry: the server's reason, nothing logged.
+    let r = post_form(
+        &address,
+        "/groups/ETI/registry/officers/reviewer-release",
+        &secretariat,
+        &[("csrf", &token), ("person", "alice")],
+    );
+    assert_eq!(r.status, 404);
+    assert!(r.text().contains("Refused: nothing was logged"));
+    assert!(r.text().contains("is not an appeal reviewer"));
+    assert_eq!(log_size(&w), size + 3);
+
+    // The what-if page writes nothing and works without JavaScript.
+    let r = get(&address, "/groups/ETI/what-if?at=2026-07-15", &secretariat);
+    assert_eq!(r.status, 200);
+    assert!(
+        r.text().contains("1 of 1 organisations could vote"),
+        "{}",
+        r.text()
+    );
+    assert!(
+        r.text().contains("2026-07-01T00:00:00Z"),
+        "the earliest opening"
+    );
+    let r = get(&address, "/groups/ETI/what-if?at=soon", &secretariat);
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("id=\"at-error\""));
+    assert_eq!(log_size(&w), size + 3);
+}

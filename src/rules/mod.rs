@@ -18,6 +18,8 @@
 //! - [`roll`]: the explained roll, frozen at the opening.
 //! - [`admission`]: each vote accepted or refused with a reason.
 //! - [`tally`]: supersession and the integer tally.
+//! - [`what_if`]: the roll a ballot opening at a chosen instant would
+//!   freeze, and the earliest opening of a ballot announced now.
 //!
 //! [`run_ballot`] chains them for a ballot whose votes are all known.
 //!
@@ -33,6 +35,7 @@ pub mod registry;
 pub mod roll;
 pub mod schedule;
 pub mod tally;
+pub mod what_if;
 
 pub use admission::{Admission, AdmissionRefusal, AdmittedVote, roll_lines};
 pub use ballot::{Ballot, BallotKind, Vote};

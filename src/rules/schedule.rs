@@ -152,7 +152,7 @@ impl Scheduled {
 
 /// The announcement plus the notice, or `None` past year 9999 (in which
 /// case no deadline can be met).
-fn notice_end(notice: Notice, announced: Timestamp) -> Option<Timestamp> {
+pub fn notice_end(notice: Notice, announced: Timestamp) -> Option<Timestamp> {
     match notice {
         Notice::ExactDays(days) => announced.checked_add(Duration::days(i64::from(days))),
         Notice::CalendarMonths(months) => announced.checked_add_months(months),

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use super::{roles, server_roles};
 use crate::id::PersonId;
 use crate::server::AppState;
-use crate::server::auth::{Action, Caller, NewToken, require};
+use crate::server::auth::{Action, Caller, require};
+use crate::server::commands;
 use crate::server::error::{ApiError, ApiJson};
 use crate::store::accounts::Account;
 
@@ -55,13 +56,12 @@ impl From<Account> for AccountBody {
 }
 
 fn check_text(field: &'static str, text: &str) -> Result<(), ApiError> {
-    if text.chars().count() > 200 || text.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
+    commands::accounts::check_text(text).map_err(|_| {
+        ApiError::bad_request(
             "invalid-field",
             format!("{field} must be at most 200 characters without control characters"),
-        ));
-    }
-    Ok(())
+        )
+    })
 }
 
 async fn create(
@@ -77,15 +77,7 @@ async fn create(
         name: body.name,
         email: body.email,
     };
-    let now = state.clock.now().to_rfc3339_micros();
-    if !state.store.create_account(&account, &now).await? {
-        return Err(ApiError::Refused(
-            crate::server::sequencer::Refused::conflict(
-                "person-exists",
-                format!("a person with id {:?} already exists", account.person),
-            ),
-        ));
-    }
+    commands::accounts::create(&state, &account).await?;
     Ok((StatusCode::CREATED, Json(account.into())))
 }
 
@@ -118,23 +110,8 @@ async fn new_token(
 ) -> Result<(StatusCode, Json<TokenBody>), ApiError> {
     require(Action::ManageAccounts, server_roles(&state, &caller).await?)?;
     check_text("label", &body.label)?;
-    if state.store.account(&person).await?.is_none() {
-        return Err(ApiError::NotFound(format!("no person {person:?}")));
-    }
-    let token = NewToken::generate()
-        .map_err(|e| ApiError::Internal(format!("no entropy for a token: {e}")))?;
-    let now = state.clock.now().to_rfc3339_micros();
-    state
-        .store
-        .insert_token(&token.hash, &person, &body.label, &now)
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(TokenBody {
-            person,
-            token: token.text,
-        }),
-    ))
+    let token = commands::accounts::issue_token(&state, &person, &body.label).await?;
+    Ok((StatusCode::CREATED, Json(TokenBody { person, token })))
 }
 
 #[derive(Serialize)]
@@ -148,12 +125,7 @@ async fn revoke_tokens(
     Path(person): Path<String>,
 ) -> Result<Json<Revoked>, ApiError> {
     require(Action::ManageAccounts, server_roles(&state, &caller).await?)?;
-    if state.store.account(&person).await?.is_none() {
-        return Err(ApiError::NotFound(format!("no person {person:?}")));
-    }
-    let now = state.clock.now().to_rfc3339_micros();
-    let revoked = state.store.revoke_tokens(&person, &now).await?;
-    state.access.forget(&person);
+    let revoked = commands::accounts::revoke_tokens(&state, &person).await?;
     Ok(Json(Revoked { revoked }))
 }
 
@@ -171,17 +143,7 @@ async fn grant_secretariat(
 ) -> Result<StatusCode, ApiError> {
     require(Action::ManageAccounts, server_roles(&state, &caller).await?)?;
     state.log(&group).await?;
-    if state.store.account(body.person.as_str()).await?.is_none() {
-        return Err(ApiError::NotFound(format!(
-            "no person {:?}",
-            body.person.as_str()
-        )));
-    }
-    state
-        .store
-        .grant_secretariat(body.person.as_str(), &group)
-        .await?;
-    state.access.forget(body.person.as_str());
+    commands::accounts::grant_secretariat(&state, body.person.as_str(), &group).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,7 +6,8 @@
 //!   pending and approved, for its secretariat.
 //! - `POST …/key-requests/{id}/approve` registers the request's key
 //!   through the same function as `POST …/persons/{person}/keys`
-//!   (`registry/keys.rs`), so a request is judged by exactly the registry's
+//!   ([`commands::registry::approve_key_request`], shared with the
+//!   secretariat's page), so a request is judged by exactly the registry's
 //!   rules, then records the entry's index on the request.
 //!
 //! A request is not a registry fact and changes nothing by itself: the
@@ -20,13 +21,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 
-use super::registry::keys::register_key;
+use super::registry::Written;
 use super::{LogReceipt, authorise_in};
-use crate::id::PersonId;
 use crate::server::AppState;
 use crate::server::auth::{Action, Caller};
+use crate::server::commands;
 use crate::server::error::ApiError;
-use crate::server::sequencer::Refused;
 use crate::store::web::KeyRequest;
 
 /// The key-request routes.
@@ -92,27 +92,8 @@ async fn approve(
 ) -> Result<(StatusCode, Json<LogReceipt>), ApiError> {
     let log = state.log(&group).await?;
     authorise_in(&state, &caller, &log, Action::WriteRegistry).await?;
-    let request =
-        state.store.key_request(&group, &id).await?.ok_or_else(|| {
-            ApiError::NotFound(format!("no key request {id:?} in group {group:?}"))
-        })?;
-    if request.approved_at.is_some() {
-        return Err(ApiError::Refused(Refused::conflict(
-            "already-approved",
-            format!("key request {id:?} was approved already"),
-        )));
-    }
-    let person: PersonId = request.person.parse().map_err(|e| {
-        ApiError::Internal(format!("key request {id:?} names an invalid person: {e}"))
-    })?;
-    let written = register_key(&log, person, &request.verifier_key).await?;
-    let now = state.clock.now().to_rfc3339_micros();
-    // The key is registered whatever this records: a crash here leaves the
-    // request pending, and approving it again is refused by the registry
-    // as a duplicate key, which names the key already there.
-    state
-        .store
-        .approve_key_request(&group, &id, &now, written.receipt.index)
-        .await?;
+    let written: Written = commands::registry::approve_key_request(&state, &log, &id)
+        .await?
+        .into();
     Ok(written.reply())
 }

@@ -10,6 +10,7 @@
 //! their stable code and their kind ([`RefusedKind`]); a front end chooses
 //! how to show them (a problem document, a page).
 //!
+//! - [`accounts`]: accounts and their tokens.
 //! - [`registry`]: registry facts (organisations, persons, keys, meetings,
 //!   attendance, chairs, reviewers) with the notices they owe.
 //! - [`groups`]: creating a group's log.
@@ -20,6 +21,7 @@
 //!
 //! **Invariant:** nothing here knows HTTP; nothing in a handler decides.
 
+pub mod accounts;
 pub mod ballots;
 pub mod documents;
 pub mod groups;

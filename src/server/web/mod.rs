@@ -25,19 +25,30 @@
 //!   `commands::votes::cast` like the API's.
 //! - [`keys`]: the keys page and key requests.
 //! - [`check`]: the public receipt check and the log keys it pins.
+//! - [`registry`]: the secretariat's pages of a group's registry, through
+//!   the same commands as the API's registry.
+//! - [`accounts`]: the server secretariat's accounts, tokens and grants.
+//! - [`announce`]: the chair drafts, reviews and signs an announcement,
+//!   submitted through `commands::ballots::announce` like the API's.
+//! - [`what_if`]: the roll a ballot opening at a chosen instant would
+//!   freeze, written nowhere.
 //! - [`render`]: templates into responses, and the error page.
 
+mod accounts;
+mod announce;
 mod assets;
 mod check;
 mod csrf;
 mod headers;
 mod keys;
 mod pages;
+mod registry;
 mod render;
 mod session;
 mod sign_in;
 mod view;
 mod vote;
+mod what_if;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -105,6 +116,27 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .route("/keys", get(keys::show))
         .route("/keys/requests", post(keys::request))
         .route("/check", get(check::page))
+        .route("/groups/{group}/registry", get(registry::overview))
+        .route("/groups/{group}/registry/{topic}", get(registry::show))
+        .route(
+            "/groups/{group}/registry/{topic}/{form}",
+            post(registry::submit).layer(DefaultBodyLimit::max(registry::MAX_IMPORT_FORM_BYTES)),
+        )
+        .route("/groups/{group}/what-if", get(what_if::show))
+        .route(
+            "/groups/{group}/ballots/new",
+            get(announce::form).post(announce::review),
+        )
+        .route(
+            "/groups/{group}/ballots/{ballot}/cancel",
+            post(announce::cancel),
+        )
+        .route(
+            "/groups/{group}/ballots/announce",
+            post(announce::submit).layer(DefaultBodyLimit::max(announce::MAX_ANNOUNCE_BYTES)),
+        )
+        .route("/accounts", get(accounts::show))
+        .route("/accounts/{form}", post(accounts::submit))
         .route("/log-keys/{group}", get(check::log_key))
         .route("/static/app.css", get(assets::stylesheet))
         .route("/static/scrutineer.js", get(assets::module))

@@ -24,11 +24,11 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{ApiPath, append, authorise, id, not_found, read_registry};
+use super::{ApiPath, Written, authorise, id, read_registry};
 use crate::id::{MeetingId, OrgId, PersonId};
+use crate::registry::AttendanceRemoved;
 use crate::registry::csv::ImportError;
 use crate::registry::meeting::mode_text;
-use crate::registry::{AttendanceRemoved, Fact};
 use crate::rules::{Attendance, AttendanceMode};
 use crate::server::AppState;
 use crate::server::api::LogReceipt;
@@ -106,13 +106,9 @@ async fn put(
         organisation: body.organisation,
         mode: body.mode,
     };
-    let written = append(&log, move |registry, _| {
-        let new = registry
-            .attendance_of(&record.meeting, &record.person)
-            .is_none();
-        Ok((Fact::Attendance(record), new))
-    })
-    .await?;
+    let written: Written = commands::registry::put_attendance(&log, record)
+        .await?
+        .into();
     Ok(written.reply())
 }
 
@@ -126,19 +122,9 @@ async fn remove(
         meeting: id::<MeetingId>("meeting", &meeting)?,
         person: id::<PersonId>("person", &person)?,
     };
-    let written = append(&log, move |registry, _| {
-        if registry
-            .attendance_of(&removed.meeting, &removed.person)
-            .is_none()
-        {
-            return Err(not_found(format!(
-                "no attendance of {} at meeting {} is recorded",
-                removed.person, removed.meeting
-            )));
-        }
-        Ok((Fact::AttendanceRemoved(removed), false))
-    })
-    .await?;
+    let written: Written = commands::registry::remove_attendance(&log, removed)
+        .await?
+        .into();
     Ok(written.reply())
 }
 

@@ -17,14 +17,13 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiPath, append, authorise, id, not_found, read_registry, refused};
+use super::{ApiPath, Written, authorise, id, read_registry};
 use crate::id::PersonId;
-use crate::registry::{ChairAppointed, ChairEnded, Fact, Refusal, ReviewerRecord};
 use crate::server::AppState;
 use crate::server::api::LogReceipt;
 use crate::server::auth::{Action, Caller};
+use crate::server::commands;
 use crate::server::error::{ApiError, ApiJson};
-use crate::server::sequencer::Refused;
 use crate::time::Timestamp;
 
 /// The chair and reviewer routes.
@@ -86,15 +85,10 @@ async fn appoint(
     ApiJson(body): ApiJson<AppointRequest>,
 ) -> Result<(StatusCode, Json<LogReceipt>), ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::WriteRegistry).await?;
-    let written = append(&log, move |_, time| {
-        // Deviation #1: the term is two years; the default start is the
-        // entry's time, as its header can carry it.
-        let from = body.from.unwrap_or_else(|| time.floor_micros());
-        let term = ChairAppointed::two_year_term(body.person, from, body.acting)
-            .ok_or_else(|| refused(&Refusal::ChairTerm))?;
-        Ok((Fact::Chair(term), true))
-    })
-    .await?;
+    let written: Written =
+        commands::registry::appoint_chair(&log, body.person, body.from, body.acting)
+            .await?
+            .into();
     Ok(written.reply())
 }
 
@@ -105,35 +99,11 @@ async fn end(
     ApiJson(body): ApiJson<EndRequest>,
 ) -> Result<(StatusCode, Json<LogReceipt>), ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::WriteRegistry).await?;
-    let written = append(&log, move |registry, time| {
-        let acting = body.acting;
-        let person = match body.person {
-            Some(person) => person,
-            // The term running at the entry's time, which is the one the
-            // `chair-ended` entry ends.
-            None => registry
-                .chair_terms()
-                .iter()
-                .find(|t| t.acting == acting && t.contains(time.floor_micros()))
-                .map(|t| t.person.clone())
-                // The registry's code for ending a term that is not
-                // running: a conflict with the state (409).
-                .ok_or_else(|| {
-                    Refused::conflict(
-                        "not-chair",
-                        format!(
-                            "no {} term is running",
-                            if acting { "acting" } else { "chair's" }
-                        ),
-                    )
-                })?,
-        };
-        Ok((Fact::ChairEnded(ChairEnded { person, acting }), false))
-    })
-    .await?;
+    let written: Written = commands::registry::end_chair(&log, body.person, body.acting)
+        .await?
+        .into();
     Ok(written.reply())
 }
-
 async fn terms(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -178,15 +148,9 @@ async fn appoint_reviewer(
 ) -> Result<(StatusCode, Json<LogReceipt>), ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::WriteRegistry).await?;
     let person = id::<PersonId>("person", &person)?;
-    let written = append(&log, move |registry, _| {
-        let new = !registry.is_reviewer(person.as_str());
-        let record = ReviewerRecord {
-            person,
-            appointed: true,
-        };
-        Ok((Fact::Reviewer(record), new))
-    })
-    .await?;
+    let written: Written = commands::registry::appoint_reviewer(&log, person)
+        .await?
+        .into();
     Ok(written.reply())
 }
 
@@ -197,21 +161,8 @@ async fn release_reviewer(
 ) -> Result<(StatusCode, Json<LogReceipt>), ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::WriteRegistry).await?;
     let person = id::<PersonId>("person", &person)?;
-    let written = append(&log, move |registry, _| {
-        // Releasing someone who is not a reviewer would log a change that
-        // changes nothing: the path's resource does not exist.
-        if !registry.is_reviewer(person.as_str()) {
-            return Err(not_found(format!(
-                "{} is not an appeal reviewer of the group",
-                person.as_str()
-            )));
-        }
-        let record = ReviewerRecord {
-            person,
-            appointed: false,
-        };
-        Ok((Fact::Reviewer(record), false))
-    })
-    .await?;
+    let written: Written = commands::registry::release_reviewer(&log, person)
+        .await?
+        .into();
     Ok(written.reply())
 }

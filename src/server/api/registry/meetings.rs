@@ -10,13 +10,13 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiPath, append, authorise, id, read_registry};
+use super::{ApiPath, Written, authorise, id, read_registry};
 use crate::id::MeetingId;
-use crate::registry::Fact;
 use crate::rules::{Meeting, MeetingFormat};
 use crate::server::AppState;
 use crate::server::api::LogReceipt;
 use crate::server::auth::{Action, Caller};
+use crate::server::commands;
 use crate::server::error::{ApiError, ApiJson};
 use crate::time::Timestamp;
 
@@ -81,11 +81,7 @@ async fn put(
         end: body.end,
         kick_off: body.kick_off,
     };
-    let written = append(&log, move |registry, _| {
-        let new = registry.meeting(meeting.id.as_str()).is_none();
-        Ok((Fact::Meeting(meeting), new))
-    })
-    .await?;
+    let written: Written = commands::registry::put_meeting(&log, meeting).await?.into();
     Ok(written.reply())
 }
 

@@ -51,13 +51,11 @@ use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 
 use super::{LogReceipt, roles};
-use crate::registry::{Fact, GroupState, Refusal};
+use crate::registry::GroupState;
 use crate::server::auth::{Action, Caller, Roles, require};
 use crate::server::commands;
 use crate::server::error::ApiError;
-use crate::server::sequencer::Refused;
 use crate::server::{AppState, Log};
-use crate::time::Timestamp;
 
 /// The registry routes.
 pub fn router() -> Router<Arc<AppState>> {
@@ -67,17 +65,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(meetings::router())
         .merge(attendance::router())
         .merge(chair::router())
-}
-
-/// A refusal meaning 404 (see the module documentation).
-fn not_found(message: String) -> Refused {
-    Refused::not_found(message)
-}
-
-/// The registry's refusal as the sequencer's ([`Refused::from`], where
-/// the status of each is decided as the module documentation says).
-pub(super) fn refused(refusal: &Refusal) -> Refused {
-    Refused::from(refusal)
 }
 
 /// The log of `group`, once the caller's roles there allow `action`; with
@@ -102,7 +89,8 @@ async fn read_registry<T>(log: &Log, read: impl FnOnce(&GroupState) -> T) -> Res
         .ok_or_else(|| ApiError::NotFound(format!("group {:?} is not created yet", log.group)))
 }
 
-/// A change appended to the log.
+/// A change appended to the log, by one of the registry's commands
+/// ([`commands::registry`]).
 pub(super) struct Written {
     /// Where the entry is, and the checkpoint that covers it.
     pub(super) receipt: LogReceipt,
@@ -123,18 +111,13 @@ impl Written {
     }
 }
 
-/// Records the fact that `decide` makes from the registry at the
-/// command's turn in the sequencer, with whether it creates a resource
-/// ([`commands::registry::record`]).
-async fn append<F>(log: &Log, decide: F) -> Result<Written, ApiError>
-where
-    F: FnOnce(&GroupState, Timestamp) -> Result<(Fact, bool), Refused> + Send + 'static,
-{
-    let recorded = commands::registry::record(log, decide).await?;
-    Ok(Written {
-        receipt: recorded.appended.into(),
-        created: recorded.created,
-    })
+impl From<commands::registry::Recorded> for Written {
+    fn from(recorded: commands::registry::Recorded) -> Self {
+        Self {
+            receipt: recorded.appended.into(),
+            created: recorded.created,
+        }
+    }
 }
 
 /// Path parameters whose rejection is a problem (400), not axum's plain

@@ -10,13 +10,13 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiPath, append, authorise, id, read_registry};
+use super::{ApiPath, Written, authorise, id, read_registry};
 use crate::id::OrgId;
-use crate::registry::Fact;
 use crate::rules::{Membership, OrgClass, Organisation};
 use crate::server::AppState;
 use crate::server::api::LogReceipt;
 use crate::server::auth::{Action, Caller};
+use crate::server::commands;
 use crate::server::error::{ApiError, ApiJson};
 use crate::time::Timestamp;
 
@@ -80,11 +80,9 @@ async fn put(
             to: body.to,
         },
     };
-    let written = append(&log, move |registry, _| {
-        let new = registry.organisation(organisation.id.as_str()).is_none();
-        Ok((Fact::Organisation(organisation), new))
-    })
-    .await?;
+    let written: Written = commands::registry::put_organisation(&log, organisation)
+        .await?
+        .into();
     Ok(written.reply())
 }
 

@@ -19,13 +19,14 @@ use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiPath, append, authorise, id, not_found, read_registry};
+use super::{ApiPath, Written, authorise, id, read_registry};
 use crate::id::{OrgId, PersonId};
+use crate::registry::KeyState;
 use crate::registry::organisation::PersonRecord;
-use crate::registry::{Fact, KeyRevoked, KeyState};
 use crate::server::AppState;
 use crate::server::api::LogReceipt;
 use crate::server::auth::{Action, Caller, Roles, allowed};
+use crate::server::commands;
 use crate::server::error::{ApiError, ApiJson};
 use crate::store::accounts::Account;
 use crate::time::Timestamp;
@@ -122,25 +123,15 @@ async fn put(
 ) -> Result<(StatusCode, Json<LogReceipt>), ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::WriteRegistry).await?;
     let person = id::<PersonId>("person", &person)?;
-    // Accounts are never deleted, so this check cannot go stale before the
-    // entry is sequenced.
-    if state.store.account(person.as_str()).await?.is_none() {
-        return Err(ApiError::NotFound(format!(
-            "no account for person {:?}; create it first (POST /v1/persons)",
-            person.as_str()
-        )));
-    }
     let record = PersonRecord {
         id: person,
         organisation: body.organisation,
         on_membership_list: body.membership_list,
         reconfirmed: body.reconfirmed,
     };
-    let written = append(&log, move |registry, _| {
-        let new = registry.person(record.id.as_str()).is_none();
-        Ok((Fact::Person(record), new))
-    })
-    .await?;
+    let written: Written = commands::registry::put_person(&state.store, &log, record)
+        .await?
+        .into();
     Ok(written.reply())
 }
 
@@ -231,22 +222,8 @@ async fn revoke_key(
 ) -> Result<(StatusCode, Json<LogReceipt>), ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::WriteRegistry).await?;
     let person = id::<PersonId>("person", &person)?;
-    let written = append(&log, move |registry, _| {
-        // A key id is written as 8 lowercase hex digits: comparing with the
-        // canonical text of each key's id refuses any other spelling.
-        let key = registry
-            .keys_of(person.as_str())
-            .iter()
-            .find(|k| k.key.id().to_string() == key_id)
-            .ok_or_else(|| {
-                not_found(format!(
-                    "person {:?} has no key with id {key_id:?}",
-                    person.as_str()
-                ))
-            })?;
-        let key_id = key.key.id();
-        Ok((Fact::KeyRevoked(KeyRevoked { person, key_id }), false))
-    })
-    .await?;
+    let written: Written = commands::registry::revoke_key(&log, person, key_id)
+        .await?
+        .into();
     Ok(written.reply())
 }

@@ -499,6 +499,9 @@ async function checkReceipt(event) {
 // problems, then the steps' own texts.
 const MESSAGES = {
   localTime: (text) => ` (your local time: ${text})`,
+  announceRefused: (detail) => `The announcement was not logged. The server's reason: ${detail}.`,
+  announced: (ballot, index, size, recipients) => `Ballot ${ballot} is announced: logged as entry ${index} of the group's log, covered by a signed checkpoint of ${size} entries, with a notification to each of the ${recipients} persons on the membership list.`,
+  ballotPage: (ballot) => `Open the page of ballot ${ballot}.`,
   refusals: {
     'not-eligible': 'your organisation is not on this ballot\'s roll as eligible to vote',
     'outside-window': 'the ballot does not take votes now: its window has not opened yet, or has closed',
@@ -652,10 +655,10 @@ function line(text, ok) {
 // The key to sign with: a key file picked on the form (imported as a
 // non-extractable key and let go after the vote), or a key remembered on
 // this device; either way named after the person and registered now.
-async function signingKey(section) {
+async function signingKey(section, input = document.getElementById('vote-key-file')) {
   const person = section.dataset.person;
   const registered = new Set(Array.from(section.querySelectorAll('[data-vote-key]'), (e) => e.dataset.voteKey));
-  const file = document.getElementById('vote-key-file').files[0];
+  const file = input.files[0];
   if (file) {
     let parsed;
     let imported;
@@ -926,8 +929,65 @@ function showLocalTimes() {
   }
 }
 
+// The secretariat's attendance import: a picked registration export is
+// read into the form's text box, where it can be checked before it is
+// sent; the form itself works without this, by pasting.
+function startCsvImport(form) {
+  const field = document.getElementById('import-file-field');
+  const file = document.getElementById('import-file');
+  const text = document.getElementById('import-csv');
+  field.hidden = false;
+  file.addEventListener('change', async () => {
+    if (file.files.length === 0) return;
+    text.value = await file.files[0].text();
+    text.focus();
+  });
+}
+
+// The chair's announcement: the exact note the server showed (the page's
+// text, unchanged) signed with the chair's key and sent as signed; the
+// answer names the log entry.
+async function announce(section) {
+  const error = document.getElementById('announce-error');
+  const outcome = document.getElementById('announce-outcome');
+  const button = document.getElementById('sign-announce');
+  const csrf = document.querySelector('.who input[name="csrf"]').value;
+  const text = document.getElementById('announcement-note').textContent;
+  error.hidden = true;
+  button.disabled = true;
+  try {
+    const signer = await signingKey(section, document.getElementById('announce-key-file'));
+    const signed = await signNote(text, signer);
+    const response = await fetch(`/groups/${encodeURIComponent(section.dataset.group)}/ballots/announce`, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: JSON.stringify({ announcement: signed }),
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      showError(error, [MESSAGES.announceRefused(answer.detail || response.statusText)]);
+      return;
+    }
+    const link = document.createElement('a');
+    link.href = `/groups/${encodeURIComponent(section.dataset.group)}/ballots/${encodeURIComponent(answer.ballot)}`;
+    link.textContent = MESSAGES.ballotPage(answer.ballot);
+    const p = document.createElement('p');
+    p.append(MESSAGES.announced(answer.ballot, answer.index, answer.size, answer.recipients), ' ', link);
+    outcome.replaceChildren(p);
+    button.hidden = true;
+    outcome.focus();
+  } catch (problem) {
+    showError(error, [`${problem.message}.`]);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function start() {
   showLocalTimes();
+  const csvImport = document.getElementById('csv-import-form');
+  if (csvImport) startCsvImport(csvImport);
   const importForm = document.getElementById('import-form');
   const checkForm = document.getElementById('check-form');
   const voteSection = document.getElementById('vote');
@@ -939,6 +999,8 @@ function start() {
     return;
   }
   if (voteSection) startVote(voteSection);
+  const announcing = document.getElementById('announce');
+  if (announcing) document.getElementById('sign-announce').addEventListener('click', () => announce(announcing));
   if (mine) showCounted(mine).catch((e) => say(document.getElementById('my-votes-status'), MESSAGES.unreadable(e.message), false));
   if (importForm) {
     importForm.addEventListener('submit', importKey);

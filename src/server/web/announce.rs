@@ -1,0 +1,485 @@
+//! The chair announces a ballot in the browser (SPEC section 8, "Chair").
+//!
+//! - `GET /groups/{group}/ballots/new`: the draft form (ballot id, title,
+//!   kind, questions with their text, window), with the notice rule
+//!   explained: the earliest opening of a ballot announced now.
+//! - `POST /groups/{group}/ballots/new`: the draft read into the exact
+//!   announcement note ([`AnnouncementNote::text`]), read back by the
+//!   server's own parser ([`AnnouncementNote::parse_text`]), its schedule
+//!   checked by the rules' [`check_schedule`] on the registry as it stands
+//!   and its signer checked against the chair in office: every refusal is
+//!   in words before anything is signed. The answer shows the note's text,
+//!   which the module (`static/scrutineer.js`) signs with the chair's
+//!   WebCrypto key, unchanged.
+//! - `POST /groups/{group}/ballots/announce`: the signed note, as JSON
+//!   `{"announcement": "…"}` with the session's `X-CSRF-Token`, handed to
+//!   [`commands::ballots::announce`], the function the API's
+//!   `POST /v1/groups/{group}/ballots` calls; the answer is the entry's
+//!   index and checkpoint, or a problem with the server's reason. The
+//!   announcement's check in the sequencer is the one that counts; the
+//!   review step's checks only spare the chair a signature that would be
+//!   refused.
+//!
+//! Documents voted on are not attached from the page yet (`scrutineer
+//! announce --document` does).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use serde::{Deserialize, Serialize};
+
+use super::WebError;
+use super::pages::chrome;
+use super::render::{Chrome, iso, page};
+use super::session::Session;
+use super::view::{self, BallotSummary};
+use super::vote::CSRF_HEADER;
+use crate::ballot::announcement::{AnnouncementNote, Subject};
+use crate::id::{BallotId, MeetingId, QuestionId};
+use crate::rules::BallotKind;
+use crate::rules::check_schedule;
+use crate::rules::what_if::earliest_opening;
+use crate::server::auth::Action;
+use crate::server::commands;
+use crate::server::error::ApiError;
+use crate::server::{AppState, Log};
+use crate::time::Timestamp;
+
+/// The largest signed announcement the page sends: a note of a title and
+/// a few questions, JSON-escaped.
+pub const MAX_ANNOUNCE_BYTES: usize = 64 * 1024;
+
+#[derive(Template)]
+#[template(path = "announce.html")]
+struct AnnouncePage {
+    chrome: Chrome,
+    group: String,
+    now: String,
+    earliest: String,
+    /// The meetings a meeting vote may name.
+    meetings: Vec<String>,
+    /// The draft's fields, given back.
+    draft: Draft,
+    /// The field at fault, and why (`missing`, `id`, `time`, `questions`).
+    field: &'static str,
+    code: &'static str,
+    /// The rules' or the parser's reason for refusing the draft.
+    refusal: String,
+    /// The exact note text to sign, once the draft passed.
+    note: String,
+    /// The chair's registered key ids, for the module's key check.
+    keys: Vec<String>,
+    /// Ballots that may still be cancelled.
+    upcoming: Vec<BallotSummary>,
+    /// A cancellation just logged: the ballot, the entry's index and the
+    /// log's size after it.
+    cancelled: Option<(String, u64, u64)>,
+}
+
+impl AnnouncePage {
+    fn invalid(&self, field: &str) -> bool {
+        self.field == field
+    }
+}
+
+/// The draft form.
+#[derive(Deserialize, Default)]
+pub struct Draft {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ballot: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    meeting: String,
+    /// One question a line: its id, a space, its text.
+    #[serde(default)]
+    questions: String,
+    #[serde(default)]
+    opens: String,
+    #[serde(default)]
+    closes: String,
+}
+
+/// What the page needs from the group's log.
+struct Context {
+    earliest: String,
+    /// Ballots announced and not yet open, which may still be cancelled.
+    upcoming: Vec<BallotSummary>,
+    meetings: Vec<String>,
+    keys: Vec<String>,
+    chair: bool,
+}
+
+async fn context(log: &Log, person: String, now: Timestamp) -> Result<Context, WebError> {
+    log.read(move |loaded| {
+        loaded.state.registry.as_ref().map(|r| Context {
+            earliest: earliest_opening(r.parameters(), now)
+                .map(iso)
+                .unwrap_or_default(),
+            upcoming: loaded
+                .state
+                .book
+                .ballots()
+                .map(|(id, tracked)| view::summary(id.as_str(), tracked))
+                .filter(|b| b.state == "announced")
+                .collect(),
+            meetings: r.meetings().map(|m| m.id.to_string()).collect(),
+            keys: r
+                .keys_of(&person)
+                .iter()
+                .filter(|k| k.revoked.is_none())
+                .map(|k| k.key.id().to_string())
+                .collect(),
+            chair: r.chair_at(now).is_some_and(|p| p.as_str() == person),
+        })
+    })
+    .await
+    .map_err(ApiError::from)?
+    .ok_or_else(|| WebError::NotFound(format!("group {:?} is not created yet", log.group)))
+}
+
+async fn chair_log(state: &AppState, session: &Session, group: &str) -> Result<Arc<Log>, WebError> {
+    Ok(session
+        .authorise(
+            state,
+            group,
+            Action::AnnounceBallot,
+            "you are not the chair",
+        )
+        .await?)
+}
+
+/// The outcome of a draft: the field at fault and why, the rules'
+/// refusal, or the note to sign.
+#[derive(Default)]
+struct Review {
+    cancelled: Option<(String, u64, u64)>,
+    field: &'static str,
+    code: &'static str,
+    refusal: String,
+    note: String,
+}
+
+fn render(
+    session: &Session,
+    log: &Log,
+    now: Timestamp,
+    context: Context,
+    draft: Draft,
+    review: Review,
+) -> Response {
+    let Review {
+        field,
+        code,
+        refusal,
+        note,
+        ..
+    } = &review;
+    let (field, code, refusal, note) = (*field, *code, refusal.clone(), note.clone());
+    let status = if field.is_empty() && refusal.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    page(
+        status,
+        &AnnouncePage {
+            chrome: chrome(session, "announce"),
+            group: log.group.clone(),
+            now: iso(now),
+            earliest: context.earliest,
+            meetings: context.meetings,
+            draft,
+            field,
+            code,
+            refusal,
+            note,
+            keys: context.keys,
+            upcoming: context.upcoming,
+            cancelled: review.cancelled,
+        },
+    )
+}
+
+/// `GET /groups/{group}/ballots/new`.
+pub async fn form(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    Path(group): Path<String>,
+) -> Result<Response, WebError> {
+    let log = chair_log(&state, &session, &group).await?;
+    let now = state.clock.now();
+    let context = context(&log, session.person.clone(), now).await?;
+    Ok(render(
+        &session,
+        &log,
+        now,
+        context,
+        Draft {
+            kind: "correspondence".into(),
+            ..Draft::default()
+        },
+        Review::default(),
+    ))
+}
+
+/// An instant: RFC 3339 UTC, or a date alone for its midnight UTC.
+fn parse_time(text: &str) -> Option<Timestamp> {
+    Timestamp::parse(text)
+        .ok()
+        .or_else(|| Timestamp::parse(&format!("{text}T00:00:00Z")).ok())
+}
+
+/// The draft as a note, or the field at fault and why.
+fn note_of(log: &Log, draft: &Draft) -> Result<AnnouncementNote, (&'static str, &'static str)> {
+    let ballot: BallotId = match draft.ballot.trim() {
+        "" => return Err(("ballot", "missing")),
+        text => text.parse().map_err(|_| ("ballot", "id"))?,
+    };
+    let title = draft.title.trim();
+    if title.is_empty() {
+        return Err(("title", "missing"));
+    }
+    let mut questions = Vec::new();
+    let mut texts = Vec::new();
+    for line in draft
+        .questions
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        let (id, text) = line.split_once(' ').ok_or(("questions", "questions"))?;
+        let id: QuestionId = id.parse().map_err(|_| ("questions", "questions"))?;
+        questions.push(id);
+        texts.push(text.trim().to_owned());
+    }
+    if questions.is_empty() {
+        return Err(("questions", "missing"));
+    }
+    let time = |name: &'static str, text: &str| match text.trim() {
+        "" => Err((name, "missing")),
+        t => parse_time(t).ok_or((name, "time")),
+    };
+    let kind = match draft.kind.as_str() {
+        "meeting" => {
+            let meeting: MeetingId = match draft.meeting.trim() {
+                "" => return Err(("meeting", "missing")),
+                text => text.parse().map_err(|_| ("meeting", "id"))?,
+            };
+            BallotKind::Meeting { meeting }
+        }
+        _ => BallotKind::Correspondence,
+    };
+    Ok(AnnouncementNote {
+        origin: log.origin.clone(),
+        ballot,
+        kind,
+        questions,
+        opens: Some(time("opens", &draft.opens)?),
+        closes: time("closes", &draft.closes)?,
+        subject: Some(Subject {
+            title: title.to_owned(),
+            questions: texts,
+            documents: Vec::new(),
+        }),
+    })
+}
+
+/// `POST /groups/{group}/ballots/new`: the review of the exact note.
+pub async fn review(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    Path(group): Path<String>,
+    posted: Result<Form<Draft>, FormRejection>,
+) -> Result<Response, WebError> {
+    let draft = session.checked_form(posted, |d| d.csrf.as_str())?;
+    let log = chair_log(&state, &session, &group).await?;
+    let now = state.clock.now();
+    let context = context(&log, session.person.clone(), now).await?;
+    let note = match note_of(&log, &draft) {
+        Ok(note) => note,
+        Err((field, code)) => {
+            return Ok(render(
+                &session,
+                &log,
+                now,
+                context,
+                draft,
+                Review {
+                    field,
+                    code,
+                    ..Review::default()
+                },
+            ));
+        }
+    };
+    let text = note.text();
+    // The server's own reading of the note, then the rules' schedule on
+    // the registry as it stands: the refusals the sequencer would give.
+    let checked = AnnouncementNote::parse_text(&text)
+        .map_err(|e| e.to_string())
+        .map(|parsed| parsed.to_ballot(now));
+    let refusal = match checked {
+        Err(reason) => reason,
+        Ok(ballot) => log
+            .read(move |loaded| {
+                let Some(registry) = loaded.state.registry.as_ref() else {
+                    return String::new();
+                };
+                match registry.rules_registry() {
+                    Err(e) => e.to_string(),
+                    Ok(rules) => match check_schedule(registry.parameters(), &rules, &ballot) {
+                        Err(e) => e.to_string(),
+                        Ok(_) => String::new(),
+                    },
+                }
+            })
+            .await
+            .map_err(ApiError::from)?,
+    };
+    let refusal = if refusal.is_empty() && !context.chair {
+        "you are not the chair in office now, so the log would refuse your signature".to_owned()
+    } else {
+        refusal
+    };
+    let note = if refusal.is_empty() {
+        text
+    } else {
+        String::new()
+    };
+    Ok(render(
+        &session,
+        &log,
+        now,
+        context,
+        draft,
+        Review {
+            refusal,
+            note,
+            ..Review::default()
+        },
+    ))
+}
+
+/// The signed announcement the module sends.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signed {
+    announcement: String,
+}
+
+/// What the module is told: where the announcement is in the log.
+#[derive(Serialize)]
+struct Announced {
+    ballot: String,
+    index: u64,
+    size: u64,
+    checkpoint: String,
+    recipients: usize,
+}
+
+/// `POST /groups/{group}/ballots/announce` (module documentation).
+pub async fn submit(
+    State(state): State<Arc<AppState>>,
+    session: Option<Session>,
+    Path(group): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let session = session.ok_or(ApiError::Unauthenticated)?;
+    let token = headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !session.csrf.matches(token) {
+        return Err(ApiError::Forbidden(
+            "the request's security token (X-CSRF-Token) does not match this session; reload \
+             the page"
+                .to_owned(),
+        ));
+    }
+    let signed: Signed = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "malformed-json",
+            format!("the body must be JSON {{\"announcement\": …}}: {e}"),
+        )
+    })?;
+    let log = session
+        .authorise(
+            &state,
+            &group,
+            Action::AnnounceBallot,
+            "you are not the chair",
+        )
+        .await?;
+    let announced =
+        commands::ballots::announce(&log, signed.announcement.into_bytes(), Vec::new()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Announced {
+            ballot: announced.ballot.to_string(),
+            index: announced.appended.index,
+            size: announced.appended.size,
+            checkpoint: String::from_utf8_lossy(&announced.appended.checkpoint).into_owned(),
+            recipients: announced.recipients.len(),
+        }),
+    )
+        .into_response())
+}
+
+/// The cancel form: its CSRF token.
+#[derive(Deserialize)]
+pub struct CancelForm {
+    csrf: String,
+}
+
+/// `POST /groups/{group}/ballots/{ballot}/cancel`: cancels an announced
+/// ballot before its opening (the chair or the secretariat), through
+/// [`commands::ballots::cancel`] like the API's; the answer is this page
+/// with the entry logged, or the error page with the server's reason.
+pub async fn cancel(
+    State(state): State<Arc<AppState>>,
+    session: Session,
+    Path((group, ballot)): Path<(String, String)>,
+    posted: Result<Form<CancelForm>, FormRejection>,
+) -> Result<Response, WebError> {
+    session.checked_form(posted, |f| f.csrf.as_str())?;
+    let log = session
+        .authorise(
+            &state,
+            &group,
+            Action::CancelBallot,
+            "you may not cancel ballots",
+        )
+        .await?;
+    let id = BallotId::new(&ballot)
+        .map_err(|e| WebError::BadRequest(format!("ballot {ballot:?}: {e}")))?;
+    let appended = commands::ballots::cancel(&log, id)
+        .await
+        .map_err(ApiError::from)?;
+    let now = state.clock.now();
+    let context = context(&log, session.person.clone(), now).await?;
+    Ok(render(
+        &session,
+        &log,
+        now,
+        context,
+        Draft {
+            kind: "correspondence".into(),
+            ..Draft::default()
+        },
+        Review {
+            cancelled: Some((ballot, appended.index, appended.size)),
+            ..Review::default()
+        },
+    ))
+}

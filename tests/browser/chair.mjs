@@ -1,0 +1,91 @@
+// The chair announces a ballot in Debian's Chromium (tests/browser.rs
+// starts the server with group ETI, carol its chair with a registered key):
+//
+//   SCRUTINEER_URL   http://127.0.0.1:<port>
+//   CAROL_TOKEN      carol's token
+//   CAROL_KEY        carol's key file, made by `scrutineer keygen`
+//   SCREENSHOTS      optional: a directory for a PNG of each page
+//
+// A draft that opens too early is refused in words before anything is
+// signed; the corrected draft shows the exact announcement note, which the
+// page signs with carol's key (picked as a file) and submits, with the
+// keyboard only; the answer names the log entry. A second ballot is
+// announced, then cancelled before it opens. axe-core on every state.
+
+import { env, open } from './harness.mjs';
+
+const { base, page, check, audit, shot, text, tabTo, focusVisible, expected, finish, stopped } = await open();
+
+try {
+  await page.goto(base + '/sign-in');
+  await page.fill('#token', env('CAROL_TOKEN'));
+  await Promise.all([page.waitForURL(base + '/'), page.click('main button[type="submit"]')]);
+  check(await page.locator('a[href="/groups/ETI/ballots/new"]').count() === 1, 'the home page links the chair to the announcement');
+  await page.click('a[href="/groups/ETI/ballots/new"]');
+  await page.waitForURL(base + '/groups/ETI/ballots/new');
+  check((await text('#notice-rule')).includes('2026-07-01T00:00:00Z'), `the notice rule is explained: ${await text('#notice-rule')}`);
+  await audit('the announcement draft');
+
+  await page.fill('#ballot', 'B9');
+  await page.fill('#title', 'Approval of GS ETI 009 V1.1.1');
+  await page.fill('#questions', 'main Do you approve GS ETI 009 V1.1.1 for publication?');
+  await page.fill('#opens', '2026-06-10');
+  await page.fill('#closes', '2026-07-10');
+  expected.push(422);
+  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/ballots/new"] button[type="submit"]')]);
+  const refused = await text('#draft-refused');
+  check(refused.includes('nothing was signed') && refused.includes('notice-period'), `an opening too early is refused in words: ${refused}`);
+  check(await page.locator('#announcement-note').count() === 0, 'no note is offered for signing');
+  check((await page.inputValue('#title')) === 'Approval of GS ETI 009 V1.1.1', 'the draft is kept');
+  await audit('the announcement draft refused');
+
+  await page.fill('#opens', '2026-07-15');
+  await page.fill('#closes', '2026-08-15');
+  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/ballots/new"] button[type="submit"]')]);
+  const note = await text('#announcement-note');
+  check(note.startsWith('scrutineer/announcement/v2\n') || note.includes('ballot B9\n'), `the exact note is shown: ${note}`);
+  check(note.includes('title Approval of GS ETI 009 V1.1.1\n') && note.includes('question main Do you approve'), 'the note carries the title and the question text');
+  check(note.includes('opens 2026-07-15T00:00:00.000000Z\n'), 'the note carries the opening');
+  await audit('the announcement review');
+  await shot('chair-announce-review');
+
+  await page.setInputFiles('#announce-key-file', env('CAROL_KEY'));
+  await page.focus('#announce-key-file');
+  check(await tabTo('#sign-announce'), 'the keyboard reaches the sign button');
+  check(await focusVisible(), 'the sign button shows its focus');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('#announce-outcome').textContent.length > 0
+    || !document.querySelector('#announce-error').hidden);
+  const outcome = await text('#announce-outcome');
+  check(outcome.includes('Ballot B9 is announced: logged as entry'), `the announcement is logged: ${outcome} ${await text('#announce-error')}`);
+  await audit('the announcement logged');
+  await shot('chair-announced');
+  await page.click('#announce-outcome a');
+  await page.waitForURL(base + '/groups/ETI/ballots/B9');
+  check((await text('main')).includes('Approval of GS ETI 009 V1.1.1'), 'the ballot page shows the title signed');
+
+  // A second ballot, announced then cancelled before it opens.
+  await page.goto(base + '/groups/ETI/ballots/new');
+  await page.fill('#ballot', 'B10');
+  await page.fill('#title', 'Approval of GS ETI 010 V1.1.1');
+  await page.fill('#questions', 'main Do you approve GS ETI 010 V1.1.1 for publication?');
+  await page.fill('#opens', '2026-07-20');
+  await page.fill('#closes', '2026-08-20');
+  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/ballots/new"] button[type="submit"]')]);
+  await page.setInputFiles('#announce-key-file', env('CAROL_KEY'));
+  await page.click('#sign-announce');
+  await page.waitForFunction(() => document.querySelector('#announce-outcome').textContent.length > 0
+    || !document.querySelector('#announce-error').hidden);
+  check((await text('#announce-outcome')).includes('Ballot B10 is announced'), 'a second ballot is announced');
+  await page.goto(base + '/groups/ETI/ballots/new');
+  check(await page.locator('form[action="/groups/ETI/ballots/B10/cancel"]').count() === 1, 'an announced ballot may be cancelled from the page');
+  await audit('the announcement page with ballots to cancel');
+  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/ballots/B10/cancel"] button')]);
+  const cancelled = await text('#cancelled');
+  check(cancelled.includes('Ballot B10 is cancelled: logged as entry'), `the cancellation is logged: ${cancelled}`);
+  check(await page.locator('form[action="/groups/ETI/ballots/B10/cancel"]').count() === 0, 'a cancelled ballot is no longer offered');
+  await audit('the announcement page after a cancellation');
+} catch (error) {
+  stopped(error);
+}
+await finish();
