@@ -35,12 +35,14 @@ pub mod error;
 #[cfg(test)]
 mod fault_injection;
 pub mod fold;
+pub mod http_client;
 pub mod launch;
 pub mod rate_limit;
 pub mod scheduler;
 pub mod sequencer;
 pub mod startup;
 pub mod web;
+pub mod witness;
 
 pub use app::AppState;
 pub use fold::{FoldRefusal, GroupLogState, Log, PublishedGroup};
