@@ -14,12 +14,13 @@ pub struct Args {
     /// see docs/formats.md).
     #[arg(long, value_name = "FILE")]
     config: PathBuf,
-    /// TEST ONLY: take the time of each cosignature from a Scrutineer
-    /// server's `GET /v1/clock` (a `--simulated-clock` server) instead of
-    /// the system clock. A witness run this way states whatever time that
-    /// server says, which defeats its purpose: never use it for real.
-    #[arg(long, value_name = "URL", hide = true)]
-    test_follow_clock: Option<String>,
+    /// TEST ONLY: take the time of each cosignature from this file (RFC
+    /// 3339 UTC, rewritten by a test that follows a `--simulated-clock`
+    /// server) instead of the system clock. A witness run this way states
+    /// whatever time the file says, which defeats its purpose: never use it
+    /// for real.
+    #[arg(long, value_name = "FILE", hide = true)]
+    test_clock_file: Option<PathBuf>,
 }
 
 /// Runs the witness until Ctrl-C or SIGTERM.
@@ -29,10 +30,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let base = args.config.parent().map(PathBuf::from).unwrap_or_default();
     let config = WitnessConfig::parse(&text, &base)
         .with_context(|| format!("the witness configuration {}", args.config.display()))?;
-    let clock = match args.test_follow_clock {
-        Some(url) => {
-            eprintln!("scrutineer witness: TEST ONLY: following the clock of {url}");
-            WitnessClock::FollowServer(url)
+    let clock = match args.test_clock_file {
+        Some(path) => {
+            eprintln!(
+                "scrutineer witness: TEST ONLY: taking the time from {}",
+                path.display()
+            );
+            WitnessClock::TestFile(path)
         }
         None => WitnessClock::System,
     };

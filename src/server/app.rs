@@ -45,6 +45,8 @@ pub struct AppState {
     pub limits: rate_limit::WriteLimits,
     /// The web application's settings and sign-in budget.
     pub web: super::web::WebState,
+    /// The witnesses asked to cosign (`--witness-policy`), if any.
+    pub witnessing: Option<Arc<super::witnessing::Witnessing>>,
 }
 
 impl AppState {

@@ -45,6 +45,10 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
     // Opens, closes and tallies ballots at their times, from now on and
     // for whatever fell due while the server was down.
     let scheduler = tokio::spawn(scheduler::run(Arc::clone(&state)));
+    let witnessing = state
+        .witnessing
+        .clone()
+        .map(|w| tokio::spawn(super::witnessing::run(Arc::clone(&state), w)));
     let app =
         web::router(Arc::clone(&state), &config).merge(api::router(Arc::clone(&state), &config));
     // Request headers get the same time limit as a whole request.
@@ -52,8 +56,27 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
     connections::serve(listener, app, header_timeout, shutdown_signal()).await;
     tracing::info!("stopped");
     scheduler.abort();
+    if let Some(task) = witnessing {
+        task.abort();
+    }
     state.store.close().await;
     Ok(())
+}
+
+/// Reads and parses `--witness-policy`, if given.
+fn load_witness_policy(
+    config: &Config,
+) -> Result<Option<Arc<super::witnessing::Witnessing>>, ServerError> {
+    let Some(path) = &config.witness_policy else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(path).map_err(|source| ServerError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let policy = crate::tlog::policy::Policy::parse(&bytes)
+        .map_err(|e| ServerError::Config(format!("{}: {e}", path.display())))?;
+    Ok(Some(Arc::new(super::witnessing::Witnessing::new(policy))))
 }
 
 /// Opens storage, the key and every log, and bootstraps the first account.
@@ -119,6 +142,7 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
         bundles: Arc::new(tokio::sync::Semaphore::new(1)),
         limits: rate_limit::WriteLimits::new(config),
         web: web::WebState::new(config),
+        witnessing: load_witness_policy(config)?,
     };
     for head in heads {
         startup::open_log(&state, &head).await?;

@@ -43,6 +43,7 @@ pub mod sequencer;
 pub mod startup;
 pub mod web;
 pub mod witness;
+pub mod witnessing;
 
 pub use app::AppState;
 pub use fold::{FoldRefusal, GroupLogState, Log, PublishedGroup};

@@ -28,6 +28,7 @@
 
 pub mod accounts;
 pub mod append;
+pub mod cosigned;
 pub mod documents;
 pub(crate) mod fault;
 mod migrate;

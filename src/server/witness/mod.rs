@@ -42,11 +42,11 @@ use crate::tlog::witness::{
 pub enum WitnessClock {
     /// The operating system's clock.
     System,
-    /// TEST ONLY: the `now` of a Scrutineer server's `GET /v1/clock`, so
-    /// that test witnesses follow a `--simulated-clock` server. A witness
-    /// run this way states whatever time that server says: never use it
-    /// for a real witness.
-    FollowServer(String),
+    /// TEST ONLY: the RFC 3339 time written in this file, read at each
+    /// cosignature, so that test witnesses follow a `--simulated-clock`
+    /// server (the test writes the server's time there). A witness run this
+    /// way states whatever time the file says: never use it for real.
+    TestFile(std::path::PathBuf),
 }
 
 /// A running witness's state.
@@ -148,16 +148,9 @@ impl Witness {
     async fn now(&self) -> Result<u64, String> {
         let now = match &self.clock {
             WitnessClock::System => Clock::System.now(),
-            WitnessClock::FollowServer(url) => {
-                let answer = super::http_client::send(url, None, StdDuration::from_secs(10), 4096)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                #[derive(serde::Deserialize)]
-                struct Now {
-                    now: String,
-                }
-                let now: Now = serde_json::from_slice(&answer.body).map_err(|e| e.to_string())?;
-                Timestamp::parse(&now.now).map_err(|e| e.to_string())?
+            WitnessClock::TestFile(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+                Timestamp::parse(text.trim()).map_err(|e| e.to_string())?
             }
         };
         u64::try_from(now.unix_seconds())
