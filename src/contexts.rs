@@ -17,6 +17,18 @@ pub const NODE_PREFIX: u8 = 0x01;
 /// key id computation and in the encoded public and private keys.
 pub const ED25519_SIGNATURE_TYPE: u8 = 0x01;
 
+/// C2SP tlog-cosignature, "Format": the signature type byte of an Ed25519
+/// cosignature key, used in its key id and its vkey encoding.
+pub const COSIGNATURE_SIGNATURE_TYPE: u8 = 0x04;
+
+/// C2SP tlog-cosignature, "Format": the signature type byte of an ML-DSA-44
+/// cosignature key, which this crate recognises only to refuse it by name.
+pub const ML_DSA_44_COSIGNATURE_TYPE: u8 = 0x06;
+
+/// C2SP tlog-cosignature, "Ed25519 signed message": the header line of the
+/// message a witness signs (before `time <timestamp>` and the checkpoint).
+pub const COSIGNATURE_HEADER: &str = "cosignature/v1";
+
 /// C2SP tlog-proof: the first line of an inclusion receipt.
 pub const TLOG_PROOF_HEADER: &str = "c2sp.org/tlog-proof@v1";
 

@@ -23,6 +23,8 @@ mod serve;
 mod simulate;
 mod verify;
 mod vote;
+#[cfg(feature = "server")]
+mod witness;
 
 /// Scrutineer: secure, auditable voting for standards bodies.
 #[derive(Parser)]
@@ -74,6 +76,10 @@ enum Command {
     /// votes, and measure the machine's limits for the same work.
     #[cfg(feature = "server")]
     Loadtest(loadtest::Args),
+    /// Run a C2SP tlog-witness: cosign the checkpoints of the configured
+    /// logs after checking their consistency with what it cosigned before.
+    #[cfg(feature = "server")]
+    Witness(witness::Args),
 }
 
 /// Runs the command line and maps any error to a message and exit status 1.
@@ -97,6 +103,8 @@ pub fn main() -> ExitCode {
         Command::Backup(args) => backup::run(args),
         #[cfg(feature = "server")]
         Command::Loadtest(args) => loadtest::run(args),
+        #[cfg(feature = "server")]
+        Command::Witness(args) => witness::run(args),
     };
     match result {
         Ok(code) => code,

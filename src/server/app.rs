@@ -48,6 +48,8 @@ pub struct AppState {
     /// The newest checkpoint published per log, kept apart from the
     /// database (`high_water.rs`).
     pub marks: Arc<super::high_water::HighWater>,
+    /// The witnesses asked to cosign (`--witness-policy`), if any.
+    pub witnessing: Option<Arc<super::witnessing::Witnessing>>,
 }
 
 impl AppState {

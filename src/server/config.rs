@@ -123,6 +123,11 @@ pub struct Config {
     /// or the latest entry time on restart].
     #[arg(long, env = "SCRUTINEER_SIMULATED_START", requires = "simulated_clock")]
     pub simulated_start: Option<String>,
+    /// A C2SP tlog-policy file naming witnesses (with their submission
+    /// URLs), groups and a quorum: every group's new checkpoints are
+    /// submitted to them for cosigning (SPEC section 10).
+    #[arg(long, env = "SCRUTINEER_WITNESS_POLICY", value_name = "FILE")]
+    pub witness_policy: Option<PathBuf>,
 }
 
 /// How the server writes its own log lines.

@@ -52,6 +52,10 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
     // Opens, closes and tallies ballots at their times, from now on and
     // for whatever fell due while the server was down.
     let scheduler = tokio::spawn(scheduler::run(Arc::clone(&state)));
+    let witnessing = state
+        .witnessing
+        .clone()
+        .map(|w| tokio::spawn(super::witnessing::run(Arc::clone(&state), w)));
     let app =
         web::router(Arc::clone(&state), &config).merge(api::router(Arc::clone(&state), &config));
     // Request headers get the same time limit as a whole request.
@@ -72,8 +76,27 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
     if let Some(reload) = reload {
         reload.abort();
     }
+    if let Some(task) = witnessing {
+        task.abort();
+    }
     state.store.close().await;
     Ok(())
+}
+
+/// Reads and parses `--witness-policy`, if given.
+fn load_witness_policy(
+    config: &Config,
+) -> Result<Option<Arc<super::witnessing::Witnessing>>, ServerError> {
+    let Some(path) = &config.witness_policy else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(path).map_err(|source| ServerError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let policy = crate::tlog::policy::Policy::parse(&bytes)
+        .map_err(|e| ServerError::Config(format!("{}: {e}", path.display())))?;
+    Ok(Some(Arc::new(super::witnessing::Witnessing::new(policy))))
 }
 
 /// Opens storage, the key and every log, and bootstraps the first account.
@@ -171,6 +194,7 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
         limits: rate_limit::WriteLimits::new(config),
         web: web::WebState::new(config),
         marks: Arc::new(marks),
+        witnessing: load_witness_policy(config)?,
     };
     for head in heads {
         startup::open_log(&state, &head).await?;
@@ -298,7 +322,7 @@ async fn reload_on_hangup(tls: Arc<super::tls::Tls>) {
     let _ = tls;
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -41,6 +41,7 @@ mod fault_injection;
 pub mod fold;
 pub mod forwarded;
 pub mod high_water;
+pub mod http_client;
 pub mod launch;
 pub mod rate_limit;
 pub mod scheduler;
@@ -48,6 +49,8 @@ pub mod sequencer;
 pub mod startup;
 pub mod tls;
 pub mod web;
+pub mod witness;
+pub mod witnessing;
 
 pub use app::AppState;
 pub use fold::{FoldRefusal, GroupLogState, Log, PublishedGroup};

@@ -29,6 +29,7 @@
 pub mod accounts;
 pub mod append;
 pub mod backup;
+pub mod cosigned;
 pub mod documents;
 pub(crate) mod fault;
 mod migrate;

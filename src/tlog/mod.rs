@@ -7,6 +7,7 @@
 
 pub mod bundle;
 pub mod checkpoint;
+pub mod cosignature;
 pub mod hash;
 pub mod policy;
 pub mod proof;
@@ -15,6 +16,7 @@ pub mod size;
 pub mod tile;
 mod tile_check;
 pub mod tree;
+pub mod witness;
 
 pub use hash::{Hash, HashError, empty_root, leaf_hash, node_hash};
 pub use proof::{ProofError, verify_consistency, verify_inclusion};

@@ -8,23 +8,14 @@
 //! the groups bottom-up; ML-DSA-44 witnesses (type 0x06) are refused when
 //! the policy is parsed, since this crate cannot verify them.
 
-use std::fmt;
-
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-
-use crate::note::key::decode_canonical;
+use super::cosignature::CosignatureError;
+pub use super::cosignature::WitnessKey;
+use crate::contexts::ML_DSA_44_COSIGNATURE_TYPE as ML_DSA_44_TYPE;
 use crate::note::{KeyError, KeyId, KeyName, Limits, Note, NoteError, Verified, VerifierKey};
 
 /// The most logs, witnesses or groups (each) a policy may define; the
 /// specification recommends supporting at least 32.
 pub const MAX_DEFINITIONS: usize = 256;
-
-/// The signature type of Ed25519 cosignatures (tlog-cosignature).
-const COSIGNATURE_TYPE: u8 = 0x04;
-
-/// The signature type of ML-DSA-44 cosignatures, which we do not support.
-const ML_DSA_44_TYPE: u8 = 0x06;
 
 /// Why a policy file, or a checkpoint checked against one, is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,12 +37,14 @@ pub enum PolicyError {
     Checkpoint(NoteError),
     /// A cosignature by a listed witness (its key name and id match) does
     /// not verify; the whole checkpoint is refused (signed-note, "Signatures").
-    #[error("the cosignature by {name} (key id {id}) does not verify")]
+    #[error("the cosignature by {name} (key id {id}) does not verify: {problem}")]
     BadCosignature {
         /// The witness key name.
         name: KeyName,
         /// The witness key id.
         id: KeyId,
+        /// Why it does not verify.
+        problem: CosignatureError,
     },
     /// The valid cosignatures do not satisfy the quorum.
     #[error("the checkpoint's cosignatures do not satisfy the policy's quorum")]
@@ -120,99 +113,6 @@ pub enum LineProblem {
     TooMany(&'static str),
 }
 
-/// An Ed25519 cosigner key (vkey signature type 0x04, tlog-cosignature).
-#[derive(Clone, PartialEq, Eq)]
-pub struct WitnessKey {
-    /// The key name, which signature lines carry.
-    name: KeyName,
-    /// `SHA-256(name || "\n" || 0x04 || key)[:4]`.
-    id: KeyId,
-    /// The same public key, validated (canonical, not weak) and used for
-    /// strict verification; its own id (of type 0x01) is never used.
-    key: VerifierKey,
-}
-
-impl WitnessKey {
-    /// Parses `<name>+<hex id>+<base64(0x04 || key)>` (signed-note,
-    /// "Verifier keys"), checking the id.
-    fn parse(text: &str) -> Result<Self, KeyError> {
-        let mut parts = text.splitn(3, '+');
-        let (Some(name), Some(id), Some(material)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(KeyError::Format);
-        };
-        let name = KeyName::new(name)?;
-        let lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
-        let stated = Some(id)
-            .filter(|id| id.len() == 8 && id.bytes().all(lower_hex))
-            .and_then(|id| u32::from_str_radix(id, 16).ok())
-            .ok_or_else(|| KeyError::KeyIdFormat(id.to_owned()))?;
-        let stated = KeyId::from_be_bytes(stated.to_be_bytes());
-        let bytes = decode_canonical(material)?;
-        // The type byte first, so an ML-DSA-44 key is reported as such.
-        match bytes.first() {
-            Some(&COSIGNATURE_TYPE) => {}
-            Some(&other) => return Err(KeyError::SignatureType(other)),
-            None => return Err(KeyError::Length { found: 0 }),
-        }
-        let public: [u8; 32] = bytes[1..]
-            .try_into()
-            .map_err(|_| KeyError::Length { found: bytes.len() })?;
-        let key = VerifierKey::new(name.clone(), &public)?;
-        let id = KeyId::compute(&name, COSIGNATURE_TYPE, &public);
-        if id != stated {
-            return Err(KeyError::IdMismatch {
-                stated,
-                computed: id,
-            });
-        }
-        Ok(Self { name, id, key })
-    }
-
-    /// The key name.
-    pub fn name(&self) -> &KeyName {
-        &self.name
-    }
-
-    /// The key id (computed with signature type 0x04).
-    pub fn id(&self) -> KeyId {
-        self.id
-    }
-
-    /// The 32 bytes of the Ed25519 public key.
-    pub fn public_key(&self) -> &[u8; 32] {
-        self.key.public_key()
-    }
-
-    /// The vkey text, `<name>+<hex id>+<base64(0x04 || key)>`.
-    pub fn encode(&self) -> String {
-        let mut material = [COSIGNATURE_TYPE; 33];
-        material[1..].copy_from_slice(self.public_key());
-        format!("{}+{}+{}", self.name, self.id, STANDARD.encode(material))
-    }
-
-    /// Verifies a `timestamped_signature` (8-byte big-endian timestamp, then
-    /// a 64-byte Ed25519 signature) over `cosignature/v1\ntime <timestamp>\n`
-    /// followed by the note text, strictly.
-    fn verify_cosignature(&self, text: &str, signature: &[u8]) -> bool {
-        let Some((timestamp, signature)) = signature.split_first_chunk::<8>() else {
-            return false;
-        };
-        let timestamp = u64::from_be_bytes(*timestamp);
-        if timestamp > i64::MAX as u64 {
-            return false;
-        }
-        let message = format!("cosignature/v1\ntime {timestamp}\n{text}");
-        self.key.verify(message.as_bytes(), signature)
-    }
-}
-
-impl fmt::Debug for WitnessKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "WitnessKey({})", self.encode())
-    }
-}
-
 /// A `witness <name> <vkey> [<url>]` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Witness {
@@ -252,6 +152,17 @@ pub enum Quorum {
     None,
     /// A witness or group.
     Of(Member),
+}
+
+/// When a policy's quorum was satisfied ([`Policy::quorum_time`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuorumTime {
+    /// `quorum none`: no cosignature is needed.
+    NotRequired,
+    /// The earliest time (POSIX seconds) by which the quorum had cosigned.
+    Met(u64),
+    /// Too few witnesses cosigned.
+    NotMet,
 }
 
 /// A parsed transparency log policy (C2SP tlog-policy).
@@ -325,7 +236,7 @@ impl Parser {
                 })?;
                 let same = |(w, _): &&(Witness, usize)| {
                     w.key.public_key() == key.public_key()
-                        || (w.key.name == key.name && w.key.id == key.id)
+                        || (w.key.name() == key.name() && w.key.id() == key.id())
                 };
                 if let Some((_, first)) = self.witnesses.iter().find(same) {
                     return Err(DuplicateWitness(*first));
@@ -470,54 +381,82 @@ impl Policy {
         self.quorum != Quorum::None
     }
 
-    /// Checks that the cosignatures of a signed checkpoint satisfy the
-    /// quorum (always `Ok` for `quorum none`). It checks neither the log's
-    /// signature (see [`Policy::verify_checkpoint`]) nor whether timestamps
-    /// lie in the future. A signature line whose key name and id are a
-    /// witness's must be a valid Ed25519 `cosignature/v1`, or the checkpoint
-    /// is refused; other lines are ignored.
-    pub fn check_quorum(&self, signed_checkpoint: &[u8]) -> Result<(), PolicyError> {
-        let Quorum::Of(quorum) = self.quorum else {
-            return Ok(());
-        };
+    /// The timestamp of each witness's cosignature on a signed checkpoint,
+    /// parallel to [`Policy::witnesses`] (`None`: no line of that witness).
+    /// A signature line whose key name and id are a witness's must be a
+    /// valid Ed25519 `cosignature/v1`, or the whole checkpoint is refused
+    /// (signed-note, "Signatures"); other lines are ignored. The log's
+    /// signature is not checked here.
+    pub fn cosigned_times(
+        &self,
+        signed_checkpoint: &[u8],
+    ) -> Result<Vec<Option<u64>>, PolicyError> {
         let note =
             Note::parse(signed_checkpoint, Limits::CHECKPOINT).map_err(PolicyError::Checkpoint)?;
-        let mut cosigned = vec![false; self.witnesses.len()];
-        for (witness, done) in self.witnesses.iter().zip(&mut cosigned) {
-            let key = &witness.key;
-            let lines = note.signatures().iter();
-            // Note::parse refuses two lines with one name and id.
-            if let Some(line) = lines
-                .into_iter()
-                .find(|s| *s.name() == key.name && s.id() == key.id)
-            {
-                if !key.verify_cosignature(note.text(), line.signature()) {
-                    let (name, id) = (key.name.clone(), key.id);
-                    return Err(PolicyError::BadCosignature { name, id });
-                }
-                *done = true;
-            }
-        }
+        self.witnesses
+            .iter()
+            .map(|witness| {
+                // Note::parse refuses two lines with one name and id.
+                let Some(line) = witness.key.find(note.signatures()) else {
+                    return Ok(None);
+                };
+                witness
+                    .key
+                    .verify(note.text(), line.signature())
+                    .map(Some)
+                    .map_err(|problem| PolicyError::BadCosignature {
+                        name: witness.key.name().clone(),
+                        id: witness.key.id(),
+                        problem,
+                    })
+            })
+            .collect()
+    }
+
+    /// When the quorum was first satisfied, given each witness's (earliest)
+    /// cosignature time, parallel to [`Policy::witnesses`]: a witness
+    /// witnesses at its time, a group of threshold k at the k-th smallest
+    /// time of its members (never, if fewer than k ever witness). For a
+    /// single k-of-n group this is the k-th smallest timestamp.
+    pub fn quorum_time(&self, times: &[Option<u64>]) -> QuorumTime {
+        let Quorum::Of(quorum) = self.quorum else {
+            return QuorumTime::NotRequired;
+        };
         // Groups only list earlier groups, so one pass in order suffices.
-        let mut witnessed: Vec<bool> = Vec::with_capacity(self.groups.len());
-        let holds = |m: &Member, witnessed: &[bool]| -> bool {
+        let mut group_times: Vec<Option<u64>> = Vec::with_capacity(self.groups.len());
+        let time_of = |m: &Member, group_times: &[Option<u64>]| -> Option<u64> {
             match *m {
-                Member::Witness(i) => cosigned[i],
-                Member::Group(i) => witnessed[i],
+                Member::Witness(i) => times.get(i).copied().flatten(),
+                Member::Group(i) => group_times[i],
             }
         };
         for group in &self.groups {
-            let count = group
+            let mut member_times: Vec<u64> = group
                 .members
                 .iter()
-                .filter(|m| holds(m, &witnessed))
-                .count();
-            witnessed.push(count >= group.threshold);
+                .filter_map(|m| time_of(m, &group_times))
+                .collect();
+            member_times.sort_unstable();
+            group_times.push(member_times.get(group.threshold - 1).copied());
         }
-        if holds(&quorum, &witnessed) {
-            Ok(())
-        } else {
-            Err(PolicyError::QuorumNotMet)
+        match time_of(&quorum, &group_times) {
+            Some(time) => QuorumTime::Met(time),
+            None => QuorumTime::NotMet,
+        }
+    }
+
+    /// Checks that the cosignatures of a signed checkpoint satisfy the
+    /// quorum (always `Ok` for `quorum none`). It checks neither the log's
+    /// signature (see [`Policy::verify_checkpoint`]) nor whether timestamps
+    /// lie in the future; see [`Policy::cosigned_times`] for the lines.
+    pub fn check_quorum(&self, signed_checkpoint: &[u8]) -> Result<(), PolicyError> {
+        if !self.requires_cosignatures() {
+            return Ok(());
+        }
+        let times = self.cosigned_times(signed_checkpoint)?;
+        match self.quorum_time(&times) {
+            QuorumTime::NotMet => Err(PolicyError::QuorumNotMet),
+            QuorumTime::NotRequired | QuorumTime::Met(_) => Ok(()),
         }
     }
 

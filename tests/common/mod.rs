@@ -8,6 +8,7 @@ pub mod http;
 pub mod logview;
 pub mod pg;
 pub mod server;
+pub mod witness;
 pub mod world;
 
 use std::path::PathBuf;

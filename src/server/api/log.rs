@@ -68,7 +68,11 @@ async fn checkpoint(
     _: Public,
     Path(group): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (_, checkpoint) = served_size(&state, &group).await?;
+    let (size, mut checkpoint) = served_size(&state, &group).await?;
+    // The witnesses' cosignatures on this very checkpoint, if any yet.
+    for cosignature in state.store.cosignatures_at(&group, size).await? {
+        checkpoint.extend_from_slice(cosignature.line.as_bytes());
+    }
     Ok(text(checkpoint, "text/plain; charset=utf-8", false))
 }
 

@@ -43,11 +43,21 @@ async fn document(_: Public) -> Response {
 }
 
 /// Ready when the database answers.
-async fn ready(State(state): State<Arc<AppState>>) -> Result<(StatusCode, &'static str), ApiError> {
+/// The details list each group's witness quorum (`--witness-policy`): a
+/// quorum not reached is shown, but never makes the server unready, since
+/// votes must not wait for witnesses.
+async fn ready(State(state): State<Arc<AppState>>) -> Result<(StatusCode, String), ApiError> {
     state
         .store
         .heads()
         .await
         .map_err(|e| ApiError::Unavailable(format!("the database does not answer: {e}")))?;
-    Ok((StatusCode::OK, "ready\n"))
+    let mut body = "ready\n".to_owned();
+    if let Some(witnessing) = &state.witnessing {
+        for line in witnessing.report() {
+            body.push_str(&line);
+            body.push('\n');
+        }
+    }
+    Ok((StatusCode::OK, body))
 }

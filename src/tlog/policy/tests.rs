@@ -2,6 +2,10 @@
 
 use super::LineProblem::*;
 use super::*;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::contexts::COSIGNATURE_SIGNATURE_TYPE as COSIGNATURE_TYPE;
 use crate::note::SigningKey;
 
 const ORIGIN: &str = "example.com/log";
@@ -337,4 +341,36 @@ fn bad_cosignatures_and_checkpoints_are_refused() {
         refused,
         Err(PolicyError::Checkpoint(NoteError::NoKnownSignature))
     );
+}
+
+#[test]
+fn the_quorum_time_is_the_k_th_smallest_timestamp_through_the_groups() {
+    let policy = Policy::parse(example().as_bytes()).unwrap();
+    // Witnesses in file order: X1 X2 X3 Y1 Y2 Y3.
+    let t = |v: [Option<u64>; 6]| policy.quorum_time(&v);
+    // X needs 2 of 3 (the second smallest), Y any (the smallest), both all.
+    assert_eq!(
+        t([Some(30), Some(10), Some(20), None, Some(50), Some(40)]),
+        QuorumTime::Met(40)
+    );
+    assert_eq!(
+        t([Some(30), Some(10), Some(20), Some(5), None, None]),
+        QuorumTime::Met(20)
+    );
+    assert_eq!(
+        t([Some(30), None, None, Some(5), Some(6), Some(7)]),
+        QuorumTime::NotMet
+    );
+    assert_eq!(t([None; 6]), QuorumTime::NotMet);
+    let none = Policy::parse(b"quorum none\n").unwrap();
+    assert_eq!(none.quorum_time(&[]), QuorumTime::NotRequired);
+}
+
+#[test]
+fn cosigned_times_reads_each_witness_timestamp() {
+    let policy = Policy::parse(example().as_bytes()).unwrap();
+    let signed = checkpoint(&[("X2", 2), ("Y3", 13)]);
+    let times = policy.cosigned_times(signed.as_bytes()).unwrap();
+    let at = Some(1_700_000_000);
+    assert_eq!(times, vec![None, at, None, None, None, at]);
 }

@@ -1,0 +1,93 @@
+//! Starts the real `scrutineer witness` binary on port 0 with its own
+//! configuration and database, and stops it when dropped.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// A running witness.
+pub struct WitnessProcess {
+    child: Child,
+    /// `127.0.0.1:port`.
+    pub address: String,
+    /// The witness's vkey (type 0x04), as it printed it.
+    pub vkey: String,
+    /// Its folder (configuration, key, database).
+    pub dir: PathBuf,
+}
+
+/// Writes a witness configuration in `dir` for the given log vkeys, with a
+/// new key named `name` unless `dir` already holds one.
+pub fn configure(dir: &Path, name: &str, logs: &[String]) {
+    std::fs::create_dir_all(dir).unwrap();
+    let key = dir.join("witness.key");
+    if !key.exists() {
+        let status = Command::new(env!("CARGO_BIN_EXE_scrutineer"))
+            .args(["keygen", "--name", name, "--out"])
+            .arg(&key)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run keygen");
+        assert!(status.success());
+    }
+    let mut text =
+        "# a test witness\nlisten 127.0.0.1:0\ndatabase witness.db\nkey witness.key\n".to_owned();
+    for log in logs {
+        text += &format!("log {log}\n");
+    }
+    std::fs::write(dir.join("witness.conf"), text).unwrap();
+}
+
+impl WitnessProcess {
+    /// Starts a witness configured in `dir` (see [`configure`]), with extra
+    /// flags, waiting until it listens.
+    pub fn start(dir: &Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_scrutineer"))
+            .arg("witness")
+            .arg("--config")
+            .arg(dir.join("witness.conf"))
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start scrutineer witness");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut vkey = None;
+        let address = loop {
+            let line = lines
+                .next()
+                .expect("the witness printed its address before exiting")
+                .expect("stdout is UTF-8");
+            if let Some(v) = line.strip_prefix("witness vkey ") {
+                vkey = Some(v.trim().to_owned());
+            }
+            if let Some(a) = line.strip_prefix("listening on http://") {
+                break a.trim().to_owned();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Self {
+            child,
+            address,
+            vkey: vkey.expect("the witness printed its vkey"),
+            dir: dir.to_owned(),
+        }
+    }
+
+    /// Kills the witness (SIGKILL) and waits for it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for WitnessProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,143 @@
+//! The server asks witnesses (SPEC section 10): a `--simulated-clock`
+//! server with a policy of three `scrutineer witness` processes and a
+//! quorum of two, all real processes on 127.0.0.1 port 0. The witnesses
+//! take their time from a file the test keeps at the server's simulated
+//! time (their TEST ONLY `--test-clock-file`).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::http;
+use common::server::Server;
+use common::witness::{WitnessProcess, configure};
+use scrutineer::note::{KeyName, SigningKey};
+use scrutineer::tlog::policy::{Policy, QuorumTime};
+use serde_json::json;
+
+const START: &str = "2026-03-02T09:00:00Z";
+const ORIGIN: &str = "simulated.invalid/vote.test/ETI";
+
+/// Polls `f` until it returns `Some`, for at most 30 s.
+fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(value) = f() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn three_witnesses_cosign_the_servers_checkpoints_and_one_down_still_meets_the_quorum() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // The server's log key, made first so that the witnesses can be told
+    // the log's verifier key before the server starts.
+    common::world::ok(&[
+        "keygen",
+        "--name",
+        "scrutineer",
+        "--out",
+        data.join("log.key").to_str().unwrap(),
+    ]);
+    let log_key = SigningKey::parse(
+        std::fs::read_to_string(data.join("log.key"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap()
+    .renamed(KeyName::new(ORIGIN).unwrap());
+    let log_vkey = log_key.verifier_key().encode();
+    let clock_file = dir.path().join("clock");
+    std::fs::write(&clock_file, START).unwrap();
+    let clock_flag = ["--test-clock-file", clock_file.to_str().unwrap()];
+
+    let mut witnesses = Vec::new();
+    let mut policy = String::new();
+    for i in 1..=3 {
+        let wdir = dir.path().join(format!("w{i}"));
+        configure(
+            &wdir,
+            &format!("witness{i}.example"),
+            std::slice::from_ref(&log_vkey),
+        );
+        let w = WitnessProcess::start(&wdir, &clock_flag);
+        policy += &format!("witness w{i} {} http://{}\n", w.vkey, w.address);
+        witnesses.push(w);
+    }
+    policy += "group two-of-three 2 w1 w2 w3\nquorum two-of-three\n";
+    let policy_path = dir.path().join("policy");
+    std::fs::write(&policy_path, &policy).unwrap();
+
+    let server = Server::start(
+        &data,
+        &[
+            "--simulated-clock",
+            "--simulated-start",
+            START,
+            "--origin-prefix",
+            "vote.test",
+            "--witness-policy",
+            policy_path.to_str().unwrap(),
+        ],
+    );
+    let token = server.token.clone().unwrap();
+    let send = |method: &str, path: &str, body: serde_json::Value| {
+        let r = http::json(&server.address, method, path, Some(&token), &body);
+        assert!((200..300).contains(&r.status), "{path}: {}", r.text());
+    };
+    send(
+        "POST",
+        "/v1/groups",
+        json!({"id": "ETI", "profile": "etsi-isg"}),
+    );
+
+    // The verifier's view: the policy with the log pinned.
+    let pinned = Policy::parse(format!("log {log_vkey}\n{policy}").as_bytes()).unwrap();
+    let cosigned = |min_size: u64, needed: usize| {
+        let r = http::get(&server.address, "/v1/groups/ETI/log/checkpoint", None);
+        let text = r.text();
+        let size: u64 = text.lines().nth(1)?.parse().ok()?;
+        if size < min_size {
+            return None;
+        }
+        pinned.verify_checkpoint(&r.body).ok()?;
+        let times = pinned.cosigned_times(&r.body).ok()?;
+        let quorum = pinned.quorum_time(&times);
+        (times.iter().flatten().count() >= needed).then_some((size, times, quorum))
+    };
+    let (size, times, quorum) = eventually("three cosignatures", || cosigned(1, 3));
+    let start_secs = 1_772_442_000; // 2026-03-02T09:00:00Z
+    assert!(times.iter().all(|t| *t == Some(start_secs)), "{times:?}");
+    assert_eq!(quorum, QuorumTime::Met(start_secs));
+
+    // The clock moves a day; a change is cosigned at the new time. One
+    // witness is down: the quorum of two is still met, and /readyz says
+    // which witness failed, while staying ready.
+    witnesses.remove(2).kill();
+    send("POST", "/v1/clock", json!({"advance_seconds": 86_400}));
+    std::fs::write(&clock_file, "2026-03-03T09:00:00Z").unwrap();
+    send(
+        "PUT",
+        "/v1/groups/ETI/organisations/ORG1",
+        json!({"class": "member", "founding": true, "from": "2026-01-01T00:00:00Z"}),
+    );
+    let (later, times, quorum) =
+        eventually("two cosignatures on the new size", || cosigned(size + 1, 2));
+    assert!(later > size);
+    assert_eq!(times[2], None);
+    assert_eq!(quorum, QuorumTime::Met(start_secs + 86_400));
+    let ready = eventually("the down witness reported", || {
+        let r = http::get(&server.address, "/readyz", None);
+        (r.status == 200 && r.text().contains("w3: unreachable")).then(|| r.text())
+    });
+    assert!(
+        ready.contains("witnesses of ETI: quorum reached"),
+        "{ready}"
+    );
+    server.stop();
+}
