@@ -27,6 +27,10 @@ use crate::tlog::checkpoint::Origin;
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), ServerError> {
     init_tracing(config.log_format);
+    let dispatcher = Arc::new(
+        super::mail::Dispatcher::from_config(&config)
+            .map_err(|e| ServerError::Config(e.to_string()))?,
+    );
     let state = Arc::new(open(&config).await?);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -45,6 +49,12 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
     // Opens, closes and tallies ballots at their times, from now on and
     // for whatever fell due while the server was down.
     let scheduler = tokio::spawn(scheduler::run(Arc::clone(&state)));
+    // Sends the notices the outbox holds (SPEC section 9).
+    let mail_line = dispatcher.describe();
+    println!("mail: {mail_line}");
+    let _ = std::io::stdout().flush();
+    tracing::info!("{mail_line}");
+    let mailer = tokio::spawn(super::mail::run(Arc::clone(&state), dispatcher));
     let app =
         web::router(Arc::clone(&state), &config).merge(api::router(Arc::clone(&state), &config));
     // Request headers get the same time limit as a whole request.
@@ -52,6 +62,7 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
     connections::serve(listener, app, header_timeout, shutdown_signal()).await;
     tracing::info!("stopped");
     scheduler.abort();
+    mailer.abort();
     state.store.close().await;
     Ok(())
 }

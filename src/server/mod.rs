@@ -11,6 +11,8 @@
 //! - [`sequencer`]: each group log's group-commit sequencer and its
 //!   in-memory fold.
 //! - [`scheduler`]: opens, closes and tallies ballots at their times.
+//! - [`mail`]: notices by e-mail: the outbox's dispatcher, the messages,
+//!   the relay.
 //! - [`startup`]: the check of every stored tree against its signed
 //!   checkpoint.
 //! - [`auth`]: bearer tokens and the authorisation table.
@@ -36,6 +38,7 @@ pub mod error;
 mod fault_injection;
 pub mod fold;
 pub mod launch;
+pub mod mail;
 pub mod rate_limit;
 pub mod scheduler;
 pub mod sequencer;

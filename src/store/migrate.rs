@@ -54,6 +54,11 @@ const SQLITE: &[Migration] = &[
         name: "0007_drafts.sql",
         sql: include_str!("../../migrations/sqlite/0007_drafts.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_outbox.sql",
+        sql: include_str!("../../migrations/sqlite/0008_outbox.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, in version order.
@@ -92,6 +97,11 @@ const POSTGRES: &[Migration] = &[
         version: 7,
         name: "0007_drafts.sql",
         sql: include_str!("../../migrations/postgres/0007_drafts.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "0008_outbox.sql",
+        sql: include_str!("../../migrations/postgres/0008_outbox.sql"),
     },
 ];
 
