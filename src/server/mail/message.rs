@@ -162,7 +162,17 @@ pub fn build(
                         .header(lettre::message::header::ContentDisposition::attachment(
                             "invite.ics",
                         ))
-                        .body(calendar),
+                        // Base64 keeps the CRLF line endings and the
+                        // folding byte for byte (RFC 5545 3.1).
+                        .body(
+                            lettre::message::Body::new_with_encoding(
+                                calendar.into_bytes(),
+                                lettre::message::header::ContentTransferEncoding::Base64,
+                            )
+                            .map_err(|_| {
+                                MessageError::Build("the calendar cannot be encoded".to_owned())
+                            })?,
+                        ),
                 ),
         )
     } else {
