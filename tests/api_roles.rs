@@ -277,6 +277,13 @@ fn rows(victim_key: &str) -> Vec<Row> {
         ),
         row(
             "GET",
+            "/v1/groups/{group}/outbox",
+            "/v1/groups/g1/outbox",
+            Body::None,
+            Secretariat,
+        ),
+        row(
+            "GET",
             "/v1/groups/{group}/persons/{person}",
             "/v1/groups/g1/persons/delegate",
             Body::None,

@@ -18,6 +18,7 @@ use scrutineer::note::key::SigningKey;
 use scrutineer::store::accounts::Account;
 use scrutineer::store::append::{AppendBatch, AppendTx};
 use scrutineer::store::documents::{Document, DocumentKind};
+use scrutineer::store::outbox::{Notice, OutboxChange, OutboxState};
 use scrutineer::store::web::{KeyRequest, StoredSession};
 use scrutineer::store::{Dialect, LogHead, Store, StoreError};
 use scrutineer::tlog::checkpoint::{Checkpoint, Origin, open_checkpoint, sign_checkpoint};
@@ -127,6 +128,8 @@ contract!(
     create_account_concurrently,
     web_sessions,
     key_requests,
+    outbox_rows_commit_with_their_entries,
+    outbox_claims_are_exclusive_and_leased,
 );
 
 // ---------------------------------------------------------------------------
@@ -1452,5 +1455,193 @@ async fn key_requests(db: &Db) {
     assert_eq!(
         store.key_requests("ETI", false).await.expect("list"),
         vec![approved, second]
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The outbox of notices (src/store/outbox.rs).
+
+fn notice(index: u64, person: &str) -> OutboxChange {
+    OutboxChange::Owed(Notice {
+        index,
+        ballot: "B1".to_owned(),
+        person: person.to_owned(),
+        reason: "announcement".to_owned(),
+        created_at: 1_000,
+    })
+}
+
+/// An outbox row commits with the entry that owes it, and a dropped
+/// transaction leaves neither; the entry that settles it settles it in
+/// its own transaction.
+async fn outbox_rows_commit_with_their_entries(db: &Db) {
+    let store = db.open().await;
+    let mut log = TestLog::new("g1");
+    log.create(&store).await;
+    {
+        let mut tx = store.begin_append("g1").await.expect("begin").expect("log");
+        tx.write(&log.batch(2)).await.expect("write");
+        tx.write_outbox(&[notice(0, "alice"), notice(1, "bob")])
+            .await
+            .expect("write outbox");
+        // Dropped: rolled back.
+    }
+    let all = [
+        OutboxState::Pending,
+        OutboxState::Recording,
+        OutboxState::Logged,
+    ];
+    assert!(
+        store
+            .outbox(None, &all, 100)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    let mut tx = store.begin_append("g1").await.expect("begin").expect("log");
+    let batch = log.batch(2);
+    tx.write(&batch).await.expect("write");
+    tx.write_outbox(&[notice(0, "alice"), notice(1, "bob")])
+        .await
+        .expect("write outbox");
+    tx.commit().await.expect("commit");
+    log.accept(&batch);
+    let rows = store.outbox(Some("g1"), &all, 100).await.expect("list");
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|r| r.state == OutboxState::Pending && r.attempts == 0)
+    );
+    assert_eq!(rows[0].notice.person, "alice");
+    assert_eq!(rows[0].next_at, 1_000, "due at once");
+    assert!(
+        store
+            .outbox(Some("g2"), &all, 100)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+
+    // Answered, then settled by the entry that logs it.
+    store
+        .outbox_answered("g1", 0, 1, true, "250 ok")
+        .await
+        .expect("answered");
+    let mut tx = store.begin_append("g1").await.expect("begin").expect("log");
+    let batch = log.batch(1);
+    tx.write(&batch).await.expect("write");
+    tx.write_outbox(&[OutboxChange::Settled {
+        index: 0,
+        accepted: true,
+        reply: "250 ok".to_owned(),
+    }])
+    .await
+    .expect("settle");
+    tx.commit().await.expect("commit");
+    log.accept(&batch);
+    let logged = store
+        .outbox(None, &[OutboxState::Logged], 100)
+        .await
+        .expect("list");
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0].accepted, Some(true));
+    assert_eq!(logged[0].last_reply.as_deref(), Some("250 ok"));
+    let counts = store.outbox_counts().await.expect("counts");
+    assert_eq!((counts.pending, counts.accepted), (1, 1));
+    assert_reads_back(&store, &log).await;
+}
+
+/// Two stores (two processes) claiming at once never get the same row;
+/// a leased row is not claimed again until its lease runs out; a row
+/// retried later is due only then; an answered row is claimed to be
+/// logged, not sent.
+async fn outbox_claims_are_exclusive_and_leased(db: &Db) {
+    let store = db.open().await;
+    let mut log = TestLog::new("g1");
+    log.create(&store).await;
+    let mut tx = store.begin_append("g1").await.expect("begin").expect("log");
+    let batch = log.batch(40);
+    tx.write(&batch).await.expect("write");
+    let changes: Vec<_> = (0..40).map(|i| notice(i, &format!("p{i}"))).collect();
+    tx.write_outbox(&changes).await.expect("outbox");
+    tx.commit().await.expect("commit");
+    log.accept(&batch);
+
+    let other = db.open().await;
+    let mut claims = Vec::new();
+    for s in [store.clone(), other.clone(), store.clone(), other.clone()] {
+        claims.push(tokio::spawn(async move {
+            s.claim_outbox(2_000, 10, 1_000_000, 15)
+                .await
+                .expect("claim")
+        }));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for claim in claims {
+        for row in claim.await.expect("join") {
+            assert!(
+                seen.insert(row.notice.index),
+                "row {} claimed twice",
+                row.notice.index
+            );
+        }
+    }
+    assert_eq!(seen.len(), 40, "every row claimed once");
+    // Leased: nothing to claim before the lease runs out.
+    assert!(
+        store
+            .claim_outbox(2_000, 999_999, 2_000_000, 100)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    // Row 3 is retried at 5 000 (server clock), which releases it; row 4
+    // is answered, and stays leased to its claimer until logged.
+    store
+        .outbox_retry("g1", 3, 1, 5_000, "451 later")
+        .await
+        .expect("retry");
+    store
+        .outbox_answered("g1", 4, 1, false, "550 no")
+        .await
+        .expect("answered");
+    assert!(
+        store
+            .claim_outbox(2_000, 10, 3_000_000, 100)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    // Row 3 is due at 5 000, alone (the others are still leased).
+    let due = store
+        .claim_outbox(5_000, 10, 3_000_000, 100)
+        .await
+        .expect("claim");
+    assert_eq!(
+        due.iter().map(|r| r.notice.index).collect::<Vec<_>>(),
+        vec![3]
+    );
+    assert_eq!(
+        (due[0].attempts, due[0].last_reply.as_deref()),
+        (1, Some("451 later"))
+    );
+    // The first leases run out (real time 1 000 001): every pending row
+    // due at 2 000 again, and row 4 to be logged, not sent.
+    let expired = other
+        .claim_outbox(2_000, 1_000_001, 4_000_000, 100)
+        .await
+        .expect("claim");
+    assert_eq!(expired.len(), 39, "all but the retried row");
+    let four = expired.iter().find(|r| r.notice.index == 4).expect("row 4");
+    assert_eq!(
+        (four.state, four.accepted),
+        (OutboxState::Recording, Some(false))
+    );
+    assert!(expired.iter().all(|r| r.notice.index != 3));
+    store.outbox_release("g1", 3).await.expect("release");
+    let counts = store.outbox_counts().await.expect("counts");
+    assert_eq!(
+        (counts.pending, counts.retrying, counts.recording),
+        (38, 1, 1)
     );
 }

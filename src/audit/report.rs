@@ -78,6 +78,36 @@ pub struct BallotReport {
     pub appeals: Vec<AppealReport>,
     /// Whether a reviewer overturned the announcement or the certification.
     pub annulled: bool,
+    /// How the announcement went out by e-mail, as the log's `delivery`
+    /// entries say.
+    pub mail: MailReport,
+}
+
+/// How a ballot's announcement was delivered by e-mail, from the log's
+/// `notification` and `delivery` entries (SPEC section 9). A relay's
+/// acceptance proves that the relay took the message, not that anybody
+/// read it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MailReport {
+    /// Announcement notifications logged (one per recipient, per
+    /// announcement).
+    pub notified: usize,
+    /// Of which a relay accepted the message.
+    pub accepted: usize,
+    /// Of which the delivery failed for good: the person and the reason.
+    pub failed: Vec<FailedDelivery>,
+    /// Persons whose delivery has no outcome in the log (still being
+    /// tried, or cut off by this checkpoint).
+    pub no_outcome: Vec<String>,
+}
+
+/// A delivery that failed for good.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedDelivery {
+    /// The person, by id.
+    pub person: String,
+    /// The relay's reply or the reason, as logged.
+    pub reason: String,
 }
 
 /// A document voted on, found in the bundle with the SHA-256 and size the
@@ -226,6 +256,26 @@ impl fmt::Display for AuditReport {
         }
         if !b.window.is_empty() {
             writeln!(f, "Attendance window: {}", b.window.join(", "))?;
+        }
+        let m = &b.mail;
+        writeln!(
+            f,
+            "Announcement by e-mail: {} notices, {} accepted by a mail relay (not proof that \
+             anyone read them), {} failed, {} without an outcome in the log",
+            m.notified,
+            m.accepted,
+            m.failed.len(),
+            m.no_outcome.len()
+        )?;
+        for failed in &m.failed {
+            writeln!(
+                f,
+                "  !!! not delivered to {}: {}",
+                failed.person, failed.reason
+            )?;
+        }
+        if !m.no_outcome.is_empty() {
+            writeln!(f, "  no outcome logged for: {}", m.no_outcome.join(", "))?;
         }
         writeln!(f, "\nOrganisations:")?;
         for o in &b.organisations {

@@ -325,6 +325,9 @@ pub(super) fn verify_bundle_files(
         parsed.len()
     ));
     let mut not_checked = vec![
+        "that anybody read a notice: a `delivery` entry says a mail relay accepted the \
+         message (or that it failed), which the server reports and nothing else can confirm"
+            .to_owned(),
         "that this checkpoint is the log's newest: a bundle cut at an older checkpoint the \
          log key signed verifies just as well; only a newer checkpoint seen elsewhere (a \
          receipt, a consistency proof from the server, a witness) shows what came after"
@@ -812,6 +815,7 @@ fn ballot_report(
             })
             .collect(),
         annulled: tracked.annulled(),
+        mail: mail_report(book, &b.id),
     })
 }
 
@@ -877,3 +881,26 @@ fn read(path: &Path) -> Result<Vec<u8>, AuditError> {
 #[cfg(test)]
 #[path = "verify_tests.rs"]
 mod tests;
+
+/// How `ballot`'s announcement went out by e-mail, as the log's
+/// `notification` and `delivery` entries say.
+fn mail_report(book: &BallotBook, ballot: &crate::id::BallotId) -> super::report::MailReport {
+    let mut report = super::report::MailReport::default();
+    for (_, n) in book.deliveries().of_ballot(ballot) {
+        if n.reason != crate::ballot::NotificationReason::Announcement {
+            continue;
+        }
+        report.notified += 1;
+        match &n.delivery {
+            Some((crate::ballot::DeliveryOutcome::Accepted, _, _)) => report.accepted += 1,
+            Some((crate::ballot::DeliveryOutcome::Failed, reply, _)) => {
+                report.failed.push(super::report::FailedDelivery {
+                    person: n.person.to_string(),
+                    reason: reply.clone(),
+                });
+            }
+            None => report.no_outcome.push(n.person.to_string()),
+        }
+    }
+    report
+}

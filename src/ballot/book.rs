@@ -83,6 +83,9 @@ pub struct BallotBook {
     /// key registered for an organisation while a ballot runs): each may
     /// be logged right after it, once ([`BallotBook::registry_notices`]).
     pub(crate) offered: BTreeSet<(BallotId, PersonId)>,
+    /// Every notification by log index, with its logged delivery
+    /// (`delivery.rs`).
+    pub(crate) deliveries: super::Deliveries,
 }
 
 /// Where a replay of a whole log stopped.
@@ -213,7 +216,13 @@ impl BallotBook {
             ballots: BTreeMap::new(),
             verified: VerifiedNotes::default(),
             offered: BTreeSet::new(),
+            deliveries: super::Deliveries::default(),
         }
+    }
+
+    /// Every notification by log index, with its logged delivery.
+    pub fn deliveries(&self) -> &super::Deliveries {
+        &self.deliveries
     }
 
     /// The log origin.
@@ -358,8 +367,17 @@ impl BallotBook {
             NOTIFICATION_KIND => {
                 let n = Notification::from_entry(entry)
                     .map_err(BallotRefusal::format(NOTIFICATION_KIND))?;
-                self.apply_notification(n)?;
+                self.apply_notification(n.clone())?;
+                self.deliveries.notified(index, &n);
                 NOTIFICATION_KIND
+            }
+            super::DELIVERY_KIND => {
+                let d = super::Delivery::from_entry(entry)
+                    .map_err(BallotRefusal::format(super::DELIVERY_KIND))?;
+                self.deliveries
+                    .apply(d, index)
+                    .map_err(BallotRefusal::Delivery)?;
+                super::DELIVERY_KIND
             }
             CERTIFICATION_KIND | APPEAL_KIND | DECISION_KIND => {
                 let kind = match entry.kind() {
@@ -372,8 +390,10 @@ impl BallotBook {
             }
             _ => return Ok(BallotApplied::NotBallot),
         };
-        if kind != NOTIFICATION_KIND {
-            // The notices a registry change offered lapse.
+        if kind != NOTIFICATION_KIND && kind != super::DELIVERY_KIND {
+            // The notices a registry change offered lapse (a delivery's
+            // outcome, logged whenever the relay answers, changes nothing
+            // of a ballot).
             self.offered.clear();
         }
         Ok(BallotApplied::Ballot { kind })

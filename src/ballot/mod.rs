@@ -47,6 +47,7 @@ mod announcement_check;
 pub mod appeal;
 pub mod book;
 pub mod certification;
+pub mod delivery;
 pub mod lifecycle;
 mod logged_votes;
 pub mod named;
@@ -70,6 +71,9 @@ pub use certification::{
     CERTIFICATION_KIND, CertificationNote, KnownRoot, RootAt, certification_fits,
     check_certified_root,
 };
+pub use delivery::{
+    DELIVERY_KIND, Deliveries, Delivery, DeliveryOutcome, DeliveryRefusal, Notified, reply_text,
+};
 pub use lifecycle::{
     Announced, Appeal, AppealDecision, Cancelled, Certification, Certified, Closed, LateSigner,
     Lifecycle, Open, Outbox, Tallied, TrackedBallot,
@@ -89,7 +93,7 @@ pub use votes::{ATTACHMENT_MAX_BYTES, Decision};
 
 /// Every entry type of the ballot fold: what the server hands to
 /// [`BallotBook::apply`] rather than to the registry.
-pub const BALLOT_KINDS: [&str; 10] = [
+pub const BALLOT_KINDS: [&str; 11] = [
     ANNOUNCEMENT_KIND,
     CANCELLED_KIND,
     ROLL_KIND,
@@ -100,6 +104,7 @@ pub const BALLOT_KINDS: [&str; 10] = [
     CERTIFICATION_KIND,
     APPEAL_KIND,
     DECISION_KIND,
+    DELIVERY_KIND,
 ];
 
 #[cfg(test)]

@@ -431,6 +431,9 @@ pub enum BallotRefusal {
         /// Why it is owed.
         reason: NotificationReason,
     },
+    /// A `delivery` entry that names no undelivered notification.
+    #[error("delivery refused: {0}")]
+    Delivery(super::DeliveryRefusal),
     /// A notification nobody owes.
     #[error("no {} notification is owed to {person} for ballot {ballot}", .reason.as_str())]
     NotificationNotOwed {

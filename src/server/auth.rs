@@ -198,6 +198,9 @@ pub enum Action {
     /// (a person registered in the group, for their own key; the
     /// secretariat approves with [`Action::WriteRegistry`]).
     RequestKey,
+    /// See how the group's notices by e-mail stand (the outbox): the
+    /// group's secretariat and the server's.
+    ReadOutbox,
 }
 
 /// The authorisation table: which roles may do what. Reading a checkpoint,
@@ -210,7 +213,7 @@ pub fn allowed(action: Action, roles: Roles) -> bool {
             roles.server_secretariat
         }
         Action::ReadGroup => member || roles.server_secretariat,
-        Action::WriteRegistry | Action::ReadPersonalData => {
+        Action::WriteRegistry | Action::ReadPersonalData | Action::ReadOutbox => {
             roles.secretariat || roles.server_secretariat
         }
         Action::AnnounceBallot => roles.chair,
@@ -271,6 +274,7 @@ mod tests {
             Action::ReadGroup,
             Action::WriteRegistry,
             Action::ReadPersonalData,
+            Action::ReadOutbox,
         ] {
             assert!(!allowed(action, none), "{action:?}");
             assert!(allowed(action, admin), "{action:?}");
@@ -280,6 +284,8 @@ mod tests {
         assert!(allowed(Action::WriteRegistry, secretariat));
         assert!(!allowed(Action::ReadPersonalData, delegate));
         assert!(allowed(Action::ReadPersonalData, secretariat));
+        assert!(!allowed(Action::ReadOutbox, delegate));
+        assert!(allowed(Action::ReadOutbox, secretariat));
         assert!(!allowed(Action::CreateGroup, secretariat));
     }
 }

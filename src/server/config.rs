@@ -128,6 +128,50 @@ pub struct Config {
     /// submitted to them for cosigning (SPEC section 10).
     #[arg(long, env = "SCRUTINEER_WITNESS_POLICY", value_name = "FILE")]
     pub witness_policy: Option<PathBuf>,
+    /// The SMTP relay that notices are sent through (SPEC section 9):
+    /// `smtp://[user:pass@]host[:port]` (STARTTLS required, port 587 by
+    /// default), `smtps://…` (TLS from the start, 465), or
+    /// `smtp+plain://…` (clear text, only to a loopback address, for a
+    /// test relay). Without it each notice is written as an `.eml` file
+    /// under the data directory (`mail/`), and nothing is delivered.
+    #[arg(long, env = "SCRUTINEER_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// PEM certificates to trust for the relay's TLS certificate instead
+    /// of the built-in roots (a relay with a private CA).
+    #[arg(long, env = "SCRUTINEER_SMTP_CA_FILE", requires = "smtp_url")]
+    pub smtp_ca_file: Option<PathBuf>,
+    /// The notices' sender address (`From`), required with `--smtp-url`,
+    /// e.g. `Scrutineer <vote@example.org>`; its domain also ends each
+    /// `Message-ID`.
+    #[arg(long, env = "SCRUTINEER_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// The base URL of the web application as voters reach it, for the
+    /// links in notices, e.g. `https://vote.example.org` [default:
+    /// `http://` and the listen address].
+    #[arg(long, env = "SCRUTINEER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// How long after a notification its delivery is retried after
+    /// transient failures (4yz, no connection) before it is logged as
+    /// failed, in hours of the server's clock.
+    #[arg(long, env = "SCRUTINEER_MAIL_GIVE_UP_HOURS", default_value_t = 96)]
+    pub mail_give_up_hours: u32,
+    /// The first wait before retrying a delivery, in seconds of the
+    /// server's clock; it doubles with each failure, up to
+    /// `--mail-retry-cap-seconds`.
+    #[arg(long, env = "SCRUTINEER_MAIL_RETRY_BASE_SECONDS", default_value_t = 60)]
+    pub mail_retry_base_seconds: u64,
+    /// The longest wait between two attempts, in seconds.
+    #[arg(
+        long,
+        env = "SCRUTINEER_MAIL_RETRY_CAP_SECONDS",
+        default_value_t = 3600
+    )]
+    pub mail_retry_cap_seconds: u64,
+    /// How long a server process holds the notices it is sending before
+    /// another process (or itself, restarted after a crash) may take them
+    /// over, in seconds of real time.
+    #[arg(long, env = "SCRUTINEER_MAIL_LEASE_SECONDS", default_value_t = 300)]
+    pub mail_lease_seconds: u64,
 }
 
 /// How the server writes its own log lines.

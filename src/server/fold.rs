@@ -11,6 +11,8 @@ use crate::ballot::{
 use crate::entry::Entry;
 use crate::registry::Refusal;
 use crate::registry::state::{Applied, GroupState};
+use crate::store::outbox::{Notice, OutboxChange};
+use crate::time::Timestamp;
 use crate::tlog::Hash;
 use crate::tlog::checkpoint::Origin;
 
@@ -167,6 +169,31 @@ impl LogFold for GroupLogState {
         crate::ballot::documents_named(entry)
     }
 
+    /// A `notification` owes a message; a `delivery` settles it.
+    fn outbox_change(entry: &Entry, index: u64) -> Option<OutboxChange> {
+        match entry.kind() {
+            crate::ballot::NOTIFICATION_KIND => {
+                let n = crate::ballot::Notification::from_entry(entry).ok()?;
+                Some(OutboxChange::Owed(Notice {
+                    index,
+                    ballot: n.ballot.to_string(),
+                    person: n.person.to_string(),
+                    reason: n.reason.as_str().to_owned(),
+                    created_at: micros(entry.time()),
+                }))
+            }
+            crate::ballot::DELIVERY_KIND => {
+                let d = crate::ballot::Delivery::from_entry(entry).ok()?;
+                Some(OutboxChange::Settled {
+                    index: d.notification,
+                    accepted: d.outcome == crate::ballot::DeliveryOutcome::Accepted,
+                    reply: d.reply,
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// A vote note names its attachment ([`crate::ballot::attachment_of`]).
     fn documents_named_by(document: &[u8]) -> Vec<Hash> {
         crate::ballot::attachment_of(document).into_iter().collect()
@@ -175,3 +202,14 @@ impl LogFold for GroupLogState {
 
 /// A group's log as the server runs it.
 pub type Log = GroupLog<GroupLogState>;
+
+/// A time as Unix microseconds (the outbox's unit).
+pub fn micros(time: Timestamp) -> i64 {
+    i64::try_from(time.unix_nanos() / 1000).unwrap_or(i64::MAX)
+}
+
+/// Unix microseconds as RFC 3339 UTC with six fractional digits.
+pub fn micros_to_rfc3339(micros: i64) -> String {
+    Timestamp::from_unix_nanos(i128::from(micros) * 1000)
+        .map_or_else(|| micros.to_string(), |t| t.to_rfc3339_micros())
+}

@@ -33,6 +33,10 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
         )),
         _ => None,
     };
+    let dispatcher = Arc::new(
+        super::mail::Dispatcher::from_config(&config)
+            .map_err(|e| ServerError::Config(e.to_string()))?,
+    );
     let state = Arc::new(open(&config).await?);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -56,6 +60,12 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
         .witnessing
         .clone()
         .map(|w| tokio::spawn(super::witnessing::run(Arc::clone(&state), w)));
+    // Sends the notices the outbox holds (SPEC section 9).
+    let mail_line = dispatcher.describe();
+    println!("mail: {mail_line}");
+    let _ = std::io::stdout().flush();
+    tracing::info!("{mail_line}");
+    let mailer = tokio::spawn(super::mail::run(Arc::clone(&state), dispatcher));
     let app =
         web::router(Arc::clone(&state), &config).merge(api::router(Arc::clone(&state), &config));
     // Request headers get the same time limit as a whole request.
@@ -79,6 +89,7 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
     if let Some(task) = witnessing {
         task.abort();
     }
+    mailer.abort();
     state.store.close().await;
     Ok(())
 }

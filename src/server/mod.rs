@@ -11,6 +11,8 @@
 //! - [`sequencer`]: each group log's group-commit sequencer and its
 //!   in-memory fold.
 //! - [`scheduler`]: opens, closes and tallies ballots at their times.
+//! - [`mail`]: notices by e-mail: the outbox's dispatcher, the messages,
+//!   the relay.
 //! - [`startup`]: the check of every stored tree against its signed
 //!   checkpoint and its high-water mark.
 //! - [`high_water`]: the newest checkpoint published per log, in a file
@@ -43,6 +45,7 @@ pub mod forwarded;
 pub mod high_water;
 pub mod http_client;
 pub mod launch;
+pub mod mail;
 pub mod rate_limit;
 pub mod scheduler;
 pub mod sequencer;

@@ -215,6 +215,20 @@ impl AppendTx {
         self.faults.check(Step::Documents, Mode::Landed)
     }
 
+    /// Writes the outbox changes the batch's entries carry (a row per
+    /// `notification`, a settlement per `delivery`: [`super::outbox`]).
+    /// They commit with the entries or not at all. After an `Err` the
+    /// transaction is only good for dropping, as after a failed
+    /// [`AppendTx::write`].
+    pub async fn write_outbox(
+        &mut self,
+        changes: &[super::outbox::OutboxChange],
+    ) -> Result<(), StoreError> {
+        let written = super::outbox::write_changes(&mut self.tx, &self.group, changes).await;
+        self.failed |= written.is_err();
+        written
+    }
+
     /// Writes a batch: its entries, its hashes, the new checkpoint into the
     /// history and as the head. Nothing is visible to others, nor durable,
     /// until [`AppendTx::commit`]. After an `Err` the transaction is only

@@ -55,9 +55,14 @@ const SQLITE: &[Migration] = &[
         sql: include_str!("../../migrations/sqlite/0007_drafts.sql"),
     },
     Migration {
-        version: 10,
-        name: "0010_cosigned_checkpoints.sql",
-        sql: include_str!("../../migrations/sqlite/0010_cosigned_checkpoints.sql"),
+        version: 8,
+        name: "0008_outbox.sql",
+        sql: include_str!("../../migrations/sqlite/0008_outbox.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "0009_cosigned_checkpoints.sql",
+        sql: include_str!("../../migrations/sqlite/0009_cosigned_checkpoints.sql"),
     },
 ];
 
@@ -99,9 +104,14 @@ const POSTGRES: &[Migration] = &[
         sql: include_str!("../../migrations/postgres/0007_drafts.sql"),
     },
     Migration {
-        version: 10,
-        name: "0010_cosigned_checkpoints.sql",
-        sql: include_str!("../../migrations/postgres/0010_cosigned_checkpoints.sql"),
+        version: 8,
+        name: "0008_outbox.sql",
+        sql: include_str!("../../migrations/postgres/0008_outbox.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "0009_cosigned_checkpoints.sql",
+        sql: include_str!("../../migrations/postgres/0009_cosigned_checkpoints.sql"),
     },
 ];
 

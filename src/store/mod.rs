@@ -12,8 +12,9 @@
 //! `tests/store_contract.rs`, runs it against both databases):
 //!
 //! - **Atomic:** an [`append::AppendTx`] writes entries, hashes, the new
-//!   checkpoint and the documents stored beside the entries
-//!   ([`documents`]) in one transaction: after a crash either all of them
+//!   checkpoint, the documents stored beside the entries
+//!   ([`documents`]) and the outbox rows its notifications owe
+//!   ([`outbox`]) in one transaction: after a crash either all of them
 //!   are there or none is.
 //! - **Durable:** when [`append::AppendTx::commit`] returns `Ok`, the
 //!   transaction survives a crash of the process and of the machine
@@ -33,6 +34,7 @@ pub mod cosigned;
 pub mod documents;
 pub(crate) mod fault;
 mod migrate;
+pub mod outbox;
 pub mod reader;
 pub mod web;
 

@@ -10,6 +10,7 @@ mod groups;
 mod key_requests;
 mod log;
 pub mod openapi;
+mod outbox;
 mod query;
 mod registry;
 mod review;
@@ -49,6 +50,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .merge(groups::router())
         .merge(key_requests::router())
         .merge(log::router())
+        .merge(outbox::router())
         .merge(registry::router())
         .merge(review::router())
         .fallback(not_found)

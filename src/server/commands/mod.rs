@@ -18,11 +18,13 @@
 //! - [`votes`]: casting a signed vote, and its receipt.
 //! - [`documents`]: reading a document stored beside the log.
 //! - [`review`]: certifying a tally, appealing, deciding an appeal.
+//! - [`deliveries`]: logging how a notice's e-mail went out.
 //!
 //! **Invariant:** nothing here knows HTTP; nothing in a handler decides.
 
 pub mod accounts;
 pub mod ballots;
+pub mod deliveries;
 pub mod documents;
 pub mod groups;
 pub mod refusals;

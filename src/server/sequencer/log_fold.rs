@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::ballot::DocumentSource;
 use crate::entry::Entry;
+use crate::store::outbox::OutboxChange;
 use crate::tlog::Hash;
 use crate::tlog::checkpoint::Origin;
 
@@ -66,6 +67,14 @@ pub trait LogFold: Send + Sync + 'static {
     fn documents_named(entry: &Entry) -> Vec<Hash> {
         let _ = entry;
         Vec::new()
+    }
+
+    /// The change to the outbox of notices that the entry at `index`
+    /// carries (SPEC section 9): written in the transaction that appends
+    /// the entry.
+    fn outbox_change(entry: &Entry, index: u64) -> Option<OutboxChange> {
+        let _ = (entry, index);
+        None
     }
 
     /// The documents a document names in turn (a vote note names its

@@ -441,6 +441,9 @@ impl<S: LogFold> GroupLog<S> {
         let mut accepted = Vec::new();
         // The documents of the accepted requests, written with the entries.
         let mut pending_documents: Vec<Document> = Vec::new();
+        // The outbox rows the accepted entries owe or settle, written with
+        // them.
+        let mut outbox = Vec::new();
         let mut requests = batch.into_iter();
         while let Some(mut request) = requests.next() {
             let time = loaded.last_time.max(self.clock.now());
@@ -528,7 +531,9 @@ impl<S: LogFold> GroupLog<S> {
                 &entries,
                 first_index + start as u64,
             ));
-            for (entry, bytes) in entries.iter().zip(encoded) {
+            for (k, (entry, bytes)) in entries.iter().zip(encoded).enumerate() {
+                let index = first_index + (start + k) as u64;
+                outbox.extend(S::outbox_change(entry, index));
                 loaded.last_time = entry.time();
                 let hashes = appender
                     .append(leaf_hash(&bytes))
@@ -559,7 +564,10 @@ impl<S: LogFold> GroupLog<S> {
             Ok(signed) => {
                 write.checkpoint = signed;
                 match tx.write_documents(&pending_documents).await {
-                    Ok(()) => tx.write(&write).await.map_err(|e| e.to_string()),
+                    Ok(()) => match tx.write(&write).await {
+                        Ok(()) => tx.write_outbox(&outbox).await.map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    },
                     Err(e) => Err(e.to_string()),
                 }
             }

@@ -1,0 +1,402 @@
+//! Notices by e-mail (SPEC section 9): the dispatcher that sends what the
+//! outbox holds and logs how each delivery went.
+//!
+//! Every `notification` entry has an outbox row, written in the entry's
+//! own append transaction (`crate::store::outbox`). The dispatcher of each
+//! server process claims due rows under a lease (one process per row, also
+//! with several processes on one PostgreSQL database), builds each message
+//! from the log ([`message`]), sends it, and then:
+//!
+//! - the relay accepted it (2yz) or refused it for good (5yz, or a person
+//!   without a valid address): the answer is kept in the row
+//!   (`recording`), then logged as a `delivery` entry, whose append
+//!   transaction settles the row. A crash between the two logs it later
+//!   without sending again;
+//! - a transient failure (4yz, no connection, a time-out, TLS): retried
+//!   with capped exponential back-off, until the give-up time counted
+//!   from the notification (then logged as failed).
+//!
+//! At least once: a crash after the relay accepted a message and before
+//! its row says so sends it again when the lease runs out, with the same
+//! `Message-ID`. Retry times are on the server's clock (a simulated
+//! clock retries when it is moved); leases are on real time.
+//!
+//! Without `--smtp-url`, each message is written as an `.eml` file under
+//! the data directory instead, nothing is logged (nothing was delivered),
+//! and the row stays pending, parked, until a relay is configured.
+
+pub mod ical;
+pub mod message;
+mod transport;
+
+pub use transport::{Transport, TransportError};
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use lettre::message::Mailbox;
+
+use super::AppState;
+use super::clock::Clock;
+use super::config::Config;
+use super::fold::micros;
+use crate::ballot::{Delivery, DeliveryOutcome, NotificationReason, reply_text};
+use crate::store::outbox::{OutboxRow, OutboxState};
+use message::NoticeFacts;
+
+/// `next_at` of a row parked while no relay is configured.
+pub const PARKED: i64 = i64::MAX;
+
+/// How the dispatcher sends and retries.
+pub struct Dispatcher {
+    transport: Transport,
+    from: Mailbox,
+    public_url: String,
+    give_up: i64,
+    retry_base: i64,
+    retry_cap: i64,
+    lease: i64,
+}
+
+/// Why the mail settings are not usable.
+#[derive(Debug, thiserror::Error)]
+pub enum MailConfigError {
+    /// `--mail-from` is not an address.
+    #[error("--mail-from {0:?} is not an e-mail address")]
+    From(String),
+    /// `--smtp-url` without `--mail-from`.
+    #[error("--smtp-url needs --mail-from (the sender's address)")]
+    NoFrom,
+    /// The relay's URL.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+impl Dispatcher {
+    /// The dispatcher `config` describes: SMTP with `--smtp-url`, `.eml`
+    /// files under the data directory without it.
+    pub fn from_config(config: &Config) -> Result<Self, MailConfigError> {
+        let from_text = match (&config.mail_from, &config.smtp_url) {
+            (Some(from), _) => from.clone(),
+            (None, Some(_)) => return Err(MailConfigError::NoFrom),
+            (None, None) => "scrutineer@localhost".to_owned(),
+        };
+        let from: Mailbox = from_text
+            .parse()
+            .map_err(|_| MailConfigError::From(from_text.clone()))?;
+        let transport = match &config.smtp_url {
+            Some(url) => {
+                let ca = match &config.smtp_ca_file {
+                    Some(path) => Some(
+                        std::fs::read(path)
+                            .map_err(|e| TransportError::Ca(format!("{}: {e}", path.display())))?,
+                    ),
+                    None => None,
+                };
+                Transport::smtp(url, from.email.domain(), ca.as_deref())?
+            }
+            None => Transport::Files(config.data_dir.join("mail")),
+        };
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.listen));
+        Ok(Self {
+            transport,
+            from,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            give_up: i64::from(config.mail_give_up_hours) * 3_600_000_000,
+            retry_base: i64::try_from(config.mail_retry_base_seconds.max(1))
+                .unwrap_or(60)
+                .saturating_mul(1_000_000),
+            retry_cap: i64::try_from(config.mail_retry_cap_seconds.max(1))
+                .unwrap_or(3600)
+                .saturating_mul(1_000_000),
+            lease: i64::try_from(config.mail_lease_seconds.max(1))
+                .unwrap_or(300)
+                .saturating_mul(1_000_000),
+        })
+    }
+
+    /// What start-up says about mail.
+    pub fn describe(&self) -> String {
+        match &self.transport {
+            Transport::Files(dir) => format!(
+                "no --smtp-url: notices are NOT delivered; each is written as an .eml file in {}",
+                dir.display()
+            ),
+            Transport::Smtp { describe, .. } => format!("notices are sent through {describe}"),
+        }
+    }
+
+    /// The wait before attempt `attempts + 1`, after `attempts` failed:
+    /// the base doubled each time, at most the cap.
+    fn backoff(&self, attempts: u32) -> i64 {
+        let doubled = self
+            .retry_base
+            .saturating_mul(1_i64 << attempts.saturating_sub(1).min(30));
+        doubled.min(self.retry_cap)
+    }
+}
+
+/// Real time in Unix microseconds (for leases).
+fn real_micros() -> i64 {
+    micros(Clock::System.now())
+}
+
+/// Runs the dispatcher until the task is aborted.
+pub async fn run(state: Arc<AppState>, dispatcher: Arc<Dispatcher>) {
+    if matches!(dispatcher.transport, Transport::Smtp { .. }) {
+        // Rows parked while no relay was configured are due again.
+        if let Err(e) = state.store.outbox_unpark(PARKED).await {
+            tracing::warn!(error = %e, "cannot requeue the notices written as files");
+        }
+    }
+    loop {
+        let claimed = state
+            .store
+            .claim_outbox(
+                micros(state.clock.now()),
+                real_micros(),
+                real_micros().saturating_add(dispatcher.lease),
+                64,
+            )
+            .await;
+        let rows = match claimed {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the outbox");
+                Vec::new()
+            }
+        };
+        if rows.is_empty() {
+            tokio::time::sleep(StdDuration::from_millis(500)).await;
+            continue;
+        }
+        // Several at once: each has its own connection to the relay, and
+        // their `delivery` entries share the sequencer's batches.
+        let mut set = tokio::task::JoinSet::new();
+        for row in rows {
+            let state = Arc::clone(&state);
+            let dispatcher = Arc::clone(&dispatcher);
+            set.spawn(async move { handle(&state, &dispatcher, row).await });
+            while set.len() >= 8 {
+                let _ = set.join_next().await;
+            }
+        }
+        while set.join_next().await.is_some() {}
+    }
+}
+
+/// What became of one attempt.
+enum Attempt {
+    /// Answered for good.
+    Final { accepted: bool, reply: String },
+    /// To be tried again.
+    Transient(String),
+    /// Written as a file (no relay).
+    Written(String),
+}
+
+async fn handle(state: &AppState, dispatcher: &Dispatcher, row: OutboxRow) {
+    let group = row.group.clone();
+    let index = row.notice.index;
+    if row.state == OutboxState::Recording {
+        let accepted = row.accepted.unwrap_or(false);
+        let reply = row.last_reply.clone().unwrap_or_default();
+        log_outcome(state, &row, accepted, &reply).await;
+        return;
+    }
+    let attempts = row.attempts.saturating_add(1);
+    let outcome = attempt(state, dispatcher, &row).await;
+    let now = micros(state.clock.now());
+    let stored = match outcome {
+        Attempt::Final { accepted, reply } => {
+            let reply = reply_text(&reply);
+            let stored = state
+                .store
+                .outbox_answered(&group, index, attempts, accepted, &reply)
+                .await;
+            if stored.is_ok() {
+                log_outcome(state, &row, accepted, &reply).await;
+            }
+            stored
+        }
+        Attempt::Transient(reason) => {
+            let reason = reply_text(&reason);
+            if now >= row.notice.created_at.saturating_add(dispatcher.give_up) {
+                let reply = reply_text(&format!(
+                    "gave up after {attempts} attempts; last: {reason}"
+                ));
+                let stored = state
+                    .store
+                    .outbox_answered(&group, index, attempts, false, &reply)
+                    .await;
+                if stored.is_ok() {
+                    log_outcome(state, &row, false, &reply).await;
+                }
+                stored
+            } else {
+                let next = now.saturating_add(dispatcher.backoff(attempts));
+                tracing::info!(group = %group, index, attempts, %reason, "delivery deferred");
+                state
+                    .store
+                    .outbox_retry(&group, index, attempts, next, &reason)
+                    .await
+            }
+        }
+        Attempt::Written(file) => {
+            let note = format!("not sent (no --smtp-url); written to {file}");
+            state
+                .store
+                .outbox_retry(&group, index, attempts, PARKED, &note)
+                .await
+        }
+    };
+    if let Err(e) = stored {
+        tracing::warn!(group = %group, index, error = %e, "cannot update the outbox");
+    }
+}
+
+/// Builds the row's message and sends it once.
+async fn attempt(state: &AppState, dispatcher: &Dispatcher, row: &OutboxRow) -> Attempt {
+    let account = match state.store.account(&row.notice.person).await {
+        Ok(account) => account,
+        Err(e) => return Attempt::Transient(format!("cannot read the account: {e}")),
+    };
+    let Some(account) = account.filter(|a| !a.email.trim().is_empty()) else {
+        return Attempt::Final {
+            accepted: false,
+            reply: "no e-mail address is registered for the person".to_owned(),
+        };
+    };
+    let facts = match facts_of(state, dispatcher, row).await {
+        Ok(facts) => facts,
+        Err(reason) => return Attempt::Transient(reason),
+    };
+    let message = match message::build(&facts, &dispatcher.from, &account.name, &account.email) {
+        Ok(message) => message,
+        Err(e @ message::MessageError::Address(_)) => {
+            return Attempt::Final {
+                accepted: false,
+                reply: e.to_string(),
+            };
+        }
+        Err(e) => return Attempt::Transient(e.to_string()),
+    };
+    let name = format!(
+        "{}-{}-{}.eml",
+        row.group, row.notice.index, row.notice.person
+    );
+    match dispatcher.transport.send(&message, &name).await {
+        Ok(transport::Sent::Relay(reply)) => Attempt::Final {
+            accepted: true,
+            reply,
+        },
+        Ok(transport::Sent::File(path)) => Attempt::Written(path),
+        Err(transport::SendError::Permanent(reply)) => Attempt::Final {
+            accepted: false,
+            reply,
+        },
+        Err(transport::SendError::Transient(reason)) => Attempt::Transient(reason),
+    }
+}
+
+/// What the message of `row` says, read from the group's log.
+async fn facts_of(
+    state: &AppState,
+    dispatcher: &Dispatcher,
+    row: &OutboxRow,
+) -> Result<NoticeFacts, String> {
+    let log = state
+        .log(&row.group)
+        .await
+        .map_err(|e| format!("cannot open the log: {e}"))?;
+    let ballot = row.notice.ballot.clone();
+    let person = row.notice.person.clone();
+    let index = row.notice.index;
+    let found = log
+        .read(move |loaded| {
+            let book = &loaded.state.book;
+            let tracked = book.ballot(&ballot)?;
+            let announced = tracked.lifecycle.announced();
+            let title = announced
+                .subject
+                .as_ref()
+                .map_or_else(|| ballot.clone(), |s| s.title.clone());
+            let sequence = book
+                .deliveries()
+                .of_ballot(&announced.ballot.id)
+                .filter(|(i, n)| {
+                    *i < index
+                        && n.reason == NotificationReason::Announcement
+                        && n.person.as_str() == person
+                })
+                .count();
+            Some((
+                title,
+                announced.ballot.opens,
+                announced.ballot.closes,
+                u32::try_from(sequence).unwrap_or(u32::MAX),
+            ))
+        })
+        .await
+        .map_err(|e| format!("cannot read the log: {e}"))?;
+    let (title, opens, closes, sequence) =
+        found.ok_or_else(|| format!("ballot {} is not in the log", row.notice.ballot))?;
+    let time = crate::time::Timestamp::from_unix_nanos(i128::from(row.notice.created_at) * 1000)
+        .ok_or("the notification's time is out of range")?;
+    Ok(NoticeFacts {
+        origin: log.origin.as_str().to_owned(),
+        group: row.group.clone(),
+        index,
+        time,
+        person: row.notice.person.clone(),
+        reason: row.notice.reason.clone(),
+        url: format!(
+            "{}/groups/{}/ballots/{}",
+            dispatcher.public_url, row.group, row.notice.ballot
+        ),
+        ballot: row.notice.ballot.clone(),
+        title,
+        opens,
+        closes,
+        sequence,
+    })
+}
+
+/// Logs the outcome as a `delivery` entry (which settles the row); a
+/// failure leaves the row `recording`, to be logged at the next claim.
+async fn log_outcome(state: &AppState, row: &OutboxRow, accepted: bool, reply: &str) {
+    let delivery = match (row.notice.ballot.parse(), row.notice.person.parse()) {
+        (Ok(ballot), Ok(person)) => Delivery {
+            ballot,
+            notification: row.notice.index,
+            person,
+            outcome: if accepted {
+                DeliveryOutcome::Accepted
+            } else {
+                DeliveryOutcome::Failed
+            },
+            reply: reply_text(reply),
+        },
+        _ => {
+            tracing::warn!(group = %row.group, index = row.notice.index, "outbox row names no valid ids");
+            return;
+        }
+    };
+    let logged = match state.log(&row.group).await {
+        Ok(log) => super::commands::deliveries::record(&log, delivery)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = logged {
+        tracing::warn!(group = %row.group, index = row.notice.index, error = %e, "cannot log a delivery");
+        let _ = state
+            .store
+            .outbox_release(&row.group, row.notice.index)
+            .await;
+    }
+}

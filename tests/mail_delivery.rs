@@ -1,0 +1,516 @@
+//! Notices by e-mail against a real SMTP server on loopback (SPEC section
+//! 9): `aiosmtpd` from PyPI (`tests/mail/relay.py`), an independent SMTP
+//! implementation, and Python's e-mail parser with `icalendar`
+//! (`tests/mail/parse.py`), an independent reading of what was sent.
+//!
+//! Both come from a virtual environment `mail-venv` in the target
+//! directory (`.ci/run` makes it; override with `SCRUTINEER_MAIL_VENV`).
+//! Without it these tests skip with a note, unless
+//! `SCRUTINEER_REQUIRE_SMTP` is set (CI sets it).
+
+#![cfg(feature = "server")]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::logview::read_verified;
+use common::server::Server;
+use common::world::{World, ok, strings};
+use scrutineer::ballot::{DELIVERY_KIND, Delivery, DeliveryOutcome};
+use scrutineer::entry::Entry;
+use serde_json::{Value, json};
+
+/// The simulated clock's start: the announcement's time.
+const START: &str = "2026-06-01T00:00:00Z";
+const OPENS: &str = "2026-07-15T00:00:00Z";
+const CLOSES: &str = "2026-08-15T00:00:00Z";
+
+/// The Python interpreter of the venv with aiosmtpd and icalendar, or
+/// `None` (with a note) when it is absent and not required.
+fn python() -> Option<PathBuf> {
+    let venv = std::env::var_os("SCRUTINEER_MAIL_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            // target/debug/scrutineer → target/mail-venv
+            Path::new(env!("CARGO_BIN_EXE_scrutineer"))
+                .parent()
+                .and_then(Path::parent)
+                .expect("the binary is in the target directory")
+                .join("mail-venv")
+        });
+    let python = venv.join("bin/python");
+    let usable = Command::new(&python)
+        .args(["-c", "import aiosmtpd, icalendar"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if usable {
+        return Some(python);
+    }
+    assert!(
+        std::env::var_os("SCRUTINEER_REQUIRE_SMTP").is_none(),
+        "SCRUTINEER_REQUIRE_SMTP is set but {} has no aiosmtpd and icalendar \
+         (python3 -m venv {0}/.. && pip install aiosmtpd==1.4.6 icalendar==6.1.3)",
+        python.display()
+    );
+    eprintln!(
+        "note: skipped: no Python venv with aiosmtpd and icalendar at {}",
+        venv.display()
+    );
+    None
+}
+
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/mail")
+        .join(name)
+}
+
+/// The relay, stopped when dropped.
+struct Relay {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Relay {
+    fn start(python: &Path, dir: &Path, port: u16) -> Self {
+        let mut child = Command::new(python)
+            .arg(script("relay.py"))
+            .arg(dir)
+            .arg(port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the relay");
+        let stdout = child.stdout.take().expect("piped");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the relay's first line");
+        let port = line
+            .trim()
+            .strip_prefix("ready ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the relay said {line:?}"));
+        Self {
+            child,
+            port,
+            dir: dir.to_owned(),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("smtp+plain://127.0.0.1:{}", self.port)
+    }
+
+    /// The messages received, as the independent parser reads them.
+    fn messages(&self, python: &Path) -> Vec<Value> {
+        let out = Command::new(python)
+            .arg(script("parse.py"))
+            .arg(&self.dir)
+            .output()
+            .expect("run parse.py");
+        assert!(
+            out.status.success(),
+            "parse.py: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("UTF-8")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON"))
+            .collect()
+    }
+
+    fn count(&self) -> usize {
+        std::fs::read_dir(&self.dir)
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A server on a simulated clock sending through `smtp_url`.
+fn server(data: &Path, smtp_url: &str, extra: &[&str]) -> Server {
+    let mut flags = vec![
+        "--simulated-clock",
+        "--simulated-start",
+        START,
+        "--smtp-url",
+        smtp_url,
+        "--mail-from",
+        "Scrutineer <vote@scrutineer.test>",
+        "--public-url",
+        "https://vote.example.org",
+    ];
+    flags.extend_from_slice(extra);
+    Server::start(data, &flags)
+}
+
+/// Group ETI with organisations cadzow and dorset; alice and carol (the
+/// chair) of cadzow from `World::eti_group`, and `others` of dorset, all
+/// on the membership list.
+fn world(server: Server, work: &Path, others: &[&str]) -> World {
+    let token = server.token.clone().expect("first start prints the token");
+    let w = World {
+        server,
+        token,
+        work: work.to_owned(),
+    };
+    w.eti_group(&["cadzow", "dorset"]);
+    for person in others {
+        w.account(person);
+        w.send(
+            "PUT",
+            &format!("/v1/groups/ETI/persons/{person}"),
+            json!({"organisation": "dorset", "membership_list": true}),
+        );
+    }
+    w
+}
+
+/// The chair announces ballot `ballot`.
+fn announce(w: &World, ballot: &str) {
+    let mut args = strings(&["announce"]);
+    args.extend(w.server_flags());
+    args.extend(strings(&[
+        "--log-key",
+        &w.path_str("log.vkey"),
+        "--token-file",
+        &w.path_str("carol.token"),
+        "--key",
+        &w.path_str("carol.key"),
+        "--ballot",
+        ballot,
+        "--kind",
+        "correspondence",
+        "--opens",
+        OPENS,
+        "--closes",
+        CLOSES,
+    ]));
+    let out = ok(&args);
+    assert!(out.contains(&format!("announced {ballot}")), "{out}");
+}
+
+/// The `delivery` entries of the log, by notification index, and the
+/// notifications' persons by index.
+fn deliveries(w: &World) -> (BTreeMap<u64, Delivery>, BTreeMap<u64, String>) {
+    let view = read_verified(&w.server.address, &w.token, "ETI");
+    let mut delivered = BTreeMap::new();
+    let mut notified = BTreeMap::new();
+    for (index, bytes) in view.entries.iter().enumerate() {
+        let entry = Entry::parse(bytes).expect("entry");
+        if entry.kind() == DELIVERY_KIND {
+            let d = Delivery::from_entry(&entry).expect("delivery");
+            let bytes = String::from_utf8_lossy(bytes);
+            assert!(!bytes.contains('@'), "no address in the log: {bytes}");
+            assert!(
+                delivered.insert(d.notification, d).is_none(),
+                "one delivery per notification"
+            );
+        } else if entry.kind() == "notification" {
+            notified.insert(
+                index as u64,
+                entry.get("person").expect("person").to_owned(),
+            );
+        }
+    }
+    (delivered, notified)
+}
+
+/// Waits (bounded) until `done` holds.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The announcement reaches every person on the membership list, with a
+/// calendar part an independent parser reads back; a 550 address fails at
+/// once; each outcome is a `delivery` entry naming the notification and
+/// the person, without the address; the secretariat sees the outbox.
+#[test]
+fn an_announcement_reaches_every_member_with_its_calendar_and_is_logged() {
+    let Some(python) = python() else { return };
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let relay = Relay::start(&python, &work.path().join("relay"), 0);
+    let w = world(
+        server(data.path(), &relay.url(), &[]),
+        work.path(),
+        &["dave", "erin", "bounce1"],
+    );
+    announce(&w, "B1");
+    wait_until("five delivery entries", || deliveries(&w).0.len() == 5);
+    let (delivered, notified) = deliveries(&w);
+    assert_eq!(notified.len(), 5, "one notification per member");
+    let mut accepted = BTreeSet::new();
+    for (index, d) in &delivered {
+        assert_eq!(
+            notified[index],
+            d.person.as_str(),
+            "the notification's person"
+        );
+        match d.outcome {
+            DeliveryOutcome::Accepted => {
+                assert!(d.reply.starts_with("250 "), "{}", d.reply);
+                accepted.insert(d.person.to_string());
+            }
+            DeliveryOutcome::Failed => {
+                assert_eq!(d.person.as_str(), "bounce1");
+                assert!(d.reply.contains("550"), "{}", d.reply);
+            }
+        }
+    }
+    let expected: BTreeSet<String> = ["alice", "carol", "dave", "erin"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    assert_eq!(accepted, expected);
+
+    // What the relay received, read by Python's parsers.
+    let messages = relay.messages(&python);
+    assert_eq!(messages.len(), 4, "{messages:?}");
+    let mut to = BTreeSet::new();
+    let mut uids = BTreeSet::new();
+    let mut ids = BTreeSet::new();
+    for m in &messages {
+        to.insert(m["to"].as_str().expect("To").to_owned());
+        ids.insert(m["message_id"].as_str().expect("Message-ID").to_owned());
+        assert!(
+            m["subject"]
+                .as_str()
+                .expect("Subject")
+                .contains("Ballot B1 announced"),
+            "{m}"
+        );
+        let text = m["text"].as_str().expect("a text part");
+        assert!(
+            text.contains("https://vote.example.org/groups/ETI/ballots/B1"),
+            "{text}"
+        );
+        let c = &m["calendar"];
+        assert_eq!(c["method"], "PUBLISH", "{m}");
+        assert_eq!(c["content_type_method"], "PUBLISH", "{m}");
+        assert_eq!(c["crlf"], true, "{m}");
+        assert!(c["longest_line"].as_u64().expect("n") <= 75, "{m}");
+        assert_eq!(c["sequence"], 0);
+        assert_eq!(c["dtstart"], "2026-07-15T00:00:00+00:00");
+        assert_eq!(c["dtend"], "2026-08-15T00:00:00+00:00");
+        assert!(
+            c["dtstamp"]
+                .as_str()
+                .expect("stamp")
+                .starts_with("2026-06-01T"),
+            "the notification's time: {m}"
+        );
+        assert_eq!(c["url"], "https://vote.example.org/groups/ETI/ballots/B1");
+        uids.insert(c["uid"].as_str().expect("UID").to_owned());
+    }
+    assert_eq!(uids.len(), 1, "one UID per ballot");
+    assert_eq!(ids.len(), 4, "one Message-ID per notice");
+    for person in &expected {
+        assert!(
+            to.iter()
+                .any(|t| t.contains(&format!("<{person}@example.org>"))),
+            "{person} in {to:?}"
+        );
+    }
+
+    // The secretariat's view of the outbox.
+    let r = common::http::get(
+        &w.server.address,
+        "/v1/groups/ETI/outbox?state=failed",
+        Some(&w.token),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = r.json();
+    let failed = body["deliveries"].as_array().expect("deliveries");
+    assert_eq!(failed.len(), 1, "{body}");
+    assert_eq!(failed[0]["person"], "bounce1");
+    assert_eq!(body["counts"]["accepted"], 4, "{body}");
+    let alice = common::http::get(
+        &w.server.address,
+        "/v1/groups/ETI/outbox",
+        Some(&read_token(&w, "alice")),
+    );
+    assert_eq!(alice.status, 403, "a delegate does not see the outbox");
+    relay.stop();
+}
+
+fn read_token(w: &World, person: &str) -> String {
+    std::fs::read_to_string(w.path(&format!("{person}.token")))
+        .expect("token file")
+        .trim()
+        .to_owned()
+}
+
+/// A relay that answers 451 twice, then 250: the notice is retried with
+/// back-off on the server's clock (moved forward here) and logged once,
+/// accepted.
+#[test]
+fn a_temporary_failure_is_retried_until_the_relay_accepts() {
+    let Some(python) = python() else { return };
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let dir = work.path().join("relay");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let relay = Relay::start(&python, &dir, 0);
+    let w = world(server(data.path(), &relay.url(), &[]), work.path(), &[]);
+    std::fs::write(dir.join("tempfail"), "2").expect("write");
+    announce(&w, "B1");
+    // Two notices (alice, carol): the first two attempts get 451.
+    wait_until("the 451s", || {
+        std::fs::read_to_string(dir.join("tempfail")).is_ok_and(|t| t.trim() == "0")
+    });
+    let mut rounds = 0;
+    wait_until("two accepted deliveries", || {
+        let (delivered, _) = deliveries(&w);
+        if delivered.len() == 2 {
+            return true;
+        }
+        // The back-off runs on the server's (simulated) clock.
+        w.send("POST", "/v1/clock", json!({"advance_seconds": 600}));
+        rounds += 1;
+        false
+    });
+    assert!(rounds > 0, "the retries waited for the clock");
+    let (delivered, _) = deliveries(&w);
+    assert!(
+        delivered
+            .values()
+            .all(|d| d.outcome == DeliveryOutcome::Accepted),
+        "{delivered:?}"
+    );
+    assert_eq!(relay.count(), 2, "each accepted once");
+    relay.stop();
+}
+
+/// The relay is down when the ballot is announced, then comes back on the
+/// same port: the notices wait, are retried, and all get through.
+#[test]
+fn notices_wait_for_a_relay_that_is_down() {
+    let Some(python) = python() else { return };
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let dir = work.path().join("relay");
+    let relay = Relay::start(&python, &dir, 0);
+    let port = relay.port;
+    let url = relay.url();
+    relay.stop();
+    let w = world(server(data.path(), &url, &[]), work.path(), &["dave"]);
+    announce(&w, "B1");
+    // Attempts fail (connection refused) while it is down.
+    wait_until("a failed attempt", || {
+        let r = common::http::get(
+            &w.server.address,
+            "/v1/groups/ETI/outbox?state=retrying",
+            Some(&w.token),
+        );
+        r.status == 200 && !r.json()["deliveries"].as_array().is_none_or(Vec::is_empty)
+    });
+    let relay = Relay::start(&python, &dir, port);
+    wait_until("three accepted deliveries", || {
+        if deliveries(&w).0.len() == 3 {
+            return true;
+        }
+        w.send("POST", "/v1/clock", json!({"advance_seconds": 600}));
+        false
+    });
+    assert_eq!(relay.count(), 3);
+    relay.stop();
+}
+
+/// SIGKILL while a batch of notices is being delivered, then a restart:
+/// every notice is delivered and logged once; a message the relay got
+/// twice carries the same Message-ID both times.
+#[test]
+fn a_killed_server_loses_no_notice() {
+    let Some(python) = python() else { return };
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let relay = Relay::start(&python, &work.path().join("relay"), 0);
+    let others: Vec<String> = (0..40).map(|i| format!("m{i:02}")).collect();
+    let others: Vec<&str> = others.iter().map(String::as_str).collect();
+    let url = relay.url();
+    let lease = ["--mail-lease-seconds", "2"];
+    let w = world(server(data.path(), &url, &lease), work.path(), &others);
+    announce(&w, "B1");
+    // Kill as soon as the first messages arrive.
+    wait_until("the first messages", || relay.count() >= 3);
+    let World {
+        server: s,
+        token,
+        work: dir,
+    } = w;
+    s.kill();
+    let before = relay.count();
+    let mut flags = vec![
+        "--simulated-clock",
+        "--smtp-url",
+        &url,
+        "--mail-from",
+        "Scrutineer <vote@scrutineer.test>",
+    ];
+    flags.extend_from_slice(&lease);
+    let w = World {
+        server: Server::start(data.path(), &flags),
+        token,
+        work: dir,
+    };
+    wait_until("42 delivery entries", || deliveries(&w).0.len() == 42);
+    let (delivered, notified) = deliveries(&w);
+    assert_eq!(notified.len(), 42);
+    assert!(
+        delivered
+            .values()
+            .all(|d| d.outcome == DeliveryOutcome::Accepted)
+    );
+    let messages = relay.messages(&python);
+    let mut by_id: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for m in &messages {
+        by_id
+            .entry(m["message_id"].as_str().expect("id").to_owned())
+            .or_default()
+            .insert(m["to"].as_str().expect("to").to_owned());
+    }
+    assert_eq!(by_id.len(), 42, "every notice arrived");
+    assert!(
+        by_id.values().all(|to| to.len() == 1),
+        "a Message-ID names one notice"
+    );
+    eprintln!(
+        "{} messages before the kill, {} in all for 42 notices ({} duplicates)",
+        before,
+        messages.len(),
+        messages.len() - 42
+    );
+    relay.stop();
+}
