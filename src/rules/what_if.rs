@@ -127,7 +127,8 @@ mod tests {
     #[test]
     fn an_itu_consultation_opens_at_its_announcement() {
         let parameters = Parameters::defaults(Profile::ItuTTap);
-        let registry = RegistryView::new(&parameters, vec![], vec![], vec![], vec![]).expect("empty");
+        let registry =
+            RegistryView::new(&parameters, vec![], vec![], vec![], vec![]).expect("empty");
         let opens = at("2026-07-15T00:00:00Z");
         let what = roll_if_opened(&parameters, &registry, opens).expect("schedulable");
         assert_eq!(what.announce_by, Some(opens));

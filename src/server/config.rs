@@ -134,7 +134,7 @@ pub struct Config {
     /// `smtp+plain://…` (clear text, only to a loopback address, for a
     /// test relay). Without it each notice is written as an `.eml` file
     /// under the data directory (`mail/`), and nothing is delivered.
-    #[arg(long, env = "SCRUTINEER_SMTP_URL")]
+    #[arg(long, env = "SCRUTINEER_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
     /// PEM certificates to trust for the relay's TLS certificate instead
     /// of the built-in roots (a relay with a private CA).
