@@ -20,9 +20,9 @@ try {
   await page.goto(base + '/sign-in');
   await page.fill('#token', env('CAROL_TOKEN'));
   await Promise.all([page.waitForURL(base + '/'), page.click('main button[type="submit"]')]);
-  check(await page.locator('a[href="/groups/ETI/ballots/new"]').count() === 1, 'the home page links the chair to the announcement');
-  await page.click('a[href="/groups/ETI/ballots/new"]');
-  await page.waitForURL(base + '/groups/ETI/ballots/new');
+  check(await page.locator('a[href="/groups/ETI/announce"]').count() === 1, 'the home page links the chair to the announcement');
+  await page.click('a[href="/groups/ETI/announce"]');
+  await page.waitForURL(base + '/groups/ETI/announce');
   check((await text('#notice-rule')).includes('2026-07-01T00:00:00Z'), `the notice rule is explained: ${await text('#notice-rule')}`);
   await audit('the announcement draft');
 
@@ -32,7 +32,7 @@ try {
   await page.fill('#opens', '2026-06-10');
   await page.fill('#closes', '2026-07-10');
   expected.push(422);
-  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/ballots/new"] button[type="submit"]')]);
+  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/announce"] button[type="submit"]')]);
   const refused = await text('#draft-refused');
   check(refused.includes('nothing was signed') && refused.includes('notice-period'), `an opening too early is refused in words: ${refused}`);
   check(await page.locator('#announcement-note').count() === 0, 'no note is offered for signing');
@@ -41,7 +41,7 @@ try {
 
   await page.fill('#opens', '2026-07-15');
   await page.fill('#closes', '2026-08-15');
-  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/ballots/new"] button[type="submit"]')]);
+  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/announce"] button[type="submit"]')]);
   const note = await text('#announcement-note');
   check(note.startsWith('scrutineer/announcement/v2\n') || note.includes('ballot B9\n'), `the exact note is shown: ${note}`);
   check(note.includes('title Approval of GS ETI 009 V1.1.1\n') && note.includes('question main Do you approve'), 'the note carries the title and the question text');
@@ -65,19 +65,19 @@ try {
   check((await text('main')).includes('Approval of GS ETI 009 V1.1.1'), 'the ballot page shows the title signed');
 
   // A second ballot, announced then cancelled before it opens.
-  await page.goto(base + '/groups/ETI/ballots/new');
+  await page.goto(base + '/groups/ETI/announce');
   await page.fill('#ballot', 'B10');
   await page.fill('#title', 'Approval of GS ETI 010 V1.1.1');
   await page.fill('#questions', 'main Do you approve GS ETI 010 V1.1.1 for publication?');
   await page.fill('#opens', '2026-07-20');
   await page.fill('#closes', '2026-08-20');
-  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/ballots/new"] button[type="submit"]')]);
+  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/announce"] button[type="submit"]')]);
   await page.setInputFiles('#announce-key-file', env('CAROL_KEY'));
   await page.click('#sign-announce');
   await page.waitForFunction(() => document.querySelector('#announce-outcome').textContent.length > 0
     || !document.querySelector('#announce-error').hidden);
   check((await text('#announce-outcome')).includes('Ballot B10 is announced'), 'a second ballot is announced');
-  await page.goto(base + '/groups/ETI/ballots/new');
+  await page.goto(base + '/groups/ETI/announce');
   check(await page.locator('form[action="/groups/ETI/ballots/B10/cancel"]').count() === 1, 'an announced ballot may be cancelled from the page');
   await audit('the announcement page with ballots to cancel');
   await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/ballots/B10/cancel"] button')]);

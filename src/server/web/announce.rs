@@ -1,9 +1,9 @@
 //! The chair announces a ballot in the browser (SPEC section 8, "Chair").
 //!
-//! - `GET /groups/{group}/ballots/new`: the draft form (ballot id, title,
+//! - `GET /groups/{group}/announce`: the draft form (ballot id, title,
 //!   kind, questions with their text, window), with the notice rule
 //!   explained: the earliest opening of a ballot announced now.
-//! - `POST /groups/{group}/ballots/new`: the draft read into the exact
+//! - `POST /groups/{group}/announce`: the draft read into the exact
 //!   announcement note ([`AnnouncementNote::text`]), read back by the
 //!   server's own parser ([`AnnouncementNote::parse_text`]), its schedule
 //!   checked by the rules' [`check_schedule`] on the registry as it stands
@@ -11,7 +11,7 @@
 //!   in words before anything is signed. The answer shows the note's text,
 //!   which the module (`static/scrutineer.js`) signs with the chair's
 //!   WebCrypto key, unchanged.
-//! - `POST /groups/{group}/ballots/announce`: the signed note, as JSON
+//! - `POST /groups/{group}/announce/signed`: the signed note, as JSON
 //!   `{"announcement": "…"}` with the session's `X-CSRF-Token`, handed to
 //!   [`commands::ballots::announce`], the function the API's
 //!   `POST /v1/groups/{group}/ballots` calls; the answer is the entry's
@@ -210,7 +210,7 @@ fn render(
     )
 }
 
-/// `GET /groups/{group}/ballots/new`.
+/// `GET /groups/{group}/announce`.
 pub async fn form(
     State(state): State<Arc<AppState>>,
     session: Session,
@@ -294,7 +294,7 @@ fn note_of(log: &Log, draft: &Draft) -> Result<AnnouncementNote, (&'static str, 
     })
 }
 
-/// `POST /groups/{group}/ballots/new`: the review of the exact note.
+/// `POST /groups/{group}/announce`: the review of the exact note.
 pub async fn review(
     State(state): State<Arc<AppState>>,
     session: Session,
@@ -387,7 +387,7 @@ struct Announced {
     recipients: usize,
 }
 
-/// `POST /groups/{group}/ballots/announce` (module documentation).
+/// `POST /groups/{group}/announce/signed` (module documentation).
 pub async fn submit(
     State(state): State<Arc<AppState>>,
     session: Option<Session>,

@@ -124,7 +124,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         )
         .route("/groups/{group}/what-if", get(what_if::show))
         .route(
-            "/groups/{group}/ballots/new",
+            "/groups/{group}/announce",
             get(announce::form).post(announce::review),
         )
         .route(
@@ -132,7 +132,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
             post(announce::cancel),
         )
         .route(
-            "/groups/{group}/ballots/announce",
+            "/groups/{group}/announce/signed",
             post(announce::submit).layer(DefaultBodyLimit::max(announce::MAX_ANNOUNCE_BYTES)),
         )
         .route("/accounts", get(accounts::show))

@@ -958,7 +958,7 @@ async function announce(section) {
   try {
     const signer = await signingKey(section, document.getElementById('announce-key-file'));
     const signed = await signNote(text, signer);
-    const response = await fetch(`/groups/${encodeURIComponent(section.dataset.group)}/ballots/announce`, {
+    const response = await fetch(`/groups/${encodeURIComponent(section.dataset.group)}/announce/signed`, {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
