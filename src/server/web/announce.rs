@@ -38,7 +38,6 @@ use super::pages::chrome;
 use super::render::{Chrome, iso, page};
 use super::session::Session;
 use super::view::{self, BallotSummary};
-use super::vote::CSRF_HEADER;
 use crate::ballot::announcement::{AnnouncementNote, Subject};
 use crate::id::{BallotId, MeetingId, QuestionId};
 use crate::rules::BallotKind;
@@ -396,17 +395,7 @@ pub async fn submit(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let session = session.ok_or(ApiError::Unauthenticated)?;
-    let token = headers
-        .get(CSRF_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if !session.csrf.matches(token) {
-        return Err(ApiError::Forbidden(
-            "the request's security token (X-CSRF-Token) does not match this session; reload \
-             the page"
-                .to_owned(),
-        ));
-    }
+    super::csrf::require_header(&session.csrf, &headers)?;
     let signed: Signed = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(
             "malformed-json",

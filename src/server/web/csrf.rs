@@ -43,6 +43,31 @@ impl CsrfToken {
     }
 }
 
+/// The header that carries the session's CSRF token on the module's
+/// `fetch` requests (signed votes and announcements sent as JSON).
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Refuses a `fetch` request whose [`CSRF_HEADER`] is not the session's
+/// token, with the problem the page shows.
+pub fn require_header(
+    token: &CsrfToken,
+    headers: &axum::http::HeaderMap,
+) -> Result<(), crate::server::error::ApiError> {
+    let submitted = headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if token.matches(submitted) {
+        Ok(())
+    } else {
+        Err(crate::server::error::ApiError::Forbidden(
+            "the request's security token (X-CSRF-Token) does not match this session; reload \
+             the page"
+                .to_owned(),
+        ))
+    }
+}
+
 impl std::fmt::Debug for CsrfToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("CsrfToken(…)")

@@ -33,9 +33,6 @@ use crate::server::api::ballots::VoteRequest;
 use crate::server::auth::Action;
 use crate::server::error::ApiError;
 
-/// The header that carries the session's CSRF token.
-pub const CSRF_HEADER: &str = "x-csrf-token";
-
 /// The largest vote request: a note (8 KiB) and an attachment (64 KiB),
 /// each at most doubled by JSON escaping, and the JSON around them.
 pub const MAX_VOTE_BYTES: usize = 160 * 1024;
@@ -49,17 +46,7 @@ pub async fn cast(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let session = session.ok_or(ApiError::Unauthenticated)?;
-    let token = headers
-        .get(CSRF_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if !session.csrf.matches(token) {
-        return Err(ApiError::Forbidden(
-            "the request's security token (X-CSRF-Token) does not match this session; reload \
-             the page"
-                .to_owned(),
-        ));
-    }
+    super::csrf::require_header(&session.csrf, &headers)?;
     // The person's write budget, as for the API's writes.
     if let Err(wait) = state.limits.person.check(session.person.clone()) {
         return Err(ApiError::RateLimited {
