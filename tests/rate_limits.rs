@@ -7,6 +7,7 @@
 //!    person writes again.
 //! 2. Each client address has a budget of its own, shared by every person
 //!    (and by requests without a token) from it.
+//! 3. At most `--max-connections` connections are open at once.
 //!
 //! Each test sets up its group without limits, then serves the same data
 //! directory again with a small budget refilled at one write a second, so
@@ -242,5 +243,43 @@ fn forwarded_addresses_count_only_from_a_trusted_proxy() {
         "o5",
         "203.0.113.2, 203.0.113.1",
     ));
+    server.stop();
+}
+
+/// `--max-connections`: with two idle connections open (headers never
+/// sent) and a cap of two, a third client's request waits in the listen
+/// queue; once one idle connection closes, it is answered.
+#[test]
+fn connections_beyond_the_cap_wait_for_one_to_close() {
+    use std::io::{Read as _, Write as _};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let server = Server::start(dir.path(), &["--max-connections", "2"]);
+    let first = std::net::TcpStream::connect(&server.address).expect("connect");
+    let second = std::net::TcpStream::connect(&server.address).expect("connect");
+    // Both are accepted (each holds a place) before the third arrives.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut third = std::net::TcpStream::connect(&server.address).expect("connect");
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    third
+        .set_read_timeout(Some(Duration::from_millis(700)))
+        .expect("timeout");
+    let mut byte = [0u8; 1];
+    assert!(
+        third.read(&mut byte).is_err(),
+        "no answer while two connections fill the cap"
+    );
+    drop(first);
+    third
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut answer = Vec::new();
+    third
+        .read_to_end(&mut answer)
+        .expect("an answer once a place is free");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    drop(second);
     server.stop();
 }

@@ -110,6 +110,7 @@ macro_rules! contract {
 
 contract!(
     migrations_apply_twice,
+    edited_or_unknown_migrations_are_refused,
     create_log_once,
     create_log_concurrently,
     begin_append_unknown_group,
@@ -377,6 +378,73 @@ async fn migrations_apply_twice(db: &Db) {
     assert_eq!(row.0, row.1, "each migration is recorded once");
     assert_eq!(row.0, row.2, "versions 1..=n are all recorded");
     assert!(row.0 >= 1);
+}
+
+/// Every record carries the SHA-256 of the migration applied. A record
+/// that no longer matches the embedded file (the file was edited after it
+/// was applied) or that this release does not know (a newer release
+/// migrated the database) makes opening fail with the reason; records from
+/// before checksums are filled in, not refused.
+async fn edited_or_unknown_migrations_are_refused(db: &Db) {
+    let store = db.open().await;
+    store.close().await;
+    let raw = db.raw().await;
+    let unchecked: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM schema_migrations WHERE checksum IS NULL")
+            .fetch_one(&raw)
+            .await
+            .expect("records");
+    assert_eq!(
+        unchecked, 0,
+        "every migration is recorded with its checksum"
+    );
+    // An old record without its checksum is vouched for on the next start.
+    sqlx::query("UPDATE schema_migrations SET checksum = NULL WHERE version = 1")
+        .execute(&raw)
+        .await
+        .expect("forget a checksum");
+    db.open().await.close().await;
+    let filled: Option<String> =
+        sqlx::query_scalar("SELECT checksum FROM schema_migrations WHERE version = 1")
+            .fetch_one(&raw)
+            .await
+            .expect("record 1");
+    let filled = filled.expect("filled in on start");
+    // The file "changed": its recorded checksum no longer matches.
+    sqlx::query("UPDATE schema_migrations SET checksum = $1 WHERE version = 1")
+        .bind("0".repeat(64))
+        .execute(&raw)
+        .await
+        .expect("change a checksum");
+    let refused = Store::open(&db.url).await.expect_err("an edited migration");
+    let message = refused.to_string();
+    assert!(
+        message.contains("was edited") && message.contains("migration 1 ("),
+        "{message}"
+    );
+    sqlx::query("UPDATE schema_migrations SET checksum = $1 WHERE version = 1")
+        .bind(&filled)
+        .execute(&raw)
+        .await
+        .expect("restore it");
+    // A migration of a newer release.
+    sqlx::query("INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, '9999_future.sql', 'x')")
+        .execute(&raw)
+        .await
+        .expect("a future record");
+    let refused = Store::open(&db.url)
+        .await
+        .expect_err("a newer release's database");
+    let message = refused.to_string();
+    assert!(
+        message.contains("9999_future.sql") && message.contains("newer release"),
+        "{message}"
+    );
+    sqlx::query("DELETE FROM schema_migrations WHERE version = 9999")
+        .execute(&raw)
+        .await
+        .expect("remove it");
+    db.open().await.close().await;
 }
 
 /// A database left before the migration that keeps documents in log

@@ -74,6 +74,22 @@ pub struct Config {
     /// The longest a request may take, in seconds.
     #[arg(long, env = "SCRUTINEER_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// The longest a client may take to send a request's headers (and,
+    /// with TLS, to finish its handshake), in seconds, so that a client
+    /// that stalls half-way does not keep its connection.
+    #[arg(long, env = "SCRUTINEER_HEADER_TIMEOUT_SECS", default_value_t = 30)]
+    pub header_timeout_secs: u64,
+    /// The most client connections open at once. Once reached, new
+    /// connections wait in the listen queue until one closes. Keep it
+    /// below the file descriptor limit (`LimitNOFILE`), less the database
+    /// connections.
+    #[arg(long, env = "SCRUTINEER_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// The most database connections this process holds [default: 8 for
+    /// SQLite, 16 for PostgreSQL]. On PostgreSQL, the sum over every
+    /// server process must stay below the database's `max_connections`.
+    #[arg(long, env = "SCRUTINEER_DATABASE_POOL_SIZE")]
+    pub database_pool_size: Option<u32>,
     /// Mark the web application's cookies `Secure`: set this when browsers
     /// reach the server over HTTPS through a TLS-terminating reverse proxy,
     /// so that a session cookie is never sent over plain HTTP. Implied by
@@ -109,6 +125,12 @@ pub struct Config {
         value_name = "ADDR"
     )]
     pub trusted_proxies: Vec<IpAddr>,
+    /// Serve Prometheus metrics at `http://ADDR/metrics` on a listener of
+    /// their own (plain HTTP): give an address only the monitoring system
+    /// reaches, such as `127.0.0.1:9898`. Without it no metrics are
+    /// served.
+    #[arg(long, env = "SCRUTINEER_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Log format: `human` or `json`. The level comes from `RUST_LOG`
     /// (default `info`).
     #[arg(long, env = "SCRUTINEER_LOG_FORMAT", default_value = "human")]

@@ -9,6 +9,11 @@
 //! Graceful shutdown waits for the requests in progress, as `axum::serve`
 //! did.
 //!
+//! At most `max_connections` connections are open at once: the loop
+//! takes a permit before it accepts, so that beyond the cap new clients
+//! wait in the kernel's listen queue rather than each costing a file
+//! descriptor and a task.
+//!
 //! With TLS (`tls.rs`) each connection's handshake runs in the
 //! connection's own task, under the same time limit, so that a slow
 //! handshake never holds up the accept loop. The client's address given to
@@ -30,12 +35,25 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 /// How connections are accepted beyond plain HTTP.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Accept {
     /// Terminate TLS with this configuration.
     pub tls: Option<Arc<super::tls::Tls>>,
+    /// The most connections open at once (at least 1).
+    pub max_connections: usize,
     /// Peers whose forwarded headers name the client.
     pub trusted_proxies: Arc<[IpAddr]>,
+}
+
+impl Default for Accept {
+    /// Plain HTTP, at most 1 024 connections, no trusted proxy.
+    fn default() -> Self {
+        Self {
+            tls: None,
+            max_connections: 1024,
+            trusted_proxies: Arc::from([]),
+        }
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then waits for
@@ -50,7 +68,15 @@ pub async fn serve(
 ) {
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    let open = Arc::new(tokio::sync::Semaphore::new(accept.max_connections.max(1)));
     loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&open).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -79,6 +105,8 @@ pub async fn serve(
         let watcher = graceful.watcher();
         let tls = accept.tls.as_ref().map(|tls| tls.acceptor());
         tokio::spawn(async move {
+            // Held until the connection ends.
+            let _permit = permit;
             let builder = {
                 let mut builder = http1::Builder::new();
                 builder

@@ -48,6 +48,23 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
         path: config.listen.to_string().into(),
         source,
     })?;
+    // `/metrics` on its own listener, announced before the main
+    // listener's line, so that a script reading up to that line has both.
+    let metrics_listener = match config.metrics_listen {
+        Some(at) => {
+            let io = |source| ServerError::Io {
+                path: at.to_string().into(),
+                source,
+            };
+            let listener = tokio::net::TcpListener::bind(at).await.map_err(io)?;
+            println!(
+                "metrics on http://{}/metrics",
+                listener.local_addr().map_err(io)?
+            );
+            Some(listener)
+        }
+        None => None,
+    };
     // One line on stdout that scripts and tests can read.
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("listening on {scheme}://{address}");
@@ -66,13 +83,18 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
     let _ = std::io::stdout().flush();
     tracing::info!("{mail_line}");
     let mailer = tokio::spawn(super::mail::run(Arc::clone(&state), dispatcher));
-    let app =
-        web::router(Arc::clone(&state), &config).merge(api::router(Arc::clone(&state), &config));
-    // Request headers get the same time limit as a whole request.
-    let header_timeout = StdDuration::from_secs(config.request_timeout_secs.max(1));
+    let metrics = metrics_listener
+        .map(|listener| tokio::spawn(super::metrics::serve(listener, Arc::clone(&state))));
+    // Every request gets an id and is counted (`metrics.rs`), the web
+    // application's and the API's alike.
+    let app = web::router(Arc::clone(&state), &config)
+        .merge(api::router(Arc::clone(&state), &config))
+        .layer(axum::middleware::from_fn(super::metrics::observe));
+    let header_timeout = StdDuration::from_secs(config.header_timeout_secs.max(1));
     let reload = tls.clone().map(|tls| tokio::spawn(reload_on_hangup(tls)));
     let accept = connections::Accept {
         tls,
+        max_connections: config.max_connections.max(1),
         trusted_proxies: config
             .trusted_proxies
             .iter()
@@ -90,6 +112,9 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
         task.abort();
     }
     mailer.abort();
+    if let Some(task) = metrics {
+        task.abort();
+    }
     state.store.close().await;
     Ok(())
 }
@@ -171,7 +196,12 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
     }
     let marks = super::high_water::HighWater::open(&config.data_dir)
         .map_err(|e| ServerError::Config(e.to_string()))?;
-    let store = Store::open(&config.database_url()).await?;
+    if config.database_pool_size == Some(0) {
+        return Err(ServerError::Config(
+            "--database-pool-size must be at least 1".to_owned(),
+        ));
+    }
+    let store = Store::open_with(&config.database_url(), config.database_pool_size).await?;
     let heads = store.heads().await?;
     // A simulated clock restarted without a start resumes at the logs'
     // latest entry time (set below, once the logs are read), not at the

@@ -27,6 +27,8 @@
 //!   (also used by the load tool's floor server).
 //! - [`tls`]: `--tls-cert`/`--tls-key`, reloaded on SIGHUP.
 //! - [`forwarded`]: the client's address behind a `--trusted-proxy`.
+//! - [`metrics`]: `/metrics` on `--metrics-listen`, and a request id on
+//!   every request.
 
 pub mod access;
 pub mod api;
@@ -46,6 +48,7 @@ pub mod high_water;
 pub mod http_client;
 pub mod launch;
 pub mod mail;
+pub mod metrics;
 pub mod rate_limit;
 pub mod scheduler;
 pub mod sequencer;

@@ -93,6 +93,23 @@ impl Witnessing {
             .collect()
     }
 
+    /// Per group, whether a quorum cosigned its latest checkpoint
+    /// submitted (for `/metrics`).
+    pub fn quorum_reached(&self) -> Vec<(String, bool)> {
+        let status = self.status.lock().expect("status lock is never poisoned");
+        status
+            .iter()
+            .map(|(group, witnesses)| {
+                let times: Vec<Option<u64>> = witnesses
+                    .iter()
+                    .map(|problem| problem.is_none().then_some(1))
+                    .collect();
+                let reached = !matches!(self.policy.quorum_time(&times), QuorumTime::NotMet);
+                (group.clone(), reached)
+            })
+            .collect()
+    }
+
     fn set_status(&self, group: &str, witness: usize, problem: Option<String>) {
         let mut status = self.status.lock().expect("status lock is never poisoned");
         let entry = status
@@ -127,6 +144,10 @@ pub async fn run(state: Arc<AppState>, witnessing: Arc<Witnessing>) {
                 tasks.spawn(async move {
                     let result = submit(&state, &witnessing, index, &head).await;
                     let problem = result.as_ref().err().cloned();
+                    super::metrics::global().witness_request(
+                        &String::from_utf8_lossy(&witnessing.policy.witnesses()[index].name),
+                        problem.is_none(),
+                    );
                     witnessing.set_status(&head.group, index, problem.clone());
                     if let Some(problem) = problem {
                         tracing::warn!(group = %head.group, witness = index, %problem, "witness did not cosign");

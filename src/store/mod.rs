@@ -85,6 +85,11 @@ pub enum StoreError {
     /// nothing of it was recorded.
     #[error("the append transaction was rolled back after a failed write")]
     RolledBack,
+    /// The migrations recorded in the database are not the ones this
+    /// binary embeds (an applied migration was edited, or a newer release
+    /// migrated the database).
+    #[error("schema: {0}")]
+    SchemaMismatch(String),
     /// A schema migration failed.
     #[error("migration {version} ({name}): {source}")]
     Migration {
@@ -124,6 +129,13 @@ impl Store {
     /// Connects to `url` (`sqlite:PATH` or `postgres://…`), creating a SQLite
     /// file if needed, and applies the pending migrations of its backend.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, None).await
+    }
+
+    /// [`Store::open`] with at most `pool_size` connections [default: 8
+    /// on SQLite, where one writer works at a time anyway, and 16 on
+    /// PostgreSQL].
+    pub async fn open_with(url: &str, pool_size: Option<u32>) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let dialect = if url.starts_with("sqlite:") {
             Dialect::Sqlite
@@ -142,10 +154,10 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
-            .max_connections(match dialect {
+            .max_connections(pool_size.unwrap_or(match dialect {
                 Dialect::Sqlite => 8,
                 Dialect::Postgres => 16,
-            })
+            }))
             .acquire_timeout(Duration::from_secs(30))
             // A SQLite connection is a file in this process: nothing to
             // test before lending it out, and the test is one more round

@@ -349,6 +349,16 @@ impl Store {
         }
         Ok(counts)
     }
+
+    /// The `created_at` (Unix microseconds of the server's clock) of the
+    /// oldest notice the relay has not answered for good yet, if any.
+    pub async fn outbox_oldest_undelivered(&self) -> Result<Option<i64>, StoreError> {
+        let row =
+            sqlx::query("SELECT MIN(created_at) AS oldest FROM outbox WHERE state = 'pending'")
+                .fetch_one(self.pool())
+                .await?;
+        Ok(row.try_get("oldest")?)
+    }
 }
 
 /// The outbox's rows by where they stand.

@@ -105,6 +105,16 @@ impl Store {
         Ok(())
     }
 
+    /// How many web sessions are stored (signed in and not yet swept by
+    /// [`Store::delete_expired_sessions`]).
+    pub async fn session_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM web_sessions")
+            .fetch_one(self.pool())
+            .await?
+            .try_get("n")?;
+        u64::try_from(n).map_err(|_| StoreError::Corrupt("a negative count".to_owned()))
+    }
+
     /// Deletes a session (sign-out, or found expired). Deleting one that
     /// is not there is not an error.
     pub async fn delete_session(&self, id_hash: &Hash) -> Result<(), StoreError> {

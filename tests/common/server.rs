@@ -14,6 +14,8 @@ pub struct Server {
     pub address: String,
     /// The bootstrap secretariat token, printed on first start only.
     pub token: Option<String>,
+    /// `127.0.0.1:port` of `/metrics`, with `--metrics-listen`.
+    pub metrics: Option<String>,
     /// The data directory.
     pub data_dir: PathBuf,
 }
@@ -36,6 +38,7 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut lines = BufReader::new(stdout).lines();
         let mut token = None;
+        let mut metrics = None;
         let address = loop {
             let line = lines
                 .next()
@@ -43,6 +46,12 @@ impl Server {
                 .expect("stdout is UTF-8");
             if let Some(t) = line.split("store it now): ").nth(1) {
                 token = Some(t.trim().to_owned());
+            }
+            if let Some(m) = line
+                .strip_prefix("metrics on http://")
+                .and_then(|m| m.strip_suffix("/metrics"))
+            {
+                metrics = Some(m.trim().to_owned());
             }
             if let Some(a) = line
                 .strip_prefix("listening on http://")
@@ -58,6 +67,7 @@ impl Server {
             child,
             address,
             token,
+            metrics,
             data_dir: data_dir.to_owned(),
         }
     }

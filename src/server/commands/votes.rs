@@ -69,6 +69,7 @@ enum Outcome {
 /// When the ballot's opening is due but its roll is not logged yet, the
 /// roll is sequenced first and the vote decided again (at most once).
 pub async fn cast(store: &Store, log: &Log, vote: Ballot) -> Result<Cast, CommandError> {
+    let arrived = std::time::Instant::now();
     verify_in_advance(log, &vote.submitted);
     let mut vote = vote;
     for _ in 0..2 {
@@ -86,6 +87,7 @@ pub async fn cast(store: &Store, log: &Log, vote: Ballot) -> Result<Cast, Comman
                 let appended = super::first(committed.appended, "a vote")?;
                 let index = appended.index;
                 let receipt = batch_receipt(store, &log.group, appended).await?;
+                crate::server::metrics::global().vote_receipt(arrived.elapsed());
                 return Ok(Cast::Recorded { index, receipt });
             }
             Outcome::Duplicate(index) => {

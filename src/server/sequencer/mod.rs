@@ -31,16 +31,21 @@
 //!   ([`LogFold`]).
 //! - `documents`: the documents stored beside the entries, fetched when
 //!   stored entries are folded and placed under the entries that name them.
+//! - `storage`: the in-memory view kept in step with storage (entries
+//!   other processes appended, a rebuild after an unknown commit) and the
+//!   high-water mark recorded before a stored checkpoint is served.
 
 mod command;
 mod documents;
 mod log_fold;
+mod storage;
 
 pub use command::{AppendError, Appended, Command, Committed, Decided, Refused, RefusedKind};
 pub use log_fold::LogFold;
 
 use command::{Documents, Request, Typed};
-use documents::{DOCUMENT_CHUNK, chunk_documents, place_documents};
+use documents::place_documents;
+use storage::{MarkFailure, StoreOrHalt};
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -48,13 +53,14 @@ use std::time::Duration as StdDuration;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::clock::Clock;
-use super::high_water::{HighWater, MarkError};
-use crate::ballot::{DocumentSource, NoDocuments};
+use super::high_water::HighWater;
+use super::metrics;
+use crate::ballot::NoDocuments;
 use crate::entry::Entry;
 use crate::note::key::SigningKey;
+use crate::store::Store;
 use crate::store::append::AppendBatch;
 use crate::store::documents::Document;
-use crate::store::{Store, StoreError};
 use crate::time::Timestamp;
 use crate::tlog::checkpoint::{Checkpoint, Origin, sign_checkpoint};
 use crate::tlog::tree::{Appender, TailHashes};
@@ -262,94 +268,6 @@ impl<S: LogFold> GroupLog<S> {
             }
             self.run_batch(batch).await;
         }
-    }
-
-    /// Brings the in-memory view up to date with storage: folds entries
-    /// appended by other processes, or rebuilds everything when stale.
-    async fn refresh(&self, loaded: &mut Loaded<S>) -> Result<(), AppendError> {
-        if let Some(reason) = &loaded.halted {
-            self.unpublish();
-            return Err(AppendError::Halted(reason.clone()));
-        }
-        let head = self
-            .store
-            .head(&self.group)
-            .await
-            .map_err(|e| AppendError::BatchFailed(e.to_string()))?
-            .ok_or_else(|| AppendError::Halted(format!("log {} has no storage", self.group)))?;
-        if loaded.stale {
-            *loaded = Loaded {
-                state: S::empty(&self.origin),
-                size: 0,
-                appender: None,
-                last_time: Timestamp::MIN,
-                stale: false,
-                halted: None,
-            };
-        }
-        if head.size < loaded.size {
-            let reason = format!(
-                "storage holds {} entries but {} were acknowledged: entries were lost",
-                head.size, loaded.size
-            );
-            loaded.halted = Some(reason.clone());
-            return Err(AppendError::Halted(reason));
-        }
-        // The head's checkpoint is served once folded: mark it first.
-        if let Err(e) = self.mark(&head.checkpoint).await {
-            return Err(match e {
-                MarkFailure::Halt(reason) => {
-                    loaded.halted = Some(reason.clone());
-                    self.unpublish();
-                    AppendError::Halted(reason)
-                }
-                MarkFailure::Io(message) => AppendError::BatchFailed(message),
-            });
-        }
-        // Fold in chunks, so that a long log never sits in memory twice
-        // (the documents of a chunk, up to 72 KiB per vote, are fetched for
-        // a smaller chunk at a time).
-        while loaded.size < head.size {
-            let to = head.size.min(loaded.size + DOCUMENT_CHUNK);
-            let entries = self
-                .store
-                .entries(&self.group, loaded.size, to)
-                .await
-                .map_err(|e| AppendError::BatchFailed(e.to_string()))?;
-            let parsed = parse_stored(loaded, &entries)?;
-            let mut reader = (&self.store, self.group.as_str());
-            let documents = chunk_documents::<S, _>(&mut reader, &parsed, loaded.size, to)
-                .await
-                .map_err(|e| AppendError::BatchFailed(e.to_string()))?;
-            for entry in &parsed {
-                self.fold_stored(loaded, entry, &documents)?;
-            }
-        }
-        self.publish(loaded);
-        Ok(())
-    }
-
-    /// Folds one entry read from storage. A stored entry that does not
-    /// apply means storage holds what this server would never have
-    /// written: the log is halted.
-    fn fold_stored(
-        &self,
-        loaded: &mut Loaded<S>,
-        entry: &Entry,
-        documents: &dyn DocumentSource,
-    ) -> Result<(), AppendError> {
-        let halt = |loaded: &mut Loaded<S>, reason: String| {
-            loaded.halted = Some(reason.clone());
-            AppendError::Halted(reason)
-        };
-        if let Err(e) = loaded.state.apply_from_storage(entry, documents) {
-            let reason = format!("stored entry {} does not apply: {e}", loaded.size);
-            return Err(halt(loaded, reason));
-        }
-        loaded.last_time = loaded.last_time.max(entry.time());
-        loaded.size += 1;
-        loaded.appender = None;
-        Ok(())
     }
 
     /// One append transaction for a batch of requests.
@@ -575,6 +493,7 @@ impl<S: LogFold> GroupLog<S> {
         };
         if let Err(message) = written {
             tracing::error!(group = %self.group, size, "batch failed, nothing recorded: {message}");
+            metrics::global().batch_failed(&self.group);
             for (request, _) in accepted {
                 answer_failed(request, &message);
             }
@@ -586,9 +505,11 @@ impl<S: LogFold> GroupLog<S> {
         // the commit) the outcome is unknown; `stale` makes the next user
         // re-read the log, and start-up checks the stored tree against the
         // stored checkpoint.
+        let committing = std::time::Instant::now();
         if let Err(e) = tx.commit().await {
             let message = e.to_string();
             tracing::error!(group = %self.group, size, "commit's outcome unknown: {message}");
+            metrics::global().batch_failed(&self.group);
             for (request, _) in accepted {
                 request.answer(Err(AppendError::Unknown(message.clone())));
             }
@@ -612,11 +533,13 @@ impl<S: LogFold> GroupLog<S> {
                 MarkFailure::Io(message) => message,
             };
             tracing::error!(group = %self.group, size, "committed but not published: {message}");
+            metrics::global().batch_failed(&self.group);
             for (request, _) in accepted {
                 request.answer(Err(AppendError::Unknown(message.clone())));
             }
             return;
         }
+        metrics::global().batch_committed(write.entries.len(), committing.elapsed());
         loaded.size = size;
         loaded.appender = Some(appender);
         loaded.stale = false;
@@ -635,143 +558,11 @@ impl<S: LogFold> GroupLog<S> {
             request.answer(Ok(receipts));
         }
     }
-
-    /// Records `signed` as this log's high-water mark before it is served
-    /// (`high_water.rs`); at once if it is the mark already.
-    async fn mark(&self, signed: &[u8]) -> Result<(), MarkFailure> {
-        let Some(marks) = &self.marks else {
-            return Ok(());
-        };
-        if marks.is_marked(&self.group, signed) {
-            return Ok(());
-        }
-        let marks = Arc::clone(marks);
-        let group = self.group.clone();
-        let signed = signed.to_vec();
-        let key = self.key.verifier_key();
-        let outcome = tokio::task::spawn_blocking(move || marks.advance(&group, &signed, &key))
-            .await
-            .map_err(|e| MarkFailure::Io(format!("the high-water mark was not written: {e}")))?;
-        match outcome {
-            Ok(()) => Ok(()),
-            Err(MarkError::Io { path, source }) => Err(MarkFailure::Io(format!(
-                "the high-water mark {} could not be written: {source}",
-                path.display()
-            ))),
-            Err(refused) => {
-                let reason = refused.to_string();
-                tracing::error!(group = %self.group, "log halted: {reason}");
-                Err(MarkFailure::Halt(reason))
-            }
-        }
-    }
-
-    /// Step 2 of a batch: folds entries committed since the last refresh
-    /// (visible now that the lock is held) and loads the tree's right edge.
-    async fn catch_up(
-        &self,
-        loaded: &mut Loaded<S>,
-        tx: &mut crate::store::append::AppendTx,
-    ) -> Result<(), StoreOrHalt> {
-        let size = tx.head().size;
-        if size < loaded.size {
-            let reason = format!(
-                "storage holds {size} entries but {} were acknowledged: entries were lost",
-                loaded.size
-            );
-            loaded.halted = Some(reason.clone());
-            return Err(StoreOrHalt::Halt(reason));
-        }
-        if size > loaded.size {
-            // Entries another process appended are served once folded:
-            // their checkpoint is marked first.
-            let signed = tx.head().checkpoint.clone();
-            match self.mark(&signed).await {
-                Ok(()) => {}
-                Err(MarkFailure::Halt(reason)) => {
-                    loaded.halted = Some(reason.clone());
-                    return Err(StoreOrHalt::Halt(reason));
-                }
-                Err(MarkFailure::Io(message)) => return Err(StoreOrHalt::Mark(message)),
-            }
-        }
-        while size > loaded.size {
-            let to = size.min(loaded.size + DOCUMENT_CHUNK);
-            let entries = tx.entries(loaded.size, to).await?;
-            let parsed = parse_stored(loaded, &entries).map_err(StoreOrHalt::from_append)?;
-            let documents = chunk_documents::<S, _>(tx, &parsed, loaded.size, to).await?;
-            for entry in &parsed {
-                self.fold_stored(loaded, entry, &documents)
-                    .map_err(StoreOrHalt::from_append)?;
-            }
-            self.publish(loaded);
-        }
-        if loaded.appender.is_none() {
-            let indexes = crate::tlog::tree::frontier_indexes(TreeSize::new(size));
-            let hashes = tx.hashes(&indexes).await?;
-            loaded.appender = Some(
-                Appender::from_frontier(TreeSize::new(size), hashes)
-                    .map_err(|e| StoreOrHalt::Halt(e.to_string()))?,
-            );
-        }
-        Ok(())
-    }
-}
-
-/// Parses entries read from storage; one that does not parse halts the
-/// log (storage holds what this server would never have written).
-fn parse_stored<S>(loaded: &mut Loaded<S>, entries: &[Vec<u8>]) -> Result<Vec<Entry>, AppendError> {
-    let mut parsed = Vec::with_capacity(entries.len());
-    for (offset, bytes) in entries.iter().enumerate() {
-        match Entry::parse(bytes) {
-            Ok(entry) => parsed.push(entry),
-            Err(e) => {
-                let reason = format!(
-                    "stored entry {} is malformed: {e}",
-                    loaded.size + offset as u64
-                );
-                loaded.halted = Some(reason.clone());
-                return Err(AppendError::Halted(reason));
-            }
-        }
-    }
-    Ok(parsed)
 }
 
 /// Answers "this batch failed: nothing was recorded" to one request.
 fn answer_failed<S>(request: Request<S>, message: &str) {
     request.answer(Err(AppendError::BatchFailed(message.to_owned())));
-}
-
-/// Why a checkpoint could not be marked as published.
-enum MarkFailure {
-    /// The checkpoint is older than the mark, or differs at its size: the
-    /// log must not be served.
-    Halt(String),
-    /// The mark's file could not be written (retry is safe).
-    Io(String),
-}
-
-/// A storage error or a reason to halt, inside [`GroupLog::catch_up`].
-#[derive(Debug, thiserror::Error)]
-enum StoreOrHalt {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    Mark(String),
-    #[error("{0}")]
-    Halt(String),
-}
-
-impl StoreOrHalt {
-    /// A halt found while folding stored entries, with its reason as it
-    /// was recorded.
-    fn from_append(error: AppendError) -> Self {
-        match error {
-            AppendError::Halted(reason) => Self::Halt(reason),
-            other => Self::Halt(other.to_string()),
-        }
-    }
 }
 
 #[cfg(test)]

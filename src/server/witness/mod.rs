@@ -110,6 +110,7 @@ pub async fn run(config: WitnessConfig, clock: WitnessClock) -> Result<(), Serve
         // reverse proxy in front.
         super::connections::Accept {
             tls: None,
+            max_connections: 256,
             trusted_proxies: Arc::from([]),
         },
         super::launch::shutdown_signal(),
