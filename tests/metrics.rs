@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use common::http::get;
 use common::server::Server;
-use common::world::{World, ok, strings};
+use common::world::World;
 
 const START: &str = "2026-06-01T00:00:00Z";
 
@@ -73,21 +73,7 @@ fn metrics_count_what_the_server_did() {
     // A group, an announcement to two persons, the opening, one vote and a
     // changed vote through the CLI, and two bad requests.
     w.eti_group(&["cadzow"]);
-    let mut announce = strings(&["announce"]);
-    announce.extend(w.signing_as("carol", "carol.key"));
-    announce.extend(strings(&[
-        "--ballot",
-        "B1",
-        "--kind",
-        "correspondence",
-        "--opens",
-        "2026-07-15T00:00:00Z",
-        "--closes",
-        "2026-08-15T00:00:00Z",
-    ]));
-    ok(&announce);
-    w.advance_days(45);
-    w.wait_for("B1", "open");
+    w.announce_and_open("B1");
     w.vote("alice", "alice.key", "B1", "cadzow", "yes", "votes");
     w.vote("alice", "alice.key", "B1", "cadzow", "no", "votes-2");
     let missing = get(&w.server.address, "/v1/groups/NOPE", Some(&w.token));

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::world::{World, ok, strings};
+use common::world::{World, ok};
 use serde_json::{Value, json};
 
 const START: &str = "2026-06-01T00:00:00Z";
@@ -37,21 +37,7 @@ fn votes_signed_by_a_person_or_key_registered_after_the_announcement_are_flagged
         json!({"organisation": "bobco", "membership_list": true}),
     );
     w.key("bob");
-    let mut announce = strings(&["announce"]);
-    announce.extend(w.signing_as("carol", "carol.key"));
-    announce.extend(strings(&[
-        "--ballot",
-        "B1",
-        "--kind",
-        "correspondence",
-        "--opens",
-        "2026-07-15T00:00:00Z",
-        "--closes",
-        "2026-08-15T00:00:00Z",
-    ]));
-    ok(&announce);
-    w.advance_days(45);
-    w.wait_for("B1", "open");
+    w.announce_and_open("B1");
     vote(&w, "alice", "alice.key", "cadzow", "yes");
     vote(&w, "bob", "bob.key", "bobco", "yes");
 

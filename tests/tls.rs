@@ -91,21 +91,7 @@ fn the_cli_votes_and_verifies_over_https_and_refuses_a_wrong_certificate() {
     // HTTPS only.
     let w = World::simulated(data.path(), work.path(), START);
     w.eti_group(&["cadzow"]);
-    let mut announce = strings(&["announce"]);
-    announce.extend(w.signing_as("carol", "carol.key"));
-    announce.extend(strings(&[
-        "--ballot",
-        "B1",
-        "--kind",
-        "correspondence",
-        "--opens",
-        "2026-07-15T00:00:00Z",
-        "--closes",
-        "2026-08-15T00:00:00Z",
-    ]));
-    ok(&announce);
-    w.advance_days(45);
-    w.wait_for("B1", "open");
+    w.announce_and_open("B1");
     let World {
         server,
         token,

@@ -133,6 +133,7 @@ struct Report {
     votes_accepted: u64,
     accepted_per_second: f64,
     latency_ms: Latency,
+    connections: drive::Connects,
     errors: BTreeMap<String, u64>,
     server_memory: Option<Memory>,
     server_memory_peak_sampled_kib: u64,
@@ -232,6 +233,7 @@ fn load(args: &Args, dir: &TempDir, server: &ServerProcess) -> anyhow::Result<Re
         votes_accepted: run.accepted,
         accepted_per_second,
         latency_ms: run.latency,
+        connections: run.connects,
         errors: run.errors,
         server_memory,
         server_memory_peak_sampled_kib: run.peak_rss_kib,
@@ -627,6 +629,10 @@ fn print_report(r: &Report) {
     println!(
         "  durable receipt latency: p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms",
         r.latency_ms.p50, r.latency_ms.p99, r.latency_ms.p999, r.latency_ms.max
+    );
+    println!(
+        "  connections opened: {}, the slowest in {:.1} ms (not in the votes' latency)",
+        r.connections.count, r.connections.max_ms
     );
     if r.errors.is_empty() {
         println!("  errors: none");

@@ -167,6 +167,28 @@ impl World {
         );
     }
 
+    /// The chair carol announces correspondence ballot `ballot` with the
+    /// real CLI (opening 2026-07-15, closing 2026-08-15, 44 days after a
+    /// 2026-06-01 start), then the clock moves 45 days and the ballot is
+    /// open.
+    pub fn announce_and_open(&self, ballot: &str) {
+        let mut announce = strings(&["announce"]);
+        announce.extend(self.signing_as("carol", "carol.key"));
+        announce.extend(strings(&[
+            "--ballot",
+            ballot,
+            "--kind",
+            "correspondence",
+            "--opens",
+            "2026-07-15T00:00:00Z",
+            "--closes",
+            "2026-08-15T00:00:00Z",
+        ]));
+        ok(&announce);
+        self.advance_days(45);
+        self.wait_for(ballot, "open");
+    }
+
     /// Votes with the real CLI as `person` (its token file
     /// `<person>.token`, its key file `key`) for `organisation`, keeping
     /// the vote and its receipt in `out`; the CLI's output.
