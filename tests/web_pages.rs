@@ -621,10 +621,12 @@ fn the_registry_pages_are_the_secretariats_and_their_forms_work_without_javascri
     );
     assert_eq!(log_size(&w), size, "nothing logged");
 
-    // A valid one: logged, the answer names the entry and the checkpoint.
+    // A valid one: logged, and answered 303 to the page (Post/Redirect/
+    // Get), which names the entry and the checkpoint once.
     let r = meeting("2026-03-10T09:00:00Z");
-    assert_eq!(r.status, 200);
-    let text = r.text();
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.header("location"), Some("/groups/ETI/registry/meetings"));
+    let text = get(&address, "/groups/ETI/registry/meetings", &secretariat).text();
     assert!(
         text.contains(&format!("Logged as entry {size} of the log of group ETI")),
         "{text}"
@@ -632,6 +634,20 @@ fn the_registry_pages_are_the_secretariats_and_their_forms_work_without_javascri
     assert!(text.contains(&format!("The log now holds {} entries", size + 1)));
     assert!(text.contains("type meeting"), "the entry as logged");
     assert_eq!(log_size(&w), size + 1);
+    let again = get(&address, "/groups/ETI/registry/meetings", &secretariat).text();
+    assert!(!again.contains("Logged as entry"), "said once only");
+    // Another session of the same person does not see it either.
+    let other = sign_in(&address, &w.token);
+    let r = meeting("2026-03-10T09:00:00Z");
+    assert_eq!(r.status, 303);
+    let text = get(&address, "/groups/ETI/registry/officers", &other).text();
+    assert!(!text.contains("Logged as entry"), "not another session's");
+    let text = get(&address, "/groups/ETI/registry/officers", &secretariat).text();
+    assert!(
+        text.contains(&format!("Logged as entry {}", size + 1)),
+        "{text}"
+    );
+    let size = size + 1;
 
     // An import with bad rows: every one by line and field, nothing logged.
     let csv = "meeting,person,organisation,mode\n\
@@ -670,8 +686,15 @@ fn the_registry_pages_are_the_secretariats_and_their_forms_work_without_javascri
         &secretariat,
         &[("csrf", &token), ("csv", &fixed)],
     );
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert!(r.text().contains("2 attendance records imported"));
+    assert_eq!(r.status, 303, "{}", r.text());
+    let page = get(&address, "/groups/ETI/registry/meetings", &secretariat);
+    assert!(page.text().contains("2 attendance records imported"));
+    assert_eq!(log_size(&w), size + 3);
+    // Reloading the page after the import asks for the page again: nothing
+    // is posted, nothing logged, and the message is not repeated.
+    let reload = get(&address, "/groups/ETI/registry/meetings", &secretariat);
+    assert_eq!(reload.status, 200);
+    assert!(!reload.text().contains("attendance records imported"));
     assert_eq!(log_size(&w), size + 3);
 
     // A refusal of the registry: the server's reason, nothing logged.
@@ -702,4 +725,133 @@ fn the_registry_pages_are_the_secretariats_and_their_forms_work_without_javascri
     assert_eq!(r.status, 422);
     assert!(r.text().contains("id=\"at-error\""));
     assert_eq!(log_size(&w), size + 3);
+}
+
+/// The certification, appeal and reviewer pages over HTTP: who may open
+/// them, the exact notes they show, refusals beside their fields, and the
+/// signed endpoints' session and CSRF checks. The signing itself, in the
+/// browser, is in `tests/browser/quickstart.mjs`.
+#[test]
+fn the_statement_pages_show_exact_notes_to_the_right_persons() {
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = world(data.path(), work.path());
+    let address = w.server.address.clone();
+    let token = |person: &str| {
+        std::fs::read_to_string(w.path(&format!("{person}.token")))
+            .expect("token")
+            .trim()
+            .to_owned()
+    };
+    announce(
+        &w,
+        "B1",
+        &["main"],
+        "2026-07-15T00:00:00Z",
+        "2026-08-15T00:00:00Z",
+    );
+    let carol = sign_in(&address, &token("carol"));
+    let alice = sign_in(&address, &token("alice"));
+
+    // Before the tally, nothing to certify; a delegate may not certify.
+    let page = get(&address, "/groups/ETI/ballots/B1/certify", &carol);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains("id=\"statement-blocked\""),
+        "{}",
+        page.text()
+    );
+    assert!(!page.text().contains("id=\"statement-note\""));
+    assert_eq!(
+        get(&address, "/groups/ETI/ballots/B1/certify", &alice).status,
+        403
+    );
+
+    // After the tally: the note names the log's newest checkpoint.
+    w.advance_days(45);
+    w.wait_for("B1", "open");
+    w.vote("alice", "alice.key", "B1", "cadzow", "yes", "votes");
+    w.advance_days(32);
+    w.wait_for("B1", "tallied");
+    let size = log_size(&w);
+    let page = get(&address, "/groups/ETI/ballots/B1/certify", &carol).text();
+    assert!(
+        page.contains(&format!("checkpoint {size} ")),
+        "the tree head of the log as it stands: {page}"
+    );
+    assert!(
+        page.contains("question main approved in-favour 1 against 0"),
+        "{page}"
+    );
+    let ballot = get(&address, "/groups/ETI/ballots/B1", &carol).text();
+    assert!(ballot.contains("href=\"/groups/ETI/ballots/B1/certify\""));
+
+    // An appeal: grounds are needed, beside their field; then the note.
+    let appeal_page = get(&address, "/groups/ETI/ballots/B1/appeal", &alice);
+    assert_eq!(appeal_page.status, 200);
+    let csrf_alice = csrf(&appeal_page);
+    let r = post_form(
+        &address,
+        "/groups/ETI/ballots/B1/appeal",
+        &alice,
+        &[
+            ("csrf", &csrf_alice),
+            ("against", "announcement"),
+            ("grounds", " \r\n"),
+        ],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("id=\"grounds-error\""), "{}", r.text());
+    let r = post_form(
+        &address,
+        "/groups/ETI/ballots/B1/appeal",
+        &alice,
+        &[
+            ("csrf", &csrf_alice),
+            ("against", "announcement"),
+            ("grounds", "The notice was short.\r\nSee the calendar."),
+        ],
+    );
+    assert_eq!(r.status, 200);
+    assert!(
+        r.text().contains(
+            "ballot B1\nagainst announcement\ngrounds The notice was short.\ngrounds See the calendar.\n</pre>"
+        ),
+        "{}",
+        r.text()
+    );
+    assert_eq!(log_size(&w), size, "nothing is logged before a signature");
+
+    // The signed endpoints: a session and its CSRF header, or nothing.
+    let body = br#"{"note": "x"}"#;
+    let post = |headers: &[(&str, &str)]| {
+        with_headers(
+            &address,
+            "POST",
+            "/groups/ETI/ballots/B1/appeal/signed",
+            headers,
+            body,
+        )
+    };
+    assert_eq!(post(&[("Content-Type", "application/json")]).status, 401);
+    let forged = post(&[
+        ("Content-Type", "application/json"),
+        ("Cookie", &alice),
+        ("X-CSRF-Token", "forged"),
+    ]);
+    assert_eq!(forged.status, 403, "{}", forged.text());
+    let unreadable = post(&[
+        ("Content-Type", "application/json"),
+        ("Cookie", &alice),
+        ("X-CSRF-Token", &csrf_alice),
+    ]);
+    assert_eq!(unreadable.status, 422, "{}", unreadable.text());
+    assert_eq!(log_size(&w), size);
+
+    // The reviewer's page is the reviewers'.
+    assert_eq!(
+        get(&address, "/groups/ETI/ballots/B1/appeals", &alice).status,
+        403
+    );
+    w.server.stop();
 }
