@@ -97,7 +97,7 @@ try {
     await page.fill('#organisation-from', '2026-01-01');
     check(await submit(registry('members/organisation')) === 303, `organisation ${id} is logged`);
   }
-  for (const [id, org, list] of [['alice', 'cadzow', true], ['carol', 'cadzow', true], ['bob', 'newco', true], ['erin', 'newco', false]]) {
+  for (const [id, org, list] of [['alice', 'cadzow', true], ['carol', 'cadzow', true], ['bob', 'newco', true], ['erin', 'cadzow', false]]) {
     await page.fill('#person-id', id);
     await page.fill('#person-organisation', org);
     if (list) await page.check('#person-membership_list');
