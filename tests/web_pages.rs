@@ -853,5 +853,84 @@ fn the_statement_pages_show_exact_notes_to_the_right_persons() {
         get(&address, "/groups/ETI/ballots/B1/appeals", &alice).status,
         403
     );
+
+    // Certified, appealed and overturned with the CLI: the result shows
+    // as annulled on the ballot page, in its result and on the home page.
+    w.account("dora");
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/organisations/otherco",
+        serde_json::json!({"class": "member", "founding": false, "from": "2026-01-01T00:00:00Z"}),
+    );
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/persons/dora",
+        serde_json::json!({"organisation": "otherco", "membership_list": false}),
+    );
+    w.key("dora");
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/reviewers/dora",
+        serde_json::json!({}),
+    );
+    let cli = |name: &str, who: &str, rest: &[&str]| {
+        let mut args = vec![name.to_owned()];
+        args.extend(w.signing_as(who, &format!("{who}.key")));
+        args.extend(rest.iter().map(|s| (*s).to_owned()));
+        common::world::ok(&args)
+    };
+    cli("certify", "carol", &["--ballot", "B1"]);
+    std::fs::write(w.path("grounds.txt"), "No notice was given.\n").expect("write");
+    let out = cli(
+        "appeal",
+        "alice",
+        &[
+            "--ballot",
+            "B1",
+            "--against",
+            "certification",
+            "--grounds",
+            &w.path_str("grounds.txt"),
+        ],
+    );
+    let appeal = out
+        .split("the appeal's id is ")
+        .nth(1)
+        .expect("an id")
+        .trim()
+        .to_owned();
+    let dora = sign_in(&address, &token("dora"));
+    let page = get(&address, "/groups/ETI/ballots/B1/appeals", &dora).text();
+    assert!(
+        page.contains("Appeal by alice (cadzow) against the certification"),
+        "{page}"
+    );
+    assert!(page.contains("No notice was given."), "{page}");
+    std::fs::write(w.path("reasons.txt"), "Article 6.2 was not followed.\n").expect("write");
+    cli(
+        "decide",
+        "dora",
+        &[
+            "--ballot",
+            "B1",
+            "--appeal",
+            &appeal,
+            "--outcome",
+            "overturned",
+            "--reasons",
+            &w.path_str("reasons.txt"),
+        ],
+    );
+    let ballot = get(&address, "/groups/ETI/ballots/B1", &alice).text();
+    assert!(ballot.contains("id=\"annulled\""), "{ballot}");
+    assert!(
+        ballot.contains("<strong>This result is annulled</strong>"),
+        "{ballot}"
+    );
+    let home = get(&address, "/", &alice).text();
+    assert!(home.contains("annulled on appeal"), "{home}");
+    let page = get(&address, "/groups/ETI/ballots/B1/appeals", &dora).text();
+    assert!(page.contains("Decided by dora: overturned"), "{page}");
+    assert!(!page.contains("Decide this appeal"), "decided once only");
     w.server.stop();
 }
