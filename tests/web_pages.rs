@@ -725,6 +725,35 @@ fn the_registry_pages_are_the_secretariats_and_their_forms_work_without_javascri
     assert_eq!(r.status, 422);
     assert!(r.text().contains("id=\"at-error\""));
     assert_eq!(log_size(&w), size + 3);
+
+    // A group created from the accounts page: 303, said once; a second
+    // group of the same id and a malformed id are refused beside the form.
+    let group = |id: &str, profile: &str| {
+        post_form(
+            &address,
+            "/accounts/group",
+            &secretariat,
+            &[("csrf", &token), ("id", id), ("profile", profile)],
+        )
+    };
+    let r = group("ETI", "etsi-isg");
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.text().contains("group-exists"), "{}", r.text());
+    let r = group("no group", "etsi-isg");
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("value=\"no group\""), "the value is kept");
+    let r = group("ITU1", "itu-t-tap");
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.header("location"), Some("/accounts"));
+    let page = get(&address, "/accounts", &secretariat).text();
+    assert!(page.contains("Group ITU1 created with its log"), "{page}");
+    let created = common::http::get(&address, "/v1/groups/ITU1", Some(&w.token)).json();
+    assert_eq!(created["profile"], "itu-t-tap", "{created}");
+    assert!(
+        !get(&address, "/accounts", &secretariat)
+            .text()
+            .contains("Group ITU1 created")
+    );
 }
 
 /// The certification, appeal and reviewer pages over HTTP: who may open

@@ -84,6 +84,9 @@ try {
   const cancelled = await text('#cancelled');
   check(cancelled.includes('Ballot B10 is cancelled: logged as entry'), `the cancellation is logged: ${cancelled}`);
   check(await page.locator('form[action="/groups/ETI/ballots/B10/cancel"]').count() === 0, 'a cancelled ballot is no longer offered');
+  check(page.url() === base + '/groups/ETI/announce', 'the cancellation redirected to the page (Post/Redirect/Get)');
+  await page.reload();
+  check(await page.locator('#cancelled').count() === 0, 'a reload neither repeats the message nor posts again');
   await audit('the announcement page after a cancellation');
 } catch (error) {
   stopped(error);

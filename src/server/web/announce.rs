@@ -34,6 +34,7 @@ use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 
 use super::WebError;
+use super::flash::{Flash, see_other};
 use super::pages::chrome;
 use super::render::{Chrome, iso, page};
 use super::session::Session;
@@ -218,6 +219,13 @@ pub async fn form(
     let log = chair_log(&state, &session, &group).await?;
     let now = state.clock.now();
     let context = context(&log, session.person.clone(), now).await?;
+    let cancelled = match state.web.flashes.take(
+        session.id_hash(),
+        |f| matches!(f, Flash::Cancelled { group, .. } if *group == log.group),
+    ) {
+        Some(Flash::Cancelled { cancelled, .. }) => Some(cancelled),
+        _ => None,
+    };
     Ok(render(
         &session,
         &log,
@@ -227,7 +235,10 @@ pub async fn form(
             kind: "correspondence".into(),
             ..Draft::default()
         },
-        Review::default(),
+        Review {
+            cancelled,
+            ..Review::default()
+        },
     ))
 }
 
@@ -433,8 +444,9 @@ pub struct CancelForm {
 
 /// `POST /groups/{group}/ballots/{ballot}/cancel`: cancels an announced
 /// ballot before its opening (the chair or the secretariat), through
-/// [`commands::ballots::cancel`] like the API's; the answer is this page
-/// with the entry logged, or the error page with the server's reason.
+/// [`commands::ballots::cancel`] like the API's; the answer is `303 See
+/// Other` to the announcement page, which says once which entry logged
+/// it, or the error page with the server's reason.
 pub async fn cancel(
     State(state): State<Arc<AppState>>,
     session: Session,
@@ -455,20 +467,12 @@ pub async fn cancel(
     let appended = commands::ballots::cancel(&log, id)
         .await
         .map_err(ApiError::from)?;
-    let now = state.clock.now();
-    let context = context(&log, session.person.clone(), now).await?;
-    Ok(render(
-        &session,
-        &log,
-        now,
-        context,
-        Draft {
-            kind: "correspondence".into(),
-            ..Draft::default()
+    state.web.flashes.put(
+        session.id_hash(),
+        Flash::Cancelled {
+            group: log.group.clone(),
+            cancelled: (ballot, appended.index, appended.size),
         },
-        Review {
-            cancelled: Some((ballot, appended.index, appended.size)),
-            ..Review::default()
-        },
-    ))
+    );
+    Ok(see_other(&format!("/groups/{}/announce", log.group)))
 }

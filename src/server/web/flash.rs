@@ -41,6 +41,14 @@ pub enum Flash {
     },
     /// An accounts change (the accounts page), a token included.
     Accounts(super::accounts::Done),
+    /// A ballot of `group` cancelled from the announcement page: the
+    /// ballot, its entry's index and the log's size after it.
+    Cancelled {
+        /// The group whose announcement page shows it.
+        group: String,
+        /// The ballot, the entry's index, the log's size.
+        cancelled: (String, u64, u64),
+    },
 }
 
 /// The flashes waiting, by session.
@@ -105,7 +113,7 @@ mod tests {
     fn person(flash: Option<Flash>) -> Option<String> {
         match flash? {
             Flash::Accounts(d) => Some(d.person),
-            Flash::Registry { .. } => None,
+            Flash::Registry { .. } | Flash::Cancelled { .. } => None,
         }
     }
 
