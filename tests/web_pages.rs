@@ -963,3 +963,98 @@ fn the_statement_pages_show_exact_notes_to_the_right_persons() {
     assert!(!page.contains("Decide this appeal"), "decided once only");
     w.server.stop();
 }
+
+/// An ITU-T group's chair drafts a consultation: the page explains the
+/// three-month rule counted to the study-group meeting, offers the
+/// consultation kind only, and the note carries the meeting's start and no
+/// opening (a consultation opens at its announcement).
+#[test]
+fn an_itu_t_chair_drafts_a_consultation() {
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = world(data.path(), work.path());
+    let address = w.server.address.clone();
+    w.send(
+        "POST",
+        "/v1/groups",
+        serde_json::json!({"id": "SG17", "profile": "itu-t-tap"}),
+    );
+    w.send(
+        "PUT",
+        "/v1/groups/SG17/organisations/ms1",
+        serde_json::json!({"class": "member-state", "from": "2026-01-01T00:00:00Z"}),
+    );
+    w.send(
+        "PUT",
+        "/v1/groups/SG17/persons/carol",
+        serde_json::json!({"organisation": "ms1", "membership_list": true}),
+    );
+    let verifier = common::world::ok(&[
+        "keygen",
+        "--name",
+        "carol",
+        "--out",
+        &w.path_str("carol-sg17.key"),
+    ]);
+    w.send(
+        "POST",
+        "/v1/groups/SG17/persons/carol/keys",
+        serde_json::json!({"key": verifier.trim()}),
+    );
+    w.send(
+        "POST",
+        "/v1/groups/SG17/chair",
+        serde_json::json!({"person": "carol"}),
+    );
+    let carol = std::fs::read_to_string(w.path("carol.token"))
+        .expect("token")
+        .trim()
+        .to_owned();
+    let session = sign_in(&address, &carol);
+    let page = get(&address, "/groups/SG17/announce", &session);
+    assert_eq!(page.status, 200, "{}", page.text());
+    let text = page.text();
+    assert!(text.contains("ITU-T, three months"), "{text}");
+    assert!(
+        text.contains("2026-09-01T00:00:00Z"),
+        "the earliest meeting start: {text}"
+    );
+    assert!(text.contains("value=\"consultation\" selected"), "{text}");
+    assert!(
+        !text.contains("id=\"opens\""),
+        "a consultation has no opening to choose"
+    );
+    let draft = |meeting_start: &str| {
+        post_form(
+            &address,
+            "/groups/SG17/announce",
+            &session,
+            &[
+                ("csrf", &csrf(&page)),
+                ("ballot", "C1"),
+                ("title", "Consent of draft Recommendation X.1"),
+                ("kind", "consultation"),
+                ("questions", "main Do you agree to the approval of X.1?"),
+                ("meeting_start", meeting_start),
+                ("closes", "2026-09-10T00:00:00Z"),
+            ],
+        )
+    };
+    let refused = draft("2026-08-01");
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    assert!(
+        refused.text().contains("id=\"draft-refused\""),
+        "{}",
+        refused.text()
+    );
+    let r = draft("2026-09-15");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let text = r.text();
+    assert!(
+        text.contains("kind consultation\n")
+            && text.contains("meeting-start 2026-09-15T00:00:00.000000Z\n"),
+        "{text}"
+    );
+    assert!(!text.contains("\nopens "), "no opening line: {text}");
+    w.server.stop();
+}

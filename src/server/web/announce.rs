@@ -2,7 +2,9 @@
 //!
 //! - `GET /groups/{group}/announce`: the draft form (ballot id, title,
 //!   kind, questions with their text, window), with the notice rule
-//!   explained: the earliest opening of a ballot announced now.
+//!   explained: the earliest opening of a ballot announced now, or in an
+//!   ITU-T group the earliest start of the study-group meeting a
+//!   consultation (which opens at its announcement) prepares.
 //! - `POST /groups/{group}/announce`: the draft read into the exact
 //!   announcement note ([`AnnouncementNote::text`]), read back by the
 //!   server's own parser ([`AnnouncementNote::parse_text`]), its schedule
@@ -61,6 +63,9 @@ struct AnnouncePage {
     group: String,
     now: String,
     earliest: String,
+    /// The group's profile (`etsi-isg`, `itu-t-tap`): which kinds the
+    /// draft offers and how the notice rule reads.
+    profile: &'static str,
     /// The meetings a meeting vote may name.
     meetings: Vec<String>,
     /// The draft's fields, given back.
@@ -107,11 +112,15 @@ pub struct Draft {
     opens: String,
     #[serde(default)]
     closes: String,
+    /// A consultation's study-group meeting start.
+    #[serde(default)]
+    meeting_start: String,
 }
 
 /// What the page needs from the group's log.
 struct Context {
     earliest: String,
+    profile: &'static str,
     /// Ballots announced and not yet open, which may still be cancelled.
     upcoming: Vec<BallotSummary>,
     meetings: Vec<String>,
@@ -125,6 +134,7 @@ async fn context(log: &Log, person: String, now: Timestamp) -> Result<Context, W
             earliest: earliest_opening(r.parameters(), now)
                 .map(iso)
                 .unwrap_or_default(),
+            profile: r.profile().as_str(),
             upcoming: loaded
                 .state
                 .book
@@ -197,6 +207,7 @@ fn render(
             group: log.group.clone(),
             now: iso(now),
             earliest: context.earliest,
+            profile: context.profile,
             meetings: context.meetings,
             draft,
             field,
@@ -226,13 +237,18 @@ pub async fn form(
         Some(Flash::Cancelled { cancelled, .. }) => Some(cancelled),
         _ => None,
     };
+    let kind = if context.profile == "itu-t-tap" {
+        "consultation"
+    } else {
+        "correspondence"
+    };
     Ok(render(
         &session,
         &log,
         now,
         context,
         Draft {
-            kind: "correspondence".into(),
+            kind: kind.into(),
             ..Draft::default()
         },
         Review {
@@ -287,14 +303,22 @@ fn note_of(log: &Log, draft: &Draft) -> Result<AnnouncementNote, (&'static str, 
             };
             BallotKind::Meeting { meeting }
         }
+        "consultation" => BallotKind::Consultation {
+            meeting_start: time("meeting_start", &draft.meeting_start)?,
+        },
         _ => BallotKind::Correspondence,
+    };
+    // A consultation opens at its announcement (SPEC 2.2 item 6).
+    let opens = match kind {
+        BallotKind::Consultation { .. } => None,
+        _ => Some(time("opens", &draft.opens)?),
     };
     Ok(AnnouncementNote {
         origin: log.origin.clone(),
         ballot,
         kind,
         questions,
-        opens: Some(time("opens", &draft.opens)?),
+        opens,
         closes: time("closes", &draft.closes)?,
         subject: Some(Subject {
             title: title.to_owned(),
