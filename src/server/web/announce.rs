@@ -22,6 +22,10 @@
 //!   review step's checks only spare the chair a signature that would be
 //!   refused.
 //!
+//! `GET …/announce?ballot=B` fills the draft from B's announcement while B
+//! waits to open, to change it and announce it again (the log takes a
+//! re-announcement until the opening).
+//!
 //! Documents voted on are not attached from the page yet (`scrutineer
 //! announce --document` does).
 
@@ -29,7 +33,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
@@ -84,6 +88,10 @@ struct AnnouncePage {
     /// A cancellation just logged: the ballot, the entry's index and the
     /// log's size after it.
     cancelled: Option<(String, u64, u64)>,
+    /// The announced ballot the draft was filled from, to be announced
+    /// again, and whether its announcement named documents (which the page
+    /// cannot attach yet).
+    again: Option<(String, bool)>,
 }
 
 impl AnnouncePage {
@@ -173,6 +181,7 @@ async fn chair_log(state: &AppState, session: &Session, group: &str) -> Result<A
 #[derive(Default)]
 struct Review {
     cancelled: Option<(String, u64, u64)>,
+    again: Option<(String, bool)>,
     field: &'static str,
     code: &'static str,
     refusal: String,
@@ -217,15 +226,69 @@ fn render(
             keys: context.keys,
             upcoming: context.upcoming,
             cancelled: review.cancelled,
+            again: review.again,
         },
     )
 }
 
-/// `GET /groups/{group}/announce`.
+/// `GET /groups/{group}/announce?ballot=…`: the ballot to announce again.
+#[derive(Deserialize, Default)]
+pub struct Again {
+    #[serde(default)]
+    ballot: String,
+}
+
+/// The draft of the announced (not yet open) ballot `id`, to change and
+/// announce again, and whether it named documents.
+async fn draft_of(log: &Log, id: String) -> Result<Option<(Draft, bool)>, WebError> {
+    Ok(log
+        .read(move |loaded| {
+            let tracked = loaded.state.book.ballot(&id)?;
+            let crate::ballot::Lifecycle::Announced(announced) = &tracked.lifecycle else {
+                return None;
+            };
+            let ballot = &announced.ballot;
+            let subject = announced.subject.as_deref();
+            let texts = subject.map(|s| s.questions.clone()).unwrap_or_default();
+            let questions = ballot
+                .questions
+                .iter()
+                .enumerate()
+                .map(|(i, q)| format!("{q} {}", texts.get(i).map_or("", String::as_str)))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let (kind, meeting, meeting_start) = match &ballot.kind {
+                BallotKind::Correspondence => ("correspondence", String::new(), String::new()),
+                BallotKind::Meeting { meeting } => ("meeting", meeting.to_string(), String::new()),
+                BallotKind::Consultation { meeting_start } => {
+                    ("consultation", String::new(), iso(*meeting_start))
+                }
+            };
+            let draft = Draft {
+                ballot: id.clone(),
+                title: subject.map(|s| s.title.clone()).unwrap_or_default(),
+                kind: kind.to_owned(),
+                meeting,
+                questions,
+                opens: iso(ballot.opens),
+                closes: iso(ballot.closes),
+                meeting_start,
+                ..Draft::default()
+            };
+            Some((draft, subject.is_some_and(|s| !s.documents.is_empty())))
+        })
+        .await
+        .map_err(ApiError::from)?)
+}
+
+/// `GET /groups/{group}/announce`, or with `?ballot=` an announced ballot's
+/// draft to change and announce again (a re-announcement, before it
+/// opens).
 pub async fn form(
     State(state): State<Arc<AppState>>,
     session: Session,
     Path(group): Path<String>,
+    Query(again): Query<Again>,
 ) -> Result<Response, WebError> {
     let log = chair_log(&state, &session, &group).await?;
     let now = state.clock.now();
@@ -242,17 +305,31 @@ pub async fn form(
     } else {
         "correspondence"
     };
+    let (draft, again) = match again.ballot.as_str() {
+        "" => (None, None),
+        id => match draft_of(&log, id.to_owned()).await? {
+            Some((draft, documents)) => (Some(draft), Some((id.to_owned(), documents))),
+            None => {
+                return Err(WebError::NotFound(format!(
+                    "no ballot {id:?} waiting to open in group {:?}",
+                    log.group
+                )));
+            }
+        },
+    };
+    let draft = draft.unwrap_or_else(|| Draft {
+        kind: kind.into(),
+        ..Draft::default()
+    });
     Ok(render(
         &session,
         &log,
         now,
         context,
-        Draft {
-            kind: kind.into(),
-            ..Draft::default()
-        },
+        draft,
         Review {
             cancelled,
+            again,
             ..Review::default()
         },
     ))
