@@ -395,6 +395,83 @@ fn the_chair_announces_in_chromium() {
     assert!(report.contains("counted"), "{report}");
 }
 
+/// The whole quickstart through the browser alone
+/// (`tests/browser/quickstart.mjs`): on an empty server, the secretariat
+/// creates the group, accounts, the registry and attendance
+/// by CSV, keys are requested and approved, the chair announces, alice
+/// votes, the chair certifies, bob (a Participant) appeals and erin (the
+/// reviewer) upholds; all in pages. Then the ballot's audit bundle,
+/// exported with a token issued in the browser, passes `scrutineer verify`
+/// with the receipt downloaded in the browser.
+#[test]
+fn the_quickstart_runs_in_chromium_alone() {
+    if let Some(what) = missing() {
+        assert!(
+            std::env::var("SCRUTINEER_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "SCRUTINEER_REQUIRE_BROWSER=1 but {what} is missing"
+        );
+        eprintln!("skipping the browser tests: {what} is missing");
+        return;
+    }
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = World::simulated(data.path(), work.path(), START);
+    let mut vars: Vec<(String, std::ffi::OsString)> = Vec::new();
+    for person in ["alice", "bob", "carol", "erin"] {
+        let key = w.path(&format!("{person}.key"));
+        let verifier = ok(&[
+            "keygen",
+            "--name",
+            person,
+            "--out",
+            key.to_str().expect("UTF-8"),
+        ]);
+        let upper = person.to_uppercase();
+        vars.push((format!("{upper}_KEY"), key.into()));
+        vars.push((format!("{upper}_VKEY"), verifier.trim().into()));
+    }
+    let downloads = work.path().join("downloads");
+    let tokens = work.path().join("tokens.json");
+    vars.push(("SECRETARIAT_TOKEN".into(), w.token.clone().into()));
+    vars.push(("DOWNLOADS".into(), downloads.clone().into()));
+    vars.push(("TOKENS".into(), tokens.clone().into()));
+    let screenshots = std::env::var_os("SCRUTINEER_SCREENSHOTS")
+        .map(|dir| Path::new(env!("CARGO_MANIFEST_DIR")).join(dir));
+    let vars: Vec<(&str, std::ffi::OsString)> =
+        vars.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let passed = run_script("quickstart.mjs", &vars, &w, screenshots.as_deref());
+    let report = passed.then(|| {
+        // The log key, as a member reads it, and alice's token from the
+        // accounts page: the bundle as alice exports it.
+        let group = common::http::get(&w.server.address, "/v1/groups/ETI", Some(&w.token)).json();
+        let log_key = group["log_key"].as_str().expect("log key");
+        std::fs::write(w.path("log.vkey"), format!("{log_key}\n")).expect("write");
+        let issued: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&tokens).expect("tokens")).expect("JSON");
+        let alice = issued["alice"].as_str().expect("alice's token");
+        std::fs::write(w.path("alice.token"), format!("{alice}\n")).expect("write");
+        let bundle = w.export("alice", "Q1", "Q1-bundle");
+        let receipt = downloads.join("Q1-main-cadzow.tlog-proof");
+        ok(&[
+            "verify",
+            &bundle,
+            "--log-key",
+            &w.path_str("log.vkey"),
+            "--receipt",
+            receipt.to_str().expect("UTF-8"),
+        ])
+    });
+    w.server.stop();
+    assert!(passed, "the browser checks of quickstart.mjs failed");
+    let report = report.expect("a report");
+    assert!(report.contains("Approval of GS ETI 001 V1.1.1"), "{report}");
+    assert!(report.contains("counted"), "{report}");
+    assert!(
+        report.contains("upheld"),
+        "the appeal's decision is reported: {report}"
+    );
+}
+
 /// Runs one browser script against the world's server; whether it passed.
 fn run_script(
     script: &str,

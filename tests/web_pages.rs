@@ -621,10 +621,12 @@ fn the_registry_pages_are_the_secretariats_and_their_forms_work_without_javascri
     );
     assert_eq!(log_size(&w), size, "nothing logged");
 
-    // A valid one: logged, the answer names the entry and the checkpoint.
+    // A valid one: logged, and answered 303 to the page (Post/Redirect/
+    // Get), which names the entry and the checkpoint once.
     let r = meeting("2026-03-10T09:00:00Z");
-    assert_eq!(r.status, 200);
-    let text = r.text();
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.header("location"), Some("/groups/ETI/registry/meetings"));
+    let text = get(&address, "/groups/ETI/registry/meetings", &secretariat).text();
     assert!(
         text.contains(&format!("Logged as entry {size} of the log of group ETI")),
         "{text}"
@@ -632,6 +634,20 @@ fn the_registry_pages_are_the_secretariats_and_their_forms_work_without_javascri
     assert!(text.contains(&format!("The log now holds {} entries", size + 1)));
     assert!(text.contains("type meeting"), "the entry as logged");
     assert_eq!(log_size(&w), size + 1);
+    let again = get(&address, "/groups/ETI/registry/meetings", &secretariat).text();
+    assert!(!again.contains("Logged as entry"), "said once only");
+    // Another session of the same person does not see it either.
+    let other = sign_in(&address, &w.token);
+    let r = meeting("2026-03-10T09:00:00Z");
+    assert_eq!(r.status, 303);
+    let text = get(&address, "/groups/ETI/registry/officers", &other).text();
+    assert!(!text.contains("Logged as entry"), "not another session's");
+    let text = get(&address, "/groups/ETI/registry/officers", &secretariat).text();
+    assert!(
+        text.contains(&format!("Logged as entry {}", size + 1)),
+        "{text}"
+    );
+    let size = size + 1;
 
     // An import with bad rows: every one by line and field, nothing logged.
     let csv = "meeting,person,organisation,mode\n\
@@ -670,8 +686,15 @@ fn the_registry_pages_are_the_secretariats_and_their_forms_work_without_javascri
         &secretariat,
         &[("csrf", &token), ("csv", &fixed)],
     );
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert!(r.text().contains("2 attendance records imported"));
+    assert_eq!(r.status, 303, "{}", r.text());
+    let page = get(&address, "/groups/ETI/registry/meetings", &secretariat);
+    assert!(page.text().contains("2 attendance records imported"));
+    assert_eq!(log_size(&w), size + 3);
+    // Reloading the page after the import asks for the page again: nothing
+    // is posted, nothing logged, and the message is not repeated.
+    let reload = get(&address, "/groups/ETI/registry/meetings", &secretariat);
+    assert_eq!(reload.status, 200);
+    assert!(!reload.text().contains("attendance records imported"));
     assert_eq!(log_size(&w), size + 3);
 
     // A refusal of the registry: the server's reason, nothing logged.
@@ -702,4 +725,336 @@ fn the_registry_pages_are_the_secretariats_and_their_forms_work_without_javascri
     assert_eq!(r.status, 422);
     assert!(r.text().contains("id=\"at-error\""));
     assert_eq!(log_size(&w), size + 3);
+
+    // A group created from the accounts page: 303, said once; a second
+    // group of the same id and a malformed id are refused beside the form.
+    let group = |id: &str, profile: &str| {
+        post_form(
+            &address,
+            "/accounts/group",
+            &secretariat,
+            &[("csrf", &token), ("id", id), ("profile", profile)],
+        )
+    };
+    let r = group("ETI", "etsi-isg");
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.text().contains("group-exists"), "{}", r.text());
+    let r = group("no group", "etsi-isg");
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("value=\"no group\""), "the value is kept");
+    let r = group("ITU1", "itu-t-tap");
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.header("location"), Some("/accounts"));
+    let page = get(&address, "/accounts", &secretariat).text();
+    assert!(page.contains("Group ITU1 created with its log"), "{page}");
+    let created = common::http::get(&address, "/v1/groups/ITU1", Some(&w.token)).json();
+    assert_eq!(created["profile"], "itu-t-tap", "{created}");
+    assert!(
+        !get(&address, "/accounts", &secretariat)
+            .text()
+            .contains("Group ITU1 created")
+    );
+}
+
+/// The certification, appeal and reviewer pages over HTTP: who may open
+/// them, the exact notes they show, refusals beside their fields, and the
+/// signed endpoints' session and CSRF checks. The signing itself, in the
+/// browser, is in `tests/browser/quickstart.mjs`.
+#[test]
+fn the_statement_pages_show_exact_notes_to_the_right_persons() {
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = world(data.path(), work.path());
+    let address = w.server.address.clone();
+    let token = |person: &str| {
+        std::fs::read_to_string(w.path(&format!("{person}.token")))
+            .expect("token")
+            .trim()
+            .to_owned()
+    };
+    announce(
+        &w,
+        "B1",
+        &["main"],
+        "2026-07-15T00:00:00Z",
+        "2026-08-15T00:00:00Z",
+    );
+    let carol = sign_in(&address, &token("carol"));
+    let alice = sign_in(&address, &token("alice"));
+
+    // Before the tally, nothing to certify; a delegate may not certify.
+    let page = get(&address, "/groups/ETI/ballots/B1/certify", &carol);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains("id=\"statement-blocked\""),
+        "{}",
+        page.text()
+    );
+    assert!(!page.text().contains("id=\"statement-note\""));
+    assert_eq!(
+        get(&address, "/groups/ETI/ballots/B1/certify", &alice).status,
+        403
+    );
+
+    // After the tally: the note names the log's newest checkpoint.
+    w.advance_days(45);
+    w.wait_for("B1", "open");
+    w.vote("alice", "alice.key", "B1", "cadzow", "yes", "votes");
+    w.advance_days(32);
+    w.wait_for("B1", "tallied");
+    let size = log_size(&w);
+    let page = get(&address, "/groups/ETI/ballots/B1/certify", &carol).text();
+    assert!(
+        page.contains(&format!("checkpoint {size} ")),
+        "the tree head of the log as it stands: {page}"
+    );
+    assert!(
+        page.contains("question main approved in-favour 1 against 0"),
+        "{page}"
+    );
+    let ballot = get(&address, "/groups/ETI/ballots/B1", &carol).text();
+    assert!(ballot.contains("href=\"/groups/ETI/ballots/B1/certify\""));
+
+    // An appeal: grounds are needed, beside their field; then the note.
+    let appeal_page = get(&address, "/groups/ETI/ballots/B1/appeal", &alice);
+    assert_eq!(appeal_page.status, 200);
+    let csrf_alice = csrf(&appeal_page);
+    let r = post_form(
+        &address,
+        "/groups/ETI/ballots/B1/appeal",
+        &alice,
+        &[
+            ("csrf", &csrf_alice),
+            ("against", "announcement"),
+            ("grounds", " \r\n"),
+        ],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("id=\"grounds-error\""), "{}", r.text());
+    let r = post_form(
+        &address,
+        "/groups/ETI/ballots/B1/appeal",
+        &alice,
+        &[
+            ("csrf", &csrf_alice),
+            ("against", "announcement"),
+            ("grounds", "The notice was short.\r\nSee the calendar."),
+        ],
+    );
+    assert_eq!(r.status, 200);
+    assert!(
+        r.text().contains(
+            "ballot B1\nagainst announcement\ngrounds The notice was short.\ngrounds See the calendar.\n</pre>"
+        ),
+        "{}",
+        r.text()
+    );
+    assert_eq!(log_size(&w), size, "nothing is logged before a signature");
+
+    // The signed endpoints: a session and its CSRF header, or nothing.
+    let body = br#"{"note": "x"}"#;
+    let post = |headers: &[(&str, &str)]| {
+        with_headers(
+            &address,
+            "POST",
+            "/groups/ETI/ballots/B1/appeal/signed",
+            headers,
+            body,
+        )
+    };
+    assert_eq!(post(&[("Content-Type", "application/json")]).status, 401);
+    let forged = post(&[
+        ("Content-Type", "application/json"),
+        ("Cookie", &alice),
+        ("X-CSRF-Token", "forged"),
+    ]);
+    assert_eq!(forged.status, 403, "{}", forged.text());
+    let unreadable = post(&[
+        ("Content-Type", "application/json"),
+        ("Cookie", &alice),
+        ("X-CSRF-Token", &csrf_alice),
+    ]);
+    assert_eq!(unreadable.status, 422, "{}", unreadable.text());
+    assert_eq!(log_size(&w), size);
+
+    // The reviewer's page is the reviewers'.
+    assert_eq!(
+        get(&address, "/groups/ETI/ballots/B1/appeals", &alice).status,
+        403
+    );
+
+    // Certified, appealed and overturned with the CLI: the result shows
+    // as annulled on the ballot page, in its result and on the home page.
+    w.account("dora");
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/organisations/otherco",
+        serde_json::json!({"class": "member", "founding": false, "from": "2026-01-01T00:00:00Z"}),
+    );
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/persons/dora",
+        serde_json::json!({"organisation": "otherco", "membership_list": false}),
+    );
+    w.key("dora");
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/reviewers/dora",
+        serde_json::json!({}),
+    );
+    let cli = |name: &str, who: &str, rest: &[&str]| {
+        let mut args = vec![name.to_owned()];
+        args.extend(w.signing_as(who, &format!("{who}.key")));
+        args.extend(rest.iter().map(|s| (*s).to_owned()));
+        common::world::ok(&args)
+    };
+    cli("certify", "carol", &["--ballot", "B1"]);
+    std::fs::write(w.path("grounds.txt"), "No notice was given.\n").expect("write");
+    let out = cli(
+        "appeal",
+        "alice",
+        &[
+            "--ballot",
+            "B1",
+            "--against",
+            "certification",
+            "--grounds",
+            &w.path_str("grounds.txt"),
+        ],
+    );
+    let appeal = out
+        .split("the appeal's id is ")
+        .nth(1)
+        .expect("an id")
+        .trim()
+        .to_owned();
+    let dora = sign_in(&address, &token("dora"));
+    let page = get(&address, "/groups/ETI/ballots/B1/appeals", &dora).text();
+    assert!(
+        page.contains("Appeal by alice (cadzow) against the certification"),
+        "{page}"
+    );
+    assert!(page.contains("No notice was given."), "{page}");
+    std::fs::write(w.path("reasons.txt"), "Article 6.2 was not followed.\n").expect("write");
+    cli(
+        "decide",
+        "dora",
+        &[
+            "--ballot",
+            "B1",
+            "--appeal",
+            &appeal,
+            "--outcome",
+            "overturned",
+            "--reasons",
+            &w.path_str("reasons.txt"),
+        ],
+    );
+    let ballot = get(&address, "/groups/ETI/ballots/B1", &alice).text();
+    assert!(ballot.contains("id=\"annulled\""), "{ballot}");
+    assert!(
+        ballot.contains("<strong>This result is annulled</strong>"),
+        "{ballot}"
+    );
+    let home = get(&address, "/", &alice).text();
+    assert!(home.contains("annulled on appeal"), "{home}");
+    let page = get(&address, "/groups/ETI/ballots/B1/appeals", &dora).text();
+    assert!(page.contains("Decided by dora: overturned"), "{page}");
+    assert!(!page.contains("Decide this appeal"), "decided once only");
+    w.server.stop();
+}
+
+/// An ITU-T group's chair drafts a consultation: the page explains the
+/// three-month rule counted to the study-group meeting, offers the
+/// consultation kind only, and the note carries the meeting's start and no
+/// opening (a consultation opens at its announcement).
+#[test]
+fn an_itu_t_chair_drafts_a_consultation() {
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = world(data.path(), work.path());
+    let address = w.server.address.clone();
+    w.send(
+        "POST",
+        "/v1/groups",
+        serde_json::json!({"id": "SG17", "profile": "itu-t-tap"}),
+    );
+    w.send(
+        "PUT",
+        "/v1/groups/SG17/organisations/ms1",
+        serde_json::json!({"class": "member-state", "from": "2026-01-01T00:00:00Z"}),
+    );
+    w.send(
+        "PUT",
+        "/v1/groups/SG17/persons/carol",
+        serde_json::json!({"organisation": "ms1", "membership_list": true}),
+    );
+    let verifier = common::world::ok(&[
+        "keygen",
+        "--name",
+        "carol",
+        "--out",
+        &w.path_str("carol-sg17.key"),
+    ]);
+    w.send(
+        "POST",
+        "/v1/groups/SG17/persons/carol/keys",
+        serde_json::json!({"key": verifier.trim()}),
+    );
+    w.send(
+        "POST",
+        "/v1/groups/SG17/chair",
+        serde_json::json!({"person": "carol"}),
+    );
+    let carol = std::fs::read_to_string(w.path("carol.token"))
+        .expect("token")
+        .trim()
+        .to_owned();
+    let session = sign_in(&address, &carol);
+    let page = get(&address, "/groups/SG17/announce", &session);
+    assert_eq!(page.status, 200, "{}", page.text());
+    let text = page.text();
+    assert!(text.contains("ITU-T, three months"), "{text}");
+    assert!(
+        text.contains("2026-09-01T00:00:00Z"),
+        "the earliest meeting start: {text}"
+    );
+    assert!(text.contains("value=\"consultation\" selected"), "{text}");
+    assert!(
+        !text.contains("id=\"opens\""),
+        "a consultation has no opening to choose"
+    );
+    let draft = |meeting_start: &str| {
+        post_form(
+            &address,
+            "/groups/SG17/announce",
+            &session,
+            &[
+                ("csrf", &csrf(&page)),
+                ("ballot", "C1"),
+                ("title", "Consent of draft Recommendation X.1"),
+                ("kind", "consultation"),
+                ("questions", "main Do you agree to the approval of X.1?"),
+                ("meeting_start", meeting_start),
+                ("closes", "2026-09-10T00:00:00Z"),
+            ],
+        )
+    };
+    let refused = draft("2026-08-01");
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    assert!(
+        refused.text().contains("id=\"draft-refused\""),
+        "{}",
+        refused.text()
+    );
+    let r = draft("2026-09-15");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let text = r.text();
+    assert!(
+        text.contains("kind consultation\n")
+            && text.contains("meeting-start 2026-09-15T00:00:00.000000Z\n"),
+        "{text}"
+    );
+    assert!(!text.contains("\nopens "), "no opening line: {text}");
+    w.server.stop();
 }

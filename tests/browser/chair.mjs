@@ -77,6 +77,22 @@ try {
   await page.waitForFunction(() => document.querySelector('#announce-outcome').textContent.length > 0
     || !document.querySelector('#announce-error').hidden);
   check((await text('#announce-outcome')).includes('Ballot B10 is announced'), 'a second ballot is announced');
+  // B10 changed before it opens: the draft is filled from its
+  // announcement, and the changed note is signed and logged again.
+  await page.goto(base + '/groups/ETI/announce');
+  await Promise.all([page.waitForURL(base + '/groups/ETI/announce?ballot=B10'), page.click('a[href="/groups/ETI/announce?ballot=B10"]')]);
+  check((await page.inputValue('#title')) === 'Approval of GS ETI 010 V1.1.1' && (await page.inputValue('#closes')) === '2026-08-20T00:00:00Z',
+    'the draft is filled from the announcement');
+  check((await text('#again')).includes('replaces the earlier one'), 'the page says what announcing again does');
+  await audit('the draft of a re-announcement');
+  await page.fill('#closes', '2026-08-27');
+  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/announce"] button[type="submit"]')]);
+  check((await text('#announcement-note')).includes('closes 2026-08-27T00:00:00.000000Z\n'), 'the changed note is shown');
+  await page.setInputFiles('#announce-key-file', env('CAROL_KEY'));
+  await page.click('#sign-announce');
+  await page.waitForFunction(() => document.querySelector('#announce-outcome').textContent.length > 0
+    || !document.querySelector('#announce-error').hidden);
+  check((await text('#announce-outcome')).includes('Ballot B10 is announced'), `B10 is announced again: ${await text('#announce-outcome')} ${await text('#announce-error')}`);
   await page.goto(base + '/groups/ETI/announce');
   check(await page.locator('form[action="/groups/ETI/ballots/B10/cancel"]').count() === 1, 'an announced ballot may be cancelled from the page');
   await audit('the announcement page with ballots to cancel');
@@ -84,6 +100,9 @@ try {
   const cancelled = await text('#cancelled');
   check(cancelled.includes('Ballot B10 is cancelled: logged as entry'), `the cancellation is logged: ${cancelled}`);
   check(await page.locator('form[action="/groups/ETI/ballots/B10/cancel"]').count() === 0, 'a cancelled ballot is no longer offered');
+  check(page.url() === base + '/groups/ETI/announce', 'the cancellation redirected to the page (Post/Redirect/Get)');
+  await page.reload();
+  check(await page.locator('#cancelled').count() === 0, 'a reload neither repeats the message nor posts again');
   await audit('the announcement page after a cancellation');
 } catch (error) {
   stopped(error);

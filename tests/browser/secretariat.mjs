@@ -27,9 +27,10 @@ const signIn = async (token) => {
 const signOut = async () => {
   await Promise.all([page.waitForURL(/\/sign-in\?signed-out$/), page.click('.who button[type="submit"]')]);
 };
-// Submits the form whose action is `action`, expecting `status`.
-const submit = async (action, status = 200) => {
-  if (status !== 200) expected.push(status);
+// Submits the form whose action is `action`, expecting `status`: a change
+// done is answered 303 to the page (Post/Redirect/Get), a refusal 4xx.
+const submit = async (action, status = 303) => {
+  if (status >= 400) expected.push(status);
   const answered = page.waitForResponse((r) => r.url() === base + action && r.request().method() === 'POST');
   await page.click(`form[action="${action}"] button[type="submit"]`);
   const response = await answered;
@@ -69,16 +70,18 @@ try {
   await page.fill('#create-id', 'erin');
   await page.fill('#create-name', 'Erin Example');
   await page.fill('#create-email', 'erin@example.org');
-  check(await submit('/accounts/create') === 200, 'an account is created');
+  check(await submit('/accounts/create') === 303, 'an account is created');
   check((await text('#done')).includes('Account erin created'), 'the page says the account was created');
   check((await text('main table')).includes('erin@example.org'), 'the account is listed with its e-mail address');
   await page.fill('#token-id', 'erin');
   await page.fill('#token-label', 'laptop');
-  check(await submit('/accounts/token') === 200, 'a token is issued');
+  check(await submit('/accounts/token') === 303, 'a token is issued');
   const erinToken = (await text('#new-token')).trim();
   check(/^scr_/.test(erinToken), 'the new token is shown once, in the page');
   check(!page.url().includes('scr_'), 'the token is not in the URL');
   await audit('the accounts page with a new token');
+  await page.reload();
+  check(await page.locator('#new-token').count() === 0, 'a reload shows the token no more, and issues none');
   await page.fill('#token-id', 'nobody-here');
   await page.fill('#token-label', 'x');
   check(await submit('/accounts/token', 404) === 404, 'a token for an unknown person is refused');
@@ -92,7 +95,7 @@ try {
   await page.fill('#organisation-id', 'newco');
   await page.selectOption('#organisation-class', 'participant');
   await page.fill('#organisation-from', '2026-01-01');
-  check(await submit('/groups/ETI/registry/members/organisation') === 200, 'an organisation is logged');
+  check(await submit('/groups/ETI/registry/members/organisation') === 303, 'an organisation is logged');
   const orgLogged = await logged();
   check(orgLogged.includes('Organisation newco registered') && orgLogged.includes(`Logged as entry ${before} of the log of group ETI`),
     `the answer says what was logged and where: ${orgLogged}`);
@@ -107,7 +110,7 @@ try {
   await audit('the registry with a field error');
   await page.fill('#person-organisation', 'newco');
   await page.check('#person-membership_list');
-  check(await submit('/groups/ETI/registry/members/person') === 200, 'a person is logged');
+  check(await submit('/groups/ETI/registry/members/person') === 303, 'a person is logged');
   check((await logged()).includes('Person erin registered'), 'the answer names the person');
   const persons = await text('main section:has(#persons) table');
   check(persons.includes('Erin Example') && persons.includes('erin@example.org'), 'the secretariat sees the name and e-mail address');
@@ -124,7 +127,7 @@ try {
   await page.selectOption('#meeting-format', 'hybrid');
   await page.fill('#meeting-start', '2026-03-10T09:00:00Z');
   await page.fill('#meeting-end', '2026-03-10T17:00:00Z');
-  check(await submit('/groups/ETI/registry/meetings/meeting') === 200, 'a meeting is logged');
+  check(await submit('/groups/ETI/registry/meetings/meeting') === 303, 'a meeting is logged');
   check((await logged()).includes('Meeting plenary-2 registered'), 'the answer names the meeting');
   await audit('the registry: meetings and attendance');
 
@@ -157,10 +160,14 @@ try {
   await audit('the attendance import with bad rows');
   await shot('secretariat-import-errors');
   await page.fill('#import-csv', bad.replace('nobody', 'bob').replace('virtual', 'remote'));
-  check(await submit('/groups/ETI/registry/meetings/import') === 200, 'the corrected export is imported');
+  check(await submit('/groups/ETI/registry/meetings/import') === 303, 'the corrected export is imported');
   const imported = await logged();
   check(imported.includes('3 attendance records imported') && imported.includes(`entry ${sizeBefore} to ${sizeBefore + 2}`), `the import is logged row by row: ${imported}`);
   check(await size() === sizeBefore + 3, 'three entries were logged');
+  check(page.url() === base + '/groups/ETI/registry/meetings', 'the import redirected to the page (Post/Redirect/Get)');
+  await page.reload();
+  check(await size() === sizeBefore + 3, 'reloading the page after the import logs nothing new');
+  check(await page.locator('#logged').count() === 0, 'and does not repeat the message');
   check((await text('main section:has(#attendance) table')).includes('bob'), 'the attendance is listed');
   await audit('the registry after an import');
   await shot('secretariat-meetings');
@@ -169,7 +176,7 @@ try {
   await page.goto(base + '/groups/ETI/registry/officers');
   check((await text('main')).includes('Chairing now: carol'), 'the chair is shown');
   await page.fill('#reviewer-person', 'erin');
-  check(await submit('/groups/ETI/registry/officers/reviewer') === 200, 'a reviewer is appointed');
+  check(await submit('/groups/ETI/registry/officers/reviewer') === 303, 'a reviewer is appointed');
   check((await logged()).includes('erin appointed appeal reviewer'), 'the answer names the reviewer');
   await audit('the registry: chair and reviewers');
   await shot('secretariat-officers');
@@ -204,7 +211,7 @@ try {
   await signIn(secretariat);
   await page.goto(base + '/accounts');
   await page.fill('#revoke-id', 'erin');
-  check(await submit('/accounts/revoke') === 200, "erin's tokens are revoked");
+  check(await submit('/accounts/revoke') === 303, "erin's tokens are revoked");
   check((await text('#done')).includes('1 token(s) of erin revoked'), 'the page says how many');
 
   // ----------------------------------------------------- what if

@@ -10,8 +10,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::{LogReceipt, roles, server_roles};
-use crate::registry::group::{GroupId, GroupRecord};
-use crate::rules::params::{Notice, ParameterOverrides, Parameters, Profile};
+use crate::rules::params::{Notice, ParameterOverrides, Profile};
 use crate::server::AppState;
 use crate::server::auth::{Action, Caller, require};
 use crate::server::commands;
@@ -67,16 +66,13 @@ async fn create(
     ApiJson(body): ApiJson<NewGroup>,
 ) -> Result<(StatusCode, Json<LogReceipt>), ApiError> {
     require(Action::CreateGroup, server_roles(&state, &caller).await?)?;
-    let id = GroupId::new(&body.id.0)
-        .map_err(|e| ApiError::bad_request("invalid-id", format!("id: {e}")))?;
-    let parameters = Parameters::with_overrides(body.profile, &body.parameters)
-        .map_err(|e| ApiError::bad_request("invalid-parameters", e.to_string()))?;
-    let record = GroupRecord::from_parameters(id.clone(), &parameters, body.appeal_deadline_days);
-    record
-        .parameters()
-        .map_err(|e| ApiError::bad_request("invalid-parameters", e.to_string()))?;
-
-    let origin = state.origin_of(id.as_str())?;
+    let (origin, record) = commands::groups::new_group(
+        &state,
+        &body.id.0,
+        body.profile,
+        &body.parameters,
+        body.appeal_deadline_days,
+    )?;
     let appended = commands::groups::create(&state, origin, record).await?;
     Ok((StatusCode::CREATED, Json(appended.into())))
 }

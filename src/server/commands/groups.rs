@@ -1,7 +1,8 @@
 //! Creating a group: its log, then the `group` entry.
 
 use crate::registry::Fact;
-use crate::registry::group::GroupRecord;
+use crate::registry::group::{GroupId, GroupRecord};
+use crate::rules::params::{ParameterOverrides, Parameters, Profile};
 use crate::server::AppState;
 use crate::server::error::ApiError;
 use crate::server::sequencer::{Appended, Refused};
@@ -9,6 +10,28 @@ use crate::tlog::checkpoint::{Checkpoint, Origin, sign_checkpoint};
 use crate::tlog::{TreeSize, empty_root};
 
 use super::CommandError;
+
+/// The record of a new group `id` of `profile` with `overrides` of its
+/// parameters, checked, and its log's origin: what `POST /v1/groups` and
+/// the accounts page both create. A bad id or parameters is a 400 problem
+/// (`invalid-id`, `invalid-parameters`).
+pub fn new_group(
+    state: &AppState,
+    id: &str,
+    profile: Profile,
+    overrides: &ParameterOverrides,
+    appeal_deadline_days: Option<u32>,
+) -> Result<(Origin, GroupRecord), ApiError> {
+    let id =
+        GroupId::new(id).map_err(|e| ApiError::bad_request("invalid-id", format!("id: {e}")))?;
+    let parameters = Parameters::with_overrides(profile, overrides)
+        .map_err(|e| ApiError::bad_request("invalid-parameters", e.to_string()))?;
+    let record = GroupRecord::from_parameters(id.clone(), &parameters, appeal_deadline_days);
+    record
+        .parameters()
+        .map_err(|e| ApiError::bad_request("invalid-parameters", e.to_string()))?;
+    Ok((state.origin_of(id.as_str())?, record))
+}
 
 /// Creates the group `record` names with its log under `origin`.
 ///

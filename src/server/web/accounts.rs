@@ -5,9 +5,15 @@
 //! `GET /accounts` lists the accounts; `POST /accounts/{form}` creates an
 //! account, issues a token (shown once, in the answer's page: never in a
 //! URL, stored only hashed), revokes a person's tokens (which ends their
-//! sessions), or makes a person a group's secretariat. Each calls the same
-//! function in [`commands::accounts`] as the JSON API; only the server
-//! secretariat may ([`Action::ManageAccounts`]).
+//! sessions), makes a person a group's secretariat, or creates a group
+//! with its log (its profile's default parameters). Each calls the same
+//! function in [`commands::accounts`] (or [`commands::groups`]) as the
+//! JSON API; only the server
+//! secretariat may ([`Action::ManageAccounts`]). A change done is answered
+//! `303 See Other` to `/accounts`, which says once what was done (and
+//! shows a token issued, from the server's memory: `flash.rs`), so that a
+//! reload never issues a second token; a refused form is the page again
+//! with its values.
 
 use std::sync::Arc;
 
@@ -20,14 +26,17 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::WebError;
+use super::flash::{Flash, see_other};
 use super::pages::chrome;
 use super::render::{Chrome, page};
 use super::session::Session;
 use crate::id::PersonId;
+use crate::rules::params::{ParameterOverrides, Profile};
 use crate::server::AppState;
 use crate::server::api::server_roles;
 use crate::server::auth::{Action, Caller, require};
 use crate::server::commands::{self, CommandError};
+use crate::server::error::ApiError;
 use crate::store::accounts::Account;
 
 #[derive(Template)]
@@ -65,6 +74,7 @@ impl AccountsPage {
             "email" => &self.values.email,
             "label" => &self.values.label,
             "group" => &self.values.group,
+            "profile" => &self.values.profile,
             _ => "",
         }
     }
@@ -89,6 +99,8 @@ pub struct Fields {
     label: String,
     #[serde(default)]
     group: String,
+    #[serde(default)]
+    profile: String,
 }
 
 async fn require_manager(state: &AppState, session: &Session) -> Result<(), WebError> {
@@ -97,13 +109,23 @@ async fn require_manager(state: &AppState, session: &Session) -> Result<(), WebE
     Ok(())
 }
 
+/// What a change did, as the page says it once after the redirect.
+#[derive(Default)]
+pub struct Done {
+    /// `created`, `token`, `revoked`, `granted`.
+    pub done: &'static str,
+    /// Whom it was done to.
+    pub person: String,
+    /// A token just issued, shown once.
+    pub token: String,
+    /// Tokens revoked, or the group granted.
+    pub detail: String,
+}
+
 /// What a render shows.
 #[derive(Default)]
 struct Outcome {
-    done: &'static str,
-    person: String,
-    token: String,
-    detail: String,
+    done: Done,
     form: &'static str,
     field: &'static str,
     code: &'static str,
@@ -129,10 +151,10 @@ async fn render(
             chrome: chrome(session, "accounts"),
             accounts,
             groups,
-            done: outcome.done,
-            person: outcome.person,
-            token: outcome.token,
-            detail: outcome.detail,
+            done: outcome.done.done,
+            person: outcome.done.person,
+            token: outcome.done.token,
+            detail: outcome.done.detail,
             error_form: outcome.form,
             error_field: outcome.field,
             error_code: outcome.code,
@@ -148,10 +170,75 @@ pub async fn show(
     session: Session,
 ) -> Result<Response, WebError> {
     require_manager(&state, &session).await?;
-    render(&state, &session, StatusCode::OK, Outcome::default()).await
+    let done = match state
+        .web
+        .flashes
+        .take(session.id_hash(), |f| matches!(f, Flash::Accounts(_)))
+    {
+        Some(Flash::Accounts(done)) => done,
+        _ => Done::default(),
+    };
+    let outcome = Outcome {
+        done,
+        ..Outcome::default()
+    };
+    render(&state, &session, StatusCode::OK, outcome).await
 }
 
-/// `POST /accounts/{form}`: `create`, `token`, `revoke`, `grant`.
+/// `POST /accounts/group`: a new group with its log, through the same
+/// functions as `POST /v1/groups`, with its profile's default parameters.
+async fn create_group(
+    state: &AppState,
+    session: &Session,
+    fields: Fields,
+) -> Result<Response, WebError> {
+    let refused = |reason: String| Outcome {
+        form: "group",
+        code: "refused",
+        reason,
+        values: fields.clone(),
+        ..Outcome::default()
+    };
+    let id = fields.id.trim();
+    let profile = match fields.profile.as_str() {
+        "itu-t-tap" => Profile::ItuTTap,
+        _ => Profile::EtsiIsg,
+    };
+    let created =
+        match commands::groups::new_group(state, id, profile, &ParameterOverrides::default(), None)
+        {
+            Ok((origin, record)) => commands::groups::create(state, origin, record).await,
+            Err(ApiError::BadRequest { detail, .. }) => {
+                let outcome = refused(detail);
+                return render(state, session, StatusCode::UNPROCESSABLE_ENTITY, outcome).await;
+            }
+            Err(other) => return Err(other.into()),
+        };
+    match created {
+        Ok(_) => {
+            let done = Done {
+                done: "group",
+                detail: id.to_owned(),
+                ..Done::default()
+            };
+            state
+                .web
+                .flashes
+                .put(session.id_hash(), Flash::Accounts(done));
+            Ok(see_other("/accounts"))
+        }
+        Err(error) => {
+            let Some(refused_by) = error.refused() else {
+                return Err(ApiError::from(error).into());
+            };
+            let reason = format!("{} ({})", refused_by.message, refused_by.code);
+            let outcome = refused(reason);
+            render(state, session, StatusCode::CONFLICT, outcome).await
+        }
+    }
+}
+
+/// `POST /accounts/{form}`: `create`, `token`, `revoke`, `grant`, `group`.
 pub async fn submit(
     State(state): State<Arc<AppState>>,
     session: Session,
@@ -165,6 +252,7 @@ pub async fn submit(
         "token" => "token",
         "revoke" => "revoke",
         "grant" => "grant",
+        "group" => "group",
         _ => return Err(WebError::NotFound(format!("no accounts form {form:?}"))),
     };
     let invalid = |field: &'static str, code: &'static str| Outcome {
@@ -174,6 +262,9 @@ pub async fn submit(
         values: fields.clone(),
         ..Outcome::default()
     };
+    if form == "group" {
+        return create_group(&state, &session, fields).await;
+    }
     let person = match fields.id.trim().parse::<PersonId>() {
         Ok(person) => person.to_string(),
         Err(_) if fields.id.trim().is_empty() => {
@@ -195,7 +286,7 @@ pub async fn submit(
             .await;
         }
     };
-    let result: Result<Outcome, CommandError> = match form {
+    let result: Result<Done, CommandError> = match form {
         "create" => {
             for (field, text) in [("name", &fields.name), ("email", &fields.email)] {
                 if text.trim().is_empty() {
@@ -224,10 +315,10 @@ pub async fn submit(
             };
             commands::accounts::create(&state, &account)
                 .await
-                .map(|()| Outcome {
+                .map(|()| Done {
                     done: "created",
                     person: person.clone(),
-                    ..Outcome::default()
+                    ..Done::default()
                 })
         }
         "token" => {
@@ -243,20 +334,20 @@ pub async fn submit(
             }
             commands::accounts::issue_token(&state, &person, label)
                 .await
-                .map(|token| Outcome {
+                .map(|token| Done {
                     done: "token",
                     person: person.clone(),
                     token,
-                    ..Outcome::default()
+                    ..Done::default()
                 })
         }
         "revoke" => commands::accounts::revoke_tokens(&state, &person)
             .await
-            .map(|count| Outcome {
+            .map(|count| Done {
                 done: "revoked",
                 person: person.clone(),
                 detail: count.to_string(),
-                ..Outcome::default()
+                ..Done::default()
             }),
         _ => {
             let group = fields.group.trim().to_owned();
@@ -272,17 +363,23 @@ pub async fn submit(
                 }
                 Ok(_) => commands::accounts::grant_secretariat(&state, &person, &group)
                     .await
-                    .map(|()| Outcome {
+                    .map(|()| Done {
                         done: "granted",
                         person: person.clone(),
                         detail: group,
-                        ..Outcome::default()
+                        ..Done::default()
                     }),
             }
         }
     };
     match result {
-        Ok(outcome) => render(&state, &session, StatusCode::OK, outcome).await,
+        Ok(done) => {
+            state
+                .web
+                .flashes
+                .put(session.id_hash(), Flash::Accounts(done));
+            Ok(see_other("/accounts"))
+        }
         Err(error) => {
             let Some(refused) = error.refused() else {
                 return Err(crate::server::error::ApiError::from(error).into());

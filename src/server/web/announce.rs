@@ -2,7 +2,9 @@
 //!
 //! - `GET /groups/{group}/announce`: the draft form (ballot id, title,
 //!   kind, questions with their text, window), with the notice rule
-//!   explained: the earliest opening of a ballot announced now.
+//!   explained: the earliest opening of a ballot announced now, or in an
+//!   ITU-T group the earliest start of the study-group meeting a
+//!   consultation (which opens at its announcement) prepares.
 //! - `POST /groups/{group}/announce`: the draft read into the exact
 //!   announcement note ([`AnnouncementNote::text`]), read back by the
 //!   server's own parser ([`AnnouncementNote::parse_text`]), its schedule
@@ -20,6 +22,10 @@
 //!   review step's checks only spare the chair a signature that would be
 //!   refused.
 //!
+//! `GET …/announce?ballot=B` fills the draft from B's announcement while B
+//! waits to open, to change it and announce it again (the log takes a
+//! re-announcement until the opening).
+//!
 //! Documents voted on are not attached from the page yet (`scrutineer
 //! announce --document` does).
 
@@ -27,13 +33,14 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 
 use super::WebError;
+use super::flash::{Flash, see_other};
 use super::pages::chrome;
 use super::render::{Chrome, iso, page};
 use super::session::Session;
@@ -60,6 +67,9 @@ struct AnnouncePage {
     group: String,
     now: String,
     earliest: String,
+    /// The group's profile (`etsi-isg`, `itu-t-tap`): which kinds the
+    /// draft offers and how the notice rule reads.
+    profile: &'static str,
     /// The meetings a meeting vote may name.
     meetings: Vec<String>,
     /// The draft's fields, given back.
@@ -78,6 +88,10 @@ struct AnnouncePage {
     /// A cancellation just logged: the ballot, the entry's index and the
     /// log's size after it.
     cancelled: Option<(String, u64, u64)>,
+    /// The announced ballot the draft was filled from, to be announced
+    /// again, and whether its announcement named documents (which the page
+    /// cannot attach yet).
+    again: Option<(String, bool)>,
 }
 
 impl AnnouncePage {
@@ -106,11 +120,15 @@ pub struct Draft {
     opens: String,
     #[serde(default)]
     closes: String,
+    /// A consultation's study-group meeting start.
+    #[serde(default)]
+    meeting_start: String,
 }
 
 /// What the page needs from the group's log.
 struct Context {
     earliest: String,
+    profile: &'static str,
     /// Ballots announced and not yet open, which may still be cancelled.
     upcoming: Vec<BallotSummary>,
     meetings: Vec<String>,
@@ -124,6 +142,7 @@ async fn context(log: &Log, person: String, now: Timestamp) -> Result<Context, W
             earliest: earliest_opening(r.parameters(), now)
                 .map(iso)
                 .unwrap_or_default(),
+            profile: r.profile().as_str(),
             upcoming: loaded
                 .state
                 .book
@@ -162,6 +181,7 @@ async fn chair_log(state: &AppState, session: &Session, group: &str) -> Result<A
 #[derive(Default)]
 struct Review {
     cancelled: Option<(String, u64, u64)>,
+    again: Option<(String, bool)>,
     field: &'static str,
     code: &'static str,
     refusal: String,
@@ -196,6 +216,7 @@ fn render(
             group: log.group.clone(),
             now: iso(now),
             earliest: context.earliest,
+            profile: context.profile,
             meetings: context.meetings,
             draft,
             field,
@@ -205,29 +226,112 @@ fn render(
             keys: context.keys,
             upcoming: context.upcoming,
             cancelled: review.cancelled,
+            again: review.again,
         },
     )
 }
 
-/// `GET /groups/{group}/announce`.
+/// `GET /groups/{group}/announce?ballot=…`: the ballot to announce again.
+#[derive(Deserialize, Default)]
+pub struct Again {
+    #[serde(default)]
+    ballot: String,
+}
+
+/// The draft of the announced (not yet open) ballot `id`, to change and
+/// announce again, and whether it named documents.
+async fn draft_of(log: &Log, id: String) -> Result<Option<(Draft, bool)>, WebError> {
+    Ok(log
+        .read(move |loaded| {
+            let tracked = loaded.state.book.ballot(&id)?;
+            let crate::ballot::Lifecycle::Announced(announced) = &tracked.lifecycle else {
+                return None;
+            };
+            let ballot = &announced.ballot;
+            let subject = announced.subject.as_deref();
+            let texts = subject.map(|s| s.questions.clone()).unwrap_or_default();
+            let questions = ballot
+                .questions
+                .iter()
+                .enumerate()
+                .map(|(i, q)| format!("{q} {}", texts.get(i).map_or("", String::as_str)))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let (kind, meeting, meeting_start) = match &ballot.kind {
+                BallotKind::Correspondence => ("correspondence", String::new(), String::new()),
+                BallotKind::Meeting { meeting } => ("meeting", meeting.to_string(), String::new()),
+                BallotKind::Consultation { meeting_start } => {
+                    ("consultation", String::new(), iso(*meeting_start))
+                }
+            };
+            let draft = Draft {
+                ballot: id.clone(),
+                title: subject.map(|s| s.title.clone()).unwrap_or_default(),
+                kind: kind.to_owned(),
+                meeting,
+                questions,
+                opens: iso(ballot.opens),
+                closes: iso(ballot.closes),
+                meeting_start,
+                ..Draft::default()
+            };
+            Some((draft, subject.is_some_and(|s| !s.documents.is_empty())))
+        })
+        .await
+        .map_err(ApiError::from)?)
+}
+
+/// `GET /groups/{group}/announce`, or with `?ballot=` an announced ballot's
+/// draft to change and announce again (a re-announcement, before it
+/// opens).
 pub async fn form(
     State(state): State<Arc<AppState>>,
     session: Session,
     Path(group): Path<String>,
+    Query(again): Query<Again>,
 ) -> Result<Response, WebError> {
     let log = chair_log(&state, &session, &group).await?;
     let now = state.clock.now();
     let context = context(&log, session.person.clone(), now).await?;
+    let cancelled = match state.web.flashes.take(
+        session.id_hash(),
+        |f| matches!(f, Flash::Cancelled { group, .. } if *group == log.group),
+    ) {
+        Some(Flash::Cancelled { cancelled, .. }) => Some(cancelled),
+        _ => None,
+    };
+    let kind = if context.profile == "itu-t-tap" {
+        "consultation"
+    } else {
+        "correspondence"
+    };
+    let (draft, again) = match again.ballot.as_str() {
+        "" => (None, None),
+        id => match draft_of(&log, id.to_owned()).await? {
+            Some((draft, documents)) => (Some(draft), Some((id.to_owned(), documents))),
+            None => {
+                return Err(WebError::NotFound(format!(
+                    "no ballot {id:?} waiting to open in group {:?}",
+                    log.group
+                )));
+            }
+        },
+    };
+    let draft = draft.unwrap_or_else(|| Draft {
+        kind: kind.into(),
+        ..Draft::default()
+    });
     Ok(render(
         &session,
         &log,
         now,
         context,
-        Draft {
-            kind: "correspondence".into(),
-            ..Draft::default()
+        draft,
+        Review {
+            cancelled,
+            again,
+            ..Review::default()
         },
-        Review::default(),
     ))
 }
 
@@ -276,14 +380,22 @@ fn note_of(log: &Log, draft: &Draft) -> Result<AnnouncementNote, (&'static str, 
             };
             BallotKind::Meeting { meeting }
         }
+        "consultation" => BallotKind::Consultation {
+            meeting_start: time("meeting_start", &draft.meeting_start)?,
+        },
         _ => BallotKind::Correspondence,
+    };
+    // A consultation opens at its announcement (SPEC 2.2 item 6).
+    let opens = match kind {
+        BallotKind::Consultation { .. } => None,
+        _ => Some(time("opens", &draft.opens)?),
     };
     Ok(AnnouncementNote {
         origin: log.origin.clone(),
         ballot,
         kind,
         questions,
-        opens: Some(time("opens", &draft.opens)?),
+        opens,
         closes: time("closes", &draft.closes)?,
         subject: Some(Subject {
             title: title.to_owned(),
@@ -433,8 +545,9 @@ pub struct CancelForm {
 
 /// `POST /groups/{group}/ballots/{ballot}/cancel`: cancels an announced
 /// ballot before its opening (the chair or the secretariat), through
-/// [`commands::ballots::cancel`] like the API's; the answer is this page
-/// with the entry logged, or the error page with the server's reason.
+/// [`commands::ballots::cancel`] like the API's; the answer is `303 See
+/// Other` to the announcement page, which says once which entry logged
+/// it, or the error page with the server's reason.
 pub async fn cancel(
     State(state): State<Arc<AppState>>,
     session: Session,
@@ -455,20 +568,12 @@ pub async fn cancel(
     let appended = commands::ballots::cancel(&log, id)
         .await
         .map_err(ApiError::from)?;
-    let now = state.clock.now();
-    let context = context(&log, session.person.clone(), now).await?;
-    Ok(render(
-        &session,
-        &log,
-        now,
-        context,
-        Draft {
-            kind: "correspondence".into(),
-            ..Draft::default()
+    state.web.flashes.put(
+        session.id_hash(),
+        Flash::Cancelled {
+            group: log.group.clone(),
+            cancelled: (ballot, appended.index, appended.size),
         },
-        Review {
-            cancelled: Some((ballot, appended.index, appended.size)),
-            ..Review::default()
-        },
-    ))
+    );
+    Ok(see_other(&format!("/groups/{}/announce", log.group)))
 }

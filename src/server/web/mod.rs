@@ -17,6 +17,8 @@
 //!
 //! - [`session`]: sign-in sessions (cookie, hashed id, expiry, revocation).
 //! - [`csrf`]: the token every POST form carries.
+//! - [`flash`]: what a change said, shown once on the page its form
+//!   post redirects to (Post/Redirect/Get).
 //! - [`headers`]: the security headers of every response (CSP and others).
 //! - [`assets`]: the embedded stylesheet and ES module.
 //! - [`sign_in`]: signing in with a token, and out.
@@ -30,6 +32,9 @@
 //! - [`accounts`]: the server secretariat's accounts, tokens and grants.
 //! - [`announce`]: the chair drafts, reviews and signs an announcement,
 //!   submitted through `commands::ballots::announce` like the API's.
+//! - [`review`]: the chair certifies, a member appeals, a reviewer
+//!   decides: statements signed in the browser, submitted through
+//!   `commands::review` like the API's.
 //! - [`what_if`]: the roll a ballot opening at a chosen instant would
 //!   freeze, written nowhere.
 //! - [`render`]: templates into responses, and the error page.
@@ -39,11 +44,13 @@ mod announce;
 mod assets;
 mod check;
 mod csrf;
+mod flash;
 mod headers;
 mod keys;
 mod pages;
 mod registry;
 mod render;
+mod review;
 mod session;
 mod sign_in;
 mod view;
@@ -84,6 +91,9 @@ pub struct WebState {
     pub secure_cookies: bool,
     /// Sign-in attempts per client address (`rate_limit.rs`'s GCRA).
     pub sign_in: Limiter<IpAddr>,
+    /// What the last change said, per session, for the page it redirected
+    /// to (Post/Redirect/Get).
+    pub flashes: flash::Flashes,
 }
 
 impl WebState {
@@ -92,6 +102,7 @@ impl WebState {
         Self {
             secure_cookies: config.secure_cookies(),
             sign_in: Limiter::new(Budget::new(SIGN_IN_RATE, SIGN_IN_BURST)),
+            flashes: flash::Flashes::default(),
         }
     }
 }
@@ -134,6 +145,34 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .route(
             "/groups/{group}/announce/signed",
             post(announce::submit).layer(DefaultBodyLimit::max(announce::MAX_ANNOUNCE_BYTES)),
+        )
+        .route(
+            "/groups/{group}/ballots/{ballot}/certify",
+            get(review::certify_page),
+        )
+        .route(
+            "/groups/{group}/ballots/{ballot}/appeal",
+            get(review::appeal_page).post(review::appeal_review),
+        )
+        .route(
+            "/groups/{group}/ballots/{ballot}/appeals",
+            get(review::appeals_page),
+        )
+        .route(
+            "/groups/{group}/ballots/{ballot}/appeals/{appeal}",
+            post(review::decision_review),
+        )
+        .route(
+            "/groups/{group}/ballots/{ballot}/certify/signed",
+            post(review::certify_signed).layer(DefaultBodyLimit::max(review::MAX_STATEMENT_BYTES)),
+        )
+        .route(
+            "/groups/{group}/ballots/{ballot}/appeal/signed",
+            post(review::appeal_signed).layer(DefaultBodyLimit::max(review::MAX_STATEMENT_BYTES)),
+        )
+        .route(
+            "/groups/{group}/ballots/{ballot}/appeals/{appeal}/signed",
+            post(review::decision_signed).layer(DefaultBodyLimit::max(review::MAX_STATEMENT_BYTES)),
         )
         .route("/accounts", get(accounts::show))
         .route("/accounts/{form}", post(accounts::submit))

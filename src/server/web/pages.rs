@@ -59,6 +59,14 @@ struct BallotPage {
     chrome: Chrome,
     ballot: BallotView,
     now: String,
+    /// The person's role codes in the group, for the officers' links.
+    roles: Vec<&'static str>,
+}
+
+impl BallotPage {
+    fn has(&self, role: &str) -> bool {
+        self.roles.contains(&role)
+    }
 }
 
 /// The chrome of a signed-in page.
@@ -187,6 +195,8 @@ pub async fn ballot(
     let log = session
         .authorise(&state, &group, Action::ReadGroup, "you have no role")
         .await?;
+    let caller = Caller::of(&session.person)?;
+    let roles = role_codes(api::roles(&state, &caller, &log).await?);
     let now = state.clock.now();
     let person = session.person.clone();
     let view = log
@@ -212,6 +222,7 @@ pub async fn ballot(
             chrome: chrome(&session, "home"),
             ballot: view,
             now: iso(now),
+            roles,
         },
     ))
 }

@@ -48,6 +48,9 @@ pub struct BallotSummary {
     pub closes: String,
     /// Where it stands.
     pub phase: Phase,
+    /// Whether a reviewer overturned its announcement or certification on
+    /// appeal: its result is void.
+    pub annulled: bool,
 }
 
 /// A span of time, split for the template to say ("3 days 4 hours").
@@ -159,6 +162,10 @@ pub struct BallotView {
     pub results: Vec<TallyQuestion>,
     /// Whether the chair certified the result.
     pub certified: bool,
+    /// The appeals filed on the ballot, and how many are decided.
+    pub appeals: usize,
+    /// Appeals decided.
+    pub decided: usize,
     /// The counted choice of each organisation, once tallied, as the JSON
     /// API lists it (with each counted note's hash, which the browser
     /// compares with the receipts it keeps).
@@ -205,6 +212,7 @@ pub fn summary(id: &str, tracked: &TrackedBallot) -> BallotSummary {
         opens: iso(ballot.opens),
         closes: iso(ballot.closes),
         phase: Phase::of(state),
+        annulled: tracked.annulled(),
     }
 }
 
@@ -297,6 +305,12 @@ pub fn ballot(
         line,
         results,
         certified: lifecycle.certification().is_some(),
+        appeals: tracked.appeals.len(),
+        decided: tracked
+            .appeals
+            .iter()
+            .filter(|a| a.decision.is_some())
+            .count(),
         counted: counted_choices(tracked).unwrap_or_default(),
         voting,
     }

@@ -502,6 +502,11 @@ const MESSAGES = {
   announceRefused: (detail) => `The announcement was not logged. The server's reason: ${detail}.`,
   announced: (ballot, index, size, recipients) => `Ballot ${ballot} is announced: logged as entry ${index} of the group's log, covered by a signed checkpoint of ${size} entries, with a notification to each of the ${recipients} persons on the membership list.`,
   ballotPage: (ballot) => `Open the page of ballot ${ballot}.`,
+  statementRefused: (detail) => `Nothing was logged. The server's reason: ${detail}.`,
+  certified: (index, size) => `The result is certified: your certification is logged as entry ${index} of the group's log, covered by a signed checkpoint of ${size} entries.`,
+  appealed: (index, size, id) => `Your appeal is logged as entry ${index} of the group's log (a signed checkpoint of ${size} entries covers it), with a notification to the chair. Its id: ${id}.`,
+  decided: (index, size) => `Your decision is logged as entry ${index} of the group's log (a signed checkpoint of ${size} entries covers it), with a notification to the appellant.`,
+  checkpointMismatch: 'The checkpoint the note names is not the one shown, signed by the pinned log key: nothing was signed',
   refusals: {
     'not-eligible': 'your organisation is not on this ballot\'s roll as eligible to vote',
     'outside-window': 'the ballot does not take votes now: its window has not opened yet, or has closed',
@@ -984,6 +989,61 @@ async function announce(section) {
   }
 }
 
+// A statement (certification, appeal, decision): the exact note the server
+// showed, signed with the person's key and sent as signed. A certification
+// names a tree head: the page's signed checkpoint is first verified under
+// the log key pinned on this device and must be that tree head.
+async function signStatement(section) {
+  const error = document.getElementById('statement-error');
+  const outcome = document.getElementById('statement-outcome');
+  const button = document.getElementById('sign-statement');
+  const csrf = document.querySelector('.who input[name="csrf"]').value;
+  const text = document.getElementById('statement-note').textContent;
+  const kind = section.dataset.kind;
+  error.hidden = true;
+  button.disabled = true;
+  try {
+    const checkpoint = document.getElementById('statement-checkpoint');
+    if (checkpoint) {
+      const origin = (/^origin (.*)$/m.exec(text) || [])[1];
+      const head = (/^checkpoint (\d+) (\S+)$/m.exec(text) || []);
+      const key = await logKey(origin, section.dataset.group, []);
+      const verified = await verifyCheckpoint(checkpoint.textContent, key);
+      if (verified.origin !== origin || String(verified.size) !== head[1] || toBase64(verified.root) !== head[2]) {
+        throw new Error(MESSAGES.checkpointMismatch);
+      }
+    }
+    const signer = await signingKey(section, document.getElementById('statement-key-file'));
+    const signed = await signNote(text, signer);
+    const response = await fetch(section.dataset.post, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: JSON.stringify({ note: signed }),
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      showError(error, [MESSAGES.statementRefused(answer.detail || response.statusText)]);
+      return;
+    }
+    const said = kind === 'certify' ? MESSAGES.certified(answer.index, answer.size)
+      : kind === 'appeal' ? MESSAGES.appealed(answer.index, answer.size, answer.appeal)
+        : MESSAGES.decided(answer.index, answer.size);
+    const link = document.createElement('a');
+    link.href = `/groups/${encodeURIComponent(section.dataset.group)}/ballots/${encodeURIComponent(section.dataset.ballot)}`;
+    link.textContent = MESSAGES.ballotPage(section.dataset.ballot);
+    const p = document.createElement('p');
+    p.append(said, ' ', link);
+    outcome.replaceChildren(p);
+    button.hidden = true;
+    outcome.focus();
+  } catch (problem) {
+    showError(error, [`${problem.message}.`]);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function start() {
   showLocalTimes();
   const csvImport = document.getElementById('csv-import-form');
@@ -1001,6 +1061,8 @@ function start() {
   if (voteSection) startVote(voteSection);
   const announcing = document.getElementById('announce');
   if (announcing) document.getElementById('sign-announce').addEventListener('click', () => announce(announcing));
+  const statement = document.getElementById('statement');
+  if (statement) document.getElementById('sign-statement').addEventListener('click', () => signStatement(statement));
   if (mine) showCounted(mine).catch((e) => say(document.getElementById('my-votes-status'), MESSAGES.unreadable(e.message), false));
   if (importForm) {
     importForm.addEventListener('submit', importKey);
