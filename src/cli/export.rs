@@ -115,6 +115,7 @@ pub fn export_bundle(
         checkpoint: signed,
         tiles: tiles.into_iter().collect(),
         checkpoints,
+        cosigned: Vec::new(),
         documents,
         manifest: Some(Manifest {
             version: MANIFEST_VERSION,
