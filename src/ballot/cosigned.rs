@@ -112,4 +112,20 @@ mod tests {
         };
         assert!(CosignedRecord::from_entry(&text.to_entry(time)).is_err());
     }
+
+    #[test]
+    fn the_fold_takes_only_earlier_trees_each_larger_than_the_last() {
+        let mut book = crate::ballot::BallotBook::new(Origin::new("example.org/log").unwrap());
+        // Of an earlier tree than the entry: size at most its index.
+        assert!(book.check_cosigned(5, 5).is_ok());
+        assert!(book.check_cosigned(6, 5).is_err());
+        // An empty tree proves nothing.
+        assert!(book.check_cosigned(0, 5).is_err());
+        book.cosigned = Some((5, 5));
+        assert_eq!(book.last_cosigned(), Some((5, 5)));
+        // Never the same size again, nor a smaller one.
+        assert!(book.check_cosigned(5, 9).is_err());
+        assert!(book.check_cosigned(4, 9).is_err());
+        assert!(book.check_cosigned(7, 9).is_ok());
+    }
 }
