@@ -249,6 +249,14 @@ fn witnesses_prove_the_notice_and_catch_a_truncated_bundle_and_a_split_view() {
         .and_then(|n| n.parse().ok())
         .expect("the count of logged cosigned checkpoints");
     assert!(logged >= 2, "{checks}");
+    // `scrutineer export` writes the same cosigned checkpoints.
+    let exported = w.export("alice", "B1", "exported");
+    let cosigned_files = std::fs::read_dir(Path::new(&exported).join("cosigned"))
+        .expect("the exported bundle's cosigned/ folder")
+        .count();
+    assert!(cosigned_files >= 2, "{cosigned_files}");
+    let again = ok(&["verify", &exported, "--policy", pinned_path]);
+    assert!(again.contains("notice proven by witnesses"), "{again}");
     let readable = ok(&["verify", &tar, "--witness-policy", pinned_path]);
     assert!(
         readable.contains("notice proven by witnesses"),

@@ -162,7 +162,7 @@ async fn gather(
     // Each checkpoint witnesses cosigned, with the earliest cosignature of
     // each witness: the evidence of when that tree existed.
     let mut cosigned = Vec::new();
-    for (at, lines) in store.cosignatures_up_to(group, size).await? {
+    for (at, lines) in store.cosignatures_between(group, 0, size).await? {
         if let Some((_, signed)) = checkpoints.iter().find(|(s, _)| *s == at) {
             let mut bytes = signed.clone();
             for line in lines {

@@ -73,21 +73,26 @@ impl Store {
         Ok(latest)
     }
 
-    /// Every cosignature kept on the log's checkpoints up to `size`: per
-    /// checkpoint size (ascending), the earliest cosignature of each
-    /// witness (the strongest evidence of when that tree existed).
-    pub async fn cosignatures_up_to(
+    /// Every cosignature kept on the log's checkpoints of sizes `from` to
+    /// `to` (both included): per checkpoint size (ascending), the earliest
+    /// cosignature of each witness (the strongest evidence of when that
+    /// tree existed).
+    pub async fn cosignatures_between(
         &self,
         group: &str,
-        size: u64,
+        from: u64,
+        to: u64,
     ) -> Result<Vec<(u64, Vec<StoredCosignature>)>, StoreError> {
-        let size = i64::try_from(size).unwrap_or(i64::MAX);
+        let from = i64::try_from(from).unwrap_or(i64::MAX);
+        let to = i64::try_from(to).unwrap_or(i64::MAX);
         let rows = sqlx::query(
             "SELECT size, witness, cosigned_at, line FROM cosigned_checkpoints \
-             WHERE group_id = $1 AND size <= $2 ORDER BY size, witness, cosigned_at",
+             WHERE group_id = $1 AND size >= $2 AND size <= $3 \
+             ORDER BY size, witness, cosigned_at",
         )
         .bind(group)
-        .bind(size)
+        .bind(from)
+        .bind(to)
         .fetch_all(self.pool())
         .await?;
         let mut out: Vec<(u64, Vec<StoredCosignature>)> = Vec::new();
