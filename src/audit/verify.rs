@@ -461,7 +461,7 @@ pub(super) fn verify_bundle_files(
         checks.push(format!(
             "cosigned checkpoints: {} of the verified log (from the bundle, the files given \
              and {logged} cosigned-checkpoint entries of the log itself), each signed by the \
-             log key with the log's root at its size (no split view){}",
+             log key with the log's root at its size (none of them a split view){}",
             evidence.within,
             if evidence.beyond.is_empty() {
                 String::new()
@@ -799,7 +799,15 @@ fn check_checkpoints(
 /// every `cosigned-checkpoint` entry of the log.
 fn cosigned_sources(dir: &Path, entries: &[Entry]) -> Result<Vec<Cosigned>, AuditError> {
     let mut sources = Vec::new();
-    if let Ok(bytes) = fs::read(dir.join(staticlog::CHECKPOINT_FILE)) {
+    // The bundle's checkpoint counts only if it carries cosignatures (its
+    // log signature was checked in step 1).
+    let cosigned = |bytes: &[u8]| {
+        crate::note::Note::parse(bytes, crate::note::Limits::CHECKPOINT)
+            .is_ok_and(|n| n.signatures().len() > 1)
+    };
+    if let Ok(bytes) = fs::read(dir.join(staticlog::CHECKPOINT_FILE))
+        && cosigned(&bytes)
+    {
         sources.push(Cosigned {
             source: staticlog::CHECKPOINT_FILE.to_owned(),
             bytes,
