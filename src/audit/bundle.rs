@@ -8,6 +8,7 @@
 //! tile/<L>/<N>[.p/<W>]       hash tiles of that size (tlog-tiles)
 //! tile/entries/<N>[.p/<W>]   entry bundles of that size (tlog-tiles)
 //! checkpoints/<size>         every checkpoint the server issued up to it
+//! cosigned/<size>            those witnesses cosigned, with the cosignatures
 //! documents.pack             documents stored beside the log (`super::pack`)
 //! bundle.json                what the exporter says the bundle is for
 //! ```
@@ -37,6 +38,7 @@ use crate::tlog::tile::Tile;
 use crate::vote::VOTE_ENTRY_KIND;
 
 use super::pack::{PACK_FILE, PackError, encode_pack};
+use super::witnessed::COSIGNED_DIR;
 
 /// The folder of every checkpoint the server issued, one file per size.
 pub const CHECKPOINTS_DIR: &str = "checkpoints";
@@ -83,6 +85,10 @@ pub struct Bundle {
     pub tiles: Vec<(Tile, Vec<u8>)>,
     /// Every checkpoint issued up to it: (size, signed checkpoint).
     pub checkpoints: Vec<(u64, Vec<u8>)>,
+    /// Those that witnesses cosigned: (size, signed checkpoint followed by
+    /// the cosignature lines), in `cosigned/<size>`
+    /// ([`super::witnessed::COSIGNED_DIR`]).
+    pub cosigned: Vec<(u64, Vec<u8>)>,
     /// The documents (each named by its SHA-256), in the order the replay
     /// of the log asks for them where the writer knows it
     /// ([`in_replay_order`]): they are packed in this order, a second copy
@@ -143,6 +149,9 @@ impl Bundle {
         }
         for (size, signed) in &self.checkpoints {
             files.push((format!("{CHECKPOINTS_DIR}/{size}"), signed.clone()));
+        }
+        for (size, cosigned) in &self.cosigned {
+            files.push((format!("{COSIGNED_DIR}/{size}"), cosigned.clone()));
         }
         let mut packed = HashSet::new();
         let pack = encode_pack(

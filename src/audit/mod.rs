@@ -22,10 +22,14 @@ pub mod receipt;
 pub mod report;
 pub mod tar;
 pub mod verify;
+pub mod witnessed;
 
 pub use bundle::{
     Bundle, BundleError, Manifest, Wanted, attachment_of, ballot_entries, in_replay_order,
     wanted_documents,
 };
 pub use report::AuditReport;
-pub use verify::{AuditError, read_manifest, verify_bundle, verify_bundle_with_receipts};
+pub use verify::{
+    AuditError, Witnesses, read_manifest, verify_bundle, verify_bundle_with_receipts,
+    verify_bundle_with_witnesses,
+};

@@ -35,6 +35,65 @@ pub struct AuditReport {
     pub receipts: Vec<super::receipt::ReceiptReport>,
     /// The log's other ballots and their states (each replayed too).
     pub other_ballots: Vec<(String, String)>,
+    /// What the witnesses' cosignatures show (only with a witness policy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witnesses: Option<WitnessReport>,
+}
+
+/// What the witnesses' cosignatures show, under the policy given
+/// (`super::witnessed`).
+#[derive(Debug, Clone, Serialize)]
+pub struct WitnessReport {
+    /// When the policy's quorum had cosigned the bundle's checkpoint
+    /// (RFC 3339), `null` if it has not (the check then fails unless the
+    /// quorum is `none`).
+    pub quorum_at_size: Option<String>,
+    /// Each witness's view, in the policy's order.
+    pub witnesses: Vec<WitnessView>,
+    /// Per announced ballot: when a quorum had seen its announcement.
+    pub announcements: Vec<NoticeEvidence>,
+    /// The sizes of cosigned checkpoints beyond the bundle's checkpoint:
+    /// the bundle stops before what the witnesses saw later.
+    pub beyond: Vec<u64>,
+}
+
+/// One witness's view among the cosigned checkpoints given.
+#[derive(Debug, Clone, Serialize)]
+pub struct WitnessView {
+    /// Its name in the policy.
+    pub name: String,
+    /// Its vkey.
+    pub key: String,
+    /// How many checkpoints of the verified log it cosigned.
+    pub cosigned: usize,
+    /// The largest of them.
+    pub largest: Option<u64>,
+    /// Its earliest and latest timestamps on them (RFC 3339).
+    pub first: Option<String>,
+    /// See `first`.
+    pub last: Option<String>,
+    /// How many checkpoints beyond the bundle's it cosigned.
+    pub beyond: usize,
+}
+
+/// When the witnesses prove an announcement existed.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeEvidence {
+    /// The ballot.
+    pub ballot: String,
+    /// The log index of its (latest) announcement.
+    pub index: u64,
+    /// The announcement's time as the server logged it.
+    pub announced: String,
+    /// When the notice must have run by (the opening, or the meeting's
+    /// start).
+    pub deadline: String,
+    /// The time by which a quorum had cosigned a checkpoint containing
+    /// the announcement (the k-th smallest timestamp), if it did.
+    pub witnessed_by: Option<String>,
+    /// Whether the notice period, counted from `witnessed_by`, ends by
+    /// the deadline: "notice proven by witnesses".
+    pub proven: bool,
 }
 
 /// One tallied ballot, as the replay re-derived it.
@@ -369,9 +428,66 @@ impl fmt::Display for AuditReport {
                 .collect();
             writeln!(f, "\nOther ballots in the log: {}", others.join(", "))?;
         }
+        if let Some(w) = &self.witnesses {
+            write!(f, "{w}")?;
+        }
         for warning in &self.warnings {
             writeln!(f, "\nwarning: {warning}")?;
         }
         writeln!(f, "\nok: the bundle verifies under the log key")
+    }
+}
+
+impl fmt::Display for WitnessReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "\nWitnesses:")?;
+        match &self.quorum_at_size {
+            Some(t) => writeln!(f, "  the quorum had cosigned this checkpoint by {t}")?,
+            None => writeln!(f, "  the quorum has NOT cosigned this checkpoint")?,
+        }
+        for w in &self.witnesses {
+            match (&w.largest, &w.first, &w.last) {
+                (Some(largest), Some(first), Some(last)) => writeln!(
+                    f,
+                    "  {}: cosigned {} checkpoints of this log, up to size {largest}, from {first} \
+                     to {last}{}",
+                    w.name,
+                    w.cosigned,
+                    if w.beyond > 0 {
+                        format!(", and {} beyond this bundle", w.beyond)
+                    } else {
+                        String::new()
+                    }
+                )?,
+                _ => writeln!(
+                    f,
+                    "  {}: cosigned no checkpoint of this log given here",
+                    w.name
+                )?,
+            }
+        }
+        for a in &self.announcements {
+            match &a.witnessed_by {
+                Some(t) if a.proven => writeln!(
+                    f,
+                    "  ballot {}: announcement (entry {}) cosigned by a quorum by {t}, the notice \
+                     period before {}: notice proven by witnesses",
+                    a.ballot, a.index, a.deadline
+                )?,
+                Some(t) => writeln!(
+                    f,
+                    "  ballot {}: announcement (entry {}) cosigned by a quorum only by {t}, less \
+                     than the notice period before {}: notice NOT proven by witnesses",
+                    a.ballot, a.index, a.deadline
+                )?,
+                None => writeln!(
+                    f,
+                    "  ballot {}: no quorum cosigned a checkpoint containing its announcement \
+                     (entry {}): notice NOT proven by witnesses",
+                    a.ballot, a.index
+                )?,
+            }
+        }
+        Ok(())
     }
 }

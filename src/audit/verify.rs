@@ -61,6 +61,9 @@ use super::report::{
     AppealReport, AuditReport, BallotReport, CertificationReport, CountedChoice, DecisionReport,
     DocumentReport, OrganisationReport,
 };
+use super::witnessed::{COSIGNED_DIR, Cosigned, check_cosigned, witness_report};
+use crate::ballot::{COSIGNED_KIND, CosignedRecord};
+use crate::tlog::policy::{Policy, QuorumTime};
 
 /// Why a bundle does not verify. Every variant names the failure.
 #[derive(Debug, thiserror::Error)]
@@ -205,6 +208,27 @@ pub enum AuditError {
         /// Why.
         reason: String,
     },
+    /// A cosigned checkpoint (from the bundle, the log or a file given)
+    /// is not signed by the log key, or a listed witness's cosignature on
+    /// it does not verify.
+    #[error("the cosigned checkpoint {origin}: {reason}")]
+    Cosigned {
+        /// Where it comes from.
+        origin: String,
+        /// Why.
+        reason: String,
+    },
+    /// With a witness policy: no quorum of the policy's witnesses cosigned
+    /// the bundle's checkpoint, in any source given.
+    #[error(
+        "the policy's witness quorum has not cosigned the bundle's checkpoint (size {size}) \
+         in any source given (the bundle's checkpoint, its cosigned/ folder, the log's \
+         cosigned-checkpoint entries, --cosigned files)"
+    )]
+    QuorumNotMet {
+        /// The bundle's size.
+        size: u64,
+    },
     /// A file or folder of the bundle could not be read.
     #[error("{path}: {reason}")]
     Io {
@@ -225,6 +249,18 @@ pub fn verify_bundle(
     verify_bundle_with_receipts(dir, log_key, ballot, &[])
 }
 
+/// What the verifier is given about witnesses besides the bundle.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Witnesses<'a> {
+    /// The C2SP tlog-policy whose witness quorum the bundle's checkpoint
+    /// must meet, and under which the notice evidence is reported.
+    pub policy: Option<&'a Policy>,
+    /// Cosigned checkpoints of the same log from elsewhere (a witness's
+    /// latest, say): checked for split views and truncation, and used as
+    /// evidence like the bundle's.
+    pub cosigned: &'a [Cosigned],
+}
+
 /// [`verify_bundle`], then each vote receipt of `receipts` (a name for
 /// messages, and the receipt's bytes) against the verified log: the vote
 /// is in it, and it counted or a later vote that the report names
@@ -235,7 +271,23 @@ pub fn verify_bundle_with_receipts(
     ballot: Option<&str>,
     receipts: &[(String, Vec<u8>)],
 ) -> Result<AuditReport, AuditError> {
-    verify_bundle_files(&Disk(dir), log_key, ballot, receipts)
+    verify_bundle_files(&Disk(dir), log_key, ballot, receipts, Witnesses::default())
+}
+
+/// [`verify_bundle_with_receipts`], with witness evidence: every cosigned
+/// checkpoint (the bundle's, the log's own entries, `witnesses.cosigned`)
+/// is checked against the verified tree (a split view, a bundle cut
+/// before what witnesses saw later), and with a policy its quorum must
+/// have cosigned the bundle's checkpoint; the report then says, for each
+/// announcement, when a quorum had seen it.
+pub fn verify_bundle_with_witnesses(
+    dir: &Path,
+    log_key: &VerifierKey,
+    ballot: Option<&str>,
+    receipts: &[(String, Vec<u8>)],
+    witnesses: Witnesses<'_>,
+) -> Result<AuditReport, AuditError> {
+    verify_bundle_files(&Disk(dir), log_key, ballot, receipts, witnesses)
 }
 
 /// How the verifier reads the log's tiles and entry bundles: each file
@@ -269,6 +321,7 @@ pub(super) fn verify_bundle_files(
     log_key: &VerifierKey,
     ballot: Option<&str>,
     receipts: &[(String, Vec<u8>)],
+    witnesses: Witnesses<'_>,
 ) -> Result<AuditReport, AuditError> {
     let dir = files.dir();
     let mut checks = Vec::new();
@@ -393,6 +446,62 @@ pub(super) fn verify_bundle_files(
         ));
     }
 
+    // Step 5b: the witnesses' cosigned checkpoints, from every source.
+    let mut sources = cosigned_sources(dir, &parsed)?;
+    let logged = parsed.iter().filter(|e| e.kind() == COSIGNED_KIND).count();
+    sources.extend(witnesses.cosigned.iter().cloned());
+    let evidence = check_cosigned(
+        &sources,
+        log_key,
+        &hashes,
+        checkpoint.size().get(),
+        witnesses.policy,
+    )?;
+    if !sources.is_empty() {
+        checks.push(format!(
+            "cosigned checkpoints: {} of the verified log (from the bundle, the files given \
+             and {logged} cosigned-checkpoint entries of the log itself), each signed by the \
+             log key with the log's root at its size (none of them a split view){}",
+            evidence.within,
+            if evidence.beyond.is_empty() {
+                String::new()
+            } else {
+                format!(", and {} beyond the bundle", evidence.beyond.len())
+            }
+        ));
+    }
+    if !evidence.beyond.is_empty() {
+        let later: Vec<String> = evidence
+            .beyond
+            .iter()
+            .map(|(size, source)| format!("size {size} ({source})"))
+            .collect();
+        warnings.push(format!(
+            "TRUNCATED: the bundle stops at size {}, but the log key signed later checkpoints \
+             that witnesses cosigned: {}; what the log holds after this bundle is not checked \
+             here (export the bundle again)",
+            checkpoint.size(),
+            later.join(", ")
+        ));
+    }
+    // A policy with `quorum none` asks for no witness: nothing to report.
+    let witness_report = match witnesses.policy.filter(|p| p.requires_cosignatures()) {
+        Some(policy) => {
+            let size = checkpoint.size().get();
+            if !matches!(evidence.quorum_at(policy, size), QuorumTime::Met(_)) {
+                return Err(AuditError::QuorumNotMet { size });
+            }
+            let report = witness_report(&evidence, policy, registry.parameters(), &book, size);
+            checks.push(format!(
+                "witnesses: the policy's quorum cosigned the bundle's checkpoint (size {size}) \
+                 by {}",
+                report.quorum_at_size.as_deref().unwrap_or("-")
+            ));
+            Some(report)
+        }
+        None => None,
+    };
+
     // Step 6: the ballot asked for.
     let ballot = match ballot {
         Some(b) => b.to_owned(),
@@ -407,6 +516,23 @@ pub(super) fn verify_bundle_files(
         ));
     }
     let report = ballot_report(&ballot, &book, &mut warnings)?;
+    if let Some(w) = &witness_report {
+        for a in w.announcements.iter().filter(|a| a.ballot == ballot) {
+            if !a.proven {
+                warnings.push(format!(
+                    "ballot {ballot}: notice NOT proven by witnesses: no quorum of the policy's \
+                     witnesses cosigned a checkpoint containing the announcement (entry {}) the \
+                     notice period before {}{}; the notice rests on the server's clock alone",
+                    a.index,
+                    a.deadline,
+                    a.witnessed_by
+                        .as_ref()
+                        .map(|t| format!(" (a quorum had by {t})"))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+    }
     checks.push(format!(
         "ballot {ballot}: {}; the logged tally is the one re-derived from the {} logged votes",
         report.state, report.votes
@@ -439,6 +565,7 @@ pub(super) fn verify_bundle_files(
             .filter(|(id, _)| id.as_str() != ballot)
             .map(|(id, b)| (id.to_string(), b.lifecycle.state().to_owned()))
             .collect(),
+        witnesses: witness_report,
     })
 }
 
@@ -665,6 +792,49 @@ fn check_checkpoints(
         count += 1;
     }
     Ok(Some(count))
+}
+
+/// The cosigned checkpoints a bundle holds: its `checkpoint` (with any
+/// cosignature lines), every `cosigned/<size>` file, and the body of
+/// every `cosigned-checkpoint` entry of the log.
+fn cosigned_sources(dir: &Path, entries: &[Entry]) -> Result<Vec<Cosigned>, AuditError> {
+    let mut sources = Vec::new();
+    // The bundle's checkpoint counts only if it carries cosignatures (its
+    // log signature was checked in step 1).
+    let cosigned = |bytes: &[u8]| {
+        crate::note::Note::parse(bytes, crate::note::Limits::CHECKPOINT)
+            .is_ok_and(|n| n.signatures().len() > 1)
+    };
+    if let Ok(bytes) = fs::read(dir.join(staticlog::CHECKPOINT_FILE))
+        && cosigned(&bytes)
+    {
+        sources.push(Cosigned {
+            source: staticlog::CHECKPOINT_FILE.to_owned(),
+            bytes,
+        });
+    }
+    let folder = dir.join(COSIGNED_DIR);
+    if folder.exists() {
+        for (name, bytes) in read_folder(&folder)? {
+            sources.push(Cosigned {
+                source: format!("{COSIGNED_DIR}/{name}"),
+                bytes,
+            });
+        }
+    }
+    for (index, entry) in entries.iter().enumerate() {
+        if entry.kind() != COSIGNED_KIND {
+            continue;
+        }
+        // The replay accepted it, so it parses.
+        if let Ok(record) = CosignedRecord::from_entry(entry) {
+            sources.push(Cosigned {
+                source: format!("log entry {index}"),
+                bytes: record.note,
+            });
+        }
+    }
+    Ok(sources)
 }
 
 /// The report on `ballot`, which must be tallied, with its warnings.

@@ -60,8 +60,14 @@ fn an_entry_bundle_that_fails_its_first_read_is_missing_and_never_read_again() {
         flaky: partial.clone(),
         reads: Mutex::new(HashMap::new()),
     };
-    let err = verify_bundle_files(&files, &key.verifier_key(), Some("B1"), &[])
-        .expect_err("a bundle with an unreadable entry bundle does not verify");
+    let err = verify_bundle_files(
+        &files,
+        &key.verifier_key(),
+        Some("B1"),
+        &[],
+        Default::default(),
+    )
+    .expect_err("a bundle with an unreadable entry bundle does not verify");
     assert!(
         matches!(&err, AuditError::Tiles(_)) && err.to_string().contains("missing"),
         "{err}"
@@ -86,7 +92,13 @@ fn a_log_read_whole_passes_its_tiles() {
         flaky: PathBuf::new(),
         reads: Mutex::new(HashMap::new()),
     };
-    let err = verify_bundle_files(&files, &key.verifier_key(), Some("B1"), &[])
-        .expect_err("these entries are not a group's log");
+    let err = verify_bundle_files(
+        &files,
+        &key.verifier_key(),
+        Some("B1"),
+        &[],
+        Default::default(),
+    )
+    .expect_err("these entries are not a group's log");
     assert!(matches!(err, AuditError::Entry { index: 0, .. }), "{err}");
 }

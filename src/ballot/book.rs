@@ -31,7 +31,7 @@ use super::verified::VerifiedNotes;
 use crate::ballot::announcement::ANNOUNCEMENT_KIND;
 use crate::ballot::appeal::{APPEAL_KIND, DECISION_KIND};
 use crate::ballot::certification::CERTIFICATION_KIND;
-use crate::entry::codec::hash_text;
+use crate::entry::codec::{bad, hash_text};
 
 /// What [`BallotBook::apply`] did with an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +86,9 @@ pub struct BallotBook {
     /// Every notification by log index, with its logged delivery
     /// (`delivery.rs`).
     pub(crate) deliveries: super::Deliveries,
+    /// The last `cosigned-checkpoint` entry: (the size it records, its
+    /// log index).
+    pub(crate) cosigned: Option<(u64, u64)>,
 }
 
 /// Where a replay of a whole log stopped.
@@ -217,7 +220,29 @@ impl BallotBook {
             verified: VerifiedNotes::default(),
             offered: BTreeSet::new(),
             deliveries: super::Deliveries::default(),
+            cosigned: None,
         }
+    }
+
+    /// The last `cosigned-checkpoint` entry: the size of the checkpoint
+    /// it records, and its own log index.
+    pub fn last_cosigned(&self) -> Option<(u64, u64)> {
+        self.cosigned
+    }
+
+    /// Whether a `cosigned-checkpoint` of `size` may be logged next, at
+    /// log index `index`: of an earlier tree than the entry, and of a
+    /// larger one than the last recorded.
+    pub fn check_cosigned(&self, size: u64, index: u64) -> Result<(), BallotRefusal> {
+        let after = self.cosigned.map_or(0, |(s, _)| s);
+        if size > index || size <= after {
+            return Err(BallotRefusal::format(super::COSIGNED_KIND)(bad(
+                "size",
+                &size.to_string(),
+                "at most the entry's log index and larger than the last cosigned checkpoint's",
+            )));
+        }
+        Ok(())
     }
 
     /// Every notification by log index, with its logged delivery.
@@ -379,6 +404,13 @@ impl BallotBook {
                     .map_err(BallotRefusal::Delivery)?;
                 super::DELIVERY_KIND
             }
+            super::COSIGNED_KIND => {
+                let record = super::CosignedRecord::from_entry(entry)
+                    .map_err(BallotRefusal::format(super::COSIGNED_KIND))?;
+                self.check_cosigned(record.size, index)?;
+                self.cosigned = Some((record.size, index));
+                super::COSIGNED_KIND
+            }
             CERTIFICATION_KIND | APPEAL_KIND | DECISION_KIND => {
                 let kind = match entry.kind() {
                     CERTIFICATION_KIND => CERTIFICATION_KIND,
@@ -390,7 +422,8 @@ impl BallotBook {
             }
             _ => return Ok(BallotApplied::NotBallot),
         };
-        if kind != NOTIFICATION_KIND && kind != super::DELIVERY_KIND {
+        if kind != NOTIFICATION_KIND && kind != super::DELIVERY_KIND && kind != super::COSIGNED_KIND
+        {
             // The notices a registry change offered lapse (a delivery's
             // outcome, logged whenever the relay answers, changes nothing
             // of a ballot).

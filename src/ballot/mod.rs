@@ -47,6 +47,7 @@ mod announcement_check;
 pub mod appeal;
 pub mod book;
 pub mod certification;
+pub mod cosigned;
 pub mod delivery;
 pub mod lifecycle;
 mod logged_votes;
@@ -71,6 +72,7 @@ pub use certification::{
     CERTIFICATION_KIND, CertificationNote, KnownRoot, RootAt, certification_fits,
     check_certified_root,
 };
+pub use cosigned::{COSIGNED_KIND, CosignedRecord};
 pub use delivery::{
     DELIVERY_KIND, Deliveries, Delivery, DeliveryOutcome, DeliveryRefusal, Notified, reply_text,
 };
@@ -93,7 +95,7 @@ pub use votes::{ATTACHMENT_MAX_BYTES, Decision};
 
 /// Every entry type of the ballot fold: what the server hands to
 /// [`BallotBook::apply`] rather than to the registry.
-pub const BALLOT_KINDS: [&str; 11] = [
+pub const BALLOT_KINDS: [&str; 12] = [
     ANNOUNCEMENT_KIND,
     CANCELLED_KIND,
     ROLL_KIND,
@@ -105,6 +107,7 @@ pub const BALLOT_KINDS: [&str; 11] = [
     APPEAL_KIND,
     DECISION_KIND,
     DELIVERY_KIND,
+    COSIGNED_KIND,
 ];
 
 #[cfg(test)]

@@ -55,6 +55,10 @@ struct CheckpointsPage {
 struct Issued {
     size: u64,
     checkpoint: String,
+    /// The checkpoint with the witnesses' cosignatures, if any (checked by
+    /// the verifier, which trusts nothing here).
+    #[serde(default)]
+    cosigned: Option<String>,
 }
 
 /// Runs `scrutineer export`.
@@ -108,13 +112,14 @@ pub fn export_bundle(
             checkpoint.size()
         );
     }
-    let checkpoints = fetch_checkpoints(server, client, &group.log_key, &checkpoint)?;
+    let (checkpoints, cosigned) = fetch_checkpoints(server, client, &group.log_key, &checkpoint)?;
     let documents = fetch_documents(server, client, &entries)?;
 
     let bundle = Bundle {
         checkpoint: signed,
         tiles: tiles.into_iter().collect(),
         checkpoints,
+        cosigned,
         documents,
         manifest: Some(Manifest {
             version: MANIFEST_VERSION,
@@ -167,15 +172,20 @@ fn entries_of(tiles: &BTreeMap<Tile, Vec<u8>>) -> anyhow::Result<Vec<Entry>> {
     Ok(entries)
 }
 
+/// Checkpoints by size: those issued, and those cosigned (with the
+/// cosignature lines).
+type IssuedAndCosigned = (Vec<(u64, Vec<u8>)>, Vec<(u64, Vec<u8>)>);
+
 /// Every checkpoint the server issued up to `newest`, each signed by the
-/// log key.
+/// log key, and those witnesses cosigned, with their cosignatures.
 fn fetch_checkpoints(
     server: &ServerArgs,
     client: &Client,
     log_key: &VerifierKey,
     newest: &Checkpoint,
-) -> anyhow::Result<Vec<(u64, Vec<u8>)>> {
+) -> anyhow::Result<IssuedAndCosigned> {
     let mut out = Vec::new();
+    let mut cosigned = Vec::new();
     let mut from = Some(0);
     while let Some(start) = from {
         let page: CheckpointsPage = client
@@ -184,7 +194,7 @@ fn fetch_checkpoints(
             .context("cannot list the log's checkpoints")?;
         for issued in page.checkpoints {
             if issued.size > newest.size().get() {
-                return Ok(out);
+                return Ok((out, cosigned));
             }
             open_checkpoint(issued.checkpoint.as_bytes(), log_key).with_context(|| {
                 format!(
@@ -192,6 +202,9 @@ fn fetch_checkpoints(
                     issued.size
                 )
             })?;
+            if let Some(text) = issued.cosigned {
+                cosigned.push((issued.size, text.into_bytes()));
+            }
             out.push((issued.size, issued.checkpoint.into_bytes()));
         }
         if page.next.is_some_and(|next| next <= start) {
@@ -199,7 +212,7 @@ fn fetch_checkpoints(
         }
         from = page.next;
     }
-    Ok(out)
+    Ok((out, cosigned))
 }
 
 /// The documents the replay needs: rolls stored beside the log, and the

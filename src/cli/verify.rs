@@ -1,7 +1,9 @@
 //! `scrutineer verify DIR|FILE.tar|URL (--log-key VKEY|FILE | --policy FILE)
-//! [--receipt FILE]... [--json]`: the independent check of a ballot's audit
-//! bundle (SPEC section 7), trusting only the log key given on the command
-//! line or pinned in a C2SP tlog-policy file. Given a server URL instead of
+//! [--receipt FILE]... [--cosigned FILE]... [--json]`: the independent
+//! check of a ballot's audit bundle (SPEC section 7), trusting only the log
+//! key given on the command line or pinned in a C2SP tlog-policy file
+//! (whose witness quorum then proves when each announcement existed, SPEC
+//! section 10). Given a server URL instead of
 //! a directory, it first fetches the bundle as `scrutineer export` does,
 //! into a temporary directory, then checks it the same way. Builds with
 //! `--no-default-features`.
@@ -16,7 +18,8 @@ use super::log::read_verifier_key;
 use super::remote::{ServerArgs, TokenArgs, TransportArgs};
 use scrutineer::audit::bundle::write_files;
 use scrutineer::audit::tar::read_tar;
-use scrutineer::audit::verify_bundle_with_receipts;
+use scrutineer::audit::witnessed::Cosigned;
+use scrutineer::audit::{Witnesses, verify_bundle_with_witnesses};
 use scrutineer::id::BallotId;
 use scrutineer::note::VerifierKey;
 use scrutineer::registry::group::GroupId;
@@ -37,10 +40,24 @@ pub struct Args {
     #[arg(long, value_name = "VKEY|FILE", required_unless_present = "policy")]
     log_key: Option<String>,
     /// A C2SP tlog-policy file: the log key is the policy's log named after
-    /// the bundle's origin, and the bundle's checkpoint must meet the
-    /// policy's witness quorum.
-    #[arg(long, value_name = "FILE", conflicts_with = "log_key")]
+    /// the bundle's origin; the bundle's checkpoint must meet the policy's
+    /// witness quorum (in any cosigned source), and the report says for
+    /// each announcement when a quorum had cosigned it, and whether that
+    /// proves the notice.
+    #[arg(
+        long,
+        alias = "witness-policy",
+        value_name = "FILE",
+        conflicts_with = "log_key"
+    )]
     policy: Option<PathBuf>,
+    /// A cosigned checkpoint of the same log from elsewhere (a witness's
+    /// latest, `GET <witness>/<hex SHA-256 of the origin>/checkpoint`):
+    /// checked against the verified log (a different root at its size is a
+    /// split view; a larger size shows the bundle was cut short) and used
+    /// as evidence. Repeat for several.
+    #[arg(long = "cosigned", value_name = "FILE")]
+    cosigned: Vec<PathBuf>,
     /// The ballot to report on [default: the one `bundle.json` names].
     #[arg(long)]
     ballot: Option<String>,
@@ -116,11 +133,11 @@ fn unpack(path: &Path) -> anyhow::Result<Fetched> {
 }
 
 /// The log key to trust for the bundle in `dir`: the one given, or the
-/// policy's log named after the bundle's origin (whose witness quorum the
-/// bundle's checkpoint must then meet).
-fn trusted_key(args: &Args, dir: &Path) -> anyhow::Result<VerifierKey> {
+/// policy's log named after the bundle's origin (the policy is returned
+/// too: the check then requires its witness quorum).
+fn trusted_key(args: &Args, dir: &Path) -> anyhow::Result<(VerifierKey, Option<Policy>)> {
     if let Some(key) = &args.log_key {
-        return read_verifier_key(key);
+        return Ok((read_verifier_key(key)?, None));
     }
     let path = args.policy.as_ref().context("give --log-key or --policy")?;
     let bytes = std::fs::read(path)
@@ -142,13 +159,7 @@ fn trusted_key(args: &Args, dir: &Path) -> anyhow::Result<VerifierKey> {
             )
         })?
         .clone();
-    policy.verify_checkpoint(&checkpoint).with_context(|| {
-        format!(
-            "the bundle's checkpoint does not satisfy the policy {}",
-            path.display()
-        )
-    })?;
-    Ok(key)
+    Ok((key, Some(policy)))
 }
 
 /// Runs `scrutineer verify`. A failure prints what failed and exits 1.
@@ -169,14 +180,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(f) => f.0.clone(),
         None => PathBuf::from(&args.source),
     };
-    let log_key = trusted_key(&args, &dir)?;
+    let (log_key, policy) = trusted_key(&args, &dir)?;
+    let mut cosigned = Vec::new();
+    for path in &args.cosigned {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read the cosigned checkpoint {}", path.display()))?;
+        cosigned.push(Cosigned {
+            source: path.display().to_string(),
+            bytes,
+        });
+    }
+    let witnesses = Witnesses {
+        policy: policy.as_ref(),
+        cosigned: &cosigned,
+    };
     let mut receipts = Vec::new();
     for path in &args.receipts {
         let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read the receipt {}", path.display()))?;
         receipts.push((path.display().to_string(), bytes));
     }
-    match verify_bundle_with_receipts(&dir, &log_key, args.ballot.as_deref(), &receipts) {
+    match verify_bundle_with_witnesses(&dir, &log_key, args.ballot.as_deref(), &receipts, witnesses)
+    {
         Ok(report) => {
             if args.json {
                 println!(

@@ -136,6 +136,7 @@ pub struct RollReference {
 pub struct Scheduled {
     ballot: Ballot,
     reference: RollReference,
+    deadline: Timestamp,
 }
 
 impl Scheduled {
@@ -147,6 +148,12 @@ impl Scheduled {
     /// Where and when its roll is taken.
     pub fn reference(&self) -> RollReference {
         self.reference
+    }
+
+    /// The instant the notice must have run by: the opening of a
+    /// correspondence ballot, the start of the meeting otherwise.
+    pub fn deadline(&self) -> Timestamp {
+        self.deadline
     }
 }
 
@@ -243,5 +250,6 @@ pub fn check_schedule(
     Ok(Scheduled {
         ballot: ballot.clone(),
         reference,
+        deadline,
     })
 }

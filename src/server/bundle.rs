@@ -1,6 +1,7 @@
 //! A ballot's audit bundle (`docs/formats.md` section 9), streamed from
 //! storage as one ustar archive: the whole log at the current checkpoint
-//! in the tlog-tiles layout, every checkpoint issued up to it, the
+//! in the tlog-tiles layout, every checkpoint issued up to it (and those
+//! witnesses cosigned, with their cosignatures), the
 //! documents its replay needs (those stored beside the log, and the notes
 //! and attachments of every closed ballot), and `bundle.json`.
 //!
@@ -25,6 +26,7 @@ use tokio::sync::mpsc;
 use crate::audit::bundle::{CHECKPOINTS_DIR, MANIFEST_FILE, MANIFEST_VERSION, WantedDocuments};
 use crate::audit::pack::{PACK_FILE, encode_pack};
 use crate::audit::tar::{ARCHIVE_END, member_end, member_start};
+use crate::audit::witnessed::COSIGNED_DIR;
 use crate::audit::{Manifest, attachment_of, in_replay_order};
 use crate::entry::Entry;
 use crate::id::BallotId;
@@ -65,6 +67,7 @@ impl futures_core::Stream for Archive {
 struct Gathered {
     checkpoint: Vec<u8>,
     checkpoints: Vec<(u64, Vec<u8>)>,
+    cosigned: Vec<(u64, Vec<u8>)>,
     pack: Vec<u8>,
     manifest: Vec<u8>,
 }
@@ -150,12 +153,24 @@ async fn gather(
         .collect();
     let pack = encode_pack(documents.iter().map(Vec::as_slice))
         .map_err(|e| internal("documents.pack", &e))?;
-    let checkpoints = store
+    let checkpoints: Vec<(u64, Vec<u8>)> = store
         .checkpoints(group)
         .await?
         .into_iter()
         .filter(|(s, _)| *s <= size)
         .collect();
+    // Each checkpoint witnesses cosigned, with the earliest cosignature of
+    // each witness: the evidence of when that tree existed.
+    let mut cosigned = Vec::new();
+    for (at, lines) in store.cosignatures_between(group, 0, size).await? {
+        if let Some((_, signed)) = checkpoints.iter().find(|(s, _)| *s == at) {
+            let mut bytes = signed.clone();
+            for line in lines {
+                bytes.extend_from_slice(line.line.as_bytes());
+            }
+            cosigned.push((at, bytes));
+        }
+    }
     let manifest = Manifest {
         version: MANIFEST_VERSION,
         group: group.clone(),
@@ -170,6 +185,7 @@ async fn gather(
     Ok(Gathered {
         checkpoint,
         checkpoints,
+        cosigned,
         pack,
         manifest,
     })
@@ -232,6 +248,9 @@ async fn produce(
     }
     for (size, signed) in gathered.checkpoints {
         send(out, &format!("{CHECKPOINTS_DIR}/{size}"), signed).await?;
+    }
+    for (size, cosigned) in gathered.cosigned {
+        send(out, &format!("{COSIGNED_DIR}/{size}"), cosigned).await?;
     }
     send(out, PACK_FILE, gathered.pack).await?;
     send(out, MANIFEST_FILE, gathered.manifest).await?;

@@ -15,6 +15,7 @@ use std::time::Duration as StdDuration;
 
 use super::AppState;
 use super::http_client;
+use crate::ballot::CosignedRecord;
 use crate::note::{Limits, Note};
 use crate::store::cosigned::StoredCosignature;
 use crate::tlog::TreeSize;
@@ -122,6 +123,8 @@ impl Witnessing {
 /// Runs forever: submits each log's new checkpoints to every witness.
 pub async fn run(state: Arc<AppState>, witnessing: Arc<Witnessing>) {
     let mut cosigned: HashMap<(usize, String), u64> = HashMap::new();
+    // Per group: the size last considered for a `cosigned-checkpoint` entry.
+    let mut recorded: HashMap<String, u64> = HashMap::new();
     let mut interval = tokio::time::interval(TICK);
     loop {
         interval.tick().await;
@@ -133,7 +136,7 @@ pub async fn run(state: Arc<AppState>, witnessing: Arc<Witnessing>) {
             }
         };
         let mut tasks = tokio::task::JoinSet::new();
-        for head in heads {
+        for head in &heads {
             for index in 0..witnessing.policy.witnesses().len() {
                 let key = (index, head.group.clone());
                 if cosigned.get(&key) == Some(&head.size) {
@@ -161,6 +164,70 @@ pub async fn run(state: Arc<AppState>, witnessing: Arc<Witnessing>) {
                 cosigned.insert(key, size);
             }
         }
+        for head in &heads {
+            if recorded.get(&head.group) == Some(&head.size) {
+                continue;
+            }
+            match record(&state, &witnessing, head).await {
+                Ok(done) => {
+                    if done {
+                        recorded.insert(head.group.clone(), head.size);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(group = %head.group, error = %e, "witnessing: cannot log the cosigned checkpoint");
+                }
+            }
+        }
+    }
+}
+
+/// Logs the head's checkpoint with its cosignatures as a
+/// `cosigned-checkpoint` entry once the policy's quorum has cosigned it
+/// (SPEC section 10: the evidence is itself in the tree). `Ok(false)`:
+/// no quorum yet, try again later; `Ok(true)`: logged, or nothing to log
+/// (the head is the last such entry's own tree).
+async fn record(
+    state: &AppState,
+    witnessing: &Witnessing,
+    head: &crate::store::LogHead,
+) -> Result<bool, String> {
+    if !witnessing.policy.requires_cosignatures() || head.size == 0 {
+        return Ok(true);
+    }
+    let mut note = head.checkpoint.clone();
+    let lines = state
+        .store
+        .cosignatures_at(&head.group, head.size)
+        .await
+        .map_err(|e| e.to_string())?;
+    for line in lines {
+        note.extend_from_slice(line.line.as_bytes());
+    }
+    let times = witnessing
+        .policy
+        .cosigned_times(&note)
+        .map_err(|e| e.to_string())?;
+    if !matches!(witnessing.policy.quorum_time(&times), QuorumTime::Met(_)) {
+        return Ok(false);
+    }
+    let log = state.log(&head.group).await.map_err(|e| e.to_string())?;
+    let record = CosignedRecord {
+        size: head.size,
+        note,
+    };
+    match super::commands::witnessed::record(&log, record).await {
+        Ok(appended) => {
+            tracing::info!(group = %head.group, size = head.size, index = appended.index, "logged a cosigned checkpoint");
+            Ok(true)
+        }
+        Err(super::commands::CommandError::Log(super::sequencer::AppendError::Refused(
+            refused,
+        ))) => {
+            tracing::debug!(group = %head.group, size = head.size, code = refused.code, "cosigned checkpoint not logged");
+            Ok(true)
+        }
+        Err(e) => Err(e.to_string()),
     }
 }
 

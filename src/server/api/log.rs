@@ -100,6 +100,10 @@ struct CheckpointsBody {
 struct IssuedCheckpoint {
     size: u64,
     checkpoint: String,
+    /// The checkpoint followed by the witnesses' cosignature lines on it,
+    /// if any witness cosigned it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cosigned: Option<String>,
 }
 
 /// Every checkpoint the log issued up to its served size: the evidence an
@@ -122,10 +126,29 @@ async fn checkpoints(
         .map(|(size, signed)| IssuedCheckpoint {
             size,
             checkpoint: String::from_utf8_lossy(&signed).into_owned(),
+            cosigned: None,
         })
         .collect();
     let next = (page.len() > CHECKPOINTS_PAGE).then(|| page[CHECKPOINTS_PAGE].size);
     page.truncate(CHECKPOINTS_PAGE);
+    // Each checkpoint witnesses cosigned, with the earliest cosignature of
+    // each: the evidence an exporter puts in `cosigned/<size>`.
+    if let (Some(first), Some(last)) = (page.first(), page.last()) {
+        let (first, last) = (first.size, last.size);
+        for (size, lines) in state
+            .store
+            .cosignatures_between(&group, first, last)
+            .await?
+        {
+            if let Some(issued) = page.iter_mut().find(|i| i.size == size) {
+                let mut text = issued.checkpoint.clone();
+                for line in lines {
+                    text.push_str(&line.line);
+                }
+                issued.cosigned = Some(text);
+            }
+        }
+    }
     Ok(Json(CheckpointsBody {
         checkpoints: page,
         next,

@@ -31,6 +31,7 @@ pub mod refusals;
 pub mod registry;
 pub mod review;
 pub mod votes;
+pub mod witnessed;
 
 use super::GroupLogState;
 use super::sequencer::{AppendError, Refused};

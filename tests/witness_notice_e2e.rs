@@ -1,0 +1,326 @@
+//! Witnesses prove the notice (SPEC section 10): a `--simulated-clock`
+//! server with three real `scrutineer witness` processes and a quorum of
+//! two. The chair announces a ballot while the witnesses' clock reads the
+//! announcement day; the simulated clock then moves 45 days to the opening
+//! and 32 more to the tally. The ballot's audit bundle holds the cosigned
+//! checkpoints (as `cosigned/<size>` files and as the log's own
+//! `cosigned-checkpoint` entries), and `scrutineer verify --policy` says
+//! the notice is proven by witnesses, names each witness's view, reports a
+//! bundle cut before what a witness cosigned later, and fails on a
+//! checkpoint of another history.
+
+#![cfg(feature = "server")]
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::http;
+use common::server::Server;
+use common::witness::{WitnessProcess, configure};
+use common::world::{World, ok, scrutineer, strings, text};
+use scrutineer::note::{KeyName, SigningKey};
+use scrutineer::tlog::checkpoint::{Checkpoint, Origin, sign_checkpoint};
+use scrutineer::tlog::policy::{Policy, QuorumTime};
+use scrutineer::tlog::{Hash, TreeSize};
+use serde_json::{Value, json};
+
+const START: &str = "2026-06-01T00:00:00Z";
+const OPENS: &str = "2026-07-15T00:00:00Z";
+const CLOSES: &str = "2026-08-15T00:00:00Z";
+const ORIGIN: &str = "simulated.invalid/vote.test/ETI";
+
+/// Polls `f` until it returns `Some`, for at most 60 s.
+fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(value) = f() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// The served checkpoint's size if the policy's quorum cosigned it.
+fn cosigned_size(w: &World, pinned: &Policy) -> Option<u64> {
+    let r = http::get(&w.server.address, "/v1/groups/ETI/log/checkpoint", None);
+    let size: u64 = r.text().lines().nth(1)?.parse().ok()?;
+    let times = pinned.cosigned_times(&r.body).ok()?;
+    matches!(pinned.quorum_time(&times), QuorumTime::Met(_)).then_some(size)
+}
+
+/// Waits until the log stops growing with its head cosigned by the quorum
+/// (the server logs the cosigned checkpoint, whose own tree is then
+/// cosigned and not logged again).
+fn settled(w: &World, pinned: &Policy) -> u64 {
+    eventually("the head cosigned and the log settled", || {
+        let size = cosigned_size(w, pinned)?;
+        std::thread::sleep(Duration::from_secs(5));
+        (cosigned_size(w, pinned)? == size).then_some(size)
+    })
+}
+
+fn command(name: &str, w: &World, who: &str, rest: &[&str]) -> Vec<String> {
+    let mut args = strings(&[name]);
+    args.extend(w.server_flags());
+    args.extend(strings(&[
+        "--log-key",
+        &w.path_str("log.vkey"),
+        "--token-file",
+        &w.path_str(&format!("{who}.token")),
+        "--key",
+        &w.path_str(&format!("{who}.key")),
+    ]));
+    args.extend(strings(rest));
+    args
+}
+
+/// Moves the server's simulated clock and the witnesses' clock file on by
+/// `days` days, to `to`.
+fn advance(w: &World, clock: &Path, days: u64, to: &str) {
+    std::fs::write(clock, to).unwrap();
+    w.send(
+        "POST",
+        "/v1/clock",
+        json!({"advance_seconds": days * 24 * 3600}),
+    );
+}
+
+fn bundle(w: &World, name: &str) -> String {
+    let r = http::get(
+        &w.server.address,
+        "/v1/groups/ETI/ballots/B1/bundle",
+        Some(&w.token),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let path = w.path_str(name);
+    std::fs::write(&path, &r.body).unwrap();
+    path
+}
+
+#[test]
+fn witnesses_prove_the_notice_and_catch_a_truncated_bundle_and_a_split_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    ok(&[
+        "keygen",
+        "--name",
+        "scrutineer",
+        "--out",
+        data.join("log.key").to_str().unwrap(),
+    ]);
+    let log_key = SigningKey::parse(
+        std::fs::read_to_string(data.join("log.key"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap()
+    .renamed(KeyName::new(ORIGIN).unwrap());
+    let log_vkey = log_key.verifier_key().encode();
+    let clock = dir.path().join("clock");
+    std::fs::write(&clock, START).unwrap();
+    let clock_flag = ["--test-clock-file", clock.to_str().unwrap()];
+    let mut witnesses = Vec::new();
+    let mut policy = String::new();
+    for i in 1..=3 {
+        let wdir = dir.path().join(format!("w{i}"));
+        configure(
+            &wdir,
+            &format!("witness{i}.example"),
+            std::slice::from_ref(&log_vkey),
+        );
+        let p = WitnessProcess::start(&wdir, &clock_flag);
+        policy += &format!("witness w{i} {} http://{}\n", p.vkey, p.address);
+        witnesses.push(p);
+    }
+    policy += "group two-of-three 2 w1 w2 w3\nquorum two-of-three\n";
+    std::fs::write(dir.path().join("policy"), &policy).unwrap();
+    let pinned_text = format!("log {log_vkey}\n{policy}");
+    let pinned = Policy::parse(pinned_text.as_bytes()).unwrap();
+    let pinned_path = work.join("pinned.policy");
+    std::fs::write(&pinned_path, &pinned_text).unwrap();
+    let pinned_path = pinned_path.to_str().unwrap();
+
+    let server = Server::start(
+        &data,
+        &[
+            "--simulated-clock",
+            "--simulated-start",
+            START,
+            "--origin-prefix",
+            "vote.test",
+            "--witness-policy",
+            dir.path().join("policy").to_str().unwrap(),
+        ],
+    );
+    let token = server.token.clone().unwrap();
+    let w = World {
+        server,
+        token,
+        work: work.clone(),
+    };
+    w.eti_group(&["cadzow", "bobco"]);
+    ok(&command(
+        "announce",
+        &w,
+        "carol",
+        &[
+            "--ballot",
+            "B1",
+            "--kind",
+            "correspondence",
+            "--opens",
+            OPENS,
+            "--closes",
+            CLOSES,
+        ],
+    ));
+    // The announcement is cosigned by a quorum on the announcement day.
+    let announced = settled(&w, &pinned);
+
+    advance(&w, &clock, 45, "2026-07-16T00:00:00Z");
+    w.wait_for("B1", "open");
+    ok(&command(
+        "vote",
+        &w,
+        "alice",
+        &[
+            "--ballot",
+            "B1",
+            "--organisation",
+            "cadzow",
+            "--choice",
+            "yes",
+            "--out",
+            &w.path_str("votes"),
+        ],
+    ));
+    advance(&w, &clock, 32, "2026-08-17T00:00:00Z");
+    w.wait_for("B1", "tallied");
+    let size = settled(&w, &pinned);
+    assert!(size > announced);
+
+    // The bundle: cosigned checkpoints beside the log, and in it.
+    let tar = bundle(&w, "b1.tar");
+    let out = ok(&["verify", &tar, "--policy", pinned_path, "--json"]);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let witnessed = &report["witnesses"];
+    let b1 = witnessed["announcements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["ballot"] == "B1")
+        .expect("B1's notice evidence")
+        .clone();
+    assert_eq!(b1["proven"], true, "{b1}");
+    assert!(
+        b1["witnessed_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-06-01T"),
+        "{b1}"
+    );
+    assert!(
+        witnessed["quorum_at_size"].as_str().is_some(),
+        "{witnessed}"
+    );
+    let views = witnessed["witnesses"].as_array().unwrap();
+    assert_eq!(views.len(), 3);
+    for view in views {
+        assert!(view["cosigned"].as_u64().unwrap() >= 2, "{view}");
+    }
+    let checks = report["checks"].to_string();
+    assert!(checks.contains("cosigned checkpoints:"), "{checks}");
+    assert!(
+        checks.contains("quorum cosigned the bundle's checkpoint"),
+        "{checks}"
+    );
+    // The log holds its own evidence: cosigned-checkpoint entries (at
+    // least the announcement's tree and the tally's).
+    let logged: u64 = checks
+        .split(" cosigned-checkpoint entries")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the count of logged cosigned checkpoints");
+    assert!(logged >= 2, "{checks}");
+    // `scrutineer export` writes the same cosigned checkpoints.
+    let exported = w.export("alice", "B1", "exported");
+    let cosigned_files = std::fs::read_dir(Path::new(&exported).join("cosigned"))
+        .expect("the exported bundle's cosigned/ folder")
+        .count();
+    assert!(cosigned_files >= 2, "{cosigned_files}");
+    let again = ok(&["verify", &exported, "--policy", pinned_path]);
+    assert!(again.contains("notice proven by witnesses"), "{again}");
+    let readable = ok(&["verify", &tar, "--witness-policy", pinned_path]);
+    assert!(
+        readable.contains("notice proven by witnesses"),
+        "{readable}"
+    );
+    assert!(readable.contains("w1: cosigned"), "{readable}");
+
+    // The log goes on; a witness's latest checkpoint shows that the
+    // earlier bundle stops short.
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/organisations/third",
+        json!({"class": "member", "founding": false, "from": "2026-08-17T00:00:00Z"}),
+    );
+    let later = settled(&w, &pinned);
+    assert!(later > size);
+    let origin_hex = Hash::sha256(ORIGIN.as_bytes()).to_hex();
+    let latest = eventually("the witness's latest checkpoint", || {
+        let r = http::get(
+            &witnesses[0].address,
+            &format!("/{origin_hex}/checkpoint"),
+            None,
+        );
+        let n: u64 = r.text().lines().nth(1)?.parse().ok()?;
+        (r.status == 200 && n >= later).then_some(r.body)
+    });
+    let latest_path = w.path_str("w1.checkpoint");
+    std::fs::write(&latest_path, &latest).unwrap();
+    let cut = ok(&[
+        "verify",
+        &tar,
+        "--policy",
+        pinned_path,
+        "--cosigned",
+        &latest_path,
+    ]);
+    assert!(cut.contains("TRUNCATED: the bundle stops at size"), "{cut}");
+
+    // A checkpoint of another history at a size the bundle holds, signed
+    // by the log key (as a server showing a forked log to someone would),
+    // is a split view.
+    let forged = Checkpoint::new(
+        Origin::new(ORIGIN).unwrap(),
+        TreeSize::new(announced),
+        Hash::sha256(b"another history"),
+        vec![],
+    )
+    .unwrap();
+    let forged_path = w.path_str("forged.checkpoint");
+    std::fs::write(&forged_path, sign_checkpoint(&forged, &log_key).unwrap()).unwrap();
+    let split = scrutineer(&[
+        "verify",
+        &tar,
+        "--policy",
+        pinned_path,
+        "--cosigned",
+        &forged_path,
+    ]);
+    assert!(!split.status.success());
+    let err = text(&split.stderr);
+    assert!(err.contains("split view"), "{err}");
+
+    w.server.stop();
+    for p in witnesses {
+        p.kill();
+    }
+}
