@@ -65,6 +65,7 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
     println!("mail: {mail_line}");
     let _ = std::io::stdout().flush();
     tracing::info!("{mail_line}");
+    let _ = state.web.dispatcher.set(Arc::clone(&dispatcher));
     let mailer = tokio::spawn(super::mail::run(Arc::clone(&state), dispatcher));
     let app =
         web::router(Arc::clone(&state), &config).merge(api::router(Arc::clone(&state), &config));

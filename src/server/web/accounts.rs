@@ -4,7 +4,8 @@
 //!
 //! `GET /accounts` lists the accounts; `POST /accounts/{form}` creates an
 //! account, issues a token (shown once, in the answer's page: never in a
-//! URL, stored only hashed), revokes a person's tokens (which ends their
+//! URL, stored only hashed), sends a one-time sign-in link to the person's
+//! address ([`commands::sign_in_links::issue`]), revokes a person's tokens (which ends their
 //! sessions), or makes a person a group's secretariat. Each calls the same
 //! function in [`commands::accounts`] as the JSON API; only the server
 //! secretariat may ([`Action::ManageAccounts`]).
@@ -36,12 +37,15 @@ struct AccountsPage {
     chrome: Chrome,
     accounts: Vec<Account>,
     groups: Vec<String>,
-    /// What was done: `created`, `token`, `revoked`, `granted`, or empty.
+    /// What was done: `created`, `token`, `link`, `revoked`, `granted`,
+    /// or empty.
     done: &'static str,
     /// Whom it was done to.
     person: String,
     /// A token just issued, shown once.
     token: String,
+    /// Whether sign-in links can be sent (mail leaves this server).
+    links: bool,
     /// Tokens revoked, or the group granted.
     detail: String,
     /// The form refused, its field and why (`missing`, `id`, `text`,
@@ -132,6 +136,7 @@ async fn render(
             done: outcome.done,
             person: outcome.person,
             token: outcome.token,
+            links: state.web.mailer().is_some(),
             detail: outcome.detail,
             error_form: outcome.form,
             error_field: outcome.field,
@@ -151,7 +156,7 @@ pub async fn show(
     render(&state, &session, StatusCode::OK, Outcome::default()).await
 }
 
-/// `POST /accounts/{form}`: `create`, `token`, `revoke`, `grant`.
+/// `POST /accounts/{form}`: `create`, `token`, `link`, `revoke`, `grant`.
 pub async fn submit(
     State(state): State<Arc<AppState>>,
     session: Session,
@@ -163,6 +168,7 @@ pub async fn submit(
     let form: &'static str = match form.as_str() {
         "create" => "create",
         "token" => "token",
+        "link" => "link",
         "revoke" => "revoke",
         "grant" => "grant",
         _ => return Err(WebError::NotFound(format!("no accounts form {form:?}"))),
@@ -250,6 +256,14 @@ pub async fn submit(
                     ..Outcome::default()
                 })
         }
+        "link" => commands::sign_in_links::issue(&state, &person)
+            .await
+            .map(|issued| Outcome {
+                done: "link",
+                person: person.clone(),
+                detail: issued.expires_at.to_rfc3339_micros(),
+                ..Outcome::default()
+            }),
         "revoke" => commands::accounts::revoke_tokens(&state, &person)
             .await
             .map(|count| Outcome {

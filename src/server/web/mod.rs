@@ -19,7 +19,8 @@
 //! - [`csrf`]: the token every POST form carries.
 //! - [`headers`]: the security headers of every response (CSP and others).
 //! - [`assets`]: the embedded stylesheet and ES module.
-//! - [`sign_in`]: signing in with a token, and out.
+//! - [`sign_in`]: signing in with a token or a one-time link by e-mail,
+//!   and out.
 //! - [`pages`]: home and ballot pages; [`view`] the data they show.
 //! - [`vote`]: votes signed in the browser, cast through
 //!   `commands::votes::cast` like the API's.
@@ -77,6 +78,12 @@ const MAX_FORM_BYTES: usize = 16 * 1024;
 const SIGN_IN_RATE: u32 = 1;
 const SIGN_IN_BURST: u32 = 10;
 
+/// Requests for a sign-in link allowed per client address: a burst of
+/// three, then one a second (each also counts against the person's hourly
+/// cap, `commands::sign_in_links::LINKS_PER_HOUR`).
+const LINK_REQUEST_RATE: u32 = 1;
+const LINK_REQUEST_BURST: u32 = 3;
+
 /// What the web application keeps beside the API's state.
 pub struct WebState {
     /// Whether cookies carry `Secure` (`--secure-cookies`: the server is
@@ -84,6 +91,14 @@ pub struct WebState {
     pub secure_cookies: bool,
     /// Sign-in attempts per client address (`rate_limit.rs`'s GCRA).
     pub sign_in: Limiter<IpAddr>,
+    /// Requests for a sign-in link per client address.
+    pub link_requests: Limiter<IpAddr>,
+    /// How long a sign-in link works, in seconds of real time
+    /// (`--sign-in-link-seconds`).
+    pub link_seconds: i64,
+    /// The mail dispatcher, set once by `serve` (sign-in links are sent
+    /// through it).
+    pub dispatcher: std::sync::OnceLock<Arc<super::mail::Dispatcher>>,
 }
 
 impl WebState {
@@ -92,7 +107,16 @@ impl WebState {
         Self {
             secure_cookies: config.secure_cookies(),
             sign_in: Limiter::new(Budget::new(SIGN_IN_RATE, SIGN_IN_BURST)),
+            link_requests: Limiter::new(Budget::new(LINK_REQUEST_RATE, LINK_REQUEST_BURST)),
+            link_seconds: i64::try_from(config.sign_in_link_seconds.max(1)).unwrap_or(900),
+            dispatcher: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The dispatcher, if mail leaves this server (a relay is configured):
+    /// sign-in links are never written to files.
+    pub fn mailer(&self) -> Option<&Arc<super::mail::Dispatcher>> {
+        self.dispatcher.get().filter(|d| d.sends())
     }
 }
 
@@ -112,6 +136,11 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
             post(vote::cast).layer(DefaultBodyLimit::max(vote::MAX_VOTE_BYTES)),
         )
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-in/request-link", post(sign_in::request_link))
+        .route(
+            "/sign-in/link",
+            get(sign_in::link_page).post(sign_in::link_submit),
+        )
         .route("/sign-out", post(sign_in::sign_out))
         .route("/keys", get(keys::show))
         .route("/keys/requests", post(keys::request))
