@@ -619,8 +619,33 @@ fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
             .all(|d| d.outcome == DeliveryOutcome::Accepted),
         "{delivered:?}"
     );
+    wait_until("the two receipts", || {
+        with_subject(&relay.messages(&python), "is recorded").len() == 2
+    });
     let messages = relay.messages(&python);
-    assert_eq!(messages.len(), notified.len(), "{messages:?}");
+    let receipts = with_subject(&messages, "Your vote on ballot B1 is recorded");
+    assert_eq!(
+        messages.len(),
+        notified.len() + receipts.len(),
+        "{messages:?}"
+    );
+    // Each voter's receipt, attached byte for byte as the CLI wrote it.
+    for (person, dir) in [("alice", "alice-votes"), ("carol", "carol-votes")] {
+        let m = receipts
+            .iter()
+            .find(|m| {
+                m["to"]
+                    .as_str()
+                    .is_some_and(|t| t.contains(&format!("<{person}@")))
+            })
+            .unwrap_or_else(|| panic!("{person}'s receipt in {receipts:?}"));
+        let written = std::fs::read(w.path(dir).join("B1-main-cadzow.tlog-proof"))
+            .expect("the CLI's receipt");
+        let attached = &m["attachments"][0];
+        assert_eq!(attached["filename"], "B1-main-cadzow.tlog-proof", "{m}");
+        let hex: String = written.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(attached["hex"], hex.as_str(), "the same bytes");
+    }
 
     let superseded = with_subject(
         &messages,

@@ -64,6 +64,27 @@ enum Outcome {
     OpeningDue(Box<Ballot>),
 }
 
+/// Mails `person` the receipt of a vote just recorded, after the answer
+/// (`mail::Dispatcher::send_receipt`: at once, never logged, not retried).
+/// Nothing without a dispatcher (outside `serve`).
+pub fn mail_receipt(
+    state: &std::sync::Arc<crate::server::AppState>,
+    person: &str,
+    facts: crate::server::mail::message::ReceiptFacts,
+) {
+    let Some(dispatcher) = state.web.dispatcher.get().cloned() else {
+        return;
+    };
+    let state = std::sync::Arc::clone(state);
+    let person = person.to_owned();
+    tokio::spawn(async move {
+        let index = facts.index;
+        if let Err(e) = dispatcher.send_receipt(&state.store, &person, facts).await {
+            tracing::info!(%person, index, reason = %e, "a vote's receipt was not mailed");
+        }
+    });
+}
+
 /// Casts `vote`: verified ahead of the log's turn on whichever core runs
 /// this, decided in the sequencer, answered with its receipt once durable.
 /// When the ballot's opening is due but its roll is not logged yet, the

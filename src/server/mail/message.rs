@@ -18,6 +18,7 @@ use crate::tlog::Hash;
 const MESSAGE_ID_CONTEXT: &[u8] = b"scrutineer/mail/message-id/v1\n";
 const UID_CONTEXT: &[u8] = b"scrutineer/mail/calendar-uid/v1\n";
 const SIGN_IN_CONTEXT: &[u8] = b"scrutineer/mail/sign-in-link/v1\n";
+const RECEIPT_CONTEXT: &[u8] = b"scrutineer/mail/receipt/v1\n";
 
 /// What a notice's message says, read from the log.
 #[derive(Debug, Clone)]
@@ -214,6 +215,108 @@ pub fn sign_in_link(
             from.email.domain()
         )))
         .singlepart(SinglePart::plain(format!("{}\n", body.trim_end())))
+        .map_err(|e| MessageError::Build(e.to_string()))
+}
+
+#[derive(Template)]
+#[template(path = "mail/receipt.txt")]
+struct ReceiptText<'a> {
+    name: &'a str,
+    group: &'a str,
+    ballot: &'a str,
+    question: &'a str,
+    organisation: &'a str,
+    index: u64,
+    file: &'a str,
+    url: &'a str,
+}
+
+/// What a vote's receipt message says.
+#[derive(Debug, Clone)]
+pub struct ReceiptFacts {
+    /// The log's origin (for the `Message-ID`).
+    pub origin: String,
+    /// The group.
+    pub group: String,
+    /// The ballot.
+    pub ballot: String,
+    /// The question.
+    pub question: String,
+    /// The organisation voted for.
+    pub organisation: String,
+    /// The vote entry's log index.
+    pub index: u64,
+    /// The ballot's page.
+    pub url: String,
+    /// The receipt, byte for byte as the API answered it.
+    pub receipt: String,
+}
+
+/// The message carrying a vote's receipt to the voter `to` (whose name is
+/// `name`), the receipt attached as `<ballot>-<question>-<organisation>.tlog-proof`
+/// (the CLI's file name), base64-encoded so that its bytes arrive exactly.
+pub fn receipt(
+    facts: &ReceiptFacts,
+    from: &Mailbox,
+    name: &str,
+    to: &str,
+) -> Result<Message, MessageError> {
+    let to: Mailbox = to
+        .parse::<lettre::Address>()
+        .map(|address| Mailbox::new(Some(name.to_owned()), address))
+        .map_err(|_| MessageError::Address(to.to_owned()))?;
+    let file = format!(
+        "{}-{}-{}.tlog-proof",
+        facts.ballot, facts.question, facts.organisation
+    );
+    let text = ReceiptText {
+        name,
+        group: &facts.group,
+        ballot: &facts.ballot,
+        question: &facts.question,
+        organisation: &facts.organisation,
+        index: facts.index,
+        file: &file,
+        url: &facts.url,
+    }
+    .render()
+    .map_err(|e| MessageError::Build(e.to_string()))?;
+    let (subject, body) = text.split_once("\n\n").unwrap_or((text.as_str(), ""));
+    let hash = Hash::sha256_parts(&[
+        RECEIPT_CONTEXT,
+        facts.origin.as_bytes(),
+        b"\n",
+        facts.index.to_string().as_bytes(),
+    ]);
+    let attachment = SinglePart::builder()
+        .header(
+            ContentType::parse("text/plain; charset=utf-8")
+                .map_err(|e| MessageError::Build(e.to_string()))?,
+        )
+        .header(lettre::message::header::ContentDisposition::attachment(
+            &file,
+        ))
+        .body(
+            lettre::message::Body::new_with_encoding(
+                facts.receipt.clone().into_bytes(),
+                lettre::message::header::ContentTransferEncoding::Base64,
+            )
+            .map_err(|_| MessageError::Build("the receipt cannot be encoded".to_owned()))?,
+        );
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(subject.trim())
+        .message_id(Some(format!(
+            "<{}@{}>",
+            &hash.to_hex()[..32],
+            from.email.domain()
+        )))
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(format!("{}\n", body.trim_end())))
+                .singlepart(attachment),
+        )
         .map_err(|e| MessageError::Build(e.to_string()))
 }
 
