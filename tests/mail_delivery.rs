@@ -373,7 +373,49 @@ fn an_announcement_reaches_every_member_with_its_calendar_and_is_logged() {
         Some(&read_token(&w, "alice")),
     );
     assert_eq!(alice.status, 403, "a delegate does not see the outbox");
+
+    // The same rows on the secretariat's deliveries page.
+    let secretariat = web_session(&w, &w.token);
+    let page = common::http::with_headers(
+        &w.server.address,
+        "GET",
+        "/groups/ETI/deliveries?state=failed",
+        &[("Cookie", &secretariat)],
+        b"",
+    );
+    assert_eq!(page.status, 200, "{}", page.text());
+    let text = page.text();
+    assert!(
+        text.contains("<td>bounce1</td>") && text.contains("550"),
+        "{text}"
+    );
+    assert!(!text.contains("not-sending"), "a relay is configured");
+    assert!(!text.contains("@example.org"), "no address on the page");
+    let delegate = web_session(&w, &read_token(&w, "alice"));
+    let refused = common::http::with_headers(
+        &w.server.address,
+        "GET",
+        "/groups/ETI/deliveries",
+        &[("Cookie", &delegate)],
+        b"",
+    );
+    assert_eq!(refused.status, 403, "a delegate does not see the page");
     relay.stop();
+}
+
+/// Signs in on the web with `token`; the session cookie pair.
+fn web_session(w: &World, token: &str) -> String {
+    let page = common::http::request(&w.server.address, "GET", "/sign-in", None, None, b"");
+    let cookie = page.cookie_pair("scrutineer_sign_in").expect("cookie");
+    let csrf = page.hidden("csrf").expect("csrf");
+    let r = common::http::post_form(
+        &w.server.address,
+        "/sign-in",
+        &cookie,
+        &[("csrf", &csrf), ("token", token)],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    r.cookie_pair("scrutineer_session").expect("a session")
 }
 
 fn read_token(w: &World, person: &str) -> String {
@@ -1049,5 +1091,45 @@ fn two_servers_on_one_postgres_send_each_notice_once() {
     assert_eq!(ids.len(), 30, "every notice arrived");
     assert_eq!(messages.len(), 30, "each once");
     b.stop();
+    relay.stop();
+}
+
+/// Not a check: the figure of docs/performance.md ("Notices by e-mail"),
+/// deliveries per second to the loopback relay for an announcement to
+/// `SCRUTINEER_MAIL_MEMBERS` members (default 500), from the announcement
+/// to the last `delivery` entry. Run with `--ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, printed; run it alone"]
+fn measure_deliveries_per_second() {
+    let Some(python) = python() else { return };
+    let members: usize = std::env::var("SCRUTINEER_MAIL_MEMBERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(500);
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let relay = Relay::start(&python, &work.path().join("relay"), 0);
+    let others: Vec<String> = (0..members).map(|i| format!("m{i:04}")).collect();
+    let others: Vec<&str> = others.iter().map(String::as_str).collect();
+    let w = world(server(data.path(), &relay.url(), &[]), work.path(), &others);
+    let total = members + 2;
+    let started = Instant::now();
+    announce(&w, "B1");
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while relay.count() < total {
+        assert!(Instant::now() < deadline, "timed out");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = started.elapsed();
+    wait_until("every delivery entry", || deliveries(&w).0.len() == total);
+    let logged = started.elapsed();
+    println!(
+        "measure: {total} notices; relay had all after {:.2} s ({:.0}/s); \
+         all delivery entries logged after {:.2} s ({:.0}/s)",
+        sent.as_secs_f64(),
+        total as f64 / sent.as_secs_f64(),
+        logged.as_secs_f64(),
+        total as f64 / logged.as_secs_f64()
+    );
     relay.stop();
 }

@@ -209,7 +209,8 @@ mod tests {
     fn only_the_form_of_a_link_is_parsed() {
         let secret = URL_SAFE_NO_PAD.encode([7u8; 32]);
         let id = "0123456789abcdef0123456789abcdef";
-        let (got, bytes) = parse(&format!("{id}.{secret}")).expect("a link");
+        let text = format!("{id}.{secret}");
+        let (got, bytes) = parse(&text).expect("a link");
         assert_eq!((got, bytes), (id, [7u8; 32]));
         assert!(parse(&format!("{id}{secret}")).is_none());
         assert!(parse(&format!("{}.{secret}", id.to_uppercase())).is_none());

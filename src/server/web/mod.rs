@@ -33,6 +33,8 @@
 //!   submitted through `commands::ballots::announce` like the API's.
 //! - [`what_if`]: the roll a ballot opening at a chosen instant would
 //!   freeze, written nowhere.
+//! - [`deliveries`]: the secretariat's page of a group's e-mail
+//!   deliveries, from the same command as the API's outbox.
 //! - [`render`]: templates into responses, and the error page.
 
 mod accounts;
@@ -40,6 +42,7 @@ mod announce;
 mod assets;
 mod check;
 mod csrf;
+mod deliveries;
 mod headers;
 mod keys;
 mod pages;
@@ -152,6 +155,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
             post(registry::submit).layer(DefaultBodyLimit::max(registry::MAX_IMPORT_FORM_BYTES)),
         )
         .route("/groups/{group}/what-if", get(what_if::show))
+        .route("/groups/{group}/deliveries", get(deliveries::show))
         .route(
             "/groups/{group}/announce",
             get(announce::form).post(announce::review),
