@@ -1111,7 +1111,18 @@ fn measure_deliveries_per_second() {
     let relay = Relay::start(&python, &work.path().join("relay"), 0);
     let others: Vec<String> = (0..members).map(|i| format!("m{i:04}")).collect();
     let others: Vec<&str> = others.iter().map(String::as_str).collect();
-    let w = world(server(data.path(), &relay.url(), &[]), work.path(), &others);
+    // No write limits: the set-up makes two writes per member.
+    let unlimited = [
+        "--write-rate-per-person",
+        "0",
+        "--write-rate-per-address",
+        "0",
+    ];
+    let w = world(
+        server(data.path(), &relay.url(), &unlimited),
+        work.path(),
+        &others,
+    );
     let total = members + 2;
     let started = Instant::now();
     announce(&w, "B1");

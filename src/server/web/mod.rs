@@ -81,6 +81,9 @@ const MAX_FORM_BYTES: usize = 16 * 1024;
 const SIGN_IN_RATE: u32 = 1;
 const SIGN_IN_BURST: u32 = 10;
 
+/// Receipts mailed at once at most (each holds a connection to the relay).
+const RECEIPTS_AT_ONCE: usize = 16;
+
 /// Requests for a sign-in link allowed per client address: a burst of
 /// three, then one a second (each also counts against the person's hourly
 /// cap, `commands::sign_in_links::LINKS_PER_HOUR`).
@@ -99,9 +102,12 @@ pub struct WebState {
     /// How long a sign-in link works, in seconds of real time
     /// (`--sign-in-link-seconds`).
     pub link_seconds: i64,
-    /// The mail dispatcher, set once by `serve` (sign-in links are sent
-    /// through it).
+    /// The mail dispatcher, set once by `serve` (sign-in links and votes'
+    /// receipts are sent through it).
     pub dispatcher: std::sync::OnceLock<Arc<super::mail::Dispatcher>>,
+    /// Receipts being mailed at most at once; a vote that finds none free
+    /// is not mailed its receipt (best effort: the vote's answer has it).
+    pub receipt_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl WebState {
@@ -113,6 +119,7 @@ impl WebState {
             link_requests: Limiter::new(Budget::new(LINK_REQUEST_RATE, LINK_REQUEST_BURST)),
             link_seconds: i64::try_from(config.sign_in_link_seconds.max(1)).unwrap_or(900),
             dispatcher: std::sync::OnceLock::new(),
+            receipt_slots: Arc::new(tokio::sync::Semaphore::new(RECEIPTS_AT_ONCE)),
         }
     }
 
