@@ -183,6 +183,13 @@ fn rows(victim_key: &str) -> Vec<Row> {
             ServerSecretariat,
         ),
         row(
+            "POST",
+            "/v1/persons/{person}/sign-in-links",
+            "/v1/persons/victim/sign-in-links",
+            Body::None,
+            ServerSecretariat,
+        ),
+        row(
             "DELETE",
             "/v1/persons/{person}/tokens",
             "/v1/persons/victim/tokens",

@@ -80,10 +80,21 @@ struct Relay {
 
 impl Relay {
     fn start(python: &Path, dir: &Path, port: u16) -> Self {
+        Self::start_with(python, dir, port, &[])
+    }
+
+    /// A relay offering STARTTLS with `cert` and `key`, and refusing mail
+    /// before it.
+    fn start_tls(python: &Path, dir: &Path, cert: &Path, key: &Path) -> Self {
+        Self::start_with(python, dir, 0, &[cert, key])
+    }
+
+    fn start_with(python: &Path, dir: &Path, port: u16, tls: &[&Path]) -> Self {
         let mut child = Command::new(python)
             .arg(script("relay.py"))
             .arg(dir)
             .arg(port.to_string())
+            .args(tls)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -362,7 +373,49 @@ fn an_announcement_reaches_every_member_with_its_calendar_and_is_logged() {
         Some(&read_token(&w, "alice")),
     );
     assert_eq!(alice.status, 403, "a delegate does not see the outbox");
+
+    // The same rows on the secretariat's deliveries page.
+    let secretariat = web_session(&w, &w.token);
+    let page = common::http::with_headers(
+        &w.server.address,
+        "GET",
+        "/groups/ETI/deliveries?state=failed",
+        &[("Cookie", &secretariat)],
+        b"",
+    );
+    assert_eq!(page.status, 200, "{}", page.text());
+    let text = page.text();
+    assert!(
+        text.contains("<td>bounce1</td>") && text.contains("550"),
+        "{text}"
+    );
+    assert!(!text.contains("not-sending"), "a relay is configured");
+    assert!(!text.contains("@example.org"), "no address on the page");
+    let delegate = web_session(&w, &read_token(&w, "alice"));
+    let refused = common::http::with_headers(
+        &w.server.address,
+        "GET",
+        "/groups/ETI/deliveries",
+        &[("Cookie", &delegate)],
+        b"",
+    );
+    assert_eq!(refused.status, 403, "a delegate does not see the page");
     relay.stop();
+}
+
+/// Signs in on the web with `token`; the session cookie pair.
+fn web_session(w: &World, token: &str) -> String {
+    let page = common::http::request(&w.server.address, "GET", "/sign-in", None, None, b"");
+    let cookie = page.cookie_pair("scrutineer_sign_in").expect("cookie");
+    let csrf = page.hidden("csrf").expect("csrf");
+    let r = common::http::post_form(
+        &w.server.address,
+        "/sign-in",
+        &cookie,
+        &[("csrf", &csrf), ("token", token)],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    r.cookie_pair("scrutineer_session").expect("a session")
 }
 
 fn read_token(w: &World, person: &str) -> String {
@@ -511,6 +564,583 @@ fn a_killed_server_loses_no_notice() {
         before,
         messages.len(),
         messages.len() - 42
+    );
+    relay.stop();
+}
+
+/// Runs the CLI command `name` as `person`, signing with `<person>.key`.
+fn signed(w: &World, name: &str, person: &str, rest: &[&str]) -> String {
+    let mut args = strings(&[name]);
+    args.extend(w.signing_as(person, &format!("{person}.key")));
+    args.extend(strings(rest));
+    ok(&args)
+}
+
+/// The messages of `relay` whose subject contains `subject`.
+fn with_subject<'a>(messages: &'a [Value], subject: &str) -> Vec<&'a Value> {
+    messages
+        .iter()
+        .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject)))
+        .collect()
+}
+
+/// The supersession notice (to the earlier voter, at the close), the
+/// result at the tally and at the certification (to the membership list),
+/// the appeal (to the chair) and the decision (to the appellant) each go
+/// out with their own text, through the real relay, and are logged.
+#[test]
+fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
+    let Some(python) = python() else { return };
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let relay = Relay::start(&python, &work.path().join("relay"), 0);
+    let w = world(server(data.path(), &relay.url(), &[]), work.path(), &[]);
+    // dora, an appeal reviewer off the membership list, registered before
+    // the announcement (so that no registry-change notice is owed).
+    w.account("dora");
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/persons/dora",
+        json!({"organisation": "dorset", "membership_list": false}),
+    );
+    w.key("dora");
+    w.send("PUT", "/v1/groups/ETI/reviewers/dora", json!({}));
+    announce(&w, "B1");
+    w.advance_days(45);
+    w.wait_for("B1", "open");
+    // alice votes, then her colleague carol for the same organisation.
+    w.vote("alice", "alice.key", "B1", "cadzow", "no", "alice-votes");
+    w.vote("carol", "carol.key", "B1", "cadzow", "yes", "carol-votes");
+    w.advance_days(32);
+    w.wait_for("B1", "tallied");
+    signed(&w, "certify", "carol", &["--ballot", "B1"]);
+    std::fs::write(w.path("grounds.txt"), "Dorset was given no notice.\n").expect("write");
+    let out = signed(
+        &w,
+        "appeal",
+        "alice",
+        &[
+            "--ballot",
+            "B1",
+            "--against",
+            "certification",
+            "--grounds",
+            &w.path_str("grounds.txt"),
+        ],
+    );
+    let appeal = out
+        .split("the appeal's id is ")
+        .nth(1)
+        .expect("an id")
+        .trim()
+        .to_owned();
+    std::fs::write(w.path("reasons.txt"), "Article 6.2 was followed.\n").expect("write");
+    signed(
+        &w,
+        "decide",
+        "dora",
+        &[
+            "--ballot",
+            "B1",
+            "--appeal",
+            &appeal,
+            "--outcome",
+            "upheld",
+            "--reasons",
+            &w.path_str("reasons.txt"),
+        ],
+    );
+    wait_until("every notice delivered", || {
+        let (delivered, notified) = deliveries(&w);
+        !notified.is_empty() && delivered.len() == notified.len()
+    });
+    let (delivered, notified) = deliveries(&w);
+    assert!(
+        delivered
+            .values()
+            .all(|d| d.outcome == DeliveryOutcome::Accepted),
+        "{delivered:?}"
+    );
+    wait_until("the two receipts", || {
+        with_subject(&relay.messages(&python), "is recorded").len() == 2
+    });
+    let messages = relay.messages(&python);
+    let receipts = with_subject(&messages, "Your vote on ballot B1 is recorded");
+    assert_eq!(
+        messages.len(),
+        notified.len() + receipts.len(),
+        "{messages:?}"
+    );
+    // Each voter's receipt, attached byte for byte as the CLI wrote it.
+    for (person, dir) in [("alice", "alice-votes"), ("carol", "carol-votes")] {
+        let m = receipts
+            .iter()
+            .find(|m| {
+                m["to"]
+                    .as_str()
+                    .is_some_and(|t| t.contains(&format!("<{person}@")))
+            })
+            .unwrap_or_else(|| panic!("{person}'s receipt in {receipts:?}"));
+        let written = std::fs::read(w.path(dir).join("B1-main-cadzow.tlog-proof"))
+            .expect("the CLI's receipt");
+        let attached = &m["attachments"][0];
+        assert_eq!(attached["filename"], "B1-main-cadzow.tlog-proof", "{m}");
+        let hex: String = written.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(attached["hex"], hex.as_str(), "the same bytes");
+    }
+
+    let superseded = with_subject(
+        &messages,
+        "Your organisation's vote on ballot B1 was changed",
+    );
+    assert_eq!(superseded.len(), 1, "{messages:?}");
+    let m = superseded[0];
+    assert!(
+        m["to"]
+            .as_str()
+            .expect("To")
+            .contains("<alice@example.org>"),
+        "{m}"
+    );
+    let text = m["text"].as_str().expect("text");
+    assert!(
+        text.contains("a colleague cast a\nlater vote for your organisation"),
+        "{text}"
+    );
+    assert!(!text.contains("yes"), "no choice is named: {text}");
+    assert!(m["calendar"].is_null(), "{m}");
+
+    let appealed = with_subject(&messages, "An appeal was filed on ballot B1");
+    assert_eq!(appealed.len(), 1, "{messages:?}");
+    let m = appealed[0];
+    assert!(
+        m["to"]
+            .as_str()
+            .expect("To")
+            .contains("<carol@example.org>"),
+        "{m}"
+    );
+    let text = m["text"].as_str().expect("text");
+    assert!(text.contains(&format!("Appeal:      {appeal}")), "{text}");
+    assert!(text.contains("Against:     the certification"), "{text}");
+    assert!(text.contains("Filed by:    alice (cadzow)"), "{text}");
+
+    let decided = with_subject(&messages, "Your appeal on ballot B1 was decided");
+    assert_eq!(decided.len(), 1, "{messages:?}");
+    let m = decided[0];
+    assert!(
+        m["to"]
+            .as_str()
+            .expect("To")
+            .contains("<alice@example.org>"),
+        "{m}"
+    );
+    let text = m["text"].as_str().expect("text");
+    assert!(text.contains(&format!("Appeal:      {appeal}")), "{text}");
+    assert!(text.contains("Decision:    upheld"), "{text}");
+    assert!(text.contains("Reviewer:    dora"), "{text}");
+    assert!(
+        text.contains("https://vote.example.org/groups/ETI/ballots/B1"),
+        "{text}"
+    );
+
+    // The result, at the tally and at the certification, to alice and
+    // carol (the membership list; dora is not on it).
+    for (subject, extra) in [
+        ("Result of ballot B1: ", "not yet certified"),
+        (
+            "Result of ballot B1 certified: ",
+            "The chair of ETI (carol) certified",
+        ),
+    ] {
+        let results = with_subject(&messages, subject);
+        let to: BTreeSet<&str> = results
+            .iter()
+            .map(|m| m["to"].as_str().expect("To"))
+            .collect();
+        assert_eq!(to.len(), 2, "{subject}: {to:?}");
+        assert!(to.iter().all(|t| !t.contains("dora")), "{to:?}");
+        for m in results {
+            let text = m["text"].as_str().expect("text");
+            assert!(
+                text.contains(
+                    "  main: approved (in favour 1, against 0, abstaining 0; \
+                     1 of 2 eligible organisations without a vote)"
+                ),
+                "{text}"
+            );
+            assert!(text.contains(extra), "{text}");
+        }
+    }
+    relay.stop();
+}
+
+/// A cancelled ballot's notice goes to everybody the announcement went
+/// to, with a calendar part that cancels the event: METHOD:CANCEL, the
+/// announcement's UID, a higher SEQUENCE, read by an independent parser.
+#[test]
+fn a_cancellation_cancels_the_calendar_event_of_every_recipient() {
+    let Some(python) = python() else { return };
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let relay = Relay::start(&python, &work.path().join("relay"), 0);
+    let w = world(
+        server(data.path(), &relay.url(), &[]),
+        work.path(),
+        &["dave"],
+    );
+    announce(&w, "B1");
+    w.send("POST", "/v1/groups/ETI/ballots/B1/cancel", json!({}));
+    wait_until("six delivery entries", || deliveries(&w).0.len() == 6);
+    let (_, notified) = deliveries(&w);
+    assert_eq!(notified.len(), 6, "three announced, three cancelled");
+    let messages = relay.messages(&python);
+    let published = with_subject(&messages, "Ballot B1 announced");
+    let cancelled = with_subject(&messages, "Ballot B1 is cancelled");
+    assert_eq!((published.len(), cancelled.len()), (3, 3), "{messages:?}");
+    let uid = published[0]["calendar"]["uid"].clone();
+    for m in &cancelled {
+        let c = &m["calendar"];
+        assert_eq!(c["method"], "CANCEL", "{m}");
+        assert_eq!(c["content_type_method"], "CANCEL", "{m}");
+        assert_eq!(c["uid"], uid, "the announcement's UID: {m}");
+        assert_eq!(c["sequence"], 1, "above the PUBLISH's 0: {m}");
+        assert_eq!(c["dtstart"], "2026-07-15T00:00:00+00:00");
+        let text = m["text"].as_str().expect("text");
+        assert!(text.contains("was cancelled before its opening"), "{text}");
+    }
+    let to: BTreeSet<&str> = cancelled
+        .iter()
+        .map(|m| m["to"].as_str().expect("To"))
+        .collect();
+    assert_eq!(to.len(), 3, "{to:?}");
+    relay.stop();
+}
+
+/// The sign-in link in the message `m`.
+fn link_in(m: &Value) -> String {
+    let text = m["text"].as_str().expect("text");
+    let at = text
+        .find("https://vote.example.org/sign-in/link?link=")
+        .unwrap_or_else(|| panic!("a link in {text}"));
+    text[at..]
+        .split_whitespace()
+        .next()
+        .expect("the link")
+        .to_owned()
+}
+
+/// Opens a link's page (which must not use it) and presses its button;
+/// the answer.
+fn press(w: &World, link: &str) -> common::http::Response {
+    let path = link
+        .strip_prefix("https://vote.example.org")
+        .expect("the public URL");
+    let page = common::http::request(&w.server.address, "GET", path, None, None, b"");
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    let cookie = page
+        .cookie_pair("scrutineer_sign_in")
+        .expect("a sign-in cookie");
+    let csrf = page.hidden("csrf").expect("a CSRF field");
+    let posted = page.hidden("link").expect("the link, in the form");
+    common::http::post_form(
+        &w.server.address,
+        "/sign-in/link",
+        &cookie,
+        &[("csrf", &csrf), ("link", &posted)],
+    )
+}
+
+/// A sign-in link issued by the secretariat goes through the real relay;
+/// its page (fetched twice, as a mail scanner would) does not use it; its
+/// button signs in once, and the session works; a second use, a forged
+/// secret and an expired link are refused.
+#[test]
+fn a_sign_in_link_signs_in_once_and_expires() {
+    let Some(python) = python() else { return };
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let relay = Relay::start(&python, &work.path().join("relay"), 0);
+    let w = world(
+        server(data.path(), &relay.url(), &["--sign-in-link-seconds", "3"]),
+        work.path(),
+        &[],
+    );
+    let r = w.send("POST", "/v1/persons/alice/sign-in-links", json!({}));
+    assert_eq!(r.status, 202, "{}", r.text());
+    assert!(!r.text().contains("link="), "the link is not in the answer");
+    wait_until("the link's message", || relay.count() == 1);
+    let messages = relay.messages(&python);
+    let m = &messages[0];
+    assert!(
+        m["to"]
+            .as_str()
+            .expect("To")
+            .contains("<alice@example.org>")
+    );
+    assert_eq!(m["subject"], "Your sign-in link for Scrutineer");
+    let link = link_in(m);
+    // A scanner's prefetch: GET alone, twice, uses nothing.
+    let path = link.strip_prefix("https://vote.example.org").expect("URL");
+    for _ in 0..2 {
+        let r = common::http::request(&w.server.address, "GET", path, None, None, b"");
+        assert_eq!(r.status, 200);
+        assert!(r.cookie_pair("scrutineer_session").is_none());
+    }
+    let signed = press(&w, &link);
+    assert_eq!(signed.status, 303, "{}", signed.text());
+    assert_eq!(signed.header("location"), Some("/"));
+    let session = signed
+        .cookie_pair("scrutineer_session")
+        .expect("a session cookie");
+    let home =
+        common::http::with_headers(&w.server.address, "GET", "/", &[("Cookie", &session)], b"");
+    assert!(
+        home.text().contains("Signed in as <strong>alice</strong>"),
+        "{}",
+        home.text()
+    );
+    // Once only.
+    let again = press(&w, &link);
+    assert_eq!(again.status, 410, "{}", again.text());
+    assert!(again.cookie_pair("scrutineer_session").is_none());
+    assert!(
+        again
+            .text()
+            .contains("unknown, has expired or was already used")
+    );
+    // A forged secret with a real id is refused the same way.
+    let (base, secret) = link.rsplit_once('.').expect("id.secret");
+    let forged = format!("{base}.{}", "A".repeat(secret.len()));
+    assert_eq!(press(&w, &forged).status, 410);
+
+    // Expired: a second link, pressed after its three seconds.
+    w.send("POST", "/v1/persons/alice/sign-in-links", json!({}));
+    wait_until("the second message", || relay.count() == 2);
+    let second = relay
+        .messages(&python)
+        .iter()
+        .map(link_in)
+        .find(|l| *l != link)
+        .expect("a new link");
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(press(&w, &second).status, 410, "expired");
+    relay.stop();
+}
+
+/// "Send me a link": the same answer for a known and an unknown address;
+/// only the known one gets a message.
+#[test]
+fn asking_for_a_link_answers_alike_for_known_and_unknown_addresses() {
+    let Some(python) = python() else { return };
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let relay = Relay::start(&python, &work.path().join("relay"), 0);
+    let w = world(server(data.path(), &relay.url(), &[]), work.path(), &[]);
+    let mut answers = Vec::new();
+    for email in ["nobody@example.org", "ALICE@example.org"] {
+        let page = common::http::request(&w.server.address, "GET", "/sign-in", None, None, b"");
+        assert!(page.text().contains("Send me a link"), "{}", page.text());
+        let cookie = page.cookie_pair("scrutineer_sign_in").expect("cookie");
+        let csrf = page.hidden("csrf").expect("csrf");
+        let r = common::http::post_form(
+            &w.server.address,
+            "/sign-in/request-link",
+            &cookie,
+            &[("csrf", &csrf), ("email", email)],
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let fresh = r.hidden("csrf").expect("csrf");
+        answers.push(r.text().replace(&fresh, "CSRF"));
+    }
+    assert_eq!(answers[0], answers[1], "the same page either way");
+    assert!(answers[0].contains("If this address belongs to an account"));
+    wait_until("alice's message", || relay.count() == 1);
+    std::thread::sleep(Duration::from_secs(1));
+    let messages = relay.messages(&python);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0]["to"]
+            .as_str()
+            .expect("To")
+            .contains("<alice@example.org>")
+    );
+    relay.stop();
+}
+
+/// STARTTLS (`smtp://`, required) against a relay whose certificate a
+/// test CA issued: trusted through `--smtp-ca-file`, the notices go
+/// through; a server trusting another CA delivers nothing and keeps
+/// retrying, and the relay refuses mail in clear.
+#[test]
+fn notices_go_through_starttls_with_a_trusted_certificate_only() {
+    let Some(python) = python() else { return };
+    let certs = tempfile::tempdir().expect("temporary directory");
+    let (ca, cert, key) = common::certs::make_ca(certs.path(), "relay");
+    let (other_ca, _, _) = common::certs::make_ca(certs.path(), "other");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let relay = Relay::start_tls(&python, &work.path().join("relay"), &cert, &key);
+    let url = format!("smtp://127.0.0.1:{}", relay.port);
+
+    // Trusting another CA: the handshake fails, nothing is delivered.
+    let data = tempfile::tempdir().expect("temporary directory");
+    let other = tempfile::tempdir().expect("temporary directory");
+    let w = world(
+        server(
+            data.path(),
+            &url,
+            &["--smtp-ca-file", other_ca.to_str().expect("UTF-8")],
+        ),
+        other.path(),
+        &[],
+    );
+    announce(&w, "B1");
+    wait_until("a failed attempt", || {
+        let r = common::http::get(
+            &w.server.address,
+            "/v1/groups/ETI/outbox?state=retrying",
+            Some(&w.token),
+        );
+        r.status == 200 && !r.json()["deliveries"].as_array().is_none_or(Vec::is_empty)
+    });
+    assert_eq!(relay.count(), 0);
+    assert!(
+        deliveries(&w).0.is_empty(),
+        "nothing logged: still retrying"
+    );
+    w.server.stop();
+
+    // Trusting the relay's CA: both notices go through.
+    let data = tempfile::tempdir().expect("temporary directory");
+    let w = world(
+        server(
+            data.path(),
+            &url,
+            &["--smtp-ca-file", ca.to_str().expect("UTF-8")],
+        ),
+        work.path(),
+        &[],
+    );
+    announce(&w, "B1");
+    wait_until("two delivery entries", || deliveries(&w).0.len() == 2);
+    let (delivered, _) = deliveries(&w);
+    assert!(
+        delivered
+            .values()
+            .all(|d| d.outcome == DeliveryOutcome::Accepted),
+        "{delivered:?}"
+    );
+    assert_eq!(relay.count(), 2);
+    relay.stop();
+}
+
+/// Two server processes on one PostgreSQL database, both sending: every
+/// notice of an announcement to 30 members goes out exactly once (the
+/// claim's `FOR UPDATE SKIP LOCKED` and lease), and is logged once.
+#[test]
+fn two_servers_on_one_postgres_send_each_notice_once() {
+    let Some(python) = python() else { return };
+    let Some(pg) = common::pg::TempPostgres::shared() else {
+        return;
+    };
+    let url = pg.create_database(&common::pg::TempPostgres::unique_name("mail"));
+    let work = tempfile::tempdir().expect("temporary directory");
+    let relay = Relay::start(&python, &work.path().join("relay"), 0);
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("temporary directory"),
+        tempfile::tempdir().expect("temporary directory"),
+    );
+    let others: Vec<String> = (0..28).map(|i| format!("m{i:02}")).collect();
+    let others: Vec<&str> = others.iter().map(String::as_str).collect();
+    let w = world(
+        server(dir_a.path(), &relay.url(), &["--database-url", &url]),
+        work.path(),
+        &others,
+    );
+    let key_file = dir_a.path().join("log.key");
+    let b = server(
+        dir_b.path(),
+        &relay.url(),
+        &[
+            "--database-url",
+            &url,
+            "--log-key",
+            key_file.to_str().expect("UTF-8"),
+        ],
+    );
+    assert!(b.token.is_none(), "B finds the bootstrap account");
+    announce(&w, "B1");
+    wait_until("30 delivery entries", || deliveries(&w).0.len() == 30);
+    // Whatever either process still had in hand would have been sent by
+    // now; the relay has each notice once.
+    std::thread::sleep(Duration::from_secs(2));
+    let (delivered, notified) = deliveries(&w);
+    assert_eq!(notified.len(), 30);
+    assert!(
+        delivered
+            .values()
+            .all(|d| d.outcome == DeliveryOutcome::Accepted)
+    );
+    let messages = relay.messages(&python);
+    let ids: BTreeSet<&str> = messages
+        .iter()
+        .map(|m| m["message_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids.len(), 30, "every notice arrived");
+    assert_eq!(messages.len(), 30, "each once");
+    b.stop();
+    relay.stop();
+}
+
+/// Not a check: the figure of docs/performance.md ("Notices by e-mail"),
+/// deliveries per second to the loopback relay for an announcement to
+/// `SCRUTINEER_MAIL_MEMBERS` members (default 500), from the announcement
+/// to the last `delivery` entry. Run with `--ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, printed; run it alone"]
+fn measure_deliveries_per_second() {
+    let Some(python) = python() else { return };
+    let members: usize = std::env::var("SCRUTINEER_MAIL_MEMBERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(500);
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let relay = Relay::start(&python, &work.path().join("relay"), 0);
+    let others: Vec<String> = (0..members).map(|i| format!("m{i:04}")).collect();
+    let others: Vec<&str> = others.iter().map(String::as_str).collect();
+    // No write limits: the set-up makes two writes per member.
+    let unlimited = [
+        "--write-rate-per-person",
+        "0",
+        "--write-rate-per-address",
+        "0",
+    ];
+    let w = world(
+        server(data.path(), &relay.url(), &unlimited),
+        work.path(),
+        &others,
+    );
+    let total = members + 2;
+    let started = Instant::now();
+    announce(&w, "B1");
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while relay.count() < total {
+        assert!(Instant::now() < deadline, "timed out");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = started.elapsed();
+    wait_until("every delivery entry", || deliveries(&w).0.len() == total);
+    let logged = started.elapsed();
+    println!(
+        "measure: {total} notices; relay had all after {:.2} s ({:.0}/s); \
+         all delivery entries logged after {:.2} s ({:.0}/s)",
+        sent.as_secs_f64(),
+        total as f64 / sent.as_secs_f64(),
+        logged.as_secs_f64(),
+        total as f64 / logged.as_secs_f64()
     );
     relay.stop();
 }

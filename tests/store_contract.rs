@@ -131,6 +131,7 @@ contract!(
     key_requests,
     outbox_rows_commit_with_their_entries,
     outbox_claims_are_exclusive_and_leased,
+    sign_in_links_are_used_once,
 );
 
 // ---------------------------------------------------------------------------
@@ -1712,4 +1713,80 @@ async fn outbox_claims_are_exclusive_and_leased(db: &Db) {
         (counts.pending, counts.retrying, counts.recording),
         (38, 1, 1)
     );
+}
+
+// ---------------------------------------------------------------------------
+async fn sign_in_links_are_used_once(db: &Db) {
+    use scrutineer::store::sign_in_links::StoredLink;
+    let store = db.open().await;
+    let now = "2026-01-01T00:00:00.000000Z";
+    let alice = Account {
+        person: "alice".to_owned(),
+        name: "Alice".to_owned(),
+        email: "Alice@Example.org".to_owned(),
+    };
+    assert!(store.create_account(&alice, now).await.expect("create"));
+    let found = store
+        .accounts_by_email(" alice@example.ORG ")
+        .await
+        .expect("by address");
+    assert_eq!(found.len(), 1, "found without regard to case");
+    assert!(
+        store
+            .accounts_by_email("bob@example.org")
+            .await
+            .expect("by address")
+            .is_empty()
+    );
+    let link = |id: &str, created_at: i64, expires_at: i64| StoredLink {
+        id: id.to_owned(),
+        secret_hash: Hash::sha256(id.as_bytes()),
+        person: "alice".to_owned(),
+        created_at,
+        expires_at,
+        used_at: None,
+    };
+    let a = link(&"a".repeat(32), 1000, 1900);
+    let b = link(&"b".repeat(32), 1100, 1200);
+    store.create_sign_in_link(&a).await.expect("a");
+    store.create_sign_in_link(&b).await.expect("b");
+    assert_eq!(
+        store.sign_in_link(&a.id).await.expect("read"),
+        Some(a.clone())
+    );
+    assert_eq!(
+        store.sign_in_link(&"c".repeat(32)).await.expect("read"),
+        None
+    );
+    assert_eq!(
+        store.sign_in_links_since("alice", 1000).await.expect("n"),
+        2
+    );
+    assert_eq!(
+        store.sign_in_links_since("alice", 1050).await.expect("n"),
+        1
+    );
+    // Expired: not used.
+    assert!(!store.use_sign_in_link(&b.id, 1200).await.expect("use"));
+    // Of two concurrent uses, exactly one succeeds.
+    let (first, second) = tokio::join!(
+        store.use_sign_in_link(&a.id, 1500),
+        store.use_sign_in_link(&a.id, 1501)
+    );
+    assert!(
+        first.expect("use") ^ second.expect("use"),
+        "exactly one use succeeds"
+    );
+    assert!(!store.use_sign_in_link(&a.id, 1600).await.expect("use"));
+    let used = store.sign_in_link(&a.id).await.expect("read").expect("a");
+    assert!(matches!(used.used_at, Some(1500 | 1501)), "{used:?}");
+    assert_eq!(
+        store
+            .delete_expired_sign_in_links(1300)
+            .await
+            .expect("delete"),
+        1,
+        "b expired before 1300"
+    );
+    assert_eq!(store.sign_in_link(&b.id).await.expect("read"), None);
 }

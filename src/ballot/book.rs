@@ -79,10 +79,12 @@ pub struct BallotBook {
     /// Vote signatures verified and not yet judged again (a memo, not
     /// part of the book's value).
     pub(crate) verified: VerifiedNotes,
-    /// The `registry-change` notices the last entry offers (a person or
-    /// key registered for an organisation while a ballot runs): each may
-    /// be logged right after it, once ([`BallotBook::registry_notices`]).
-    pub(crate) offered: BTreeSet<(BallotId, PersonId)>,
+    /// The notices the last entry offers: `registry-change` (a person or
+    /// key registered for an organisation while a ballot runs,
+    /// [`BallotBook::registry_notices`]) and the `cancellation`, `tally`
+    /// and `certification` notices ([`BallotBook::outcome_notices`]);
+    /// each may be logged right after it, once.
+    pub(crate) offered: BTreeSet<(NotificationReason, BallotId, PersonId)>,
     /// Every notification by log index, with its logged delivery
     /// (`delivery.rs`).
     pub(crate) deliveries: super::Deliveries,
@@ -424,10 +426,17 @@ impl BallotBook {
         };
         if kind != NOTIFICATION_KIND && kind != super::DELIVERY_KIND && kind != super::COSIGNED_KIND
         {
-            // The notices a registry change offered lapse (a delivery's
-            // outcome, logged whenever the relay answers, changes nothing
-            // of a ballot).
-            self.offered.clear();
+            // The notices the entry before offered lapse (a delivery's
+            // outcome, or a cosigned checkpoint, logged whenever the relay
+            // or the witnesses answer, changes nothing of a ballot); a cancellation, tally or certification offers
+            // its own.
+            let offers = match kind {
+                CANCELLED_KIND | TALLY_KIND | CERTIFICATION_KIND => {
+                    self.offered_after(registry, kind, entry)
+                }
+                _ => Vec::new(),
+            };
+            self.offer(offers);
         }
         Ok(BallotApplied::Ballot { kind })
     }
@@ -490,7 +499,88 @@ impl BallotBook {
     /// the notices it offers ([`Self::registry_notices`]); those of the
     /// entry before lapse.
     pub fn offer(&mut self, notices: Vec<Notification>) {
-        self.offered = notices.into_iter().map(|n| (n.ballot, n.person)).collect();
+        self.offered = notices
+            .into_iter()
+            .map(|n| (n.reason, n.ballot, n.person))
+            .collect();
+    }
+
+    /// The notices of `reason` (`cancellation`, `tally` or
+    /// `certification`) that a cancellation, tally or certification of
+    /// `ballot` offers, for the server to log right after it: a
+    /// cancellation to everybody its announcement went to, a result to
+    /// everybody on the membership list as `registry` has it. The same
+    /// before the entry is applied (when the server decides it) and after
+    /// (when the fold checks what follows). Empty for any other reason or
+    /// an unknown ballot. Offered, not owed: logs written before these
+    /// notices have none.
+    pub fn outcome_notices(
+        &self,
+        registry: &GroupState,
+        ballot: &BallotId,
+        reason: NotificationReason,
+    ) -> Vec<Notification> {
+        let Some(tracked) = self.ballots.get(ballot) else {
+            return Vec::new();
+        };
+        let persons: Vec<PersonId> = match reason {
+            NotificationReason::Cancellation => tracked
+                .lifecycle
+                .announced()
+                .recipients
+                .iter()
+                .cloned()
+                .collect(),
+            NotificationReason::Tally | NotificationReason::Certification => {
+                registry.membership_list_at_now().cloned().collect()
+            }
+            _ => Vec::new(),
+        };
+        persons
+            .into_iter()
+            .map(|person| Notification {
+                ballot: ballot.clone(),
+                person,
+                reason,
+            })
+            .collect()
+    }
+
+    /// `entry` (a cancellation, tally or certification the server
+    /// decided) followed by the notices it offers, at its time
+    /// ([`Self::outcome_notices`]); `entry` alone for any other kind.
+    pub fn with_outcome_notices(&self, registry: &GroupState, entry: Entry) -> Vec<Entry> {
+        let time = entry.time();
+        let notices = match entry.kind() {
+            kind @ (CANCELLED_KIND | TALLY_KIND | CERTIFICATION_KIND) => {
+                self.offered_after(registry, kind, &entry)
+            }
+            _ => Vec::new(),
+        };
+        std::iter::once(entry)
+            .chain(notices.iter().map(|n| n.to_entry(time)))
+            .collect()
+    }
+
+    /// The notices the `entry` of `kind` offers.
+    fn offered_after(&self, registry: &GroupState, kind: &str, entry: &Entry) -> Vec<Notification> {
+        let (ballot, reason) = match kind {
+            CANCELLED_KIND => (
+                ballot_only(entry, CANCELLED_KIND).ok(),
+                NotificationReason::Cancellation,
+            ),
+            TALLY_KIND => (
+                TallyRecord::from_entry(entry).ok().map(|r| r.ballot),
+                NotificationReason::Tally,
+            ),
+            _ => (
+                entry.get("ballot").and_then(|b| b.parse().ok()),
+                NotificationReason::Certification,
+            ),
+        };
+        ballot
+            .map(|b| self.outcome_notices(registry, &b, reason))
+            .unwrap_or_default()
     }
 
     /// Whether `entry` may come next: a notification always may; any
@@ -542,8 +632,12 @@ impl BallotBook {
             NotificationReason::Appeal | NotificationReason::Decision => {
                 tracked.outbox.owed.contains_key(&key)
             }
-            NotificationReason::RegistryChange => {
-                self.offered.contains(&(n.ballot.clone(), n.person.clone()))
+            NotificationReason::RegistryChange
+            | NotificationReason::Cancellation
+            | NotificationReason::Tally
+            | NotificationReason::Certification => {
+                self.offered
+                    .contains(&(n.reason, n.ballot.clone(), n.person.clone()))
             }
         };
         if !owed {
@@ -553,8 +647,8 @@ impl BallotBook {
                 reason: n.reason,
             });
         }
-        if n.reason == NotificationReason::RegistryChange {
-            self.offered.remove(&(n.ballot, n.person));
+        if n.reason.is_offered() {
+            self.offered.remove(&(n.reason, n.ballot, n.person));
             return Ok(());
         }
         let outbox = &mut self.tracked_mut(&n.ballot).outbox;

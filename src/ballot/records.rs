@@ -281,6 +281,13 @@ pub enum NotificationReason {
     /// keeps the registry could vote with it, so the organisation's
     /// representatives are told (docs/threat-model.md, operator).
     RegistryChange,
+    /// The ballot was cancelled before its opening: everybody the
+    /// announcement went to is told (and their calendars drop the event).
+    Cancellation,
+    /// The ballot was tallied: the result goes to the membership list.
+    Tally,
+    /// The chair certified the tally: the membership list is told.
+    Certification,
 }
 
 impl NotificationReason {
@@ -292,7 +299,23 @@ impl NotificationReason {
             NotificationReason::Appeal => "appeal",
             NotificationReason::Decision => "decision",
             NotificationReason::RegistryChange => "registry-change",
+            NotificationReason::Cancellation => "cancellation",
+            NotificationReason::Tally => "tally",
+            NotificationReason::Certification => "certification",
         }
+    }
+
+    /// Whether the notice is offered by the entry just before it rather
+    /// than owed: the log is complete without it, since logs written
+    /// before these notices have none ([`super::BallotBook::offer`]).
+    pub fn is_offered(self) -> bool {
+        matches!(
+            self,
+            NotificationReason::RegistryChange
+                | NotificationReason::Cancellation
+                | NotificationReason::Tally
+                | NotificationReason::Certification
+        )
     }
 }
 
@@ -340,9 +363,12 @@ impl Notification {
                     NotificationReason::Appeal,
                     NotificationReason::Decision,
                     NotificationReason::RegistryChange,
+                    NotificationReason::Cancellation,
+                    NotificationReason::Tally,
+                    NotificationReason::Certification,
                 ],
                 NotificationReason::as_str,
-                "announcement|superseded|appeal|decision|registry-change",
+                "announcement|superseded|appeal|decision|registry-change|cancellation|tally|certification",
             )?,
         })
     }

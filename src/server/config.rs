@@ -194,6 +194,10 @@ pub struct Config {
     /// over, in seconds of real time.
     #[arg(long, env = "SCRUTINEER_MAIL_LEASE_SECONDS", default_value_t = 300)]
     pub mail_lease_seconds: u64,
+    /// How long a sign-in link sent by e-mail stays usable (once), in
+    /// seconds of real time.
+    #[arg(long, env = "SCRUTINEER_SIGN_IN_LINK_SECONDS", default_value_t = 900)]
+    pub sign_in_link_seconds: u64,
 }
 
 /// How the server writes its own log lines.

@@ -82,6 +82,7 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
     println!("mail: {mail_line}");
     let _ = std::io::stdout().flush();
     tracing::info!("{mail_line}");
+    let _ = state.web.dispatcher.set(Arc::clone(&dispatcher));
     let mailer = tokio::spawn(super::mail::run(Arc::clone(&state), dispatcher));
     let metrics = metrics_listener
         .map(|listener| tokio::spawn(super::metrics::serve(listener, Arc::clone(&state))));

@@ -141,7 +141,7 @@ pub async fn sequence(log: &Log, transition: Due) -> Result<Vec<Appended>, Appen
                     .compute_tally(registry, ballot, time)
                     .map_err(refused)?;
                 Ok(Decided {
-                    entries: vec![entry],
+                    entries: book.with_outcome_notices(registry, entry),
                     documents: beside
                         .map(|d| Document::new(d, ballot.as_str(), DocumentKind::Tally))
                         .into_iter()

@@ -72,6 +72,11 @@ const SQLITE: &[Migration] = &[
         name: "0009_cosigned_checkpoints.sql",
         sql: include_str!("../../migrations/sqlite/0009_cosigned_checkpoints.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_sign_in_links.sql",
+        sql: include_str!("../../migrations/sqlite/0010_sign_in_links.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, in version order.
@@ -120,6 +125,11 @@ const POSTGRES: &[Migration] = &[
         version: 9,
         name: "0009_cosigned_checkpoints.sql",
         sql: include_str!("../../migrations/postgres/0009_cosigned_checkpoints.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "0010_sign_in_links.sql",
+        sql: include_str!("../../migrations/postgres/0010_sign_in_links.sql"),
     },
 ];
 

@@ -36,6 +36,7 @@ pub(crate) mod fault;
 mod migrate;
 pub mod outbox;
 pub mod reader;
+pub mod sign_in_links;
 pub mod web;
 
 use std::str::FromStr as _;

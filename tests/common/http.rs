@@ -173,3 +173,59 @@ pub fn with_headers(
     stream.read_to_end(&mut raw).expect("read response");
     parse(&raw)
 }
+
+impl Response {
+    /// The `name=value` pair of the cookie `name` this response sets.
+    pub fn cookie_pair(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == "set-cookie")
+            .map(|(_, v)| v.as_str())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned)
+    }
+
+    /// The value of the hidden form field `name` in an HTML page.
+    pub fn hidden(&self, name: &str) -> Option<String> {
+        let text = self.text();
+        let marker = format!("name=\"{name}\" value=\"");
+        let at = text.find(&marker)? + marker.len();
+        let rest = &text[at..];
+        Some(rest[..rest.find('"')?].to_owned())
+    }
+}
+
+/// An `application/x-www-form-urlencoded` body of `fields`.
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let encoded: String = v
+                .bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            format!("{k}={encoded}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// POSTs a form with a cookie header.
+pub fn post_form(address: &str, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Response {
+    with_headers(
+        address,
+        "POST",
+        path,
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", cookie),
+        ],
+        form_body(fields).as_bytes(),
+    )
+}

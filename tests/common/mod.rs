@@ -4,6 +4,7 @@
 
 pub mod ballotlog;
 pub mod bundles;
+pub mod certs;
 pub mod http;
 pub mod logview;
 pub mod pg;

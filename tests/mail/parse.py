@@ -1,8 +1,9 @@
 """Reads every .eml file in DIR with Python's e-mail parser and icalendar,
 an independent reading of what the server sent, and prints one JSON line
-per message: its Message-ID, To, Subject, the plain text, and the
+per message: its Message-ID, To, Subject, the plain text, the
 calendar's method, UID, SEQUENCE, DTSTAMP, DTSTART and DTEND (UTC, ISO
-8601) when it has a text/calendar part.
+8601) when it has a text/calendar part, and its other attachments (file
+name, content type, the decoded bytes in hexadecimal).
 
 Usage: parse.py DIR
 """
@@ -30,6 +31,7 @@ def main():
             "subject": message["Subject"],
             "text": None,
             "calendar": None,
+            "attachments": [],
         }
         for part in message.walk():
             kind = part.get_content_type()
@@ -54,6 +56,14 @@ def main():
                     "summary": str(event.get("SUMMARY")),
                     "url": str(event.get("URL")),
                 }
+            elif part.get_filename() is not None:
+                out["attachments"].append(
+                    {
+                        "filename": part.get_filename(),
+                        "content_type": kind,
+                        "hex": part.get_payload(decode=True).hex(),
+                    }
+                )
         print(json.dumps(out), flush=True)
 
 

@@ -1,9 +1,10 @@
 """A loopback SMTP relay for tests/mail_delivery.rs, on aiosmtpd.
 
-Usage: relay.py DIR PORT
+Usage: relay.py DIR PORT [CERT KEY]
 
 Listens on 127.0.0.1:PORT (0: any free port) and prints "ready PORT" once
-it accepts connections. Each accepted message is written to DIR/NNNN.eml
+it accepts connections. With CERT and KEY (PEM files), it offers STARTTLS
+with that certificate and refuses mail before it (require_starttls). Each accepted message is written to DIR/NNNN.eml
 (in order of acceptance). Behaviour the test controls with files in DIR:
 
 - DIR/tempfail holds a number N: the next N messages are answered
@@ -17,6 +18,7 @@ Stops on SIGTERM or when its standard input closes.
 import asyncio
 import os
 import signal
+import ssl
 import sys
 
 from aiosmtpd.controller import Controller
@@ -58,7 +60,11 @@ class Handler:
 def main():
     directory, port = sys.argv[1], int(sys.argv[2])
     os.makedirs(directory, exist_ok=True)
-    controller = Controller(Handler(directory), hostname="127.0.0.1", port=port)
+    tls = {}
+    if len(sys.argv) == 5:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(sys.argv[3], sys.argv[4])
+        tls = {"tls_context": context, "require_starttls": True}
     if port == 0:
         # Controller needs a port: find a free one.
         import socket
@@ -67,7 +73,7 @@ def main():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
         s.close()
-        controller = Controller(Handler(directory), hostname="127.0.0.1", port=port)
+    controller = Controller(Handler(directory), hostname="127.0.0.1", port=port, **tls)
     controller.start()
     print("ready %d" % controller.port, flush=True)
     stop = asyncio.Event()

@@ -25,6 +25,7 @@ pub fn router() -> Router<Arc<AppState>> {
             "/v1/persons/{person}/tokens",
             post(new_token).delete(revoke_tokens),
         )
+        .route("/v1/persons/{person}/sign-in-links", post(new_sign_in_link))
         .route("/v1/groups/{group}/secretariat", post(grant_secretariat))
         .route("/v1/me", get(me))
 }
@@ -112,6 +113,32 @@ async fn new_token(
     check_text("label", &body.label)?;
     let token = commands::accounts::issue_token(&state, &person, &body.label).await?;
     Ok((StatusCode::CREATED, Json(TokenBody { person, token })))
+}
+
+#[derive(Serialize)]
+struct LinkSent {
+    person: String,
+    /// When the link stops working (RFC 3339 UTC); the link itself is in
+    /// the e-mail only.
+    expires_at: String,
+}
+
+/// Sends a one-time sign-in link to the person's e-mail address (202: the
+/// relay took it; the link is never in the answer).
+async fn new_sign_in_link(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(person): Path<String>,
+) -> Result<(StatusCode, Json<LinkSent>), ApiError> {
+    require(Action::ManageAccounts, server_roles(&state, &caller).await?)?;
+    let issued = commands::sign_in_links::issue(&state, &person).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(LinkSent {
+            person: issued.person,
+            expires_at: issued.expires_at.to_rfc3339_micros(),
+        }),
+    ))
 }
 
 #[derive(Serialize)]

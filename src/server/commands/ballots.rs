@@ -71,17 +71,20 @@ pub async fn announce(
     })
 }
 
-/// Cancels `ballot` before its opening (the chair or the secretariat).
+/// Cancels `ballot` before its opening (the chair or the secretariat),
+/// with a `cancellation` notice to everybody the announcement went to
+/// (their calendars drop the event). The answer is the cancellation's.
 pub async fn cancel(log: &Log, ballot: BallotId) -> Result<Appended, CommandError> {
     let group = log.group.clone();
     let appended = log
-        .append(move |loaded, time| {
-            registry_of(loaded, &group)?;
-            loaded
+        .append_all(move |loaded, time| {
+            let registry = registry_of(loaded, &group)?;
+            let entry = loaded
                 .book
                 .decide_cancel(&ballot, time)
-                .map_err(|r| cancel_refused(&r))
+                .map_err(|r| cancel_refused(&r))?;
+            Ok(loaded.book.with_outcome_notices(registry, entry))
         })
         .await?;
-    Ok(appended)
+    first(appended, "a cancellation")
 }

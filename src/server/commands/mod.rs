@@ -19,6 +19,7 @@
 //! - [`documents`]: reading a document stored beside the log.
 //! - [`review`]: certifying a tally, appealing, deciding an appeal.
 //! - [`deliveries`]: logging how a notice's e-mail went out.
+//! - [`sign_in_links`]: one-time sign-in links by e-mail.
 //!
 //! **Invariant:** nothing here knows HTTP; nothing in a handler decides.
 
@@ -30,6 +31,7 @@ pub mod groups;
 pub mod refusals;
 pub mod registry;
 pub mod review;
+pub mod sign_in_links;
 pub mod votes;
 pub mod witnessed;
 

@@ -103,7 +103,7 @@ pub async fn certify(
     let Statement { note, person, .. } = statement;
     append_statement(log, move |book, registry, time| {
         book.decide_certification(registry, &note, time, &person, &known)
-            .map(|entry| vec![entry])
+            .map(|entry| book.with_outcome_notices(registry, entry))
     })
     .await
 }

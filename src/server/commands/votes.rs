@@ -64,6 +64,34 @@ enum Outcome {
     OpeningDue(Box<Ballot>),
 }
 
+/// Mails `person` the receipt of a vote just recorded, after the answer
+/// (`mail::Dispatcher::send_receipt`: at once, never logged, not retried).
+/// Best effort: nothing without a relay (no `.eml` file per vote), and
+/// nothing when the receipts being mailed already fill their slots, so
+/// that a burst of votes never waits for, nor piles up behind, the relay.
+pub fn mail_receipt(
+    state: &std::sync::Arc<crate::server::AppState>,
+    person: &str,
+    facts: crate::server::mail::message::ReceiptFacts,
+) {
+    let Some(dispatcher) = state.web.mailer().cloned() else {
+        return;
+    };
+    let Ok(slot) = std::sync::Arc::clone(&state.web.receipt_slots).try_acquire_owned() else {
+        tracing::debug!(index = facts.index, "receipt not mailed: the relay is busy");
+        return;
+    };
+    let state = std::sync::Arc::clone(state);
+    let person = person.to_owned();
+    tokio::spawn(async move {
+        let _slot = slot;
+        let index = facts.index;
+        if let Err(e) = dispatcher.send_receipt(&state.store, &person, facts).await {
+            tracing::info!(%person, index, reason = %e, "a vote's receipt was not mailed");
+        }
+    });
+}
+
 /// Casts `vote`: verified ahead of the log's turn on whichever core runs
 /// this, decided in the sequencer, answered with its receipt once durable.
 /// When the ballot's opening is due but its roll is not logged yet, the

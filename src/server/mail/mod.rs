@@ -129,6 +129,80 @@ impl Dispatcher {
         }
     }
 
+    /// Whether messages leave the server (a relay is configured), rather
+    /// than being written as files.
+    pub fn sends(&self) -> bool {
+        matches!(self.transport, Transport::Smtp { .. })
+    }
+
+    /// Sends a sign-in link (`link`, the text after `?link=`) to `account`
+    /// at once, not through the outbox: the link's secret is stored only
+    /// hashed, so the message cannot be built again later, and a lost one
+    /// is simply asked for again. Nothing is logged in any group's log,
+    /// and the link never enters a log line.
+    pub async fn send_sign_in_link(
+        &self,
+        account: &crate::store::accounts::Account,
+        link_id: &str,
+        link: &crate::server::commands::sign_in_links::LinkText,
+        expires: crate::time::Timestamp,
+        lifetime_seconds: i64,
+    ) -> Result<(), String> {
+        let url = format!("{}/sign-in/link?link={}", self.public_url, link.as_str());
+        let message = message::sign_in_link(
+            &self.from,
+            &account.name,
+            &account.email,
+            &url,
+            link_id,
+            expires,
+            lifetime_seconds,
+        )
+        .map_err(|e| e.to_string())?;
+        let name = format!("sign-in-{link_id}.eml");
+        match self.transport.send(&message, &name).await {
+            Ok(_) => Ok(()),
+            Err(
+                transport::SendError::Permanent(reply) | transport::SendError::Transient(reply),
+            ) => Err(reply_text(&reply)),
+        }
+    }
+
+    /// Sends the voter `person` the receipt of a vote just recorded, at
+    /// once and not through the outbox: a `notification` entry naming the
+    /// voter would tell the log's readers who voted before the close
+    /// (SPEC section 4), so the receipt is never logged, and a receipt
+    /// lost to a relay that is down is not sent again (the voter's tool or
+    /// page has it anyway). A person without an address gets nothing.
+    pub async fn send_receipt(
+        &self,
+        store: &crate::store::Store,
+        person: &str,
+        facts: message::ReceiptFacts,
+    ) -> Result<(), String> {
+        let account = store
+            .account(person)
+            .await
+            .map_err(|e| e.to_string())?
+            .filter(|a| !a.email.trim().is_empty());
+        let Some(account) = account else {
+            return Ok(());
+        };
+        let facts = message::ReceiptFacts {
+            url: format!("{}{}", self.public_url, facts.url),
+            ..facts
+        };
+        let message = message::receipt(&facts, &self.from, &account.name, &account.email)
+            .map_err(|e| e.to_string())?;
+        let name = format!("{}-{}-receipt.eml", facts.group, facts.index);
+        match self.transport.send(&message, &name).await {
+            Ok(_) => Ok(()),
+            Err(
+                transport::SendError::Permanent(reply) | transport::SendError::Transient(reply),
+            ) => Err(reply_text(&reply)),
+        }
+    }
+
     /// The wait before attempt `attempts + 1`, after `attempts` failed:
     /// the base doubled each time, at most the cap.
     fn backoff(&self, attempts: u32) -> i64 {
@@ -315,6 +389,7 @@ async fn facts_of(
     let ballot = row.notice.ballot.clone();
     let person = row.notice.person.clone();
     let index = row.notice.index;
+    let reason = row.notice.reason.clone();
     let found = log
         .read(move |loaded| {
             let book = &loaded.state.book;
@@ -333,16 +408,21 @@ async fn facts_of(
                         && n.person.as_str() == person
                 })
                 .count();
+            let appeal = appeal_of(&tracked.appeals, &reason, &person, index);
+            let (results, certified_by) = results_of(&tracked.lifecycle);
             Some((
                 title,
                 announced.ballot.opens,
                 announced.ballot.closes,
                 u32::try_from(sequence).unwrap_or(u32::MAX),
+                appeal,
+                results,
+                certified_by,
             ))
         })
         .await
         .map_err(|e| format!("cannot read the log: {e}"))?;
-    let (title, opens, closes, sequence) =
+    let (title, opens, closes, sequence, appeal, results, certified_by) =
         found.ok_or_else(|| format!("ballot {} is not in the log", row.notice.ballot))?;
     let time = crate::time::Timestamp::from_unix_nanos(i128::from(row.notice.created_at) * 1000)
         .ok_or("the notification's time is out of range")?;
@@ -362,6 +442,69 @@ async fn facts_of(
         opens,
         closes,
         sequence,
+        appeal,
+        results,
+        certified_by,
+    })
+}
+
+/// The logged result per question of a tallied (or certified) ballot,
+/// and the chair who certified it: nothing before the tally.
+fn results_of(lifecycle: &crate::ballot::Lifecycle) -> (Vec<message::ResultLine>, Option<String>) {
+    use crate::ballot::Lifecycle;
+    let (tally, chair) = match lifecycle {
+        Lifecycle::Tallied(t) => (&t.tally, None),
+        Lifecycle::Certified(c) => (&c.tallied.tally, Some(c.certification.chair.to_string())),
+        _ => return (Vec::new(), None),
+    };
+    let lines = tally
+        .questions
+        .iter()
+        .map(|q| message::ResultLine {
+            question: q.question.to_string(),
+            outcome: q.outcome.clone(),
+            in_favour: q.in_favour,
+            against: q.against,
+            abstain: q.abstain,
+            not_voted: q.not_voted,
+            eligible: q.eligible,
+        })
+        .collect();
+    (lines, chair)
+}
+
+/// The appeal the notice `reason` to `person` at log index `index` is
+/// about: for `appeal`, the last appeal logged before it (each is
+/// notified right after its entry); for `decision`, the person's appeal
+/// decided last before it.
+fn appeal_of(
+    appeals: &[crate::ballot::Appeal],
+    reason: &str,
+    person: &str,
+    index: u64,
+) -> Option<message::AppealFacts> {
+    let found = match reason {
+        "appeal" => appeals.iter().rev().find(|a| a.index < index),
+        "decision" => appeals
+            .iter()
+            .filter(|a| a.appellant.as_str() == person)
+            .filter(|a| a.decision.as_ref().is_some_and(|d| d.index < index))
+            .max_by_key(|a| a.decision.as_ref().map(|d| d.index)),
+        _ => None,
+    }?;
+    Some(message::AppealFacts {
+        id: crate::entry::codec::hash_text(&found.note),
+        appellant: found.appellant.to_string(),
+        organisation: found.organisation.to_string(),
+        against: found.against.as_str(),
+        decision: found
+            .decision
+            .as_ref()
+            .filter(|_| reason == "decision")
+            .map(|d| message::DecisionFacts {
+                reviewer: d.reviewer.to_string(),
+                outcome: d.outcome.as_str(),
+            }),
     })
 }
 

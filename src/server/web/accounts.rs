@@ -4,7 +4,9 @@
 //!
 //! `GET /accounts` lists the accounts; `POST /accounts/{form}` creates an
 //! account, issues a token (shown once, in the answer's page: never in a
-//! URL, stored only hashed), revokes a person's tokens (which ends their
+//! URL, stored only hashed), sends a one-time sign-in link to the
+//! person's address ([`commands::sign_in_links::issue`]), revokes a
+//! person's tokens (which ends their
 //! sessions), makes a person a group's secretariat, or creates a group
 //! with its log (its profile's default parameters). Each calls the same
 //! function in [`commands::accounts`] (or [`commands::groups`]) as the
@@ -45,12 +47,15 @@ struct AccountsPage {
     chrome: Chrome,
     accounts: Vec<Account>,
     groups: Vec<String>,
-    /// What was done: `created`, `token`, `revoked`, `granted`, or empty.
+    /// What was done: `created`, `token`, `link`, `revoked`, `granted`,
+    /// `group`, or empty.
     done: &'static str,
     /// Whom it was done to.
     person: String,
     /// A token just issued, shown once.
     token: String,
+    /// Whether sign-in links can be sent (mail leaves this server).
+    links: bool,
     /// Tokens revoked, or the group granted.
     detail: String,
     /// The form refused, its field and why (`missing`, `id`, `text`,
@@ -112,7 +117,7 @@ async fn require_manager(state: &AppState, session: &Session) -> Result<(), WebE
 /// What a change did, as the page says it once after the redirect.
 #[derive(Default)]
 pub struct Done {
-    /// `created`, `token`, `revoked`, `granted`.
+    /// `created`, `token`, `link`, `revoked`, `granted`, `group`.
     pub done: &'static str,
     /// Whom it was done to.
     pub person: String,
@@ -154,6 +159,7 @@ async fn render(
             done: outcome.done.done,
             person: outcome.done.person,
             token: outcome.done.token,
+            links: state.web.mailer().is_some(),
             detail: outcome.done.detail,
             error_form: outcome.form,
             error_field: outcome.field,
@@ -238,7 +244,8 @@ async fn create_group(
     }
 }
 
-/// `POST /accounts/{form}`: `create`, `token`, `revoke`, `grant`, `group`.
+/// `POST /accounts/{form}`: `create`, `token`, `link`, `revoke`, `grant`,
+/// `group`.
 pub async fn submit(
     State(state): State<Arc<AppState>>,
     session: Session,
@@ -250,6 +257,7 @@ pub async fn submit(
     let form: &'static str = match form.as_str() {
         "create" => "create",
         "token" => "token",
+        "link" => "link",
         "revoke" => "revoke",
         "grant" => "grant",
         "group" => "group",
@@ -341,6 +349,14 @@ pub async fn submit(
                     ..Done::default()
                 })
         }
+        "link" => commands::sign_in_links::issue(&state, &person)
+            .await
+            .map(|issued| Done {
+                done: "link",
+                person: person.clone(),
+                detail: issued.expires_at.to_rfc3339_micros(),
+                ..Done::default()
+            }),
         "revoke" => commands::accounts::revoke_tokens(&state, &person)
             .await
             .map(|count| Done {

@@ -21,7 +21,8 @@
 //!   post redirects to (Post/Redirect/Get).
 //! - [`headers`]: the security headers of every response (CSP and others).
 //! - [`assets`]: the embedded stylesheet and ES module.
-//! - [`sign_in`]: signing in with a token, and out.
+//! - [`sign_in`]: signing in with a token or a one-time link by e-mail,
+//!   and out.
 //! - [`pages`]: home and ballot pages; [`view`] the data they show.
 //! - [`vote`]: votes signed in the browser, cast through
 //!   `commands::votes::cast` like the API's.
@@ -37,6 +38,8 @@
 //!   `commands::review` like the API's.
 //! - [`what_if`]: the roll a ballot opening at a chosen instant would
 //!   freeze, written nowhere.
+//! - [`deliveries`]: the secretariat's page of a group's e-mail
+//!   deliveries, from the same command as the API's outbox.
 //! - [`render`]: templates into responses, and the error page.
 
 mod accounts;
@@ -45,6 +48,7 @@ mod assets;
 mod check;
 mod csrf;
 mod flash;
+mod deliveries;
 mod headers;
 mod keys;
 mod pages;
@@ -84,6 +88,15 @@ const MAX_FORM_BYTES: usize = 16 * 1024;
 const SIGN_IN_RATE: u32 = 1;
 const SIGN_IN_BURST: u32 = 10;
 
+/// Receipts mailed at once at most (each holds a connection to the relay).
+const RECEIPTS_AT_ONCE: usize = 16;
+
+/// Requests for a sign-in link allowed per client address: a burst of
+/// three, then one a second (each also counts against the person's hourly
+/// cap, `commands::sign_in_links::LINKS_PER_HOUR`).
+const LINK_REQUEST_RATE: u32 = 1;
+const LINK_REQUEST_BURST: u32 = 3;
+
 /// What the web application keeps beside the API's state.
 pub struct WebState {
     /// Whether cookies carry `Secure` (`--secure-cookies`: the server is
@@ -94,6 +107,17 @@ pub struct WebState {
     /// What the last change said, per session, for the page it redirected
     /// to (Post/Redirect/Get).
     pub flashes: flash::Flashes,
+    /// Requests for a sign-in link per client address.
+    pub link_requests: Limiter<IpAddr>,
+    /// How long a sign-in link works, in seconds of real time
+    /// (`--sign-in-link-seconds`).
+    pub link_seconds: i64,
+    /// The mail dispatcher, set once by `serve` (sign-in links and votes'
+    /// receipts are sent through it).
+    pub dispatcher: std::sync::OnceLock<Arc<super::mail::Dispatcher>>,
+    /// Receipts being mailed at most at once; a vote that finds none free
+    /// is not mailed its receipt (best effort: the vote's answer has it).
+    pub receipt_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl WebState {
@@ -103,7 +127,17 @@ impl WebState {
             secure_cookies: config.secure_cookies(),
             sign_in: Limiter::new(Budget::new(SIGN_IN_RATE, SIGN_IN_BURST)),
             flashes: flash::Flashes::default(),
+            link_requests: Limiter::new(Budget::new(LINK_REQUEST_RATE, LINK_REQUEST_BURST)),
+            link_seconds: i64::try_from(config.sign_in_link_seconds.max(1)).unwrap_or(900),
+            dispatcher: std::sync::OnceLock::new(),
+            receipt_slots: Arc::new(tokio::sync::Semaphore::new(RECEIPTS_AT_ONCE)),
         }
+    }
+
+    /// The dispatcher, if mail leaves this server (a relay is configured):
+    /// sign-in links are never written to files.
+    pub fn mailer(&self) -> Option<&Arc<super::mail::Dispatcher>> {
+        self.dispatcher.get().filter(|d| d.sends())
     }
 }
 
@@ -123,6 +157,11 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
             post(vote::cast).layer(DefaultBodyLimit::max(vote::MAX_VOTE_BYTES)),
         )
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-in/request-link", post(sign_in::request_link))
+        .route(
+            "/sign-in/link",
+            get(sign_in::link_page).post(sign_in::link_submit),
+        )
         .route("/sign-out", post(sign_in::sign_out))
         .route("/keys", get(keys::show))
         .route("/keys/requests", post(keys::request))
@@ -134,6 +173,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
             post(registry::submit).layer(DefaultBodyLimit::max(registry::MAX_IMPORT_FORM_BYTES)),
         )
         .route("/groups/{group}/what-if", get(what_if::show))
+        .route("/groups/{group}/deliveries", get(deliveries::show))
         .route(
             "/groups/{group}/announce",
             get(announce::form).post(announce::review),

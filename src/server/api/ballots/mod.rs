@@ -198,7 +198,7 @@ async fn vote(
 /// both the JSON API and the web application do: 201 with the receipt,
 /// 200 with the original receipt for the same bytes again, or the refusal.
 pub(crate) async fn cast(
-    state: &AppState,
+    state: &Arc<AppState>,
     log: &Log,
     person: PersonId,
     ballot: BallotId,
@@ -207,6 +207,12 @@ pub(crate) async fn cast(
     let submitted = SubmittedVote::parse(body.note.as_bytes()).map_err(|e| {
         ApiError::Refused(Refused::from(&VoteRefusal::MalformedNote(e.to_string())))
     })?;
+    let voted = (
+        person.to_string(),
+        submitted.vote.question.to_string(),
+        submitted.vote.organisation.to_string(),
+    );
+    let ballot_text = ballot.to_string();
     let vote = commands::votes::Ballot {
         submitted,
         attachment: body.attachment.map(String::into_bytes),
@@ -216,6 +222,21 @@ pub(crate) async fn cast(
     Ok(
         match commands::votes::cast(&state.store, log, vote).await? {
             Cast::Recorded { index, receipt } => {
+                let (voter, question, organisation) = voted;
+                commands::votes::mail_receipt(
+                    state,
+                    &voter,
+                    crate::server::mail::message::ReceiptFacts {
+                        origin: log.origin.as_str().to_owned(),
+                        group: log.group.clone(),
+                        ballot: ballot_text.clone(),
+                        question,
+                        organisation,
+                        index,
+                        url: format!("/groups/{}/ballots/{}", log.group, ballot_text),
+                        receipt: receipt.clone(),
+                    },
+                );
                 (StatusCode::CREATED, Json(VoteReceipt { index, receipt })).into_response()
             }
             Cast::AlreadyRecorded { index, receipt } => {
