@@ -7,16 +7,21 @@
 //! - [`bundle`]: the bundle's directory layout (`docs/formats.md` section
 //!   9), its writer, and what an exporter must fetch; [`pack`]: the file
 //!   its documents are packed in.
-//! - [`verify`]: the check, step by step, with an error per failure;
+//! - [`verify`]: the check, step by step, with an error per failure
+//!   (`error`);
 //!   `documents`: the bundle's documents, read, named and verified on
 //!   other threads while the check runs.
-//! - [`report`]: what a successful check found, readable and as JSON.
+//! - [`report`]: what a successful check found, readable and as JSON;
+//!   `ballot_report`: a tallied ballot's report and its warnings, built
+//!   from the replay.
 //!
 //! Architecture invariant: this module uses `std::fs` and nothing of the
 //! server; `scrutineer verify` builds with `--no-default-features`.
 
+mod ballot_report;
 pub mod bundle;
 mod documents;
+mod error;
 pub mod pack;
 pub mod receipt;
 pub mod report;

@@ -35,14 +35,12 @@
 //! one checks the log and replays it; the failures are still reported in
 //! the order of the steps.
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::ballot::{
-    BallotBook, ReplayError, VerifiedNotes, check_certified_root, documents_named, hash_text,
-    replay_verified,
+    BallotBook, VerifiedNotes, check_certified_root, documents_named, replay_verified,
 };
 use crate::contexts::SIMULATED_ORIGIN_PREFIX;
 use crate::entry::Entry;
@@ -54,190 +52,16 @@ use crate::tlog::tile::{Tile, TileKind, decode_bundle, tiles_for_size, verify_ti
 use crate::tlog::tree::{MemoryHashes, tree_hash};
 use crate::tlog::{Hash, TreeSize, leaf_hash};
 
+use super::ballot_report::ballot_report;
 use super::bundle::{CHECKPOINTS_DIR, DOCUMENTS_DIR, MANIFEST_FILE, Manifest};
 use super::documents::{Documents, InOrder};
-use super::pack::{PACK_FILE, PackError};
-use super::report::{
-    AppealReport, AuditReport, BallotReport, CertificationReport, CountedChoice, DecisionReport,
-    DocumentReport, OrganisationReport,
-};
+use super::pack::PACK_FILE;
+use super::report::AuditReport;
 use super::witnessed::{COSIGNED_DIR, Cosigned, check_cosigned, witness_report};
 use crate::ballot::{COSIGNED_KIND, CosignedRecord};
 use crate::tlog::policy::{Policy, QuorumTime};
 
-/// Why a bundle does not verify. Every variant names the failure.
-#[derive(Debug, thiserror::Error)]
-pub enum AuditError {
-    /// The bundle's checkpoint is absent, malformed or not signed by the
-    /// log key.
-    #[error("the bundle's checkpoint is not signed by the log key {key}: {reason}")]
-    CheckpointSignature {
-        /// The log key given.
-        key: String,
-        /// Why.
-        reason: String,
-    },
-    /// A tile or entry bundle does not belong to the checkpoint's root.
-    #[error("the log's tiles do not verify against the signed checkpoint: {0}")]
-    Tiles(StaticLogError),
-    /// The entry bundles hold another number of entries than the
-    /// checkpoint's size.
-    #[error(
-        "the bundle's entry bundles hold {read} entries, but its checkpoint is of size {size}: \
-         the log cannot be replayed in full"
-    )]
-    EntryCount {
-        /// How many entries were read.
-        read: u64,
-        /// The checkpoint's size.
-        size: u64,
-    },
-    /// An entry is not a Scrutineer entry envelope.
-    #[error("log entry {index} is not an entry: {reason}")]
-    Entry {
-        /// Its index.
-        index: u64,
-        /// Why.
-        reason: String,
-    },
-    /// A `checkpoints/` file is malformed, not signed by the log key, or
-    /// not of the size its name says.
-    #[error("{CHECKPOINTS_DIR}/{name}: {reason}")]
-    CheckpointFile {
-        /// The file's name.
-        name: String,
-        /// Why.
-        reason: String,
-    },
-    /// Two checkpoints signed by the log key at the same size with
-    /// different roots: the log showed two histories (a split view).
-    #[error(
-        "split view: {name} is signed by the log key at size {size} with root {root}, \
-         but the log at size {size} has root {expected}: the log has shown two different \
-         histories (keep both checkpoints: they are the evidence)"
-    )]
-    SplitView {
-        /// The checkpoint file.
-        name: String,
-        /// The size both are for.
-        size: u64,
-        /// The root the file signs.
-        root: Hash,
-        /// The root of the verified log at that size.
-        expected: Hash,
-    },
-    /// A checkpoint larger than the bundle's: the bundle is not the log up
-    /// to its newest checkpoint.
-    #[error(
-        "{CHECKPOINTS_DIR}/{name} is of size {size}, larger than the bundle's checkpoint \
-         ({newest}): the bundle is not the log up to its newest checkpoint"
-    )]
-    CheckpointBeyond {
-        /// The file's name.
-        name: String,
-        /// Its size.
-        size: u64,
-        /// The bundle's checkpoint's size.
-        newest: u64,
-    },
-    /// `documents.pack` is not a sequence of distinct framed documents
-    /// (the error names the byte offset).
-    #[error("{0}")]
-    Pack(PackError),
-    /// A document is not named by its SHA-256, or is in the bundle twice.
-    #[error("{DOCUMENTS_DIR}/{name}: {reason}")]
-    Document {
-        /// The file's name.
-        name: String,
-        /// Why.
-        reason: String,
-    },
-    /// Documents the replay of the log never asked for: the log does not
-    /// name them (a validly signed vote note that was never logged, say),
-    /// so they are no part of the ballot and must not be shown as if
-    /// they were.
-    #[error(
-        "the bundle holds {} documents that the log does not name (none may be shown as part \
-         of the ballot): {}",
-        .0.len(),
-        .0.iter().map(|h| format!("sha256:{}", h.to_hex())).collect::<Vec<_>>().join(", ")
-    )]
-    UnnamedDocuments(Vec<Hash>),
-    /// The replay of the log refused an entry: the log breaks the rules,
-    /// or a document it needs is absent.
-    #[error("the replay of the log fails: {0}")]
-    Replay(ReplayError),
-    /// No ballot was asked for and the bundle has no readable
-    /// `bundle.json`.
-    #[error("no ballot to report on: give one, or a bundle with a readable {MANIFEST_FILE}")]
-    NoBallot,
-    /// The log has no such ballot.
-    #[error("the log has no ballot {0:?}")]
-    UnknownBallot(String),
-    /// The ballot has no tally at this checkpoint.
-    #[error(
-        "ballot {ballot} is {state} at this checkpoint, not tallied: there is no result to verify"
-    )]
-    NotTallied {
-        /// The ballot.
-        ballot: String,
-        /// Its state.
-        state: &'static str,
-    },
-    /// A certification names a root hash that is not the log's at its
-    /// tree size: the chair certified another history than this log.
-    #[error(
-        "the certification of ballot {ballot} names the root {named} for size {size}, but \
-         the log at size {size} has root {expected}: the chair certified another history"
-    )]
-    CertificationRoot {
-        /// The ballot.
-        ballot: String,
-        /// The size named.
-        size: u64,
-        /// The root named.
-        named: Hash,
-        /// The verified log's root at that size.
-        expected: Hash,
-    },
-    /// A receipt given to check does not belong to this log or ballot.
-    #[error("receipt {name}: {reason}")]
-    Receipt {
-        /// The receipt's name (file or position).
-        name: String,
-        /// Why.
-        reason: String,
-    },
-    /// A cosigned checkpoint (from the bundle, the log or a file given)
-    /// is not signed by the log key, or a listed witness's cosignature on
-    /// it does not verify.
-    #[error("the cosigned checkpoint {origin}: {reason}")]
-    Cosigned {
-        /// Where it comes from.
-        origin: String,
-        /// Why.
-        reason: String,
-    },
-    /// With a witness policy: no quorum of the policy's witnesses cosigned
-    /// the bundle's checkpoint, in any source given.
-    #[error(
-        "the policy's witness quorum has not cosigned the bundle's checkpoint (size {size}) \
-         in any source given (the bundle's checkpoint, its cosigned/ folder, the log's \
-         cosigned-checkpoint entries, --cosigned files)"
-    )]
-    QuorumNotMet {
-        /// The bundle's size.
-        size: u64,
-    },
-    /// A file or folder of the bundle could not be read.
-    #[error("{path}: {reason}")]
-    Io {
-        /// The path.
-        path: PathBuf,
-        /// The operating system's error.
-        reason: String,
-    },
-}
+pub use super::error::AuditError;
 
 /// Verifies the bundle in `dir` under `log_key` and reports on `ballot`
 /// (by default the one `bundle.json` names).
@@ -837,158 +661,6 @@ fn cosigned_sources(dir: &Path, entries: &[Entry]) -> Result<Vec<Cosigned>, Audi
     Ok(sources)
 }
 
-/// The report on `ballot`, which must be tallied, with its warnings.
-fn ballot_report(
-    ballot: &str,
-    book: &BallotBook,
-    warnings: &mut Vec<String>,
-) -> Result<BallotReport, AuditError> {
-    let tracked = book
-        .ballot(ballot)
-        .ok_or_else(|| AuditError::UnknownBallot(ballot.to_owned()))?;
-    let Some(tallied) = tracked.lifecycle.tallied() else {
-        return Err(AuditError::NotTallied {
-            ballot: ballot.to_owned(),
-            state: tracked.lifecycle.state(),
-        });
-    };
-    let certification = tracked.lifecycle.certification();
-    if certification.is_none() {
-        warnings.push(format!(
-            "ballot {ballot} is tallied but not certified by the chair at this checkpoint: \
-             its result has no authority yet (SPEC 2.1 item 10)"
-        ));
-    }
-    if tracked.annulled() {
-        warnings.push(format!(
-            "ballot {ballot}: a reviewer overturned the chair's decision on appeal; the \
-             result is annulled and a new ballot is needed"
-        ));
-    }
-    let open = &tallied.closed.open;
-    let announced = &open.announced;
-
-    // Who the announcement reached, by organisation, as the fold recorded
-    // it at the announcement (the registry changes after it).
-    let notified = &announced.notified;
-
-    let mut counted: BTreeMap<String, Vec<CountedChoice>> = BTreeMap::new();
-    for note in &tallied.tally.counted {
-        let Some(logged) = open.votes.by_note_text(note) else {
-            continue;
-        };
-        let Some(revealed) = logged.revealed else {
-            continue;
-        };
-        let late = open.late_signers.get(&logged.index);
-        if let Some(late) = late {
-            warnings.push(format!(
-                "ballot {ballot}: the vote counted for {} ({}) was signed by {}, {late}, after \
-                 the announcement ({}): the registry is the secretariat's, so check with the \
-                 organisation that this person and key are its own",
-                open.organisation_of(&revealed),
-                open.question_of(&revealed),
-                open.votes.signer(&revealed),
-                announced.ballot.announced
-            ));
-        }
-        counted
-            .entry(open.organisation_of(&revealed).to_string())
-            .or_default()
-            .push(CountedChoice {
-                question: open.question_of(&revealed).to_string(),
-                choice: revealed.choice.to_string(),
-                person: open.votes.signer(&revealed).to_string(),
-                note: note.clone(),
-                registered_after_announcement: late.map(ToString::to_string),
-            });
-    }
-    let organisations = open
-        .roll
-        .organisations
-        .iter()
-        .map(|line| {
-            let organisation = line.organisation.to_string();
-            let reached = notified.contains(organisation.as_str());
-            if line.eligible && !reached {
-                warnings.push(format!(
-                    "eligible organisation {organisation} had nobody on the membership list \
-                     when ballot {ballot} was announced: it was not given notice \
-                     (Article 6.2)"
-                ));
-            }
-            OrganisationReport {
-                eligible: line.eligible,
-                reason: line.reason.as_str().to_owned(),
-                class: serde_json::to_value(line.class)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                founding: line.founding,
-                physical: line.physical.iter().map(ToString::to_string).collect(),
-                notified: reached,
-                counted: counted.remove(&organisation).unwrap_or_default(),
-                organisation,
-            }
-        })
-        .collect();
-    let b = &announced.ballot;
-    Ok(BallotReport {
-        id: ballot.to_owned(),
-        announced: b.announced.to_rfc3339_micros(),
-        opens: b.opens.to_rfc3339_micros(),
-        closes: b.closes.to_rfc3339_micros(),
-        questions: b.questions.iter().map(ToString::to_string).collect(),
-        title: announced.subject.as_ref().map(|s| s.title.clone()),
-        question_texts: announced.subject.as_ref().map(|s| s.questions.clone()),
-        documents: announced
-            .subject
-            .iter()
-            .flat_map(|s| &s.documents)
-            .map(|d| DocumentReport {
-                sha256: hash_text(&d.sha256),
-                size: d.size,
-                media_type: d.media_type.clone(),
-                file_name: d.file_name.clone(),
-            })
-            .collect(),
-        recipients: announced.recipients.len(),
-        window: open.roll.window.iter().map(ToString::to_string).collect(),
-        roll: hash_text(&open.roll_hash),
-        votes: open.votes.len() as u64,
-        organisations,
-        results: tallied.tally.questions.clone(),
-        state: tracked.lifecycle.state().to_owned(),
-        certification: certification.map(|c| CertificationReport {
-            chair: c.chair.to_string(),
-            index: c.index,
-            time: c.at.to_rfc3339_micros(),
-            size: c.size,
-            root: c.root.to_base64(),
-        }),
-        appeals: tracked
-            .appeals
-            .iter()
-            .map(|a| AppealReport {
-                id: hash_text(&a.note),
-                appellant: a.appellant.to_string(),
-                organisation: a.organisation.to_string(),
-                against: a.against.as_str().to_owned(),
-                time: a.at.to_rfc3339_micros(),
-                grounds: a.grounds.clone(),
-                decision: a.decision.as_ref().map(|d| DecisionReport {
-                    reviewer: d.reviewer.to_string(),
-                    outcome: d.outcome.as_str().to_owned(),
-                    time: d.at.to_rfc3339_micros(),
-                    reasons: d.reasons.clone(),
-                }),
-            })
-            .collect(),
-        annulled: tracked.annulled(),
-        mail: mail_report(book, &b.id),
-    })
-}
-
 /// `bundle.json`, if present and readable.
 pub fn read_manifest(dir: &Path) -> Option<Manifest> {
     serde_json::from_slice(&fs::read(dir.join(MANIFEST_FILE)).ok()?).ok()
@@ -1051,26 +723,3 @@ fn read(path: &Path) -> Result<Vec<u8>, AuditError> {
 #[cfg(test)]
 #[path = "verify_tests.rs"]
 mod tests;
-
-/// How `ballot`'s announcement went out by e-mail, as the log's
-/// `notification` and `delivery` entries say.
-fn mail_report(book: &BallotBook, ballot: &crate::id::BallotId) -> super::report::MailReport {
-    let mut report = super::report::MailReport::default();
-    for (_, n) in book.deliveries().of_ballot(ballot) {
-        if n.reason != crate::ballot::NotificationReason::Announcement {
-            continue;
-        }
-        report.notified += 1;
-        match &n.delivery {
-            Some((crate::ballot::DeliveryOutcome::Accepted, _, _)) => report.accepted += 1,
-            Some((crate::ballot::DeliveryOutcome::Failed, reply, _)) => {
-                report.failed.push(super::report::FailedDelivery {
-                    person: n.person.to_string(),
-                    reason: reply.clone(),
-                });
-            }
-            None => report.no_outcome.push(n.person.to_string()),
-        }
-    }
-    report
-}

@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::rules::ballot::{BallotKind, Vote};
 use crate::rules::params::{Choice, Parameters};
 use crate::rules::registry::RegistryView;
 use crate::rules::roll::Roll;
 use crate::rules::schedule::Scheduled;
+use crate::rules::voting::{BallotKind, Vote};
 use crate::time::Timestamp;
 
 /// Why a vote is refused, in order of precedence (SPEC section 5).

@@ -12,7 +12,9 @@
 //!   classes, choices.
 //! - [`registry`]: organisations, persons, meetings, attendance, checked
 //!   and indexed.
-//! - [`ballot`]: ballots and votes.
+//! - [`voting`]: ballots and votes as the rules see them (kind, window,
+//!   questions, choices), apart from `crate::ballot`, the lifecycle the
+//!   log records.
 //! - [`schedule`]: the `window` and `notice-period` checks, which yield the
 //!   [`Scheduled`] token the roll needs.
 //! - [`roll`]: the explained roll, frozen at the opening.
@@ -29,16 +31,15 @@
 //! `docs/rules.md`.
 
 pub mod admission;
-pub mod ballot;
 pub mod params;
 pub mod registry;
 pub mod roll;
 pub mod schedule;
 pub mod tally;
+pub mod voting;
 pub mod what_if;
 
 pub use admission::{Admission, AdmissionRefusal, AdmittedVote, roll_lines};
-pub use ballot::{Ballot, BallotKind, Vote};
 pub use params::{
     Choice, CorrespondenceWindow, KindTag, Notice, OrgClass, ParameterError, ParameterOverrides,
     Parameters, Percent, Profile,
@@ -52,6 +53,7 @@ pub use schedule::{
     PlenaryScope, RollReference, ScheduleError, Scheduled, WindowProblem, check_schedule,
 };
 pub use tally::{QuestionTally, supersede, tally};
+pub use voting::{Ballot, BallotKind, Vote};
 
 /// The judgement of one vote of a ballot run.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -295,11 +295,11 @@ pub fn compute_roll(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::ballot::{Ballot, BallotKind};
     use crate::rules::registry::{
         Attendance, AttendanceMode, MeetingFormat, Membership, Organisation, Person,
     };
     use crate::rules::schedule::check_schedule;
+    use crate::rules::voting::{Ballot, BallotKind};
 
     fn t(text: &str) -> Timestamp {
         Timestamp::parse(text).expect("valid test time")

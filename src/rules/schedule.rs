@@ -7,9 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::id::MeetingId;
-use crate::rules::ballot::{Ballot, BallotKind};
 use crate::rules::params::{CorrespondenceWindow, KindTag, Notice, Parameters};
 use crate::rules::registry::{MeetingFormat, RegistryView};
+use crate::rules::voting::{Ballot, BallotKind};
 use crate::time::{Duration, Timestamp};
 
 /// Why a ballot's window is not acceptable (code `window`).

@@ -6,9 +6,9 @@
 
 use crate::id::QuestionId;
 use crate::rules::admission::{AdmissionRefusal, AdmittedVote};
-use crate::rules::ballot::Ballot;
 use crate::rules::params::{Parameters, Stance};
 use crate::rules::roll::Roll;
+use crate::rules::voting::Ballot;
 
 /// The counts of one question and its outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,7 +193,7 @@ mod tests {
         let roll = roll(&[true, true, true, false]);
         let ballot = Ballot {
             id: "B".parse().expect("valid id"),
-            kind: crate::rules::ballot::BallotKind::Correspondence,
+            kind: crate::rules::voting::BallotKind::Correspondence,
             questions: vec!["main".parse().expect("valid id")],
             announced: Timestamp::UNIX_EPOCH,
             opens: Timestamp::UNIX_EPOCH,

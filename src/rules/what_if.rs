@@ -9,11 +9,11 @@
 //! if the registry did not change meanwhile.
 
 use crate::id::BallotId;
-use crate::rules::ballot::{Ballot, BallotKind};
 use crate::rules::params::{KindTag, Notice, Parameters};
 use crate::rules::registry::RegistryView;
 use crate::rules::roll::{Roll, compute_roll};
 use crate::rules::schedule::{ScheduleError, check_schedule, notice_end};
+use crate::rules::voting::{Ballot, BallotKind};
 use crate::time::{Duration, Timestamp};
 
 /// The id the hypothetical ballot's roll carries.

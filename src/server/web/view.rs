@@ -205,9 +205,9 @@ pub fn summary(id: &str, tracked: &TrackedBallot) -> BallotSummary {
         id: id.to_owned(),
         state,
         kind: match ballot.kind {
-            crate::rules::ballot::BallotKind::Correspondence => "correspondence",
-            crate::rules::ballot::BallotKind::Meeting { .. } => "meeting",
-            crate::rules::ballot::BallotKind::Consultation { .. } => "consultation",
+            crate::rules::voting::BallotKind::Correspondence => "correspondence",
+            crate::rules::voting::BallotKind::Meeting { .. } => "meeting",
+            crate::rules::voting::BallotKind::Consultation { .. } => "consultation",
         },
         opens: iso(ballot.opens),
         closes: iso(ballot.closes),
