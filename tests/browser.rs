@@ -473,6 +473,126 @@ fn the_quickstart_runs_in_chromium_alone() {
 }
 
 /// Runs one browser script against the world's server; whether it passed.
+/// An ITU-T Member State replies with reasons in the browser
+/// (`tests/browser/itu.mjs`): study group SG17 with Member State JP, its
+/// delegate jun and the TSB's tsb as chair; consultation C1 on one draft,
+/// announced with the CLI. The files the page offers are then accepted by
+/// `scrutineer receipt verify`.
+#[test]
+fn an_itu_t_reply_with_reasons_in_chromium() {
+    if let Some(what) = missing() {
+        assert!(
+            std::env::var("SCRUTINEER_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "SCRUTINEER_REQUIRE_BROWSER=1 but {what} is missing"
+        );
+        eprintln!("skipping the browser tests: {what} is missing");
+        return;
+    }
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = World::simulated(data.path(), work.path(), "2028-04-01T00:00:00Z");
+    w.send(
+        "POST",
+        "/v1/groups",
+        json!({"id": "SG17", "profile": "itu-t-tap"}),
+    );
+    w.send(
+        "PUT",
+        "/v1/groups/SG17/organisations/JP",
+        json!({"class": "member-state", "from": "2020-01-01T00:00:00Z"}),
+    );
+    for (person, listed) in [("tsb", false), ("jun", true)] {
+        w.account(person);
+        w.send(
+            "PUT",
+            &format!("/v1/groups/SG17/persons/{person}"),
+            json!({"organisation": "JP", "membership_list": listed}),
+        );
+        let vkey = ok(&[
+            "keygen",
+            "--name",
+            person,
+            "--out",
+            &w.path_str(&format!("{person}.key")),
+        ]);
+        w.send(
+            "POST",
+            &format!("/v1/groups/SG17/persons/{person}/keys"),
+            json!({"key": vkey.trim()}),
+        );
+    }
+    w.send("POST", "/v1/groups/SG17/chair", json!({"person": "tsb"}));
+    let group = common::http::get(&w.server.address, "/v1/groups/SG17", Some(&w.token)).json();
+    let log_key = group["log_key"].as_str().expect("the log key").to_owned();
+    std::fs::write(w.path("sg17.vkey"), format!("{log_key}\n")).expect("write");
+    let flags = strings(&[
+        "--server",
+        &w.url(),
+        "--group",
+        "SG17",
+        "--log-key",
+        &w.path_str("sg17.vkey"),
+    ]);
+    let mut announce = strings(&["announce"]);
+    announce.extend(flags.clone());
+    announce.extend(strings(&[
+        "--token-file",
+        &w.path_str("tsb.token"),
+        "--key",
+        &w.path_str("tsb.key"),
+        "--ballot",
+        "C1",
+        "--kind",
+        "consultation",
+        "--question",
+        "main",
+        "--closes",
+        "2028-05-01T00:00:00Z",
+        "--meeting-start",
+        "2028-07-03T00:00:00Z",
+    ]));
+    ok(&announce);
+    let opened = (0..300).any(|_| {
+        let r = common::http::get(
+            &w.server.address,
+            "/v1/groups/SG17/ballots/C1",
+            Some(&w.token),
+        );
+        if r.status == 200 && r.json()["state"] == "open" {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        false
+    });
+    assert!(opened, "consultation C1 opens at its announcement");
+
+    let downloads = work.path().join("downloads");
+    let token = std::fs::read_to_string(w.path("jun.token")).expect("token file");
+    let screenshots = std::env::var_os("SCRUTINEER_SCREENSHOTS")
+        .map(|dir| Path::new(env!("CARGO_MANIFEST_DIR")).join(dir));
+    let passed = run_script(
+        "itu.mjs",
+        &[
+            ("JUN_TOKEN", token.trim().into()),
+            ("JUN_KEY", w.path("jun.key").into()),
+            ("DOWNLOADS", downloads.clone().into()),
+        ],
+        &w,
+        screenshots.as_deref(),
+    );
+    assert!(passed, "the browser checks of itu.mjs failed");
+    let receipt = downloads.join("C1-main-JP.tlog-proof");
+    let mut args = strings(&["receipt", "verify", receipt.to_str().expect("UTF-8")]);
+    args.extend(flags);
+    let out = ok(&args);
+    assert!(
+        out.contains("ok: the entry is the vote entry for"),
+        "{}: {out}",
+        receipt.display()
+    );
+    w.server.stop();
+}
+
 fn run_script(
     script: &str,
     vars: &[(&str, std::ffi::OsString)],

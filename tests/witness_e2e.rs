@@ -10,8 +10,6 @@ use std::time::{Duration, Instant};
 
 use common::http;
 use common::server::Server;
-use common::witness::{WitnessProcess, configure};
-use scrutineer::note::{KeyName, SigningKey};
 use scrutineer::tlog::policy::{Policy, QuorumTime};
 use serde_json::json;
 
@@ -34,42 +32,15 @@ fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 fn three_witnesses_cosign_the_servers_checkpoints_and_one_down_still_meets_the_quorum() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
     // The server's log key, made first so that the witnesses can be told
     // the log's verifier key before the server starts.
-    common::world::ok(&[
-        "keygen",
-        "--name",
-        "scrutineer",
-        "--out",
-        data.join("log.key").to_str().unwrap(),
-    ]);
-    let log_key = SigningKey::parse(
-        std::fs::read_to_string(data.join("log.key"))
-            .unwrap()
-            .trim(),
-    )
-    .unwrap()
-    .renamed(KeyName::new(ORIGIN).unwrap());
-    let log_vkey = log_key.verifier_key().encode();
-    let clock_file = dir.path().join("clock");
-    std::fs::write(&clock_file, START).unwrap();
-    let clock_flag = ["--test-clock-file", clock_file.to_str().unwrap()];
-
-    let mut witnesses = Vec::new();
-    let mut policy = String::new();
-    for i in 1..=3 {
-        let wdir = dir.path().join(format!("w{i}"));
-        configure(
-            &wdir,
-            &format!("witness{i}.example"),
-            std::slice::from_ref(&log_vkey),
-        );
-        let w = WitnessProcess::start(&wdir, &clock_flag);
-        policy += &format!("witness w{i} {} http://{}\n", w.vkey, w.address);
-        witnesses.push(w);
-    }
-    policy += "group two-of-three 2 w1 w2 w3\nquorum two-of-three\n";
+    let common::witness::TwoOfThree {
+        log_vkey,
+        clock: clock_file,
+        mut witnesses,
+        policy,
+        ..
+    } = common::witness::two_of_three(dir.path(), &data, ORIGIN, START);
     let policy_path = dir.path().join("policy");
     std::fs::write(&policy_path, &policy).unwrap();
 

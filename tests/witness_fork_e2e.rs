@@ -17,9 +17,7 @@ use std::time::{Duration, Instant};
 
 use common::http;
 use common::server::Server;
-use common::witness::{WitnessProcess, configure};
 use common::world::{World, ok, scrutineer, strings, text};
-use scrutineer::note::{KeyName, SigningKey};
 use scrutineer::tlog::Hash;
 use scrutineer::tlog::policy::{Policy, QuorumTime};
 use serde_json::json;
@@ -86,40 +84,13 @@ fn a_rolled_back_and_then_forked_log_is_refused_by_its_witnesses_and_reported() 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("a");
     let work = dir.path().join("work");
-    std::fs::create_dir_all(&data).unwrap();
     std::fs::create_dir_all(&work).unwrap();
-    ok(&[
-        "keygen",
-        "--name",
-        "scrutineer",
-        "--out",
-        data.join("log.key").to_str().unwrap(),
-    ]);
-    let log_key = SigningKey::parse(
-        std::fs::read_to_string(data.join("log.key"))
-            .unwrap()
-            .trim(),
-    )
-    .unwrap()
-    .renamed(KeyName::new(ORIGIN).unwrap());
-    let log_vkey = log_key.verifier_key().encode();
-    let clock = dir.path().join("clock");
-    std::fs::write(&clock, START).unwrap();
-    let clock_flag = ["--test-clock-file", clock.to_str().unwrap()];
-    let mut witnesses = Vec::new();
-    let mut policy = String::new();
-    for i in 1..=3 {
-        let wdir = dir.path().join(format!("w{i}"));
-        configure(
-            &wdir,
-            &format!("witness{i}.example"),
-            std::slice::from_ref(&log_vkey),
-        );
-        let p = WitnessProcess::start(&wdir, &clock_flag);
-        policy += &format!("witness w{i} {} http://{}\n", p.vkey, p.address);
-        witnesses.push(p);
-    }
-    policy += "group two-of-three 2 w1 w2 w3\nquorum two-of-three\n";
+    let common::witness::TwoOfThree {
+        log_vkey,
+        witnesses,
+        policy,
+        ..
+    } = common::witness::two_of_three(dir.path(), &data, ORIGIN, START);
     let policy_path = dir.path().join("policy");
     std::fs::write(&policy_path, &policy).unwrap();
     let pinned_text = format!("log {log_vkey}\n{policy}");

@@ -341,7 +341,10 @@ pub async fn observe(request: Request, next: Next) -> Response {
         _ => "other",
     };
     let id = new_request_id();
-    let span = tracing::info_span!("request", id = %id, method, route = %route);
+    // At the error level, so that the span (and its id) is on every line
+    // whatever the filter lets through: with `RUST_LOG=warn` an info span
+    // would be filtered out and its warnings would lose their id.
+    let span = tracing::error_span!("request", id = %id, method, route = %route);
     let mut response = next.run(request).instrument(span.clone()).await;
     let status = response.status();
     if status.is_server_error() {

@@ -51,7 +51,8 @@ pub fn request(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Response {
-    let authorization = token.map(|t| format!("Bearer {t}"));
+    // A token read from its file keeps the file's final newline.
+    let authorization = token.map(|t| format!("Bearer {}", t.trim()));
     let mut headers = Vec::new();
     if let Some(value) = &authorization {
         headers.push(("Authorization", value.as_str()));

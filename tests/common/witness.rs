@@ -91,3 +91,64 @@ impl Drop for WitnessProcess {
         let _ = self.child.wait();
     }
 }
+
+/// The server's log key and three witnesses of the end-to-end tests.
+pub struct TwoOfThree {
+    /// The server's log key, named by the log's origin.
+    pub log_key: scrutineer::note::SigningKey,
+    /// Its verifier key, encoded.
+    pub log_vkey: String,
+    /// The file the witnesses read their clock from (`--test-clock-file`).
+    pub clock: PathBuf,
+    /// `w1`, `w2`, `w3`, running.
+    pub witnesses: Vec<WitnessProcess>,
+    /// The policy: the three witnesses with their URLs, and a quorum of
+    /// two (without a `log` line).
+    pub policy: String,
+}
+
+/// Makes the server's log key with `scrutineer keygen` in `data/log.key`
+/// before the server starts, so that the witnesses can be told the log's
+/// verifier key (under `origin`); writes `start` to the clock file
+/// `dir/clock`; and starts three witnesses in `dir/w1`..`dir/w3`, which
+/// follow that clock file.
+pub fn two_of_three(dir: &Path, data: &Path, origin: &str, start: &str) -> TwoOfThree {
+    use scrutineer::note::{KeyName, SigningKey};
+    std::fs::create_dir_all(data).unwrap();
+    let key_path = data.join("log.key");
+    let status = Command::new(env!("CARGO_BIN_EXE_scrutineer"))
+        .args(["keygen", "--name", "scrutineer", "--out"])
+        .arg(&key_path)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run keygen");
+    assert!(status.success());
+    let log_key = SigningKey::parse(std::fs::read_to_string(&key_path).unwrap().trim())
+        .unwrap()
+        .renamed(KeyName::new(origin).unwrap());
+    let log_vkey = log_key.verifier_key().encode();
+    let clock = dir.join("clock");
+    std::fs::write(&clock, start).unwrap();
+    let clock_flag = ["--test-clock-file", clock.to_str().unwrap()];
+    let mut witnesses = Vec::new();
+    let mut policy = String::new();
+    for i in 1..=3 {
+        let wdir = dir.join(format!("w{i}"));
+        configure(
+            &wdir,
+            &format!("witness{i}.example"),
+            std::slice::from_ref(&log_vkey),
+        );
+        let p = WitnessProcess::start(&wdir, &clock_flag);
+        policy += &format!("witness w{i} {} http://{}\n", p.vkey, p.address);
+        witnesses.push(p);
+    }
+    policy += "group two-of-three 2 w1 w2 w3\nquorum two-of-three\n";
+    TwoOfThree {
+        log_key,
+        log_vkey,
+        clock,
+        witnesses,
+        policy,
+    }
+}

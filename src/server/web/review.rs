@@ -250,14 +250,19 @@ fn render(
     page(status, &statement)
 }
 
+/// The group's log, if the session's person may take `action` in it
+/// (`refused` otherwise), and what the pages show of `ballot`.
 async fn authorised(
     state: &AppState,
     session: &Session,
     group: &str,
+    ballot: &str,
     action: Action,
     refused: &str,
-) -> Result<Arc<Log>, WebError> {
-    Ok(session.authorise(state, group, action, refused).await?)
+) -> Result<(Arc<Log>, Context), WebError> {
+    let log = session.authorise(state, group, action, refused).await?;
+    let context = context(&log, ballot, &session.person, state.clock.now()).await?;
+    Ok((log, context))
 }
 
 /// `GET /groups/{group}/ballots/{ballot}/certify`.
@@ -266,15 +271,15 @@ pub async fn certify_page(
     session: Session,
     Path((group, ballot)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let log = authorised(
+    let (log, context) = authorised(
         &state,
         &session,
         &group,
+        &ballot,
         Action::CertifyBallot,
         "you are not the chair",
     )
     .await?;
-    let context = context(&log, &ballot, &session.person, state.clock.now()).await?;
     let blocked = match (&context.tally, &context.facts.certified) {
         (_, Some(_)) => "certified",
         (None, None) => "not-tallied",
@@ -319,15 +324,15 @@ pub async fn appeal_page(
     session: Session,
     Path((group, ballot)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let log = authorised(
+    let (log, context) = authorised(
         &state,
         &session,
         &group,
+        &ballot,
         Action::FileAppeal,
         "you may not appeal",
     )
     .await?;
-    let context = context(&log, &ballot, &session.person, state.clock.now()).await?;
     let against = if context.facts.certified.is_some() {
         "certification"
     } else if context.facts.summary.state == "cancelled" {
@@ -348,15 +353,15 @@ pub async fn appeal_review(
     posted: Result<Form<StatementForm>, FormRejection>,
 ) -> Result<Response, WebError> {
     let form = session.checked_form(posted, |f| f.csrf.as_str())?;
-    let log = authorised(
+    let (log, context) = authorised(
         &state,
         &session,
         &group,
+        &ballot,
         Action::FileAppeal,
         "you may not appeal",
     )
     .await?;
-    let context = context(&log, &ballot, &session.person, state.clock.now()).await?;
     let grounds = split_free_text(&form.grounds);
     let checked = match Against::parse(&form.against) {
         Err(_) => Err(("against", String::new())),
@@ -394,15 +399,15 @@ pub async fn appeals_page(
     session: Session,
     Path((group, ballot)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let log = authorised(
+    let (log, context) = authorised(
         &state,
         &session,
         &group,
+        &ballot,
         Action::DecideAppeal,
         "you are not an appeal reviewer",
     )
     .await?;
-    let context = context(&log, &ballot, &session.person, state.clock.now()).await?;
     Ok(render(&session, &log, "appeals", context, |_| {}))
 }
 
@@ -426,16 +431,16 @@ pub async fn decision_review(
     posted: Result<Form<StatementForm>, FormRejection>,
 ) -> Result<Response, WebError> {
     let mut form = session.checked_form(posted, |f| f.csrf.as_str())?;
-    let log = authorised(
+    let (log, context) = authorised(
         &state,
         &session,
         &group,
+        &ballot,
         Action::DecideAppeal,
         "you are not an appeal reviewer",
     )
     .await?;
     let hash = appeal_hash(&appeal)?;
-    let context = context(&log, &ballot, &session.person, state.clock.now()).await?;
     if !context.facts.appeals.iter().any(|a| a.hex == hash.to_hex()) {
         return Err(WebError::NotFound(format!(
             "no appeal {appeal:?} on ballot {ballot:?}"
