@@ -21,6 +21,17 @@ pub struct Account {
     pub email: String,
 }
 
+impl Account {
+    /// An account from a row with `person_id`, `name` and `email`.
+    pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            person: row.try_get("person_id")?,
+            name: row.try_get("name")?,
+            email: row.try_get("email")?,
+        })
+    }
+}
+
 /// A stored token, found by the hash of its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredToken {
@@ -59,14 +70,7 @@ impl Store {
             .bind(person)
             .fetch_optional(self.pool())
             .await?;
-        row.map(|row| {
-            Ok(Account {
-                person: row.try_get("person_id")?,
-                name: row.try_get("name")?,
-                email: row.try_get("email")?,
-            })
-        })
-        .transpose()
+        row.map(|row| Account::from_row(&row)).transpose()
     }
 
     /// Every account, by person id.
@@ -74,15 +78,7 @@ impl Store {
         let rows = sqlx::query("SELECT person_id, name, email FROM accounts ORDER BY person_id")
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Account {
-                    person: row.try_get("person_id")?,
-                    name: row.try_get("name")?,
-                    email: row.try_get("email")?,
-                })
-            })
-            .collect()
+        rows.iter().map(Account::from_row).collect()
     }
 
     /// Stores a new token's hash for a person.

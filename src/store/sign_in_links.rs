@@ -124,14 +124,6 @@ impl Store {
         .bind(email.trim())
         .fetch_all(self.pool())
         .await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(Account {
-                    person: row.try_get("person_id")?,
-                    name: row.try_get("name")?,
-                    email: row.try_get("email")?,
-                })
-            })
-            .collect()
+        rows.iter().map(Account::from_row).collect()
     }
 }

@@ -191,10 +191,7 @@ pub fn sign_in_link(
     expires: Timestamp,
     lifetime_seconds: i64,
 ) -> Result<Message, MessageError> {
-    let to: Mailbox = to
-        .parse::<lettre::Address>()
-        .map(|address| Mailbox::new(Some(name.to_owned()), address))
-        .map_err(|_| MessageError::Address(to.to_owned()))?;
+    let to = mailbox(name, to)?;
     let text = SignInLinkText {
         name,
         url,
@@ -252,6 +249,13 @@ pub struct ReceiptFacts {
     pub receipt: String,
 }
 
+/// The mailbox `name <to>`, or why `to` is not an address.
+fn mailbox(name: &str, to: &str) -> Result<Mailbox, MessageError> {
+    to.parse::<lettre::Address>()
+        .map(|address| Mailbox::new(Some(name.to_owned()), address))
+        .map_err(|_| MessageError::Address(to.to_owned()))
+}
+
 /// The message carrying a vote's receipt to the voter `to` (whose name is
 /// `name`), the receipt attached as `<ballot>-<question>-<organisation>.tlog-proof`
 /// (the CLI's file name), base64-encoded so that its bytes arrive exactly.
@@ -261,10 +265,7 @@ pub fn receipt(
     name: &str,
     to: &str,
 ) -> Result<Message, MessageError> {
-    let to: Mailbox = to
-        .parse::<lettre::Address>()
-        .map(|address| Mailbox::new(Some(name.to_owned()), address))
-        .map_err(|_| MessageError::Address(to.to_owned()))?;
+    let to = mailbox(name, to)?;
     let file = format!(
         "{}-{}-{}.tlog-proof",
         facts.ballot, facts.question, facts.organisation
@@ -347,10 +348,7 @@ pub fn build(
     name: &str,
     to: &str,
 ) -> Result<Message, MessageError> {
-    let to: Mailbox = to
-        .parse::<lettre::Address>()
-        .map(|address| Mailbox::new(Some(name.to_owned()), address))
-        .map_err(|_| MessageError::Address(to.to_owned()))?;
+    let to = mailbox(name, to)?;
     let domain = from.email.domain().to_owned();
     let text = render(
         &facts.reason,
