@@ -54,6 +54,21 @@ fn missing() -> Option<String> {
     }
 }
 
+/// Whether this test must skip: Chromium, node or the node modules are
+/// missing (said on stderr), unless `SCRUTINEER_REQUIRE_BROWSER=1`, which
+/// makes that a failure.
+fn skipped() -> bool {
+    let Some(what) = missing() else {
+        return false;
+    };
+    assert!(
+        std::env::var("SCRUTINEER_REQUIRE_BROWSER").as_deref() != Ok("1"),
+        "SCRUTINEER_REQUIRE_BROWSER=1 but {what} is missing"
+    );
+    eprintln!("skipping the browser tests: {what} is missing");
+    true
+}
+
 fn announce(w: &World, ballot: &str, questions: &[&str], opens: &str, closes: &str) {
     announce_with(w, ballot, questions, opens, closes, &[]);
 }
@@ -95,12 +110,7 @@ fn announce_with(
 
 #[test]
 fn the_web_application_in_chromium() {
-    if let Some(what) = missing() {
-        assert!(
-            std::env::var("SCRUTINEER_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "SCRUTINEER_REQUIRE_BROWSER=1 but {what} is missing"
-        );
-        eprintln!("skipping the browser tests: {what} is missing");
+    if skipped() {
         return;
     }
     let data = tempfile::tempdir().expect("temporary directory");
@@ -286,12 +296,7 @@ fn the_web_application_in_chromium() {
 /// registry the API reads afterwards holds what the pages logged.
 #[test]
 fn the_secretariat_in_chromium() {
-    if let Some(what) = missing() {
-        assert!(
-            std::env::var("SCRUTINEER_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "SCRUTINEER_REQUIRE_BROWSER=1 but {what} is missing"
-        );
-        eprintln!("skipping the browser tests: {what} is missing");
+    if skipped() {
         return;
     }
     let data = tempfile::tempdir().expect("temporary directory");
@@ -347,12 +352,7 @@ fn the_secretariat_in_chromium() {
 /// passes `scrutineer verify` with alice's receipt.
 #[test]
 fn the_chair_announces_in_chromium() {
-    if let Some(what) = missing() {
-        assert!(
-            std::env::var("SCRUTINEER_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "SCRUTINEER_REQUIRE_BROWSER=1 but {what} is missing"
-        );
-        eprintln!("skipping the browser tests: {what} is missing");
+    if skipped() {
         return;
     }
     let data = tempfile::tempdir().expect("temporary directory");
@@ -405,12 +405,7 @@ fn the_chair_announces_in_chromium() {
 /// with the receipt downloaded in the browser.
 #[test]
 fn the_quickstart_runs_in_chromium_alone() {
-    if let Some(what) = missing() {
-        assert!(
-            std::env::var("SCRUTINEER_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "SCRUTINEER_REQUIRE_BROWSER=1 but {what} is missing"
-        );
-        eprintln!("skipping the browser tests: {what} is missing");
+    if skipped() {
         return;
     }
     let data = tempfile::tempdir().expect("temporary directory");
@@ -480,12 +475,7 @@ fn the_quickstart_runs_in_chromium_alone() {
 /// `scrutineer receipt verify`.
 #[test]
 fn an_itu_t_reply_with_reasons_in_chromium() {
-    if let Some(what) = missing() {
-        assert!(
-            std::env::var("SCRUTINEER_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "SCRUTINEER_REQUIRE_BROWSER=1 but {what} is missing"
-        );
-        eprintln!("skipping the browser tests: {what} is missing");
+    if skipped() {
         return;
     }
     let data = tempfile::tempdir().expect("temporary directory");
