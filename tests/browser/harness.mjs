@@ -117,6 +117,26 @@ export async function open() {
     const style = e && getComputedStyle(e);
     return Boolean(e && e.matches(':focus-visible') && style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2);
   });
+  // After "Sign and cast": waits until the page has shown its whole
+  // outcome (every question's receipt check and files) or a refusal.
+  const voteSettled = () => page.waitForFunction(() => {
+    const outcome = document.querySelector('#vote-outcome');
+    return (!outcome.hasAttribute('aria-busy') && outcome.textContent.length > 0)
+        || !document.querySelector('#vote-error').hidden;
+  });
+  // Saves the download links in `region` into `dir`; the names saved.
+  const saveDownloads = async (region, dir) => {
+    mkdirSync(dir, { recursive: true });
+    const links = page.locator(`${region} a[download]`);
+    const names = [];
+    for (let i = 0; i < await links.count(); i++) {
+      const [download] = await Promise.all([page.waitForEvent('download'), links.nth(i).click()]);
+      const name = download.suggestedFilename();
+      await download.saveAs(join(dir, name));
+      names.push(name);
+    }
+    return names;
+  };
   // Closes the browser, adds the console and origin checks, and exits.
   const finish = async () => {
     for (const [name, bytes] of weights) console.log(`weight: ${bytes} bytes, ${name}`);
@@ -133,5 +153,5 @@ export async function open() {
     failures.push(`the script stopped: ${error.stack || error}`);
     console.log(`FAIL the script stopped: ${error.stack || error}`);
   };
-  return { base, page, context, check, audit, shot, text, api, tabTo, focusVisible, expected, finish, stopped };
+  return { base, page, context, check, audit, shot, text, api, tabTo, focusVisible, voteSettled, saveDownloads, expected, finish, stopped };
 }

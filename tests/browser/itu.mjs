@@ -13,11 +13,9 @@
 //   SCREENSHOTS           optional: a directory for PNGs
 
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { env, open } from './harness.mjs';
 
-const { base, page, check, audit, shot, text, expected, finish, stopped } = await open();
+const { base, page, check, audit, shot, text, voteSettled, saveDownloads, expected, finish, stopped } = await open();
 const downloads = env('DOWNLOADS');
 const reasons = 'Clause 7 conflicts with X.509: the draft cannot be assigned as it stands.';
 
@@ -57,19 +55,11 @@ try {
   check((await text('#review-notes')).includes(`SHA-256 ${hash}`), 'the review says the reasons travel with the reply');
   await audit('the review of a reply with reasons');
   await page.click('#cast-vote');
-  await page.waitForFunction(() => document.querySelector('#vote-outcome').textContent.match(/Receipt verified|DOES NOT VERIFY/)
-    || !document.querySelector('#vote-error').hidden);
+  await voteSettled();
   const outcome = await text('#vote-outcome');
   check(outcome.includes('Receipt verified in this browser') && !outcome.includes('DOES NOT'), `the receipt is verified in the page: ${outcome}`);
   check(outcome.includes('your vote "do-not-assign" is recorded'), 'the reply is recorded');
-  mkdirSync(downloads, { recursive: true });
-  const links = page.locator('#vote-outcome a[download]');
-  const names = [];
-  for (let i = 0; i < await links.count(); i++) {
-    const [download] = await Promise.all([page.waitForEvent('download'), links.nth(i).click()]);
-    names.push(download.suggestedFilename());
-    await download.saveAs(join(downloads, download.suggestedFilename()));
-  }
+  const names = await saveDownloads('#vote-outcome', downloads);
   check(names.includes('C1-main-JP.vote') && names.includes('C1-main-JP.tlog-proof'), `the page offers the files the CLI writes: ${names}`);
   await audit('a recorded reply with reasons');
   await shot('itu-reply-receipt');

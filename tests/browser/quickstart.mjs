@@ -21,11 +21,10 @@
 // certified result; erin, the reviewer, upholds it. Signing is in the
 // page every time; axe-core runs on every new page and state.
 
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { env, open } from './harness.mjs';
 
-const { base, page, check, audit, shot, text, api, tabTo, focusVisible, finish, stopped } = await open();
+const { base, page, check, audit, shot, text, api, tabTo, focusVisible, voteSettled, saveDownloads, finish, stopped } = await open();
 const secretariat = env('SECRETARIAT_TOKEN');
 const tokens = {};
 
@@ -173,16 +172,10 @@ try {
   await page.click('#vote-form button[type="submit"]');
   await page.waitForSelector('#vote-review:not([hidden])');
   await page.click('#cast-vote');
-  await page.waitForFunction(() => document.querySelector('#vote-outcome').textContent.includes('Receipt verified')
-    || !document.querySelector('#vote-error').hidden);
+  await voteSettled();
   check((await text('#vote-outcome')).includes('your vote "yes" is recorded'), 'alice votes yes, and the receipt is verified in the page');
-  const downloads = env('DOWNLOADS');
-  mkdirSync(downloads, { recursive: true });
-  const links = page.locator('#vote-outcome a[download]');
-  for (let i = 0; i < await links.count(); i++) {
-    const [download] = await Promise.all([page.waitForEvent('download'), links.nth(i).click()]);
-    await download.saveAs(join(downloads, download.suggestedFilename()));
-  }
+  const saved = await saveDownloads('#vote-outcome', env('DOWNLOADS'));
+  check(saved.includes('Q1-main-cadzow.tlog-proof'), `the page offers alice's receipt: ${saved.join(' ')}`);
   await signOut();
   check((await api('POST', '/v1/clock', secretariat, { advance_seconds: 32 * 24 * 3600 })).status === 200, 'the clock moves past the close');
   check(await waitFor('Q1', 'tallied'), 'Q1 closes and is tallied');

@@ -16,11 +16,11 @@
 //   DOWNLOADS                           where the downloaded files go
 //   SCREENSHOTS                         optional: a directory for PNGs
 
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { env, open } from './harness.mjs';
 
-const { base, page, check, audit, shot, text, api, tabTo, focusVisible, expected, finish, stopped } = await open();
+const { base, page, check, audit, shot, text, api, tabTo, focusVisible, voteSettled, saveDownloads, expected, finish, stopped } = await open();
 const secretariat = env('SECRETARIAT_TOKEN');
 const downloads = env('DOWNLOADS');
 
@@ -46,19 +46,6 @@ async function waitFor(ballot, state) {
   return false;
 }
 
-// Saves the page's download links of the outcome into `dir`.
-async function saveDownloads(region, dir) {
-  mkdirSync(dir, { recursive: true });
-  const links = page.locator(`${region} a[download]`);
-  const names = [];
-  for (let i = 0; i < await links.count(); i++) {
-    const [download] = await Promise.all([page.waitForEvent('download'), links.nth(i).click()]);
-    const name = download.suggestedFilename();
-    await download.saveAs(join(dir, name));
-    names.push(name);
-  }
-  return names;
-}
 
 try {
   const origin = (await api('GET', '/v1/groups/ETI', secretariat)).body.origin;
@@ -135,8 +122,7 @@ try {
   check(await tabTo('#cast-vote'), 'Tab reaches "Sign and cast"');
   check(await focusVisible(), '"Sign and cast" shows a visible focus outline');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => (document.querySelector('#vote-outcome').textContent.match(/Receipt verified|DOES NOT VERIFY/g) || []).length >= 2
-    || !document.querySelector('#vote-error').hidden);
+  await voteSettled();
   const outcome = await text('#vote-outcome');
   check(await page.getAttribute('#vote-outcome', 'role') === 'status', 'the outcome is a status region');
   check((outcome.match(/Receipt verified in this browser/g) || []).length === 2 && !outcome.includes('DOES NOT'),
@@ -171,12 +157,12 @@ try {
   await page.waitForSelector('#vote-review:not([hidden])');
   check(await tabTo('#cast-vote'), 'Tab reaches "Sign and cast"');
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => document.querySelector('#vote-outcome').textContent.includes('Receipt verified')
-    || !document.querySelector('#vote-error').hidden);
+  await voteSettled();
   const changed = await text('#vote-outcome');
   check(changed.includes('your vote "no" is recorded') && changed.includes('is superseded by this one'),
     `the second vote is recorded and says it supersedes the first: ${changed}`);
-  await saveDownloads('#vote-outcome', join(downloads, 'second'));
+  const second = await saveDownloads('#vote-outcome', join(downloads, 'second'));
+  check(second.sort().join(' ') === 'B3-main-cadzow.tlog-proof B3-main-cadzow.vote', `the page offers the second vote's files: ${second.join(' ')}`);
   await signOut();
 
   // ------------------------------ dave: not eligible, refused in words

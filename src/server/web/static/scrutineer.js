@@ -798,6 +798,9 @@ async function castVote(section) {
   const button = document.getElementById('cast-vote');
   error.hidden = true;
   button.disabled = true;
+  // Busy until every question's outcome, receipt check and files are
+  // shown: assistive technology (and the browser tests) wait for the whole.
+  outcome.setAttribute('aria-busy', 'true');
   const list = document.createElement('ul');
   outcome.replaceChildren(list);
   const pinning = [];
@@ -859,6 +862,7 @@ async function castVote(section) {
   } catch (problem) {
     showError(error, [`${problem.message}.`]);
   } finally {
+    outcome.removeAttribute('aria-busy');
     button.disabled = false;
   }
 }
