@@ -14,6 +14,7 @@ use std::process::Command;
 use common::http;
 use common::logview::{group_info, read_verified};
 use common::server::Server;
+use common::world::{World, scrutineer};
 use serde_json::json;
 
 fn put_organisation(address: &str, token: &str, group: &str, org: &str) -> http::Response {
@@ -85,8 +86,8 @@ fn restore(data_dir: &Path, copy: &Path) {
 }
 
 /// Checks that `group` is not served, with a reason containing `words`,
-/// and that `bystander` is.
-fn refused(address: &str, token: &str, group: &str, words: &[&str]) {
+/// and that `bystander` is; the reason.
+fn refused(address: &str, token: &str, group: &str, words: &[&str]) -> String {
     let r = http::get(address, &format!("/v1/groups/{group}/log/checkpoint"), None);
     assert_eq!(r.status, 503, "{}", r.text());
     let detail = r.json()["detail"].as_str().expect("detail").to_owned();
@@ -106,6 +107,7 @@ fn refused(address: &str, token: &str, group: &str, words: &[&str]) {
     assert_eq!(r.status, 503, "a refused log takes no writes: {}", r.text());
     let view = read_verified(address, token, "bystander");
     assert!(view.size > 0, "the other log is served");
+    halted
 }
 
 #[test]
@@ -163,6 +165,142 @@ fn a_restored_backup_is_refused_and_a_complete_copy_is_served() {
     read_verified(&server.address, &token, "g")
         .verify_consistent_with(&server.address, &published.checkpoint);
     server.stop();
+}
+
+/// `scrutineer restore-tail` with the given arguments after the data
+/// directory's.
+fn restore_tail(data_dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec![
+        "restore-tail",
+        "--data-dir",
+        data_dir.to_str().expect("UTF-8"),
+    ];
+    all.extend(args);
+    scrutineer(&all)
+}
+
+#[test]
+fn a_restored_backup_gets_its_tail_back_from_a_bundle_and_the_voters_files() {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let work = tempfile::tempdir().expect("a temporary directory");
+    let copies = tempfile::tempdir().expect("a temporary directory");
+    let w = World::simulated(data.path(), work.path(), "2026-06-01T00:00:00Z");
+    create_group(&w.server.address, &w.token, "bystander");
+    w.eti_group(&["cadzow", "newco"]);
+    w.announce_and_open("B1");
+
+    // The backup, a bundle exported then (it ends where the backup does),
+    // and the tail: alice's vote (its note sealed until the close) and a
+    // registry change.
+    let old = copies.path().join("old.db");
+    backup(data.path(), &old);
+    let stale = w.export("alice", "B1", "stale-bundle");
+    w.vote("alice", "alice.key", "B1", "cadzow", "yes", "alice-votes");
+    w.send(
+        "PUT",
+        "/v1/groups/ETI/organisations/later",
+        json!({"class": "member", "from": "2026-07-20T00:00:00Z"}),
+    );
+    let published = read_verified(&w.server.address, &w.token, "ETI");
+    let bundle = w.export("alice", "B1", "bundle");
+    let World {
+        server,
+        token,
+        work: votes,
+    } = w;
+    server.stop();
+
+    restore(data.path(), &old);
+    let server = Server::start(data.path(), &["--simulated-clock"]);
+    let reason = refused(&server.address, &token, "ETI", &["restored"]);
+    server.stop();
+
+    // Refused, writing nothing: a bundle that ends before the newest
+    // checkpoint published, and one whose tail names a note nobody gave.
+    let output = restore_tail(data.path(), &["--group", "ETI", "--bundle", &stale]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("published a checkpoint of size"),
+        "{stderr}"
+    );
+    let output = restore_tail(data.path(), &["--group", "ETI", "--bundle", &bundle]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the note sha256:") && stderr.contains("--documents"),
+        "the sealed note is named, with what to do: {stderr}"
+    );
+    // Another log's bundle, signed by the same server key under another
+    // origin.
+    let output = restore_tail(data.path(), &["--group", "bystander", "--bundle", &bundle]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("is not the key of origin"), "{stderr}");
+    let server = Server::start(data.path(), &["--simulated-clock"]);
+    assert_eq!(
+        refused(&server.address, &token, "ETI", &["restored"]),
+        reason,
+        "a refused restore writes nothing"
+    );
+    server.stop();
+
+    // With the voter's files: put back, served with the published roots.
+    let alice = votes.join("alice-votes");
+    let output = restore_tail(
+        data.path(),
+        &[
+            "--group",
+            "ETI",
+            "--bundle",
+            &bundle,
+            "--documents",
+            alice.to_str().expect("UTF-8"),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("put back entries"), "{stdout}");
+    let server = Server::start(data.path(), &["--simulated-clock"]);
+    let view = read_verified(&server.address, &token, "ETI");
+    assert_eq!(view.size, published.size);
+    assert_eq!(view.root, published.root);
+    assert_eq!(view.checkpoint, published.checkpoint);
+    view.verify_inclusions(&server.address);
+
+    // The ballot closes; the restored note is revealed and counted, and
+    // the whole history verifies with alice's receipt.
+    let w = World {
+        server,
+        token,
+        work: votes,
+    };
+    w.advance_days(32);
+    w.wait_for("B1", "tallied");
+    let closed = w.export("alice", "B1", "closed-bundle");
+    let receipt = w.path("alice-votes").join("B1-main-cadzow.tlog-proof");
+    let output = scrutineer(&[
+        "verify",
+        &closed,
+        "--log-key",
+        &w.path_str("log.vkey"),
+        "--receipt",
+        receipt.to_str().expect("UTF-8"),
+    ]);
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(report.contains("counted"), "{report}");
+    read_verified(&w.server.address, &w.token, "ETI")
+        .verify_consistent_with(&w.server.address, &published.checkpoint);
+    w.server.stop();
 }
 
 #[test]

@@ -19,6 +19,8 @@ mod log;
 mod receipt;
 mod remote;
 #[cfg(feature = "server")]
+mod restore;
+#[cfg(feature = "server")]
 mod serve;
 mod simulate;
 mod verify;
@@ -72,6 +74,11 @@ enum Command {
     /// Copy the server's SQLite database consistently, while it runs.
     #[cfg(feature = "server")]
     Backup(backup::Args),
+    /// Put back the entries a restored database lacks, from an audit
+    /// bundle exported after them, so that a log refused for being behind
+    /// its high-water mark is served again with the same roots.
+    #[cfg(feature = "server")]
+    RestoreTail(restore::Args),
     /// Load the server (started here, on a simulated clock) with signed
     /// votes, and measure the machine's limits for the same work.
     #[cfg(feature = "server")]
@@ -101,6 +108,8 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         #[cfg(feature = "server")]
         Command::Backup(args) => backup::run(args),
+        #[cfg(feature = "server")]
+        Command::RestoreTail(args) => restore::run(args),
         #[cfg(feature = "server")]
         Command::Loadtest(args) => loadtest::run(args),
         #[cfg(feature = "server")]
