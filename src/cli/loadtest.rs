@@ -41,6 +41,7 @@ mod limits;
 mod wire;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -100,6 +101,12 @@ pub struct Args {
     /// Print the report as JSON on standard output.
     #[arg(long)]
     json: bool,
+    /// Run the server in this new directory and keep it afterwards (its
+    /// database, log key and marks), instead of a temporary one removed
+    /// at the end: to measure what a server does with the log the load
+    /// left, such as its next start-up.
+    #[arg(long, value_name = "DIR")]
+    keep_data: Option<PathBuf>,
 }
 
 fn positive_seconds(text: &str) -> Result<f64, String> {
@@ -156,13 +163,19 @@ struct Ratios {
 
 /// Runs the load test.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let dir = TempDir::new()?;
+    let dir = match &args.keep_data {
+        Some(path) => TempDir::kept(path)?,
+        None => TempDir::new()?,
+    };
     let mut server = ServerProcess::start(dir.path(), args.database_url.as_deref())?;
     let result = load(&args, &dir, &server);
     let stopped = server.stop();
     let report =
         result.map_err(|e| anyhow!("{e:#}\nthe server's log ends:\n{}", server.log_tail()))?;
     stopped?;
+    if let Some(path) = &args.keep_data {
+        progress(&format!("the server's data is kept in {}", path.display()));
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -19,8 +19,9 @@ pub const SIMULATED_START: &str = "2026-06-01T00:00:00Z";
 /// and burst: a hundred times the ~10 000 votes a second the tool drives.
 const WRITE_LIMIT: &str = "1000000";
 
-/// A directory removed, with everything in it, when dropped.
-pub struct TempDir(PathBuf);
+/// A directory removed, with everything in it, when dropped, unless it
+/// is to be kept.
+pub struct TempDir(PathBuf, bool);
 
 impl TempDir {
     /// Creates a fresh directory under the system's temporary directory.
@@ -35,7 +36,15 @@ impl TempDir {
         ));
         std::fs::create_dir(&path)
             .with_context(|| format!("cannot create the directory {}", path.display()))?;
-        Ok(Self(path))
+        Ok(Self(path, false))
+    }
+
+    /// Creates the new directory `path`, kept when dropped (an existing
+    /// one is refused: its data would be mixed with the load's).
+    pub fn kept(path: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir(path)
+            .with_context(|| format!("cannot create the new directory {}", path.display()))?;
+        Ok(Self(path.to_owned(), true))
     }
 
     /// The directory.
@@ -46,7 +55,9 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if !self.1 {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 }
 
