@@ -194,6 +194,54 @@ impl LogFold for GroupLogState {
         }
     }
 
+    /// The notes of the vote entries among `entries`, verified on every
+    /// core under their signers' keys of the registry as it stands before
+    /// them (a key registered within `entries` is left to the fold), and
+    /// recorded in the book's memo with the parsed note, which the fold
+    /// takes. Only a successful strict verification is recorded, so the
+    /// fold accepts exactly what it would have accepted; every other rule
+    /// (a revoked key, the roll, the window) is still the fold's.
+    fn verify_ahead(&self, entries: &[Entry], documents: &dyn DocumentSource) {
+        /// Fewer notes are verified on this thread by the fold itself.
+        const WORTH_THREADS: usize = 64;
+        let Some(registry) = &self.registry else {
+            return;
+        };
+        let notes: Vec<_> = entries
+            .iter()
+            .filter(|entry| entry.kind() == crate::vote::VOTE_ENTRY_KIND)
+            .filter_map(crate::ballot::document_named)
+            .filter_map(|sha256| documents.get(&sha256))
+            .collect();
+        if notes.len() < WORTH_THREADS {
+            return;
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let verified = &self.book.verified;
+        std::thread::scope(|scope| {
+            for part in notes.chunks(notes.len().div_ceil(threads)) {
+                scope.spawn(move || {
+                    for bytes in part {
+                        let Ok(vote) = crate::vote::SubmittedVote::parse(bytes) else {
+                            continue;
+                        };
+                        for key in registry
+                            .keys_of(vote.person.as_str())
+                            .iter()
+                            .filter(|k| k.key.id() == vote.key_id)
+                        {
+                            verified.verify_in_advance(
+                                &vote,
+                                &key.key,
+                                crate::ballot::Recorder::Replaying { keep_parsed: true },
+                            );
+                        }
+                    }
+                });
+            }
+        });
+    }
+
     /// A vote note names its attachment ([`crate::ballot::attachment_of`]).
     fn documents_named_by(document: &[u8]) -> Vec<Hash> {
         crate::ballot::attachment_of(document).into_iter().collect()

@@ -77,6 +77,14 @@ pub trait LogFold: Send + Sync + 'static {
         None
     }
 
+    /// Does ahead, on every core, the verification that folding `entries`
+    /// read from storage would do one entry after the other (a vote's
+    /// signature), and records it where the fold finds it. A fold that
+    /// verifies nothing does nothing.
+    fn verify_ahead(&self, entries: &[Entry], documents: &dyn DocumentSource) {
+        let _ = (entries, documents);
+    }
+
     /// The documents a document names in turn (a vote note names its
     /// attachment).
     fn documents_named_by(document: &[u8]) -> Vec<Hash> {

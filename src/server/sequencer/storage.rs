@@ -75,6 +75,7 @@ impl<S: LogFold> GroupLog<S> {
             let documents = chunk_documents::<S, _>(&mut reader, &parsed, loaded.size, to)
                 .await
                 .map_err(|e| AppendError::BatchFailed(e.to_string()))?;
+            loaded.state.verify_ahead(&parsed, &documents);
             for entry in &parsed {
                 self.fold_stored(loaded, entry, &documents)?;
             }
