@@ -12,6 +12,13 @@
 //! first time) is why the page shows the key's fingerprint, for the person
 //! to compare with the one the secretariat publishes
 //! (docs/threat-model.md).
+//!
+//! `GET /witness-policy` serves the witnesses, groups and quorum of the
+//! server's `--witness-policy` (`Policy::witness_text`, without URLs and
+//! without `log` lines), public too: the page verifies with those keys
+//! each cosignature on the checkpoints it checks, and shows the text's
+//! fingerprint, since keys that come from the server prove only what the
+//! server names unless compared with the policy published elsewhere.
 
 use std::sync::Arc;
 
@@ -62,4 +69,25 @@ pub async fn log_key(
         format!("{key}\n"),
     )
         .into_response())
+}
+
+/// `GET /witness-policy`: the witnesses the server asks and its quorum,
+/// as a C2SP tlog-policy text; 404 when it asks none.
+pub async fn witness_policy(State(state): State<Arc<AppState>>) -> Response {
+    let headers = [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        ),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+    ];
+    match &state.witnessing {
+        Some(w) => (headers, w.policy().witness_text()).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            headers,
+            "this server asks no witnesses\n",
+        )
+            .into_response(),
+    }
 }
