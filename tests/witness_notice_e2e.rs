@@ -143,6 +143,22 @@ fn witnesses_prove_the_notice_and_catch_a_truncated_bundle_and_a_split_view() {
     ));
     advance(&w, &clock, 32, "2026-08-17T00:00:00Z");
     w.wait_for("B1", "tallied");
+    // An export right after the tally waits for the quorum on the
+    // checkpoint it stops at, so the bundle verifies under the policy.
+    let waited = w.path_str("waited");
+    let mut export = strings(&["export"]);
+    export.extend(w.as_person("alice"));
+    export.extend(strings(&[
+        "--ballot",
+        "B1",
+        "--out",
+        &waited,
+        "--witness-policy",
+        pinned_path,
+    ]));
+    ok(&export);
+    let out = ok(&["verify", &waited, "--policy", pinned_path]);
+    assert!(out.contains("quorum cosigned the bundle's checkpoint"), "{out}");
     let size = settled(&w, &pinned);
     assert!(size > announced);
 
