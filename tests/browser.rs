@@ -371,8 +371,9 @@ fn the_receipt_check_shows_the_witnesses_cosignatures_in_chromium() {
     } = common::witness::two_of_three(dir.path(), &data, ORIGIN, START);
     let policy_path = dir.path().join("policy");
     std::fs::write(&policy_path, &policy).expect("policy file");
-    let pinned = scrutineer::tlog::policy::Policy::parse(format!("log {log_vkey}\n{policy}").as_bytes())
-        .expect("the policy parses");
+    let pinned =
+        scrutineer::tlog::policy::Policy::parse(format!("log {log_vkey}\n{policy}").as_bytes())
+            .expect("the policy parses");
     let server = common::server::Server::start(
         &data,
         &[

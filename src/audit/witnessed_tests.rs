@@ -203,8 +203,5 @@ fn a_receipt_is_vouched_for_by_its_own_checkpoint_or_a_later_one_and_says_which(
     assert!(later.summary.contains("consistent"), "{}", later.summary);
     // An entry no quorum-cosigned checkpoint contains fails.
     let none = receipt_witnessing(&evidence, &w.policy, &receipt(4, 5));
-    assert!(
-        matches!(none, Err(AuditError::Receipt { .. })),
-        "{none:?}"
-    );
+    assert!(matches!(none, Err(AuditError::Receipt { .. })), "{none:?}");
 }

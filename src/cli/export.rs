@@ -53,7 +53,12 @@ pub struct Args {
     #[arg(long, alias = "policy", value_name = "FILE")]
     witness_policy: Option<PathBuf>,
     /// How long to wait for the quorum with --witness-policy, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120, requires = "witness_policy")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 120,
+        requires = "witness_policy"
+    )]
     wait: u64,
 }
 
@@ -81,16 +86,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(path) => {
             let bytes = std::fs::read(path)
                 .with_context(|| format!("cannot read the policy {}", path.display()))?;
-            Some(
-                Policy::parse(&bytes)
-                    .with_context(|| format!("the policy {}", path.display()))?,
-            )
+            Some(Policy::parse(&bytes).with_context(|| format!("the policy {}", path.display()))?)
         }
         None => None,
     };
-    let quorum = policy
-        .as_ref()
-        .map(|p| (p, Duration::from_secs(args.wait)));
+    let quorum = policy.as_ref().map(|p| (p, Duration::from_secs(args.wait)));
     let (group, bundle) =
         export_bundle_cosigned(&args.server, &client, &args.ballot, &args.out, quorum)?;
     println!(

@@ -15,8 +15,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use super::export::export_bundle;
-use super::log::read_verifier_key;
 use super::http::{BaseUrl, Client};
+use super::log::read_verifier_key;
 use super::remote::{ServerArgs, TokenArgs, TransportArgs};
 use scrutineer::audit::bundle::write_files;
 use scrutineer::audit::tar::read_tar;
