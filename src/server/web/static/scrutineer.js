@@ -530,11 +530,12 @@ async function parseWitnessKey(text) {
 
 // The witnesses the server asks, its groups and its quorum (C2SP
 // tlog-policy, as `GET /witness-policy` serves it), or null when it asks
-// none. The keys come from the server: its fingerprint is shown so that
-// the person can compare it with the policy the secretariat publishes.
+// none (204). The keys come from the server: their fingerprints are shown
+// so that the person can compare them with those the secretariat
+// publishes.
 async function serverWitnessPolicy() {
   const response = await fetch('/witness-policy', { credentials: 'same-origin', cache: 'no-store' });
-  if (response.status === 404) return null;
+  if (response.status === 204) return null;
   if (!response.ok) throw new Error(`/witness-policy answered ${response.status}`);
   const text = await response.text();
   const names = new Map();
