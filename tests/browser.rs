@@ -345,6 +345,86 @@ fn the_secretariat_in_chromium() {
     assert_eq!(erin["name"], "Erin Example", "{erin}");
 }
 
+/// The receipt check shows the witnesses' cosignatures
+/// (`tests/browser/witnesses.mjs`): a server that asks three real
+/// `scrutineer witness` processes (quorum two of three) on a simulated
+/// clock, the witnesses following it; alice votes with the CLI and, once
+/// the log's head is cosigned, her receipt is checked in the page, which
+/// lists the witnesses that cosigned the log's current checkpoint, when,
+/// and that the quorum is met, and refuses an altered cosignature.
+#[test]
+fn the_receipt_check_shows_the_witnesses_cosignatures_in_chromium() {
+    if skipped() {
+        return;
+    }
+    const ORIGIN: &str = "simulated.invalid/vote.test/ETI";
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let data = dir.path().join("data");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).expect("work directory");
+    let common::witness::TwoOfThree {
+        log_vkey,
+        clock,
+        witnesses,
+        policy,
+        ..
+    } = common::witness::two_of_three(dir.path(), &data, ORIGIN, START);
+    let policy_path = dir.path().join("policy");
+    std::fs::write(&policy_path, &policy).expect("policy file");
+    let pinned =
+        scrutineer::tlog::policy::Policy::parse(format!("log {log_vkey}\n{policy}").as_bytes())
+            .expect("the policy parses");
+    let server = common::server::Server::start(
+        &data,
+        &[
+            "--simulated-clock",
+            "--simulated-start",
+            START,
+            "--origin-prefix",
+            "vote.test",
+            "--witness-policy",
+            policy_path.to_str().expect("UTF-8"),
+        ],
+    );
+    let token = server.token.clone().expect("first start prints the token");
+    let w = World {
+        server,
+        token,
+        work,
+    };
+    w.eti_group(&["cadzow"]);
+    announce(
+        &w,
+        "B1",
+        &["main"],
+        "2026-07-15T00:00:00Z",
+        "2026-08-15T00:00:00Z",
+    );
+    std::fs::write(&clock, "2026-07-16T00:00:00Z").expect("the witnesses' clock");
+    w.advance_days(45);
+    w.wait_for("B1", "open");
+    w.vote("alice", "alice.key", "B1", "cadzow", "yes", "votes");
+    common::witness::settled(&w, &pinned);
+    let receipt = std::fs::read_dir(w.path("votes"))
+        .expect("the votes folder")
+        .map(|e| e.expect("an entry").path())
+        .find(|p| p.extension().is_some_and(|x| x == "tlog-proof"))
+        .expect("alice's receipt");
+    let screenshots = std::env::var_os("SCRUTINEER_SCREENSHOTS")
+        .map(|dir| Path::new(env!("CARGO_MANIFEST_DIR")).join(dir));
+    let passed = run_script(
+        "witnesses.mjs",
+        &[("RECEIPT", receipt.into())],
+        &w,
+        screenshots.as_deref(),
+    );
+    w.server.stop();
+    for p in witnesses {
+        p.kill();
+    }
+    assert!(passed, "the browser checks of witnesses.mjs failed");
+}
+
 /// The chair announces in the browser (`tests/browser/chair.mjs`): a draft
 /// refused by the notice rule, then the exact note signed with carol's
 /// key and logged. The ballot then runs as any other: alice votes with the

@@ -6,27 +6,14 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::http;
 use common::server::Server;
+use common::witness::eventually;
 use scrutineer::tlog::policy::{Policy, QuorumTime};
 use serde_json::json;
 
 const START: &str = "2026-03-02T09:00:00Z";
 const ORIGIN: &str = "simulated.invalid/vote.test/ETI";
-
-/// Polls `f` until it returns `Some`, for at most 30 s.
-fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(value) = f() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 #[test]
 fn three_witnesses_cosign_the_servers_checkpoints_and_one_down_still_meets_the_quorum() {

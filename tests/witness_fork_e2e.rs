@@ -13,45 +13,17 @@
 mod common;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use common::http;
 use common::server::Server;
+use common::witness::{eventually, settled};
 use common::world::{World, ok, scrutineer, strings, text};
 use scrutineer::tlog::Hash;
-use scrutineer::tlog::policy::{Policy, QuorumTime};
+use scrutineer::tlog::policy::Policy;
 use serde_json::json;
 
 const START: &str = "2026-06-01T00:00:00Z";
 const ORIGIN: &str = "simulated.invalid/vote.test/ETI";
-
-fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(value) = f() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-/// The served checkpoint's size once the policy's quorum cosigned it.
-fn cosigned_size(w: &World, pinned: &Policy) -> Option<u64> {
-    let r = http::get(&w.server.address, "/v1/groups/ETI/log/checkpoint", None);
-    let size: u64 = r.text().lines().nth(1)?.parse().ok()?;
-    let times = pinned.cosigned_times(&r.body).ok()?;
-    matches!(pinned.quorum_time(&times), QuorumTime::Met(_)).then_some(size)
-}
-
-/// Waits until the head is cosigned by the quorum and the log settled.
-fn settled(w: &World, pinned: &Policy) -> u64 {
-    eventually("the head cosigned and the log settled", || {
-        let size = cosigned_size(w, pinned)?;
-        std::thread::sleep(Duration::from_secs(5));
-        (cosigned_size(w, pinned)? == size).then_some(size)
-    })
-}
 
 fn size_of(w: &World) -> u64 {
     let r = http::get(&w.server.address, "/v1/groups/ETI/log/checkpoint", None);

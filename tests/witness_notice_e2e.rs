@@ -14,13 +14,13 @@
 mod common;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use common::http;
 use common::server::Server;
+use common::witness::{eventually, settled};
 use common::world::{World, ok, scrutineer, strings, text};
 use scrutineer::tlog::checkpoint::{Checkpoint, Origin, sign_checkpoint};
-use scrutineer::tlog::policy::{Policy, QuorumTime};
+use scrutineer::tlog::policy::Policy;
 use scrutineer::tlog::{Hash, TreeSize};
 use serde_json::{Value, json};
 
@@ -28,37 +28,6 @@ const START: &str = "2026-06-01T00:00:00Z";
 const OPENS: &str = "2026-07-15T00:00:00Z";
 const CLOSES: &str = "2026-08-15T00:00:00Z";
 const ORIGIN: &str = "simulated.invalid/vote.test/ETI";
-
-/// Polls `f` until it returns `Some`, for at most 60 s.
-fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(value) = f() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-/// The served checkpoint's size if the policy's quorum cosigned it.
-fn cosigned_size(w: &World, pinned: &Policy) -> Option<u64> {
-    let r = http::get(&w.server.address, "/v1/groups/ETI/log/checkpoint", None);
-    let size: u64 = r.text().lines().nth(1)?.parse().ok()?;
-    let times = pinned.cosigned_times(&r.body).ok()?;
-    matches!(pinned.quorum_time(&times), QuorumTime::Met(_)).then_some(size)
-}
-
-/// Waits until the log stops growing with its head cosigned by the quorum
-/// (the server logs the cosigned checkpoint, whose own tree is then
-/// cosigned and not logged again).
-fn settled(w: &World, pinned: &Policy) -> u64 {
-    eventually("the head cosigned and the log settled", || {
-        let size = cosigned_size(w, pinned)?;
-        std::thread::sleep(Duration::from_secs(5));
-        (cosigned_size(w, pinned)? == size).then_some(size)
-    })
-}
 
 fn command(name: &str, w: &World, who: &str, rest: &[&str]) -> Vec<String> {
     let mut args = strings(&[name]);
@@ -174,6 +143,25 @@ fn witnesses_prove_the_notice_and_catch_a_truncated_bundle_and_a_split_view() {
     ));
     advance(&w, &clock, 32, "2026-08-17T00:00:00Z");
     w.wait_for("B1", "tallied");
+    // An export right after the tally waits for the quorum on the
+    // checkpoint it stops at, so the bundle verifies under the policy.
+    let waited = w.path_str("waited");
+    let mut export = strings(&["export"]);
+    export.extend(w.as_person("alice"));
+    export.extend(strings(&[
+        "--ballot",
+        "B1",
+        "--out",
+        &waited,
+        "--witness-policy",
+        pinned_path,
+    ]));
+    ok(&export);
+    let out = ok(&["verify", &waited, "--policy", pinned_path]);
+    assert!(
+        out.contains("quorum cosigned the bundle's checkpoint"),
+        "{out}"
+    );
     let size = settled(&w, &pinned);
     assert!(size > announced);
 
@@ -229,6 +217,61 @@ fn witnesses_prove_the_notice_and_catch_a_truncated_bundle_and_a_split_view() {
     assert!(cosigned_files >= 2, "{cosigned_files}");
     let again = ok(&["verify", &exported, "--policy", pinned_path]);
     assert!(again.contains("notice proven by witnesses"), "{again}");
+    // Alice's receipt: its vote is in a checkpoint a quorum cosigned
+    // (its own, or a later one consistent with it, and the report says
+    // which).
+    let receipt = std::fs::read_dir(w.path_str("votes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "tlog-proof"))
+        .expect("alice's receipt");
+    let receipt = receipt.to_str().unwrap();
+    let out = ok(&[
+        "verify",
+        &tar,
+        "--policy",
+        pinned_path,
+        "--receipt",
+        receipt,
+        "--json",
+    ]);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let witnessed = &report["receipts"][0]["witnessed"];
+    let basis = witnessed["basis"].as_str().unwrap();
+    assert!(
+        basis == "receipt-checkpoint" || basis == "later-checkpoint",
+        "{witnessed}"
+    );
+    assert_eq!(
+        witnessed["checkpoint_quorum_by"].is_string(),
+        basis == "receipt-checkpoint",
+        "{witnessed}"
+    );
+    // The clock moved on right after the vote, so the quorum may first
+    // have cosigned a checkpoint containing it on the tally's day.
+    let by = witnessed["entry_quorum_by"].as_str().unwrap();
+    assert!(
+        by.starts_with("2026-07-16T") || by.starts_with("2026-08-17T"),
+        "{witnessed}"
+    );
+    assert!(
+        report["checks"]
+            .to_string()
+            .contains("receipts and witnesses:"),
+        "{report}"
+    );
+    // Without a policy, nothing is said about witnesses.
+    let plain = ok(&[
+        "verify",
+        &tar,
+        "--log-key",
+        &w.path_str("log.vkey"),
+        "--receipt",
+        receipt,
+        "--json",
+    ]);
+    let plain: Value = serde_json::from_str(&plain).unwrap();
+    assert!(plain["receipts"][0].get("witnessed").is_none(), "{plain}");
     let readable = ok(&["verify", &tar, "--witness-policy", pinned_path]);
     assert!(
         readable.contains("notice proven by witnesses"),
@@ -266,6 +309,43 @@ fn witnesses_prove_the_notice_and_catch_a_truncated_bundle_and_a_split_view() {
         &latest_path,
     ]);
     assert!(cut.contains("TRUNCATED: the bundle stops at size"), "{cut}");
+    // The verifier asks the witnesses itself (the policy's URLs) and sees
+    // the same; with one witness down, the two others still show it, and
+    // the silent one is a warning.
+    let asked = ok(&["verify", &tar, "--policy", pinned_path, "--ask-witnesses"]);
+    assert!(
+        asked.contains("TRUNCATED: the bundle stops at size"),
+        "{asked}"
+    );
+    assert!(asked.contains("witness w2 at http://"), "{asked}");
+    assert!(!asked.contains("WITNESS NOT HEARD"), "{asked}");
+    // A witness named by --witness-url alone is the only one asked.
+    let one = ok(&[
+        "verify",
+        &tar,
+        "--policy",
+        pinned_path,
+        "--witness-url",
+        &format!("w3=http://{}", witnesses[2].address),
+        "--json",
+    ]);
+    let one: Value = serde_json::from_str(&one).unwrap();
+    let warnings = one["warnings"].to_string();
+    assert!(warnings.contains("TRUNCATED"), "{warnings}");
+    assert!(warnings.contains("witness w3 at"), "{warnings}");
+    assert!(!warnings.contains("witness w1 at"), "{warnings}");
+    let mut witnesses = witnesses;
+    let down = witnesses.remove(1);
+    let down_address = down.address.clone();
+    down.kill();
+    let partial = ok(&["verify", &tar, "--policy", pinned_path, "--ask-witnesses"]);
+    assert!(partial.contains("TRUNCATED"), "{partial}");
+    assert!(
+        partial.contains(&format!(
+            "WITNESS NOT HEARD: witness w2 at http://{down_address}"
+        )),
+        "{partial}"
+    );
 
     // A checkpoint of another history at a size the bundle holds, signed
     // by the log key (as a server showing a forked log to someone would),

@@ -45,6 +45,38 @@ pub struct ReceiptReport {
     pub superseded_by_person: Option<String>,
     /// Whether the vote is inside the tree head the chair certified.
     pub certified: bool,
+    /// The size of the receipt's checkpoint.
+    pub checkpoint_size: u64,
+    /// One readable sentence.
+    pub summary: String,
+    /// With a witness policy whose quorum is not `none`: what the
+    /// witnesses' cosignatures show about the receipt
+    /// (`super::witnessed::receipt_witnessing`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witnessed: Option<ReceiptWitnessing>,
+}
+
+/// What the witnesses' cosignatures show about one receipt, under a
+/// policy. The receipt's checkpoint is the verified log's at its size
+/// (checked first), so it is consistent with every checkpoint of the
+/// verified log the witnesses cosigned: a quorum on a later one that
+/// contains the vote vouches for the receipt as much as a quorum on its
+/// own checkpoint would.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiptWitnessing {
+    /// When the quorum had cosigned the receipt's own checkpoint (its
+    /// size, from any source, the receipt's own cosignature lines
+    /// included), RFC 3339; `null` if it has not.
+    pub checkpoint_quorum_by: Option<String>,
+    /// When a quorum had cosigned a checkpoint of the verified log that
+    /// contains the vote (the k-th smallest of the witnesses' earliest
+    /// timestamps on such checkpoints), RFC 3339. Required: the check
+    /// fails without it.
+    pub entry_quorum_by: String,
+    /// `receipt-checkpoint` if the quorum cosigned the receipt's own
+    /// checkpoint, `later-checkpoint` if only later checkpoints (which
+    /// contain the vote, and with which the receipt's is consistent).
+    pub basis: String,
     /// One readable sentence.
     pub summary: String,
 }
@@ -129,7 +161,9 @@ pub(crate) fn check_receipt(
         superseded_by: None,
         superseded_by_person: None,
         certified,
+        checkpoint_size: size,
         summary: String::new(),
+        witnessed: None,
     };
     let (Some(revealed), Some(tally)) = (&vote.revealed, tracked.lifecycle.tally()) else {
         report.summary = format!(

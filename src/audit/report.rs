@@ -419,6 +419,9 @@ impl fmt::Display for AuditReport {
         }
         for r in &self.receipts {
             writeln!(f, "\nReceipt {}: {}", r.name, r.summary)?;
+            if let Some(w) = &r.witnessed {
+                writeln!(f, "  witnesses: {}", w.summary)?;
+            }
         }
         if !self.other_ballots.is_empty() {
             let others: Vec<String> = self

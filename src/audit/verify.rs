@@ -57,7 +57,9 @@ use super::bundle::{CHECKPOINTS_DIR, DOCUMENTS_DIR, MANIFEST_FILE, Manifest};
 use super::documents::{Documents, InOrder};
 use super::pack::PACK_FILE;
 use super::report::AuditReport;
-use super::witnessed::{COSIGNED_DIR, Cosigned, check_cosigned, witness_report};
+use super::witnessed::{
+    COSIGNED_DIR, Cosigned, check_cosigned, receipt_witnessing, witness_report,
+};
 use crate::ballot::{COSIGNED_KIND, CosignedRecord};
 use crate::tlog::policy::{Policy, QuorumTime};
 
@@ -83,6 +85,10 @@ pub struct Witnesses<'a> {
     /// latest, say): checked for split views and truncation, and used as
     /// evidence like the bundle's.
     pub cosigned: &'a [Cosigned],
+    /// Witnesses asked for their latest cosigned checkpoint that gave
+    /// nothing usable, one sentence each (`verify --ask-witnesses`):
+    /// reported as warnings, since the quorum may be met without them.
+    pub unanswered: &'a [String],
 }
 
 /// [`verify_bundle`], then each vote receipt of `receipts` (a name for
@@ -274,6 +280,7 @@ pub(super) fn verify_bundle_files(
     let mut sources = cosigned_sources(dir, &parsed)?;
     let logged = parsed.iter().filter(|e| e.kind() == COSIGNED_KIND).count();
     sources.extend(witnesses.cosigned.iter().cloned());
+    sources.extend(receipt_cosigned(receipts));
     let evidence = check_cosigned(
         &sources,
         log_key,
@@ -293,6 +300,9 @@ pub(super) fn verify_bundle_files(
                 format!(", and {} beyond the bundle", evidence.beyond.len())
             }
         ));
+    }
+    for problem in witnesses.unanswered {
+        warnings.push(format!("WITNESS NOT HEARD: {problem}"));
     }
     if !evidence.beyond.is_empty() {
         let later: Vec<String> = evidence
@@ -361,7 +371,7 @@ pub(super) fn verify_bundle_files(
         "ballot {ballot}: {}; the logged tally is the one re-derived from the {} logged votes",
         report.state, report.votes
     ));
-    let receipts = receipts
+    let mut receipts = receipts
         .iter()
         .map(|(name, bytes)| {
             super::receipt::check_receipt(name, bytes, log_key, &leaves, &hashes, &book)
@@ -372,6 +382,25 @@ pub(super) fn verify_bundle_files(
             "receipts: {} vote receipts are in this log and their votes accounted for",
             receipts.len()
         ));
+    }
+    if let Some(policy) = witnesses.policy.filter(|p| p.requires_cosignatures()) {
+        for r in &mut receipts {
+            r.witnessed = Some(receipt_witnessing(&evidence, policy, r)?);
+        }
+        if !receipts.is_empty() {
+            checks.push(format!(
+                "receipts and witnesses: a quorum of the policy's witnesses cosigned a \
+                 checkpoint containing each receipt's vote ({} on the receipt's own checkpoint, \
+                 the others on a later checkpoint consistent with it)",
+                receipts
+                    .iter()
+                    .filter(|r| r
+                        .witnessed
+                        .as_ref()
+                        .is_some_and(|w| w.checkpoint_quorum_by.is_some()))
+                    .count()
+            ));
+        }
     }
     Ok(AuditReport {
         ok: true,
@@ -659,6 +688,26 @@ fn cosigned_sources(dir: &Path, entries: &[Entry]) -> Result<Vec<Cosigned>, Audi
         }
     }
     Ok(sources)
+}
+
+/// The checkpoints of the receipts given that carry cosignature lines
+/// (a receipt made from a cosigned checkpoint, C2SP tlog-proof): evidence
+/// like any other cosigned checkpoint. A receipt that does not parse is
+/// left to the receipt check, which says why.
+fn receipt_cosigned(receipts: &[(String, Vec<u8>)]) -> Vec<Cosigned> {
+    receipts
+        .iter()
+        .filter_map(|(name, bytes)| {
+            let receipt = crate::tlog::receipt::Receipt::parse(bytes).ok()?;
+            let checkpoint = receipt.signed_checkpoint();
+            crate::note::Note::parse(checkpoint, crate::note::Limits::CHECKPOINT)
+                .is_ok_and(|n| n.signatures().len() > 1)
+                .then(|| Cosigned {
+                    source: format!("receipt {name}"),
+                    bytes: checkpoint.to_vec(),
+                })
+        })
+        .collect()
 }
 
 /// `bundle.json`, if present and readable.

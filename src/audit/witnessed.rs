@@ -26,6 +26,7 @@ use crate::tlog::policy::{Policy, QuorumTime};
 use crate::tlog::tree::{MemoryHashes, tree_hash};
 use crate::tlog::{Hash, TreeSize};
 
+use super::receipt::{ReceiptReport, ReceiptWitnessing};
 use super::report::{NoticeEvidence, WitnessReport, WitnessView};
 use super::verify::AuditError;
 
@@ -237,6 +238,58 @@ pub fn notice_evidence(
         });
     }
     out
+}
+
+/// What the witnesses' cosignatures show about a receipt already checked
+/// against the verified log (so its checkpoint is the log's at its size,
+/// consistent with every verified cosigned checkpoint). Required: a quorum
+/// cosigned a verified checkpoint containing the vote, the receipt's own
+/// or a later one; reported: which, and by when.
+pub fn receipt_witnessing(
+    evidence: &Evidence,
+    policy: &Policy,
+    receipt: &ReceiptReport,
+) -> Result<ReceiptWitnessing, AuditError> {
+    let size = receipt.checkpoint_size;
+    let own = match evidence.quorum_at(policy, size) {
+        QuorumTime::Met(t) => Some(seconds_text(t)),
+        QuorumTime::NotMet | QuorumTime::NotRequired => None,
+    };
+    let QuorumTime::Met(entry) = evidence.quorum_containing(policy, receipt.index) else {
+        return Err(AuditError::Receipt {
+            name: receipt.name.clone(),
+            reason: format!(
+                "no quorum of the policy's witnesses cosigned a checkpoint of this log \
+                 containing its vote (entry {}), in any source given",
+                receipt.index
+            ),
+        });
+    };
+    let entry = seconds_text(entry);
+    let (basis, summary) = match &own {
+        Some(t) => (
+            "receipt-checkpoint",
+            format!(
+                "the policy's quorum cosigned the receipt's own checkpoint (size {size}) by {t}, \
+                 and a checkpoint containing the vote by {entry}"
+            ),
+        ),
+        None => (
+            "later-checkpoint",
+            format!(
+                "the receipt's own checkpoint (size {size}) carries no quorum of cosignatures \
+                 among the checkpoints given; it is the verified log's at that size, so it is \
+                 consistent with the later checkpoints the quorum cosigned, which contain the \
+                 vote: a quorum had cosigned one by {entry}"
+            ),
+        ),
+    };
+    Ok(ReceiptWitnessing {
+        checkpoint_quorum_by: own,
+        entry_quorum_by: entry,
+        basis: basis.to_owned(),
+        summary,
+    })
 }
 
 /// The witness report, from the evidence and the replay.

@@ -159,3 +159,49 @@ fn a_bad_cosignature_or_a_foreign_log_signature_is_refused() {
     .unwrap_err();
     assert!(matches!(err, AuditError::Cosigned { .. }), "{err}");
 }
+
+/// A receipt report as `check_receipt` leaves it: entry `index`, its
+/// checkpoint of `size`.
+fn receipt(index: u64, size: u64) -> ReceiptReport {
+    ReceiptReport {
+        name: "r".into(),
+        index,
+        ballot: "B1".into(),
+        note: String::new(),
+        organisation: None,
+        question: None,
+        status: "counted".into(),
+        superseded_by: None,
+        superseded_by_person: None,
+        certified: false,
+        checkpoint_size: size,
+        summary: String::new(),
+        witnessed: None,
+    }
+}
+
+#[test]
+fn a_receipt_is_vouched_for_by_its_own_checkpoint_or_a_later_one_and_says_which() {
+    let w = world();
+    let sources = [
+        w.cosigned(2, None, &[(0, 100), (1, 150)]),
+        w.cosigned(4, None, &[(1, 300), (2, 350)]),
+    ];
+    let evidence = w.check(&sources).unwrap();
+    // Its own checkpoint (size 2) carries the quorum.
+    let own = receipt_witnessing(&evidence, &w.policy, &receipt(1, 2)).unwrap();
+    assert_eq!(own.basis, "receipt-checkpoint");
+    assert_eq!(own.checkpoint_quorum_by, Some(seconds_text(150)));
+    assert_eq!(own.entry_quorum_by, seconds_text(150));
+    // Its own checkpoint (size 3) has no cosignature, but a later one
+    // (size 4) contains the entry: the receipt is vouched for through
+    // consistency, and the report says so.
+    let later = receipt_witnessing(&evidence, &w.policy, &receipt(2, 3)).unwrap();
+    assert_eq!(later.basis, "later-checkpoint");
+    assert_eq!(later.checkpoint_quorum_by, None);
+    assert_eq!(later.entry_quorum_by, seconds_text(350));
+    assert!(later.summary.contains("consistent"), "{}", later.summary);
+    // An entry no quorum-cosigned checkpoint contains fails.
+    let none = receipt_witnessing(&evidence, &w.policy, &receipt(4, 5));
+    assert!(matches!(none, Err(AuditError::Receipt { .. })), "{none:?}");
+}

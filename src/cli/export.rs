@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use serde::Deserialize;
@@ -25,6 +26,7 @@ use scrutineer::id::BallotId;
 use scrutineer::note::VerifierKey;
 use scrutineer::tlog::Hash;
 use scrutineer::tlog::checkpoint::{Checkpoint, open_checkpoint};
+use scrutineer::tlog::policy::{Policy, PolicyError};
 use scrutineer::tlog::tile::{Tile, TileKind, decode_bundle, tiles_for_size, verify_tiles};
 
 /// Arguments of `scrutineer export`.
@@ -42,6 +44,22 @@ pub struct Args {
     /// The directory to write the bundle into (new, or empty).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// A C2SP tlog-policy file: wait until its witness quorum has cosigned
+    /// the log's current checkpoint (asking again every second), then
+    /// export at that checkpoint, so that `scrutineer verify --policy`
+    /// with the same policy accepts the bundle. Witnesses cosign a few
+    /// seconds after the server signs; a bundle exported just after the
+    /// tally would otherwise stop at a checkpoint they have not cosigned.
+    #[arg(long, alias = "policy", value_name = "FILE")]
+    witness_policy: Option<PathBuf>,
+    /// How long to wait for the quorum with --witness-policy, in seconds.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 120,
+        requires = "witness_policy"
+    )]
+    wait: u64,
 }
 
 /// One page of `GET …/log/checkpoints`.
@@ -64,7 +82,17 @@ struct Issued {
 /// Runs `scrutineer export`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let client = args.server.client(Some(args.token.required()?))?;
-    let (group, bundle) = export_bundle(&args.server, &client, &args.ballot, &args.out)?;
+    let policy = match &args.witness_policy {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read the policy {}", path.display()))?;
+            Some(Policy::parse(&bytes).with_context(|| format!("the policy {}", path.display()))?)
+        }
+        None => None,
+    };
+    let quorum = policy.as_ref().map(|p| (p, Duration::from_secs(args.wait)));
+    let (group, bundle) =
+        export_bundle_cosigned(&args.server, &client, &args.ballot, &args.out, quorum)?;
     println!(
         "exported ballot {} of {} at size {} into {}: {} tiles, {} checkpoints, {} documents",
         args.ballot,
@@ -91,13 +119,45 @@ pub fn export_bundle(
     ballot: &BallotId,
     out: &Path,
 ) -> anyhow::Result<(GroupLog, Bundle)> {
+    export_bundle_cosigned(server, client, ballot, out, None)
+}
+
+/// [`export_bundle`]; with a policy, at the first current checkpoint that
+/// the policy's witness quorum has cosigned, waiting at most the given
+/// time for one.
+fn export_bundle_cosigned(
+    server: &ServerArgs,
+    client: &Client,
+    ballot: &BallotId,
+    out: &Path,
+    quorum: Option<(&Policy, Duration)>,
+) -> anyhow::Result<(GroupLog, Bundle)> {
     let group = fetch_group(server, client)?;
-    // The checkpoint the bundle stops at: the current one, kept with its
-    // exact signed bytes.
-    let signed = client
-        .get(&server.group_path("/log/checkpoint"))
-        .context("cannot read the log's current checkpoint")?
-        .body;
+    // The checkpoint the bundle stops at: the current one (cosigned by the
+    // quorum, if asked), kept with its exact signed bytes.
+    let started = Instant::now();
+    let signed = loop {
+        let signed = client
+            .get(&server.group_path("/log/checkpoint"))
+            .context("cannot read the log's current checkpoint")?
+            .body;
+        let Some((policy, wait)) = quorum else {
+            break signed;
+        };
+        match policy.check_quorum(&signed) {
+            Ok(()) => break signed,
+            Err(PolicyError::QuorumNotMet) if started.elapsed() < wait => {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            Err(PolicyError::QuorumNotMet) => bail!(
+                "the policy's witness quorum has not cosigned the log's current checkpoint \
+                 within {} s (see the server's /readyz); try again later, or export without \
+                 --witness-policy (that bundle then fails verify --policy)",
+                wait.as_secs()
+            ),
+            Err(e) => bail!("the log's current checkpoint: {e}"),
+        }
+    };
     let checkpoint = open_checkpoint(&signed, &group.log_key)
         .context("the server's current checkpoint is not signed by the log key")?
         .into_inner();

@@ -1,5 +1,6 @@
 //! `scrutineer verify DIR|FILE.tar|URL (--log-key VKEY|FILE | --policy FILE)
-//! [--receipt FILE]... [--cosigned FILE]... [--json]`: the independent
+//! [--receipt FILE]... [--cosigned FILE]... [--ask-witnesses]
+//! [--witness-url NAME=URL]... [--json]`: the independent
 //! check of a ballot's audit bundle (SPEC section 7), trusting only the log
 //! key given on the command line or pinned in a C2SP tlog-policy file
 //! (whose witness quorum then proves when each announcement existed, SPEC
@@ -14,6 +15,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 
 use super::export::export_bundle;
+use super::http::{BaseUrl, Client};
 use super::log::read_verifier_key;
 use super::remote::{ServerArgs, TokenArgs, TransportArgs};
 use scrutineer::audit::bundle::write_files;
@@ -24,6 +26,8 @@ use scrutineer::id::BallotId;
 use scrutineer::note::VerifierKey;
 use scrutineer::registry::group::GroupId;
 use scrutineer::staticlog::CHECKPOINT_FILE;
+use scrutineer::tlog::Hash;
+use scrutineer::tlog::checkpoint::open_checkpoint;
 use scrutineer::tlog::policy::Policy;
 
 /// Arguments of `scrutineer verify`.
@@ -58,6 +62,19 @@ pub struct Args {
     /// as evidence. Repeat for several.
     #[arg(long = "cosigned", value_name = "FILE")]
     cosigned: Vec<PathBuf>,
+    /// Ask every witness of the policy that has a URL for its latest
+    /// cosigned checkpoint of the bundle's log (`GET <url>/<hex SHA-256 of
+    /// the origin>/checkpoint`, which `scrutineer witness` serves; C2SP
+    /// tlog-witness defines no such read, so for another implementation
+    /// give its checkpoint with --cosigned). Each answer is checked (the
+    /// log key's signature, the witness's own cosignature) and used like a
+    /// --cosigned file; a witness that does not answer is a warning.
+    #[arg(long, requires = "policy")]
+    ask_witnesses: bool,
+    /// Ask the policy's witness NAME at URL (`NAME=URL`, overriding the
+    /// policy's URL for it), as --ask-witnesses does. Repeat for several.
+    #[arg(long = "witness-url", value_name = "NAME=URL", requires = "policy")]
+    witness_urls: Vec<String>,
     /// The ballot to report on [default: the one `bundle.json` names].
     #[arg(long)]
     ballot: Option<String>,
@@ -143,13 +160,8 @@ fn trusted_key(args: &Args, dir: &Path) -> anyhow::Result<(VerifierKey, Option<P
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read the policy {}", path.display()))?;
     let policy = Policy::parse(&bytes).with_context(|| format!("the policy {}", path.display()))?;
-    let checkpoint = std::fs::read(dir.join(CHECKPOINT_FILE))
-        .with_context(|| format!("cannot read {}", dir.join(CHECKPOINT_FILE).display()))?;
-    let origin = checkpoint
-        .split(|b| *b == b'\n')
-        .next()
-        .and_then(|line| std::str::from_utf8(line).ok())
-        .unwrap_or_default();
+    let origin = bundle_origin(dir)?;
+    let origin = origin.as_str();
     let key = policy
         .log_for_origin(origin)
         .with_context(|| {
@@ -160,6 +172,103 @@ fn trusted_key(args: &Args, dir: &Path) -> anyhow::Result<(VerifierKey, Option<P
         })?
         .clone();
     Ok((key, Some(policy)))
+}
+
+/// The origin line of the bundle's checkpoint (not yet verified: it only
+/// chooses the key, which then verifies it).
+fn bundle_origin(dir: &Path) -> anyhow::Result<String> {
+    let checkpoint = std::fs::read(dir.join(CHECKPOINT_FILE))
+        .with_context(|| format!("cannot read {}", dir.join(CHECKPOINT_FILE).display()))?;
+    Ok(checkpoint
+        .split(|b| *b == b'\n')
+        .next()
+        .and_then(|line| std::str::from_utf8(line).ok())
+        .unwrap_or_default()
+        .to_owned())
+}
+
+/// The witnesses to ask (`--ask-witnesses`, `--witness-url`): each one's
+/// policy name and URL, in the policy's order.
+fn witnesses_to_ask(args: &Args, policy: &Policy) -> anyhow::Result<Vec<(usize, String, String)>> {
+    let mut overrides = Vec::new();
+    for item in &args.witness_urls {
+        let (name, url) = item
+            .split_once('=')
+            .with_context(|| format!("--witness-url {item:?}: write NAME=URL"))?;
+        if !policy.witnesses().iter().any(|w| w.name == name.as_bytes()) {
+            bail!("--witness-url {item:?}: the policy names no witness {name:?}");
+        }
+        overrides.push((name.to_owned(), url.to_owned()));
+    }
+    let mut asked = Vec::new();
+    for (i, w) in policy.witnesses().iter().enumerate() {
+        let name = String::from_utf8_lossy(&w.name).into_owned();
+        let url = match overrides.iter().rfind(|(n, _)| *n == name) {
+            Some((_, url)) => Some(url.clone()),
+            None if args.ask_witnesses => w
+                .url
+                .as_ref()
+                .map(|u| String::from_utf8_lossy(u).into_owned()),
+            None => None,
+        };
+        if let Some(url) = url {
+            asked.push((i, name, url));
+        }
+    }
+    Ok(asked)
+}
+
+/// Asks each witness to ask for its latest cosigned checkpoint of
+/// `origin`: those that answer with a checkpoint signed by the log key
+/// and cosigned by the witness itself become evidence; every other
+/// outcome is one sentence for the report's warnings.
+fn ask_witnesses(
+    args: &Args,
+    policy: &Policy,
+    log_key: &VerifierKey,
+    origin: &str,
+) -> anyhow::Result<(Vec<Cosigned>, Vec<String>)> {
+    let path = format!("/{}/checkpoint", Hash::sha256(origin.as_bytes()).to_hex());
+    let transport = args.transport.transport();
+    let mut heard = Vec::new();
+    let mut unanswered = Vec::new();
+    for (i, name, url) in witnesses_to_ask(args, policy)? {
+        let answer = BaseUrl::parse(&url)
+            .and_then(|base| Client::with_transport(base, &transport))
+            .and_then(|client| client.get(&path));
+        let body = match answer {
+            Ok(r) => r.body,
+            Err(e) => {
+                unanswered.push(format!("witness {name} at {url}: {e}"));
+                continue;
+            }
+        };
+        if let Err(e) = open_checkpoint(&body, log_key) {
+            unanswered.push(format!(
+                "witness {name} at {url} answered with no checkpoint signed by the log key \
+                 ({e}); its answer is not used"
+            ));
+            continue;
+        }
+        match policy.cosigned_times(&body) {
+            Ok(times) if times.get(i).copied().flatten().is_some() => {
+                eprintln!("asked witness {name} at {url}: it answered with a cosigned checkpoint");
+                heard.push(Cosigned {
+                    source: format!("witness {name} at {url}"),
+                    bytes: body,
+                });
+            }
+            Ok(_) => unanswered.push(format!(
+                "witness {name} at {url} answered with a checkpoint it did not cosign; its \
+                 answer is not used"
+            )),
+            Err(e) => unanswered.push(format!(
+                "witness {name} at {url} answered with a cosignature that does not verify \
+                 ({e}); its answer is not used"
+            )),
+        }
+    }
+    Ok((heard, unanswered))
 }
 
 /// Runs `scrutineer verify`. A failure prints what failed and exits 1.
@@ -190,9 +299,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             bytes,
         });
     }
+    let mut unanswered = Vec::new();
+    if let Some(policy) = &policy {
+        let (heard, problems) = ask_witnesses(&args, policy, &log_key, &bundle_origin(&dir)?)?;
+        cosigned.extend(heard);
+        unanswered = problems;
+    }
     let witnesses = Witnesses {
         policy: policy.as_ref(),
         cosigned: &cosigned,
+        unanswered: &unanswered,
     };
     let mut receipts = Vec::new();
     for path in &args.receipts {

@@ -376,6 +376,42 @@ impl Policy {
         self.quorum
     }
 
+    /// The policy's witnesses, groups and quorum as a tlog-policy file of
+    /// its own: `witness <name> <vkey>` lines (without URLs), `group`
+    /// lines with numeric thresholds, then the `quorum` line; no `log`
+    /// line. It parses back to the same witnesses, groups and quorum. The
+    /// server serves it to the receipt check page, which verifies
+    /// cosignatures with it.
+    pub fn witness_text(&self) -> Vec<u8> {
+        let name_of = |m: &Member| match *m {
+            Member::Witness(i) => &self.witnesses[i].name,
+            Member::Group(i) => &self.groups[i].name,
+        };
+        let mut out = Vec::new();
+        for w in &self.witnesses {
+            out.extend_from_slice(b"witness ");
+            out.extend_from_slice(&w.name);
+            out.extend_from_slice(format!(" {}\n", w.key.encode()).as_bytes());
+        }
+        for g in &self.groups {
+            out.extend_from_slice(b"group ");
+            out.extend_from_slice(&g.name);
+            out.extend_from_slice(format!(" {}", g.threshold).as_bytes());
+            for m in &g.members {
+                out.push(b' ');
+                out.extend_from_slice(name_of(m));
+            }
+            out.push(b'\n');
+        }
+        out.extend_from_slice(b"quorum ");
+        match &self.quorum {
+            Quorum::None => out.extend_from_slice(b"none"),
+            Quorum::Of(m) => out.extend_from_slice(name_of(m)),
+        }
+        out.push(b'\n');
+        out
+    }
+
     /// Whether checkpoints need cosignatures (the quorum is not `none`).
     pub fn requires_cosignatures(&self) -> bool {
         self.quorum != Quorum::None

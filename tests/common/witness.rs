@@ -6,6 +6,12 @@
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use scrutineer::tlog::policy::{Policy, QuorumTime};
+
+use super::http;
+use super::world::World;
 
 /// A running witness.
 pub struct WitnessProcess {
@@ -151,4 +157,38 @@ pub fn two_of_three(dir: &Path, data: &Path, origin: &str, start: &str) -> TwoOf
         witnesses,
         policy,
     }
+}
+
+/// Polls `f` until it returns `Some`, for at most 60 s (witnesses are
+/// asked every two seconds, and a cosigned checkpoint is then logged and
+/// cosigned again).
+pub fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(value) = f() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// The served checkpoint's size (of group ETI) if the policy's quorum
+/// cosigned it.
+pub fn cosigned_size(w: &World, pinned: &Policy) -> Option<u64> {
+    let r = http::get(&w.server.address, "/v1/groups/ETI/log/checkpoint", None);
+    let size: u64 = r.text().lines().nth(1)?.parse().ok()?;
+    let times = pinned.cosigned_times(&r.body).ok()?;
+    matches!(pinned.quorum_time(&times), QuorumTime::Met(_)).then_some(size)
+}
+
+/// Waits until the log stops growing with its head cosigned by the quorum
+/// (the server logs the cosigned checkpoint, whose own tree is then
+/// cosigned and not logged again).
+pub fn settled(w: &World, pinned: &Policy) -> u64 {
+    eventually("the head cosigned and the log settled", || {
+        let size = cosigned_size(w, pinned)?;
+        std::thread::sleep(Duration::from_secs(5));
+        (cosigned_size(w, pinned)? == size).then_some(size)
+    })
 }

@@ -12,6 +12,13 @@
 //! first time) is why the page shows the key's fingerprint, for the person
 //! to compare with the one the secretariat publishes
 //! (docs/threat-model.md).
+//!
+//! `GET /witness-policy` serves the witnesses, groups and quorum of the
+//! server's `--witness-policy` (`Policy::witness_text`, without URLs and
+//! without `log` lines), public too: the page verifies with those keys
+//! each cosignature on the checkpoints it checks, and shows the text's
+//! fingerprint, since keys that come from the server prove only what the
+//! server names unless compared with the policy published elsewhere.
 
 use std::sync::Arc;
 
@@ -30,10 +37,13 @@ use crate::server::AppState;
 #[template(path = "check.html")]
 struct CheckPage {
     chrome: Chrome,
+    /// Whether the server asks witnesses (the page then says where the
+    /// witness keys it uses come from).
+    witnesses: bool,
 }
 
 /// `GET /check`: anyone, signed in or not.
-pub async fn page(session: Option<Session>) -> Response {
+pub async fn page(State(state): State<Arc<AppState>>, session: Option<Session>) -> Response {
     let chrome = match &session {
         Some(session) => chrome(session, "check"),
         None => Chrome {
@@ -41,7 +51,8 @@ pub async fn page(session: Option<Session>) -> Response {
             ..Chrome::default()
         },
     };
-    render(StatusCode::OK, &CheckPage { chrome })
+    let witnesses = state.witnessing.is_some();
+    render(StatusCode::OK, &CheckPage { chrome, witnesses })
 }
 
 /// `GET /log-keys/{group}`: the group's log verifier key, as text.
@@ -62,4 +73,29 @@ pub async fn log_key(
         format!("{key}\n"),
     )
         .into_response())
+}
+
+/// `GET /witness-policy`: the witnesses the server asks and its quorum,
+/// as a C2SP tlog-policy text; 204 No Content when it asks none (an
+/// ordinary answer, which the page checks on every receipt, not an error
+/// for the browser's console).
+pub async fn witness_policy(State(state): State<Arc<AppState>>) -> Response {
+    match &state.witnessing {
+        Some(w) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            ],
+            w.policy().witness_text(),
+        )
+            .into_response(),
+        None => (
+            StatusCode::NO_CONTENT,
+            [(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))],
+        )
+            .into_response(),
+    }
 }

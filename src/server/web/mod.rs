@@ -217,6 +217,7 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .route("/accounts", get(accounts::show))
         .route("/accounts/{form}", post(accounts::submit))
         .route("/log-keys/{group}", get(check::log_key))
+        .route("/witness-policy", get(check::witness_policy))
         .route("/static/app.css", get(assets::stylesheet))
         .route("/static/scrutineer.js", get(assets::module))
         .route("/static/icon.svg", get(assets::icon))

@@ -374,3 +374,23 @@ fn cosigned_times_reads_each_witness_timestamp() {
     let at = Some(1_700_000_000);
     assert_eq!(times, vec![None, at, None, None, None, at]);
 }
+
+#[test]
+fn the_witness_text_parses_back_to_the_same_witnesses_groups_and_quorum() {
+    let policy = Policy::parse(example().as_bytes()).unwrap();
+    let text = policy.witness_text();
+    let again = Policy::parse(&text).unwrap();
+    assert!(again.logs().is_empty());
+    let keys = |p: &Policy| -> Vec<(Vec<u8>, String)> {
+        p.witnesses()
+            .iter()
+            .map(|w| (w.name.clone(), w.key.encode()))
+            .collect()
+    };
+    assert_eq!(keys(&again), keys(&policy));
+    assert!(again.witnesses().iter().all(|w| w.url.is_none()));
+    assert_eq!(again.groups(), policy.groups());
+    assert_eq!(again.quorum(), policy.quorum());
+    let none = Policy::parse(b"quorum none\n").unwrap();
+    assert_eq!(none.witness_text(), b"quorum none\n");
+}

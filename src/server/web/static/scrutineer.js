@@ -198,10 +198,15 @@ const keptReceipts = () => store('receipts', 'readonly', (s) => s.getAll());
 function show(region, lines) {
   region.replaceChildren();
   const list = document.createElement('ul');
-  for (const { ok, text } of lines) {
+  for (const { ok, note, text } of lines) {
     const item = document.createElement('li');
-    item.className = ok ? 'pass' : 'fail';
-    item.textContent = (ok ? 'Passed: ' : 'Failed: ') + text;
+    if (note) {
+      item.className = 'note';
+      item.textContent = `Note: ${text}`;
+    } else {
+      item.className = ok ? 'pass' : 'fail';
+      item.textContent = (ok ? 'Passed: ' : 'Failed: ') + text;
+    }
     list.append(item);
   }
   region.append(list);
@@ -296,7 +301,10 @@ async function generateKey() {
 // --------------------------------------------------------------- receipts
 
 // A C2SP signed note: the text (up to and including the last line before
-// the blank line) and its signature lines.
+// the blank line) and its signature lines, each with its key name, key id
+// and the bytes after the id (an Ed25519 signature, or a witness's
+// timestamped cosignature: signature lines of other kinds are kept, and
+// only checked by whoever knows their key).
 function parseNote(text) {
   const split = text.lastIndexOf('\n\n');
   if (split < 0 || !text.endsWith('\n')) throw new Error('not a signed note');
@@ -305,7 +313,7 @@ function parseNote(text) {
     const m = /^\u2014 (\S+) (\S+)$/.exec(line);
     if (!m) throw new Error('a signature line is malformed');
     const bytes = fromBase64(m[2]);
-    if (bytes.length !== 68) throw new Error('an Ed25519 signature line has 4 + 64 bytes');
+    if (bytes.length < 5) throw new Error('a signature line is too short');
     return { name: m[1], id: hex(bytes.subarray(0, 4)), signature: bytes.subarray(4) };
   });
   return { body, signatures };
@@ -321,6 +329,7 @@ async function verifyCheckpoint(text, key) {
   if (root.length !== 32) throw new Error('the checkpoint root is not a SHA-256 hash');
   const mine = signatures.find((s) => s.name === key.name && s.id === key.id);
   if (!mine) throw new Error('the checkpoint is not signed by the pinned log key');
+  if (mine.signature.length !== 64) throw new Error('an Ed25519 signature line has 4 + 64 bytes');
   const ok = await subtle.verify({ name: 'Ed25519' }, key.cryptoKey, mine.signature, encoder.encode(body));
   if (!ok) throw new Error('the checkpoint signature does not verify');
   return { origin, size: BigInt(sizeText), root };
@@ -453,7 +462,8 @@ async function checkReceipt(event) {
     } else if (committed) {
       lines.push({ ok: true, text: `the entry commits to the vote note sha256:${committed} (load the vote file to compare).` });
     }
-    const current = await verifyCheckpoint(await fetchText(`/v1/groups/${encodeURIComponent(group)}/log/checkpoint`), key);
+    const currentText = await fetchText(`/v1/groups/${encodeURIComponent(group)}/log/checkpoint`);
+    const current = await verifyCheckpoint(currentText, key);
     let consistent = current.origin === origin && current.size >= checkpoint.size;
     if (consistent && current.size > checkpoint.size) {
       const answer = JSON.parse(await fetchText(
@@ -466,6 +476,7 @@ async function checkReceipt(event) {
     lines.push({ ok: consistent, text: consistent
       ? `the log's current checkpoint (size ${current.size}) contains the receipt's: the log only grew.`
       : `the log's current checkpoint (size ${current.size}) is NOT consistent with the receipt's.` });
+    await checkCosignatures(lines, receipt.checkpoint, checkpoint, currentText, current);
     show(region, lines);
     const verdict = document.createElement('p');
     const passed = lines.every((l) => l.ok);
@@ -489,6 +500,131 @@ async function checkReceipt(event) {
     verdict.className = 'fail';
     verdict.textContent = 'The receipt does NOT check out.';
     region.prepend(verdict);
+  }
+}
+
+// ------------------------------------------------------------- witnesses
+
+// C2SP tlog-cosignature: a witness's key is <name>+<id>+base64(0x04 ||
+// Ed25519 key), its id computed with the type byte 0x04; its line on a
+// checkpoint carries that id, then an 8-byte big-endian timestamp (POSIX
+// seconds) and an Ed25519 signature over "cosignature/v1\ntime <t>\n"
+// followed by the checkpoint's text.
+const COSIGNATURE_TYPE = 0x04;
+
+async function parseWitnessKey(text) {
+  const nameEnd = text.indexOf('+');
+  if (nameEnd <= 0) throw new Error('a witness key is name+id+base64');
+  const name = text.slice(0, nameEnd);
+  checkKeyName(name);
+  const id = text.slice(nameEnd + 1, nameEnd + 9);
+  if (!/^[0-9a-f]{8}$/.test(id) || text[nameEnd + 9] !== '+') throw new Error('a witness key id is not 8 hex digits');
+  const material = fromBase64(text.slice(nameEnd + 10));
+  if (material.length !== 33 || material[0] !== COSIGNATURE_TYPE) throw new Error('a witness key is not an Ed25519 cosignature key');
+  const publicKey = material.slice(1);
+  const digest = await sha256(concat(encoder.encode(name), Uint8Array.of(0x0a, COSIGNATURE_TYPE), publicKey));
+  if (hex(digest.subarray(0, 4)) !== id) throw new Error('a witness key id does not match its key');
+  const cryptoKey = await subtle.importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify']);
+  return { name, id, publicKey, cryptoKey };
+}
+
+// The witnesses the server asks, its groups and its quorum (C2SP
+// tlog-policy, as `GET /witness-policy` serves it), or null when it asks
+// none (204). The keys come from the server: their fingerprints are shown
+// so that the person can compare them with those the secretariat
+// publishes.
+async function serverWitnessPolicy() {
+  const response = await fetch('/witness-policy', { credentials: 'same-origin', cache: 'no-store' });
+  if (response.status === 204) return null;
+  if (!response.ok) throw new Error(`/witness-policy answered ${response.status}`);
+  const text = await response.text();
+  const names = new Map();
+  const witnesses = [];
+  const groups = [];
+  let quorum = null;
+  for (const line of text.split('\n')) {
+    const items = line.trim().split(/[ \t]+/).filter((item) => item.length > 0);
+    if (items.length === 0 || items[0].startsWith('#')) continue;
+    if (items[0] === 'witness' && items.length >= 3) {
+      names.set(items[1], { witness: witnesses.length });
+      witnesses.push({ name: items[1], key: await parseWitnessKey(items[2]) });
+    } else if (items[0] === 'group' && items.length >= 4) {
+      const members = items.slice(3).map((name) => {
+        if (!names.has(name)) throw new Error(`the witness policy's group ${items[1]} names an unknown ${name}`);
+        return names.get(name);
+      });
+      const threshold = items[2] === 'all' ? members.length : items[2] === 'any' ? 1 : Number(items[2]);
+      if (!Number.isInteger(threshold) || threshold < 1 || threshold > members.length) throw new Error(`the witness policy's group ${items[1]} has a bad threshold`);
+      names.set(items[1], { group: groups.length });
+      groups.push({ name: items[1], threshold, members });
+    } else if (items[0] === 'quorum' && items.length === 2) {
+      quorum = items[1] === 'none' ? 'none' : names.get(items[1]);
+      if (!quorum) throw new Error(`the witness policy's quorum names an unknown ${items[1]}`);
+    } else if (items[0] !== 'log') {
+      throw new Error('the witness policy has a line this page cannot read');
+    }
+  }
+  if (!quorum) throw new Error('the witness policy has no quorum line');
+  for (const w of witnesses) w.fingerprint = await fingerprint(w.key.publicKey);
+  return { witnesses, groups, quorum };
+}
+
+// Each policy witness's timestamp (seconds, a BigInt) on a checkpoint, or
+// null if it has no line there; a line of a listed witness that does not
+// verify is an error (signed-note: a known key's signature must verify).
+async function cosignatureTimes(checkpointText, policy) {
+  const { body, signatures } = parseNote(checkpointText);
+  return Promise.all(policy.witnesses.map(async ({ name, key }) => {
+    const line = signatures.find((s) => s.name === key.name && s.id === key.id);
+    if (!line) return null;
+    if (line.signature.length !== 8 + 64) throw new Error(`the cosignature of witness ${name} has the wrong length`);
+    const time = new DataView(line.signature.buffer, line.signature.byteOffset, 8).getBigUint64(0);
+    const message = encoder.encode(`cosignature/v1\ntime ${time}\n${body}`);
+    const ok = await subtle.verify({ name: 'Ed25519' }, key.cryptoKey, line.signature.subarray(8), message);
+    if (!ok) throw new Error(`the cosignature of witness ${name} (${key.name}) does NOT verify`);
+    return time;
+  }));
+}
+
+// Whether the policy's quorum is met by the witnesses that cosigned
+// (`times` parallel to the policy's witnesses): groups in order, each met
+// when at least its threshold of members are.
+function quorumMet(policy, times) {
+  if (policy.quorum === 'none') return true;
+  const groupMet = [];
+  const met = (member) => ('witness' in member ? times[member.witness] !== null : groupMet[member.group]);
+  for (const group of policy.groups) {
+    groupMet.push(group.members.filter(met).length >= group.threshold);
+  }
+  return met(policy.quorum);
+}
+
+const secondsText = (time) => new Date(Number(time) * 1000).toISOString().replace('.000Z', 'Z');
+
+// The cosignatures on the receipt's checkpoint (if it carries any) and on
+// the log's current one, verified under the server's witness policy:
+// which witness cosigned which checkpoint at what time, and whether the
+// quorum has cosigned. A checkpoint without the quorum is said, not
+// failed: witnesses cosign a few seconds after the server signs, and the
+// current checkpoint, consistent with the receipt's, contains its entry.
+async function checkCosignatures(lines, receiptText, receiptCheckpoint, currentText, current) {
+  const policy = await serverWitnessPolicy();
+  if (!policy) return;
+  const names = policy.witnesses.map((w) => `${w.name} (${w.key.name}, fingerprint ${w.fingerprint})`).join('; ');
+  lines.push({ note: true, ok: true, text: `this server names ${policy.witnesses.length} witnesses: ${names}. Their keys come from the server: compare the fingerprints with those your secretariat publishes before relying on them.` });
+  const checkpoints = [];
+  if (parseNote(receiptText).signatures.length > 1) checkpoints.push({ text: receiptText, what: `the receipt's checkpoint (size ${receiptCheckpoint.size})` });
+  checkpoints.push({ text: currentText, what: `the log's current checkpoint (size ${current.size})` });
+  for (const { text, what } of checkpoints) {
+    const times = await cosignatureTimes(text, policy);
+    policy.witnesses.forEach(({ name, key }, i) => {
+      lines.push(times[i] === null
+        ? { note: true, ok: true, text: `witness ${name} (${key.name}) has not cosigned ${what}.` }
+        : { ok: true, text: `witness ${name} (${key.name}) cosigned ${what} at ${secondsText(times[i])}; its signature verifies.` });
+    });
+    lines.push(quorumMet(policy, times)
+      ? { ok: true, text: `the witness quorum cosigned ${what}.` }
+      : { note: true, ok: true, text: `the witness quorum has not cosigned ${what} yet (witnesses are asked every few seconds: check again in a minute).` });
   }
 }
 
