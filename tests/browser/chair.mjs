@@ -45,6 +45,24 @@ try {
   check(await outcomeOf() === 'incomplete', 'with no dates yet, the rule waits for them');
   await audit('the announcement draft');
 
+  // A meeting vote: the meeting and its dates are shown with the rule,
+  // counted to the meeting's start (the announcement is its agenda item).
+  await page.selectOption('#kind', 'meeting');
+  await page.fill('#meeting', 'kom');
+  await page.fill('#opens', '2026-02-01T10:00:00Z');
+  await page.fill('#closes', '2026-02-01T12:00:00Z');
+  await datesSettled();
+  const meeting = await text('#dates-explained');
+  check(await outcomeOf() === 'refused' && meeting.includes('Meeting kom: a plenary, face-to-face, from 2026-02-01T09:00:00Z')
+    && meeting.includes('agenda item') && meeting.includes('The meeting starts at 2026-02-01T09:00:00Z'),
+  `a meeting vote is explained with its meeting, and refused for a meeting that starts before the notice has run: ${meeting}`);
+  await page.fill('#meeting', 'nosuch');
+  await datesSettled();
+  check((await text('#dates-explained')).includes('The registry has no such meeting'), 'an unknown meeting is refused in words');
+  await audit('the notice rule on a meeting vote');
+  await page.selectOption('#kind', 'correspondence');
+  await page.fill('#meeting', '');
+
   await page.fill('#ballot', 'B9');
   await page.fill('#title', 'Approval of GS ETI 009 V1.1.1');
   await page.fill('#questions', 'main Do you approve GS ETI 009 V1.1.1 for publication?');
