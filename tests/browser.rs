@@ -335,7 +335,8 @@ fn the_secretariat_in_chromium() {
 /// The chair announces in the browser (`tests/browser/chair.mjs`): the
 /// notice rule explained while the dates are typed, a draft refused by it,
 /// then the exact note, naming a document picked in the page, signed with
-/// carol's key and logged; alice's ballot page downloads the document. The
+/// carol's key and logged; alice's ballot page downloads the document, and
+/// B9 is announced again with it (fetched back from the server). The
 /// ballot then runs as any other: alice votes with the CLI, the ballot
 /// closes and is tallied, and its exported audit bundle, the document
 /// with it, passes `scrutineer verify` with alice's receipt.

@@ -16,8 +16,10 @@
 // document's name and SHA-256, which the page signs with carol's key
 // (picked as a file) and submits, with the keyboard only; the answer names
 // the log entry, and alice's ballot page downloads the document with the
-// SHA-256 the note names. A second ballot is announced, then cancelled
-// before it opens. axe-core on every state.
+// SHA-256 the note names. B9 is announced again, its document carried
+// over and fetched from the log's store (no longer kept on the device). A
+// second ballot is announced, then cancelled before it opens. axe-core on
+// every state.
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -144,6 +146,30 @@ try {
   await Promise.all([page.waitForURL(/\/sign-in\?signed-out$/), page.click('.who button[type="submit"]')]);
   await page.fill('#token', env('CAROL_TOKEN'));
   await Promise.all([page.waitForURL(base + '/'), page.click('main button[type="submit"]')]);
+
+  // B9 announced again, with a later close: its document is carried over
+  // and, no longer kept on this device once logged, fetched from the
+  // ballot as announced and checked against the SHA-256 the note names.
+  await page.goto(base + '/groups/ETI/announce?ballot=B9');
+  const keptHere = await page.evaluate((sha) => new Promise((resolve, reject) => {
+    const opened = indexedDB.open('scrutineer');
+    opened.onerror = () => reject(opened.error);
+    opened.onsuccess = () => {
+      const got = opened.result.transaction('documents').objectStore('documents').get(sha);
+      got.onsuccess = () => { opened.result.close(); resolve(Boolean(got.result)); };
+    };
+  }), documentHash);
+  check(!keptHere, 'once logged, the document is no longer kept on this device');
+  check((await text('#document-list')).includes(documentHash), 'the re-announcement\'s draft lists the document announced');
+  await page.fill('#closes', '2026-08-16');
+  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/announce"] button[type="submit"]:not([name])')]);
+  check(await page.locator(`#announce-documents li[data-sha256="${documentHash}"]`).count() === 1, 'the new note names the document again');
+  await page.setInputFiles('#announce-key-file', env('CAROL_KEY'));
+  await page.click('#sign-announce');
+  await page.waitForFunction(() => !document.querySelector('#announce-outcome').hasAttribute('aria-busy')
+    && (document.querySelector('#announce-outcome').textContent.length > 0 || !document.querySelector('#announce-error').hidden));
+  check((await text('#announce-outcome')).includes('Ballot B9 is announced'),
+    `B9 is announced again with its document, fetched from the log's store: ${await text('#announce-outcome')} ${await text('#announce-error')}`);
 
   // A second ballot, announced then cancelled before it opens.
   await page.goto(base + '/groups/ETI/announce');
