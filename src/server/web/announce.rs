@@ -41,7 +41,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
@@ -624,16 +624,10 @@ pub async fn submit(
     session: Option<Session>,
     Path(group): Path<String>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     let session = session.ok_or(ApiError::Unauthenticated)?;
     super::csrf::require_header(&session.csrf, &headers)?;
-    let signed: Signed = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(
-            "malformed-json",
-            format!("the body must be JSON {{\"announcement\": …}}: {e}"),
-        )
-    })?;
     let log = session
         .authorise(
             &state,
@@ -642,6 +636,16 @@ pub async fn submit(
             "you are not the chair",
         )
         .await?;
+    // The body, which may carry documents up to `--max-upload-bytes`, is
+    // read only once the chair is known: nobody else makes the server
+    // read that much.
+    let body = axum::body::Bytes::from_request(request, &state).await?;
+    let signed: Signed = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "malformed-json",
+            format!("the body must be JSON {{\"announcement\": …}}: {e}"),
+        )
+    })?;
     let drafts = crate::server::api::ballots::decode_documents(&signed.documents)?;
     let announced =
         commands::ballots::announce(&log, signed.announcement.into_bytes(), drafts).await?;
