@@ -160,3 +160,23 @@ fn a_subject_that_does_not_fit_its_questions_is_not_signed() {
         "{error}"
     );
 }
+
+/// A document's line value, as the web page's draft carries it, reads
+/// back to the same reference, and a line the note could not carry is
+/// refused with the reason.
+#[test]
+fn a_document_line_value_reads_back() {
+    let document = DocumentRef::of(b"%PDF-1.7 the draft", "application/pdf", "GS ETI 001.pdf");
+    let value = document.value();
+    assert_eq!(
+        value,
+        format!(
+            "sha256:{} 18 application/pdf GS ETI 001.pdf",
+            Hash::sha256(b"%PDF-1.7 the draft").to_hex()
+        )
+    );
+    assert_eq!(DocumentRef::parse_line(&value), Ok(document));
+    let upper = value.replace("application/pdf", "Application/PDF");
+    assert!(DocumentRef::parse_line(&upper).is_err(), "{upper}");
+    assert!(DocumentRef::parse_line("sha256:00 1 text/plain a").is_err());
+}

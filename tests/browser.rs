@@ -110,12 +110,9 @@ fn announce_with(
 
 #[test]
 fn the_web_application_in_chromium() {
-    if skipped() {
+    let Some((run, w)) = browsing(START) else {
         return;
-    }
-    let data = tempfile::tempdir().expect("temporary directory");
-    let work = tempfile::tempdir().expect("temporary directory");
-    let w = World::simulated(data.path(), work.path(), START);
+    };
     w.eti_group(&["cadzow"]);
     // bob: a delegate of cadzow with no key yet (he makes one in the
     // browser).
@@ -196,9 +193,7 @@ fn the_web_application_in_chromium() {
             .trim()
             .to_owned()
     };
-    let screenshots = std::env::var_os("SCRUTINEER_SCREENSHOTS")
-        .map(|dir| Path::new(env!("CARGO_MANIFEST_DIR")).join(dir));
-    let web = run_script(
+    let web = run.script(
         "web.mjs",
         &[
             ("SECRETARIAT_TOKEN", w.token.clone().into()),
@@ -211,13 +206,12 @@ fn the_web_application_in_chromium() {
                 Path::new(&votes).join("B1-main-cadzow.tlog-proof").into(),
             ),
             ("VOTE", Path::new(&votes).join("B1-main-cadzow.vote").into()),
-            ("WORK", work.path().into()),
+            ("WORK", run.work.path().into()),
         ],
         &w,
-        screenshots.as_deref(),
     );
-    let downloads = work.path().join("downloads");
-    let vote = run_script(
+    let downloads = run.work.path().join("downloads");
+    let vote = run.script(
         "vote.mjs",
         &[
             ("SECRETARIAT_TOKEN", w.token.clone().into()),
@@ -228,7 +222,6 @@ fn the_web_application_in_chromium() {
             ("DOWNLOADS", downloads.clone().into()),
         ],
         &w,
-        screenshots.as_deref(),
     );
     // The files the page offered are the CLI's: `scrutineer receipt
     // verify` accepts each receipt with the vote file beside it, after
@@ -296,12 +289,9 @@ fn the_web_application_in_chromium() {
 /// registry the API reads afterwards holds what the pages logged.
 #[test]
 fn the_secretariat_in_chromium() {
-    if skipped() {
+    let Some((run, w)) = browsing(START) else {
         return;
-    }
-    let data = tempfile::tempdir().expect("temporary directory");
-    let work = tempfile::tempdir().expect("temporary directory");
-    let w = World::simulated(data.path(), work.path(), START);
+    };
     w.eti_group(&["cadzow"]);
     w.account("bob");
     w.send(
@@ -313,16 +303,13 @@ fn the_secretariat_in_chromium() {
         .expect("token file")
         .trim()
         .to_owned();
-    let screenshots = std::env::var_os("SCRUTINEER_SCREENSHOTS")
-        .map(|dir| Path::new(env!("CARGO_MANIFEST_DIR")).join(dir));
-    let passed = run_script(
+    let passed = run.script(
         "secretariat.mjs",
         &[
             ("SECRETARIAT_TOKEN", w.token.clone().into()),
             ("BOB_TOKEN", bob.into()),
         ],
         &w,
-        screenshots.as_deref(),
     );
     let read = |path: &str| common::http::get(&w.server.address, path, Some(&w.token)).json();
     let attendance = read("/v1/groups/ETI/attendance");
@@ -410,13 +397,11 @@ fn the_receipt_check_shows_the_witnesses_cosignatures_in_chromium() {
         .map(|e| e.expect("an entry").path())
         .find(|p| p.extension().is_some_and(|x| x == "tlog-proof"))
         .expect("alice's receipt");
-    let screenshots = std::env::var_os("SCRUTINEER_SCREENSHOTS")
-        .map(|dir| Path::new(env!("CARGO_MANIFEST_DIR")).join(dir));
     let passed = run_script(
         "witnesses.mjs",
         &[("RECEIPT", receipt.into())],
         &w,
-        screenshots.as_deref(),
+        screenshots().as_deref(),
     );
     w.server.stop();
     for p in witnesses {
@@ -425,34 +410,44 @@ fn the_receipt_check_shows_the_witnesses_cosignatures_in_chromium() {
     assert!(passed, "the browser checks of witnesses.mjs failed");
 }
 
-/// The chair announces in the browser (`tests/browser/chair.mjs`): a draft
-/// refused by the notice rule, then the exact note signed with carol's
-/// key and logged. The ballot then runs as any other: alice votes with the
-/// CLI, the ballot closes and is tallied, and its exported audit bundle
-/// passes `scrutineer verify` with alice's receipt.
+/// The chair announces in the browser (`tests/browser/chair.mjs`): the
+/// notice rule explained while the dates are typed, a draft refused by it,
+/// then the exact note, naming a document picked in the page, signed with
+/// carol's key and logged; alice's ballot page downloads the document, and
+/// B9 is announced again with it (fetched back from the server). The
+/// ballot then runs as any other: alice votes with the CLI, the ballot
+/// closes and is tallied, and its exported audit bundle, the document
+/// with it, passes `scrutineer verify` with alice's receipt.
 #[test]
 fn the_chair_announces_in_chromium() {
-    if skipped() {
+    let Some((run, w)) = browsing(START) else {
         return;
-    }
-    let data = tempfile::tempdir().expect("temporary directory");
-    let work = tempfile::tempdir().expect("temporary directory");
-    let w = World::simulated(data.path(), work.path(), START);
+    };
     w.eti_group(&["cadzow"]);
     let carol = std::fs::read_to_string(w.path("carol.token"))
         .expect("token file")
         .trim()
         .to_owned();
-    let screenshots = std::env::var_os("SCRUTINEER_SCREENSHOTS")
-        .map(|dir| Path::new(env!("CARGO_MANIFEST_DIR")).join(dir));
-    let passed = run_script(
+    let alice = std::fs::read_to_string(w.path("alice.token"))
+        .expect("token file")
+        .trim()
+        .to_owned();
+    // Bytes to vote on; the page reads its media type from the name.
+    let document = w.path("GS-ETI-009.pdf");
+    std::fs::write(
+        &document,
+        b"%PDF-1.7\n% GS ETI 009 V1.1.1, the draft voted on\n",
+    )
+    .expect("write the document");
+    let passed = run.script(
         "chair.mjs",
         &[
             ("CAROL_TOKEN", carol.into()),
             ("CAROL_KEY", w.path("carol.key").into()),
+            ("ALICE_TOKEN", alice.into()),
+            ("DOCUMENT", document.into()),
         ],
         &w,
-        screenshots.as_deref(),
     );
     assert!(passed, "the browser checks of chair.mjs failed");
     w.advance_days(45);
@@ -485,12 +480,9 @@ fn the_chair_announces_in_chromium() {
 /// with the receipt downloaded in the browser.
 #[test]
 fn the_quickstart_runs_in_chromium_alone() {
-    if skipped() {
+    let Some((run, w)) = browsing(START) else {
         return;
-    }
-    let data = tempfile::tempdir().expect("temporary directory");
-    let work = tempfile::tempdir().expect("temporary directory");
-    let w = World::simulated(data.path(), work.path(), START);
+    };
     let mut vars: Vec<(String, std::ffi::OsString)> = Vec::new();
     for person in ["alice", "bob", "carol", "erin"] {
         let key = w.path(&format!("{person}.key"));
@@ -505,16 +497,14 @@ fn the_quickstart_runs_in_chromium_alone() {
         vars.push((format!("{upper}_KEY"), key.into()));
         vars.push((format!("{upper}_VKEY"), verifier.trim().into()));
     }
-    let downloads = work.path().join("downloads");
-    let tokens = work.path().join("tokens.json");
+    let downloads = run.work.path().join("downloads");
+    let tokens = run.work.path().join("tokens.json");
     vars.push(("SECRETARIAT_TOKEN".into(), w.token.clone().into()));
     vars.push(("DOWNLOADS".into(), downloads.clone().into()));
     vars.push(("TOKENS".into(), tokens.clone().into()));
-    let screenshots = std::env::var_os("SCRUTINEER_SCREENSHOTS")
-        .map(|dir| Path::new(env!("CARGO_MANIFEST_DIR")).join(dir));
     let vars: Vec<(&str, std::ffi::OsString)> =
         vars.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-    let passed = run_script("quickstart.mjs", &vars, &w, screenshots.as_deref());
+    let passed = run.script("quickstart.mjs", &vars, &w);
     let report = passed.then(|| {
         // The log key, as a member reads it, and alice's token from the
         // accounts page: the bundle as alice exports it.
@@ -547,7 +537,6 @@ fn the_quickstart_runs_in_chromium_alone() {
     );
 }
 
-/// Runs one browser script against the world's server; whether it passed.
 /// An ITU-T Member State replies with reasons in the browser
 /// (`tests/browser/itu.mjs`): study group SG17 with Member State JP, its
 /// delegate jun and the TSB's tsb as chair; consultation C1 on one draft,
@@ -555,12 +544,9 @@ fn the_quickstart_runs_in_chromium_alone() {
 /// `scrutineer receipt verify`.
 #[test]
 fn an_itu_t_reply_with_reasons_in_chromium() {
-    if skipped() {
+    let Some((run, w)) = browsing("2028-04-01T00:00:00Z") else {
         return;
-    }
-    let data = tempfile::tempdir().expect("temporary directory");
-    let work = tempfile::tempdir().expect("temporary directory");
-    let w = World::simulated(data.path(), work.path(), "2028-04-01T00:00:00Z");
+    };
     w.send(
         "POST",
         "/v1/groups",
@@ -636,11 +622,9 @@ fn an_itu_t_reply_with_reasons_in_chromium() {
     });
     assert!(opened, "consultation C1 opens at its announcement");
 
-    let downloads = work.path().join("downloads");
+    let downloads = run.work.path().join("downloads");
     let token = std::fs::read_to_string(w.path("jun.token")).expect("token file");
-    let screenshots = std::env::var_os("SCRUTINEER_SCREENSHOTS")
-        .map(|dir| Path::new(env!("CARGO_MANIFEST_DIR")).join(dir));
-    let passed = run_script(
+    let passed = run.script(
         "itu.mjs",
         &[
             ("JUN_TOKEN", token.trim().into()),
@@ -648,7 +632,6 @@ fn an_itu_t_reply_with_reasons_in_chromium() {
             ("DOWNLOADS", downloads.clone().into()),
         ],
         &w,
-        screenshots.as_deref(),
     );
     assert!(passed, "the browser checks of itu.mjs failed");
     let receipt = downloads.join("C1-main-JP.tlog-proof");
@@ -663,6 +646,50 @@ fn an_itu_t_reply_with_reasons_in_chromium() {
     w.server.stop();
 }
 
+/// What each browser test runs in: its data and work directories (the
+/// World's server lives on them) and the folder for screenshots
+/// (`SCRUTINEER_SCREENSHOTS`), if any.
+struct Run {
+    work: tempfile::TempDir,
+    _data: tempfile::TempDir,
+    screenshots: Option<std::path::PathBuf>,
+}
+
+/// A browser test's set-up: a World with its server at `start` on fresh
+/// directories, or `None` when the test must skip (`skipped`).
+fn browsing(start: &str) -> Option<(Run, World)> {
+    if skipped() {
+        return None;
+    }
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let w = World::simulated(data.path(), work.path(), start);
+    Some((
+        Run {
+            work,
+            _data: data,
+            screenshots: screenshots(),
+        },
+        w,
+    ))
+}
+
+impl Run {
+    /// Runs one browser script against the world's server; whether every
+    /// check passed.
+    fn script(&self, script: &str, vars: &[(&str, std::ffi::OsString)], w: &World) -> bool {
+        run_script(script, vars, w, self.screenshots.as_deref())
+    }
+}
+
+/// The folder screenshots go to, if asked (`SCRUTINEER_SCREENSHOTS`).
+fn screenshots() -> Option<std::path::PathBuf> {
+    std::env::var_os("SCRUTINEER_SCREENSHOTS")
+        .map(|dir| Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+}
+
+/// Runs one browser script against `w`'s server, its screenshots into
+/// `screenshots`; whether every check passed.
 fn run_script(
     script: &str,
     vars: &[(&str, std::ffi::OsString)],
@@ -681,8 +708,8 @@ fn run_script(
     };
     let out = node.output().expect("run node");
     let stdout = text(&out.stdout);
-    // The Debian wrapper's shell warning and Chromium's D-Bus complaints
-    // are noise, not failures.
+    // The Debian wrapper's shell warning and Chromium's D-Bus
+    // complaints are noise, not failures.
     let stderr: Vec<_> = text(&out.stderr)
         .lines()
         .filter(|l| !l.contains("dbus") && !l.contains("D-Bus"))

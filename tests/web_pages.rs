@@ -1056,5 +1056,63 @@ fn an_itu_t_chair_drafts_a_consultation() {
         "{text}"
     );
     assert!(!text.contains("\nopens "), "no opening line: {text}");
+    // The three-month rule applied to the dates alone, as the module asks
+    // while the chair types (an HTML fragment), and as the "Check the
+    // dates" button asks without JavaScript (the whole page, no note).
+    let dates = |path: &str, meeting_start: &str, step: &str| {
+        post_form(
+            &address,
+            path,
+            &session,
+            &[
+                ("csrf", &csrf(&page)),
+                ("kind", "consultation"),
+                ("meeting_start", meeting_start),
+                ("closes", "2026-07-20T00:00:00Z"),
+                ("step", step),
+            ],
+        )
+    };
+    let early = dates("/groups/SG17/announce/dates", "2026-08-01", "");
+    assert_eq!(early.status, 200, "{}", early.text());
+    let fragment = early.text();
+    assert!(
+        fragment.contains("data-outcome=\"refused\"")
+            && fragment.contains("less than three months after an announcement made now")
+            && fragment.contains("2026-09-01T00:00:00Z")
+            && !fragment.contains("<html"),
+        "{fragment}"
+    );
+    let later = dates("/groups/SG17/announce/dates", "2026-09-15", "");
+    assert!(
+        later.text().contains("data-outcome=\"allowed\"")
+            && later
+                .text()
+                .contains("These dates keep the three-month rule"),
+        "{}",
+        later.text()
+    );
+    let unread = dates("/groups/SG17/announce/dates", "next spring", "");
+    assert!(
+        unread.text().contains("data-outcome=\"incomplete\"")
+            && unread.text().contains("cannot be read"),
+        "{}",
+        unread.text()
+    );
+    let checked = dates("/groups/SG17/announce", "2026-08-01", "dates");
+    assert_eq!(checked.status, 200, "{}", checked.text());
+    assert!(
+        checked.text().contains("data-outcome=\"refused\"")
+            && !checked.text().contains("id=\"announcement-note\""),
+        "{}",
+        checked.text()
+    );
+    let forged = post_form(
+        &address,
+        "/groups/SG17/announce/dates",
+        &session,
+        &[("csrf", "forged"), ("kind", "consultation")],
+    );
+    assert_eq!(forged.status, 400, "a check without the form's token");
     w.server.stop();
 }

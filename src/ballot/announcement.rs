@@ -195,8 +195,14 @@ impl DocumentRef {
     }
 
     fn line(&self) -> String {
+        format!("document {}\n", self.value())
+    }
+
+    /// The value of its `document` line, as [`DocumentRef::parse_line`]
+    /// reads it.
+    pub fn value(&self) -> String {
         format!(
-            "document {} {} {} {}\n",
+            "{} {} {} {}",
             codec::hash_text(&self.sha256),
             self.size,
             self.media_type,
@@ -204,7 +210,11 @@ impl DocumentRef {
         )
     }
 
-    fn parse_line(value: &str) -> Result<Self, String> {
+    /// Reads the value of a note's `document` line (what follows the
+    /// word `document`): `sha256:<hex> <size> <media type> <file name>`,
+    /// checked as [`DocumentRef::check`] checks it. The web page's draft
+    /// carries its documents in this form.
+    pub fn parse_line(value: &str) -> Result<Self, String> {
         let mut parts = value.splitn(4, ' ');
         let (Some(hash), Some(size), Some(media_type), Some(file_name)) =
             (parts.next(), parts.next(), parts.next(), parts.next())

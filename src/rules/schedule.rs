@@ -43,6 +43,22 @@ pub enum WindowProblem {
     DueNotBeforeMeeting,
 }
 
+impl WindowProblem {
+    /// A short stable name of the problem, for pages that explain it in
+    /// their own words (the chair's draft, `web/notice.rs`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            WindowProblem::KindNotOfProfile(_) => "kind",
+            WindowProblem::ClosesNotAfterOpens => "closes-not-after-opens",
+            WindowProblem::UnknownMeeting(_) => "unknown-meeting",
+            WindowProblem::NotPlenary(_) => "not-plenary",
+            WindowProblem::OnlineMeeting(_) => "online-meeting",
+            WindowProblem::OutsideMeeting(_) => "outside-meeting",
+            WindowProblem::DueNotBeforeMeeting => "due-not-before-meeting",
+        }
+    }
+}
+
 /// Why a ballot cannot be scheduled, with the SPEC section 5 code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {

@@ -154,7 +154,7 @@ try {
   await page.fill('#questions', 'main Do you approve GS ETI 001 V1.1.1 for publication?');
   await page.fill('#opens', '2026-07-15');
   await page.fill('#closes', '2026-08-15');
-  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/announce"] button[type="submit"]')]);
+  await Promise.all([page.waitForLoadState(), page.click('form[action="/groups/ETI/announce"] button[type="submit"]:not([name])')]);
   await page.setInputFiles('#announce-key-file', env('CAROL_KEY'));
   await page.click('#sign-announce');
   await page.waitForFunction(() => document.querySelector('#announce-outcome').textContent.length > 0

@@ -89,6 +89,27 @@ try {
   await audit('the accounts page with a refusal');
   await shot('secretariat-accounts');
 
+  // A group created with parameters other than its profile's defaults:
+  // a notice that is not a number is refused beside its field, then the
+  // group is created and its registry page shows what its first entry
+  // fixed, and that they cannot be changed.
+  await page.fill('#group-id', 'ETI2');
+  await page.fill('#group-threshold_percent', '75');
+  await page.fill('#group-notice', 'forty');
+  check(await submit('/accounts/group', 422) === 422, 'a notice that is not a number is refused');
+  check((await text('#group-notice-error')).includes('whole number'), 'the refusal is said beside the field');
+  check((await page.inputValue('#group-threshold_percent')) === '75', "the form's values are kept");
+  await audit('the group form refused');
+  await page.fill('#group-notice', '40');
+  await page.fill('#group-appeal_deadline_days', '14');
+  check(await submit('/accounts/group') === 303, 'group ETI2 is created with its parameters');
+  check((await text('#done')).includes('Group ETI2 created'), 'the page says the group was created');
+  await page.goto(base + '/groups/ETI2/registry');
+  const facts = await text('section[aria-labelledby="profile"]');
+  check(facts.includes('75 % of the votes cast') && facts.includes('40 days') && facts.includes('14 days after certification')
+    && facts.includes('cannot be changed'), `the registry page shows the parameters fixed at creation: ${facts}`);
+  await audit("the registry of a group with its own parameters");
+
   // ----------------------------------- an organisation and a person
   const before = await size();
   await page.goto(base + '/groups/ETI/registry/members');

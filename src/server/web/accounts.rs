@@ -33,7 +33,7 @@ use super::pages::chrome;
 use super::render::{Chrome, page};
 use super::session::Session;
 use crate::id::PersonId;
-use crate::rules::params::{ParameterOverrides, Profile};
+use crate::rules::params::{CorrespondenceWindow, ParameterOverrides, Profile};
 use crate::server::AppState;
 use crate::server::api::server_roles;
 use crate::server::auth::{Action, Caller, require};
@@ -80,6 +80,10 @@ impl AccountsPage {
             "label" => &self.values.label,
             "group" => &self.values.group,
             "profile" => &self.values.profile,
+            "threshold_percent" => &self.values.threshold_percent,
+            "notice" => &self.values.notice,
+            "correspondence_window" => &self.values.correspondence_window,
+            "appeal_deadline_days" => &self.values.appeal_deadline_days,
             _ => "",
         }
     }
@@ -106,6 +110,16 @@ pub struct Fields {
     group: String,
     #[serde(default)]
     profile: String,
+    /// A new group's parameters, each empty for the profile's default.
+    #[serde(default)]
+    threshold_percent: String,
+    /// Days (etsi-isg) or calendar months (itu-t-tap).
+    #[serde(default)]
+    notice: String,
+    #[serde(default)]
+    correspondence_window: String,
+    #[serde(default)]
+    appeal_deadline_days: String,
 }
 
 async fn require_manager(state: &AppState, session: &Session) -> Result<(), WebError> {
@@ -191,8 +205,43 @@ pub async fn show(
     render(&state, &session, StatusCode::OK, outcome).await
 }
 
+/// A new group's parameters as the form gives them: each empty field
+/// keeps the profile's default, the notice counts days for `etsi-isg` and
+/// calendar months for `itu-t-tap`; or the field that is not a whole
+/// number. Whether the values are allowed is decided by
+/// [`commands::groups::new_group`], as for `POST /v1/groups`.
+fn overrides_of(
+    fields: &Fields,
+    profile: Profile,
+) -> Result<(ParameterOverrides, Option<u32>), &'static str> {
+    let number = |name: &'static str, text: &str| match text.trim() {
+        "" => Ok(None),
+        t => t.parse::<u32>().map(Some).map_err(|_| name),
+    };
+    let notice = number("notice", &fields.notice)?;
+    let (notice_days, notice_months) = match profile {
+        Profile::ItuTTap => (None, notice),
+        _ => (notice, None),
+    };
+    let correspondence_window = match fields.correspondence_window.as_str() {
+        "plenaries" => Some(CorrespondenceWindow::Plenaries),
+        "face-to-face-plenaries" => Some(CorrespondenceWindow::FaceToFacePlenaries),
+        _ => None,
+    };
+    Ok((
+        ParameterOverrides {
+            threshold_percent: number("threshold_percent", &fields.threshold_percent)?,
+            notice_days,
+            notice_months,
+            correspondence_window,
+        },
+        number("appeal_deadline_days", &fields.appeal_deadline_days)?,
+    ))
+}
+
 /// `POST /accounts/group`: a new group with its log, through the same
-/// functions as `POST /v1/groups`, with its profile's default parameters.
+/// functions as `POST /v1/groups`, with the parameters given (the
+/// profile's defaults for those left empty).
 async fn create_group(
     state: &AppState,
     session: &Session,
@@ -210,16 +259,27 @@ async fn create_group(
         "itu-t-tap" => Profile::ItuTTap,
         _ => Profile::EtsiIsg,
     };
-    let created =
-        match commands::groups::new_group(state, id, profile, &ParameterOverrides::default(), None)
-        {
-            Ok((origin, record)) => commands::groups::create(state, origin, record).await,
-            Err(ApiError::BadRequest { detail, .. }) => {
-                let outcome = refused(detail);
-                return render(state, session, StatusCode::UNPROCESSABLE_ENTITY, outcome).await;
-            }
-            Err(other) => return Err(other.into()),
-        };
+    let (overrides, appeal_days) = match overrides_of(&fields, profile) {
+        Ok(parameters) => parameters,
+        Err(field) => {
+            let outcome = Outcome {
+                form: "group",
+                field,
+                code: "number",
+                values: fields.clone(),
+                ..Outcome::default()
+            };
+            return render(state, session, StatusCode::UNPROCESSABLE_ENTITY, outcome).await;
+        }
+    };
+    let created = match commands::groups::new_group(state, id, profile, &overrides, appeal_days) {
+        Ok((origin, record)) => commands::groups::create(state, origin, record).await,
+        Err(ApiError::BadRequest { detail, .. }) => {
+            let outcome = refused(detail);
+            return render(state, session, StatusCode::UNPROCESSABLE_ENTITY, outcome).await;
+        }
+        Err(other) => return Err(other.into()),
+    };
     match created {
         Ok(_) => {
             let done = Done {

@@ -26,14 +26,22 @@
 //! waits to open, to change it and announce it again (the log takes a
 //! re-announcement until the opening).
 //!
-//! Documents voted on are not attached from the page yet (`scrutineer
-//! announce --document` does).
+//! Documents voted on: the module reads each file picked on the draft
+//! form, computes its SHA-256 and size in the browser, keeps the bytes on
+//! the device (IndexedDB) and writes the document's line
+//! (`sha256:<hex> <size> <media type> <file name>`) into the draft's
+//! `documents` field, so that the note the server writes names each one
+//! (read back by [`DocumentRef::parse_line`]). The review step lists each
+//! document's name and SHA-256; the signed submission carries the bytes,
+//! base64, as the API's does, and [`commands::ballots::announce`] stores
+//! exactly those the note names, under the API's upload limit
+//! (`--max-upload-bytes`).
 
 use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
@@ -45,7 +53,7 @@ use super::pages::chrome;
 use super::render::{Chrome, iso, page};
 use super::session::Session;
 use super::view::{self, BallotSummary};
-use crate::ballot::announcement::{AnnouncementNote, Subject};
+use crate::ballot::announcement::{AnnouncementNote, DocumentRef, Subject};
 use crate::id::{BallotId, MeetingId, QuestionId};
 use crate::rules::BallotKind;
 use crate::rules::check_schedule;
@@ -56,9 +64,25 @@ use crate::server::error::ApiError;
 use crate::server::{AppState, Log};
 use crate::time::Timestamp;
 
-/// The largest signed announcement the page sends: a note of a title and
-/// a few questions, JSON-escaped.
-pub const MAX_ANNOUNCE_BYTES: usize = 64 * 1024;
+/// A document voted on, as the draft and the review step list it.
+pub struct DocumentView {
+    /// SHA-256 of its bytes, 64 lowercase hexadecimal digits.
+    sha256: String,
+    size: u64,
+    media_type: String,
+    file_name: String,
+}
+
+impl From<&DocumentRef> for DocumentView {
+    fn from(d: &DocumentRef) -> Self {
+        Self {
+            sha256: d.sha256.to_hex(),
+            size: d.size,
+            media_type: d.media_type.clone(),
+            file_name: d.file_name.clone(),
+        }
+    }
+}
 
 #[derive(Template)]
 #[template(path = "announce.html")]
@@ -83,6 +107,16 @@ struct AnnouncePage {
     note: String,
     /// The chair's registered key ids, for the module's key check.
     keys: Vec<String>,
+    /// The notice rule on the draft's kind and dates (`notice.rs`).
+    dates: super::notice::Dates,
+    /// The documents the note names, shown before signing.
+    documents: Vec<DocumentView>,
+    /// The largest signed announcement accepted with its documents
+    /// (`--max-upload-bytes`), for the module's check before sending.
+    max_upload: usize,
+    /// The most documents and the largest one, as the note allows.
+    documents_max: usize,
+    document_max_bytes: u64,
     /// Ballots that may still be cancelled.
     upcoming: Vec<BallotSummary>,
     /// A cancellation just logged: the ballot, the entry's index and the
@@ -104,25 +138,41 @@ impl AnnouncePage {
 #[derive(Deserialize, Default)]
 pub struct Draft {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
     #[serde(default)]
-    ballot: String,
+    pub(super) ballot: String,
     #[serde(default)]
-    title: String,
+    pub(super) title: String,
     #[serde(default)]
-    kind: String,
+    pub(super) kind: String,
     #[serde(default)]
-    meeting: String,
+    pub(super) meeting: String,
     /// One question a line: its id, a space, its text.
     #[serde(default)]
-    questions: String,
+    pub(super) questions: String,
     #[serde(default)]
-    opens: String,
+    pub(super) opens: String,
     #[serde(default)]
-    closes: String,
+    pub(super) closes: String,
     /// A consultation's study-group meeting start.
     #[serde(default)]
-    meeting_start: String,
+    pub(super) meeting_start: String,
+    /// The documents voted on, one a line as the note names them
+    /// (`sha256:<hex> <size> <media type> <file name>`), written by the
+    /// module as files are picked.
+    #[serde(default)]
+    pub(super) documents: String,
+    /// `dates` when the form's "Check the dates" button sent it: the page
+    /// comes back with the notice rule applied, and no note.
+    #[serde(default)]
+    step: String,
+}
+
+impl Draft {
+    /// The form's CSRF token.
+    pub(super) fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 /// What the page needs from the group's log.
@@ -186,9 +236,12 @@ struct Review {
     code: &'static str,
     refusal: String,
     note: String,
+    documents: Vec<DocumentView>,
+    dates: super::notice::Dates,
 }
 
 fn render(
+    state: &AppState,
     session: &Session,
     log: &Log,
     now: Timestamp,
@@ -201,9 +254,11 @@ fn render(
         code,
         refusal,
         note,
-        ..
-    } = &review;
-    let (field, code, refusal, note) = (*field, *code, refusal.clone(), note.clone());
+        documents,
+        cancelled,
+        again,
+        dates,
+    } = review;
     let status = if field.is_empty() && refusal.is_empty() {
         StatusCode::OK
     } else {
@@ -224,9 +279,14 @@ fn render(
             refusal,
             note,
             keys: context.keys,
+            dates,
+            documents,
+            max_upload: state.web.max_upload_bytes,
+            documents_max: crate::ballot::announcement::DOCUMENTS_MAX,
+            document_max_bytes: crate::ballot::announcement::DOCUMENT_MAX_BYTES,
             upcoming: context.upcoming,
-            cancelled: review.cancelled,
-            again: review.again,
+            cancelled,
+            again,
         },
     )
 }
@@ -273,6 +333,15 @@ async fn draft_of(log: &Log, id: String) -> Result<Option<(Draft, bool)>, WebErr
                 opens: iso(ballot.opens),
                 closes: iso(ballot.closes),
                 meeting_start,
+                documents: subject
+                    .map(|s| {
+                        s.documents
+                            .iter()
+                            .map(DocumentRef::value)
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .unwrap_or_default(),
                 ..Draft::default()
             };
             Some((draft, subject.is_some_and(|s| !s.documents.is_empty())))
@@ -321,7 +390,9 @@ pub async fn form(
         kind: kind.into(),
         ..Draft::default()
     });
+    let dates = super::notice::explain(&log, &draft, now).await?;
     Ok(render(
+        &state,
         &session,
         &log,
         now,
@@ -330,6 +401,7 @@ pub async fn form(
         Review {
             cancelled,
             again,
+            dates,
             ..Review::default()
         },
     ))
@@ -340,6 +412,38 @@ fn parse_time(text: &str) -> Option<Timestamp> {
     Timestamp::parse(text)
         .ok()
         .or_else(|| Timestamp::parse(&format!("{text}T00:00:00Z")).ok())
+}
+
+/// The draft's kind, opening (none for a consultation, which opens at its
+/// announcement) and close, or the field at fault and why: what the notice
+/// rule needs, read alike for the note and for the dates' explanation
+/// (`notice.rs`).
+pub(super) fn schedule_of(
+    draft: &Draft,
+) -> Result<(BallotKind, Option<Timestamp>, Timestamp), (&'static str, &'static str)> {
+    let time = |name: &'static str, text: &str| match text.trim() {
+        "" => Err((name, "missing")),
+        t => parse_time(t).ok_or((name, "time")),
+    };
+    let kind = match draft.kind.as_str() {
+        "meeting" => {
+            let meeting: MeetingId = match draft.meeting.trim() {
+                "" => return Err(("meeting", "missing")),
+                text => text.parse().map_err(|_| ("meeting", "id"))?,
+            };
+            BallotKind::Meeting { meeting }
+        }
+        "consultation" => BallotKind::Consultation {
+            meeting_start: time("meeting_start", &draft.meeting_start)?,
+        },
+        _ => BallotKind::Correspondence,
+    };
+    // A consultation opens at its announcement (SPEC 2.2 item 6).
+    let opens = match kind {
+        BallotKind::Consultation { .. } => None,
+        _ => Some(time("opens", &draft.opens)?),
+    };
+    Ok((kind, opens, time("closes", &draft.closes)?))
 }
 
 /// The draft as a note, or the field at fault and why.
@@ -368,39 +472,26 @@ fn note_of(log: &Log, draft: &Draft) -> Result<AnnouncementNote, (&'static str, 
     if questions.is_empty() {
         return Err(("questions", "missing"));
     }
-    let time = |name: &'static str, text: &str| match text.trim() {
-        "" => Err((name, "missing")),
-        t => parse_time(t).ok_or((name, "time")),
-    };
-    let kind = match draft.kind.as_str() {
-        "meeting" => {
-            let meeting: MeetingId = match draft.meeting.trim() {
-                "" => return Err(("meeting", "missing")),
-                text => text.parse().map_err(|_| ("meeting", "id"))?,
-            };
-            BallotKind::Meeting { meeting }
-        }
-        "consultation" => BallotKind::Consultation {
-            meeting_start: time("meeting_start", &draft.meeting_start)?,
-        },
-        _ => BallotKind::Correspondence,
-    };
-    // A consultation opens at its announcement (SPEC 2.2 item 6).
-    let opens = match kind {
-        BallotKind::Consultation { .. } => None,
-        _ => Some(time("opens", &draft.opens)?),
-    };
+    let documents = draft
+        .documents
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(DocumentRef::parse_line)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ("documents", "documents"))?;
+    let (kind, opens, closes) = schedule_of(draft)?;
     Ok(AnnouncementNote {
         origin: log.origin.clone(),
         ballot,
         kind,
         questions,
         opens,
-        closes: time("closes", &draft.closes)?,
+        closes,
         subject: Some(Subject {
             title: title.to_owned(),
             questions: texts,
-            documents: Vec::new(),
+            documents,
         }),
     })
 }
@@ -416,10 +507,26 @@ pub async fn review(
     let log = chair_log(&state, &session, &group).await?;
     let now = state.clock.now();
     let context = context(&log, session.person.clone(), now).await?;
+    let dates = super::notice::explain(&log, &draft, now).await?;
+    if draft.step == "dates" {
+        return Ok(render(
+            &state,
+            &session,
+            &log,
+            now,
+            context,
+            draft,
+            Review {
+                dates,
+                ..Review::default()
+            },
+        ));
+    }
     let note = match note_of(&log, &draft) {
         Ok(note) => note,
         Err((field, code)) => {
             return Ok(render(
+                &state,
                 &session,
                 &log,
                 now,
@@ -428,12 +535,18 @@ pub async fn review(
                 Review {
                     field,
                     code,
+                    dates,
                     ..Review::default()
                 },
             ));
         }
     };
     let text = note.text();
+    let documents = note
+        .subject
+        .as_ref()
+        .map(|s| s.documents.iter().map(DocumentView::from).collect())
+        .unwrap_or_default();
     // The server's own reading of the note, then the rules' schedule on
     // the registry as it stands: the refusals the sequencer would give.
     let checked = AnnouncementNote::parse_text(&text)
@@ -468,6 +581,7 @@ pub async fn review(
         String::new()
     };
     Ok(render(
+        &state,
         &session,
         &log,
         now,
@@ -476,6 +590,8 @@ pub async fn review(
         Review {
             refusal,
             note,
+            documents,
+            dates,
             ..Review::default()
         },
     ))
@@ -486,6 +602,10 @@ pub async fn review(
 #[serde(deny_unknown_fields)]
 pub struct Signed {
     announcement: String,
+    /// The documents the note names, base64, in its order (as the API's
+    /// `documents`).
+    #[serde(default)]
+    documents: Vec<String>,
 }
 
 /// What the module is told: where the announcement is in the log.
@@ -504,16 +624,10 @@ pub async fn submit(
     session: Option<Session>,
     Path(group): Path<String>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     let session = session.ok_or(ApiError::Unauthenticated)?;
     super::csrf::require_header(&session.csrf, &headers)?;
-    let signed: Signed = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(
-            "malformed-json",
-            format!("the body must be JSON {{\"announcement\": …}}: {e}"),
-        )
-    })?;
     let log = session
         .authorise(
             &state,
@@ -522,8 +636,19 @@ pub async fn submit(
             "you are not the chair",
         )
         .await?;
+    // The body, which may carry documents up to `--max-upload-bytes`, is
+    // read only once the chair is known: nobody else makes the server
+    // read that much.
+    let body = axum::body::Bytes::from_request(request, &state).await?;
+    let signed: Signed = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "malformed-json",
+            format!("the body must be JSON {{\"announcement\": …}}: {e}"),
+        )
+    })?;
+    let drafts = crate::server::api::ballots::decode_documents(&signed.documents)?;
     let announced =
-        commands::ballots::announce(&log, signed.announcement.into_bytes(), Vec::new()).await?;
+        commands::ballots::announce(&log, signed.announcement.into_bytes(), drafts).await?;
     Ok((
         StatusCode::CREATED,
         Json(Announced {

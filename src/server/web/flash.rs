@@ -14,6 +14,14 @@
 //! [`FLASH_SECONDS`]); a flash lost to a restart, or to a second server
 //! process behind the same address, loses only the sentence: the change is
 //! in the log and in the page's lists.
+//!
+//! Why it does not survive a restart, on purpose: a flash of the accounts
+//! page carries a token just issued, in clear, and the server stores a
+//! token nowhere but as its hash; writing flashes to the database would
+//! put that secret on disk (and into backups) for the minutes it waits.
+//! Storing the others and not that one would make the rule harder to
+//! state for no gain, since what a lost flash said can be read again from
+//! the log (the entry's index, the checkpoint) and the pages' lists.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

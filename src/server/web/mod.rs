@@ -33,6 +33,8 @@
 //! - [`accounts`]: the server secretariat's accounts, tokens and grants.
 //! - [`announce`]: the chair drafts, reviews and signs an announcement,
 //!   submitted through `commands::ballots::announce` like the API's.
+//! - [`notice`]: the notice rule applied to the draft's kind and dates
+//!   while the chair types, by the rules' own schedule check.
 //! - [`review`]: the chair certifies, a member appeals, a reviewer
 //!   decides: statements signed in the browser, submitted through
 //!   `commands::review` like the API's.
@@ -51,6 +53,7 @@ mod deliveries;
 mod flash;
 mod headers;
 mod keys;
+mod notice;
 mod pages;
 mod registry;
 mod render;
@@ -118,6 +121,9 @@ pub struct WebState {
     /// Receipts being mailed at most at once; a vote that finds none free
     /// is not mailed its receipt (best effort: the vote's answer has it).
     pub receipt_slots: Arc<tokio::sync::Semaphore>,
+    /// The largest announcement with its documents (`--max-upload-bytes`),
+    /// which the announcement page tells the module.
+    pub max_upload_bytes: usize,
 }
 
 impl WebState {
@@ -131,6 +137,7 @@ impl WebState {
             link_seconds: i64::try_from(config.sign_in_link_seconds.max(1)).unwrap_or(900),
             dispatcher: std::sync::OnceLock::new(),
             receipt_slots: Arc::new(tokio::sync::Semaphore::new(RECEIPTS_AT_ONCE)),
+            max_upload_bytes: config.max_upload_bytes,
         }
     }
 
@@ -178,13 +185,16 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
             "/groups/{group}/announce",
             get(announce::form).post(announce::review),
         )
+        .route("/groups/{group}/announce/dates", post(notice::fragment))
         .route(
             "/groups/{group}/ballots/{ballot}/cancel",
             post(announce::cancel),
         )
         .route(
             "/groups/{group}/announce/signed",
-            post(announce::submit).layer(DefaultBodyLimit::max(announce::MAX_ANNOUNCE_BYTES)),
+            // The documents voted on come with the signed note, base64,
+            // under the API's upload limit.
+            post(announce::submit).layer(DefaultBodyLimit::max(config.max_upload_bytes)),
         )
         .route(
             "/groups/{group}/ballots/{ballot}/certify",

@@ -250,6 +250,61 @@ fn render(
     page(status, &statement)
 }
 
+/// A statement written in the page: a choice (what is appealed, the
+/// ruling), `None` when the form's value is not one, and free text (the
+/// grounds, the reasons) as lines; each with its form field's name.
+struct Written<C> {
+    choice: (&'static str, Option<C>),
+    lines: (&'static str, Vec<String>),
+}
+
+impl<C> Written<C> {
+    /// The exact note `build` writes from the choice and the lines, once
+    /// read back by `parse` (the log's own parser); or the field at fault
+    /// and the parser's reason: a choice that is not one, text left
+    /// blank, or a note the parser refuses.
+    fn note(
+        self,
+        build: impl FnOnce(C, Vec<String>) -> String,
+        parse: impl FnOnce(&str) -> Result<(), String>,
+    ) -> Result<String, (&'static str, String)> {
+        let (choice_field, choice) = self.choice;
+        let (lines_field, lines) = self.lines;
+        let choice = choice.ok_or((choice_field, String::new()))?;
+        if lines.iter().all(|l| l.trim().is_empty()) {
+            return Err((lines_field, String::new()));
+        }
+        let text = build(choice, lines);
+        parse(&text).map_err(|e| (lines_field, e))?;
+        Ok(text)
+    }
+}
+
+/// The page of `kind` after a statement was written: its exact note to
+/// sign, posted to `post`, or the field at fault, with the form given
+/// back.
+fn render_reviewed(
+    session: &Session,
+    log: &Log,
+    kind: &'static str,
+    context: Context,
+    checked: Result<String, (&'static str, String)>,
+    post: String,
+    form: StatementForm,
+) -> Response {
+    render(session, log, kind, context, |p| {
+        match checked {
+            Ok(text) => p.note = text,
+            Err((field, detail)) => {
+                p.field = field;
+                p.detail = detail;
+            }
+        }
+        p.post = post;
+        p.form = form;
+    })
+}
+
 /// The group's log, if the session's person may take `action` in it
 /// (`refused` otherwise), and what the pages show of `ballot`.
 async fn authorised(
@@ -362,35 +417,28 @@ pub async fn appeal_review(
         "you may not appeal",
     )
     .await?;
-    let grounds = split_free_text(&form.grounds);
-    let checked = match Against::parse(&form.against) {
-        Err(_) => Err(("against", String::new())),
-        Ok(_) if grounds.iter().all(|g| g.trim().is_empty()) => Err(("grounds", String::new())),
-        Ok(against) => {
-            let text = AppealNote {
-                origin: context.origin.clone(),
-                ballot: BallotId::new(&ballot).map_err(|e| WebError::BadRequest(e.to_string()))?,
+    let id = BallotId::new(&ballot).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let origin = context.origin.clone();
+    let written = Written {
+        choice: ("against", Against::parse(&form.against).ok()),
+        lines: ("grounds", split_free_text(&form.grounds)),
+    };
+    let checked = written.note(
+        |against, grounds| {
+            AppealNote {
+                origin,
+                ballot: id,
                 against,
                 grounds,
             }
-            .text();
-            AppealNote::parse_text(&text)
-                .map(|_| text)
-                .map_err(|e| ("grounds", e))
-        }
-    };
+            .text()
+        },
+        |text| AppealNote::parse_text(text).map(|_| ()),
+    );
     let post = format!("/groups/{group}/ballots/{ballot}/appeal/signed");
-    Ok(render(&session, &log, "appeal", context, |p| {
-        match checked {
-            Ok(text) => p.note = text,
-            Err((field, detail)) => {
-                p.field = field;
-                p.detail = detail;
-            }
-        }
-        p.post = post;
-        p.form = form;
-    }))
+    Ok(render_reviewed(
+        &session, &log, "appeal", context, checked, post, form,
+    ))
 }
 
 /// `GET /groups/{group}/ballots/{ballot}/appeals`: the reviewer's page.
@@ -447,39 +495,32 @@ pub async fn decision_review(
         )));
     }
     form.deciding = hash.to_hex();
-    let reasons = split_free_text(&form.reasons);
-    let checked = match Ruling::parse(&form.outcome) {
-        Err(_) => Err(("outcome", String::new())),
-        Ok(_) if reasons.iter().all(|r| r.trim().is_empty()) => Err(("reasons", String::new())),
-        Ok(outcome) => {
-            let text = DecisionNote {
-                origin: context.origin.clone(),
-                ballot: BallotId::new(&ballot).map_err(|e| WebError::BadRequest(e.to_string()))?,
+    let id = BallotId::new(&ballot).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let origin = context.origin.clone();
+    let written = Written {
+        choice: ("outcome", Ruling::parse(&form.outcome).ok()),
+        lines: ("reasons", split_free_text(&form.reasons)),
+    };
+    let checked = written.note(
+        |outcome, reasons| {
+            DecisionNote {
+                origin,
+                ballot: id,
                 appeal: hash,
                 outcome,
                 reasons,
             }
-            .text();
-            DecisionNote::parse_text(&text)
-                .map(|_| text)
-                .map_err(|e| ("reasons", e))
-        }
-    };
+            .text()
+        },
+        |text| DecisionNote::parse_text(text).map(|_| ()),
+    );
     let post = format!(
         "/groups/{group}/ballots/{ballot}/appeals/{}/signed",
         hash.to_hex()
     );
-    Ok(render(&session, &log, "appeals", context, |p| {
-        match checked {
-            Ok(text) => p.note = text,
-            Err((field, detail)) => {
-                p.field = field;
-                p.detail = detail;
-            }
-        }
-        p.post = post;
-        p.form = form;
-    }))
+    Ok(render_reviewed(
+        &session, &log, "appeals", context, checked, post, form,
+    ))
 }
 
 /// The signed statement the module sends.

@@ -117,16 +117,7 @@ async fn announce(
     ApiJson(body): ApiJson<AnnounceRequest>,
 ) -> Result<(StatusCode, Json<Announced>), ApiError> {
     let (log, _) = authorise(&state, &caller, &group, Action::AnnounceBallot).await?;
-    let drafts = body
-        .documents
-        .iter()
-        .enumerate()
-        .map(|(k, text)| {
-            STANDARD.decode(text).map_err(|e| {
-                ApiError::bad_request("invalid-document", format!("documents[{k}]: {e}"))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let drafts = decode_documents(&body.documents)?;
     let announced =
         commands::ballots::announce(&log, body.announcement.into_bytes(), drafts).await?;
     Ok((
@@ -141,6 +132,21 @@ async fn announce(
                 .collect(),
         }),
     ))
+}
+
+/// The documents voted on as an announcement's body carries them, base64
+/// (RFC 4648 section 4, padded), decoded; the API's announcement and the
+/// web page's read them alike.
+pub(crate) fn decode_documents(texts: &[String]) -> Result<Vec<Vec<u8>>, ApiError> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(k, text)| {
+            STANDARD.decode(text).map_err(|e| {
+                ApiError::bad_request("invalid-document", format!("documents[{k}]: {e}"))
+            })
+        })
+        .collect()
 }
 
 // ------------------------------------------------------------------ cancel

@@ -154,15 +154,17 @@ async function fingerprint(publicKey) {
 // ------------------------------------------------------------ IndexedDB
 
 // Version 2 added the receipts of votes cast in this browser, keyed by the
-// SHA-256 of the signed note (hex).
+// SHA-256 of the signed note (hex); version 3 the documents a chair picked
+// for an announcement, keyed by their SHA-256 (hex), until it is logged.
 function openDatabase() {
   return new Promise((resolve, reject) => {
-    const request = indexedDB.open('scrutineer', 2);
+    const request = indexedDB.open('scrutineer', 3);
     request.onupgradeneeded = () => {
       const db = request.result;
       if (!db.objectStoreNames.contains('keys')) db.createObjectStore('keys', { keyPath: 'verifier' });
       if (!db.objectStoreNames.contains('logKeys')) db.createObjectStore('logKeys', { keyPath: 'origin' });
       if (!db.objectStoreNames.contains('receipts')) db.createObjectStore('receipts', { keyPath: 'note' });
+      if (!db.objectStoreNames.contains('documents')) db.createObjectStore('documents', { keyPath: 'sha256' });
     };
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
@@ -190,6 +192,9 @@ const pinnedLogKey = (origin) => store('logKeys', 'readonly', (s) => s.get(origi
 const pinLogKey = (record) => store('logKeys', 'readwrite', (s) => s.put(record));
 const keepReceipt = (record) => store('receipts', 'readwrite', (s) => s.put(record));
 const keptReceipts = () => store('receipts', 'readonly', (s) => s.getAll());
+const keepDocument = (record) => store('documents', 'readwrite', (s) => s.put(record));
+const keptDocument = (sha) => store('documents', 'readonly', (s) => s.get(sha));
+const dropDocument = (sha) => store('documents', 'readwrite', (s) => s.delete(sha));
 
 // ------------------------------------------------------------- messages
 
@@ -636,6 +641,14 @@ async function checkCosignatures(lines, receiptText, receiptCheckpoint, currentT
 const MESSAGES = {
   localTime: (text) => ` (your local time: ${text})`,
   announceRefused: (detail) => `The announcement was not logged. The server's reason: ${detail}.`,
+  datesUnchecked: (why) => `The dates could not be checked now (${why}); "Check the dates" asks again.`,
+  draftDocument: (name, type, size, sha) => `${name} (${type}, ${size} bytes), SHA-256 ${sha}`,
+  removeDocument: (name) => `Remove ${name}`,
+  documentsNamed: (n) => `${n} document(s) will be named in the note.`,
+  documentTooLarge: (name, size, max) => `${name} has ${size} bytes, more than the ${max} a document voted on may have: it is not attached.`,
+  tooManyDocuments: (most) => `A ballot names at most ${most} documents: the others are not attached.`,
+  documentMissing: (name, sha) => `The bytes of ${name} (SHA-256 ${sha}) are not on this device: remove it from the draft, pick the file again and review; nothing was signed`,
+  documentsTooLarge: (bytes, max) => `The announcement with its documents would be ${bytes} bytes, more than the server's ${max}: nothing was signed`,
   announced: (ballot, index, size, recipients) => `Ballot ${ballot} is announced: logged as entry ${index} of the group's log, covered by a signed checkpoint of ${size} entries, with a notification to each of the ${recipients} persons on the membership list.`,
   ballotPage: (ballot) => `Open the page of ballot ${ballot}.`,
   statementRefused: (detail) => `Nothing was logged. The server's reason: ${detail}.`,
@@ -1062,9 +1075,9 @@ function startVote(section) {
 // Every time the page gives in UTC, with the reader's local time beside it
 // (SPEC section 8: dates in ISO 8601 UTC with the user's local time).
 // Without JavaScript the UTC time stands alone.
-function showLocalTimes() {
+function showLocalTimes(root = document) {
   const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-  for (const time of document.querySelectorAll('time[datetime]')) {
+  for (const time of root.querySelectorAll('time[datetime]')) {
     const instant = new Date(time.getAttribute('datetime'));
     if (Number.isNaN(instant.getTime())) continue;
     const local = document.createElement('span');
@@ -1100,14 +1113,19 @@ async function announce(section) {
   const text = document.getElementById('announcement-note').textContent;
   error.hidden = true;
   button.disabled = true;
+  outcome.setAttribute('aria-busy', 'true');
   try {
+    const documents = await announcedDocuments(section, text);
     const signer = await signingKey(section, document.getElementById('announce-key-file'));
     const signed = await signNote(text, signer);
+    const body = JSON.stringify({ announcement: signed, documents: documents.map((d) => d.base64) });
+    const max = Number(section.dataset.maxUpload);
+    if (body.length > max) throw new Error(MESSAGES.documentsTooLarge(body.length, max));
     const response = await fetch(`/groups/${encodeURIComponent(section.dataset.group)}/announce/signed`, {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
-      body: JSON.stringify({ announcement: signed }),
+      body,
     });
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) {
@@ -1121,12 +1139,167 @@ async function announce(section) {
     p.append(MESSAGES.announced(answer.ballot, answer.index, answer.size, answer.recipients), ' ', link);
     outcome.replaceChildren(p);
     button.hidden = true;
+    // Logged and stored beside the log: this device need not keep them.
+    await Promise.all(documents.map((d) => dropDocument(d.sha256).catch(() => {})));
     outcome.focus();
   } catch (problem) {
     showError(error, [`${problem.message}.`]);
   } finally {
     button.disabled = false;
+    outcome.removeAttribute('aria-busy');
   }
+}
+
+// ------------------------------------------- announcement: the dates
+
+// The notice rule while the chair types: a moment after the kind or a date
+// changes, the draft is posted to the server's check (the rules' own
+// schedule check, announced now) and its explanation replaces the page's
+// aria-live region. The region is aria-busy from the change until the
+// answer to the latest draft is shown. Without this module, the form's
+// "Check the dates" button posts the draft and the page comes back
+// explained.
+function startDatesCheck(form) {
+  const region = document.getElementById('dates-explained');
+  const url = `${form.getAttribute('action')}/dates`;
+  let timer = null;
+  let latest = 0;
+  const check = async (turn) => {
+    const body = new URLSearchParams(new FormData(form));
+    body.delete('documents');
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+      const html = await response.text();
+      if (turn !== latest) return;
+      if (!response.ok) throw new Error(response.statusText);
+      const fragment = new DOMParser().parseFromString(html, 'text/html');
+      region.replaceChildren(...Array.from(fragment.body.childNodes, (n) => document.importNode(n, true)));
+      showLocalTimes(region);
+    } catch (problem) {
+      if (turn === latest) say(region, MESSAGES.datesUnchecked(problem.message), false);
+    } finally {
+      if (turn === latest) region.removeAttribute('aria-busy');
+    }
+  };
+  const changed = () => {
+    region.setAttribute('aria-busy', 'true');
+    latest += 1;
+    const turn = latest;
+    clearTimeout(timer);
+    timer = setTimeout(() => check(turn), 400);
+  };
+  for (const id of ['kind', 'meeting', 'opens', 'closes', 'meeting_start']) {
+    const field = document.getElementById(id);
+    if (field) {
+      field.addEventListener('input', changed);
+      field.addEventListener('change', changed);
+    }
+  }
+}
+
+// ------------------------------------------- announcement: documents
+
+// The lines of the draft's documents field, one a document as the note
+// names it: sha256:<hex> <size> <media type> <file name>.
+function documentLines(field) {
+  return field.value.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+}
+
+function parseDocumentLine(line) {
+  const m = /^sha256:([0-9a-f]{64}) (\d+) (\S+) (.+)$/.exec(line);
+  return m ? { sha256: m[1], size: Number(m[2]), mediaType: m[3], fileName: m[4] } : null;
+}
+
+// The media type the browser gives, when it is one a note may carry
+// (type/subtype, lowercase tokens); any other as plain bytes.
+function mediaTypeOf(file) {
+  const type = (file.type || '').toLowerCase();
+  return /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(type) ? type : 'application/octet-stream';
+}
+
+function listDraftDocuments() {
+  const field = document.getElementById('documents');
+  const list = document.getElementById('document-list');
+  list.replaceChildren();
+  for (const line of documentLines(field)) {
+    const d = parseDocumentLine(line);
+    const item = document.createElement('li');
+    item.append(d ? MESSAGES.draftDocument(d.fileName, d.mediaType, d.size, d.sha256) : line, ' ');
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'secondary';
+    remove.textContent = MESSAGES.removeDocument(d ? d.fileName : line);
+    remove.addEventListener('click', () => {
+      field.value = documentLines(field).filter((l) => l !== line).join('\n');
+      listDraftDocuments();
+      document.getElementById('document-files').focus();
+    });
+    item.append(remove);
+    list.append(item);
+  }
+}
+
+// Each file picked: its SHA-256 and size computed here, the bytes kept in
+// IndexedDB for the signing step, its line added to the draft.
+async function addDraftDocuments(area, input) {
+  const field = document.getElementById('documents');
+  const max = Number(area.dataset.maxBytes);
+  const most = Number(area.dataset.most);
+  const lines = documentLines(field);
+  const problems = [];
+  for (const file of Array.from(input.files)) {
+    if (file.size > max) { problems.push(MESSAGES.documentTooLarge(file.name, file.size, max)); continue; }
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const digest = hex(await sha256(bytes));
+    if (lines.some((l) => l.startsWith(`sha256:${digest} `))) continue;
+    if (lines.length >= most) { problems.push(MESSAGES.tooManyDocuments(most)); break; }
+    const type = mediaTypeOf(file);
+    await keepDocument({ sha256: digest, name: file.name, type, blob: new Blob([bytes], { type }), added: new Date().toISOString() });
+    lines.push(`sha256:${digest} ${bytes.length} ${type} ${file.name}`);
+  }
+  field.value = lines.join('\n');
+  input.value = '';
+  listDraftDocuments();
+  const status = document.getElementById('documents-status');
+  if (problems.length > 0) say(status, problems.join(' '), false);
+  else say(status, MESSAGES.documentsNamed(lines.length));
+}
+
+function startDraftDocuments(area) {
+  area.hidden = false;
+  const input = document.getElementById('document-files');
+  listDraftDocuments();
+  input.addEventListener('change', () => addDraftDocuments(area, input)
+    .catch((e) => say(document.getElementById('documents-status'), `${e.message}.`, false)));
+}
+
+// The documents the review step lists, in the note's order: the bytes
+// kept on this device when they were picked, or else (announcing a ballot
+// again) those stored beside the log for the ballot the note names; each
+// must have the SHA-256 the note names, or nothing is signed.
+async function announcedDocuments(section, text) {
+  const ballot = (/^ballot (\S+)$/m.exec(text) || [])[1];
+  const documents = [];
+  for (const item of document.querySelectorAll('#announce-documents [data-sha256]')) {
+    const want = item.dataset.sha256;
+    let bytes = null;
+    const kept = await keptDocument(want).catch(() => undefined);
+    if (kept) {
+      bytes = new Uint8Array(await kept.blob.arrayBuffer());
+    } else if (ballot) {
+      const response = await fetch(`/groups/${encodeURIComponent(section.dataset.group)}/ballots/${encodeURIComponent(ballot)}/documents/${want}`,
+        { credentials: 'same-origin' });
+      if (response.ok) bytes = new Uint8Array(await response.arrayBuffer());
+    }
+    if (!bytes || hex(await sha256(bytes)) !== want) throw new Error(MESSAGES.documentMissing(item.dataset.fileName, want));
+    documents.push({ sha256: want, base64: toBase64(bytes) });
+  }
+  return documents;
 }
 
 // A statement (certification, appeal, decision): the exact note the server
@@ -1199,6 +1372,10 @@ function start() {
     return;
   }
   if (voteSection) startVote(voteSection);
+  const draft = document.getElementById('dates-explained') && document.querySelector('form[action$="/announce"]');
+  if (draft) startDatesCheck(draft);
+  const draftDocuments = document.getElementById('documents-field');
+  if (draftDocuments) startDraftDocuments(draftDocuments);
   const announcing = document.getElementById('announce');
   if (announcing) document.getElementById('sign-announce').addEventListener('click', () => announce(announcing));
   const statement = document.getElementById('statement');
