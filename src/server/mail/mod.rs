@@ -27,6 +27,7 @@
 
 pub mod ical;
 pub mod message;
+mod private;
 mod transport;
 
 pub use transport::{Transport, TransportError};
@@ -218,15 +219,20 @@ fn real_micros() -> i64 {
     micros(Clock::System.now())
 }
 
-/// Runs the dispatcher until the task is aborted.
+/// Runs the dispatcher until the task is aborted: the outbox's rows and
+/// the private outbox's ([`private`]).
 pub async fn run(state: Arc<AppState>, dispatcher: Arc<Dispatcher>) {
     if matches!(dispatcher.transport, Transport::Smtp { .. }) {
         // Rows parked while no relay was configured are due again.
         if let Err(e) = state.store.outbox_unpark(PARKED).await {
             tracing::warn!(error = %e, "cannot requeue the notices written as files");
         }
+        if let Err(e) = state.store.private_unpark(PARKED).await {
+            tracing::warn!(error = %e, "cannot requeue the reminders written as files");
+        }
     }
     loop {
+        let private = private::run_once(&state, &dispatcher).await;
         let claimed = state
             .store
             .claim_outbox(
@@ -244,6 +250,9 @@ pub async fn run(state: Arc<AppState>, dispatcher: Arc<Dispatcher>) {
             }
         };
         if rows.is_empty() {
+            if private {
+                continue;
+            }
             tokio::time::sleep(StdDuration::from_millis(500)).await;
             continue;
         }
