@@ -1346,3 +1346,54 @@ fn reminders_go_only_to_organisations_without_a_vote_and_are_logged_after_the_cl
     );
     relay.stop();
 }
+
+/// A sign-in link's secret never reaches the server's log output, even at
+/// `RUST_LOG=debug`: not when it is issued, not when its page is fetched
+/// (the secret is in the URL's query), not when it is used.
+#[test]
+fn a_sign_in_links_secret_never_appears_in_the_servers_log() {
+    let Some(python) = python() else { return };
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let relay = Relay::start(&python, &work.path().join("relay"), 0);
+    let log = work.path().join("server.log");
+    let url = relay.url();
+    let server = Server::start_logging_to(
+        data.path(),
+        &[
+            "--simulated-clock",
+            "--simulated-start",
+            START,
+            "--smtp-url",
+            &url,
+            "--mail-from",
+            "Scrutineer <vote@scrutineer.test>",
+            "--public-url",
+            "https://vote.example.org",
+        ],
+        &log,
+    );
+    let w = world(server, work.path(), &[]);
+    let r = w.send("POST", "/v1/persons/alice/sign-in-links", json!({}));
+    assert_eq!(r.status, 202, "{}", r.text());
+    wait_until("the link's message", || relay.count() == 1);
+    let link = link_in(&relay.messages(&python)[0]);
+    let signed = press(&w, &link);
+    assert_eq!(signed.status, 303, "{}", signed.text());
+    let session = signed.cookie_pair("scrutineer_session").expect("a session");
+    let home =
+        common::http::with_headers(&w.server.address, "GET", "/", &[("Cookie", &session)], b"");
+    assert_eq!(home.status, 200);
+    w.server.stop();
+    let text = std::fs::read_to_string(&log).expect("the server's log");
+    assert!(
+        text.contains("sign-in link sent") && text.contains("DEBUG"),
+        "debug lines were captured: {text}"
+    );
+    let value = link.split("link=").nth(1).expect("the link's value");
+    let (_, secret) = value.split_once('.').expect("id.secret");
+    assert_eq!(secret.len(), 43, "{value}");
+    assert!(!text.contains(secret), "the secret is in the log");
+    assert!(!text.contains(value), "the link is in the log");
+    relay.stop();
+}

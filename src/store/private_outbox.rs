@@ -1,6 +1,7 @@
 //! The private outbox (SPEC sections 4 and 9): messages the log must not
-//! show before a ballot closes, today the reminders before the close to
-//! the delegates of eligible organisations that have not voted yet.
+//! show before a ballot closes: the reminders before the close to the
+//! delegates of eligible organisations that have not voted yet, and each
+//! vote's receipt to its voter (never logged at all).
 //!
 //! Contract:
 //!
@@ -25,8 +26,11 @@ use sqlx::Row as _;
 
 use super::{Dialect, Store, StoreError, to_i64, to_u64};
 
-/// What kind of message a private row is.
+/// The kind of a reminder before the close.
 pub const REMINDER: &str = "reminder";
+
+/// The kind of a vote's receipt to its voter.
+pub const RECEIPT: &str = "receipt";
 
 /// One row of the private outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +59,10 @@ pub struct PrivateRow {
     pub accepted: Option<bool>,
     /// The relay's last reply, or why the last attempt failed.
     pub last_reply: Option<String>,
+    /// For a receipt: the question voted on.
+    pub question: Option<String>,
+    /// For a receipt: the receipt's text.
+    pub payload: Option<String>,
 }
 
 /// One processed reminder time of a ballot.
@@ -75,7 +83,7 @@ pub struct ReminderRun {
 }
 
 const COLUMNS: &str = "group_id, ballot_id, kind, occasion, person_id, organisation_id, \
-                       created_at, state, outcome, attempts, next_at, last_reply";
+                       created_at, state, outcome, attempts, next_at, last_reply, question, payload";
 
 fn row_of(row: &sqlx::any::AnyRow) -> Result<PrivateRow, StoreError> {
     let state: String = row.try_get("state")?;
@@ -112,6 +120,8 @@ fn row_of(row: &sqlx::any::AnyRow) -> Result<PrivateRow, StoreError> {
             }
         },
         last_reply: row.try_get("last_reply")?,
+        question: row.try_get("question")?,
+        payload: row.try_get("payload")?,
     })
 }
 
@@ -164,6 +174,40 @@ impl Store {
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Queues the receipt of the vote at log index `index` of `group` to
+    /// its voter `person` (nothing if it is queued already).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn queue_receipt(
+        &self,
+        group: &str,
+        ballot: &str,
+        index: u64,
+        person: &str,
+        organisation: &str,
+        question: &str,
+        receipt: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO private_outbox (group_id, ballot_id, kind, occasion, person_id, \
+             organisation_id, created_at, state, attempts, next_at, lease_until, question, \
+             payload) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $7, 0, $8, $9) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(group)
+        .bind(ballot)
+        .bind(RECEIPT)
+        .bind(to_i64(index)?)
+        .bind(person)
+        .bind(organisation)
+        .bind(now)
+        .bind(question)
+        .bind(receipt)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 
     /// The reminder times of `ballot` in `group` processed so far, largest
@@ -303,9 +347,10 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// The rows of `group` (every group with `None`), pending or answered
-    /// as `answered` says, oldest first, at most `limit`: for the
-    /// secretariat only.
+    /// The reminders of `group` (every group with `None`), pending or
+    /// answered as `answered` says, oldest first, at most `limit`: for the
+    /// secretariat only. Receipts are never listed: they would tell who
+    /// voted.
     pub async fn private_outbox(
         &self,
         group: Option<&str>,
@@ -313,7 +358,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<PrivateRow>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM private_outbox WHERE state = $1 \
+            "SELECT {COLUMNS} FROM private_outbox WHERE state = $1 AND kind = 'reminder' \
              AND ($2 = '' OR group_id = $2) \
              ORDER BY created_at, group_id, ballot_id, occasion, person_id LIMIT $3"
         );
@@ -326,8 +371,9 @@ impl Store {
         rows.iter().map(row_of).collect()
     }
 
-    /// The rows of `ballot` in `group`, in the order the log publishes
-    /// them after the close: by offset (largest first), then person.
+    /// The reminders of `ballot` in `group`, in the order the log
+    /// publishes them after the close: by offset (largest first), then
+    /// organisation and person.
     pub async fn private_rows_of(
         &self,
         group: &str,
@@ -335,7 +381,7 @@ impl Store {
     ) -> Result<Vec<PrivateRow>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM private_outbox WHERE group_id = $1 AND ballot_id = $2 \
-             ORDER BY kind, occasion DESC, organisation_id, person_id"
+             AND kind = 'reminder' ORDER BY occasion DESC, organisation_id, person_id"
         );
         let rows = sqlx::query(&sql)
             .bind(group)

@@ -1,15 +1,16 @@
 //! The dispatcher's share for the private outbox
-//! (`crate::store::private_outbox`): the reminders before the close. The
-//! same transport, retries, back-off and give-up time as the outbox; the
-//! outcome stays in the row, outside the log, until the ballot is closed
-//! (then `crate::server::commands::reminders` logs it).
+//! (`crate::store::private_outbox`): the reminders before the close and
+//! the votes' receipts. The same transport, retries, back-off and give-up
+//! time as the outbox; the outcome stays in the row, outside the log: a
+//! reminder's until the ballot is closed (then
+//! `crate::server::commands::reminders` logs it), a receipt's for good.
 
-use super::transport::{self, SendError, Sent};
+use super::transport::{SendError, Sent};
 use super::{Dispatcher, PARKED, message, real_micros};
 use crate::ballot::reply_text;
 use crate::server::AppState;
 use crate::server::fold::micros;
-use crate::store::private_outbox::{PrivateRow, REMINDER};
+use crate::store::private_outbox::{PrivateRow, RECEIPT, REMINDER};
 use crate::time::Timestamp;
 
 /// Claims the due rows and works on them; whether any was claimed.
@@ -91,12 +92,6 @@ async fn handle(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) {
 
 /// Builds the row's message and sends it once.
 async fn attempt(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) -> Attempt {
-    if row.kind != REMINDER {
-        return Attempt::Final {
-            accepted: false,
-            reply: format!("no message of the kind {:?}", row.kind),
-        };
-    }
     let account = match state.store.account(&row.person).await {
         Ok(account) => account,
         Err(e) => return Attempt::Transient(format!("cannot read the account: {e}")),
@@ -107,17 +102,32 @@ async fn attempt(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) ->
             reply: "no e-mail address is registered for the person".to_owned(),
         };
     };
-    let facts = match reminder_facts(state, dispatcher, row).await {
-        Ok(Some(facts)) => facts,
-        Ok(None) => {
+    let built = match row.kind.as_str() {
+        REMINDER => match reminder_facts(state, dispatcher, row).await {
+            Ok(Some(facts)) => {
+                message::reminder(&facts, &dispatcher.from, &account.name, &account.email)
+            }
+            Ok(None) => {
+                return Attempt::Final {
+                    accepted: false,
+                    reply: "not sent: the ballot closed before the reminder could be sent"
+                        .to_owned(),
+                };
+            }
+            Err(reason) => return Attempt::Transient(reason),
+        },
+        RECEIPT => match receipt_facts(state, dispatcher, row).await {
+            Ok(facts) => message::receipt(&facts, &dispatcher.from, &account.name, &account.email),
+            Err(reason) => return Attempt::Transient(reason),
+        },
+        other => {
             return Attempt::Final {
                 accepted: false,
-                reply: "not sent: the ballot closed before the reminder could be sent".to_owned(),
+                reply: format!("no message of the kind {other:?}"),
             };
         }
-        Err(reason) => return Attempt::Transient(reason),
     };
-    let message = match message::reminder(&facts, &dispatcher.from, &account.name, &account.email) {
+    let message = match built {
         Ok(message) => message,
         Err(e @ message::MessageError::Address(_)) => {
             return Attempt::Final {
@@ -128,8 +138,8 @@ async fn attempt(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) ->
         Err(e) => return Attempt::Transient(e.to_string()),
     };
     let name = format!(
-        "{}-{}-reminder-{}-{}.eml",
-        row.group, row.ballot, row.occasion, row.person
+        "{}-{}-{}-{}-{}.eml",
+        row.group, row.ballot, row.kind, row.occasion, row.person
     );
     match dispatcher.transport.send(&message, &name).await {
         Ok(Sent::Relay(reply)) => Attempt::Final {
@@ -190,4 +200,33 @@ async fn reminder_facts(
         ),
         person: row.person.clone(),
     }))
+}
+
+/// What the receipt of `row` says: the row keeps the receipt and the
+/// question; the rest is the log's.
+async fn receipt_facts(
+    state: &AppState,
+    dispatcher: &Dispatcher,
+    row: &PrivateRow,
+) -> Result<message::ReceiptFacts, String> {
+    let log = state
+        .log(&row.group)
+        .await
+        .map_err(|e| format!("cannot open the log: {e}"))?;
+    let (Some(question), Some(receipt)) = (&row.question, &row.payload) else {
+        return Err("the receipt's row has no question or receipt".to_owned());
+    };
+    Ok(message::ReceiptFacts {
+        origin: log.origin.as_str().to_owned(),
+        group: row.group.clone(),
+        ballot: row.ballot.clone(),
+        question: question.clone(),
+        organisation: row.organisation.clone(),
+        index: row.occasion,
+        url: format!(
+            "{}/groups/{}/ballots/{}",
+            dispatcher.public_url, row.group, row.ballot
+        ),
+        receipt: receipt.clone(),
+    })
 }
