@@ -1239,6 +1239,20 @@ fn reminders_go_only_to_organisations_without_a_vote_and_are_logged_after_the_cl
         rows.iter()
             .all(|r| r["organisation"] == "dorset" && r["hours"] == 168)
     );
+    let secretariat = web_session(&w, &w.token);
+    let page = common::http::with_headers(
+        &w.server.address,
+        "GET",
+        "/groups/ETI/deliveries?state=accepted",
+        &[("Cookie", &secretariat)],
+        b"",
+    );
+    assert_eq!(page.status, 200, "{}", page.text());
+    let text = page.text();
+    assert!(
+        text.contains("<td>dorset</td><td>dave</td>") && text.contains("<td>168</td>"),
+        "{text}"
+    );
 
     // A restart does not process the seven-day time again.
     let World {

@@ -68,8 +68,14 @@ pub fn not_voted_at(open: &Open, at: Timestamp) -> Vec<OrgId> {
 impl BallotBook {
     /// The reminder times of every open ballot that have come at `now`
     /// (and lie within the ballot's window), with the organisations to
-    /// remind; the caller skips those it processed already.
-    pub fn reminders_due(&self, now: Timestamp, reminders: &Reminders) -> Vec<DueReminder> {
+    /// remind, except those `done` says were processed already (whose
+    /// organisations are not computed: that reads every vote).
+    pub fn reminders_due(
+        &self,
+        now: Timestamp,
+        reminders: &Reminders,
+        done: impl Fn(&BallotId, u32) -> bool,
+    ) -> Vec<DueReminder> {
         let mut due = Vec::new();
         for (id, tracked) in self.ballots() {
             let Lifecycle::Open(open) = &tracked.lifecycle else {
@@ -79,7 +85,7 @@ impl BallotBook {
                 let Some(at) = reminder_time(open.announced.ballot.closes, hours) else {
                     continue;
                 };
-                if at <= now && in_window(open, at) {
+                if at <= now && in_window(open, at) && !done(id, hours) {
                     due.push(DueReminder {
                         ballot: id.clone(),
                         hours,
@@ -299,5 +305,68 @@ impl BallotBook {
         }
         self.reminders.push(LoggedReminder { index, record });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(text: &str) -> Timestamp {
+        Timestamp::parse(text).expect("time")
+    }
+
+    fn record() -> ReminderRecord {
+        ReminderRecord {
+            ballot: "B1".parse().expect("id"),
+            hours: 168,
+            at: t("2026-08-08T00:00:00Z"),
+            organisations: vec!["dorset".parse().expect("id"), "essex".parse().expect("id")],
+            reminded: vec![
+                ("dorset".parse().expect("id"), "dave".parse().expect("id")),
+                ("dorset".parse().expect("id"), "erin".parse().expect("id")),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_reminder_entry_has_its_exact_bytes_and_reads_back() {
+        let entry = record().to_entry(t("2026-08-15T00:00:01Z"));
+        assert_eq!(
+            String::from_utf8(entry.encode().expect("encodes")).expect("UTF-8"),
+            "scrutineer/entry/v1\ntype reminder\ntime 2026-08-15T00:00:01.000000Z\nballot B1\n\
+             hours 168\nat 2026-08-08T00:00:00.000000Z\norganisation dorset\n\
+             organisation essex\nreminded dorset dave\nreminded dorset erin\n\n"
+        );
+        assert_eq!(ReminderRecord::from_entry(&entry), Ok(record()));
+        assert_eq!(
+            reminder_time(t("2026-08-15T00:00:00Z"), 168),
+            Some(record().at)
+        );
+    }
+
+    #[test]
+    fn a_reminder_entry_has_one_spelling() {
+        let at = t("2026-08-15T00:00:01Z");
+        let mut unsorted = record();
+        unsorted.organisations.reverse();
+        assert!(ReminderRecord::from_entry(&unsorted.to_entry(at)).is_err());
+        let mut repeated = record();
+        repeated.reminded.push(repeated.reminded[1].clone());
+        assert!(ReminderRecord::from_entry(&repeated.to_entry(at)).is_err());
+        let mut stranger = record();
+        stranger.reminded = vec![("kent".parse().expect("id"), "kim".parse().expect("id"))];
+        assert!(
+            ReminderRecord::from_entry(&stranger.to_entry(at)).is_err(),
+            "a delegate of an organisation not named"
+        );
+        let mut empty = record();
+        empty.organisations.clear();
+        empty.reminded.clear();
+        assert_eq!(
+            ReminderRecord::from_entry(&empty.to_entry(at)),
+            Ok(empty),
+            "nobody to remind is a fact too"
+        );
     }
 }

@@ -154,7 +154,7 @@ impl AccessCache {
         let mut tokens = lock(&self.tokens);
         let mut grants = lock(&self.grants);
         self.forgotten.fetch_add(1, Ordering::AcqRel);
-        tokens.retain(|_, (_, p, _)| p != person);
+        tokens.retain(|_, (_, p, _, _)| p != person);
         grants.remove(person);
     }
 

@@ -38,9 +38,10 @@ pub async fn queue_due(state: &AppState, log: &Log, processed: &mut Processed) -
             loaded
                 .state
                 .book
-                .reminders_due(now, reminders)
+                .reminders_due(now, reminders, |ballot, hours| {
+                    processed.contains(&(group.clone(), ballot.to_string(), hours))
+                })
                 .into_iter()
-                .filter(|d| !processed.contains(&(group.clone(), d.ballot.to_string(), d.hours)))
                 .map(|d| {
                     let orgs: BTreeSet<&str> = d.organisations.iter().map(|o| o.as_str()).collect();
                     let delegates: Vec<(String, String)> = registry
