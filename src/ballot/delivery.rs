@@ -186,8 +186,11 @@ pub struct Deliveries {
     notified: BTreeMap<u64, Notified>,
     /// The delegates each `reminder` entry names, by its log index and
     /// the person, with the logged delivery (`reminders.rs`).
-    reminded: BTreeMap<(u64, PersonId), (BallotId, Option<(DeliveryOutcome, String, u64)>)>,
+    reminded: BTreeMap<(u64, PersonId), (BallotId, Option<Logged>)>,
 }
+
+/// A logged delivery: its outcome, the reply, and its entry's index.
+pub type Logged = (DeliveryOutcome, String, u64);
 
 impl Deliveries {
     /// Records the notification logged at `index`.
@@ -263,12 +266,7 @@ impl Deliveries {
     /// The logged delivery of the reminder entry at `index` to `person`:
     /// `None` if the entry does not name the person, `Some(None)` while no
     /// delivery is logged.
-    #[allow(clippy::type_complexity)]
-    pub fn reminder_delivery(
-        &self,
-        index: u64,
-        person: &PersonId,
-    ) -> Option<Option<&(DeliveryOutcome, String, u64)>> {
+    pub fn reminder_delivery(&self, index: u64, person: &PersonId) -> Option<Option<&Logged>> {
         self.reminded
             .get(&(index, person.clone()))
             .map(|(_, d)| d.as_ref())
