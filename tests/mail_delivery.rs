@@ -1254,13 +1254,14 @@ fn reminders_go_only_to_organisations_without_a_vote_and_are_logged_after_the_cl
         "{text}"
     );
 
-    // A restart does not process the seven-day time again.
+    // A crash and restart (SIGKILL, every reminder answered) does not
+    // process the seven-day time again.
     let World {
         server: s,
         token,
         work: dir,
     } = w;
-    s.stop();
+    s.kill();
     let w = World {
         server: Server::start(
             data.path(),

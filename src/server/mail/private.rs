@@ -5,6 +5,8 @@
 //! reminder's until the ballot is closed (then
 //! `crate::server::commands::reminders` logs it), a receipt's for good.
 
+use std::sync::Arc;
+
 use super::transport::{SendError, Sent};
 use super::{Dispatcher, PARKED, message, real_micros};
 use crate::ballot::reply_text;
@@ -14,7 +16,7 @@ use crate::store::private_outbox::{PrivateRow, RECEIPT, REMINDER};
 use crate::time::Timestamp;
 
 /// Claims the due rows and works on them; whether any was claimed.
-pub(super) async fn run_once(state: &AppState, dispatcher: &Dispatcher) -> bool {
+pub(super) async fn run_once(state: &Arc<AppState>, dispatcher: &Arc<Dispatcher>) -> bool {
     let claimed = state
         .store
         .claim_private(
@@ -32,9 +34,18 @@ pub(super) async fn run_once(state: &AppState, dispatcher: &Dispatcher) -> bool 
         }
     };
     let any = !rows.is_empty();
+    // Several at once, each on its own connection to the relay, as the
+    // outbox's rows.
+    let mut set = tokio::task::JoinSet::new();
     for row in rows {
-        handle(state, dispatcher, &row).await;
+        let state = Arc::clone(state);
+        let dispatcher = Arc::clone(dispatcher);
+        set.spawn(async move { handle(&state, &dispatcher, &row).await });
+        while set.len() >= 8 {
+            let _ = set.join_next().await;
+        }
     }
+    while set.join_next().await.is_some() {}
     any
 }
 
