@@ -1144,3 +1144,271 @@ fn measure_deliveries_per_second() {
     );
     relay.stop();
 }
+
+/// The reminders received, as `(to, text, Message-ID)`, sorted.
+fn reminders_received(relay: &Relay, python: &Path) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = with_subject(&relay.messages(python), "closes soon")
+        .iter()
+        .map(|m| {
+            (
+                m["to"].as_str().expect("To").to_owned(),
+                m["text"].as_str().expect("text").to_owned(),
+                m["message_id"].as_str().expect("Message-ID").to_owned(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Reminders before the close (the default offsets, 7 days and 1 day):
+/// cadzow votes before the first, so only dorset's delegates are
+/// reminded, at both times, with a text that names only their
+/// organisation. Before the close the log shows nothing of them (a
+/// `notification` would tell who has not voted); a restart does not
+/// queue a reminder time again; after the close the log records each
+/// reminder time and each delivery, and `scrutineer verify` reports them
+/// and finds them right.
+#[test]
+fn reminders_go_only_to_organisations_without_a_vote_and_are_logged_after_the_close() {
+    let Some(python) = python() else { return };
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let relay = Relay::start(&python, &work.path().join("relay"), 0);
+    let w = world(
+        server(data.path(), &relay.url(), &[]),
+        work.path(),
+        &["dave", "erin"],
+    );
+    let group = common::http::get(&w.server.address, "/v1/groups/ETI", Some(&w.token)).json();
+    assert_eq!(
+        group["parameters"]["reminder_hours"],
+        json!([168, 24]),
+        "{group}"
+    );
+    announce(&w, "B1");
+    w.advance_days(45);
+    w.wait_for("B1", "open");
+    w.vote("alice", "alice.key", "B1", "cadzow", "yes", "alice-votes");
+    // 2026-08-08T00:00Z: seven days before the close.
+    w.advance_days(23);
+    wait_until("the seven-day reminders", || {
+        reminders_received(&relay, &python).len() == 2
+    });
+    let first = reminders_received(&relay, &python);
+    for (to, text, _) in &first {
+        assert!(
+            to.contains("<dave@example.org>") || to.contains("<erin@example.org>"),
+            "only dorset's delegates: {to}"
+        );
+        assert!(
+            text.contains("dorset has not voted yet on ballot B1"),
+            "{text}"
+        );
+        assert!(text.contains("2026-08-15T00:00:00.000000Z"), "{text}");
+        assert!(
+            text.contains("https://vote.example.org/groups/ETI/ballots/B1"),
+            "{text}"
+        );
+        assert!(!text.contains("cadzow"), "nothing of others: {text}");
+    }
+    // Before the close: nothing in the log; the secretariat sees the rows.
+    let view = read_verified(&w.server.address, &w.token, "ETI");
+    let mut notifications = 0;
+    for bytes in &view.entries {
+        let entry = Entry::parse(bytes).expect("entry");
+        assert_ne!(
+            entry.kind(),
+            "reminder",
+            "no reminder logged before the close"
+        );
+        if entry.kind() == "notification" {
+            notifications += 1;
+        }
+    }
+    assert_eq!(notifications, 4, "the announcement's only");
+    let outbox = common::http::get(
+        &w.server.address,
+        "/v1/groups/ETI/outbox?state=accepted",
+        Some(&w.token),
+    )
+    .json();
+    let rows = outbox["reminders"].as_array().expect("reminders");
+    assert_eq!(rows.len(), 2, "{outbox}");
+    assert!(
+        rows.iter()
+            .all(|r| r["organisation"] == "dorset" && r["hours"] == 168)
+    );
+    let secretariat = web_session(&w, &w.token);
+    let page = common::http::with_headers(
+        &w.server.address,
+        "GET",
+        "/groups/ETI/deliveries?state=accepted",
+        &[("Cookie", &secretariat)],
+        b"",
+    );
+    assert_eq!(page.status, 200, "{}", page.text());
+    let text = page.text();
+    assert!(
+        text.contains("<td>dorset</td><td>dave</td>") && text.contains("<td>168</td>"),
+        "{text}"
+    );
+
+    // A crash and restart (SIGKILL, every reminder answered) does not
+    // process the seven-day time again.
+    let World {
+        server: s,
+        token,
+        work: dir,
+    } = w;
+    s.kill();
+    let w = World {
+        server: Server::start(
+            data.path(),
+            &[
+                "--simulated-clock",
+                "--smtp-url",
+                &relay.url(),
+                "--mail-from",
+                "Scrutineer <vote@scrutineer.test>",
+                "--public-url",
+                "https://vote.example.org",
+            ],
+        ),
+        token,
+        work: dir,
+    };
+    // 2026-08-14T00:00Z: one day before the close.
+    w.advance_days(6);
+    wait_until("the one-day reminders", || {
+        reminders_received(&relay, &python).len() >= 4
+    });
+    let all = reminders_received(&relay, &python);
+    let ids: BTreeSet<&str> = all.iter().map(|(_, _, id)| id.as_str()).collect();
+    assert_eq!(all.len(), 4, "two delegates, two times, once each: {all:?}");
+    assert_eq!(ids.len(), 4, "one Message-ID per reminder");
+
+    // After the close: two `reminder` entries and four deliveries.
+    w.advance_days(2);
+    w.wait_for("B1", "tallied");
+    let mut reminders = Vec::new();
+    wait_until("the reminders and their deliveries logged", || {
+        let view = read_verified(&w.server.address, &w.token, "ETI");
+        reminders.clear();
+        let mut delivered = 0;
+        for (index, bytes) in view.entries.iter().enumerate() {
+            let entry = Entry::parse(bytes).expect("entry");
+            if entry.kind() == "reminder" {
+                reminders.push((index as u64, String::from_utf8_lossy(bytes).into_owned()));
+            } else if entry.kind() == DELIVERY_KIND {
+                let d = Delivery::from_entry(&entry).expect("delivery");
+                if reminders.iter().any(|(i, _)| *i == d.notification) {
+                    delivered += 1;
+                }
+            }
+        }
+        reminders.len() == 2 && delivered == 4
+    });
+    let texts: Vec<&str> = reminders.iter().map(|(_, t)| t.as_str()).collect();
+    assert!(
+        texts[0].contains("\nhours 168\nat 2026-08-08T00:00:00.000000Z\n"),
+        "{}",
+        texts[0]
+    );
+    assert!(
+        texts[1].contains("\nhours 24\nat 2026-08-14T00:00:00.000000Z\n"),
+        "{}",
+        texts[1]
+    );
+    for text in texts {
+        assert!(
+            text.contains("\norganisation dorset\nreminded dorset dave\nreminded dorset erin\n"),
+            "{text}"
+        );
+        assert!(!text.contains("cadzow"), "{text}");
+        assert!(!text.contains('@'), "no address in the log: {text}");
+    }
+
+    // The verifier reports them, and finds nothing wrong.
+    let bundle = w.export("carol", "B1", "B1-bundle");
+    let out = ok(&[
+        "verify",
+        &bundle,
+        "--log-key",
+        &w.path_str("log.vkey"),
+        "--json",
+    ]);
+    let report: Value = serde_json::from_str(&out).expect("JSON");
+    let r = &report["ballot"]["reminders"];
+    assert_eq!(r["offsets"], json!([168, 24]), "{r}");
+    let logged = r["logged"].as_array().expect("logged");
+    assert_eq!(logged.len(), 2, "{r}");
+    for t in logged {
+        assert_eq!(t["organisations"], json!(["dorset"]), "{t}");
+        assert_eq!(t["had_voted"], json!([]), "{t}");
+        assert_eq!(t["left_out"], json!([]), "{t}");
+        let reminded = t["reminded"].as_array().expect("reminded");
+        assert_eq!(reminded.len(), 2, "{t}");
+        assert!(reminded.iter().all(|d| d["outcome"] == "accepted"), "{t}");
+    }
+    assert_eq!(r["not_logged"], json!([]), "{r}");
+    let warnings = report["warnings"].to_string();
+    assert!(!warnings.contains("reminder"), "{warnings}");
+    let text = ok(&["verify", &bundle, "--log-key", &w.path_str("log.vkey")]);
+    assert!(
+        text.contains("Reminders before the close (offsets: 168 h, 24 h): 2 logged"),
+        "{text}"
+    );
+    relay.stop();
+}
+
+/// A sign-in link's secret never reaches the server's log output, even at
+/// `RUST_LOG=debug`: not when it is issued, not when its page is fetched
+/// (the secret is in the URL's query), not when it is used.
+#[test]
+fn a_sign_in_links_secret_never_appears_in_the_servers_log() {
+    let Some(python) = python() else { return };
+    let data = tempfile::tempdir().expect("temporary directory");
+    let work = tempfile::tempdir().expect("temporary directory");
+    let relay = Relay::start(&python, &work.path().join("relay"), 0);
+    let log = work.path().join("server.log");
+    let url = relay.url();
+    let server = Server::start_logging_to(
+        data.path(),
+        &[
+            "--simulated-clock",
+            "--simulated-start",
+            START,
+            "--smtp-url",
+            &url,
+            "--mail-from",
+            "Scrutineer <vote@scrutineer.test>",
+            "--public-url",
+            "https://vote.example.org",
+        ],
+        &log,
+    );
+    let w = world(server, work.path(), &[]);
+    let r = w.send("POST", "/v1/persons/alice/sign-in-links", json!({}));
+    assert_eq!(r.status, 202, "{}", r.text());
+    wait_until("the link's message", || relay.count() == 1);
+    let link = link_in(&relay.messages(&python)[0]);
+    let signed = press(&w, &link);
+    assert_eq!(signed.status, 303, "{}", signed.text());
+    let session = signed.cookie_pair("scrutineer_session").expect("a session");
+    let home =
+        common::http::with_headers(&w.server.address, "GET", "/", &[("Cookie", &session)], b"");
+    assert_eq!(home.status, 200);
+    w.server.stop();
+    let text = std::fs::read_to_string(&log).expect("the server's log");
+    assert!(
+        text.contains("sign-in link sent") && text.contains("DEBUG"),
+        "debug lines were captured: {text}"
+    );
+    let value = link.split("link=").nth(1).expect("the link's value");
+    let (_, secret) = value.split_once('.').expect("id.secret");
+    assert_eq!(secret.len(), 43, "{value}");
+    assert!(!text.contains(secret), "the secret is in the log");
+    assert!(!text.contains(value), "the link is in the log");
+    relay.stop();
+}

@@ -8,11 +8,14 @@
 
 use std::collections::BTreeMap;
 
-use crate::ballot::{BallotBook, hash_text};
+use crate::ballot::reminders::{in_window, not_voted_at, reminder_time};
+use crate::ballot::{BallotBook, Open, hash_text};
+use crate::registry::group::Reminders;
 
 use super::report::{
     AppealReport, BallotReport, CertificationReport, CountedChoice, DecisionReport, DocumentReport,
-    FailedDelivery, MailReport, OrganisationReport,
+    FailedDelivery, MailReport, OrganisationReport, RemindedReport, ReminderTimeReport,
+    RemindersReport,
 };
 use super::verify::AuditError;
 
@@ -20,6 +23,7 @@ use super::verify::AuditError;
 pub(super) fn ballot_report(
     ballot: &str,
     book: &BallotBook,
+    reminders: &Reminders,
     warnings: &mut Vec<String>,
 ) -> Result<BallotReport, AuditError> {
     let tracked = book
@@ -165,7 +169,90 @@ pub(super) fn ballot_report(
             .collect(),
         annulled: tracked.annulled(),
         mail: mail_report(book, &b.id),
+        reminders: reminders_report(book, open, reminders, warnings),
     })
+}
+
+/// The reminders before the close of the ballot `open`, as its `reminder`
+/// and `delivery` entries say, each checked against the votes (revealed
+/// now): every organisation named had no vote logged before the reminder
+/// time, and every eligible one without a vote is named. Each mismatch is
+/// a warning.
+fn reminders_report(
+    book: &BallotBook,
+    open: &Open,
+    reminders: &Reminders,
+    warnings: &mut Vec<String>,
+) -> RemindersReport {
+    let ballot = &open.announced.ballot.id;
+    let mut report = RemindersReport {
+        offsets: reminders.hours().to_vec(),
+        ..RemindersReport::default()
+    };
+    for logged in book.reminders_of(ballot) {
+        let r = &logged.record;
+        let expected = not_voted_at(open, r.at);
+        let had_voted: Vec<String> = r
+            .organisations
+            .iter()
+            .filter(|o| !expected.contains(o))
+            .map(ToString::to_string)
+            .collect();
+        let left_out: Vec<String> = expected
+            .iter()
+            .filter(|o| !r.organisations.contains(o))
+            .map(ToString::to_string)
+            .collect();
+        for o in &had_voted {
+            warnings.push(format!(
+                "ballot {ballot}: the reminder {} hours before the close (entry {}) was sent to \
+                 organisation {o}, which had voted before {}: a reminder must go only to \
+                 organisations without a vote",
+                r.hours, logged.index, r.at
+            ));
+        }
+        for o in &left_out {
+            warnings.push(format!(
+                "ballot {ballot}: the reminder {} hours before the close (entry {}) left out \
+                 eligible organisation {o}, which had not voted before {}",
+                r.hours, logged.index, r.at
+            ));
+        }
+        let reminded = r
+            .reminded
+            .iter()
+            .map(|(organisation, person)| {
+                let delivery = book
+                    .deliveries()
+                    .reminder_delivery(logged.index, person)
+                    .flatten();
+                RemindedReport {
+                    organisation: organisation.to_string(),
+                    person: person.to_string(),
+                    outcome: delivery.map_or("none", |(o, _, _)| o.as_str()).to_owned(),
+                    reply: delivery.map(|(_, reply, _)| reply.clone()),
+                }
+            })
+            .collect();
+        report.logged.push(ReminderTimeReport {
+            hours: r.hours,
+            at: r.at.to_rfc3339_micros(),
+            index: logged.index,
+            organisations: r.organisations.iter().map(ToString::to_string).collect(),
+            reminded,
+            had_voted,
+            left_out,
+        });
+    }
+    report.logged.sort_by(|a, b| a.at.cmp(&b.at));
+    for &hours in reminders.hours() {
+        let due = reminder_time(open.announced.ballot.closes, hours)
+            .is_some_and(|at| in_window(open, at));
+        if due && !report.logged.iter().any(|t| t.hours == hours) {
+            report.not_logged.push(hours);
+        }
+    }
+    report
 }
 
 /// How `ballot`'s announcement went out by e-mail, as the log's

@@ -140,6 +140,56 @@ pub struct BallotReport {
     /// How the announcement went out by e-mail, as the log's `delivery`
     /// entries say.
     pub mail: MailReport,
+    /// The reminders before the close, as the log's `reminder` entries
+    /// (logged after the close) and their `delivery` entries say, checked
+    /// against the revealed votes.
+    pub reminders: RemindersReport,
+}
+
+/// The reminders before the close of a ballot (SPEC section 9).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RemindersReport {
+    /// The group's offsets, hours before the close.
+    pub offsets: Vec<u32>,
+    /// Each logged reminder time, earliest first.
+    pub logged: Vec<ReminderTimeReport>,
+    /// The offsets whose reminder time fell in the voting window but that
+    /// no `reminder` entry records (the server was not running then, or
+    /// this checkpoint precedes the entry).
+    pub not_logged: Vec<u32>,
+}
+
+/// One reminder time as logged and as re-derived.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReminderTimeReport {
+    /// The offset, hours before the close.
+    pub hours: u32,
+    /// The reminder time.
+    pub at: String,
+    /// The `reminder` entry's log index.
+    pub index: u64,
+    /// The organisations the entry names (no vote before `at`, it says).
+    pub organisations: Vec<String>,
+    /// The delegates reminded, with their delivery's outcome.
+    pub reminded: Vec<RemindedReport>,
+    /// Named organisations that HAD voted before `at` (a problem).
+    pub had_voted: Vec<String>,
+    /// Eligible organisations without a vote before `at` that the entry
+    /// does not name (a problem).
+    pub left_out: Vec<String>,
+}
+
+/// One delegate reminded.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemindedReport {
+    /// The organisation.
+    pub organisation: String,
+    /// The person, by id.
+    pub person: String,
+    /// `accepted`, `failed`, or `none` (no delivery logged).
+    pub outcome: String,
+    /// The relay's reply or the reason, as logged.
+    pub reply: Option<String>,
 }
 
 /// How a ballot's announcement was delivered by e-mail, from the log's
@@ -335,6 +385,59 @@ impl fmt::Display for AuditReport {
         }
         if !m.no_outcome.is_empty() {
             writeln!(f, "  no outcome logged for: {}", m.no_outcome.join(", "))?;
+        }
+        let r = &b.reminders;
+        let offsets: Vec<String> = r.offsets.iter().map(|h| format!("{h} h")).collect();
+        writeln!(
+            f,
+            "Reminders before the close (offsets: {}): {} logged",
+            if offsets.is_empty() {
+                "none".to_owned()
+            } else {
+                offsets.join(", ")
+            },
+            r.logged.len()
+        )?;
+        for t in &r.logged {
+            let accepted = t
+                .reminded
+                .iter()
+                .filter(|d| d.outcome == "accepted")
+                .count();
+            writeln!(
+                f,
+                "  {} h before the close ({}, entry {}): {} organisation(s) without a vote ({}), \
+                 {} delegate(s) reminded, {} accepted by a mail relay",
+                t.hours,
+                t.at,
+                t.index,
+                t.organisations.len(),
+                t.organisations.join(", "),
+                t.reminded.len(),
+                accepted
+            )?;
+            for d in t.reminded.iter().filter(|d| d.outcome != "accepted") {
+                writeln!(
+                    f,
+                    "    reminder to {} ({}): {}{}",
+                    d.person,
+                    d.organisation,
+                    d.outcome,
+                    d.reply
+                        .as_ref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                )?;
+            }
+            for o in &t.had_voted {
+                writeln!(f, "    !!! {o} had voted before this reminder time")?;
+            }
+            for o in &t.left_out {
+                writeln!(f, "    !!! {o} had not voted and was not reminded")?;
+            }
+        }
+        for h in &r.not_logged {
+            writeln!(f, "  {h} h before the close: no reminder logged")?;
         }
         writeln!(f, "\nOrganisations:")?;
         for o in &b.organisations {

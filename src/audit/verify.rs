@@ -349,7 +349,7 @@ pub(super) fn verify_bundle_files(
              ballot"
         ));
     }
-    let report = ballot_report(&ballot, &book, &mut warnings)?;
+    let report = ballot_report(&ballot, &book, &registry.group().reminders, &mut warnings)?;
     if let Some(w) = &witness_report {
         for a in w.announcements.iter().filter(|a| a.ballot == ballot) {
             if !a.proven {

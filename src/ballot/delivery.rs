@@ -3,6 +3,10 @@
 //! record of notifications and their deliveries, from which the verifier
 //! reports how an announcement reached its recipients.
 //!
+//! A delivery of a reminder before the close names the `reminder` entry
+//! (logged after the close) by its log index and one of the persons it
+//! names.
+//!
 //! A delivery names the notification by its log index and the person by
 //! id, never by address. `accepted` means an SMTP relay took the message
 //! (a 250 to the end of its data), not that anyone read it; `failed` means
@@ -180,7 +184,13 @@ pub struct Notified {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Deliveries {
     notified: BTreeMap<u64, Notified>,
+    /// The delegates each `reminder` entry names, by its log index and
+    /// the person, with the logged delivery (`reminders.rs`).
+    reminded: BTreeMap<(u64, PersonId), (BallotId, Option<Logged>)>,
 }
+
+/// A logged delivery: its outcome, the reply, and its entry's index.
+pub type Logged = (DeliveryOutcome, String, u64);
 
 impl Deliveries {
     /// Records the notification logged at `index`.
@@ -196,8 +206,26 @@ impl Deliveries {
         );
     }
 
+    /// Records a delegate reminded by the `reminder` entry at `index`:
+    /// a delivery may name that entry and the person.
+    pub(crate) fn reminded(&mut self, index: u64, ballot: &BallotId, person: &PersonId) {
+        self.reminded
+            .insert((index, person.clone()), (ballot.clone(), None));
+    }
+
     /// Checks a delivery without changing anything.
     pub(crate) fn check(&self, d: &Delivery) -> Result<(), DeliveryRefusal> {
+        if let Some((ballot, delivered)) = self.reminded.get(&(d.notification, d.person.clone())) {
+            return match (ballot == &d.ballot, delivered) {
+                (true, Some(_)) => Err(DeliveryRefusal::AlreadyLogged(d.notification)),
+                (true, None) => Ok(()),
+                (false, _) => Err(DeliveryRefusal::NoSuchNotification {
+                    notification: d.notification,
+                    ballot: d.ballot.clone(),
+                    person: d.person.clone(),
+                }),
+            };
+        }
         match self.notified.get(&d.notification) {
             Some(n) if n.ballot == d.ballot && n.person == d.person => match n.delivery {
                 Some(_) => Err(DeliveryRefusal::AlreadyLogged(d.notification)),
@@ -214,6 +242,10 @@ impl Deliveries {
     /// Applies a delivery logged at `index`.
     pub(crate) fn apply(&mut self, d: Delivery, index: u64) -> Result<(), DeliveryRefusal> {
         self.check(&d)?;
+        if let Some((_, delivered)) = self.reminded.get_mut(&(d.notification, d.person.clone())) {
+            *delivered = Some((d.outcome, d.reply, index));
+            return Ok(());
+        }
         if let Some(n) = self.notified.get_mut(&d.notification) {
             n.delivery = Some((d.outcome, d.reply, index));
         }
@@ -229,6 +261,15 @@ impl Deliveries {
             .iter()
             .filter(move |(_, n)| &n.ballot == ballot)
             .map(|(i, n)| (*i, n))
+    }
+
+    /// The logged delivery of the reminder entry at `index` to `person`:
+    /// `None` if the entry does not name the person, `Some(None)` while no
+    /// delivery is logged.
+    pub fn reminder_delivery(&self, index: u64, person: &PersonId) -> Option<Option<&Logged>> {
+        self.reminded
+            .get(&(index, person.clone()))
+            .map(|(_, d)| d.as_ref())
     }
 
     /// The notification logged at `index`.

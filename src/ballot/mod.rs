@@ -54,6 +54,7 @@ mod logged_votes;
 pub mod named;
 pub mod records;
 pub mod refusal;
+pub mod reminders;
 mod review;
 pub mod source;
 pub mod statement;
@@ -95,7 +96,7 @@ pub use votes::{ATTACHMENT_MAX_BYTES, Decision};
 
 /// Every entry type of the ballot fold: what the server hands to
 /// [`BallotBook::apply`] rather than to the registry.
-pub const BALLOT_KINDS: [&str; 12] = [
+pub const BALLOT_KINDS: [&str; 13] = [
     ANNOUNCEMENT_KIND,
     CANCELLED_KIND,
     ROLL_KIND,
@@ -108,6 +109,7 @@ pub const BALLOT_KINDS: [&str; 12] = [
     DECISION_KIND,
     DELIVERY_KIND,
     COSIGNED_KIND,
+    reminders::REMINDER_KIND,
 ];
 
 #[cfg(test)]

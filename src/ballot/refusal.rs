@@ -434,6 +434,9 @@ pub enum BallotRefusal {
     /// A `delivery` entry that names no undelivered notification.
     #[error("delivery refused: {0}")]
     Delivery(super::DeliveryRefusal),
+    /// A `reminder` entry that does not fit its ballot.
+    #[error("reminder refused: {0}")]
+    Reminder(super::reminders::ReminderRefusal),
     /// A notification nobody owes.
     #[error("no {} notification is owed to {person} for ballot {ballot}", .reason.as_str())]
     NotificationNotOwed {

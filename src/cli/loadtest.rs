@@ -98,6 +98,12 @@ pub struct Args {
     /// `postgres://…`) instead of SQLite in the temporary directory.
     #[arg(long, value_name = "URL")]
     database_url: Option<String>,
+    /// Have the server send its notices and the votes' receipts through
+    /// this SMTP relay (its `--smtp-url`, e.g. `smtp+plain://127.0.0.1:2525`
+    /// for a loopback test relay), so that the outbox's cost on vote
+    /// ingest is measured; without it the server sends nothing.
+    #[arg(long, value_name = "URL")]
+    smtp_url: Option<String>,
     /// Print the report as JSON on standard output.
     #[arg(long)]
     json: bool,
@@ -128,6 +134,8 @@ struct Delegate {
 #[derive(Serialize)]
 struct Report {
     database: &'static str,
+    /// Whether the server sent mail through a relay (`--smtp-url`).
+    mail: bool,
     organisations: u32,
     concurrency: u32,
     duration_seconds: f64,
@@ -167,7 +175,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(path) => TempDir::kept(path)?,
         None => TempDir::new()?,
     };
-    let mut server = ServerProcess::start(dir.path(), args.database_url.as_deref())?;
+    let mut server = ServerProcess::start(
+        dir.path(),
+        args.database_url.as_deref(),
+        args.smtp_url.as_deref(),
+    )?;
     let result = load(&args, &dir, &server);
     let stopped = server.stop();
     let report =
@@ -234,6 +246,7 @@ fn load(args: &Args, dir: &TempDir, server: &ServerProcess) -> anyhow::Result<Re
         } else {
             "sqlite"
         },
+        mail: args.smtp_url.is_some(),
         organisations: args.organisations,
         concurrency: args.concurrency,
         duration_seconds: args.duration,
@@ -621,8 +634,16 @@ fn presign(
 fn print_report(r: &Report) {
     let mib = |kib: u64| kib as f64 / 1024.0;
     println!(
-        "scrutineer loadtest: {} organisations, {} clients, {} s on {}",
-        r.organisations, r.concurrency, r.duration_seconds, r.database
+        "scrutineer loadtest: {} organisations, {} clients, {} s on {}{}",
+        r.organisations,
+        r.concurrency,
+        r.duration_seconds,
+        r.database,
+        if r.mail {
+            ", mail sent through a relay"
+        } else {
+            ""
+        }
     );
     println!(
         "  set-up {:.1} s, {} votes signed in advance in {:.1} s{}",

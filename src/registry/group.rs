@@ -67,6 +67,101 @@ pub struct GroupRecord {
     /// The appeal deadline in exact days after certification, if the group
     /// sets one: none by default, the texts set none (SPEC 2.1 item 10).
     pub appeal_deadline_days: Option<u32>,
+    /// When, before a ballot's close, the delegates of eligible
+    /// organisations that have not voted are reminded by e-mail (SPEC
+    /// section 9). Written (`reminder-hours`) only when not the default.
+    pub reminders: Reminders,
+}
+
+/// The reminder offsets of a group: whole hours before a ballot's close,
+/// distinct, largest first, at most [`Reminders::MAX`], each between 1 and
+/// 8784 (a leap year). The default is 168 and 24 (seven days and one day);
+/// none at all is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Reminders(Vec<u32>);
+
+/// Why a list of reminder offsets is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RemindersError {
+    /// Too many offsets.
+    #[error("at most {} reminders", Reminders::MAX)]
+    TooMany,
+    /// An offset of zero hours or of more than a year.
+    #[error("a reminder is between 1 and 8784 hours before the close, not {0}")]
+    OutOfRange(u32),
+    /// The same offset twice.
+    #[error("the reminder {0} hours before the close is given twice")]
+    Repeated(u32),
+}
+
+impl Default for Reminders {
+    fn default() -> Self {
+        Self(vec![168, 24])
+    }
+}
+
+impl Reminders {
+    /// The most offsets a group may set.
+    pub const MAX: usize = 8;
+
+    /// The offsets `hours`, in any order, checked and sorted largest first.
+    pub fn new(hours: &[u32]) -> Result<Self, RemindersError> {
+        if hours.len() > Self::MAX {
+            return Err(RemindersError::TooMany);
+        }
+        let mut sorted = hours.to_vec();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        for pair in sorted.windows(2) {
+            if pair[0] == pair[1] {
+                return Err(RemindersError::Repeated(pair[0]));
+            }
+        }
+        if let Some(&bad) = sorted.iter().find(|&&h| h == 0 || h > 8784) {
+            return Err(RemindersError::OutOfRange(bad));
+        }
+        Ok(Self(sorted))
+    }
+
+    /// The offsets in hours, largest first (earliest reminder first).
+    pub fn hours(&self) -> &[u32] {
+        &self.0
+    }
+
+    /// The header value: the offsets largest first, separated by `,`, or
+    /// `none`.
+    pub fn to_header(&self) -> String {
+        if self.0.is_empty() {
+            return "none".to_owned();
+        }
+        self.0
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Reads a header value, refusing any other spelling than
+    /// [`Reminders::to_header`]'s (canonical form).
+    pub fn from_header(value: &str) -> Result<Self, FormatError> {
+        let bad = || FormatError::BadValue {
+            header: "reminder-hours",
+            value: value.to_owned(),
+            expected: "none, or distinct hours 1..8784 largest first, separated by commas",
+        };
+        if value == "none" {
+            return Ok(Self(Vec::new()));
+        }
+        let hours = value
+            .split(',')
+            .map(|h| codec::parse_u32("reminder-hours", h))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| bad())?;
+        let reminders = Self::new(&hours).map_err(|_| bad())?;
+        if reminders.0 != hours {
+            return Err(bad());
+        }
+        Ok(reminders)
+    }
 }
 
 /// Why a group record cannot create a group.
@@ -108,6 +203,7 @@ impl GroupRecord {
             notice: parameters.notice,
             correspondence_window: has_window.then_some(parameters.correspondence_window),
             appeal_deadline_days,
+            reminders: Reminders::default(),
         }
     }
 
@@ -164,6 +260,9 @@ impl Record for GroupRecord {
         if let Some(days) = self.appeal_deadline_days {
             entry = entry.header("appeal-deadline-days", days);
         }
+        if self.reminders != Reminders::default() {
+            entry = entry.header("reminder-hours", self.reminders.to_header());
+        }
         entry
     }
 
@@ -179,6 +278,7 @@ impl Record for GroupRecord {
                 "notice-months",
                 "correspondence-window",
                 "appeal-deadline-days",
+                "reminder-hours",
             ],
         )?;
         let profile = h.required("profile")?;
@@ -222,6 +322,13 @@ impl Record for GroupRecord {
                 .optional("appeal-deadline-days")
                 .map(|d| codec::parse_u32("appeal-deadline-days", d))
                 .transpose()?,
+            // Absent: the default (logs written before the header existed
+            // read as they always did).
+            reminders: h
+                .optional("reminder-hours")
+                .map(Reminders::from_header)
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::id::{MeetingId, OrgId, PersonId};
 use crate::note::{KeyName, SigningKey, VerifierKey};
+use crate::registry::group::Reminders;
 use crate::rules::{AttendanceMode, MeetingFormat, Membership, OrgClass, Profile};
 
 pub(crate) fn t(text: &str) -> Timestamp {
@@ -91,6 +92,22 @@ fn known_answers_for_every_entry_type() {
         time,
         "group SG17\nprofile itu-t-tap\nthreshold-percent 70\nnotice-months 3\n\
          appeal-deadline-days 60\n",
+    );
+    let mut reminded = GroupRecord::defaults(GroupId::new("SG17").expect("id"), Profile::ItuTTap);
+    reminded.reminders = Reminders::new(&[1, 72]).expect("offsets");
+    known(
+        reminded.into(),
+        time,
+        "group SG17\nprofile itu-t-tap\nthreshold-percent 70\nnotice-months 3\n\
+         reminder-hours 72,1\n",
+    );
+    let mut none = GroupRecord::defaults(GroupId::new("SG17").expect("id"), Profile::ItuTTap);
+    none.reminders = Reminders::new(&[]).expect("no offsets");
+    known(
+        none.into(),
+        time,
+        "group SG17\nprofile itu-t-tap\nthreshold-percent 70\nnotice-months 3\n\
+         reminder-hours none\n",
     );
     known(
         cadzow().into(),
@@ -544,4 +561,27 @@ fn chairs_serve_two_years_and_acting_chairs_take_precedence() {
         refused(&mut s, reviewer, "2026-06-02T00:00:00Z"),
         "unknown-person"
     );
+}
+
+/// Reminder offsets: the default is not written (old logs read as before),
+/// any other list is, in one spelling only.
+#[test]
+fn reminder_offsets_have_one_spelling() {
+    assert_eq!(Reminders::default().hours(), &[168, 24]);
+    assert_eq!(Reminders::new(&[24, 168]), Ok(Reminders::default()));
+    assert!(Reminders::new(&[0]).is_err());
+    assert!(Reminders::new(&[8785]).is_err());
+    assert!(Reminders::new(&[24, 24]).is_err());
+    assert!(Reminders::new(&[1, 2, 3, 4, 5, 6, 7, 8, 9]).is_err());
+    assert_eq!(
+        Reminders::from_header("72,1").map(|r| r.hours().to_vec()),
+        Ok(vec![72, 1])
+    );
+    assert_eq!(
+        Reminders::from_header("none").ok(),
+        Reminders::new(&[]).ok()
+    );
+    for bad in ["", "1,72", "72, 1", "072,1", "72,72", "0", "none,1", "72,"] {
+        assert!(Reminders::from_header(bad).is_err(), "{bad:?}");
+    }
 }

@@ -45,9 +45,10 @@ const MAX_ENTRIES: usize = 1 << 16;
 /// Recent answers about tokens and grants (module documentation).
 #[derive(Default)]
 pub struct AccessCache {
-    /// Valid tokens by hash: the hash again (compared in constant time)
-    /// and the person, with when they were read.
-    tokens: Mutex<HashMap<Hash, (Hash, String, Instant)>>,
+    /// Valid tokens by hash: the hash again (compared in constant time),
+    /// the person and the token's expiry if it has one (Unix seconds of
+    /// real time), with when they were read.
+    tokens: Mutex<HashMap<Hash, CachedToken>>,
     /// Each person's secretariat grants (group ids, `*` for all), with
     /// when they were read.
     grants: Mutex<HashMap<String, (Vec<String>, Instant)>>,
@@ -63,18 +64,30 @@ pub struct AccessCache {
     checking: tokio::sync::Mutex<()>,
 }
 
+/// A valid token as cached: its hash, its person, its expiry, when read.
+type CachedToken = (Hash, String, Option<i64>, Instant);
+
+/// Real time in Unix seconds (token expiry is on the wall clock, like
+/// sessions, never on a simulated clock).
+fn real_seconds() -> i64 {
+    crate::server::clock::Clock::System.now().unix_seconds()
+}
+
 impl AccessCache {
     /// The person of the valid token whose hash is `hash`, or `None` for
-    /// an unknown or revoked token.
+    /// an unknown, revoked or expired token.
     pub async fn person(&self, store: &Store, hash: &Hash) -> Result<Option<String>, StoreError> {
         self.check_epoch(store).await?;
         let cached = lock(&self.tokens)
             .get(hash)
-            .filter(|(_, _, at)| at.elapsed() < ENTRY_TTL)
+            .filter(|(_, _, _, at)| at.elapsed() < ENTRY_TTL)
             .cloned();
-        if let Some((stored, person, _)) = cached
+        if let Some((stored, person, expires, _)) = cached
             && bool::from(stored.as_bytes().ct_eq(hash.as_bytes()))
         {
+            if expires.is_some_and(|e| real_seconds() >= e) {
+                return Ok(None);
+            }
             return Ok(Some(person));
         }
         let epoch = self.forgotten.load(Ordering::Acquire);
@@ -85,7 +98,8 @@ impl AccessCache {
         // constant time all the same, so that no code path compares
         // secrets byte by byte.
         let equal: bool = stored.hash.as_bytes().ct_eq(hash.as_bytes()).into();
-        if !equal || stored.revoked_at.is_some() {
+        let expired = stored.expires_at.is_some_and(|e| real_seconds() >= e);
+        if !equal || stored.revoked_at.is_some() || expired {
             return Ok(None);
         }
         let mut tokens = lock(&self.tokens);
@@ -93,7 +107,15 @@ impl AccessCache {
             if tokens.len() >= MAX_ENTRIES {
                 tokens.clear();
             }
-            tokens.insert(*hash, (stored.hash, stored.person.clone(), Instant::now()));
+            tokens.insert(
+                *hash,
+                (
+                    stored.hash,
+                    stored.person.clone(),
+                    stored.expires_at,
+                    Instant::now(),
+                ),
+            );
         }
         Ok(Some(stored.person))
     }
@@ -132,7 +154,7 @@ impl AccessCache {
         let mut tokens = lock(&self.tokens);
         let mut grants = lock(&self.grants);
         self.forgotten.fetch_add(1, Ordering::AcqRel);
-        tokens.retain(|_, (_, p, _)| p != person);
+        tokens.retain(|_, (_, p, _, _)| p != person);
         grants.remove(person);
     }
 

@@ -50,6 +50,7 @@ pub mod launch;
 pub mod mail;
 pub mod metrics;
 pub mod rate_limit;
+pub mod reminders;
 pub mod restore;
 pub mod scheduler;
 pub mod sequencer;

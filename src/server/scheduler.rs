@@ -11,6 +11,9 @@
 //! harmlessly (`wrong-state`). Nothing is kept between runs: after a
 //! restart the first run finds whatever fell due meanwhile.
 //!
+//! After the transitions it queues the reminders before the close that
+//! have come (`super::reminders`).
+//!
 //! It runs once at start, then every second, and at once when the
 //! simulated clock moves ([`AppState::tick`]).
 //!
@@ -46,8 +49,11 @@ pub async fn run(state: Arc<AppState>) {
     // changed since the announcement: it must be cancelled) is reported
     // once, not every second.
     let mut reported = BTreeSet::new();
+    // The reminder times processed (super::reminders).
+    let mut reminded = super::reminders::Processed::new();
     loop {
         run_once(&state, &mut reported).await;
+        remind(&state, &mut reminded).await;
         tokio::select! {
             () = tokio::time::sleep(PERIOD) => {}
             () = state.tick.notified() => {}
@@ -74,6 +80,17 @@ async fn run_once(state: &AppState, reported: &mut BTreeSet<(String, String)>) {
             }
         }
     }
+}
+
+/// Queues the reminders that have come in every log (after the
+/// transitions, so that a ballot closed meanwhile is reminded no more).
+async fn remind(state: &AppState, processed: &mut super::reminders::Processed) {
+    let logs: Vec<Arc<Log>> = state.logs.read().await.values().cloned().collect();
+    for log in logs {
+        super::reminders::queue_due(state, &log, processed).await;
+    }
+    // After the close: the log shows what was sent.
+    super::commands::reminders::publish(state).await;
 }
 
 /// Sequences what is due now in one log; whether anything was sequenced.

@@ -41,6 +41,10 @@ pub struct StoredToken {
     pub person: String,
     /// When the token was revoked, if it was.
     pub revoked_at: Option<String>,
+    /// When the token stops working (Unix seconds of real time), if it
+    /// does: the hidden token a sign-in link issues; `None` for tokens
+    /// the secretariat issues, which last until revoked.
+    pub expires_at: Option<i64>,
 }
 
 impl Store {
@@ -101,11 +105,35 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a token that stops working at `expires_at` (Unix seconds of
+    /// real time): the hidden token of a sign-in link's session.
+    pub async fn insert_expiring_token(
+        &self,
+        hash: &Hash,
+        person: &str,
+        label: &str,
+        now: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tokens (token_hash, person_id, label, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(hash.as_bytes().to_vec())
+        .bind(person)
+        .bind(label)
+        .bind(now)
+        .bind(expires_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// The token stored under `hash`, if any (revoked ones included: the
     /// caller refuses them).
     pub async fn token(&self, hash: &Hash) -> Result<Option<StoredToken>, StoreError> {
         let row = sqlx::query(
-            "SELECT token_hash, person_id, revoked_at FROM tokens WHERE token_hash = $1",
+            "SELECT token_hash, person_id, revoked_at, expires_at FROM tokens WHERE token_hash = $1",
         )
         .bind(hash.as_bytes().to_vec())
         .fetch_optional(self.pool())
@@ -117,6 +145,7 @@ impl Store {
                     .map_err(|e| StoreError::Corrupt(format!("token hash: {e}")))?,
                 person: row.try_get("person_id")?,
                 revoked_at: row.try_get("revoked_at")?,
+                expires_at: row.try_get("expires_at")?,
             })
         })
         .transpose()

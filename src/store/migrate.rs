@@ -77,6 +77,11 @@ const SQLITE: &[Migration] = &[
         name: "0010_sign_in_links.sql",
         sql: include_str!("../../migrations/sqlite/0010_sign_in_links.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_private_outbox.sql",
+        sql: include_str!("../../migrations/sqlite/0011_private_outbox.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, in version order.
@@ -130,6 +135,11 @@ const POSTGRES: &[Migration] = &[
         version: 10,
         name: "0010_sign_in_links.sql",
         sql: include_str!("../../migrations/postgres/0010_sign_in_links.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "0011_private_outbox.sql",
+        sql: include_str!("../../migrations/postgres/0011_private_outbox.sql"),
     },
 ];
 

@@ -35,6 +35,7 @@ pub mod documents;
 pub(crate) mod fault;
 mod migrate;
 pub mod outbox;
+pub mod private_outbox;
 pub mod reader;
 pub mod sign_in_links;
 pub mod web;

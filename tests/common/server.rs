@@ -24,15 +24,26 @@ impl Server {
     /// Starts a server on `data_dir` with extra flags, waiting until it
     /// listens.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        Self::spawn(data_dir, extra, "warn", Stdio::inherit())
+    }
+
+    /// [`Server::start`] with every log line down to `debug` written to
+    /// the file `log` (to look for what must never be logged).
+    pub fn start_logging_to(data_dir: &Path, extra: &[&str], log: &Path) -> Self {
+        let file = std::fs::File::create(log).expect("create the log file");
+        Self::spawn(data_dir, extra, "debug", Stdio::from(file))
+    }
+
+    fn spawn(data_dir: &Path, extra: &[&str], rust_log: &str, stderr: Stdio) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_scrutineer"))
             .arg("serve")
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", "127.0.0.1:0"])
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", rust_log)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start scrutineer serve");
         let stdout = child.stdout.take().expect("stdout is piped");

@@ -93,6 +93,8 @@ pub struct BallotBook {
     /// The last `cosigned-checkpoint` entry: (the size it records, its
     /// log index).
     pub(crate) cosigned: Option<(u64, u64)>,
+    /// Every `reminder` entry, in log order (`reminders.rs`).
+    pub(crate) reminders: Vec<super::reminders::LoggedReminder>,
 }
 
 /// Where a replay of a whole log stopped.
@@ -225,6 +227,7 @@ impl BallotBook {
             offered: BTreeSet::new(),
             deliveries: super::Deliveries::default(),
             cosigned: None,
+            reminders: Vec::new(),
         }
     }
 
@@ -408,6 +411,13 @@ impl BallotBook {
                     .map_err(BallotRefusal::Delivery)?;
                 super::DELIVERY_KIND
             }
+            super::reminders::REMINDER_KIND => {
+                let record = super::reminders::ReminderRecord::from_entry(entry)
+                    .map_err(BallotRefusal::format(super::reminders::REMINDER_KIND))?;
+                self.apply_reminder(record, &registry.group().reminders, index)
+                    .map_err(BallotRefusal::Reminder)?;
+                super::reminders::REMINDER_KIND
+            }
             super::COSIGNED_KIND => {
                 let record = super::CosignedRecord::from_entry(entry)
                     .map_err(BallotRefusal::format(super::COSIGNED_KIND))?;
@@ -426,11 +436,15 @@ impl BallotBook {
             }
             _ => return Ok(BallotApplied::NotBallot),
         };
-        if kind != NOTIFICATION_KIND && kind != super::DELIVERY_KIND && kind != super::COSIGNED_KIND
+        if kind != NOTIFICATION_KIND
+            && kind != super::DELIVERY_KIND
+            && kind != super::COSIGNED_KIND
+            && kind != super::reminders::REMINDER_KIND
         {
             // The notices the entry before offered lapse (a delivery's
-            // outcome, or a cosigned checkpoint, logged whenever the relay
-            // or the witnesses answer, changes nothing of a ballot); a cancellation, tally or certification offers
+            // outcome, a cosigned checkpoint or a reminder, logged whenever
+            // the relay or the witnesses answer or the close has come,
+            // changes nothing of a ballot); a cancellation, tally or certification offers
             // its own.
             let offers = match kind {
                 CANCELLED_KIND | TALLY_KIND | CERTIFICATION_KIND => {

@@ -75,8 +75,13 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     /// Starts the server on a simulated clock in `data_dir` (and on
-    /// `database_url` if given), waiting until it listens.
-    pub fn start(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Self> {
+    /// `database_url` if given, sending mail through `smtp_url` if given),
+    /// waiting until it listens.
+    pub fn start(
+        data_dir: &Path,
+        database_url: Option<&str>,
+        smtp_url: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("cannot find this executable")?;
         let log = data_dir.join("server.log");
         let stderr = std::fs::File::create(&log)
@@ -108,6 +113,12 @@ impl ServerProcess {
             .stderr(stderr);
         if let Some(url) = database_url {
             command.args(["--database-url", url]);
+        }
+        command
+            .env_remove("SCRUTINEER_SMTP_URL")
+            .env_remove("SCRUTINEER_MAIL_FROM");
+        if let Some(url) = smtp_url {
+            command.args(["--smtp-url", url, "--mail-from", "loadtest@scrutineer.test"]);
         }
         let mut child = command.spawn().context("cannot start `scrutineer serve`")?;
         let stdout = child.stdout.take().expect("invariant: stdout is piped");

@@ -31,6 +31,9 @@ struct NewGroup {
     #[serde(default)]
     parameters: ParameterOverrides,
     appeal_deadline_days: Option<u32>,
+    /// Hours before a ballot's close at which the delegates of eligible
+    /// organisations that have not voted are reminded; absent: 168 and 24.
+    reminder_hours: Option<Vec<u32>>,
 }
 
 /// A group id as it arrives (validated when converted).
@@ -58,6 +61,7 @@ struct ParametersBody {
     notice_months: Option<u32>,
     correspondence_window: Option<String>,
     appeal_deadline_days: Option<u32>,
+    reminder_hours: Vec<u32>,
 }
 
 async fn create(
@@ -73,6 +77,7 @@ async fn create(
         &body.parameters,
         body.appeal_deadline_days,
     )?;
+    let record = commands::groups::with_reminders(record, body.reminder_hours.as_deref())?;
     let appended = commands::groups::create(&state, origin, record).await?;
     Ok((StatusCode::CREATED, Json(appended.into())))
 }
@@ -103,6 +108,7 @@ async fn describe(state: &AppState, group: &str) -> Result<GroupBody, ApiError> 
                             .correspondence_window
                             .map(|w| w.as_str().to_owned()),
                         appeal_deadline_days: g.appeal_deadline_days,
+                        reminder_hours: g.reminders.hours().to_vec(),
                     }
                 }),
             )

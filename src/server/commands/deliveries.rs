@@ -12,6 +12,7 @@ use crate::server::mail::PARKED;
 use crate::server::sequencer::{Appended, Refused};
 use crate::server::{AppState, Log};
 use crate::store::outbox::{OutboxCounts, OutboxRow, OutboxState};
+use crate::store::private_outbox::PrivateRow;
 
 use super::{CommandError, registry_of};
 
@@ -111,6 +112,59 @@ pub struct OutboxView {
     pub deliveries: Vec<DeliveryView>,
     /// The counts of the whole server's outbox.
     pub counts: OutboxCounts,
+    /// The private outbox's reminders before the close (at most
+    /// [`LIMIT`], oldest first, in the `wanted` state as for
+    /// `deliveries`; `recording` never applies). Only the secretariat sees
+    /// them: before the close they tell which organisations have not
+    /// voted.
+    pub reminders: Vec<ReminderView>,
+}
+
+/// One reminder before the close (`crate::store::private_outbox`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReminderView {
+    /// The ballot.
+    pub ballot: String,
+    /// The offset, whole hours before the close.
+    pub hours: u64,
+    /// The reminder time.
+    pub reminder_at: String,
+    /// The organisation without a vote at that time.
+    pub organisation: String,
+    /// The delegate reminded.
+    pub person: String,
+    /// How it stands (`pending`, `retrying`, `accepted`, `failed`).
+    pub state: DeliveryState,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// When the next attempt is due; absent once answered, or while no
+    /// relay is configured.
+    pub next_attempt: Option<String>,
+    /// The relay's last reply, or why the last attempt failed.
+    pub last_reply: Option<String>,
+}
+
+impl ReminderView {
+    fn of(row: &PrivateRow) -> Self {
+        let state = match (row.answered, row.accepted) {
+            (false, _) if row.attempts > 0 => DeliveryState::Retrying,
+            (false, _) => DeliveryState::Pending,
+            (true, Some(true)) => DeliveryState::Accepted,
+            (true, _) => DeliveryState::Failed,
+        };
+        Self {
+            ballot: row.ballot.clone(),
+            hours: row.occasion,
+            reminder_at: micros_to_rfc3339(row.created_at),
+            organisation: row.organisation.clone(),
+            person: row.person.clone(),
+            state,
+            attempts: row.attempts,
+            next_attempt: (!row.answered && row.next_at != PARKED)
+                .then(|| micros_to_rfc3339(row.next_at)),
+            last_reply: row.last_reply.clone(),
+        }
+    }
 }
 
 /// The deliveries of `group` in `wanted` state (without it, every one not
@@ -152,8 +206,30 @@ pub async fn outbox(
             last_reply: row.last_reply.clone(),
         })
         .collect();
+    let mut private = Vec::new();
+    if wanted.is_none_or(|w| w != DeliveryState::Recording) {
+        for answered in [false, true] {
+            private.extend(
+                state
+                    .store
+                    .private_outbox(Some(group), answered, u32::MAX)
+                    .await?,
+            );
+        }
+    }
+    private.sort_by_key(|row| row.created_at);
+    let reminders = private
+        .iter()
+        .map(ReminderView::of)
+        .filter(|view| match wanted {
+            Some(wanted) => view.state == wanted,
+            None => view.state != DeliveryState::Accepted,
+        })
+        .take(LIMIT)
+        .collect();
     Ok(OutboxView {
         deliveries,
         counts: state.store.outbox_counts().await?,
+        reminders,
     })
 }

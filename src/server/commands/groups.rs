@@ -1,7 +1,7 @@
 //! Creating a group: its log, then the `group` entry.
 
 use crate::registry::Fact;
-use crate::registry::group::{GroupId, GroupRecord};
+use crate::registry::group::{GroupId, GroupRecord, Reminders};
 use crate::rules::params::{ParameterOverrides, Parameters, Profile};
 use crate::server::AppState;
 use crate::server::error::ApiError;
@@ -31,6 +31,21 @@ pub fn new_group(
         .parameters()
         .map_err(|e| ApiError::bad_request("invalid-parameters", e.to_string()))?;
     Ok((state.origin_of(id.as_str())?, record))
+}
+
+/// Sets the reminder offsets of a new group's `record` (`hours` before a
+/// ballot's close; `None` keeps the default). Bad offsets are a 400
+/// problem (`invalid-parameters`).
+pub fn with_reminders(
+    mut record: GroupRecord,
+    hours: Option<&[u32]>,
+) -> Result<GroupRecord, ApiError> {
+    if let Some(hours) = hours {
+        record.reminders = Reminders::new(hours).map_err(|e| {
+            ApiError::bad_request("invalid-parameters", format!("reminder_hours: {e}"))
+        })?;
+    }
+    Ok(record)
 }
 
 /// Creates the group `record` names with its log under `origin`.

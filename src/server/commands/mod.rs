@@ -30,6 +30,7 @@ pub mod documents;
 pub mod groups;
 pub mod refusals;
 pub mod registry;
+pub mod reminders;
 pub mod review;
 pub mod sign_in_links;
 pub mod votes;

@@ -12,7 +12,9 @@
 //!
 //! A session needs a token to stand on (`web/session.rs`), so a link,
 //! when used, issues the person a fresh token that nobody sees, labelled
-//! `sign-in link`; revoking the person's tokens ends that session too.
+//! `sign-in link`, which expires with the session's absolute expiry
+//! (`web::session::ABSOLUTE_SECONDS` after the link is used); revoking the
+//! person's tokens ends that session too.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -194,9 +196,17 @@ pub async fn redeem(state: &AppState, text: &str) -> Result<Option<(String, Hash
     let token = NewToken::generate()
         .map_err(|e| CommandError::Internal(format!("no entropy for a token: {e}")))?;
     let at = state.clock.now().to_rfc3339_micros();
+    // It lives no longer than the session it is made for: nobody ever
+    // sees it, and a session ends at the latest then.
     state
         .store
-        .insert_token(&token.hash, &stored.person, LINK_TOKEN_LABEL, &at)
+        .insert_expiring_token(
+            &token.hash,
+            &stored.person,
+            LINK_TOKEN_LABEL,
+            &at,
+            now.saturating_add(crate::server::web::session::ABSOLUTE_SECONDS),
+        )
         .await?;
     Ok(Some((stored.person, token.hash)))
 }

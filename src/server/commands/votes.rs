@@ -64,30 +64,51 @@ enum Outcome {
     OpeningDue(Box<Ballot>),
 }
 
-/// Mails `person` the receipt of a vote just recorded, after the answer
-/// (`mail::Dispatcher::send_receipt`: at once, never logged, not retried).
-/// Best effort: nothing without a relay (no `.eml` file per vote), and
-/// nothing when the receipts being mailed already fill their slots, so
-/// that a burst of votes never waits for, nor piles up behind, the relay.
+/// Queues the receipt of a vote just recorded for its voter `person`, in
+/// the private outbox (`crate::store::private_outbox`), after the answer:
+/// the dispatcher then sends it with the notices' retries and give-up
+/// time, and its outcome is never logged (a `notification` naming the
+/// voter would tell the log's readers who voted before the close). Nothing
+/// without a relay (no `.eml` file per vote); at most
+/// `web::RECEIPTS_AT_ONCE` rows are being written at once, and a receipt
+/// beyond them is not queued, so that a burst of votes never waits for,
+/// nor piles up behind, these writes (the voter's tool or page has the
+/// receipt anyway).
 pub fn mail_receipt(
     state: &std::sync::Arc<crate::server::AppState>,
     person: &str,
     facts: crate::server::mail::message::ReceiptFacts,
 ) {
-    let Some(dispatcher) = state.web.mailer().cloned() else {
+    if state.web.mailer().is_none() {
         return;
-    };
+    }
     let Ok(slot) = std::sync::Arc::clone(&state.web.receipt_slots).try_acquire_owned() else {
-        tracing::debug!(index = facts.index, "receipt not mailed: the relay is busy");
+        tracing::debug!(
+            index = facts.index,
+            "receipt not queued: too many being queued"
+        );
         return;
     };
     let state = std::sync::Arc::clone(state);
     let person = person.to_owned();
     tokio::spawn(async move {
         let _slot = slot;
-        let index = facts.index;
-        if let Err(e) = dispatcher.send_receipt(&state.store, &person, facts).await {
-            tracing::info!(%person, index, reason = %e, "a vote's receipt was not mailed");
+        let now = crate::server::fold::micros(state.clock.now());
+        let queued = state
+            .store
+            .queue_receipt(
+                &facts.group,
+                &facts.ballot,
+                facts.index,
+                &person,
+                &facts.organisation,
+                &facts.question,
+                &facts.receipt,
+                now,
+            )
+            .await;
+        if let Err(e) = queued {
+            tracing::info!(index = facts.index, reason = %e, "a vote's receipt was not queued");
         }
     });
 }

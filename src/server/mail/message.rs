@@ -19,6 +19,7 @@ const MESSAGE_ID_CONTEXT: &[u8] = b"scrutineer/mail/message-id/v1\n";
 const UID_CONTEXT: &[u8] = b"scrutineer/mail/calendar-uid/v1\n";
 const SIGN_IN_CONTEXT: &[u8] = b"scrutineer/mail/sign-in-link/v1\n";
 const RECEIPT_CONTEXT: &[u8] = b"scrutineer/mail/receipt/v1\n";
+const REMINDER_CONTEXT: &[u8] = b"scrutineer/mail/reminder/v1\n";
 
 /// What a notice's message says, read from the log.
 #[derive(Debug, Clone)]
@@ -318,6 +319,91 @@ pub fn receipt(
                 .singlepart(SinglePart::plain(format!("{}\n", body.trim_end())))
                 .singlepart(attachment),
         )
+        .map_err(|e| MessageError::Build(e.to_string()))
+}
+
+#[derive(Template)]
+#[template(path = "mail/reminder.txt")]
+struct ReminderText<'a> {
+    name: &'a str,
+    group: &'a str,
+    ballot: &'a str,
+    title: &'a str,
+    organisation: &'a str,
+    closes: String,
+    url: &'a str,
+}
+
+/// What a reminder before the close says.
+#[derive(Debug, Clone)]
+pub struct ReminderFacts {
+    /// The log's origin (for the `Message-ID`).
+    pub origin: String,
+    /// The group.
+    pub group: String,
+    /// The ballot.
+    pub ballot: String,
+    /// The ballot's title as the chair signed it (its id if none).
+    pub title: String,
+    /// The organisation that has not voted.
+    pub organisation: String,
+    /// The offset, hours before the close (for the `Message-ID`).
+    pub hours: u32,
+    /// The reminder time (the message's `Date`).
+    pub at: Timestamp,
+    /// The close.
+    pub closes: Timestamp,
+    /// The ballot's page.
+    pub url: String,
+    /// The person reminded, by id (for the `Message-ID`).
+    pub person: String,
+}
+
+/// The reminder of `facts` to `to` (whose name is `name`). Its
+/// `Message-ID` is a hash of the log's origin, the ballot, the offset and
+/// the person: the same for every attempt, in every process.
+pub fn reminder(
+    facts: &ReminderFacts,
+    from: &Mailbox,
+    name: &str,
+    to: &str,
+) -> Result<Message, MessageError> {
+    let to = mailbox(name, to)?;
+    let text = ReminderText {
+        name,
+        group: &facts.group,
+        ballot: &facts.ballot,
+        title: &facts.title,
+        organisation: &facts.organisation,
+        closes: facts.closes.to_rfc3339_micros(),
+        url: &facts.url,
+    }
+    .render()
+    .map_err(|e| MessageError::Build(e.to_string()))?;
+    let (subject, body) = text.split_once("\n\n").unwrap_or((text.as_str(), ""));
+    let hash = Hash::sha256_parts(&[
+        REMINDER_CONTEXT,
+        facts.origin.as_bytes(),
+        b"\n",
+        facts.ballot.as_bytes(),
+        b"\n",
+        facts.hours.to_string().as_bytes(),
+        b"\n",
+        facts.person.as_bytes(),
+    ]);
+    let date = std::time::UNIX_EPOCH
+        + std::time::Duration::from_secs(u64::try_from(facts.at.unix_seconds()).unwrap_or(0));
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(subject.trim())
+        .date(date)
+        .message_id(Some(format!(
+            "<{}@{}>",
+            &hash.to_hex()[..32],
+            from.email.domain()
+        )))
+        .singlepart(SinglePart::plain(format!("{}\n", body.trim_end())))
         .map_err(|e| MessageError::Build(e.to_string()))
 }
 

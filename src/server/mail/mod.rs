@@ -27,6 +27,7 @@
 
 pub mod ical;
 pub mod message;
+mod private;
 mod transport;
 
 pub use transport::{Transport, TransportError};
@@ -168,41 +169,6 @@ impl Dispatcher {
         }
     }
 
-    /// Sends the voter `person` the receipt of a vote just recorded, at
-    /// once and not through the outbox: a `notification` entry naming the
-    /// voter would tell the log's readers who voted before the close
-    /// (SPEC section 4), so the receipt is never logged, and a receipt
-    /// lost to a relay that is down is not sent again (the voter's tool or
-    /// page has it anyway). A person without an address gets nothing.
-    pub async fn send_receipt(
-        &self,
-        store: &crate::store::Store,
-        person: &str,
-        facts: message::ReceiptFacts,
-    ) -> Result<(), String> {
-        let account = store
-            .account(person)
-            .await
-            .map_err(|e| e.to_string())?
-            .filter(|a| !a.email.trim().is_empty());
-        let Some(account) = account else {
-            return Ok(());
-        };
-        let facts = message::ReceiptFacts {
-            url: format!("{}{}", self.public_url, facts.url),
-            ..facts
-        };
-        let message = message::receipt(&facts, &self.from, &account.name, &account.email)
-            .map_err(|e| e.to_string())?;
-        let name = format!("{}-{}-receipt.eml", facts.group, facts.index);
-        match self.transport.send(&message, &name).await {
-            Ok(_) => Ok(()),
-            Err(
-                transport::SendError::Permanent(reply) | transport::SendError::Transient(reply),
-            ) => Err(reply_text(&reply)),
-        }
-    }
-
     /// The wait before attempt `attempts + 1`, after `attempts` failed:
     /// the base doubled each time, at most the cap.
     fn backoff(&self, attempts: u32) -> i64 {
@@ -218,15 +184,20 @@ fn real_micros() -> i64 {
     micros(Clock::System.now())
 }
 
-/// Runs the dispatcher until the task is aborted.
+/// Runs the dispatcher until the task is aborted: the outbox's rows and
+/// the private outbox's ([`private`]).
 pub async fn run(state: Arc<AppState>, dispatcher: Arc<Dispatcher>) {
     if matches!(dispatcher.transport, Transport::Smtp { .. }) {
         // Rows parked while no relay was configured are due again.
         if let Err(e) = state.store.outbox_unpark(PARKED).await {
             tracing::warn!(error = %e, "cannot requeue the notices written as files");
         }
+        if let Err(e) = state.store.private_unpark(PARKED).await {
+            tracing::warn!(error = %e, "cannot requeue the reminders written as files");
+        }
     }
     loop {
+        let private = private::run_once(&state, &dispatcher).await;
         let claimed = state
             .store
             .claim_outbox(
@@ -244,6 +215,9 @@ pub async fn run(state: Arc<AppState>, dispatcher: Arc<Dispatcher>) {
             }
         };
         if rows.is_empty() {
+            if private {
+                continue;
+            }
             tokio::time::sleep(StdDuration::from_millis(500)).await;
             continue;
         }

@@ -58,7 +58,7 @@ mod pages;
 mod registry;
 mod render;
 mod review;
-mod session;
+pub(crate) mod session;
 mod sign_in;
 mod view;
 mod vote;
@@ -91,7 +91,8 @@ const MAX_FORM_BYTES: usize = 16 * 1024;
 const SIGN_IN_RATE: u32 = 1;
 const SIGN_IN_BURST: u32 = 10;
 
-/// Receipts mailed at once at most (each holds a connection to the relay).
+/// Receipts being queued in the private outbox at once at most (each is a
+/// database write beside the votes' appends).
 const RECEIPTS_AT_ONCE: usize = 16;
 
 /// Requests for a sign-in link allowed per client address: a burst of

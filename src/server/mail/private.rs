@@ -1,0 +1,243 @@
+//! The dispatcher's share for the private outbox
+//! (`crate::store::private_outbox`): the reminders before the close and
+//! the votes' receipts. The same transport, retries, back-off and give-up
+//! time as the outbox; the outcome stays in the row, outside the log: a
+//! reminder's until the ballot is closed (then
+//! `crate::server::commands::reminders` logs it), a receipt's for good.
+
+use std::sync::Arc;
+
+use super::transport::{SendError, Sent};
+use super::{Dispatcher, PARKED, message, real_micros};
+use crate::ballot::reply_text;
+use crate::server::AppState;
+use crate::server::fold::micros;
+use crate::store::private_outbox::{PrivateRow, RECEIPT, REMINDER};
+use crate::time::Timestamp;
+
+/// Claims the due rows and works on them; whether any was claimed.
+pub(super) async fn run_once(state: &Arc<AppState>, dispatcher: &Arc<Dispatcher>) -> bool {
+    let claimed = state
+        .store
+        .claim_private(
+            micros(state.clock.now()),
+            real_micros(),
+            real_micros().saturating_add(dispatcher.lease),
+            32,
+        )
+        .await;
+    let rows = match claimed {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the private outbox");
+            return false;
+        }
+    };
+    let any = !rows.is_empty();
+    // Several at once, each on its own connection to the relay, as the
+    // outbox's rows.
+    let mut set = tokio::task::JoinSet::new();
+    for row in rows {
+        let state = Arc::clone(state);
+        let dispatcher = Arc::clone(dispatcher);
+        set.spawn(async move { handle(&state, &dispatcher, &row).await });
+        while set.len() >= 8 {
+            let _ = set.join_next().await;
+        }
+    }
+    while set.join_next().await.is_some() {}
+    any
+}
+
+/// What became of one attempt.
+enum Attempt {
+    /// Answered for good.
+    Final { accepted: bool, reply: String },
+    /// To be tried again.
+    Transient(String),
+    /// Written as a file (no relay).
+    Written(String),
+}
+
+async fn handle(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) {
+    let attempts = row.attempts.saturating_add(1);
+    let now = micros(state.clock.now());
+    let stored = match attempt(state, dispatcher, row).await {
+        Attempt::Final { accepted, reply } => {
+            state
+                .store
+                .private_answered(row, attempts, accepted, &reply_text(&reply))
+                .await
+        }
+        Attempt::Transient(reason) => {
+            let reason = reply_text(&reason);
+            if now >= row.created_at.saturating_add(dispatcher.give_up) {
+                let reply = reply_text(&format!(
+                    "gave up after {attempts} attempts; last: {reason}"
+                ));
+                state
+                    .store
+                    .private_answered(row, attempts, false, &reply)
+                    .await
+            } else {
+                let next = now.saturating_add(dispatcher.backoff(attempts));
+                tracing::info!(group = %row.group, attempts, %reason, "reminder deferred");
+                state
+                    .store
+                    .private_retry(row, attempts, next, &reason)
+                    .await
+            }
+        }
+        Attempt::Written(file) => {
+            let note = format!("not sent (no --smtp-url); written to {file}");
+            state
+                .store
+                .private_retry(row, attempts, PARKED, &note)
+                .await
+        }
+    };
+    if let Err(e) = stored {
+        tracing::warn!(group = %row.group, error = %e, "cannot update the private outbox");
+    }
+}
+
+/// Builds the row's message and sends it once.
+async fn attempt(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) -> Attempt {
+    let account = match state.store.account(&row.person).await {
+        Ok(account) => account,
+        Err(e) => return Attempt::Transient(format!("cannot read the account: {e}")),
+    };
+    let Some(account) = account.filter(|a| !a.email.trim().is_empty()) else {
+        return Attempt::Final {
+            accepted: false,
+            reply: "no e-mail address is registered for the person".to_owned(),
+        };
+    };
+    let built = match row.kind.as_str() {
+        REMINDER => match reminder_facts(state, dispatcher, row).await {
+            Ok(Some(facts)) => {
+                message::reminder(&facts, &dispatcher.from, &account.name, &account.email)
+            }
+            Ok(None) => {
+                return Attempt::Final {
+                    accepted: false,
+                    reply: "not sent: the ballot closed before the reminder could be sent"
+                        .to_owned(),
+                };
+            }
+            Err(reason) => return Attempt::Transient(reason),
+        },
+        RECEIPT => match receipt_facts(state, dispatcher, row).await {
+            Ok(facts) => message::receipt(&facts, &dispatcher.from, &account.name, &account.email),
+            Err(reason) => return Attempt::Transient(reason),
+        },
+        other => {
+            return Attempt::Final {
+                accepted: false,
+                reply: format!("no message of the kind {other:?}"),
+            };
+        }
+    };
+    let message = match built {
+        Ok(message) => message,
+        Err(e @ message::MessageError::Address(_)) => {
+            return Attempt::Final {
+                accepted: false,
+                reply: e.to_string(),
+            };
+        }
+        Err(e) => return Attempt::Transient(e.to_string()),
+    };
+    let name = format!(
+        "{}-{}-{}-{}-{}.eml",
+        row.group, row.ballot, row.kind, row.occasion, row.person
+    );
+    match dispatcher.transport.send(&message, &name).await {
+        Ok(Sent::Relay(reply)) => Attempt::Final {
+            accepted: true,
+            reply,
+        },
+        Ok(Sent::File(path)) => Attempt::Written(path),
+        Err(SendError::Permanent(reply)) => Attempt::Final {
+            accepted: false,
+            reply,
+        },
+        Err(SendError::Transient(reason)) => Attempt::Transient(reason),
+    }
+}
+
+/// What the reminder of `row` says, read from the log; `None` once the
+/// ballot's close has come (a reminder after it would be wrong).
+async fn reminder_facts(
+    state: &AppState,
+    dispatcher: &Dispatcher,
+    row: &PrivateRow,
+) -> Result<Option<message::ReminderFacts>, String> {
+    let log = state
+        .log(&row.group)
+        .await
+        .map_err(|e| format!("cannot open the log: {e}"))?;
+    let ballot = row.ballot.clone();
+    let found = log
+        .read(move |loaded| {
+            let announced = loaded.state.book.ballot(&ballot)?.lifecycle.announced();
+            let title = announced
+                .subject
+                .as_ref()
+                .map_or_else(|| ballot.clone(), |s| s.title.clone());
+            Some((title, announced.ballot.closes))
+        })
+        .await
+        .map_err(|e| format!("cannot read the log: {e}"))?;
+    let (title, closes) =
+        found.ok_or_else(|| format!("ballot {} is not in the log", row.ballot))?;
+    if state.clock.now() >= closes {
+        return Ok(None);
+    }
+    let at = Timestamp::from_unix_nanos(i128::from(row.created_at) * 1000)
+        .ok_or("the reminder's time is out of range")?;
+    Ok(Some(message::ReminderFacts {
+        origin: log.origin.as_str().to_owned(),
+        group: row.group.clone(),
+        ballot: row.ballot.clone(),
+        title,
+        organisation: row.organisation.clone(),
+        hours: u32::try_from(row.occasion).unwrap_or(u32::MAX),
+        at,
+        closes,
+        url: format!(
+            "{}/groups/{}/ballots/{}",
+            dispatcher.public_url, row.group, row.ballot
+        ),
+        person: row.person.clone(),
+    }))
+}
+
+/// What the receipt of `row` says: the row keeps the receipt and the
+/// question; the rest is the log's.
+async fn receipt_facts(
+    state: &AppState,
+    dispatcher: &Dispatcher,
+    row: &PrivateRow,
+) -> Result<message::ReceiptFacts, String> {
+    let log = state
+        .log(&row.group)
+        .await
+        .map_err(|e| format!("cannot open the log: {e}"))?;
+    let (Some(question), Some(receipt)) = (&row.question, &row.payload) else {
+        return Err("the receipt's row has no question or receipt".to_owned());
+    };
+    Ok(message::ReceiptFacts {
+        origin: log.origin.as_str().to_owned(),
+        group: row.group.clone(),
+        ballot: row.ballot.clone(),
+        question: question.clone(),
+        organisation: row.organisation.clone(),
+        index: row.occasion,
+        url: format!(
+            "{}/groups/{}/ballots/{}",
+            dispatcher.public_url, row.group, row.ballot
+        ),
+        receipt: receipt.clone(),
+    })
+}
