@@ -324,7 +324,15 @@ pub async fn restore_tail(
                 ROLL_KIND => DocumentKind::Roll,
                 TALLY_KIND => DocumentKind::Tally,
                 ANNOUNCEMENT_KIND => DocumentKind::Recipients,
-                other => unreachable!("invariant: document_named names none for {other}"),
+                other => {
+                    return Err(RestoreError::Bundle {
+                        origin: origin.to_string(),
+                        reason: format!(
+                            "entry {index} ({other}) names a document of a kind this \
+                             server does not store"
+                        ),
+                    });
+                }
             };
             let note = want(sha256, kind);
             if let Some(attachment) = note.as_deref().and_then(attachment_of) {
