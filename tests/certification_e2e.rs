@@ -26,27 +26,6 @@ const START: &str = "2026-06-01T00:00:00Z";
 const OPENS: &str = "2026-07-15T00:00:00Z";
 const CLOSES: &str = "2026-08-15T00:00:00Z";
 
-/// The client flags for `who`, with the pinned log key.
-fn flags(w: &World, who: &str) -> Vec<String> {
-    let mut flags = w.server_flags();
-    flags.extend(strings(&[
-        "--log-key",
-        &w.path_str("log.vkey"),
-        "--token-file",
-        &w.path_str(&format!("{who}.token")),
-        "--key",
-        &w.path_str(&format!("{who}.key")),
-    ]));
-    flags
-}
-
-fn command(name: &str, w: &World, who: &str, rest: &[&str]) -> Vec<String> {
-    let mut args = strings(&[name]);
-    args.extend(flags(w, who));
-    args.extend(strings(rest));
-    args
-}
-
 /// Group ETI with alice (delegate), carol (chair) and dora (an appeal
 /// reviewer, not on the membership list); B1 announced, voted twice by
 /// alice (each receipt kept in its own folder) and tallied.
@@ -67,9 +46,8 @@ fn tallied_ballot(data: &Path, work: &Path) -> World {
     );
     w.key("dora");
     w.send("PUT", "/v1/groups/ETI/reviewers/dora", json!({}));
-    ok(&command(
+    ok(&w.signed_command(
         "announce",
-        &w,
         "carol",
         &[
             "--ballot",
@@ -90,9 +68,8 @@ fn tallied_ballot(data: &Path, work: &Path) -> World {
     w.wait_for("B1", "open");
     for choice in ["no", "yes"] {
         let out = w.path_str("votes");
-        ok(&command(
+        ok(&w.signed_command(
             "vote",
-            &w,
             "alice",
             &[
                 "--ballot",
@@ -138,20 +115,20 @@ fn certified_appealed_and_overturned_then_exported_verified_and_receipts_checked
     let w = tallied_ballot(data.path(), work.path());
 
     // Only the chair certifies; the delegate's attempt is refused.
-    let refused = scrutineer(&command("certify", &w, "alice", &["--ballot", "B1"]));
+    let refused = scrutineer(&w.signed_command("certify", "alice", &["--ballot", "B1"]));
     assert!(!refused.status.success());
     assert!(
         text(&refused.stderr).contains("forbidden"),
         "{}",
         text(&refused.stderr)
     );
-    let out = ok(&command("certify", &w, "carol", &["--ballot", "B1"]));
+    let out = ok(&w.signed_command("certify", "carol", &["--ballot", "B1"]));
     assert!(out.contains("certified B1"), "{out}");
     assert!(
         out.contains("main: approved (in favour 1, against 0"),
         "{out}"
     );
-    let again = scrutineer(&command("certify", &w, "carol", &["--ballot", "B1"]));
+    let again = scrutineer(&w.signed_command("certify", "carol", &["--ballot", "B1"]));
     assert!(
         text(&again.stderr).contains("already-certified"),
         "{}",
@@ -160,9 +137,8 @@ fn certified_appealed_and_overturned_then_exported_verified_and_receipts_checked
 
     // The delegate appeals the certified result; the reviewer overturns it.
     std::fs::write(w.path("grounds.txt"), "Bobco was given no notice.\n").expect("write");
-    let out = ok(&command(
+    let out = ok(&w.signed_command(
         "appeal",
-        &w,
         "alice",
         &[
             "--ballot",
@@ -180,9 +156,8 @@ fn certified_appealed_and_overturned_then_exported_verified_and_receipts_checked
         .trim()
         .to_owned();
     std::fs::write(w.path("reasons.txt"), "Article 6.2 was not followed.\n").expect("write");
-    let out = ok(&command(
+    let out = ok(&w.signed_command(
         "decide",
-        &w,
         "dora",
         &[
             "--ballot",
@@ -403,7 +378,7 @@ fn every_rewriting_of_a_certified_history_is_named() {
     let data = tempfile::tempdir().expect("temporary directory");
     let work = tempfile::tempdir().expect("temporary directory");
     let w = tallied_ballot(data.path(), work.path());
-    ok(&command("certify", &w, "carol", &["--ballot", "B1"]));
+    ok(&w.signed_command("certify", "carol", &["--ballot", "B1"]));
     // A restart replays the certification from storage.
     let World {
         server,
@@ -425,20 +400,7 @@ fn every_rewriting_of_a_certified_history_is_named() {
     .json();
     assert_eq!(ballot["state"], "certified", "{ballot}");
     assert_eq!(ballot["certification"]["chair"], "carol", "{ballot}");
-    let bundle = w.path("bundle");
-    let mut export = strings(&["export"]);
-    export.extend(flags(&w, "carol"));
-    let export: Vec<String> = export
-        .into_iter()
-        .take_while(|a| a != "--key")
-        .chain(strings(&[
-            "--ballot",
-            "B1",
-            "--out",
-            bundle.to_str().expect("UTF-8"),
-        ]))
-        .collect();
-    ok(&export);
+    let bundle = std::path::PathBuf::from(w.export("carol", "B1", "bundle"));
     let (path, _) = entry_bundle(&bundle);
     let entries = bundle_entries(&bundle);
     let find = |kind: &str| {
@@ -562,11 +524,10 @@ fn a_history_re_signed_without_an_owed_notice_is_refused() {
     let data = tempfile::tempdir().expect("temporary directory");
     let work = tempfile::tempdir().expect("temporary directory");
     let w = tallied_ballot(data.path(), work.path());
-    ok(&command("certify", &w, "carol", &["--ballot", "B1"]));
+    ok(&w.signed_command("certify", "carol", &["--ballot", "B1"]));
     std::fs::write(w.path("grounds.txt"), "Late notice.\n").expect("write");
-    ok(&command(
+    ok(&w.signed_command(
         "appeal",
-        &w,
         "alice",
         &[
             "--ballot",
@@ -577,20 +538,7 @@ fn a_history_re_signed_without_an_owed_notice_is_refused() {
             &w.path_str("grounds.txt"),
         ],
     ));
-    let bundle = w.path("bundle");
-    let export: Vec<String> = flags(&w, "carol")
-        .into_iter()
-        .take_while(|a| a != "--key")
-        .collect();
-    let mut args = strings(&["export"]);
-    args.extend(export);
-    args.extend(strings(&[
-        "--ballot",
-        "B1",
-        "--out",
-        bundle.to_str().expect("UTF-8"),
-    ]));
-    ok(&args);
+    let bundle = std::path::PathBuf::from(w.export("carol", "B1", "bundle"));
     let entries = bundle_entries(&bundle);
     let documents = documents(&bundle);
     let notice = |reason: &str, person: &str| {

@@ -568,14 +568,6 @@ fn a_killed_server_loses_no_notice() {
     relay.stop();
 }
 
-/// Runs the CLI command `name` as `person`, signing with `<person>.key`.
-fn signed(w: &World, name: &str, person: &str, rest: &[&str]) -> String {
-    let mut args = strings(&[name]);
-    args.extend(w.signing_as(person, &format!("{person}.key")));
-    args.extend(strings(rest));
-    ok(&args)
-}
-
 /// The messages of `relay` whose subject contains `subject`.
 fn with_subject<'a>(messages: &'a [Value], subject: &str) -> Vec<&'a Value> {
     messages
@@ -613,10 +605,9 @@ fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
     w.vote("carol", "carol.key", "B1", "cadzow", "yes", "carol-votes");
     w.advance_days(32);
     w.wait_for("B1", "tallied");
-    signed(&w, "certify", "carol", &["--ballot", "B1"]);
+    w.run_signed("certify", "carol", &["--ballot", "B1"]);
     std::fs::write(w.path("grounds.txt"), "Dorset was given no notice.\n").expect("write");
-    let out = signed(
-        &w,
+    let out = w.run_signed(
         "appeal",
         "alice",
         &[
@@ -635,8 +626,7 @@ fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
         .trim()
         .to_owned();
     std::fs::write(w.path("reasons.txt"), "Article 6.2 was followed.\n").expect("write");
-    signed(
-        &w,
+    w.run_signed(
         "decide",
         "dora",
         &[

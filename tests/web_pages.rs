@@ -902,15 +902,9 @@ fn the_statement_pages_show_exact_notes_to_the_right_persons() {
         "/v1/groups/ETI/reviewers/dora",
         serde_json::json!({}),
     );
-    let cli = |name: &str, who: &str, rest: &[&str]| {
-        let mut args = vec![name.to_owned()];
-        args.extend(w.signing_as(who, &format!("{who}.key")));
-        args.extend(rest.iter().map(|s| (*s).to_owned()));
-        common::world::ok(&args)
-    };
-    cli("certify", "carol", &["--ballot", "B1"]);
+    w.run_signed("certify", "carol", &["--ballot", "B1"]);
     std::fs::write(w.path("grounds.txt"), "No notice was given.\n").expect("write");
-    let out = cli(
+    let out = w.run_signed(
         "appeal",
         "alice",
         &[
@@ -936,7 +930,7 @@ fn the_statement_pages_show_exact_notes_to_the_right_persons() {
     );
     assert!(page.contains("No notice was given."), "{page}");
     std::fs::write(w.path("reasons.txt"), "Article 6.2 was not followed.\n").expect("write");
-    cli(
+    w.run_signed(
         "decide",
         "dora",
         &[

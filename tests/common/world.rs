@@ -158,6 +158,21 @@ impl World {
         flags
     }
 
+    /// The command line of the CLI's `command` run as `person` (the flags
+    /// of [`World::as_person`]), signing with the key file `<person>.key`,
+    /// then `rest`: `announce`, `certify`, `appeal`, `decide`.
+    pub fn signed_command(&self, command: &str, person: &str, rest: &[&str]) -> Vec<String> {
+        let mut args = strings(&[command]);
+        args.extend(self.signing_as(person, &format!("{person}.key")));
+        args.extend(strings(rest));
+        args
+    }
+
+    /// [`World::signed_command`], run; it must succeed; its output.
+    pub fn run_signed(&self, command: &str, person: &str, rest: &[&str]) -> String {
+        ok(&self.signed_command(command, person, rest))
+    }
+
     /// Moves the simulated clock on by `days` days.
     pub fn advance_days(&self, days: u64) {
         self.send(
