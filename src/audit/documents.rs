@@ -46,7 +46,6 @@ use std::thread::{Scope, ScopedJoinHandle};
 use crate::ballot::{DocumentSource, Recorder, VerifiedNotes};
 use crate::registry::GroupState;
 use crate::tlog::Hash;
-use crate::vote::SubmittedVote;
 
 use super::bundle::DOCUMENTS_DIR;
 use super::pack::{PACK_FILE, PackReader};
@@ -392,19 +391,7 @@ impl Documents {
                 continue;
             }
             let bytes = listing.slots[i].bytes.get().expect("invariant: read");
-            if let Ok(vote) = SubmittedVote::parse(bytes) {
-                for key in registry
-                    .keys_of(vote.person.as_str())
-                    .iter()
-                    .filter(|k| k.key.id() == vote.key_id)
-                {
-                    verified.verify_in_advance(
-                        &vote,
-                        &key.key,
-                        Recorder::Replaying { keep_parsed },
-                    );
-                }
-            }
+            verified.verify_with_registry(bytes, registry, Recorder::Replaying { keep_parsed });
             self.set(i, state::DONE);
         }
     }

@@ -124,6 +124,27 @@ impl VerifiedNotes {
         true
     }
 
+    /// [`VerifiedNotes::verify_in_advance`] of the note in `bytes` under
+    /// each key `registry` has for its signer with the note's key id; a
+    /// note that does not parse is left to the judgement.
+    pub fn verify_with_registry(
+        &self,
+        bytes: &[u8],
+        registry: &crate::registry::GroupState,
+        recorder: Recorder,
+    ) {
+        let Ok(vote) = SubmittedVote::parse(bytes) else {
+            return;
+        };
+        for key in registry
+            .keys_of(vote.person.as_str())
+            .iter()
+            .filter(|k| k.key.id() == vote.key_id)
+        {
+            self.verify_in_advance(&vote, &key.key, recorder);
+        }
+    }
+
     /// Records that the note whose bytes hash to `note`, just decided,
     /// verified strictly under `key`: the fold judges its entry next. A
     /// decided vote that is not logged after all (the server refuses a

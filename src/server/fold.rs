@@ -222,20 +222,11 @@ impl LogFold for GroupLogState {
             for part in notes.chunks(notes.len().div_ceil(threads)) {
                 scope.spawn(move || {
                     for bytes in part {
-                        let Ok(vote) = crate::vote::SubmittedVote::parse(bytes) else {
-                            continue;
-                        };
-                        for key in registry
-                            .keys_of(vote.person.as_str())
-                            .iter()
-                            .filter(|k| k.key.id() == vote.key_id)
-                        {
-                            verified.verify_in_advance(
-                                &vote,
-                                &key.key,
-                                crate::ballot::Recorder::Replaying { keep_parsed: true },
-                            );
-                        }
+                        verified.verify_with_registry(
+                            bytes,
+                            registry,
+                            crate::ballot::Recorder::Replaying { keep_parsed: true },
+                        );
                     }
                 });
             }
