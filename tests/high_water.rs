@@ -237,6 +237,36 @@ fn a_restored_backup_gets_its_tail_back_from_a_bundle_and_the_voters_files() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     assert!(stderr.contains("is not the key of origin"), "{stderr}");
+
+    // Another history signed with this server's key (whoever holds the
+    // key can sign one): the bundle's last entry changed and its tree
+    // signed again. Refused at the mark's size, however complete.
+    let mut forged = common::bundles::entries(Path::new(&bundle));
+    let last = forged.len() - 1;
+    forged[last] = forged[last - 1].clone();
+    let checkpoint = std::fs::read_to_string(Path::new(&bundle).join("checkpoint"))
+        .expect("the bundle's checkpoint");
+    let origin = checkpoint.lines().next().expect("an origin line");
+    let other = copies.path().join("other-history");
+    common::bundles::resign(data.path(), origin, &forged, &[], &other);
+    let output = restore_tail(
+        data.path(),
+        &[
+            "--group",
+            "ETI",
+            "--bundle",
+            other.to_str().expect("UTF-8"),
+            "--documents",
+            votes.join("alice-votes").to_str().expect("UTF-8"),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("another history") && stderr.contains("high-water mark"),
+        "{stderr}"
+    );
+
     let server = Server::start(data.path(), &["--simulated-clock"]);
     assert_eq!(
         refused(&server.address, &token, "ETI", &["restored"]),
