@@ -136,25 +136,7 @@ fn certified_appealed_and_overturned_then_exported_verified_and_receipts_checked
     );
 
     // The delegate appeals the certified result; the reviewer overturns it.
-    std::fs::write(w.path("grounds.txt"), "Bobco was given no notice.\n").expect("write");
-    let out = ok(&w.signed_command(
-        "appeal",
-        "alice",
-        &[
-            "--ballot",
-            "B1",
-            "--against",
-            "certification",
-            "--grounds",
-            &w.path_str("grounds.txt"),
-        ],
-    ));
-    let appeal = out
-        .split("the appeal's id is ")
-        .nth(1)
-        .expect("an id")
-        .trim()
-        .to_owned();
+    let appeal = w.appeal_certification("alice", "B1", "Bobco was given no notice.\n");
     std::fs::write(w.path("reasons.txt"), "Article 6.2 was not followed.\n").expect("write");
     let out = ok(&w.signed_command(
         "decide",
@@ -525,19 +507,7 @@ fn a_history_re_signed_without_an_owed_notice_is_refused() {
     let work = tempfile::tempdir().expect("temporary directory");
     let w = tallied_ballot(data.path(), work.path());
     ok(&w.signed_command("certify", "carol", &["--ballot", "B1"]));
-    std::fs::write(w.path("grounds.txt"), "Late notice.\n").expect("write");
-    ok(&w.signed_command(
-        "appeal",
-        "alice",
-        &[
-            "--ballot",
-            "B1",
-            "--against",
-            "certification",
-            "--grounds",
-            &w.path_str("grounds.txt"),
-        ],
-    ));
+    w.appeal_certification("alice", "B1", "Late notice.\n");
     let bundle = std::path::PathBuf::from(w.export("carol", "B1", "bundle"));
     let entries = bundle_entries(&bundle);
     let documents = documents(&bundle);

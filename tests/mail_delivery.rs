@@ -606,25 +606,7 @@ fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
     w.advance_days(32);
     w.wait_for("B1", "tallied");
     w.run_signed("certify", "carol", &["--ballot", "B1"]);
-    std::fs::write(w.path("grounds.txt"), "Dorset was given no notice.\n").expect("write");
-    let out = w.run_signed(
-        "appeal",
-        "alice",
-        &[
-            "--ballot",
-            "B1",
-            "--against",
-            "certification",
-            "--grounds",
-            &w.path_str("grounds.txt"),
-        ],
-    );
-    let appeal = out
-        .split("the appeal's id is ")
-        .nth(1)
-        .expect("an id")
-        .trim()
-        .to_owned();
+    let appeal = w.appeal_certification("alice", "B1", "Dorset was given no notice.\n");
     std::fs::write(w.path("reasons.txt"), "Article 6.2 was followed.\n").expect("write");
     w.run_signed(
         "decide",

@@ -903,25 +903,7 @@ fn the_statement_pages_show_exact_notes_to_the_right_persons() {
         serde_json::json!({}),
     );
     w.run_signed("certify", "carol", &["--ballot", "B1"]);
-    std::fs::write(w.path("grounds.txt"), "No notice was given.\n").expect("write");
-    let out = w.run_signed(
-        "appeal",
-        "alice",
-        &[
-            "--ballot",
-            "B1",
-            "--against",
-            "certification",
-            "--grounds",
-            &w.path_str("grounds.txt"),
-        ],
-    );
-    let appeal = out
-        .split("the appeal's id is ")
-        .nth(1)
-        .expect("an id")
-        .trim()
-        .to_owned();
+    let appeal = w.appeal_certification("alice", "B1", "No notice was given.\n");
     let dora = sign_in(&address, &token("dora"));
     let page = get(&address, "/groups/ETI/ballots/B1/appeals", &dora).text();
     assert!(

@@ -173,6 +173,29 @@ impl World {
         ok(&self.signed_command(command, person, rest))
     }
 
+    /// `person` appeals the certified result of `ballot` with the CLI, on
+    /// `grounds` (written to `grounds.txt`); the appeal's id, as printed.
+    pub fn appeal_certification(&self, person: &str, ballot: &str, grounds: &str) -> String {
+        std::fs::write(self.path("grounds.txt"), grounds).expect("write the grounds");
+        let out = self.run_signed(
+            "appeal",
+            person,
+            &[
+                "--ballot",
+                ballot,
+                "--against",
+                "certification",
+                "--grounds",
+                &self.path_str("grounds.txt"),
+            ],
+        );
+        out.split("the appeal's id is ")
+            .nth(1)
+            .expect("an appeal id")
+            .trim()
+            .to_owned()
+    }
+
     /// Moves the simulated clock on by `days` days.
     pub fn advance_days(&self, days: u64) {
         self.send(
