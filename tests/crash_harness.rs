@@ -32,9 +32,11 @@
 //! `scrutineer verify` check the whole log independently.
 //!
 //! `SCRUTINEER_CRASH_CYCLES` sets the number of kills per database (a few
-//! by default, to keep CI fast); `SCRUTINEER_CRASH_SEED` replays a seed
-//! (the seed fixes the kill delays, the voters' choices and nonces; the
-//! operating system's scheduling is not reproducible). The PostgreSQL run
+//! by default, to keep CI fast), `SCRUTINEER_CRASH_MAX_KILL_MS` the longest
+//! a cycle runs before its kill (400 ms by default);
+//! `SCRUTINEER_CRASH_SEED` replays a seed (the seed fixes the kill delays,
+//! the voters' choices and nonces; the operating system's scheduling is
+//! not reproducible). The PostgreSQL run
 //! skips with a note when PostgreSQL is not installed, unless
 //! `SCRUTINEER_REQUIRE_POSTGRES` is set. No assertion is about timing.
 
@@ -81,7 +83,10 @@ const DELEGATES: usize = 2;
 /// Voter threads; each one votes for every organisation, so that votes of
 /// one organisation race each other.
 const VOTERS: usize = 6;
-/// The longest a cycle lets the voters run before the kill.
+/// The longest a cycle lets the voters run before the kill, unless
+/// `SCRUTINEER_CRASH_MAX_KILL_MS` says otherwise: a shorter window writes
+/// fewer votes per cycle, so that the long runs (1 000 kills) keep a log
+/// whose re-verification at each restart stays affordable.
 const MAX_KILL_DELAY_MS: u64 = 400;
 const CHOICES: [&str; 3] = ["yes", "no", "abstain"];
 const CHAIR: &str = "chair";
@@ -245,6 +250,8 @@ struct Harness {
     name: &'static str,
     data_dir: std::path::PathBuf,
     flags: Vec<String>,
+    /// The longest a cycle lets the voters run before the kill.
+    max_kill_ms: u64,
     admin: String,
     tokens: BTreeMap<String, String>,
     origin: Origin,
@@ -445,7 +452,7 @@ impl Harness {
                 })
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(rng.below(MAX_KILL_DELAY_MS + 1)));
+        std::thread::sleep(Duration::from_millis(rng.below(self.max_kill_ms + 1)));
         server.kill();
         stop.store(true, Ordering::SeqCst);
         for voter in voters {
@@ -629,9 +636,11 @@ fn announce(server: &Server, chair_token: &str, origin: &Origin) {
 fn run(name: &'static str, data_dir: &Path, extra: &[String]) {
     let seed = seed();
     let cycles = env_number("SCRUTINEER_CRASH_CYCLES", 5);
+    let max_kill_ms = env_number("SCRUTINEER_CRASH_MAX_KILL_MS", MAX_KILL_DELAY_MS);
     eprintln!(
-        "crash harness ({name}): seed {seed}, {cycles} cycles \
-         (replay with SCRUTINEER_CRASH_SEED={seed} SCRUTINEER_CRASH_CYCLES={cycles})"
+        "crash harness ({name}): seed {seed}, {cycles} cycles, kills within {max_kill_ms} ms \
+         (replay with SCRUTINEER_CRASH_SEED={seed} SCRUTINEER_CRASH_CYCLES={cycles} \
+         SCRUTINEER_CRASH_MAX_KILL_MS={max_kill_ms})"
     );
     let mut rng = Rng::new(seed);
     let mut first = vec![
@@ -665,6 +674,7 @@ fn run(name: &'static str, data_dir: &Path, extra: &[String]) {
         name,
         data_dir: data_dir.to_owned(),
         flags,
+        max_kill_ms,
         admin,
         tokens,
         origin,
