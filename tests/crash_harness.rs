@@ -690,7 +690,10 @@ fn run(name: &'static str, data_dir: &Path, extra: &[String]) {
     harness.admin_send(&server, "POST", "/v1/clock", json!({ "to": OPENS }));
     harness.wait_for(&server, "open");
     let mut server = server;
-    for _ in 0..cycles {
+    for cycle in 0..cycles {
+        if cycle > 0 && cycle % 100 == 0 {
+            eprintln!("crash harness ({name}): {cycle} of {cycles} cycles done");
+        }
         let view = harness.check_log(&server);
         harness.resend(&server, &view);
         harness.vote_and_kill(server, &mut rng);
