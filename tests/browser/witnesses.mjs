@@ -9,8 +9,12 @@
 // The page names each witness with its key's fingerprint and says the
 // keys come from the server, lists who cosigned the log's current
 // checkpoint and when, and says the quorum is met; a checkpoint whose
-// cosignature was altered on the way is refused. axe-core on each state.
+// cosignature was altered on the way is refused. Each witness's key is
+// pinned in the browser on first use: a key the server later names
+// differently for the same witness is a loud failure. axe-core on each
+// state.
 
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { env, open } from './harness.mjs';
 
 const { base, page, check, audit, shot, text, finish, stopped } = await open();
@@ -41,6 +45,8 @@ try {
   }
   check(cosigned >= 2, `at least two witnesses' cosignatures on the current checkpoint are listed with their times (${cosigned})`);
   check(valid.includes("the witness quorum cosigned the log's current checkpoint"), 'the quorum is met on the current checkpoint');
+  const pinnedNow = valid.match(/the key of witness witness\d\.example pinned on this device now \(first use\)/g) || [];
+  check(pinnedNow.length === 3, `each witness's key is pinned on first use (${pinnedNow.length})`);
   await audit('the check page with cosignatures');
   await shot('check-witnesses');
 
@@ -64,6 +70,29 @@ try {
   check(refused.includes('does NOT check out') && refused.includes(named), `an altered cosignature is refused (${named}): ${refused}`);
   await audit('the check page with a bad cosignature');
   await page.unroute('**/log/checkpoint');
+
+  // The same witness named with another key: the pinned key stands.
+  await page.reload();
+  const again = await run();
+  check(again.includes('The receipt is valid.') && !again.includes('pinned on this device now'), `a second check uses the pinned witness keys: ${again}`);
+  const name = 'witness1.example';
+  const { publicKey } = generateKeyPairSync('ed25519');
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  const material = Buffer.concat([Buffer.of(0x04), raw]);
+  const id = createHash('sha256').update(Buffer.concat([Buffer.from(name + '\n'), material])).digest('hex').slice(0, 8);
+  const other = `${name}+${id}+${material.toString('base64')}`;
+  await page.route('**/witness-policy', async (route) => {
+    const response = await route.fetch();
+    const body = (await response.text()).split('\n')
+      .map((line) => (line.includes(` ${name}+`) ? line.replace(new RegExp(`${name}\\+\\S+`), other) : line)).join('\n');
+    await route.fulfill({ response, body });
+  });
+  await page.reload();
+  const swapped = await run();
+  check(swapped.includes(`THE KEY OF WITNESS ${name} CHANGED`) && swapped.includes(other) && swapped.includes('does NOT check out'),
+    `a witness key the server swapped is refused: ${swapped}`);
+  await audit('the check page with a changed witness key');
+  await page.unroute('**/witness-policy');
 } catch (error) {
   stopped(error);
 }

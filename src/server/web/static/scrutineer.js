@@ -26,619 +26,116 @@ const subtle = globalThis.crypto && globalThis.crypto.subtle;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-// ---------------------------------------------------------------- bytes
+// ------------------------------------------------------------ messages
 
-function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-}
-
-function equal(a, b) {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
-}
-
-function hex(bytes) {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-// Standard padded base64, refusing anything that does not re-encode to
-// the same text (the formats use canonical base64 only).
-function fromBase64(text) {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
-    throw new Error('not canonical base64');
-  }
-  const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  if (toBase64(bytes) !== text) throw new Error('not canonical base64');
-  return bytes;
-}
-
-function toBase64(bytes) {
-  let text = '';
-  for (const b of bytes) text += String.fromCharCode(b);
-  return btoa(text);
-}
-
-function fromBase64Url(text) {
-  const padded = text.replace(/-/g, '+').replace(/_/g, '/');
-  return fromBase64(padded + '='.repeat((4 - (padded.length % 4)) % 4));
-}
-
-async function sha256(bytes) {
-  return new Uint8Array(await subtle.digest('SHA-256', bytes));
-}
-
-// ----------------------------------------------------------------- keys
-
-// PKCS#8 wrapping of a 32-byte Ed25519 seed (RFC 8410): the fixed prefix.
-const PKCS8_ED25519_PREFIX = Uint8Array.from([
-  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-]);
-const ED25519_TYPE = 0x01;
-
-// C2SP signed-note key id: the first 4 bytes of
-// SHA-256(name || 0x0A || 0x01 || public key), as 8 lowercase hex digits.
-async function keyId(name, publicKey) {
-  const hash = await sha256(concat(encoder.encode(name), Uint8Array.of(0x0a, ED25519_TYPE), publicKey));
-  return hex(hash.subarray(0, 4));
-}
-
-function checkKeyName(name) {
-  if (name.length === 0 || /[\s+\u0000-\u001f\u007f]/.test(name)) {
-    throw new Error('the key name is empty or has spaces, "+" or control characters');
-  }
-}
-
-// PRIVATE+KEY+<name>+<8 hex id>+<base64(0x01 || seed)>. Only the leading
-// fields are split off: the base64 may itself contain "+".
-function parsePrivateKey(text) {
-  const prefix = 'PRIVATE+KEY+';
-  const trimmed = text.trim();
-  if (!trimmed.startsWith(prefix)) throw new Error('a key file begins with PRIVATE+KEY+');
-  const rest = trimmed.slice(prefix.length);
-  const nameEnd = rest.indexOf('+');
-  if (nameEnd < 0) throw new Error('the key has no name');
-  const name = rest.slice(0, nameEnd);
-  checkKeyName(name);
-  const id = rest.slice(nameEnd + 1, nameEnd + 9);
-  if (!/^[0-9a-f]{8}$/.test(id) || rest[nameEnd + 9] !== '+') throw new Error('the key id is not 8 hex digits');
-  const material = fromBase64(rest.slice(nameEnd + 10));
-  if (material.length !== 33 || material[0] !== ED25519_TYPE) throw new Error('not an Ed25519 key');
-  return { name, id, seed: material.slice(1) };
-}
-
-// <name>+<8 hex id>+<base64(0x01 || public key)>, with the id checked.
-async function parseVerifierKey(text) {
-  const trimmed = text.trim();
-  const nameEnd = trimmed.indexOf('+');
-  if (nameEnd <= 0) throw new Error('a verifier key is name+id+base64');
-  const name = trimmed.slice(0, nameEnd);
-  checkKeyName(name);
-  const id = trimmed.slice(nameEnd + 1, nameEnd + 9);
-  if (!/^[0-9a-f]{8}$/.test(id) || trimmed[nameEnd + 9] !== '+') throw new Error('the key id is not 8 hex digits');
-  const material = fromBase64(trimmed.slice(nameEnd + 10));
-  if (material.length !== 33 || material[0] !== ED25519_TYPE) throw new Error('not an Ed25519 key');
-  const publicKey = material.slice(1);
-  if ((await keyId(name, publicKey)) !== id) throw new Error('the key id does not match the key');
-  const cryptoKey = await subtle.importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify']);
-  return { name, id, publicKey, cryptoKey, text: trimmed };
-}
-
-function verifierKeyText(name, id, publicKey) {
-  return `${name}+${id}+${toBase64(concat(Uint8Array.of(ED25519_TYPE), publicKey))}`;
-}
-
-// WebCrypto cannot derive a public key from a private one: import the seed
-// extractable, read the public key from its JWK, then import again as a
-// non-extractable key and let the first one go.
-async function importSeed(seed) {
-  const pkcs8 = concat(PKCS8_ED25519_PREFIX, seed);
-  const extractable = await subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, true, ['sign']);
-  const jwk = await subtle.exportKey('jwk', extractable);
-  const privateKey = await subtle.importKey(
-    'jwk', { kty: 'OKP', crv: 'Ed25519', d: jwk.d, x: jwk.x }, { name: 'Ed25519' }, false, ['sign'],
-  );
-  pkcs8.fill(0);
-  return { privateKey, publicKey: fromBase64Url(jwk.x) };
-}
-
-// A fingerprint to compare by eye: SHA-256 of the public key, in groups.
-async function fingerprint(publicKey) {
-  return hex(await sha256(publicKey)).slice(0, 32).match(/.{4}/g).join(' ');
-}
-
-// ------------------------------------------------------------ IndexedDB
-
-// Version 2 added the receipts of votes cast in this browser, keyed by the
-// SHA-256 of the signed note (hex); version 3 the documents a chair picked
-// for an announcement, keyed by their SHA-256 (hex), until it is logged.
-function openDatabase() {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open('scrutineer', 3);
-    request.onupgradeneeded = () => {
-      const db = request.result;
-      if (!db.objectStoreNames.contains('keys')) db.createObjectStore('keys', { keyPath: 'verifier' });
-      if (!db.objectStoreNames.contains('logKeys')) db.createObjectStore('logKeys', { keyPath: 'origin' });
-      if (!db.objectStoreNames.contains('receipts')) db.createObjectStore('receipts', { keyPath: 'note' });
-      if (!db.objectStoreNames.contains('documents')) db.createObjectStore('documents', { keyPath: 'sha256' });
-    };
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-async function store(name, mode, action) {
-  const db = await openDatabase();
-  try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(name, mode);
-      const request = action(tx.objectStore(name));
-      tx.oncomplete = () => resolve(request.result);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    });
-  } finally {
-    db.close();
-  }
-}
-
-const remember = (record) => store('keys', 'readwrite', (s) => s.put(record));
-const rememberedKeys = () => store('keys', 'readonly', (s) => s.getAll());
-const pinnedLogKey = (origin) => store('logKeys', 'readonly', (s) => s.get(origin));
-const pinLogKey = (record) => store('logKeys', 'readwrite', (s) => s.put(record));
-const keepReceipt = (record) => store('receipts', 'readwrite', (s) => s.put(record));
-const keptReceipts = () => store('receipts', 'readonly', (s) => s.getAll());
-const keepDocument = (record) => store('documents', 'readwrite', (s) => s.put(record));
-const keptDocument = (sha) => store('documents', 'readonly', (s) => s.get(sha));
-const dropDocument = (sha) => store('documents', 'readwrite', (s) => s.delete(sha));
-
-// ------------------------------------------------------------- messages
-
-// Renders an outcome: a heading sentence and a list of checks, each
-// marked by a symbol and a word as well as a colour.
-function show(region, lines) {
-  region.replaceChildren();
-  const list = document.createElement('ul');
-  for (const { ok, note, text } of lines) {
-    const item = document.createElement('li');
-    if (note) {
-      item.className = 'note';
-      item.textContent = `Note: ${text}`;
-    } else {
-      item.className = ok ? 'pass' : 'fail';
-      item.textContent = (ok ? 'Passed: ' : 'Failed: ') + text;
-    }
-    list.append(item);
-  }
-  region.append(list);
-}
-
-function say(region, text, ok = true) {
-  const p = document.createElement('p');
-  p.className = ok ? 'pass' : 'fail';
-  p.textContent = text;
-  region.replaceChildren(p);
-}
-
-function registeredIds() {
-  return new Set(
-    Array.from(document.querySelectorAll('[data-key-id]:not([data-revoked])'), (li) => li.dataset.keyId),
-  );
-}
-
-// -------------------------------------------------------------- keys page
-
-async function listDeviceKeys() {
-  const region = document.getElementById('device-keys');
-  const person = document.getElementById('import-form').dataset.person;
-  const keys = (await rememberedKeys()).filter((k) => k.name === person);
-  if (keys.length === 0) return;
-  const registered = registeredIds();
-  const list = document.createElement('ul');
-  for (const k of keys) {
-    const item = document.createElement('li');
-    const state = registered.has(k.id) ? 'registered' : 'not registered (yet)';
-    item.textContent = `Key id ${k.id}, ${state}; fingerprint ${k.fingerprint}; kept since ${k.added}.`;
-    list.append(item);
-  }
-  region.replaceChildren(list);
-}
-
-async function importKey(event) {
-  event.preventDefault();
-  const status = document.getElementById('import-status');
-  const person = event.target.dataset.person;
-  try {
-    const file = document.getElementById('key-file').files[0];
-    const text = file ? await file.text() : document.getElementById('key-text').value;
-    if (!text.trim()) throw new Error('pick a key file or paste a key');
-    const parsed = parsePrivateKey(text);
-    const { privateKey, publicKey } = await importSeed(parsed.seed);
-    parsed.seed.fill(0);
-    const id = await keyId(parsed.name, publicKey);
-    if (id !== parsed.id) throw new Error('the key id in the file does not match the key');
-    if (parsed.name !== person) throw new Error(`the key is named ${parsed.name}, not after you (${person})`);
-    const print = await fingerprint(publicKey);
-    const registered = registeredIds().has(id);
-    if (document.getElementById('remember').checked) {
-      await remember({
-        verifier: verifierKeyText(parsed.name, id, publicKey), name: parsed.name, id,
-        fingerprint: print, privateKey, added: new Date().toISOString().slice(0, 19) + 'Z',
-      });
-      await listDeviceKeys();
-    }
-    document.getElementById('key-text').value = '';
-    show(status, [
-      { ok: true, text: `the key was imported and cannot be read back (key id ${id}, fingerprint ${print}).` },
-      { ok: registered, text: registered ? 'it is one of your registered keys.' : 'it is not among your registered keys: ask for it to be registered below.' },
-    ]);
-    if (!registered) document.getElementById('verifier-key').value = verifierKeyText(parsed.name, id, publicKey);
-  } catch (error) {
-    say(status, `The key could not be used: ${error.message}.`, false);
-  }
-}
-
-async function generateKey() {
-  const status = document.getElementById('generate-status');
-  const person = document.getElementById('import-form').dataset.person;
-  try {
-    const pair = await subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
-    const publicKey = new Uint8Array(await subtle.exportKey('raw', pair.publicKey));
-    const id = await keyId(person, publicKey);
-    const verifier = verifierKeyText(person, id, publicKey);
-    const print = await fingerprint(publicKey);
-    await remember({
-      verifier, name: person, id, fingerprint: print, privateKey: pair.privateKey,
-      added: new Date().toISOString().slice(0, 19) + 'Z',
-    });
-    await listDeviceKeys();
-    document.getElementById('verifier-key').value = verifier;
-    say(status, `A new key was made and kept on this device (key id ${id}, fingerprint ${print}). Its public key is in the request form below: send it.`);
-  } catch (error) {
-    say(status, `No key could be made: ${error.message}.`, false);
-  }
-}
-
-// --------------------------------------------------------------- receipts
-
-// A C2SP signed note: the text (up to and including the last line before
-// the blank line) and its signature lines, each with its key name, key id
-// and the bytes after the id (an Ed25519 signature, or a witness's
-// timestamped cosignature: signature lines of other kinds are kept, and
-// only checked by whoever knows their key).
-function parseNote(text) {
-  const split = text.lastIndexOf('\n\n');
-  if (split < 0 || !text.endsWith('\n')) throw new Error('not a signed note');
-  const body = text.slice(0, split + 1);
-  const signatures = text.slice(split + 2, -1).split('\n').map((line) => {
-    const m = /^\u2014 (\S+) (\S+)$/.exec(line);
-    if (!m) throw new Error('a signature line is malformed');
-    const bytes = fromBase64(m[2]);
-    if (bytes.length < 5) throw new Error('a signature line is too short');
-    return { name: m[1], id: hex(bytes.subarray(0, 4)), signature: bytes.subarray(4) };
-  });
-  return { body, signatures };
-}
-
-// A checkpoint verified under `key`: origin, size, root.
-async function verifyCheckpoint(text, key) {
-  const { body, signatures } = parseNote(text);
-  const lines = body.split('\n');
-  const [origin, sizeText, rootText] = lines;
-  if (!/^(0|[1-9][0-9]*)$/.test(sizeText || '')) throw new Error('the checkpoint size is malformed');
-  const root = fromBase64(rootText || '');
-  if (root.length !== 32) throw new Error('the checkpoint root is not a SHA-256 hash');
-  const mine = signatures.find((s) => s.name === key.name && s.id === key.id);
-  if (!mine) throw new Error('the checkpoint is not signed by the pinned log key');
-  if (mine.signature.length !== 64) throw new Error('an Ed25519 signature line has 4 + 64 bytes');
-  const ok = await subtle.verify({ name: 'Ed25519' }, key.cryptoKey, mine.signature, encoder.encode(body));
-  if (!ok) throw new Error('the checkpoint signature does not verify');
-  return { origin, size: BigInt(sizeText), root };
-}
-
-function parseReceipt(text) {
-  const split = text.indexOf('\n\n');
-  if (split < 0) throw new Error('the receipt has no checkpoint');
-  const lines = text.slice(0, split).split('\n');
-  if (lines.shift() !== 'c2sp.org/tlog-proof@v1') throw new Error('not a c2sp.org/tlog-proof@v1 receipt');
-  let extra = null;
-  if (lines[0] && lines[0].startsWith('extra ')) extra = fromBase64(lines.shift().slice(6));
-  const index = /^index (0|[1-9][0-9]*)$/.exec(lines.shift() || '');
-  if (!index) throw new Error('the receipt has no index line');
-  const proof = lines.map((line) => {
-    const hash = fromBase64(line);
-    if (hash.length !== 32) throw new Error('a proof line is not a SHA-256 hash');
-    return hash;
-  });
-  return { extra, index: BigInt(index[1]), proof, checkpoint: text.slice(split + 2) };
-}
-
-const leafHash = (entry) => sha256(concat(Uint8Array.of(0x00), entry));
-const nodeHash = (left, right) => sha256(concat(Uint8Array.of(0x01), left, right));
-
-// RFC 9162 section 2.1.3.2.
-async function verifyInclusion(index, size, leaf, proof, root) {
-  if (index >= size) return false;
-  let fn = index;
-  let sn = size - 1n;
-  let r = leaf;
-  for (const p of proof) {
-    if (sn === 0n) return false;
-    if ((fn & 1n) === 1n || fn === sn) {
-      r = await nodeHash(p, r);
-      while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
-    } else {
-      r = await nodeHash(r, p);
-    }
-    fn >>= 1n;
-    sn >>= 1n;
-  }
-  return sn === 0n && equal(r, root);
-}
-
-// RFC 9162 section 2.1.4.2, for 0 < first <= second.
-async function verifyConsistency(first, second, firstRoot, secondRoot, proof) {
-  if (first === second) return proof.length === 0 && equal(firstRoot, secondRoot);
-  if (first === 0n || first > second || proof.length === 0) return false;
-  const path = (first & (first - 1n)) === 0n ? [firstRoot, ...proof] : [...proof];
-  let fn = first - 1n;
-  let sn = second - 1n;
-  while ((fn & 1n) === 1n) { fn >>= 1n; sn >>= 1n; }
-  let fr = path[0];
-  let sr = path[0];
-  for (const c of path.slice(1)) {
-    if (sn === 0n) return false;
-    if ((fn & 1n) === 1n || fn === sn) {
-      fr = await nodeHash(c, fr);
-      sr = await nodeHash(c, sr);
-      while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
-    } else {
-      sr = await nodeHash(sr, c);
-    }
-    fn >>= 1n;
-    sn >>= 1n;
-  }
-  return sn === 0n && equal(fr, firstRoot) && equal(sr, secondRoot);
-}
-
-async function fetchText(path) {
-  const response = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
-  if (!response.ok) throw new Error(`${path} answered ${response.status}`);
-  return response.text();
-}
-
-// The group's log key, pinned on first use. A different key later is an
-// error, never a silent update.
-async function logKey(origin, group, lines) {
-  const served = (await fetchText(`/log-keys/${encodeURIComponent(group)}`)).trim();
-  const pinned = await pinnedLogKey(origin);
-  if (pinned && pinned.verifier !== served) {
-    lines.push({ ok: false, text: `THE LOG KEY CHANGED. This browser pinned ${pinned.verifier} for ${origin}, but the server now serves ${served}. Do not trust this server's answers; tell your secretariat.` });
-  }
-  const key = await parseVerifierKey(pinned ? pinned.verifier : served);
-  if (key.name !== origin) throw new Error('the log key is not named by the log origin');
-  const print = await fingerprint(key.publicKey);
-  if (!pinned) {
-    await pinLogKey({ origin, verifier: served, fingerprint: print });
-    lines.push({ ok: true, text: `log key of ${origin} pinned on this device now (first use); fingerprint ${print}. Compare it with the one your secretariat publishes.` });
-  } else if (pinned.verifier === served) {
-    lines.push({ ok: true, text: `log key of ${origin} is the one pinned on this device; fingerprint ${print}.` });
-  }
-  return key;
-}
-
-async function checkReceipt(event) {
-  event.preventDefault();
-  const region = document.getElementById('check-result');
-  const error = document.getElementById('receipt-error');
-  const lines = [];
-  error.hidden = true;
-  document.getElementById('receipt-file').removeAttribute('aria-invalid');
-  const receiptFile = document.getElementById('receipt-file').files[0];
-  if (!receiptFile) {
-    error.textContent = 'Error: choose a receipt file.';
-    error.hidden = false;
-    document.getElementById('receipt-file').setAttribute('aria-invalid', 'true');
-    return;
-  }
-  say(region, 'Checking…');
-  try {
-    const receipt = parseReceipt(decoder.decode(new Uint8Array(await receiptFile.arrayBuffer())));
-    if (!receipt.extra) throw new Error('the receipt carries no entry (no extra line)');
-    const origin = receipt.checkpoint.split('\n', 1)[0];
-    const group = origin.slice(origin.lastIndexOf('/') + 1);
-    const key = await logKey(origin, group, lines);
-    const checkpoint = await verifyCheckpoint(receipt.checkpoint, key);
-    lines.push({ ok: true, text: `checkpoint of size ${checkpoint.size} signed by the log key.` });
-    const included = await verifyInclusion(receipt.index, checkpoint.size, await leafHash(receipt.extra), receipt.proof, checkpoint.root);
-    lines.push({ ok: included, text: `entry ${receipt.index} is ${included ? '' : 'NOT '}in the log at that checkpoint.` });
-    const entry = decoder.decode(receipt.extra);
-    const ballot = (/\nballot (\S+)\n/.exec(entry) || [])[1] || '<ballot>';
-    const committed = (/\nnote sha256:([0-9a-f]{64})\n/.exec(entry) || [])[1];
-    const voteFile = document.getElementById('vote-file').files[0];
-    if (voteFile) {
-      const digest = hex(await sha256(new Uint8Array(await voteFile.arrayBuffer())));
-      const ok = committed === digest;
-      lines.push({ ok, text: ok ? 'the entry commits to exactly the bytes of the vote file.' : 'the entry does not commit to this vote file.' });
-    } else if (committed) {
-      lines.push({ ok: true, text: `the entry commits to the vote note sha256:${committed} (load the vote file to compare).` });
-    }
-    const currentText = await fetchText(`/v1/groups/${encodeURIComponent(group)}/log/checkpoint`);
-    const current = await verifyCheckpoint(currentText, key);
-    let consistent = current.origin === origin && current.size >= checkpoint.size;
-    if (consistent && current.size > checkpoint.size) {
-      const answer = JSON.parse(await fetchText(
-        `/v1/groups/${encodeURIComponent(group)}/log/proof/consistency?old=${checkpoint.size}&new=${current.size}`,
-      ));
-      consistent = await verifyConsistency(checkpoint.size, current.size, checkpoint.root, current.root, answer.proof.map(fromBase64));
-    } else if (consistent) {
-      consistent = equal(current.root, checkpoint.root);
-    }
-    lines.push({ ok: consistent, text: consistent
-      ? `the log's current checkpoint (size ${current.size}) contains the receipt's: the log only grew.`
-      : `the log's current checkpoint (size ${current.size}) is NOT consistent with the receipt's.` });
-    await checkCosignatures(lines, receipt.checkpoint, checkpoint, currentText, current);
-    show(region, lines);
-    const verdict = document.createElement('p');
-    const passed = lines.every((l) => l.ok);
-    verdict.className = passed ? 'pass' : 'fail';
-    verdict.textContent = passed ? 'The receipt is valid.' : 'The receipt does NOT check out.';
-    region.prepend(verdict);
-    const audit = document.createElement('p');
-    audit.append('After the close, audit the whole ballot: download the ');
-    const link = document.createElement('a');
-    link.href = `/v1/groups/${encodeURIComponent(group)}/ballots/${encodeURIComponent(ballot)}/bundle`;
-    link.textContent = 'audit bundle';
-    audit.append(link, ' (members, with a token) and run ');
-    const command = document.createElement('code');
-    command.textContent = `scrutineer verify ${ballot}.tar --log-key log.vkey --receipt ${receiptFile.name}`;
-    audit.append(command, '.');
-    region.append(audit);
-  } catch (problem) {
-    lines.push({ ok: false, text: `${problem.message}.` });
-    show(region, lines);
-    const verdict = document.createElement('p');
-    verdict.className = 'fail';
-    verdict.textContent = 'The receipt does NOT check out.';
-    region.prepend(verdict);
-  }
-}
-
-// ------------------------------------------------------------- witnesses
-
-// C2SP tlog-cosignature: a witness's key is <name>+<id>+base64(0x04 ||
-// Ed25519 key), its id computed with the type byte 0x04; its line on a
-// checkpoint carries that id, then an 8-byte big-endian timestamp (POSIX
-// seconds) and an Ed25519 signature over "cosignature/v1\ntime <t>\n"
-// followed by the checkpoint's text.
-const COSIGNATURE_TYPE = 0x04;
-
-async function parseWitnessKey(text) {
-  const nameEnd = text.indexOf('+');
-  if (nameEnd <= 0) throw new Error('a witness key is name+id+base64');
-  const name = text.slice(0, nameEnd);
-  checkKeyName(name);
-  const id = text.slice(nameEnd + 1, nameEnd + 9);
-  if (!/^[0-9a-f]{8}$/.test(id) || text[nameEnd + 9] !== '+') throw new Error('a witness key id is not 8 hex digits');
-  const material = fromBase64(text.slice(nameEnd + 10));
-  if (material.length !== 33 || material[0] !== COSIGNATURE_TYPE) throw new Error('a witness key is not an Ed25519 cosignature key');
-  const publicKey = material.slice(1);
-  const digest = await sha256(concat(encoder.encode(name), Uint8Array.of(0x0a, COSIGNATURE_TYPE), publicKey));
-  if (hex(digest.subarray(0, 4)) !== id) throw new Error('a witness key id does not match its key');
-  const cryptoKey = await subtle.importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify']);
-  return { name, id, publicKey, cryptoKey };
-}
-
-// The witnesses the server asks, its groups and its quorum (C2SP
-// tlog-policy, as `GET /witness-policy` serves it), or null when it asks
-// none (204). The keys come from the server: their fingerprints are shown
-// so that the person can compare them with those the secretariat
-// publishes.
-async function serverWitnessPolicy() {
-  const response = await fetch('/witness-policy', { credentials: 'same-origin', cache: 'no-store' });
-  if (response.status === 204) return null;
-  if (!response.ok) throw new Error(`/witness-policy answered ${response.status}`);
-  const text = await response.text();
-  const names = new Map();
-  const witnesses = [];
-  const groups = [];
-  let quorum = null;
-  for (const line of text.split('\n')) {
-    const items = line.trim().split(/[ \t]+/).filter((item) => item.length > 0);
-    if (items.length === 0 || items[0].startsWith('#')) continue;
-    if (items[0] === 'witness' && items.length >= 3) {
-      names.set(items[1], { witness: witnesses.length });
-      witnesses.push({ name: items[1], key: await parseWitnessKey(items[2]) });
-    } else if (items[0] === 'group' && items.length >= 4) {
-      const members = items.slice(3).map((name) => {
-        if (!names.has(name)) throw new Error(`the witness policy's group ${items[1]} names an unknown ${name}`);
-        return names.get(name);
-      });
-      const threshold = items[2] === 'all' ? members.length : items[2] === 'any' ? 1 : Number(items[2]);
-      if (!Number.isInteger(threshold) || threshold < 1 || threshold > members.length) throw new Error(`the witness policy's group ${items[1]} has a bad threshold`);
-      names.set(items[1], { group: groups.length });
-      groups.push({ name: items[1], threshold, members });
-    } else if (items[0] === 'quorum' && items.length === 2) {
-      quorum = items[1] === 'none' ? 'none' : names.get(items[1]);
-      if (!quorum) throw new Error(`the witness policy's quorum names an unknown ${items[1]}`);
-    } else if (items[0] !== 'log') {
-      throw new Error('the witness policy has a line this page cannot read');
-    }
-  }
-  if (!quorum) throw new Error('the witness policy has no quorum line');
-  for (const w of witnesses) w.fingerprint = await fingerprint(w.key.publicKey);
-  return { witnesses, groups, quorum };
-}
-
-// Each policy witness's timestamp (seconds, a BigInt) on a checkpoint, or
-// null if it has no line there; a line of a listed witness that does not
-// verify is an error (signed-note: a known key's signature must verify).
-async function cosignatureTimes(checkpointText, policy) {
-  const { body, signatures } = parseNote(checkpointText);
-  return Promise.all(policy.witnesses.map(async ({ name, key }) => {
-    const line = signatures.find((s) => s.name === key.name && s.id === key.id);
-    if (!line) return null;
-    if (line.signature.length !== 8 + 64) throw new Error(`the cosignature of witness ${name} has the wrong length`);
-    const time = new DataView(line.signature.buffer, line.signature.byteOffset, 8).getBigUint64(0);
-    const message = encoder.encode(`cosignature/v1\ntime ${time}\n${body}`);
-    const ok = await subtle.verify({ name: 'Ed25519' }, key.cryptoKey, line.signature.subarray(8), message);
-    if (!ok) throw new Error(`the cosignature of witness ${name} (${key.name}) does NOT verify`);
-    return time;
-  }));
-}
-
-// Whether the policy's quorum is met by the witnesses that cosigned
-// (`times` parallel to the policy's witnesses): groups in order, each met
-// when at least its threshold of members are.
-function quorumMet(policy, times) {
-  if (policy.quorum === 'none') return true;
-  const groupMet = [];
-  const met = (member) => ('witness' in member ? times[member.witness] !== null : groupMet[member.group]);
-  for (const group of policy.groups) {
-    groupMet.push(group.members.filter(met).length >= group.threshold);
-  }
-  return met(policy.quorum);
-}
-
-const secondsText = (time) => new Date(Number(time) * 1000).toISOString().replace('.000Z', 'Z');
-
-// The cosignatures on the receipt's checkpoint (if it carries any) and on
-// the log's current one, verified under the server's witness policy:
-// which witness cosigned which checkpoint at what time, and whether the
-// quorum has cosigned. A checkpoint without the quorum is said, not
-// failed: witnesses cosign a few seconds after the server signs, and the
-// current checkpoint, consistent with the receipt's, contains its entry.
-async function checkCosignatures(lines, receiptText, receiptCheckpoint, currentText, current) {
-  const policy = await serverWitnessPolicy();
-  if (!policy) return;
-  const names = policy.witnesses.map((w) => `${w.name} (${w.key.name}, fingerprint ${w.fingerprint})`).join('; ');
-  lines.push({ note: true, ok: true, text: `this server names ${policy.witnesses.length} witnesses: ${names}. Their keys come from the server: compare the fingerprints with those your secretariat publishes before relying on them.` });
-  const checkpoints = [];
-  if (parseNote(receiptText).signatures.length > 1) checkpoints.push({ text: receiptText, what: `the receipt's checkpoint (size ${receiptCheckpoint.size})` });
-  checkpoints.push({ text: currentText, what: `the log's current checkpoint (size ${current.size})` });
-  for (const { text, what } of checkpoints) {
-    const times = await cosignatureTimes(text, policy);
-    policy.witnesses.forEach(({ name, key }, i) => {
-      lines.push(times[i] === null
-        ? { note: true, ok: true, text: `witness ${name} (${key.name}) has not cosigned ${what}.` }
-        : { ok: true, text: `witness ${name} (${key.name}) cosigned ${what} at ${secondsText(times[i])}; its signature verifies.` });
-    });
-    lines.push(quorumMet(policy, times)
-      ? { ok: true, text: `the witness quorum cosigned ${what}.` }
-      : { note: true, ok: true, text: `the witness quorum has not cosigned ${what} yet (witnesses are asked every few seconds: check again in a minute).` });
-  }
-}
-
-// ------------------------------------------------------------------ votes
-
-// Every sentence the vote steps show, in one table (SPEC section 8,
-// "Language"): refusal codes of SPEC sections 4 and 5 and of the API's
-// problems, then the steps' own texts.
+// Every sentence this module shows, in one catalogue (SPEC section 8,
+// "Language": a translation replaces this table and touches no code).
+// The pages' own texts are in the templates.
 const MESSAGES = {
+  // Outcome lists (each line marked by a word as well as a colour).
+  noteLine: (text) => `Note: ${text}`,
+  passedLine: (text) => `Passed: ${text}`,
+  failedLine: (text) => `Failed: ${text}`,
+  errorLine: (text) => `Error: ${text}`,
+  sentence: (text) => `${text}.`,
+  answered: (path, status) => `${path} answered ${status}`,
+
+  // Formats: keys, signed notes, checkpoints, receipts.
+  notBase64: 'not canonical base64',
+  badKeyName: 'the key name is empty or has spaces, "+" or control characters',
+  notPrivateKey: 'a key file begins with PRIVATE+KEY+',
+  keyNoName: 'the key has no name',
+  keyIdNotHex: 'the key id is not 8 hex digits',
+  notEd25519: 'not an Ed25519 key',
+  notVerifierKey: 'a verifier key is name+id+base64',
+  keyIdMismatch: 'the key id does not match the key',
+  notSignedNote: 'not a signed note',
+  signatureLineMalformed: 'a signature line is malformed',
+  signatureLineShort: 'a signature line is too short',
+  checkpointSizeMalformed: 'the checkpoint size is malformed',
+  checkpointRootMalformed: 'the checkpoint root is not a SHA-256 hash',
+  checkpointNotSigned: 'the checkpoint is not signed by the pinned log key',
+  signatureLength: 'an Ed25519 signature line has 4 + 64 bytes',
+  checkpointSignatureBad: 'the checkpoint signature does not verify',
+  receiptNoCheckpoint: 'the receipt has no checkpoint',
+  notReceipt: 'not a c2sp.org/tlog-proof@v1 receipt',
+  receiptNoIndex: 'the receipt has no index line',
+  proofLineMalformed: 'a proof line is not a SHA-256 hash',
+  nonceLength: 'a nonce is 16 bytes',
+  attachmentName: 'an attachment is named by 64 lowercase hex digits',
+
+  // The keys page.
+  deviceKey: (id, registered, print, added) => `Key id ${id}, ${registered ? 'registered' : 'not registered (yet)'}; fingerprint ${print}; kept since ${added}.`,
+  noKeyGiven: 'pick a key file or paste a key',
+  keyIdInFile: 'the key id in the file does not match the key',
+  keyNamedOther: (name, person) => `the key is named ${name}, not after you (${person})`,
+  keyImported: (id, print) => `the key was imported and cannot be read back (key id ${id}, fingerprint ${print}).`,
+  keyRegistered: (registered) => (registered
+    ? 'it is one of your registered keys.'
+    : 'it is not among your registered keys: ask for it to be registered below.'),
+  keyNotUsed: (why) => `The key could not be used: ${why}.`,
+  keyMade: (id, print) => `A new key was made and kept on this device (key id ${id}, fingerprint ${print}). Its public key is in the request form below: send it.`,
+  keyNotMade: (why) => `No key could be made: ${why}.`,
+  deviceKeysUnreadable: (why) => `Keys on this device cannot be read: ${why}.`,
+
+  // The log key, pinned on first use.
+  logKeyChanged: (pinned, origin, served) => `THE LOG KEY CHANGED. This browser pinned ${pinned} for ${origin}, but the server now serves ${served}. Do not trust this server's answers; tell your secretariat.`,
+  logKeyMisnamed: 'the log key is not named by the log origin',
+  logKeyPinned: (origin, print) => `log key of ${origin} pinned on this device now (first use); fingerprint ${print}. Compare it with the one your secretariat publishes.`,
+  logKeySame: (origin, print) => `log key of ${origin} is the one pinned on this device; fingerprint ${print}.`,
+
+  // The receipt check page.
+  noReceiptFile: 'Error: choose a receipt file.',
+  checking: 'Checking…',
+  receiptNoEntry: 'the receipt carries no entry (no extra line)',
+  checkpointSigned: (size) => `checkpoint of size ${size} signed by the log key.`,
+  entryIncluded: (index, included) => `entry ${index} is ${included ? '' : 'NOT '}in the log at that checkpoint.`,
+  voteFileCommitted: (ok) => (ok
+    ? 'the entry commits to exactly the bytes of the vote file.'
+    : 'the entry does not commit to this vote file.'),
+  noteCommitted: (sha) => `the entry commits to the vote note sha256:${sha} (load the vote file to compare).`,
+  consistent: (size, ok) => (ok
+    ? `the log's current checkpoint (size ${size}) contains the receipt's: the log only grew.`
+    : `the log's current checkpoint (size ${size}) is NOT consistent with the receipt's.`),
+  receiptVerdict: (passed) => (passed ? 'The receipt is valid.' : 'The receipt does NOT check out.'),
+  auditBundle: 'audit bundle',
+  // The sentence around the bundle's link and the command (DOM nodes).
+  audit: (link, command) => ['After the close, audit the whole ballot: download the ', link,
+    ' (members, with a token) and run ', command, '.'],
+
+  // Witnesses' cosignatures (C2SP tlog-cosignature) on the check page.
+  notWitnessKey: 'a witness key is name+id+base64',
+  witnessKeyIdNotHex: 'a witness key id is not 8 hex digits',
+  witnessKeyNotEd25519: 'a witness key is not an Ed25519 cosignature key',
+  witnessKeyIdMismatch: 'a witness key id does not match its key',
+  policyUnknownMember: (group, name) => `the witness policy's group ${group} names an unknown ${name}`,
+  policyBadThreshold: (group) => `the witness policy's group ${group} has a bad threshold`,
+  policyUnknownQuorum: (name) => `the witness policy's quorum names an unknown ${name}`,
+  policyUnreadable: 'the witness policy has a line this page cannot read',
+  policyNoQuorum: 'the witness policy has no quorum line',
+  cosignatureLength: (name) => `the cosignature of witness ${name} has the wrong length`,
+  cosignatureBad: (name, keyName) => `the cosignature of witness ${name} (${keyName}) does NOT verify`,
+  witnessKeyPinned: (keyName, print) => `the key of witness ${keyName} pinned on this device now (first use); fingerprint ${print}.`,
+  witnessKeyChanged: (keyName, pinned, served) => `THE KEY OF WITNESS ${keyName} CHANGED. This browser pinned ${pinned}, but the server now names ${served}. Its cosignatures are checked under the pinned key; tell your secretariat.`,
+  witnessName: (name, keyName, print) => `${name} (${keyName}, fingerprint ${print})`,
+  witnessesNamed: (n, names) => `this server names ${n} witnesses: ${names}. Their keys come from the server: compare the fingerprints with those your secretariat publishes before relying on them.`,
+  receiptCheckpoint: (size) => `the receipt's checkpoint (size ${size})`,
+  currentCheckpoint: (size) => `the log's current checkpoint (size ${size})`,
+  notCosigned: (name, keyName, what) => `witness ${name} (${keyName}) has not cosigned ${what}.`,
+  cosigned: (name, keyName, what, at) => `witness ${name} (${keyName}) cosigned ${what} at ${at}; its signature verifies.`,
+  quorumCosigned: (what) => `the witness quorum cosigned ${what}.`,
+  quorumNotYet: (what) => `the witness quorum has not cosigned ${what} yet (witnesses are asked every few seconds: check again in a minute).`,
+
+  // A vote's receipt, checked as `scrutineer vote` checks it.
+  notVoteEntry: 'the receipt\'s entry is not a vote entry',
+  entryNotCommitted: 'the receipt\'s entry does not commit to the exact bytes signed here',
+  receiptNoExtra: 'the receipt has no extra line, so it does not say which entry it proves',
+  receiptOtherIndex: (index, said) => `the receipt is for entry ${index} but the server said ${said}`,
+  receiptOtherLog: 'the receipt\'s checkpoint is of another log',
+  notIncluded: 'the inclusion proof does not lead to the checkpoint\'s root',
+
+  // The chair's, reviewers' and delegates' steps; refusal codes of SPEC
+  // sections 4 and 5 and of the API's problems.
   localTime: (text) => ` (your local time: ${text})`,
   announceRefused: (detail) => `The announcement was not logged. The server's reason: ${detail}.`,
   datesUnchecked: (why) => `The dates could not be checked now (${why}); "Check the dates" asks again.`,
@@ -712,6 +209,634 @@ const MESSAGES = {
   unreadable: (why) => `The votes kept on this device cannot be read: ${why}.`,
 };
 
+// ---------------------------------------------------------------- bytes
+
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+function equal(a, b) {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+function hex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// Standard padded base64, refusing anything that does not re-encode to
+// the same text (the formats use canonical base64 only).
+function fromBase64(text) {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
+    throw new Error(MESSAGES.notBase64);
+  }
+  const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  if (toBase64(bytes) !== text) throw new Error(MESSAGES.notBase64);
+  return bytes;
+}
+
+function toBase64(bytes) {
+  let text = '';
+  for (const b of bytes) text += String.fromCharCode(b);
+  return btoa(text);
+}
+
+function fromBase64Url(text) {
+  const padded = text.replace(/-/g, '+').replace(/_/g, '/');
+  return fromBase64(padded + '='.repeat((4 - (padded.length % 4)) % 4));
+}
+
+async function sha256(bytes) {
+  return new Uint8Array(await subtle.digest('SHA-256', bytes));
+}
+
+// ----------------------------------------------------------------- keys
+
+// PKCS#8 wrapping of a 32-byte Ed25519 seed (RFC 8410): the fixed prefix.
+const PKCS8_ED25519_PREFIX = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
+const ED25519_TYPE = 0x01;
+
+// C2SP signed-note key id: the first 4 bytes of
+// SHA-256(name || 0x0A || 0x01 || public key), as 8 lowercase hex digits.
+async function keyId(name, publicKey) {
+  const hash = await sha256(concat(encoder.encode(name), Uint8Array.of(0x0a, ED25519_TYPE), publicKey));
+  return hex(hash.subarray(0, 4));
+}
+
+function checkKeyName(name) {
+  if (name.length === 0 || /[\s+\u0000-\u001f\u007f]/.test(name)) {
+    throw new Error(MESSAGES.badKeyName);
+  }
+}
+
+// PRIVATE+KEY+<name>+<8 hex id>+<base64(0x01 || seed)>. Only the leading
+// fields are split off: the base64 may itself contain "+".
+function parsePrivateKey(text) {
+  const prefix = 'PRIVATE+KEY+';
+  const trimmed = text.trim();
+  if (!trimmed.startsWith(prefix)) throw new Error(MESSAGES.notPrivateKey);
+  const rest = trimmed.slice(prefix.length);
+  const nameEnd = rest.indexOf('+');
+  if (nameEnd < 0) throw new Error(MESSAGES.keyNoName);
+  const name = rest.slice(0, nameEnd);
+  checkKeyName(name);
+  const id = rest.slice(nameEnd + 1, nameEnd + 9);
+  if (!/^[0-9a-f]{8}$/.test(id) || rest[nameEnd + 9] !== '+') throw new Error(MESSAGES.keyIdNotHex);
+  const material = fromBase64(rest.slice(nameEnd + 10));
+  if (material.length !== 33 || material[0] !== ED25519_TYPE) throw new Error(MESSAGES.notEd25519);
+  return { name, id, seed: material.slice(1) };
+}
+
+// <name>+<8 hex id>+<base64(0x01 || public key)>, with the id checked.
+async function parseVerifierKey(text) {
+  const trimmed = text.trim();
+  const nameEnd = trimmed.indexOf('+');
+  if (nameEnd <= 0) throw new Error(MESSAGES.notVerifierKey);
+  const name = trimmed.slice(0, nameEnd);
+  checkKeyName(name);
+  const id = trimmed.slice(nameEnd + 1, nameEnd + 9);
+  if (!/^[0-9a-f]{8}$/.test(id) || trimmed[nameEnd + 9] !== '+') throw new Error(MESSAGES.keyIdNotHex);
+  const material = fromBase64(trimmed.slice(nameEnd + 10));
+  if (material.length !== 33 || material[0] !== ED25519_TYPE) throw new Error(MESSAGES.notEd25519);
+  const publicKey = material.slice(1);
+  if ((await keyId(name, publicKey)) !== id) throw new Error(MESSAGES.keyIdMismatch);
+  const cryptoKey = await subtle.importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify']);
+  return { name, id, publicKey, cryptoKey, text: trimmed };
+}
+
+function verifierKeyText(name, id, publicKey) {
+  return `${name}+${id}+${toBase64(concat(Uint8Array.of(ED25519_TYPE), publicKey))}`;
+}
+
+// WebCrypto cannot derive a public key from a private one: import the seed
+// extractable, read the public key from its JWK, then import again as a
+// non-extractable key and let the first one go.
+async function importSeed(seed) {
+  const pkcs8 = concat(PKCS8_ED25519_PREFIX, seed);
+  const extractable = await subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, true, ['sign']);
+  const jwk = await subtle.exportKey('jwk', extractable);
+  const privateKey = await subtle.importKey(
+    'jwk', { kty: 'OKP', crv: 'Ed25519', d: jwk.d, x: jwk.x }, { name: 'Ed25519' }, false, ['sign'],
+  );
+  pkcs8.fill(0);
+  return { privateKey, publicKey: fromBase64Url(jwk.x) };
+}
+
+// A fingerprint to compare by eye: SHA-256 of the public key, in groups.
+async function fingerprint(publicKey) {
+  return hex(await sha256(publicKey)).slice(0, 32).match(/.{4}/g).join(' ');
+}
+
+// ------------------------------------------------------------ IndexedDB
+
+// Version 2 added the receipts of votes cast in this browser, keyed by the
+// SHA-256 of the signed note (hex); version 3 the documents a chair picked
+// for an announcement, keyed by their SHA-256 (hex), until it is logged;
+// version 4 the witnesses' keys pinned on first use, keyed by key name.
+function openDatabase() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open('scrutineer', 4);
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      if (!db.objectStoreNames.contains('keys')) db.createObjectStore('keys', { keyPath: 'verifier' });
+      if (!db.objectStoreNames.contains('logKeys')) db.createObjectStore('logKeys', { keyPath: 'origin' });
+      if (!db.objectStoreNames.contains('receipts')) db.createObjectStore('receipts', { keyPath: 'note' });
+      if (!db.objectStoreNames.contains('documents')) db.createObjectStore('documents', { keyPath: 'sha256' });
+      if (!db.objectStoreNames.contains('witnessKeys')) db.createObjectStore('witnessKeys', { keyPath: 'name' });
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+async function store(name, mode, action) {
+  const db = await openDatabase();
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction(name, mode);
+      const request = action(tx.objectStore(name));
+      tx.oncomplete = () => resolve(request.result);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+const remember = (record) => store('keys', 'readwrite', (s) => s.put(record));
+const rememberedKeys = () => store('keys', 'readonly', (s) => s.getAll());
+const pinnedLogKey = (origin) => store('logKeys', 'readonly', (s) => s.get(origin));
+const pinLogKey = (record) => store('logKeys', 'readwrite', (s) => s.put(record));
+const keepReceipt = (record) => store('receipts', 'readwrite', (s) => s.put(record));
+const keptReceipts = () => store('receipts', 'readonly', (s) => s.getAll());
+const keepDocument = (record) => store('documents', 'readwrite', (s) => s.put(record));
+const keptDocument = (sha) => store('documents', 'readonly', (s) => s.get(sha));
+const dropDocument = (sha) => store('documents', 'readwrite', (s) => s.delete(sha));
+const pinnedWitnessKey = (name) => store('witnessKeys', 'readonly', (s) => s.get(name));
+const pinWitnessKey = (record) => store('witnessKeys', 'readwrite', (s) => s.put(record));
+
+// ------------------------------------------------------------- outcomes
+
+// Renders an outcome: a heading sentence and a list of checks, each
+// marked by a symbol and a word as well as a colour.
+function show(region, lines) {
+  region.replaceChildren();
+  const list = document.createElement('ul');
+  for (const { ok, note, text } of lines) {
+    const item = document.createElement('li');
+    if (note) {
+      item.className = 'note';
+      item.textContent = MESSAGES.noteLine(text);
+    } else {
+      item.className = ok ? 'pass' : 'fail';
+      item.textContent = ok ? MESSAGES.passedLine(text) : MESSAGES.failedLine(text);
+    }
+    list.append(item);
+  }
+  region.append(list);
+}
+
+function say(region, text, ok = true) {
+  const p = document.createElement('p');
+  p.className = ok ? 'pass' : 'fail';
+  p.textContent = text;
+  region.replaceChildren(p);
+}
+
+function registeredIds() {
+  return new Set(
+    Array.from(document.querySelectorAll('[data-key-id]:not([data-revoked])'), (li) => li.dataset.keyId),
+  );
+}
+
+// -------------------------------------------------------------- keys page
+
+async function listDeviceKeys() {
+  const region = document.getElementById('device-keys');
+  const person = document.getElementById('import-form').dataset.person;
+  const keys = (await rememberedKeys()).filter((k) => k.name === person);
+  if (keys.length === 0) return;
+  const registered = registeredIds();
+  const list = document.createElement('ul');
+  for (const k of keys) {
+    const item = document.createElement('li');
+    item.textContent = MESSAGES.deviceKey(k.id, registered.has(k.id), k.fingerprint, k.added);
+    list.append(item);
+  }
+  region.replaceChildren(list);
+}
+
+async function importKey(event) {
+  event.preventDefault();
+  const status = document.getElementById('import-status');
+  const person = event.target.dataset.person;
+  try {
+    const file = document.getElementById('key-file').files[0];
+    const text = file ? await file.text() : document.getElementById('key-text').value;
+    if (!text.trim()) throw new Error(MESSAGES.noKeyGiven);
+    const parsed = parsePrivateKey(text);
+    const { privateKey, publicKey } = await importSeed(parsed.seed);
+    parsed.seed.fill(0);
+    const id = await keyId(parsed.name, publicKey);
+    if (id !== parsed.id) throw new Error(MESSAGES.keyIdInFile);
+    if (parsed.name !== person) throw new Error(MESSAGES.keyNamedOther(parsed.name, person));
+    const print = await fingerprint(publicKey);
+    const registered = registeredIds().has(id);
+    if (document.getElementById('remember').checked) {
+      await remember({
+        verifier: verifierKeyText(parsed.name, id, publicKey), name: parsed.name, id,
+        fingerprint: print, privateKey, added: new Date().toISOString().slice(0, 19) + 'Z',
+      });
+      await listDeviceKeys();
+    }
+    document.getElementById('key-text').value = '';
+    show(status, [
+      { ok: true, text: MESSAGES.keyImported(id, print) },
+      { ok: registered, text: MESSAGES.keyRegistered(registered) },
+    ]);
+    if (!registered) document.getElementById('verifier-key').value = verifierKeyText(parsed.name, id, publicKey);
+  } catch (error) {
+    say(status, MESSAGES.keyNotUsed(error.message), false);
+  }
+}
+
+async function generateKey() {
+  const status = document.getElementById('generate-status');
+  const person = document.getElementById('import-form').dataset.person;
+  try {
+    const pair = await subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+    const publicKey = new Uint8Array(await subtle.exportKey('raw', pair.publicKey));
+    const id = await keyId(person, publicKey);
+    const verifier = verifierKeyText(person, id, publicKey);
+    const print = await fingerprint(publicKey);
+    await remember({
+      verifier, name: person, id, fingerprint: print, privateKey: pair.privateKey,
+      added: new Date().toISOString().slice(0, 19) + 'Z',
+    });
+    await listDeviceKeys();
+    document.getElementById('verifier-key').value = verifier;
+    say(status, MESSAGES.keyMade(id, print));
+  } catch (error) {
+    say(status, MESSAGES.keyNotMade(error.message), false);
+  }
+}
+
+// --------------------------------------------------------------- receipts
+
+// A C2SP signed note: the text (up to and including the last line before
+// the blank line) and its signature lines, each with its key name, key id
+// and the bytes after the id (an Ed25519 signature, or a witness's
+// timestamped cosignature: signature lines of other kinds are kept, and
+// only checked by whoever knows their key).
+function parseNote(text) {
+  const split = text.lastIndexOf('\n\n');
+  if (split < 0 || !text.endsWith('\n')) throw new Error(MESSAGES.notSignedNote);
+  const body = text.slice(0, split + 1);
+  const signatures = text.slice(split + 2, -1).split('\n').map((line) => {
+    const m = /^\u2014 (\S+) (\S+)$/.exec(line);
+    if (!m) throw new Error(MESSAGES.signatureLineMalformed);
+    const bytes = fromBase64(m[2]);
+    if (bytes.length < 5) throw new Error(MESSAGES.signatureLineShort);
+    return { name: m[1], id: hex(bytes.subarray(0, 4)), signature: bytes.subarray(4) };
+  });
+  return { body, signatures };
+}
+
+// A checkpoint verified under `key`: origin, size, root.
+async function verifyCheckpoint(text, key) {
+  const { body, signatures } = parseNote(text);
+  const lines = body.split('\n');
+  const [origin, sizeText, rootText] = lines;
+  if (!/^(0|[1-9][0-9]*)$/.test(sizeText || '')) throw new Error(MESSAGES.checkpointSizeMalformed);
+  const root = fromBase64(rootText || '');
+  if (root.length !== 32) throw new Error(MESSAGES.checkpointRootMalformed);
+  const mine = signatures.find((s) => s.name === key.name && s.id === key.id);
+  if (!mine) throw new Error(MESSAGES.checkpointNotSigned);
+  if (mine.signature.length !== 64) throw new Error(MESSAGES.signatureLength);
+  const ok = await subtle.verify({ name: 'Ed25519' }, key.cryptoKey, mine.signature, encoder.encode(body));
+  if (!ok) throw new Error(MESSAGES.checkpointSignatureBad);
+  return { origin, size: BigInt(sizeText), root };
+}
+
+function parseReceipt(text) {
+  const split = text.indexOf('\n\n');
+  if (split < 0) throw new Error(MESSAGES.receiptNoCheckpoint);
+  const lines = text.slice(0, split).split('\n');
+  if (lines.shift() !== 'c2sp.org/tlog-proof@v1') throw new Error(MESSAGES.notReceipt);
+  let extra = null;
+  if (lines[0] && lines[0].startsWith('extra ')) extra = fromBase64(lines.shift().slice(6));
+  const index = /^index (0|[1-9][0-9]*)$/.exec(lines.shift() || '');
+  if (!index) throw new Error(MESSAGES.receiptNoIndex);
+  const proof = lines.map((line) => {
+    const hash = fromBase64(line);
+    if (hash.length !== 32) throw new Error(MESSAGES.proofLineMalformed);
+    return hash;
+  });
+  return { extra, index: BigInt(index[1]), proof, checkpoint: text.slice(split + 2) };
+}
+
+const leafHash = (entry) => sha256(concat(Uint8Array.of(0x00), entry));
+const nodeHash = (left, right) => sha256(concat(Uint8Array.of(0x01), left, right));
+
+// RFC 9162 section 2.1.3.2.
+async function verifyInclusion(index, size, leaf, proof, root) {
+  if (index >= size) return false;
+  let fn = index;
+  let sn = size - 1n;
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0n) return false;
+    if ((fn & 1n) === 1n || fn === sn) {
+      r = await nodeHash(p, r);
+      while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
+    } else {
+      r = await nodeHash(r, p);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  return sn === 0n && equal(r, root);
+}
+
+// RFC 9162 section 2.1.4.2, for 0 < first <= second.
+async function verifyConsistency(first, second, firstRoot, secondRoot, proof) {
+  if (first === second) return proof.length === 0 && equal(firstRoot, secondRoot);
+  if (first === 0n || first > second || proof.length === 0) return false;
+  const path = (first & (first - 1n)) === 0n ? [firstRoot, ...proof] : [...proof];
+  let fn = first - 1n;
+  let sn = second - 1n;
+  while ((fn & 1n) === 1n) { fn >>= 1n; sn >>= 1n; }
+  let fr = path[0];
+  let sr = path[0];
+  for (const c of path.slice(1)) {
+    if (sn === 0n) return false;
+    if ((fn & 1n) === 1n || fn === sn) {
+      fr = await nodeHash(c, fr);
+      sr = await nodeHash(c, sr);
+      while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
+    } else {
+      sr = await nodeHash(sr, c);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  return sn === 0n && equal(fr, firstRoot) && equal(sr, secondRoot);
+}
+
+async function fetchText(path) {
+  const response = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
+  if (!response.ok) throw new Error(MESSAGES.answered(path, response.status));
+  return response.text();
+}
+
+// The group's log key, pinned on first use. A different key later is an
+// error, never a silent update.
+async function logKey(origin, group, lines) {
+  const served = (await fetchText(`/log-keys/${encodeURIComponent(group)}`)).trim();
+  const pinned = await pinnedLogKey(origin);
+  if (pinned && pinned.verifier !== served) {
+    lines.push({ ok: false, text: MESSAGES.logKeyChanged(pinned.verifier, origin, served) });
+  }
+  const key = await parseVerifierKey(pinned ? pinned.verifier : served);
+  if (key.name !== origin) throw new Error(MESSAGES.logKeyMisnamed);
+  const print = await fingerprint(key.publicKey);
+  if (!pinned) {
+    await pinLogKey({ origin, verifier: served, fingerprint: print });
+    lines.push({ ok: true, text: MESSAGES.logKeyPinned(origin, print) });
+  } else if (pinned.verifier === served) {
+    lines.push({ ok: true, text: MESSAGES.logKeySame(origin, print) });
+  }
+  return key;
+}
+
+async function checkReceipt(event) {
+  event.preventDefault();
+  const region = document.getElementById('check-result');
+  const error = document.getElementById('receipt-error');
+  const lines = [];
+  error.hidden = true;
+  document.getElementById('receipt-file').removeAttribute('aria-invalid');
+  const receiptFile = document.getElementById('receipt-file').files[0];
+  if (!receiptFile) {
+    error.textContent = MESSAGES.noReceiptFile;
+    error.hidden = false;
+    document.getElementById('receipt-file').setAttribute('aria-invalid', 'true');
+    return;
+  }
+  say(region, MESSAGES.checking);
+  try {
+    const receipt = parseReceipt(decoder.decode(new Uint8Array(await receiptFile.arrayBuffer())));
+    if (!receipt.extra) throw new Error(MESSAGES.receiptNoEntry);
+    const origin = receipt.checkpoint.split('\n', 1)[0];
+    const group = origin.slice(origin.lastIndexOf('/') + 1);
+    const key = await logKey(origin, group, lines);
+    const checkpoint = await verifyCheckpoint(receipt.checkpoint, key);
+    lines.push({ ok: true, text: MESSAGES.checkpointSigned(checkpoint.size) });
+    const included = await verifyInclusion(receipt.index, checkpoint.size, await leafHash(receipt.extra), receipt.proof, checkpoint.root);
+    lines.push({ ok: included, text: MESSAGES.entryIncluded(receipt.index, included) });
+    const entry = decoder.decode(receipt.extra);
+    const ballot = (/\nballot (\S+)\n/.exec(entry) || [])[1] || '<ballot>';
+    const committed = (/\nnote sha256:([0-9a-f]{64})\n/.exec(entry) || [])[1];
+    const voteFile = document.getElementById('vote-file').files[0];
+    if (voteFile) {
+      const digest = hex(await sha256(new Uint8Array(await voteFile.arrayBuffer())));
+      const ok = committed === digest;
+      lines.push({ ok, text: MESSAGES.voteFileCommitted(ok) });
+    } else if (committed) {
+      lines.push({ ok: true, text: MESSAGES.noteCommitted(committed) });
+    }
+    const currentText = await fetchText(`/v1/groups/${encodeURIComponent(group)}/log/checkpoint`);
+    const current = await verifyCheckpoint(currentText, key);
+    let consistent = current.origin === origin && current.size >= checkpoint.size;
+    if (consistent && current.size > checkpoint.size) {
+      const answer = JSON.parse(await fetchText(
+        `/v1/groups/${encodeURIComponent(group)}/log/proof/consistency?old=${checkpoint.size}&new=${current.size}`,
+      ));
+      consistent = await verifyConsistency(checkpoint.size, current.size, checkpoint.root, current.root, answer.proof.map(fromBase64));
+    } else if (consistent) {
+      consistent = equal(current.root, checkpoint.root);
+    }
+    lines.push({ ok: consistent, text: MESSAGES.consistent(current.size, consistent) });
+    await checkCosignatures(lines, receipt.checkpoint, checkpoint, currentText, current);
+    show(region, lines);
+    const verdict = document.createElement('p');
+    const passed = lines.every((l) => l.ok);
+    verdict.className = passed ? 'pass' : 'fail';
+    verdict.textContent = MESSAGES.receiptVerdict(passed);
+    region.prepend(verdict);
+    const audit = document.createElement('p');
+    const link = document.createElement('a');
+    link.href = `/v1/groups/${encodeURIComponent(group)}/ballots/${encodeURIComponent(ballot)}/bundle`;
+    link.textContent = MESSAGES.auditBundle;
+    const command = document.createElement('code');
+    command.textContent = `scrutineer verify ${ballot}.tar --log-key log.vkey --receipt ${receiptFile.name}`;
+    audit.append(...MESSAGES.audit(link, command));
+    region.append(audit);
+  } catch (problem) {
+    lines.push({ ok: false, text: MESSAGES.sentence(problem.message) });
+    show(region, lines);
+    const verdict = document.createElement('p');
+    verdict.className = 'fail';
+    verdict.textContent = MESSAGES.receiptVerdict(false);
+    region.prepend(verdict);
+  }
+}
+
+// ------------------------------------------------------------- witnesses
+
+// C2SP tlog-cosignature: a witness's key is <name>+<id>+base64(0x04 ||
+// Ed25519 key), its id computed with the type byte 0x04; its line on a
+// checkpoint carries that id, then an 8-byte big-endian timestamp (POSIX
+// seconds) and an Ed25519 signature over "cosignature/v1\ntime <t>\n"
+// followed by the checkpoint's text.
+const COSIGNATURE_TYPE = 0x04;
+
+async function parseWitnessKey(text) {
+  const nameEnd = text.indexOf('+');
+  if (nameEnd <= 0) throw new Error(MESSAGES.notWitnessKey);
+  const name = text.slice(0, nameEnd);
+  checkKeyName(name);
+  const id = text.slice(nameEnd + 1, nameEnd + 9);
+  if (!/^[0-9a-f]{8}$/.test(id) || text[nameEnd + 9] !== '+') throw new Error(MESSAGES.witnessKeyIdNotHex);
+  const material = fromBase64(text.slice(nameEnd + 10));
+  if (material.length !== 33 || material[0] !== COSIGNATURE_TYPE) throw new Error(MESSAGES.witnessKeyNotEd25519);
+  const publicKey = material.slice(1);
+  const digest = await sha256(concat(encoder.encode(name), Uint8Array.of(0x0a, COSIGNATURE_TYPE), publicKey));
+  if (hex(digest.subarray(0, 4)) !== id) throw new Error(MESSAGES.witnessKeyIdMismatch);
+  const cryptoKey = await subtle.importKey('raw', publicKey, { name: 'Ed25519' }, false, ['verify']);
+  return { name, id, publicKey, cryptoKey, text };
+}
+
+// The witnesses the server asks, its groups and its quorum (C2SP
+// tlog-policy, as `GET /witness-policy` serves it), or null when it asks
+// none (204). The keys come from the server: their fingerprints are shown
+// so that the person can compare them with those the secretariat
+// publishes.
+async function serverWitnessPolicy() {
+  const response = await fetch('/witness-policy', { credentials: 'same-origin', cache: 'no-store' });
+  if (response.status === 204) return null;
+  if (!response.ok) throw new Error(MESSAGES.answered('/witness-policy', response.status));
+  const text = await response.text();
+  const names = new Map();
+  const witnesses = [];
+  const groups = [];
+  let quorum = null;
+  for (const line of text.split('\n')) {
+    const items = line.trim().split(/[ \t]+/).filter((item) => item.length > 0);
+    if (items.length === 0 || items[0].startsWith('#')) continue;
+    if (items[0] === 'witness' && items.length >= 3) {
+      names.set(items[1], { witness: witnesses.length });
+      witnesses.push({ name: items[1], key: await parseWitnessKey(items[2]) });
+    } else if (items[0] === 'group' && items.length >= 4) {
+      const members = items.slice(3).map((name) => {
+        if (!names.has(name)) throw new Error(MESSAGES.policyUnknownMember(items[1], name));
+        return names.get(name);
+      });
+      const threshold = items[2] === 'all' ? members.length : items[2] === 'any' ? 1 : Number(items[2]);
+      if (!Number.isInteger(threshold) || threshold < 1 || threshold > members.length) throw new Error(MESSAGES.policyBadThreshold(items[1]));
+      names.set(items[1], { group: groups.length });
+      groups.push({ name: items[1], threshold, members });
+    } else if (items[0] === 'quorum' && items.length === 2) {
+      quorum = items[1] === 'none' ? 'none' : names.get(items[1]);
+      if (!quorum) throw new Error(MESSAGES.policyUnknownQuorum(items[1]));
+    } else if (items[0] !== 'log') {
+      throw new Error(MESSAGES.policyUnreadable);
+    }
+  }
+  if (!quorum) throw new Error(MESSAGES.policyNoQuorum);
+  for (const w of witnesses) w.fingerprint = await fingerprint(w.key.publicKey);
+  return { witnesses, groups, quorum };
+}
+
+// Each policy witness's timestamp (seconds, a BigInt) on a checkpoint, or
+// null if it has no line there; a line of a listed witness that does not
+// verify is an error (signed-note: a known key's signature must verify).
+async function cosignatureTimes(checkpointText, policy) {
+  const { body, signatures } = parseNote(checkpointText);
+  return Promise.all(policy.witnesses.map(async ({ name, key }) => {
+    const line = signatures.find((s) => s.name === key.name && s.id === key.id);
+    if (!line) return null;
+    if (line.signature.length !== 8 + 64) throw new Error(MESSAGES.cosignatureLength(name));
+    const time = new DataView(line.signature.buffer, line.signature.byteOffset, 8).getBigUint64(0);
+    const message = encoder.encode(`cosignature/v1\ntime ${time}\n${body}`);
+    const ok = await subtle.verify({ name: 'Ed25519' }, key.cryptoKey, line.signature.subarray(8), message);
+    if (!ok) throw new Error(MESSAGES.cosignatureBad(name, key.name));
+    return time;
+  }));
+}
+
+// Whether the policy's quorum is met by the witnesses that cosigned
+// (`times` parallel to the policy's witnesses): groups in order, each met
+// when at least its threshold of members are.
+function quorumMet(policy, times) {
+  if (policy.quorum === 'none') return true;
+  const groupMet = [];
+  const met = (member) => ('witness' in member ? times[member.witness] !== null : groupMet[member.group]);
+  for (const group of policy.groups) {
+    groupMet.push(group.members.filter(met).length >= group.threshold);
+  }
+  return met(policy.quorum);
+}
+
+const secondsText = (time) => new Date(Number(time) * 1000).toISOString().replace('.000Z', 'Z');
+
+// The cosignatures on the receipt's checkpoint (if it carries any) and on
+// the log's current one, verified under the server's witness policy:
+// which witness cosigned which checkpoint at what time, and whether the
+// quorum has cosigned. A checkpoint without the quorum is said, not
+// failed: witnesses cosign a few seconds after the server signs, and the
+// current checkpoint, consistent with the receipt's, contains its entry.
+async function checkCosignatures(lines, receiptText, receiptCheckpoint, currentText, current) {
+  const policy = await serverWitnessPolicy();
+  if (!policy) return;
+  await pinWitnessKeys(lines, policy);
+  const names = policy.witnesses.map((w) => MESSAGES.witnessName(w.name, w.key.name, w.fingerprint)).join('; ');
+  lines.push({ note: true, ok: true, text: MESSAGES.witnessesNamed(policy.witnesses.length, names) });
+  const checkpoints = [];
+  if (parseNote(receiptText).signatures.length > 1) checkpoints.push({ text: receiptText, what: MESSAGES.receiptCheckpoint(receiptCheckpoint.size) });
+  checkpoints.push({ text: currentText, what: MESSAGES.currentCheckpoint(current.size) });
+  for (const { text, what } of checkpoints) {
+    const times = await cosignatureTimes(text, policy);
+    policy.witnesses.forEach(({ name, key }, i) => {
+      lines.push(times[i] === null
+        ? { note: true, ok: true, text: MESSAGES.notCosigned(name, key.name, what) }
+        : { ok: true, text: MESSAGES.cosigned(name, key.name, what, secondsText(times[i])) });
+    });
+    lines.push(quorumMet(policy, times)
+      ? { ok: true, text: MESSAGES.quorumCosigned(what) }
+      : { note: true, ok: true, text: MESSAGES.quorumNotYet(what) });
+  }
+}
+
+// Each witness's key, pinned on this device the first time the page sees
+// it (by the key's name, the witness's identity), as the log key is: a
+// key the server later names differently is a loud failure, and the
+// cosignatures are then checked under the pinned key, never the new one.
+async function pinWitnessKeys(lines, policy) {
+  for (const w of policy.witnesses) {
+    const pinned = await pinnedWitnessKey(w.key.name);
+    if (!pinned) {
+      await pinWitnessKey({ name: w.key.name, verifier: w.key.text, fingerprint: w.fingerprint });
+      lines.push({ ok: true, text: MESSAGES.witnessKeyPinned(w.key.name, w.fingerprint) });
+    } else if (pinned.verifier !== w.key.text) {
+      lines.push({ ok: false, text: MESSAGES.witnessKeyChanged(w.key.name, pinned.verifier, w.key.text) });
+      w.key = await parseWitnessKey(pinned.verifier);
+      w.fingerprint = pinned.fingerprint;
+    }
+  }
+}
+
+// ------------------------------------------------------------------ votes
+
+
 function fromHex(text) {
   return Uint8Array.from(text.match(/../g) || [], (h) => parseInt(h, 16));
 }
@@ -720,9 +845,9 @@ function fromHex(text) {
 // (`VoteNote::text`) write it: these lines, in this order, each ending in
 // "\n"; `attachment` (64 lowercase hex digits) only when there is one.
 function voteNoteText({ origin, ballot, question, organisation, choice, attachment, nonce }) {
-  if (nonce.length !== 16) throw new Error('a nonce is 16 bytes');
+  if (nonce.length !== 16) throw new Error(MESSAGES.nonceLength);
   if (attachment !== undefined && attachment !== null && !/^[0-9a-f]{64}$/.test(attachment)) {
-    throw new Error('an attachment is named by 64 lowercase hex digits');
+    throw new Error(MESSAGES.attachmentName);
   }
   let text = 'scrutineer/vote/v1\n'
     + `origin ${origin}\n`
@@ -752,11 +877,11 @@ const ENTRY_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 async function checkCommitment(entry, signed, ballot) {
   const text = decoder.decode(entry);
   const time = (/^scrutineer\/entry\/v1\ntype vote\ntime ([^\n]*)\n/.exec(text) || [])[1];
-  if (!time || !ENTRY_TIME.test(time)) throw new Error('the receipt\'s entry is not a vote entry');
+  if (!time || !ENTRY_TIME.test(time)) throw new Error(MESSAGES.notVoteEntry);
   const expected = 'scrutineer/entry/v1\ntype vote\n'
     + `time ${time}\nballot ${ballot}\nnote sha256:${hex(await sha256(signed))}\n\n`;
   if (!equal(entry, encoder.encode(expected))) {
-    throw new Error('the receipt\'s entry does not commit to the exact bytes signed here');
+    throw new Error(MESSAGES.entryNotCommitted);
   }
 }
 
@@ -766,15 +891,15 @@ async function checkCommitment(entry, signed, ballot) {
 // checkpoint of this log signed by the (pinned) log key.
 async function verifyVoteReceipt(answer, signed, ballot, origin, key) {
   const receipt = parseReceipt(answer.receipt);
-  if (!receipt.extra) throw new Error('the receipt has no extra line, so it does not say which entry it proves');
+  if (!receipt.extra) throw new Error(MESSAGES.receiptNoExtra);
   await checkCommitment(receipt.extra, signed, ballot);
   if (receipt.index !== BigInt(answer.index)) {
-    throw new Error(`the receipt is for entry ${receipt.index} but the server said ${answer.index}`);
+    throw new Error(MESSAGES.receiptOtherIndex(receipt.index, answer.index));
   }
   const checkpoint = await verifyCheckpoint(receipt.checkpoint, key);
-  if (checkpoint.origin !== origin) throw new Error('the receipt\'s checkpoint is of another log');
+  if (checkpoint.origin !== origin) throw new Error(MESSAGES.receiptOtherLog);
   const included = await verifyInclusion(receipt.index, checkpoint.size, await leafHash(receipt.extra), receipt.proof, checkpoint.root);
-  if (!included) throw new Error('the inclusion proof does not lead to the checkpoint\'s root');
+  if (!included) throw new Error(MESSAGES.notIncluded);
   return checkpoint;
 }
 
@@ -824,7 +949,7 @@ async function signingKey(section, input = document.getElementById('vote-key-fil
       throw new Error(MESSAGES.keyUnusable(error.message));
     }
     const id = await keyId(parsed.name, imported.publicKey);
-    if (id !== parsed.id) throw new Error(MESSAGES.keyUnusable('the key id in the file does not match the key'));
+    if (id !== parsed.id) throw new Error(MESSAGES.keyUnusable(MESSAGES.keyIdInFile));
     if (parsed.name !== person) throw new Error(MESSAGES.keyNotYours(parsed.name, person));
     if (!registered.has(id)) throw new Error(MESSAGES.keyNotRegistered(id));
     return { name: person, id, privateKey: imported.privateKey };
@@ -877,7 +1002,7 @@ async function reviewVote(event, section) {
   try {
     signer = await signingKey(section);
   } catch (problem) {
-    keyError.textContent = `Error: ${problem.message}`;
+    keyError.textContent = MESSAGES.errorLine(problem.message);
     keyError.hidden = false;
     keyInput.setAttribute('aria-invalid', 'true');
     keyInput.focus();
@@ -1384,7 +1509,7 @@ function start() {
   if (importForm) {
     importForm.addEventListener('submit', importKey);
     document.getElementById('generate-key').addEventListener('click', generateKey);
-    listDeviceKeys().catch((e) => say(document.getElementById('device-keys'), `Keys on this device cannot be read: ${e.message}.`, false));
+    listDeviceKeys().catch((e) => say(document.getElementById('device-keys'), MESSAGES.deviceKeysUnreadable(e.message), false));
   }
   if (checkForm) checkForm.addEventListener('submit', checkReceipt);
 }
