@@ -38,6 +38,7 @@ mod child;
 mod drive;
 mod floor;
 mod limits;
+mod pages;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -113,6 +114,12 @@ pub struct Args {
     /// left, such as its next start-up.
     #[arg(long, value_name = "DIR")]
     keep_data: Option<PathBuf>,
+    /// While the load runs, also fetch web pages as signed-in browsers do
+    /// (a delegate's home and ballot page, the secretariat's list of
+    /// organisations, the public receipt check) and report each page's
+    /// latency.
+    #[arg(long)]
+    pages: bool,
 }
 
 fn positive_seconds(text: &str) -> Result<f64, String> {
@@ -154,6 +161,9 @@ struct Report {
     server_memory_peak_sampled_kib: u64,
     limits: limits::Limits,
     ratios: Ratios,
+    /// Each page's latency during the load (`--pages`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pages: Option<Vec<pages::PageLatency>>,
 }
 
 /// The accepted rate against the limits.
@@ -226,6 +236,11 @@ fn load(args: &Args, dir: &TempDir, server: &ServerProcess) -> anyhow::Result<Re
         args.concurrency, args.duration
     ));
     let requests = Arc::new(requests);
+    let probe = if args.pages {
+        Some(start_pages(server, &admin, &delegates)?)
+    } else {
+        None
+    };
     let run = drive(
         &server.address,
         Some(server.pid()),
@@ -233,6 +248,7 @@ fn load(args: &Args, dir: &TempDir, server: &ServerProcess) -> anyhow::Result<Re
         args.concurrency,
         args.duration,
     )?;
+    let pages = probe.map(pages::Probe::finish);
     let server_memory = child::memory(server.pid());
 
     progress("measuring the machine's limits");
@@ -269,7 +285,34 @@ fn load(args: &Args, dir: &TempDir, server: &ServerProcess) -> anyhow::Result<Re
             votes_per_floor: accepted_per_second / limits.floor_votes_per_second,
         },
         limits,
+        pages,
     })
+}
+
+/// `--pages`: a delegate and the secretariat sign in, and the probe
+/// starts fetching their pages.
+fn start_pages(
+    server: &ServerProcess,
+    admin: &Admin,
+    delegates: &[Delegate],
+) -> anyhow::Result<pages::Probe> {
+    let delegate = delegates.first().context("no delegate to sign in")?;
+    let browsers = vec![
+        pages::Browser::sign_in(&server.address, &delegate.token).context("a delegate signs in")?,
+        pages::Browser::sign_in(&server.address, &admin.token)
+            .context("the secretariat signs in")?,
+    ];
+    let pages = vec![
+        ("/".to_owned(), "a delegate", 0),
+        (format!("/groups/{GROUP}/ballots/{BALLOT}"), "a delegate", 0),
+        (
+            format!("/groups/{GROUP}/registry/members"),
+            "the secretariat",
+            1,
+        ),
+        ("/check".to_owned(), "anyone", 0),
+    ];
+    Ok(pages::Probe::start(browsers, pages))
 }
 
 /// The floor server's votes per second (`floor.rs`), driven like the
@@ -690,6 +733,28 @@ fn print_report(r: &Report) {
         r.limits.fsync_per_second,
         r.limits.floor_votes_per_second
     );
+    for page in r.pages.iter().flatten() {
+        let errors = if page.errors.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = page
+                .errors
+                .iter()
+                .map(|(k, n)| format!("{k}: {n}"))
+                .collect();
+            format!("; not 200: {}", list.join(", "))
+        };
+        println!(
+            "  page {} ({}): {} answers, p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms{errors}",
+            page.page,
+            page.as_who,
+            page.requests,
+            page.p50_ms,
+            page.p90_ms,
+            page.p99_ms,
+            page.max_ms
+        );
+    }
     println!(
         "  ratios: votes/s ÷ verifications/s = {:.3}; votes/s ÷ fsyncs/s = {:.2}; \
          votes/s ÷ floor votes/s = {:.2}",

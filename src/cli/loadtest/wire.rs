@@ -28,10 +28,12 @@ pub fn render(method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>
     bytes
 }
 
-/// An answer: its status and body.
+/// An answer: its status, the cookies it sets and its body.
 pub struct Answer {
     /// The HTTP status code.
     pub status: u16,
+    /// Each `Set-Cookie`'s `name=value` (its attributes left off).
+    pub cookies: Vec<String>,
     /// The body, de-chunked.
     pub body: Vec<u8>,
 }
@@ -118,6 +120,8 @@ pub struct Head {
     pub chunked: bool,
     /// `Connection: close`: the server closes the connection after it.
     pub close: bool,
+    /// Each `Set-Cookie`'s `name=value`.
+    pub cookies: Vec<String>,
 }
 
 impl Head {
@@ -138,6 +142,9 @@ impl Head {
             self.chunked = value.eq_ignore_ascii_case("chunked");
         } else if name.eq_ignore_ascii_case("connection") {
             self.close = value.eq_ignore_ascii_case("close");
+        } else if name.eq_ignore_ascii_case("set-cookie") {
+            let pair = value.split(';').next().unwrap_or_default().trim();
+            self.cookies.push(pair.to_owned());
         }
         Ok(())
     }
@@ -169,6 +176,7 @@ fn read_answer(reader: &mut BufReader<TcpStream>) -> io::Result<(Answer, bool)> 
         length,
         chunked,
         close,
+        cookies,
         ..
     } = head;
     let body = if chunked {
@@ -182,7 +190,14 @@ fn read_answer(reader: &mut BufReader<TcpStream>) -> io::Result<(Answer, bool)> 
         reader.read_exact(&mut body)?;
         body
     };
-    Ok((Answer { status, body }, close))
+    Ok((
+        Answer {
+            status,
+            cookies,
+            body,
+        },
+        close,
+    ))
 }
 
 /// Reads a chunked body (RFC 9112 section 7.1), ignoring extensions and
