@@ -6,11 +6,13 @@ use std::sync::Arc;
 
 use super::sequencer::{GroupLog, LogFold};
 use crate::ballot::{
-    BallotApplied, BallotBook, BallotRefusal, DocumentSource, NoDocuments, VerifiedNotes,
+    BallotApplied, BallotBook, BallotRefusal, DocumentSource, NoDocuments, TrackedBallot,
+    VerifiedNotes,
 };
 use crate::entry::Entry;
 use crate::registry::Refusal;
 use crate::registry::state::{Applied, GroupState};
+use crate::rules::voting::BallotKind;
 use crate::store::outbox::{Notice, OutboxChange};
 use crate::time::Timestamp;
 use crate::tlog::Hash;
@@ -43,6 +45,44 @@ pub struct PublishedGroup {
     pub verified: VerifiedNotes,
     /// [`GroupLogState::registry_changes`] when `registry` was copied.
     registry_changes: u64,
+    /// Every ballot's headline, in the book's order: the lists of ballots
+    /// read them here, without waiting for a batch being committed.
+    pub ballots: Arc<Vec<BallotHeadline>>,
+}
+
+/// A ballot as the lists of ballots show it: what changes with its
+/// lifecycle, not with each vote, so that it is published beside the
+/// registry at little cost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BallotHeadline {
+    /// The ballot's id.
+    pub id: String,
+    /// The lifecycle state's code (`announced`, `open`, `closed`,
+    /// `tallied`, `certified`, `cancelled`).
+    pub state: &'static str,
+    /// Correspondence, meeting or consultation.
+    pub kind: BallotKind,
+    /// The window.
+    pub opens: Timestamp,
+    /// The window's end (first instant no longer counted).
+    pub closes: Timestamp,
+    /// Whether a reviewer overturned its announcement or certification.
+    pub annulled: bool,
+}
+
+impl BallotHeadline {
+    /// The headline of the ballot `id` tracked as `tracked`.
+    pub fn of(id: &str, tracked: &TrackedBallot) -> Self {
+        let ballot = tracked.lifecycle.ballot();
+        Self {
+            id: id.to_owned(),
+            state: tracked.lifecycle.state(),
+            kind: ballot.kind.clone(),
+            opens: ballot.opens,
+            closes: ballot.closes,
+            annulled: tracked.annulled(),
+        }
+    }
 }
 
 /// Why an entry does not apply to a group's state.
@@ -128,19 +168,39 @@ impl LogFold for GroupLogState {
     type Published = PublishedGroup;
 
     fn publish(&self, previous: Option<&Arc<PublishedGroup>>) -> Arc<PublishedGroup> {
-        match previous {
-            Some(previous)
-                if previous.registry_changes == self.registry_changes
-                    && previous.verified.same(&self.book.verified) =>
-            {
-                Arc::clone(previous)
-            }
-            _ => Arc::new(PublishedGroup {
+        let ballots: Vec<BallotHeadline> = self
+            .book
+            .ballots()
+            .map(|(id, tracked)| BallotHeadline::of(id.as_str(), tracked))
+            .collect();
+        let Some(previous) = previous else {
+            return Arc::new(PublishedGroup {
                 registry: self.registry.clone().map(Arc::new),
                 verified: self.book.verified.clone(),
                 registry_changes: self.registry_changes,
-            }),
+                ballots: Arc::new(ballots),
+            });
+        };
+        let same_registry = previous.registry_changes == self.registry_changes;
+        let same_ballots = *previous.ballots == ballots;
+        if same_registry && same_ballots && previous.verified.same(&self.book.verified) {
+            return Arc::clone(previous);
         }
+        // What did not change is shared with the previous view, not copied.
+        Arc::new(PublishedGroup {
+            registry: if same_registry {
+                previous.registry.clone()
+            } else {
+                self.registry.clone().map(Arc::new)
+            },
+            verified: self.book.verified.clone(),
+            registry_changes: self.registry_changes,
+            ballots: if same_ballots {
+                Arc::clone(&previous.ballots)
+            } else {
+                Arc::new(ballots)
+            },
+        })
     }
 
     fn apply(&mut self, entry: &Entry) -> Result<(), FoldRefusal> {

@@ -230,6 +230,21 @@ pub async fn authorise_in(
     log: &Log,
     action: Action,
 ) -> Result<Roles, ApiError> {
+    let roles = roles_for(state, caller, log, action).await?;
+    require(action, roles)?;
+    Ok(roles)
+}
+
+/// The caller's roles in `log`'s group as [`authorise_in`] reads them:
+/// from the published view when it allows `action`, else from the log
+/// brought up to date. The pages ask this too, so that a page waits for
+/// a batch being committed only when the view would refuse.
+pub async fn roles_for(
+    state: &AppState,
+    caller: &Caller,
+    log: &Log,
+    action: Action,
+) -> Result<Roles, ApiError> {
     let granted = grants(state, caller, log).await?;
     if let Some(published) = log.published() {
         let now = state.clock.now();
@@ -243,9 +258,7 @@ pub async fn authorise_in(
             return Ok(roles);
         }
     }
-    let roles = logged_roles(state, caller, log, granted).await?;
-    require(action, roles)?;
-    Ok(roles)
+    logged_roles(state, caller, log, granted).await
 }
 
 /// `granted` with the roles a registry gives `person`: chair in office,

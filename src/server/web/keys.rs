@@ -87,7 +87,7 @@ async fn groups_of(state: &AppState, person: &str) -> Result<Vec<KeyGroup>, WebE
     let mut groups = Vec::new();
     for log in logs {
         // A halted log is left out; the home page names it.
-        let Ok(roles) = api::roles(state, &caller, &log).await else {
+        let Ok(roles) = api::roles_for(state, &caller, &log, Action::RequestKey).await else {
             continue;
         };
         if !allowed(Action::RequestKey, roles) {

@@ -120,7 +120,7 @@ pub async fn home(
     let mut groups = Vec::new();
     let mut halted = Vec::new();
     for log in logs {
-        let roles = match api::roles(&state, &caller, &log).await {
+        let roles = match api::roles_for(&state, &caller, &log, Action::ReadGroup).await {
             Ok(roles) => roles,
             // A halted log: its own pages say why.
             Err(crate::server::error::ApiError::Unavailable(_)) => {
@@ -133,47 +133,33 @@ pub async fn home(
             continue;
         }
         let person = session.person.clone();
-        let group = log
-            .read(move |loaded| {
-                let registry = loaded.state.registry.as_ref();
-                let mut group = GroupView {
-                    id: String::new(),
-                    roles: role_codes(roles),
-                    organisation: registry
-                        .and_then(|r| r.person(&person))
-                        .map(|p| p.organisation.to_string()),
-                    sections: [
-                        Section {
-                            phase: "open",
-                            ballots: Vec::new(),
-                        },
-                        Section {
-                            phase: "upcoming",
-                            ballots: Vec::new(),
-                        },
-                        Section {
-                            phase: "closed",
-                            ballots: Vec::new(),
-                        },
-                    ],
-                };
-                for (id, tracked) in loaded.state.book.ballots() {
-                    let summary = view::summary(id.as_str(), tracked);
-                    let section = match summary.phase {
-                        Phase::Open => 0,
-                        Phase::Upcoming => 1,
-                        Phase::Closed => 2,
-                    };
-                    group.sections[section].ballots.push(summary);
-                }
-                group
-            })
-            .await
-            .map_err(crate::server::error::ApiError::from)?;
-        groups.push(GroupView {
-            id: log.group.clone(),
-            ..group
-        });
+        // The published view, which a batch being committed does not hold
+        // up; the log itself only when nothing is published yet.
+        let group = match log.published() {
+            Some(published) => group_view(
+                log.group.clone(),
+                roles,
+                published.registry.as_deref(),
+                &person,
+                published.ballots.iter().map(view::headline),
+            ),
+            None => {
+                let id = log.group.clone();
+                log.read(move |loaded| {
+                    let ballots = loaded.state.book.ballots();
+                    group_view(
+                        id,
+                        roles,
+                        loaded.state.registry.as_ref(),
+                        &person,
+                        ballots.map(|(id, tracked)| view::summary(id.as_str(), tracked)),
+                    )
+                })
+                .await
+                .map_err(crate::server::error::ApiError::from)?
+            }
+        };
+        groups.push(group);
     }
     Ok(page(
         StatusCode::OK,
@@ -186,6 +172,37 @@ pub async fn home(
     ))
 }
 
+/// A group on the home page: the person's roles and organisation, and its
+/// ballots by phase.
+fn group_view(
+    id: String,
+    roles: crate::server::auth::Roles,
+    registry: Option<&crate::registry::GroupState>,
+    person: &str,
+    ballots: impl Iterator<Item = view::BallotSummary>,
+) -> GroupView {
+    let mut sections = ["open", "upcoming", "closed"].map(|phase| Section {
+        phase,
+        ballots: Vec::new(),
+    });
+    for summary in ballots {
+        let section = match summary.phase {
+            Phase::Open => 0,
+            Phase::Upcoming => 1,
+            Phase::Closed => 2,
+        };
+        sections[section].ballots.push(summary);
+    }
+    GroupView {
+        id,
+        roles: role_codes(roles),
+        organisation: registry
+            .and_then(|r| r.person(person))
+            .map(|p| p.organisation.to_string()),
+        sections,
+    }
+}
+
 /// `GET /groups/{group}/ballots/{ballot}`: a ballot as a member sees it.
 pub async fn ballot(
     State(state): State<Arc<AppState>>,
@@ -196,7 +213,7 @@ pub async fn ballot(
         .authorise(&state, &group, Action::ReadGroup, "you have no role")
         .await?;
     let caller = Caller::of(&session.person)?;
-    let roles = role_codes(api::roles(&state, &caller, &log).await?);
+    let roles = role_codes(api::roles_for(&state, &caller, &log, Action::ReadGroup).await?);
     let now = state.clock.now();
     let person = session.person.clone();
     let view = log

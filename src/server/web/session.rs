@@ -165,7 +165,7 @@ impl Session {
     ) -> Result<std::sync::Arc<crate::server::Log>, crate::server::error::ApiError> {
         let log = state.log(group).await?;
         let caller = crate::server::auth::Caller::of(&self.person)?;
-        let roles = crate::server::api::roles(state, &caller, &log).await?;
+        let roles = crate::server::api::roles_for(state, &caller, &log, action).await?;
         if !crate::server::auth::allowed(action, roles) {
             return Err(crate::server::error::ApiError::Forbidden(format!(
                 "{refused} in group {group:?}"

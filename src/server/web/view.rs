@@ -8,6 +8,7 @@ use super::render::iso;
 use crate::ballot::{TallyQuestion, TrackedBallot};
 use crate::registry::GroupState;
 use crate::server::api::ballots::view::{CountedChoice, counted_choices};
+use crate::server::fold::BallotHeadline;
 use crate::time::Timestamp;
 
 /// Where a ballot stands for a delegate: before its window, in it, or
@@ -198,12 +199,14 @@ pub struct Voting {
 
 /// The summary of a tracked ballot.
 pub fn summary(id: &str, tracked: &TrackedBallot) -> BallotSummary {
-    let lifecycle = &tracked.lifecycle;
-    let ballot = lifecycle.ballot();
-    let state = lifecycle.state();
+    headline(&BallotHeadline::of(id, tracked))
+}
+
+/// A ballot's line in a list, from its published headline.
+pub fn headline(ballot: &BallotHeadline) -> BallotSummary {
     BallotSummary {
-        id: id.to_owned(),
-        state,
+        id: ballot.id.clone(),
+        state: ballot.state,
         kind: match ballot.kind {
             crate::rules::voting::BallotKind::Correspondence => "correspondence",
             crate::rules::voting::BallotKind::Meeting { .. } => "meeting",
@@ -211,8 +214,8 @@ pub fn summary(id: &str, tracked: &TrackedBallot) -> BallotSummary {
         },
         opens: iso(ballot.opens),
         closes: iso(ballot.closes),
-        phase: Phase::of(state),
-        annulled: tracked.annulled(),
+        phase: Phase::of(ballot.state),
+        annulled: ballot.annulled,
     }
 }
 

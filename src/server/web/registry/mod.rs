@@ -243,14 +243,22 @@ async fn render(
         .map(view::request)
         .collect();
     let group = log.group.clone();
-    let r = log
-        .read(move |loaded| {
-            let r = loaded.state.registry.as_ref()?;
-            Some(view::registry(r, &accounts, now))
-        })
-        .await
-        .map_err(crate::server::error::ApiError::from)?
-        .ok_or_else(|| WebError::NotFound(format!("group {group:?} is not created yet")))?;
+    // The published registry, which a batch being committed does not hold
+    // up (a change made here is published before its answer).
+    let r = match log.published() {
+        Some(published) => published
+            .registry
+            .as_deref()
+            .map(|r| view::registry(r, &accounts, now)),
+        None => log
+            .read(move |loaded| {
+                let r = loaded.state.registry.as_ref()?;
+                Some(view::registry(r, &accounts, now))
+            })
+            .await
+            .map_err(crate::server::error::ApiError::from)?,
+    }
+    .ok_or_else(|| WebError::NotFound(format!("group {group:?} is not created yet")))?;
     Ok(page(
         status,
         &RegistryPage {
