@@ -154,6 +154,8 @@ try {
   check(valid.includes('commits to exactly the bytes of the vote file'), 'the entry commits to the vote file');
   check(valid.includes('the log only grew'), "the receipt's checkpoint is consistent with the current one");
   check(valid.includes('scrutineer verify B1.tar'), 'the page gives the verify command');
+  const resultLink = await page.locator('#check-result a', { hasText: "the ballot's page" }).getAttribute('href');
+  check(/^\/groups\/[^/]+\/ballots\/B1$/.test(resultLink || ''), `the page links the ballot's page for its result and certification: ${resultLink}`);
   await audit('the check page with a result');
   await shot('check');
 

@@ -99,9 +99,11 @@ const MESSAGES = {
     : `the log's current checkpoint (size ${size}) is NOT consistent with the receipt's.`),
   receiptVerdict: (passed) => (passed ? 'The receipt is valid.' : 'The receipt does NOT check out.'),
   auditBundle: 'audit bundle',
-  // The sentence around the bundle's link and the command (DOM nodes).
-  audit: (link, command) => ['After the close, audit the whole ballot: download the ', link,
-    ' (members, with a token) and run ', command, '.'],
+  ballotPageLink: 'the ballot\'s page',
+  // The sentence around the ballot page's and the bundle's links and the
+  // command (DOM nodes).
+  audit: (page, link, command) => ['After the close, members see the result and whether it is certified on ',
+    page, ', and audit the whole ballot: download the ', link, ' (with a token) and run ', command, '.'],
 
   // Witnesses' cosignatures (C2SP tlog-cosignature) on the check page.
   notWitnessKey: 'a witness key is name+id+base64',
@@ -673,12 +675,15 @@ async function checkReceipt(event) {
     verdict.textContent = MESSAGES.receiptVerdict(passed);
     region.prepend(verdict);
     const audit = document.createElement('p');
+    const ballotPage = document.createElement('a');
+    ballotPage.href = `/groups/${encodeURIComponent(group)}/ballots/${encodeURIComponent(ballot)}`;
+    ballotPage.textContent = MESSAGES.ballotPageLink;
     const link = document.createElement('a');
     link.href = `/v1/groups/${encodeURIComponent(group)}/ballots/${encodeURIComponent(ballot)}/bundle`;
     link.textContent = MESSAGES.auditBundle;
     const command = document.createElement('code');
     command.textContent = `scrutineer verify ${ballot}.tar --log-key log.vkey --receipt ${receiptFile.name}`;
-    audit.append(...MESSAGES.audit(link, command));
+    audit.append(...MESSAGES.audit(ballotPage, link, command));
     region.append(audit);
   } catch (problem) {
     lines.push({ ok: false, text: MESSAGES.sentence(problem.message) });
