@@ -380,9 +380,9 @@ fn an_announcement_reaches_every_member_with_its_calendar_and_is_logged() {
         return;
     };
     let (w, relay, python) = (&m.w, &m.relay, &m.python);
-    announce(&w, "B1");
-    wait_until("five delivery entries", || deliveries(&w).0.len() == 5);
-    let (delivered, notified) = deliveries(&w);
+    announce(w, "B1");
+    wait_until("five delivery entries", || deliveries(w).0.len() == 5);
+    let (delivered, notified) = deliveries(w);
     assert_eq!(notified.len(), 5, "one notification per member");
     let mut accepted = BTreeSet::new();
     for (index, d) in &delivered {
@@ -409,7 +409,7 @@ fn an_announcement_reaches_every_member_with_its_calendar_and_is_logged() {
     assert_eq!(accepted, expected);
 
     // What the relay received, read by Python's parsers.
-    let messages = relay.messages(&python);
+    let messages = relay.messages(python);
     assert_eq!(messages.len(), 4, "{messages:?}");
     let mut to = BTreeSet::new();
     let mut uids = BTreeSet::new();
@@ -472,12 +472,12 @@ fn an_announcement_reaches_every_member_with_its_calendar_and_is_logged() {
     let alice = common::http::get(
         &w.server.address,
         "/v1/groups/ETI/outbox",
-        Some(&read_token(&w, "alice")),
+        Some(&read_token(w, "alice")),
     );
     assert_eq!(alice.status, 403, "a delegate does not see the outbox");
 
     // The same rows on the secretariat's deliveries page.
-    let secretariat = web_session(&w, &w.token);
+    let secretariat = web_session(w, &w.token);
     let page = common::http::with_headers(
         &w.server.address,
         "GET",
@@ -493,7 +493,7 @@ fn an_announcement_reaches_every_member_with_its_calendar_and_is_logged() {
     );
     assert!(!text.contains("not-sending"), "a relay is configured");
     assert!(!text.contains("@example.org"), "no address on the page");
-    let delegate = web_session(&w, &read_token(&w, "alice"));
+    let delegate = web_session(w, &read_token(w, "alice"));
     let refused = common::http::with_headers(
         &w.server.address,
         "GET",
@@ -537,14 +537,14 @@ fn a_temporary_failure_is_retried_until_the_relay_accepts() {
     let (w, relay) = (&m.w, &m.relay);
     let dir = &relay.dir;
     std::fs::write(dir.join("tempfail"), "2").expect("write");
-    announce(&w, "B1");
+    announce(w, "B1");
     // Two notices (alice, carol): the first two attempts get 451.
     wait_until("the 451s", || {
         std::fs::read_to_string(dir.join("tempfail")).is_ok_and(|t| t.trim() == "0")
     });
     let mut rounds = 0;
     wait_until("two accepted deliveries", || {
-        let (delivered, _) = deliveries(&w);
+        let (delivered, _) = deliveries(w);
         if delivered.len() == 2 {
             return true;
         }
@@ -554,7 +554,7 @@ fn a_temporary_failure_is_retried_until_the_relay_accepts() {
         false
     });
     assert!(rounds > 0, "the retries waited for the clock");
-    let (delivered, _) = deliveries(&w);
+    let (delivered, _) = deliveries(w);
     assert!(
         delivered
             .values()
@@ -612,14 +612,14 @@ fn a_killed_server_loses_no_notice() {
     let before = m.relay.count();
     let (w, relay, python) = (&m.w, &m.relay, &m.python);
     wait_until("42 delivery entries", || deliveries(w).0.len() == 42);
-    let (delivered, notified) = deliveries(&w);
+    let (delivered, notified) = deliveries(w);
     assert_eq!(notified.len(), 42);
     assert!(
         delivered
             .values()
             .all(|d| d.outcome == DeliveryOutcome::Accepted)
     );
-    let messages = relay.messages(&python);
+    let messages = relay.messages(python);
     let mut by_id: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for m in &messages {
         by_id
@@ -886,7 +886,7 @@ fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
     );
     w.key("dora");
     w.send("PUT", "/v1/groups/ETI/reviewers/dora", json!({}));
-    announce(&w, "B1");
+    announce(w, "B1");
     w.advance_days(45);
     w.wait_for("B1", "open");
     // alice votes, then her colleague carol for the same organisation.
@@ -912,10 +912,10 @@ fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
         ],
     );
     wait_until("every notice delivered", || {
-        let (delivered, notified) = deliveries(&w);
+        let (delivered, notified) = deliveries(w);
         !notified.is_empty() && delivered.len() == notified.len()
     });
-    let (delivered, notified) = deliveries(&w);
+    let (delivered, notified) = deliveries(w);
     assert!(
         delivered
             .values()
@@ -923,9 +923,9 @@ fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
         "{delivered:?}"
     );
     wait_until("the two receipts", || {
-        with_subject(&relay.messages(&python), "is recorded").len() == 2
+        with_subject(&relay.messages(python), "is recorded").len() == 2
     });
-    let messages = relay.messages(&python);
+    let messages = relay.messages(python);
     let receipts = with_subject(&messages, "Your vote on ballot B1 is recorded");
     assert_eq!(
         messages.len(),
@@ -1044,12 +1044,12 @@ fn a_cancellation_cancels_the_calendar_event_of_every_recipient() {
         return;
     };
     let (w, relay, python) = (&m.w, &m.relay, &m.python);
-    announce(&w, "B1");
+    announce(w, "B1");
     w.send("POST", "/v1/groups/ETI/ballots/B1/cancel", json!({}));
-    wait_until("six delivery entries", || deliveries(&w).0.len() == 6);
-    let (_, notified) = deliveries(&w);
+    wait_until("six delivery entries", || deliveries(w).0.len() == 6);
+    let (_, notified) = deliveries(w);
     assert_eq!(notified.len(), 6, "three announced, three cancelled");
-    let messages = relay.messages(&python);
+    let messages = relay.messages(python);
     let published = with_subject(&messages, "Ballot B1 announced");
     let cancelled = with_subject(&messages, "Ballot B1 is cancelled");
     assert_eq!((published.len(), cancelled.len()), (3, 3), "{messages:?}");
@@ -1121,7 +1121,7 @@ fn a_sign_in_link_signs_in_once_and_expires() {
     assert_eq!(r.status, 202, "{}", r.text());
     assert!(!r.text().contains("link="), "the link is not in the answer");
     wait_until("the link's message", || relay.count() == 1);
-    let messages = relay.messages(&python);
+    let messages = relay.messages(python);
     let m = &messages[0];
     assert!(
         m["to"]
@@ -1138,7 +1138,7 @@ fn a_sign_in_link_signs_in_once_and_expires() {
         assert_eq!(r.status, 200);
         assert!(r.cookie_pair("scrutineer_session").is_none());
     }
-    let signed = press(&w, &link);
+    let signed = press(w, &link);
     assert_eq!(signed.status, 303, "{}", signed.text());
     assert_eq!(signed.header("location"), Some("/"));
     let session = signed
@@ -1152,7 +1152,7 @@ fn a_sign_in_link_signs_in_once_and_expires() {
         home.text()
     );
     // Once only.
-    let again = press(&w, &link);
+    let again = press(w, &link);
     assert_eq!(again.status, 410, "{}", again.text());
     assert!(again.cookie_pair("scrutineer_session").is_none());
     assert!(
@@ -1163,19 +1163,19 @@ fn a_sign_in_link_signs_in_once_and_expires() {
     // A forged secret with a real id is refused the same way.
     let (base, secret) = link.rsplit_once('.').expect("id.secret");
     let forged = format!("{base}.{}", "A".repeat(secret.len()));
-    assert_eq!(press(&w, &forged).status, 410);
+    assert_eq!(press(w, &forged).status, 410);
 
     // Expired: a second link, pressed after its three seconds.
     w.send("POST", "/v1/persons/alice/sign-in-links", json!({}));
     wait_until("the second message", || relay.count() == 2);
     let second = relay
-        .messages(&python)
+        .messages(python)
         .iter()
         .map(link_in)
         .find(|l| *l != link)
         .expect("a new link");
     std::thread::sleep(Duration::from_secs(4));
-    assert_eq!(press(&w, &second).status, 410, "expired");
+    assert_eq!(press(w, &second).status, 410, "expired");
 }
 
 /// "Send me a link": the same answer for a known and an unknown address;
@@ -1206,7 +1206,7 @@ fn asking_for_a_link_answers_alike_for_known_and_unknown_addresses() {
     assert!(answers[0].contains("If this address belongs to an account"));
     wait_until("alice's message", || relay.count() == 1);
     std::thread::sleep(Duration::from_secs(1));
-    let messages = relay.messages(&python);
+    let messages = relay.messages(python);
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(
         messages[0]["to"]
@@ -1313,19 +1313,19 @@ fn two_servers_on_one_postgres_send_each_notice_once() {
         ],
     );
     assert!(b.token.is_none(), "B finds the bootstrap account");
-    announce(&w, "B1");
-    wait_until("30 delivery entries", || deliveries(&w).0.len() == 30);
+    announce(w, "B1");
+    wait_until("30 delivery entries", || deliveries(w).0.len() == 30);
     // Whatever either process still had in hand would have been sent by
     // now; the relay has each notice once.
     std::thread::sleep(Duration::from_secs(2));
-    let (delivered, notified) = deliveries(&w);
+    let (delivered, notified) = deliveries(w);
     assert_eq!(notified.len(), 30);
     assert!(
         delivered
             .values()
             .all(|d| d.outcome == DeliveryOutcome::Accepted)
     );
-    let messages = relay.messages(&python);
+    let messages = relay.messages(python);
     let ids: BTreeSet<&str> = messages
         .iter()
         .map(|m| m["message_id"].as_str().expect("id"))
@@ -1355,14 +1355,14 @@ fn measure_deliveries_per_second() {
     let (w, relay) = (&m.w, &m.relay);
     let total = members + 2;
     let started = Instant::now();
-    announce(&w, "B1");
+    announce(w, "B1");
     let deadline = Instant::now() + Duration::from_secs(600);
     while relay.count() < total {
         assert!(Instant::now() < deadline, "timed out");
         std::thread::sleep(Duration::from_millis(20));
     }
     let sent = started.elapsed();
-    wait_until("every delivery entry", || deliveries(&w).0.len() == total);
+    wait_until("every delivery entry", || deliveries(w).0.len() == total);
     let logged = started.elapsed();
     println!(
         "measure: {total} notices; relay had all after {:.2} s ({:.0}/s); \
@@ -1410,16 +1410,16 @@ fn reminders_go_only_to_organisations_without_a_vote_and_are_logged_after_the_cl
         json!([168, 24]),
         "{group}"
     );
-    announce(&w, "B1");
+    announce(w, "B1");
     w.advance_days(45);
     w.wait_for("B1", "open");
     w.vote("alice", "alice.key", "B1", "cadzow", "yes", "alice-votes");
     // 2026-08-08T00:00Z: seven days before the close.
     w.advance_days(23);
     wait_until("the seven-day reminders", || {
-        reminders_received(&relay, &python).len() == 2
+        reminders_received(relay, python).len() == 2
     });
-    let first = reminders_received(&relay, &python);
+    let first = reminders_received(relay, python);
     for (to, text, _) in &first {
         assert!(
             to.contains("<dave@example.org>") || to.contains("<erin@example.org>"),
@@ -1463,7 +1463,7 @@ fn reminders_go_only_to_organisations_without_a_vote_and_are_logged_after_the_cl
         rows.iter()
             .all(|r| r["organisation"] == "dorset" && r["hours"] == 168)
     );
-    let secretariat = web_session(&w, &w.token);
+    let secretariat = web_session(w, &w.token);
     let page = common::http::with_headers(
         &w.server.address,
         "GET",
@@ -1485,9 +1485,9 @@ fn reminders_go_only_to_organisations_without_a_vote_and_are_logged_after_the_cl
     // 2026-08-14T00:00Z: one day before the close.
     w.advance_days(6);
     wait_until("the one-day reminders", || {
-        reminders_received(&relay, &python).len() >= 4
+        reminders_received(relay, python).len() >= 4
     });
-    let all = reminders_received(&relay, &python);
+    let all = reminders_received(relay, python);
     let ids: BTreeSet<&str> = all.iter().map(|(_, _, id)| id.as_str()).collect();
     assert_eq!(all.len(), 4, "two delegates, two times, once each: {all:?}");
     assert_eq!(ids.len(), 4, "one Message-ID per reminder");
