@@ -25,6 +25,14 @@ use scrutineer::ballot::{DELIVERY_KIND, Delivery, DeliveryOutcome};
 use scrutineer::entry::Entry;
 use serde_json::{Value, json};
 
+/// No write limits, for set-ups making several writes per member.
+const UNLIMITED: [&str; 4] = [
+    "--write-rate-per-person",
+    "0",
+    "--write-rate-per-address",
+    "0",
+];
+
 /// The simulated clock's start: the announcement's time.
 const START: &str = "2026-06-01T00:00:00Z";
 const OPENS: &str = "2026-07-15T00:00:00Z";
@@ -153,6 +161,10 @@ impl Relay {
     }
 
     fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -160,26 +172,121 @@ impl Relay {
 
 impl Drop for Relay {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.halt();
     }
 }
 
-/// A server on a simulated clock sending through `smtp_url`.
+/// A server on a simulated clock (from [`START`]) sending through
+/// `smtp_url`.
 fn server(data: &Path, smtp_url: &str, extra: &[&str]) -> Server {
-    let mut flags = vec![
-        "--simulated-clock",
-        "--simulated-start",
-        START,
+    Server::start(data, &server_flags(smtp_url, true, extra))
+}
+
+/// The flags of [`server`]; without `--simulated-start` when `fresh` is
+/// false (a restart resumes the simulated clock from the log).
+fn server_flags<'a>(smtp_url: &'a str, fresh: bool, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut flags = vec!["--simulated-clock"];
+    if fresh {
+        flags.extend(["--simulated-start", START]);
+    }
+    flags.extend([
         "--smtp-url",
         smtp_url,
         "--mail-from",
         "Scrutineer <vote@scrutineer.test>",
         "--public-url",
         "https://vote.example.org",
-    ];
+    ]);
     flags.extend_from_slice(extra);
-    Server::start(data, &flags)
+    flags
+}
+
+/// What most tests here run on, on fresh directories: the relay (in
+/// `work/relay`), a [`server`] sending through it with `extra` flags, and
+/// group ETI ([`world`]) with `others` of dorset. Fields drop in order:
+/// the server, then the relay, then the directories.
+struct Mail {
+    w: World,
+    relay: Relay,
+    python: PathBuf,
+    extra: Vec<String>,
+    data: tempfile::TempDir,
+    _work: tempfile::TempDir,
+}
+
+impl Mail {
+    /// The set-up, or `None` when the venv is absent (the test skips,
+    /// with the note of [`python`]).
+    fn start(others: &[&str], extra: &[&str]) -> Option<Self> {
+        let python = python()?;
+        let data = tempfile::tempdir().expect("temporary directory");
+        let work = tempfile::tempdir().expect("temporary directory");
+        let relay = Relay::start(&python, &work.path().join("relay"), 0);
+        let w = world(
+            server(data.path(), &relay.url(), extra),
+            work.path(),
+            others,
+        );
+        Some(Self {
+            w,
+            relay,
+            python,
+            extra: strings(extra),
+            data,
+            _work: work,
+        })
+    }
+
+    /// The messages the relay received, as the independent parser reads
+    /// them.
+    fn messages(&self) -> Vec<Value> {
+        self.relay.messages(&self.python)
+    }
+
+    /// SIGKILLs the server and starts it again on the same data, with the
+    /// same flags, its simulated clock resumed.
+    fn killed_and_restarted(self) -> Self {
+        let Self {
+            w,
+            relay,
+            python,
+            extra,
+            data,
+            _work,
+        } = self;
+        let World {
+            server: killed,
+            token,
+            work,
+        } = w;
+        killed.kill();
+        let url = relay.url();
+        let extra_flags: Vec<&str> = extra.iter().map(String::as_str).collect();
+        let server = Server::start(data.path(), &server_flags(&url, false, &extra_flags));
+        Self {
+            w: World {
+                server,
+                token,
+                work,
+            },
+            relay,
+            python,
+            extra,
+            data,
+            _work,
+        }
+    }
+
+    /// Stops the relay (the server's attempts are refused).
+    fn relay_down(&mut self) {
+        self.relay.halt();
+    }
+
+    /// Starts the relay again on the same port and directory.
+    fn relay_up(&mut self) {
+        let (port, dir) = (self.relay.port, self.relay.dir.clone());
+        self.relay = Relay::start(&self.python, &dir, port);
+    }
 }
 
 /// Group ETI with organisations cadzow and dorset; alice and carol (the
@@ -269,18 +376,13 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 /// the person, without the address; the secretariat sees the outbox.
 #[test]
 fn an_announcement_reaches_every_member_with_its_calendar_and_is_logged() {
-    let Some(python) = python() else { return };
-    let data = tempfile::tempdir().expect("temporary directory");
-    let work = tempfile::tempdir().expect("temporary directory");
-    let relay = Relay::start(&python, &work.path().join("relay"), 0);
-    let w = world(
-        server(data.path(), &relay.url(), &[]),
-        work.path(),
-        &["dave", "erin", "bounce1"],
-    );
-    announce(&w, "B1");
-    wait_until("five delivery entries", || deliveries(&w).0.len() == 5);
-    let (delivered, notified) = deliveries(&w);
+    let Some(m) = Mail::start(&["dave", "erin", "bounce1"], &[]) else {
+        return;
+    };
+    let (w, relay, python) = (&m.w, &m.relay, &m.python);
+    announce(w, "B1");
+    wait_until("five delivery entries", || deliveries(w).0.len() == 5);
+    let (delivered, notified) = deliveries(w);
     assert_eq!(notified.len(), 5, "one notification per member");
     let mut accepted = BTreeSet::new();
     for (index, d) in &delivered {
@@ -307,7 +409,7 @@ fn an_announcement_reaches_every_member_with_its_calendar_and_is_logged() {
     assert_eq!(accepted, expected);
 
     // What the relay received, read by Python's parsers.
-    let messages = relay.messages(&python);
+    let messages = relay.messages(python);
     assert_eq!(messages.len(), 4, "{messages:?}");
     let mut to = BTreeSet::new();
     let mut uids = BTreeSet::new();
@@ -370,12 +472,12 @@ fn an_announcement_reaches_every_member_with_its_calendar_and_is_logged() {
     let alice = common::http::get(
         &w.server.address,
         "/v1/groups/ETI/outbox",
-        Some(&read_token(&w, "alice")),
+        Some(&read_token(w, "alice")),
     );
     assert_eq!(alice.status, 403, "a delegate does not see the outbox");
 
     // The same rows on the secretariat's deliveries page.
-    let secretariat = web_session(&w, &w.token);
+    let secretariat = web_session(w, &w.token);
     let page = common::http::with_headers(
         &w.server.address,
         "GET",
@@ -391,7 +493,7 @@ fn an_announcement_reaches_every_member_with_its_calendar_and_is_logged() {
     );
     assert!(!text.contains("not-sending"), "a relay is configured");
     assert!(!text.contains("@example.org"), "no address on the page");
-    let delegate = web_session(&w, &read_token(&w, "alice"));
+    let delegate = web_session(w, &read_token(w, "alice"));
     let refused = common::http::with_headers(
         &w.server.address,
         "GET",
@@ -400,7 +502,6 @@ fn an_announcement_reaches_every_member_with_its_calendar_and_is_logged() {
         b"",
     );
     assert_eq!(refused.status, 403, "a delegate does not see the page");
-    relay.stop();
 }
 
 /// Signs in on the web with `token`; the session cookie pair.
@@ -430,22 +531,20 @@ fn read_token(w: &World, person: &str) -> String {
 /// accepted.
 #[test]
 fn a_temporary_failure_is_retried_until_the_relay_accepts() {
-    let Some(python) = python() else { return };
-    let data = tempfile::tempdir().expect("temporary directory");
-    let work = tempfile::tempdir().expect("temporary directory");
-    let dir = work.path().join("relay");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let relay = Relay::start(&python, &dir, 0);
-    let w = world(server(data.path(), &relay.url(), &[]), work.path(), &[]);
+    let Some(m) = Mail::start(&[], &[]) else {
+        return;
+    };
+    let (w, relay) = (&m.w, &m.relay);
+    let dir = &relay.dir;
     std::fs::write(dir.join("tempfail"), "2").expect("write");
-    announce(&w, "B1");
+    announce(w, "B1");
     // Two notices (alice, carol): the first two attempts get 451.
     wait_until("the 451s", || {
         std::fs::read_to_string(dir.join("tempfail")).is_ok_and(|t| t.trim() == "0")
     });
     let mut rounds = 0;
     wait_until("two accepted deliveries", || {
-        let (delivered, _) = deliveries(&w);
+        let (delivered, _) = deliveries(w);
         if delivered.len() == 2 {
             return true;
         }
@@ -455,7 +554,7 @@ fn a_temporary_failure_is_retried_until_the_relay_accepts() {
         false
     });
     assert!(rounds > 0, "the retries waited for the clock");
-    let (delivered, _) = deliveries(&w);
+    let (delivered, _) = deliveries(w);
     assert!(
         delivered
             .values()
@@ -463,23 +562,18 @@ fn a_temporary_failure_is_retried_until_the_relay_accepts() {
         "{delivered:?}"
     );
     assert_eq!(relay.count(), 2, "each accepted once");
-    relay.stop();
 }
 
 /// The relay is down when the ballot is announced, then comes back on the
 /// same port: the notices wait, are retried, and all get through.
 #[test]
 fn notices_wait_for_a_relay_that_is_down() {
-    let Some(python) = python() else { return };
-    let data = tempfile::tempdir().expect("temporary directory");
-    let work = tempfile::tempdir().expect("temporary directory");
-    let dir = work.path().join("relay");
-    let relay = Relay::start(&python, &dir, 0);
-    let port = relay.port;
-    let url = relay.url();
-    relay.stop();
-    let w = world(server(data.path(), &url, &[]), work.path(), &["dave"]);
-    announce(&w, "B1");
+    let Some(mut m) = Mail::start(&["dave"], &[]) else {
+        return;
+    };
+    m.relay_down();
+    let w = &m.w;
+    announce(w, "B1");
     // Attempts fail (connection refused) while it is down.
     wait_until("a failed attempt", || {
         let r = common::http::get(
@@ -489,16 +583,16 @@ fn notices_wait_for_a_relay_that_is_down() {
         );
         r.status == 200 && !r.json()["deliveries"].as_array().is_none_or(Vec::is_empty)
     });
-    let relay = Relay::start(&python, &dir, port);
+    m.relay_up();
+    let w = &m.w;
     wait_until("three accepted deliveries", || {
-        if deliveries(&w).0.len() == 3 {
+        if deliveries(w).0.len() == 3 {
             return true;
         }
         w.send("POST", "/v1/clock", json!({"advance_seconds": 600}));
         false
     });
-    assert_eq!(relay.count(), 3);
-    relay.stop();
+    assert_eq!(m.relay.count(), 3);
 }
 
 /// SIGKILL while a batch of notices is being delivered, then a restart:
@@ -506,47 +600,26 @@ fn notices_wait_for_a_relay_that_is_down() {
 /// twice carries the same Message-ID both times.
 #[test]
 fn a_killed_server_loses_no_notice() {
-    let Some(python) = python() else { return };
-    let data = tempfile::tempdir().expect("temporary directory");
-    let work = tempfile::tempdir().expect("temporary directory");
-    let relay = Relay::start(&python, &work.path().join("relay"), 0);
     let others: Vec<String> = (0..40).map(|i| format!("m{i:02}")).collect();
     let others: Vec<&str> = others.iter().map(String::as_str).collect();
-    let url = relay.url();
-    let lease = ["--mail-lease-seconds", "2"];
-    let w = world(server(data.path(), &url, &lease), work.path(), &others);
-    announce(&w, "B1");
-    // Kill as soon as the first messages arrive.
-    wait_until("the first messages", || relay.count() >= 3);
-    let World {
-        server: s,
-        token,
-        work: dir,
-    } = w;
-    s.kill();
-    let before = relay.count();
-    let mut flags = vec![
-        "--simulated-clock",
-        "--smtp-url",
-        &url,
-        "--mail-from",
-        "Scrutineer <vote@scrutineer.test>",
-    ];
-    flags.extend_from_slice(&lease);
-    let w = World {
-        server: Server::start(data.path(), &flags),
-        token,
-        work: dir,
+    let Some(m) = Mail::start(&others, &["--mail-lease-seconds", "2"]) else {
+        return;
     };
-    wait_until("42 delivery entries", || deliveries(&w).0.len() == 42);
-    let (delivered, notified) = deliveries(&w);
+    announce(&m.w, "B1");
+    // Kill as soon as the first messages arrive.
+    wait_until("the first messages", || m.relay.count() >= 3);
+    let m = m.killed_and_restarted();
+    let before = m.relay.count();
+    let (w, relay, python) = (&m.w, &m.relay, &m.python);
+    wait_until("42 delivery entries", || deliveries(w).0.len() == 42);
+    let (delivered, notified) = deliveries(w);
     assert_eq!(notified.len(), 42);
     assert!(
         delivered
             .values()
             .all(|d| d.outcome == DeliveryOutcome::Accepted)
     );
-    let messages = relay.messages(&python);
+    let messages = relay.messages(python);
     let mut by_id: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for m in &messages {
         by_id
@@ -565,7 +638,224 @@ fn a_killed_server_loses_no_notice() {
         messages.len(),
         messages.len() - 42
     );
-    relay.stop();
+}
+
+/// The bytes of an attachment as `parse.py` gives them (hexadecimal).
+fn attached_bytes(attachment: &Value) -> Vec<u8> {
+    let hex = attachment["hex"].as_str().expect("the attachment's bytes");
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hexadecimal"))
+        .collect()
+}
+
+/// The receipts the relay received, by voter (the `To` address) and then
+/// by Message-ID, with how many copies of each.
+fn receipts_by_voter(messages: &[Value]) -> BTreeMap<String, BTreeMap<String, usize>> {
+    let mut by_voter: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for m in with_subject(messages, "Your vote on ballot B1 is recorded") {
+        *by_voter
+            .entry(m["to"].as_str().expect("To").to_owned())
+            .or_default()
+            .entry(m["message_id"].as_str().expect("Message-ID").to_owned())
+            .or_default() += 1;
+    }
+    by_voter
+}
+
+/// Checks the receipt mailed to `person`: attached byte for byte as the
+/// CLI wrote it from the vote's answer (in `dir`), and accepted by
+/// `scrutineer receipt verify` against the server's current log.
+fn check_mailed_receipt(
+    w: &World,
+    messages: &[Value],
+    person: &str,
+    dir: &str,
+    organisation: &str,
+) {
+    let receipts = with_subject(messages, "Your vote on ballot B1 is recorded");
+    let m = receipts
+        .iter()
+        .find(|m| {
+            m["to"]
+                .as_str()
+                .is_some_and(|t| t.contains(&format!("<{person}@")))
+        })
+        .unwrap_or_else(|| panic!("{person}'s receipt in {receipts:?}"));
+    let stem = format!("B1-main-{organisation}");
+    let attached = &m["attachments"][0];
+    assert_eq!(attached["filename"], format!("{stem}.tlog-proof"), "{m}");
+    let mailed = attached_bytes(attached);
+    let answered =
+        std::fs::read(w.path(dir).join(format!("{stem}.tlog-proof"))).expect("the CLI's receipt");
+    assert_eq!(mailed, answered, "the receipt the vote's answer carried");
+    let file = w.path(&format!("{person}-mailed.tlog-proof"));
+    std::fs::write(&file, &mailed).expect("write");
+    let mut args = strings(&["receipt", "verify", file.to_str().expect("UTF-8")]);
+    args.extend(w.server_flags());
+    args.extend(strings(&[
+        "--log-key",
+        &w.path_str("log.vkey"),
+        "--vote",
+        w.path(dir)
+            .join(format!("{stem}.vote"))
+            .to_str()
+            .expect("UTF-8"),
+    ]));
+    let out = ok(&args);
+    assert!(out.contains("ok: the entry is the vote entry for"), "{out}");
+}
+
+/// A vote's receipt is queued by the vote's own append transaction:
+/// twelve votes sent at once while the relay is down, the server
+/// SIGKILLed as soon as the first is acknowledged (before it could send
+/// anything, and while the others' answers are going out), then restarted
+/// with the relay back: every acknowledged vote's receipt arrives, once,
+/// attached byte for byte as the vote's answer carried it, and
+/// `scrutineer receipt verify` accepts it. (Twelve: fewer than the 16
+/// receipts the server once queued at most at a time, so that only a
+/// receipt written after its vote's commit, not that cap, fails this.)
+#[test]
+fn receipts_are_mailed_after_a_kill_right_after_their_votes() {
+    let voters: Vec<String> = (0..12).map(|i| format!("v{i:02}")).collect();
+    let voters: Vec<&str> = voters.iter().map(String::as_str).collect();
+    let mut extra = vec!["--mail-lease-seconds", "2"];
+    extra.extend(UNLIMITED);
+    let Some(mut m) = Mail::start(&voters, &extra) else {
+        return;
+    };
+    for voter in &voters {
+        m.w.key(voter);
+    }
+    announce(&m.w, "B1");
+    wait_until("the announcement's deliveries", || {
+        deliveries(&m.w).0.len() == voters.len() + 2
+    });
+    m.w.advance_days(45);
+    m.w.wait_for("B1", "open");
+    m.relay_down();
+    let w = &m.w;
+    let pid = w.server.pid().to_string();
+    let acknowledged: Vec<&str> = std::thread::scope(|scope| {
+        let (done, results) = std::sync::mpsc::channel();
+        for voter in &voters {
+            let done = done.clone();
+            scope.spawn(move || {
+                let args = w.vote_args(
+                    voter,
+                    &format!("{voter}.key"),
+                    "B1",
+                    "dorset",
+                    "yes",
+                    &format!("{voter}-votes"),
+                );
+                let out = common::world::scrutineer(&args);
+                let _ = done.send((*voter, out.status.success()));
+            });
+        }
+        drop(done);
+        let mut acknowledged = Vec::new();
+        for (voter, success) in results {
+            if success {
+                if acknowledged.is_empty() {
+                    // The server this test started, by its id.
+                    let killed = Command::new("kill")
+                        .args(["-KILL", &pid])
+                        .status()
+                        .expect("kill");
+                    assert!(killed.success());
+                }
+                acknowledged.push(voter);
+            }
+        }
+        acknowledged
+    });
+    assert!(!acknowledged.is_empty(), "a vote was acknowledged");
+    let mut m = m.killed_and_restarted();
+    m.relay_up();
+    let w = &m.w;
+    let has_receipt = |receipts: &BTreeMap<String, BTreeMap<String, usize>>, voter: &str| {
+        receipts.keys().any(|to| to.contains(&format!("<{voter}@")))
+    };
+    wait_until("every acknowledged vote's receipt", || {
+        let receipts = receipts_by_voter(&m.messages());
+        if acknowledged.iter().all(|v| has_receipt(&receipts, v)) {
+            return true;
+        }
+        // An attempt refused while the relay was down waits for its
+        // back-off, on the simulated clock.
+        w.send("POST", "/v1/clock", json!({"advance_seconds": 600}));
+        false
+    });
+    // A copy still in flight would arrive within the lease.
+    std::thread::sleep(Duration::from_secs(3));
+    let messages = m.messages();
+    let receipts = receipts_by_voter(&messages);
+    for (to, ids) in &receipts {
+        assert_eq!(
+            ids.len(),
+            1,
+            "copies only with one Message-ID: {to} {ids:?}"
+        );
+    }
+    for voter in &acknowledged {
+        check_mailed_receipt(w, &messages, voter, &format!("{voter}-votes"), "dorset");
+    }
+    eprintln!(
+        "{} of {} votes acknowledged before the kill; {} receipts mailed",
+        acknowledged.len(),
+        voters.len(),
+        receipts.len()
+    );
+}
+
+/// Many votes at once (60 voters, well beyond what the sequencer takes in
+/// one batch at a time and beyond the 16 receipts once queued at most):
+/// every voter's receipt arrives, exactly once per vote (copies only with
+/// the same Message-ID), each the receipt of that voter's vote.
+#[test]
+fn every_receipt_of_a_burst_of_votes_is_mailed_once() {
+    let voters: Vec<String> = (0..60).map(|i| format!("v{i:02}")).collect();
+    let voters: Vec<&str> = voters.iter().map(String::as_str).collect();
+    let Some(m) = Mail::start(&voters, &UNLIMITED) else {
+        return;
+    };
+    let w = &m.w;
+    for voter in &voters {
+        w.key(voter);
+    }
+    announce(w, "B1");
+    w.advance_days(45);
+    w.wait_for("B1", "open");
+    std::thread::scope(|scope| {
+        for voter in &voters {
+            scope.spawn(move || {
+                w.vote(
+                    voter,
+                    &format!("{voter}.key"),
+                    "B1",
+                    "dorset",
+                    "yes",
+                    &format!("{voter}-votes"),
+                )
+            });
+        }
+    });
+    wait_until("every receipt", || {
+        receipts_by_voter(&m.messages()).len() == voters.len()
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let messages = m.messages();
+    let receipts = receipts_by_voter(&messages);
+    assert_eq!(receipts.len(), voters.len(), "{receipts:?}");
+    for (to, ids) in &receipts {
+        assert_eq!(ids.len(), 1, "one vote, one Message-ID for {to}: {ids:?}");
+    }
+    let copies: usize = receipts.values().flat_map(BTreeMap::values).sum();
+    assert_eq!(copies, voters.len(), "no copy without a crash");
+    for voter in &voters {
+        check_mailed_receipt(w, &messages, voter, &format!("{voter}-votes"), "dorset");
+    }
 }
 
 /// The messages of `relay` whose subject contains `subject`.
@@ -582,11 +872,10 @@ fn with_subject<'a>(messages: &'a [Value], subject: &str) -> Vec<&'a Value> {
 /// out with their own text, through the real relay, and are logged.
 #[test]
 fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
-    let Some(python) = python() else { return };
-    let data = tempfile::tempdir().expect("temporary directory");
-    let work = tempfile::tempdir().expect("temporary directory");
-    let relay = Relay::start(&python, &work.path().join("relay"), 0);
-    let w = world(server(data.path(), &relay.url(), &[]), work.path(), &[]);
+    let Some(m) = Mail::start(&[], &[]) else {
+        return;
+    };
+    let (w, relay, python) = (&m.w, &m.relay, &m.python);
     // dora, an appeal reviewer off the membership list, registered before
     // the announcement (so that no registry-change notice is owed).
     w.account("dora");
@@ -597,7 +886,7 @@ fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
     );
     w.key("dora");
     w.send("PUT", "/v1/groups/ETI/reviewers/dora", json!({}));
-    announce(&w, "B1");
+    announce(w, "B1");
     w.advance_days(45);
     w.wait_for("B1", "open");
     // alice votes, then her colleague carol for the same organisation.
@@ -623,10 +912,10 @@ fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
         ],
     );
     wait_until("every notice delivered", || {
-        let (delivered, notified) = deliveries(&w);
+        let (delivered, notified) = deliveries(w);
         !notified.is_empty() && delivered.len() == notified.len()
     });
-    let (delivered, notified) = deliveries(&w);
+    let (delivered, notified) = deliveries(w);
     assert!(
         delivered
             .values()
@@ -634,9 +923,9 @@ fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
         "{delivered:?}"
     );
     wait_until("the two receipts", || {
-        with_subject(&relay.messages(&python), "is recorded").len() == 2
+        with_subject(&relay.messages(python), "is recorded").len() == 2
     });
-    let messages = relay.messages(&python);
+    let messages = relay.messages(python);
     let receipts = with_subject(&messages, "Your vote on ballot B1 is recorded");
     assert_eq!(
         messages.len(),
@@ -744,7 +1033,6 @@ fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
             assert!(text.contains(extra), "{text}");
         }
     }
-    relay.stop();
 }
 
 /// A cancelled ballot's notice goes to everybody the announcement went
@@ -752,21 +1040,16 @@ fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
 /// announcement's UID, a higher SEQUENCE, read by an independent parser.
 #[test]
 fn a_cancellation_cancels_the_calendar_event_of_every_recipient() {
-    let Some(python) = python() else { return };
-    let data = tempfile::tempdir().expect("temporary directory");
-    let work = tempfile::tempdir().expect("temporary directory");
-    let relay = Relay::start(&python, &work.path().join("relay"), 0);
-    let w = world(
-        server(data.path(), &relay.url(), &[]),
-        work.path(),
-        &["dave"],
-    );
-    announce(&w, "B1");
+    let Some(m) = Mail::start(&["dave"], &[]) else {
+        return;
+    };
+    let (w, relay, python) = (&m.w, &m.relay, &m.python);
+    announce(w, "B1");
     w.send("POST", "/v1/groups/ETI/ballots/B1/cancel", json!({}));
-    wait_until("six delivery entries", || deliveries(&w).0.len() == 6);
-    let (_, notified) = deliveries(&w);
+    wait_until("six delivery entries", || deliveries(w).0.len() == 6);
+    let (_, notified) = deliveries(w);
     assert_eq!(notified.len(), 6, "three announced, three cancelled");
-    let messages = relay.messages(&python);
+    let messages = relay.messages(python);
     let published = with_subject(&messages, "Ballot B1 announced");
     let cancelled = with_subject(&messages, "Ballot B1 is cancelled");
     assert_eq!((published.len(), cancelled.len()), (3, 3), "{messages:?}");
@@ -786,7 +1069,6 @@ fn a_cancellation_cancels_the_calendar_event_of_every_recipient() {
         .map(|m| m["to"].as_str().expect("To"))
         .collect();
     assert_eq!(to.len(), 3, "{to:?}");
-    relay.stop();
 }
 
 /// The sign-in link in the message `m`.
@@ -831,20 +1113,15 @@ fn press(w: &World, link: &str) -> common::http::Response {
 /// secret and an expired link are refused.
 #[test]
 fn a_sign_in_link_signs_in_once_and_expires() {
-    let Some(python) = python() else { return };
-    let data = tempfile::tempdir().expect("temporary directory");
-    let work = tempfile::tempdir().expect("temporary directory");
-    let relay = Relay::start(&python, &work.path().join("relay"), 0);
-    let w = world(
-        server(data.path(), &relay.url(), &["--sign-in-link-seconds", "3"]),
-        work.path(),
-        &[],
-    );
+    let Some(m) = Mail::start(&[], &["--sign-in-link-seconds", "3"]) else {
+        return;
+    };
+    let (w, relay, python) = (&m.w, &m.relay, &m.python);
     let r = w.send("POST", "/v1/persons/alice/sign-in-links", json!({}));
     assert_eq!(r.status, 202, "{}", r.text());
     assert!(!r.text().contains("link="), "the link is not in the answer");
     wait_until("the link's message", || relay.count() == 1);
-    let messages = relay.messages(&python);
+    let messages = relay.messages(python);
     let m = &messages[0];
     assert!(
         m["to"]
@@ -861,7 +1138,7 @@ fn a_sign_in_link_signs_in_once_and_expires() {
         assert_eq!(r.status, 200);
         assert!(r.cookie_pair("scrutineer_session").is_none());
     }
-    let signed = press(&w, &link);
+    let signed = press(w, &link);
     assert_eq!(signed.status, 303, "{}", signed.text());
     assert_eq!(signed.header("location"), Some("/"));
     let session = signed
@@ -875,7 +1152,7 @@ fn a_sign_in_link_signs_in_once_and_expires() {
         home.text()
     );
     // Once only.
-    let again = press(&w, &link);
+    let again = press(w, &link);
     assert_eq!(again.status, 410, "{}", again.text());
     assert!(again.cookie_pair("scrutineer_session").is_none());
     assert!(
@@ -886,31 +1163,29 @@ fn a_sign_in_link_signs_in_once_and_expires() {
     // A forged secret with a real id is refused the same way.
     let (base, secret) = link.rsplit_once('.').expect("id.secret");
     let forged = format!("{base}.{}", "A".repeat(secret.len()));
-    assert_eq!(press(&w, &forged).status, 410);
+    assert_eq!(press(w, &forged).status, 410);
 
     // Expired: a second link, pressed after its three seconds.
     w.send("POST", "/v1/persons/alice/sign-in-links", json!({}));
     wait_until("the second message", || relay.count() == 2);
     let second = relay
-        .messages(&python)
+        .messages(python)
         .iter()
         .map(link_in)
         .find(|l| *l != link)
         .expect("a new link");
     std::thread::sleep(Duration::from_secs(4));
-    assert_eq!(press(&w, &second).status, 410, "expired");
-    relay.stop();
+    assert_eq!(press(w, &second).status, 410, "expired");
 }
 
 /// "Send me a link": the same answer for a known and an unknown address;
 /// only the known one gets a message.
 #[test]
 fn asking_for_a_link_answers_alike_for_known_and_unknown_addresses() {
-    let Some(python) = python() else { return };
-    let data = tempfile::tempdir().expect("temporary directory");
-    let work = tempfile::tempdir().expect("temporary directory");
-    let relay = Relay::start(&python, &work.path().join("relay"), 0);
-    let w = world(server(data.path(), &relay.url(), &[]), work.path(), &[]);
+    let Some(m) = Mail::start(&[], &[]) else {
+        return;
+    };
+    let (w, relay, python) = (&m.w, &m.relay, &m.python);
     let mut answers = Vec::new();
     for email in ["nobody@example.org", "ALICE@example.org"] {
         let page = common::http::request(&w.server.address, "GET", "/sign-in", None, None, b"");
@@ -931,7 +1206,7 @@ fn asking_for_a_link_answers_alike_for_known_and_unknown_addresses() {
     assert!(answers[0].contains("If this address belongs to an account"));
     wait_until("alice's message", || relay.count() == 1);
     std::thread::sleep(Duration::from_secs(1));
-    let messages = relay.messages(&python);
+    let messages = relay.messages(python);
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(
         messages[0]["to"]
@@ -939,7 +1214,6 @@ fn asking_for_a_link_answers_alike_for_known_and_unknown_addresses() {
             .expect("To")
             .contains("<alice@example.org>")
     );
-    relay.stop();
 }
 
 /// STARTTLS (`smtp://`, required) against a relay whose certificate a
@@ -1013,25 +1287,21 @@ fn notices_go_through_starttls_with_a_trusted_certificate_only() {
 /// claim's `FOR UPDATE SKIP LOCKED` and lease), and is logged once.
 #[test]
 fn two_servers_on_one_postgres_send_each_notice_once() {
-    let Some(python) = python() else { return };
+    if python().is_none() {
+        return;
+    }
     let Some(pg) = common::pg::TempPostgres::shared() else {
         return;
     };
     let url = pg.create_database(&common::pg::TempPostgres::unique_name("mail"));
-    let work = tempfile::tempdir().expect("temporary directory");
-    let relay = Relay::start(&python, &work.path().join("relay"), 0);
-    let (dir_a, dir_b) = (
-        tempfile::tempdir().expect("temporary directory"),
-        tempfile::tempdir().expect("temporary directory"),
-    );
     let others: Vec<String> = (0..28).map(|i| format!("m{i:02}")).collect();
     let others: Vec<&str> = others.iter().map(String::as_str).collect();
-    let w = world(
-        server(dir_a.path(), &relay.url(), &["--database-url", &url]),
-        work.path(),
-        &others,
-    );
-    let key_file = dir_a.path().join("log.key");
+    let Some(m) = Mail::start(&others, &["--database-url", &url]) else {
+        return;
+    };
+    let (w, relay, python) = (&m.w, &m.relay, &m.python);
+    let dir_b = tempfile::tempdir().expect("temporary directory");
+    let key_file = m.data.path().join("log.key");
     let b = server(
         dir_b.path(),
         &relay.url(),
@@ -1043,19 +1313,19 @@ fn two_servers_on_one_postgres_send_each_notice_once() {
         ],
     );
     assert!(b.token.is_none(), "B finds the bootstrap account");
-    announce(&w, "B1");
-    wait_until("30 delivery entries", || deliveries(&w).0.len() == 30);
+    announce(w, "B1");
+    wait_until("30 delivery entries", || deliveries(w).0.len() == 30);
     // Whatever either process still had in hand would have been sent by
     // now; the relay has each notice once.
     std::thread::sleep(Duration::from_secs(2));
-    let (delivered, notified) = deliveries(&w);
+    let (delivered, notified) = deliveries(w);
     assert_eq!(notified.len(), 30);
     assert!(
         delivered
             .values()
             .all(|d| d.outcome == DeliveryOutcome::Accepted)
     );
-    let messages = relay.messages(&python);
+    let messages = relay.messages(python);
     let ids: BTreeSet<&str> = messages
         .iter()
         .map(|m| m["message_id"].as_str().expect("id"))
@@ -1063,7 +1333,6 @@ fn two_servers_on_one_postgres_send_each_notice_once() {
     assert_eq!(ids.len(), 30, "every notice arrived");
     assert_eq!(messages.len(), 30, "each once");
     b.stop();
-    relay.stop();
 }
 
 /// Not a check: the figure of docs/performance.md ("Notices by e-mail"),
@@ -1073,38 +1342,27 @@ fn two_servers_on_one_postgres_send_each_notice_once() {
 #[test]
 #[ignore = "a measurement, printed; run it alone"]
 fn measure_deliveries_per_second() {
-    let Some(python) = python() else { return };
     let members: usize = std::env::var("SCRUTINEER_MAIL_MEMBERS")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(500);
-    let data = tempfile::tempdir().expect("temporary directory");
-    let work = tempfile::tempdir().expect("temporary directory");
-    let relay = Relay::start(&python, &work.path().join("relay"), 0);
     let others: Vec<String> = (0..members).map(|i| format!("m{i:04}")).collect();
     let others: Vec<&str> = others.iter().map(String::as_str).collect();
     // No write limits: the set-up makes two writes per member.
-    let unlimited = [
-        "--write-rate-per-person",
-        "0",
-        "--write-rate-per-address",
-        "0",
-    ];
-    let w = world(
-        server(data.path(), &relay.url(), &unlimited),
-        work.path(),
-        &others,
-    );
+    let Some(m) = Mail::start(&others, &UNLIMITED) else {
+        return;
+    };
+    let (w, relay) = (&m.w, &m.relay);
     let total = members + 2;
     let started = Instant::now();
-    announce(&w, "B1");
+    announce(w, "B1");
     let deadline = Instant::now() + Duration::from_secs(600);
     while relay.count() < total {
         assert!(Instant::now() < deadline, "timed out");
         std::thread::sleep(Duration::from_millis(20));
     }
     let sent = started.elapsed();
-    wait_until("every delivery entry", || deliveries(&w).0.len() == total);
+    wait_until("every delivery entry", || deliveries(w).0.len() == total);
     let logged = started.elapsed();
     println!(
         "measure: {total} notices; relay had all after {:.2} s ({:.0}/s); \
@@ -1114,7 +1372,6 @@ fn measure_deliveries_per_second() {
         logged.as_secs_f64(),
         total as f64 / logged.as_secs_f64()
     );
-    relay.stop();
 }
 
 /// The reminders received, as `(to, text, Message-ID)`, sorted.
@@ -1143,31 +1400,26 @@ fn reminders_received(relay: &Relay, python: &Path) -> Vec<(String, String, Stri
 /// and finds them right.
 #[test]
 fn reminders_go_only_to_organisations_without_a_vote_and_are_logged_after_the_close() {
-    let Some(python) = python() else { return };
-    let data = tempfile::tempdir().expect("temporary directory");
-    let work = tempfile::tempdir().expect("temporary directory");
-    let relay = Relay::start(&python, &work.path().join("relay"), 0);
-    let w = world(
-        server(data.path(), &relay.url(), &[]),
-        work.path(),
-        &["dave", "erin"],
-    );
+    let Some(m) = Mail::start(&["dave", "erin"], &[]) else {
+        return;
+    };
+    let (w, relay, python) = (&m.w, &m.relay, &m.python);
     let group = common::http::get(&w.server.address, "/v1/groups/ETI", Some(&w.token)).json();
     assert_eq!(
         group["parameters"]["reminder_hours"],
         json!([168, 24]),
         "{group}"
     );
-    announce(&w, "B1");
+    announce(w, "B1");
     w.advance_days(45);
     w.wait_for("B1", "open");
     w.vote("alice", "alice.key", "B1", "cadzow", "yes", "alice-votes");
     // 2026-08-08T00:00Z: seven days before the close.
     w.advance_days(23);
     wait_until("the seven-day reminders", || {
-        reminders_received(&relay, &python).len() == 2
+        reminders_received(relay, python).len() == 2
     });
-    let first = reminders_received(&relay, &python);
+    let first = reminders_received(relay, python);
     for (to, text, _) in &first {
         assert!(
             to.contains("<dave@example.org>") || to.contains("<erin@example.org>"),
@@ -1211,7 +1463,7 @@ fn reminders_go_only_to_organisations_without_a_vote_and_are_logged_after_the_cl
         rows.iter()
             .all(|r| r["organisation"] == "dorset" && r["hours"] == 168)
     );
-    let secretariat = web_session(&w, &w.token);
+    let secretariat = web_session(w, &w.token);
     let page = common::http::with_headers(
         &w.server.address,
         "GET",
@@ -1228,34 +1480,14 @@ fn reminders_go_only_to_organisations_without_a_vote_and_are_logged_after_the_cl
 
     // A crash and restart (SIGKILL, every reminder answered) does not
     // process the seven-day time again.
-    let World {
-        server: s,
-        token,
-        work: dir,
-    } = w;
-    s.kill();
-    let w = World {
-        server: Server::start(
-            data.path(),
-            &[
-                "--simulated-clock",
-                "--smtp-url",
-                &relay.url(),
-                "--mail-from",
-                "Scrutineer <vote@scrutineer.test>",
-                "--public-url",
-                "https://vote.example.org",
-            ],
-        ),
-        token,
-        work: dir,
-    };
+    let m = m.killed_and_restarted();
+    let (w, relay, python) = (&m.w, &m.relay, &m.python);
     // 2026-08-14T00:00Z: one day before the close.
     w.advance_days(6);
     wait_until("the one-day reminders", || {
-        reminders_received(&relay, &python).len() >= 4
+        reminders_received(relay, python).len() >= 4
     });
-    let all = reminders_received(&relay, &python);
+    let all = reminders_received(relay, python);
     let ids: BTreeSet<&str> = all.iter().map(|(_, _, id)| id.as_str()).collect();
     assert_eq!(all.len(), 4, "two delegates, two times, once each: {all:?}");
     assert_eq!(ids.len(), 4, "one Message-ID per reminder");
@@ -1331,7 +1563,6 @@ fn reminders_go_only_to_organisations_without_a_vote_and_are_logged_after_the_cl
         text.contains("Reminders before the close (offsets: 168 h, 24 h): 2 logged"),
         "{text}"
     );
-    relay.stop();
 }
 
 /// A sign-in link's secret never reaches the server's log output, even at

@@ -19,6 +19,7 @@ use scrutineer::store::accounts::Account;
 use scrutineer::store::append::{AppendBatch, AppendTx};
 use scrutineer::store::documents::{Document, DocumentKind};
 use scrutineer::store::outbox::{Notice, OutboxChange, OutboxState};
+use scrutineer::store::private_outbox::{RECEIPT, ReceiptOwed};
 use scrutineer::store::web::{KeyRequest, StoredSession};
 use scrutineer::store::{Dialect, LogHead, Store, StoreError};
 use scrutineer::tlog::checkpoint::{Checkpoint, Origin, open_checkpoint, sign_checkpoint};
@@ -131,6 +132,7 @@ contract!(
     key_requests,
     outbox_rows_commit_with_their_entries,
     outbox_claims_are_exclusive_and_leased,
+    receipts_commit_with_their_votes_and_are_claimed_once,
     sign_in_links_are_used_once,
 );
 
@@ -1713,6 +1715,141 @@ async fn outbox_claims_are_exclusive_and_leased(db: &Db) {
         (counts.pending, counts.retrying, counts.recording),
         (38, 1, 1)
     );
+}
+
+// ---------------------------------------------------------------------------
+// The private outbox's receipts (src/store/private_outbox.rs), worked by
+// the queue the outbox shares (src/store/mail_queue.rs).
+
+fn receipt(person: &str) -> ReceiptOwed {
+    ReceiptOwed {
+        ballot: "B1".to_owned(),
+        person: person.to_owned(),
+        organisation: "cadzow".to_owned(),
+        question: "main".to_owned(),
+        note: "ab".repeat(32),
+        created_at: 1_000,
+    }
+}
+
+/// A vote's receipt row commits with the vote's entries (a dropped
+/// transaction leaves neither), however many a batch holds (more than one
+/// statement's worth); two stores claiming at once never get the same
+/// row; a retried row is due only at its new time; an answered row is
+/// never claimed again; parked rows are made due by unparking.
+async fn receipts_commit_with_their_votes_and_are_claimed_once(db: &Db) {
+    let store = db.open().await;
+    let mut log = TestLog::new("g1");
+    log.create(&store).await;
+    let receipts: Vec<(u64, ReceiptOwed)> =
+        (0..600).map(|i| (i, receipt(&format!("p{i}")))).collect();
+    {
+        let mut tx = store.begin_append("g1").await.expect("begin").expect("log");
+        tx.write(&log.batch(600)).await.expect("write");
+        tx.write_receipts(&receipts).await.expect("receipts");
+        // Dropped: rolled back.
+    }
+    assert!(
+        store
+            .claim_private(2_000, 10, 1_000_000, 1_000)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let mut tx = store.begin_append("g1").await.expect("begin").expect("log");
+    let batch = log.batch(600);
+    tx.write(&batch).await.expect("write");
+    tx.write_receipts(&receipts).await.expect("receipts");
+    tx.write_receipts(&[]).await.expect("none");
+    tx.commit().await.expect("commit");
+    log.accept(&batch);
+
+    let other = db.open().await;
+    let mut claims = Vec::new();
+    for s in [store.clone(), other.clone(), store.clone(), other.clone()] {
+        claims.push(tokio::spawn(async move {
+            s.claim_private(2_000, 10, 1_000_000, 200)
+                .await
+                .expect("claim")
+        }));
+    }
+    let mut seen = std::collections::BTreeMap::new();
+    for claim in claims {
+        for row in claim.await.expect("join") {
+            assert!(
+                seen.insert(row.occasion, row).is_none(),
+                "a row claimed twice"
+            );
+        }
+    }
+    assert_eq!(seen.len(), 600, "every row claimed once");
+    let first = &seen[&7];
+    assert_eq!(
+        (
+            first.kind.as_str(),
+            first.person.as_str(),
+            first.question.as_deref(),
+            first.note.as_deref(),
+            first.payload.as_deref(),
+            first.next_at,
+        ),
+        (
+            RECEIPT,
+            "p7",
+            Some("main"),
+            Some("ab".repeat(32).as_str()),
+            None,
+            1_000
+        ),
+        "due at once, named by index and note"
+    );
+    // Leased: nothing to claim before the leases run out.
+    assert!(
+        store
+            .claim_private(2_000, 999_999, 2_000_000, 1_000)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    // Row 3 retried at 5 000 (released), row 4 answered (released, and
+    // done for good), row 5 parked.
+    store
+        .private_retry(&seen[&3], 1, 5_000, "451 later")
+        .await
+        .expect("retry");
+    store
+        .private_answered(&seen[&4], 1, true, "250 ok")
+        .await
+        .expect("answered");
+    store
+        .private_retry(&seen[&5], 1, i64::MAX, "written to a file")
+        .await
+        .expect("park");
+    let due = store
+        .claim_private(5_000, 10, 3_000_000, 1_000)
+        .await
+        .expect("claim");
+    assert_eq!(
+        due.iter().map(|r| r.occasion).collect::<Vec<_>>(),
+        vec![3],
+        "only the retried row, at its time"
+    );
+    assert_eq!(
+        (due[0].attempts, due[0].last_reply.as_deref()),
+        (1, Some("451 later"))
+    );
+    assert_eq!(store.private_unpark(i64::MAX).await.expect("unpark"), 1);
+    // Every lease run out: all but the answered row are claimable; row 5
+    // is due at its creation again.
+    let expired = other
+        .claim_private(5_000, 3_000_001, 4_000_000, 1_000)
+        .await
+        .expect("claim");
+    assert_eq!(expired.len(), 599, "all but the answered row");
+    assert!(expired.iter().all(|r| r.occasion != 4));
+    let five = expired.iter().find(|r| r.occasion == 5).expect("row 5");
+    assert_eq!(five.next_at, 1_000, "unparked: due at its creation");
+    assert_reads_back(&store, &log).await;
 }
 
 // ---------------------------------------------------------------------------

@@ -219,6 +219,7 @@ async fn append(log: &GroupLog<Numbers>, n: &str) -> Result<Appended, AppendErro
                 entries: vec![entry],
                 documents: vec![document],
                 value: (),
+                receipt: None,
             })
         }))
         .await?

@@ -147,6 +147,7 @@ pub async fn sequence(log: &Log, transition: Due) -> Result<Vec<Appended>, Appen
                     entries: vec![opening.entry],
                     documents,
                     value: (),
+                    receipt: None,
                 })
             }
             Due::Close(ballot) => Ok(Decided::entries(
@@ -164,6 +165,7 @@ pub async fn sequence(log: &Log, transition: Due) -> Result<Vec<Appended>, Appen
                         .into_iter()
                         .collect(),
                     value: (),
+                    receipt: None,
                 })
             }
         }

@@ -229,6 +229,26 @@ impl AppendTx {
         written
     }
 
+    /// Writes the receipts owed to the voters of the batch's votes, each
+    /// with its vote entry's index, into the private outbox
+    /// ([`super::private_outbox`]): one statement for the batch (none if
+    /// empty). They commit with the votes or not at all. After an `Err`
+    /// the transaction is only good for dropping.
+    pub async fn write_receipts(
+        &mut self,
+        receipts: &[(u64, super::private_outbox::ReceiptOwed)],
+    ) -> Result<(), StoreError> {
+        let written = super::private_outbox::write_receipts(
+            &mut self.tx,
+            self.dialect,
+            &self.group,
+            receipts,
+        )
+        .await;
+        self.failed |= written.is_err();
+        written
+    }
+
     /// Writes a batch: its entries, its hashes, the new checkpoint into the
     /// history and as the head. Nothing is visible to others, nor durable,
     /// until [`AppendTx::commit`]. After an `Err` the transaction is only
@@ -318,7 +338,7 @@ impl AppendTx {
 /// for SQLite. SQLite's driver looks up every named parameter's name, which
 /// SQLite finds by a scan of all the names: quadratic in a statement of
 /// 1 500 parameters, while nameless ones are bound in order directly.
-fn push_values(sql: &mut String, dialect: Dialect, rows: usize, columns: usize) {
+pub(crate) fn push_values(sql: &mut String, dialect: Dialect, rows: usize, columns: usize) {
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");

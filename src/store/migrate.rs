@@ -82,6 +82,11 @@ const SQLITE: &[Migration] = &[
         name: "0011_private_outbox.sql",
         sql: include_str!("../../migrations/sqlite/0011_private_outbox.sql"),
     },
+    Migration {
+        version: 12,
+        name: "0012_receipts_with_their_votes.sql",
+        sql: include_str!("../../migrations/sqlite/0012_receipts_with_their_votes.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, in version order.
@@ -140,6 +145,11 @@ const POSTGRES: &[Migration] = &[
         version: 11,
         name: "0011_private_outbox.sql",
         sql: include_str!("../../migrations/postgres/0011_private_outbox.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "0012_receipts_with_their_votes.sql",
+        sql: include_str!("../../migrations/postgres/0012_receipts_with_their_votes.sql"),
     },
 ];
 

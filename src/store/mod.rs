@@ -33,6 +33,7 @@ pub mod backup;
 pub mod cosigned;
 pub mod documents;
 pub(crate) mod fault;
+mod mail_queue;
 mod migrate;
 pub mod outbox;
 pub mod private_outbox;

@@ -24,7 +24,8 @@
 
 use sqlx::Row as _;
 
-use super::{Dialect, Store, StoreError, to_i64, to_u64};
+use super::mail_queue::{KeyValue, Queue};
+use super::{Store, StoreError, to_i64, to_u64};
 
 /// A change to the outbox that an appended entry carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,6 +182,22 @@ pub(crate) async fn write_changes(
     Ok(())
 }
 
+/// The outbox in the shared mail queue ([`super::mail_queue`]): a row
+/// the relay answered keeps its lease (`recording`), since its claimer
+/// logs the outcome next, and is claimable again for that.
+const QUEUE: Queue = Queue {
+    table: "outbox",
+    key: &["group_id", "idx"],
+    columns: COLUMNS,
+    also_claimable: Some("state = 'recording'"),
+    answered: "recording",
+    release_on_answer: false,
+};
+
+fn key(group: &str, index: u64) -> Result<[KeyValue<'_>; 2], StoreError> {
+    Ok([KeyValue::Text(group), KeyValue::Int(to_i64(index)?)])
+}
+
 impl Store {
     /// Claims up to `limit` rows to work on: pending rows due at `now`
     /// (server clock) and rows whose outcome waits to be logged, of which
@@ -193,27 +210,8 @@ impl Store {
         lease_until: i64,
         limit: u32,
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        let lock = match self.dialect() {
-            // Rows another process is claiming are skipped, not waited
-            // for; a row it claimed meanwhile fails the lease test when
-            // re-read under the lock.
-            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
-            // One writer at a time: the statement is the claim.
-            Dialect::Sqlite => "",
-        };
-        let sql = format!(
-            "UPDATE outbox SET lease_until = $1 WHERE (group_id, idx) IN (\
-             SELECT group_id, idx FROM outbox \
-             WHERE ((state = 'pending' AND next_at <= $2) OR state = 'recording') \
-             AND lease_until <= $3 ORDER BY next_at, group_id, idx LIMIT $4{lock}) \
-             RETURNING {COLUMNS}"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(lease_until)
-            .bind(now)
-            .bind(real_now)
-            .bind(i64::from(limit))
-            .fetch_all(self.pool())
+        let rows = self
+            .claim_queued(&QUEUE, now, real_now, lease_until, limit)
             .await?;
         let mut out = rows.iter().map(row_of).collect::<Result<Vec<_>, _>>()?;
         out.sort_by(|a, b| {
@@ -232,18 +230,8 @@ impl Store {
         next_at: i64,
         reply: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET attempts = $1, next_at = $2, last_reply = $3, lease_until = 0 \
-             WHERE group_id = $4 AND idx = $5 AND state = 'pending'",
-        )
-        .bind(i64::from(attempts))
-        .bind(next_at)
-        .bind(reply)
-        .bind(group)
-        .bind(to_i64(index)?)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        self.retry_queued(&QUEUE, &key(group, index)?, attempts, next_at, reply)
+            .await
     }
 
     /// The relay answered for good (accepted, refused, or the give-up
@@ -257,31 +245,14 @@ impl Store {
         accepted: bool,
         reply: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET state = 'recording', attempts = $1, outcome = $2, \
-             last_reply = $3 WHERE group_id = $4 AND idx = $5 AND state = 'pending'",
-        )
-        .bind(i64::from(attempts))
-        .bind(if accepted { "accepted" } else { "failed" })
-        .bind(reply)
-        .bind(group)
-        .bind(to_i64(index)?)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        self.answer_queued(&QUEUE, &key(group, index)?, attempts, accepted, reply)
+            .await
     }
 
     /// Makes every pending row parked at `parked` (written as a file while
     /// no relay was configured) due at once.
     pub async fn outbox_unpark(&self, parked: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE outbox SET next_at = created_at, lease_until = 0 \
-             WHERE state = 'pending' AND next_at = $1",
-        )
-        .bind(parked)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected())
+        self.unpark_queued(&QUEUE, parked).await
     }
 
     /// Releases a row's lease without changing anything else (its outcome

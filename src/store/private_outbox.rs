@@ -24,6 +24,8 @@
 
 use sqlx::Row as _;
 
+use super::append::push_values;
+use super::mail_queue::{KeyValue, Queue};
 use super::{Dialect, Store, StoreError, to_i64, to_u64};
 
 /// The kind of a reminder before the close.
@@ -61,8 +63,79 @@ pub struct PrivateRow {
     pub last_reply: Option<String>,
     /// For a receipt: the question voted on.
     pub question: Option<String>,
-    /// For a receipt: the receipt's text.
+    /// For a receipt queued before the receipt was written with its vote
+    /// (schema version 11): the receipt's text. `None` otherwise: the
+    /// dispatcher builds the receipt from storage when it sends it.
     pub payload: Option<String>,
+    /// For a receipt written with its vote: the SHA-256 (lowercase hex) of
+    /// the vote's note, which the vote entry at `occasion` must name.
+    pub note: Option<String>,
+}
+
+/// A vote's receipt owed to its voter: decided with the vote, written by
+/// the vote's append transaction ([`super::append::AppendTx::write_receipts`])
+/// once the entry's index is known, so that it commits with the vote or
+/// not at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptOwed {
+    /// The ballot.
+    pub ballot: String,
+    /// The voter, by id.
+    pub person: String,
+    /// The organisation voted for.
+    pub organisation: String,
+    /// The question voted on.
+    pub question: String,
+    /// The SHA-256 of the vote's note (lowercase hex): the vote entry
+    /// names it.
+    pub note: String,
+    /// The vote's time (server clock, Unix microseconds): the give-up
+    /// time is counted from it.
+    pub created_at: i64,
+}
+
+/// How many receipts one statement inserts at most (13 parameters each:
+/// far under both backends' limits).
+const RECEIPTS_PER_STATEMENT: usize = 500;
+
+/// Writes the receipts of an append's votes, each with its vote entry's
+/// index, inside its transaction: one multi-row statement per
+/// [`RECEIPTS_PER_STATEMENT`], none when there are none.
+pub(crate) async fn write_receipts(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    dialect: Dialect,
+    group: &str,
+    receipts: &[(u64, ReceiptOwed)],
+) -> Result<(), StoreError> {
+    for chunk in receipts.chunks(RECEIPTS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO private_outbox (group_id, ballot_id, kind, occasion, person_id, \
+             organisation_id, question, note_sha256, created_at, next_at, state, attempts, \
+             lease_until) VALUES ",
+        );
+        push_values(&mut sql, dialect, chunk.len(), 13);
+        sql.push_str(" ON CONFLICT DO NOTHING");
+        let mut query = sqlx::query(&sql);
+        for (index, r) in chunk {
+            query = query
+                .bind(group.to_owned())
+                .bind(r.ballot.clone())
+                .bind(RECEIPT)
+                .bind(to_i64(*index)?)
+                .bind(r.person.clone())
+                .bind(r.organisation.clone())
+                .bind(r.question.clone())
+                .bind(r.note.clone())
+                .bind(r.created_at)
+                // Due at once.
+                .bind(r.created_at)
+                .bind("pending")
+                .bind(0_i64)
+                .bind(0_i64);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// One processed reminder time of a ballot.
@@ -83,7 +156,30 @@ pub struct ReminderRun {
 }
 
 const COLUMNS: &str = "group_id, ballot_id, kind, occasion, person_id, organisation_id, \
-                       created_at, state, outcome, attempts, next_at, last_reply, question, payload";
+                       created_at, state, outcome, attempts, next_at, last_reply, question, payload, \
+                       note_sha256";
+
+/// The private outbox in the shared mail queue ([`super::mail_queue`]):
+/// an answered row is done for good (a reminder's outcome is logged after
+/// the close by other means), so the answer releases its lease.
+const QUEUE: Queue = Queue {
+    table: "private_outbox",
+    key: &["group_id", "ballot_id", "kind", "occasion", "person_id"],
+    columns: COLUMNS,
+    also_claimable: None,
+    answered: "answered",
+    release_on_answer: true,
+};
+
+fn key(row: &PrivateRow) -> Result<[KeyValue<'_>; 5], StoreError> {
+    Ok([
+        KeyValue::Text(&row.group),
+        KeyValue::Text(&row.ballot),
+        KeyValue::Text(&row.kind),
+        KeyValue::Int(to_i64(row.occasion)?),
+        KeyValue::Text(&row.person),
+    ])
+}
 
 fn row_of(row: &sqlx::any::AnyRow) -> Result<PrivateRow, StoreError> {
     let state: String = row.try_get("state")?;
@@ -122,6 +218,7 @@ fn row_of(row: &sqlx::any::AnyRow) -> Result<PrivateRow, StoreError> {
         last_reply: row.try_get("last_reply")?,
         question: row.try_get("question")?,
         payload: row.try_get("payload")?,
+        note: row.try_get("note_sha256")?,
     })
 }
 
@@ -176,40 +273,6 @@ impl Store {
         Ok(true)
     }
 
-    /// Queues the receipt of the vote at log index `index` of `group` to
-    /// its voter `person` (nothing if it is queued already).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn queue_receipt(
-        &self,
-        group: &str,
-        ballot: &str,
-        index: u64,
-        person: &str,
-        organisation: &str,
-        question: &str,
-        receipt: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO private_outbox (group_id, ballot_id, kind, occasion, person_id, \
-             organisation_id, created_at, state, attempts, next_at, lease_until, question, \
-             payload) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $7, 0, $8, $9) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(group)
-        .bind(ballot)
-        .bind(RECEIPT)
-        .bind(to_i64(index)?)
-        .bind(person)
-        .bind(organisation)
-        .bind(now)
-        .bind(question)
-        .bind(receipt)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
     /// The reminder times of `ballot` in `group` processed so far, largest
     /// offset first.
     pub async fn reminder_runs(
@@ -256,24 +319,8 @@ impl Store {
         lease_until: i64,
         limit: u32,
     ) -> Result<Vec<PrivateRow>, StoreError> {
-        let lock = match self.dialect() {
-            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
-            Dialect::Sqlite => "",
-        };
-        let sql = format!(
-            "UPDATE private_outbox SET lease_until = $1 \
-             WHERE (group_id, ballot_id, kind, occasion, person_id) IN (\
-             SELECT group_id, ballot_id, kind, occasion, person_id FROM private_outbox \
-             WHERE state = 'pending' AND next_at <= $2 AND lease_until <= $3 \
-             ORDER BY next_at, group_id, ballot_id, kind, occasion, person_id LIMIT $4{lock}) \
-             RETURNING {COLUMNS}"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(lease_until)
-            .bind(now)
-            .bind(real_now)
-            .bind(i64::from(limit))
-            .fetch_all(self.pool())
+        let rows = self
+            .claim_queued(&QUEUE, now, real_now, lease_until, limit)
             .await?;
         let mut out = rows.iter().map(row_of).collect::<Result<Vec<_>, _>>()?;
         out.sort_by(|a, b| (a.next_at, &a.group, &a.person).cmp(&(b.next_at, &b.group, &b.person)));
@@ -289,22 +336,8 @@ impl Store {
         next_at: i64,
         reply: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE private_outbox SET attempts = $1, next_at = $2, last_reply = $3, \
-             lease_until = 0 WHERE group_id = $4 AND ballot_id = $5 AND kind = $6 \
-             AND occasion = $7 AND person_id = $8 AND state = 'pending'",
-        )
-        .bind(i64::from(attempts))
-        .bind(next_at)
-        .bind(reply)
-        .bind(&row.group)
-        .bind(&row.ballot)
-        .bind(&row.kind)
-        .bind(to_i64(row.occasion)?)
-        .bind(&row.person)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        self.retry_queued(&QUEUE, &key(row)?, attempts, next_at, reply)
+            .await
     }
 
     /// The relay answered for good (or the give-up time passed): the row
@@ -316,35 +349,14 @@ impl Store {
         accepted: bool,
         reply: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE private_outbox SET state = 'answered', attempts = $1, outcome = $2, \
-             last_reply = $3, lease_until = 0 WHERE group_id = $4 AND ballot_id = $5 \
-             AND kind = $6 AND occasion = $7 AND person_id = $8 AND state = 'pending'",
-        )
-        .bind(i64::from(attempts))
-        .bind(if accepted { "accepted" } else { "failed" })
-        .bind(reply)
-        .bind(&row.group)
-        .bind(&row.ballot)
-        .bind(&row.kind)
-        .bind(to_i64(row.occasion)?)
-        .bind(&row.person)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        self.answer_queued(&QUEUE, &key(row)?, attempts, accepted, reply)
+            .await
     }
 
     /// Makes every pending row parked at `parked` (written as a file while
     /// no relay was configured) due at once.
     pub async fn private_unpark(&self, parked: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE private_outbox SET next_at = created_at, lease_until = 0 \
-             WHERE state = 'pending' AND next_at = $1",
-        )
-        .bind(parked)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected())
+        self.unpark_queued(&QUEUE, parked).await
     }
 
     /// The reminders of `group` (every group with `None`), pending or

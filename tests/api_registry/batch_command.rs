@@ -169,6 +169,7 @@ fn a_batch_command_is_all_or_nothing() {
                     entries: vec![Entry::new("ok", time)],
                     documents: Vec::new(),
                     value: state.0,
+                    receipt: None,
                 })
             }))
             .await

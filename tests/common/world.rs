@@ -239,6 +239,20 @@ impl World {
         choice: &str,
         out: &str,
     ) -> String {
+        ok(&self.vote_args(person, key, ballot, organisation, choice, out))
+    }
+
+    /// The arguments of [`World::vote`], for a test that runs the CLI
+    /// itself (and expects it may fail).
+    pub fn vote_args(
+        &self,
+        person: &str,
+        key: &str,
+        ballot: &str,
+        organisation: &str,
+        choice: &str,
+        out: &str,
+    ) -> Vec<String> {
         let mut args = strings(&["vote"]);
         args.extend(self.signing_as(person, key));
         args.extend(strings(&[
@@ -251,7 +265,7 @@ impl World {
             "--out",
             &self.path_str(out),
         ]));
-        ok(&args)
+        args
     }
 
     /// Exports `ballot`'s audit bundle with `person`'s token into the

@@ -60,6 +60,7 @@ pub async fn announce(
                 entries,
                 documents,
                 value: (ballot, recipients),
+                receipt: None,
             })
         }))
         .await?;

@@ -52,6 +52,7 @@ where
                 entries,
                 documents: Vec::new(),
                 value: created,
+                receipt: None,
             })
         }))
         .await?;

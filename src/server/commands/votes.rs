@@ -8,13 +8,15 @@
 
 use crate::ballot::{Decision, Due, Recorder, VoteRefusal};
 use crate::id::{BallotId, PersonId};
+use crate::server::fold::micros;
 use crate::server::sequencer::{AppendError, Appended, Decided, Refused};
 use crate::server::{Log, scheduler};
 use crate::store::Store;
 use crate::store::documents::{Document, DocumentKind};
+use crate::store::private_outbox::ReceiptOwed;
 use crate::tlog::proof::inclusion_proof;
 use crate::tlog::receipt::Receipt;
-use crate::tlog::{LeafIndex, TreeSize};
+use crate::tlog::{Hash, LeafIndex, TreeSize};
 use crate::vote::SubmittedVote;
 
 use super::{CommandError, registry_of};
@@ -32,6 +34,10 @@ pub struct Ballot {
     /// for another ballot is refused, so that nobody gets a receipt for a
     /// ballot they did not ask for.
     pub ballot: BallotId,
+    /// Whether the receipt is mailed to the voter (a relay is configured:
+    /// without one no receipt is written as a file, and nothing is
+    /// queued).
+    pub mail_receipt: bool,
 }
 
 /// A vote in the log.
@@ -62,55 +68,6 @@ enum Outcome {
     /// The ballot's opening is due but its roll is not logged yet: the
     /// request, handed back to be decided again once it is.
     OpeningDue(Box<Ballot>),
-}
-
-/// Queues the receipt of a vote just recorded for its voter `person`, in
-/// the private outbox (`crate::store::private_outbox`), after the answer:
-/// the dispatcher then sends it with the notices' retries and give-up
-/// time, and its outcome is never logged (a `notification` naming the
-/// voter would tell the log's readers who voted before the close). Nothing
-/// without a relay (no `.eml` file per vote); at most
-/// `web::RECEIPTS_AT_ONCE` rows are being written at once, and a receipt
-/// beyond them is not queued, so that a burst of votes never waits for,
-/// nor piles up behind, these writes (the voter's tool or page has the
-/// receipt anyway).
-pub fn mail_receipt(
-    state: &std::sync::Arc<crate::server::AppState>,
-    person: &str,
-    facts: crate::server::mail::message::ReceiptFacts,
-) {
-    if state.web.mailer().is_none() {
-        return;
-    }
-    let Ok(slot) = std::sync::Arc::clone(&state.web.receipt_slots).try_acquire_owned() else {
-        tracing::debug!(
-            index = facts.index,
-            "receipt not queued: too many being queued"
-        );
-        return;
-    };
-    let state = std::sync::Arc::clone(state);
-    let person = person.to_owned();
-    tokio::spawn(async move {
-        let _slot = slot;
-        let now = crate::server::fold::micros(state.clock.now());
-        let queued = state
-            .store
-            .queue_receipt(
-                &facts.group,
-                &facts.ballot,
-                facts.index,
-                &person,
-                &facts.organisation,
-                &facts.question,
-                &facts.receipt,
-                now,
-            )
-            .await;
-        if let Err(e) = queued {
-            tracing::info!(index = facts.index, reason = %e, "a vote's receipt was not queued");
-        }
-    });
 }
 
 /// Casts `vote`: verified ahead of the log's turn on whichever core runs
@@ -166,6 +123,7 @@ fn decide(
             attachment,
             person,
             ballot,
+            mail_receipt,
         } = vote;
         let decided =
             loaded
@@ -185,6 +143,7 @@ fn decide(
                     attachment,
                     person,
                     ballot,
+                    mail_receipt,
                 }))))
             }
             Err(refusal) => Err(Refused::from(&refusal)),
@@ -199,6 +158,17 @@ fn decide(
                 if let Some(bytes) = attachment {
                     documents.push(Document::new(bytes, ballot, DocumentKind::Attachment));
                 }
+                // The receipt by e-mail is queued in the vote's own
+                // transaction, so that it is lost with the vote or not at
+                // all; the receipt itself is built when it is sent.
+                let receipt = mail_receipt.then(|| ReceiptOwed {
+                    ballot: ballot.to_owned(),
+                    person: person.to_string(),
+                    organisation: submitted.vote.organisation.to_string(),
+                    question: submitted.vote.question.to_string(),
+                    note: Hash::sha256(&submitted.bytes).to_hex(),
+                    created_at: micros(time),
+                });
                 // The fold judges the entry next, on these very bytes: it
                 // takes the note as parsed here.
                 loaded.book.verified.keep_decided(submitted);
@@ -206,6 +176,7 @@ fn decide(
                     entries: vec![entry],
                     documents,
                     value: Outcome::Accepted,
+                    receipt,
                 })
             }
         }
@@ -297,21 +268,38 @@ async fn batch_receipt(
 /// checkpoint that covered it, which is the one its first answer carried.
 async fn original_receipt(store: &Store, log: &Log, index: u64) -> Result<String, CommandError> {
     let group = &log.group;
-    let mut covering = store.first_checkpoint_covering(group, index).await?;
-    if covering.is_none() {
+    let mut found = first_receipt(store, group, index).await?;
+    if found.is_none() {
         // The original is in the batch being committed (the duplicate was
         // decided on its in-memory state): the sequencer holds the log's
         // lock until the batch is durable or failed, so wait for it.
         log.read(|_| ()).await?;
-        covering = store.first_checkpoint_covering(group, index).await?;
+        found = first_receipt(store, group, index).await?;
     }
-    let (size, checkpoint) = covering.ok_or_else(|| {
+    let (_, receipt) = found.ok_or_else(|| {
         CommandError::Unavailable("the original vote was not recorded; send it again".to_owned())
     })?;
+    Ok(receipt)
+}
+
+/// The entry at `index` of `group` and its receipt against the first
+/// checkpoint that covers it, built from storage: for an entry appended
+/// by a batch, the very receipt that batch answered with. `None` while no
+/// checkpoint covers the entry. The vote's original receipt, and the
+/// receipt the dispatcher mails to the voter (`crate::server::mail`).
+pub async fn first_receipt(
+    store: &Store,
+    group: &str,
+    index: u64,
+) -> Result<Option<(Vec<u8>, String)>, CommandError> {
+    let Some((size, checkpoint)) = store.first_checkpoint_covering(group, index).await? else {
+        return Ok(None);
+    };
     let entry = store
         .entries(group, index, index + 1)
         .await?
         .pop()
         .ok_or_else(|| CommandError::Internal(format!("entry {index} is missing")))?;
-    stored_receipt(store, group, &entry, index, size, checkpoint).await
+    let receipt = stored_receipt(store, group, &entry, index, size, checkpoint).await?;
+    Ok(Some((entry, receipt)))
 }

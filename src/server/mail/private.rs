@@ -4,16 +4,21 @@
 //! time as the outbox; the outcome stays in the row, outside the log: a
 //! reminder's until the ballot is closed (then
 //! `crate::server::commands::reminders` logs it), a receipt's for good.
+//! A receipt's row is written with its vote, before the batch's checkpoint
+//! is committed: the message's receipt is built here, from storage.
 
 use std::sync::Arc;
 
 use super::transport::{SendError, Sent};
 use super::{Dispatcher, PARKED, message, real_micros};
 use crate::ballot::reply_text;
+use crate::entry::Entry;
 use crate::server::AppState;
+use crate::server::commands::votes;
 use crate::server::fold::micros;
 use crate::store::private_outbox::{PrivateRow, RECEIPT, REMINDER};
 use crate::time::Timestamp;
+use crate::vote::VOTE_ENTRY_KIND;
 
 /// Claims the due rows and works on them; whether any was claimed.
 pub(super) async fn run_once(state: &Arc<AppState>, dispatcher: &Arc<Dispatcher>) -> bool {
@@ -129,7 +134,7 @@ async fn attempt(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) ->
         },
         RECEIPT => match receipt_facts(state, dispatcher, row).await {
             Ok(facts) => message::receipt(&facts, &dispatcher.from, &account.name, &account.email),
-            Err(reason) => return Attempt::Transient(reason),
+            Err(attempt) => return attempt,
         },
         other => {
             return Attempt::Final {
@@ -213,19 +218,56 @@ async fn reminder_facts(
     }))
 }
 
-/// What the receipt of `row` says: the row keeps the receipt and the
-/// question; the rest is the log's.
+/// What the receipt of `row` says: the row keeps the question and names
+/// the vote (its entry's index and its note's hash); the receipt is built
+/// from storage, against the first checkpoint that covers the entry (the
+/// very receipt the vote's answer carried). A row queued before the
+/// receipt was written with its vote keeps the receipt itself.
 async fn receipt_facts(
     state: &AppState,
     dispatcher: &Dispatcher,
     row: &PrivateRow,
-) -> Result<message::ReceiptFacts, String> {
+) -> Result<message::ReceiptFacts, Attempt> {
+    let transient = Attempt::Transient;
     let log = state
         .log(&row.group)
         .await
-        .map_err(|e| format!("cannot open the log: {e}"))?;
-    let (Some(question), Some(receipt)) = (&row.question, &row.payload) else {
-        return Err("the receipt's row has no question or receipt".to_owned());
+        .map_err(|e| transient(format!("cannot open the log: {e}")))?;
+    let Some(question) = &row.question else {
+        return Err(Attempt::Final {
+            accepted: false,
+            reply: "not sent: the receipt's row names no question".to_owned(),
+        });
+    };
+    let receipt = match (&row.payload, &row.note) {
+        (Some(receipt), _) => receipt.clone(),
+        (None, Some(note)) => {
+            let found = votes::first_receipt(&state.store, &row.group, row.occasion)
+                .await
+                .map_err(|e| transient(format!("cannot build the receipt: {e}")))?;
+            let Some((entry, receipt)) = found else {
+                return Err(transient(format!(
+                    "no checkpoint covers entry {} yet",
+                    row.occasion
+                )));
+            };
+            if !names_note(&entry, note) {
+                return Err(Attempt::Final {
+                    accepted: false,
+                    reply: format!(
+                        "not sent: entry {} is not the vote this receipt was queued for",
+                        row.occasion
+                    ),
+                });
+            }
+            receipt
+        }
+        (None, None) => {
+            return Err(Attempt::Final {
+                accepted: false,
+                reply: "not sent: the receipt's row names no vote".to_owned(),
+            });
+        }
     };
     Ok(message::ReceiptFacts {
         origin: log.origin.as_str().to_owned(),
@@ -238,6 +280,40 @@ async fn receipt_facts(
             "{}/groups/{}/ballots/{}",
             dispatcher.public_url, row.group, row.ballot
         ),
-        receipt: receipt.clone(),
+        receipt,
     })
+}
+
+/// Whether the stored entry `bytes` is a vote entry naming the note whose
+/// SHA-256 is `note` (lowercase hex).
+fn names_note(bytes: &[u8], note: &str) -> bool {
+    Entry::parse(bytes).is_ok_and(|entry| {
+        entry.kind() == VOTE_ENTRY_KIND
+            && entry.get("note") == Some(format!("sha256:{note}").as_str())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::id::BallotId;
+    use crate::tlog::Hash;
+
+    #[test]
+    fn a_receipt_is_sent_only_for_the_vote_entry_naming_its_note() {
+        let note = b"a signed vote note";
+        let ballot = BallotId::new("B1").expect("id");
+        let entry = crate::vote::vote_entry(Timestamp::MIN, &ballot, note)
+            .encode()
+            .expect("encode");
+        let hash = Hash::sha256(note).to_hex();
+        assert!(names_note(&entry, &hash));
+        assert!(!names_note(&entry, &Hash::sha256(b"another note").to_hex()));
+        let other = crate::entry::Entry::new("close", Timestamp::MIN)
+            .header("ballot", "B1")
+            .encode()
+            .expect("encode");
+        assert!(!names_note(&other, &hash));
+        assert!(!names_note(b"not an entry", &hash));
+    }
 }

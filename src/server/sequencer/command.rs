@@ -6,6 +6,7 @@ use tokio::sync::oneshot;
 
 use crate::entry::Entry;
 use crate::store::documents::Document;
+use crate::store::private_outbox::ReceiptOwed;
 use crate::time::Timestamp;
 use crate::tlog::tree::TailHashes;
 use crate::tlog::{Hash, LeafIndex, TreeSize};
@@ -33,6 +34,10 @@ pub struct Decided<T> {
     /// What the command tells its caller besides the entries (a ballot's
     /// recipients, why a vote was not logged).
     pub value: T,
+    /// The receipt of the first entry (a vote) owed to its voter by
+    /// e-mail, if any: written into the private outbox by the same
+    /// transaction, with the entry's index (`crate::store::private_outbox`).
+    pub receipt: Option<ReceiptOwed>,
 }
 
 impl Decided<()> {
@@ -42,6 +47,7 @@ impl Decided<()> {
             entries,
             documents: Vec::new(),
             value: (),
+            receipt: None,
         }
     }
 }
@@ -53,6 +59,7 @@ impl<T> Decided<T> {
             entries: Vec::new(),
             documents: Vec::new(),
             value,
+            receipt: None,
         }
     }
 }
@@ -204,6 +211,7 @@ pub(super) trait Pending<S>: Send {
 pub(super) struct Documents {
     pub(super) entries: Vec<Entry>,
     pub(super) documents: Vec<Document>,
+    pub(super) receipt: Option<ReceiptOwed>,
 }
 
 /// A [`Command`] on its way through the sequencer.
@@ -223,9 +231,14 @@ impl<S: 'static, T: Send + 'static> Pending<S> for Typed<S, T> {
             entries,
             documents,
             value,
+            receipt,
         } = command(state, time)?;
         self.value = Some(value);
-        Ok(Documents { entries, documents })
+        Ok(Documents {
+            entries,
+            documents,
+            receipt,
+        })
     }
 
     fn answer(self: Box<Self>, result: Result<Vec<Appended>, AppendError>) {

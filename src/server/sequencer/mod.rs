@@ -362,10 +362,17 @@ impl<S: LogFold> GroupLog<S> {
         // The outbox rows the accepted entries owe or settle, written with
         // them.
         let mut outbox = Vec::new();
+        // The receipts owed to the voters of the accepted votes, by entry
+        // index, written with them (none without a relay).
+        let mut receipts = Vec::new();
         let mut requests = batch.into_iter();
         while let Some(mut request) = requests.next() {
             let time = loaded.last_time.max(self.clock.now());
-            let Documents { entries, documents } = match request.decide(&loaded.state, time) {
+            let Documents {
+                entries,
+                documents,
+                receipt,
+            } = match request.decide(&loaded.state, time) {
                 Ok(documents) => documents,
                 Err(refused) => {
                     request.answer(Err(AppendError::Refused(refused)));
@@ -444,6 +451,7 @@ impl<S: LogFold> GroupLog<S> {
                 }
             }
             let start = write.entries.len();
+            receipts.extend(receipt.map(|r| (first_index + start as u64, r)));
             pending_documents.extend(place_documents::<S>(
                 documents,
                 &entries,
@@ -467,9 +475,11 @@ impl<S: LogFold> GroupLog<S> {
         }
 
         // Step 4: sign the new checkpoint and write the documents stored
-        // beside the entries, then entries, hashes and checkpoint, in the
-        // transaction. A failure or crash here leaves nothing (no document
-        // either): the transaction rolls back.
+        // beside the entries, then entries, hashes and checkpoint, then the
+        // outbox rows the entries owe or settle and the receipts owed to
+        // the votes' voters by e-mail, in the transaction. A failure or
+        // crash here leaves nothing (no document, no row either): the
+        // transaction rolls back.
         let size = first_index + write.entries.len() as u64;
         let checkpoint = Checkpoint::new(
             self.origin.clone(),
@@ -481,13 +491,13 @@ impl<S: LogFold> GroupLog<S> {
         let written = match checkpoint {
             Ok(signed) => {
                 write.checkpoint = signed;
-                match tx.write_documents(&pending_documents).await {
-                    Ok(()) => match tx.write(&write).await {
-                        Ok(()) => tx.write_outbox(&outbox).await.map_err(|e| e.to_string()),
-                        Err(e) => Err(e.to_string()),
-                    },
-                    Err(e) => Err(e.to_string()),
-                }
+                let writing = async {
+                    tx.write_documents(&pending_documents).await?;
+                    tx.write(&write).await?;
+                    tx.write_outbox(&outbox).await?;
+                    tx.write_receipts(&receipts).await
+                };
+                writing.await.map_err(|e| e.to_string())
             }
             Err(e) => Err(e.to_string()),
         };
@@ -500,8 +510,8 @@ impl<S: LogFold> GroupLog<S> {
             return;
         }
 
-        // Step 5: commit. After `Ok`, documents, entries, hashes and
-        // checkpoint are durable together. After `Err` (or a crash during
+        // Step 5: commit. After `Ok`, documents, entries, hashes,
+        // checkpoint and mail rows are durable together. After `Err` (or a crash during
         // the commit) the outcome is unknown; `stale` makes the next user
         // re-read the log, and start-up checks the stored tree against the
         // stored checkpoint.

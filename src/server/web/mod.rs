@@ -91,10 +91,6 @@ const MAX_FORM_BYTES: usize = 16 * 1024;
 const SIGN_IN_RATE: u32 = 1;
 const SIGN_IN_BURST: u32 = 10;
 
-/// Receipts being queued in the private outbox at once at most (each is a
-/// database write beside the votes' appends).
-const RECEIPTS_AT_ONCE: usize = 16;
-
 /// Requests for a sign-in link allowed per client address: a burst of
 /// three, then one a second (each also counts against the person's hourly
 /// cap, `commands::sign_in_links::LINKS_PER_HOUR`).
@@ -119,9 +115,6 @@ pub struct WebState {
     /// The mail dispatcher, set once by `serve` (sign-in links and votes'
     /// receipts are sent through it).
     pub dispatcher: std::sync::OnceLock<Arc<super::mail::Dispatcher>>,
-    /// Receipts being mailed at most at once; a vote that finds none free
-    /// is not mailed its receipt (best effort: the vote's answer has it).
-    pub receipt_slots: Arc<tokio::sync::Semaphore>,
     /// The largest announcement with its documents (`--max-upload-bytes`),
     /// which the announcement page tells the module.
     pub max_upload_bytes: usize,
@@ -137,7 +130,6 @@ impl WebState {
             link_requests: Limiter::new(Budget::new(LINK_REQUEST_RATE, LINK_REQUEST_BURST)),
             link_seconds: i64::try_from(config.sign_in_link_seconds.max(1)).unwrap_or(900),
             dispatcher: std::sync::OnceLock::new(),
-            receipt_slots: Arc::new(tokio::sync::Semaphore::new(RECEIPTS_AT_ONCE)),
             max_upload_bytes: config.max_upload_bytes,
         }
     }

@@ -213,36 +213,17 @@ pub(crate) async fn cast(
     let submitted = SubmittedVote::parse(body.note.as_bytes()).map_err(|e| {
         ApiError::Refused(Refused::from(&VoteRefusal::MalformedNote(e.to_string())))
     })?;
-    let voted = (
-        person.to_string(),
-        submitted.vote.question.to_string(),
-        submitted.vote.organisation.to_string(),
-    );
-    let ballot_text = ballot.to_string();
     let vote = commands::votes::Ballot {
         submitted,
         attachment: body.attachment.map(String::into_bytes),
         person,
         ballot,
+        // Queued with the vote when a relay is configured.
+        mail_receipt: state.web.mailer().is_some(),
     };
     Ok(
         match commands::votes::cast(&state.store, log, vote).await? {
             Cast::Recorded { index, receipt } => {
-                let (voter, question, organisation) = voted;
-                commands::votes::mail_receipt(
-                    state,
-                    &voter,
-                    crate::server::mail::message::ReceiptFacts {
-                        origin: log.origin.as_str().to_owned(),
-                        group: log.group.clone(),
-                        ballot: ballot_text.clone(),
-                        question,
-                        organisation,
-                        index,
-                        url: format!("/groups/{}/ballots/{}", log.group, ballot_text),
-                        receipt: receipt.clone(),
-                    },
-                );
                 (StatusCode::CREATED, Json(VoteReceipt { index, receipt })).into_response()
             }
             Cast::AlreadyRecorded { index, receipt } => {
