@@ -249,7 +249,7 @@ async fn check_one(state: &AppState, head: &LogHead) {
         );
     };
     loop {
-        match startup::check_log(state, head, &report).await {
+        match startup::check_log(state, head, &report, true).await {
             Ok(outcome) => {
                 if matches!(outcome, Checked::Refused) {
                     checks.refused.fetch_add(1, Ordering::Relaxed);

@@ -43,17 +43,23 @@ const FOLD_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Checks one stored log and starts its sequencer, halted if the check
 /// failed. Only storage errors (the database is unreachable) are errors.
+/// For a log found after start (`AppState::discover`): a storage error
+/// during the fold is not waited out under the discovery lock; the log is
+/// registered and its next read folds (and verifies) the rest first.
 pub async fn open_log(state: &AppState, head: &LogHead) -> Result<(), ServerError> {
-    check_log(state, head, &|_| ()).await.map(|_| ())
+    check_log(state, head, &|_| (), false).await.map(|_| ())
 }
 
-/// [`open_log`], reporting how far the check is. The log is registered in
-/// [`AppState::logs`] only once its check has ended (a log that failed it
-/// is registered halted), so that nothing reaches a log being checked.
+/// [`open_log`], reporting how far the check is; with `retry`, a storage
+/// error during the fold is tried again until the fold ends. The log is
+/// registered in [`AppState::logs`] only then (a log that failed its
+/// check is registered halted), so that nothing reaches a log being
+/// checked.
 pub async fn check_log(
     state: &AppState,
     head: &LogHead,
     report: &(dyn Fn(Stage) + Sync),
+    retry: bool,
 ) -> Result<Checked, ServerError> {
     let origin = match Origin::new(head.origin.clone()) {
         Ok(origin) => origin,
@@ -81,8 +87,10 @@ pub async fn check_log(
     if verdict.is_none() {
         // Fold the registry and the ballots now (every vote's signature
         // verified), so that an entry that does not apply is reported at
-        // start-up rather than at first use. A storage error is tried
-        // again: the log is not served half-folded.
+        // start-up rather than at first use. With `retry` (the check at
+        // start), a storage error is tried again, so that a log is never
+        // called checked half-folded; without, it is registered and its
+        // next read folds the rest, verified, before answering.
         report(Stage::Fold(Arc::clone(&log)));
         loop {
             match log.read(|_| ()).await {
@@ -90,6 +98,13 @@ pub async fn check_log(
                 Err(AppendError::Halted(reason)) => {
                     tracing::error!(group = %head.group, "log refused at start-up: {reason}");
                     outcome = Checked::Refused;
+                    break;
+                }
+                Err(e) if !retry => {
+                    tracing::error!(
+                        group = %head.group,
+                        "the log's fold could not read storage; its next read tries again: {e}"
+                    );
                     break;
                 }
                 Err(e) => {
