@@ -162,14 +162,17 @@ RUST_LOG=warn "$bin" serve --simulated-clock --simulated-start 2026-01-05T09:00:
     >"$work/server.out" 2>"$work/server.log" &
 server_pid=$!
 
+# It listens at once, then checks every log it holds (none here) and
+# prints `ready: …`: wait for both.
 S=
 for _ in $(seq 300); do
     S=$(sed -n 's/^listening on \(http:\/\/.*\)$/\1/p' "$work/server.out")
-    [ -n "$S" ] && break
-    kill -0 "$server_pid" 2>/dev/null || die "the server exited before listening"
+    [ -n "$S" ] && grep -q '^ready: ' "$work/server.out" && break
+    kill -0 "$server_pid" 2>/dev/null || die "the server exited before it was ready"
     sleep 0.1
 done
-[ -n "$S" ] || die "the server did not print its address within 30 s"
+[ -n "$S" ] && grep -q '^ready: ' "$work/server.out" \
+    || die "the server was not ready within 30 s"
 TOKEN=$(sed -n 's/^secretariat token (shown once, store it now): \(scr_.*\)$/\1/p' "$work/server.out")
 [ -n "$TOKEN" ] || die "the server printed no secretariat token"
 printf '%s\n' "$TOKEN" >keys/secretariat.token

@@ -203,6 +203,15 @@ fn a_restored_backup_gets_its_tail_back_from_a_bundle_and_the_voters_files() {
     );
     let published = read_verified(&w.server.address, &w.token, "ETI");
     let bundle = w.export("alice", "B1", "bundle");
+    // The same bundle as one archive, as the server serves it.
+    let archive = http::get(
+        &w.server.address,
+        "/v1/groups/ETI/ballots/B1/bundle",
+        Some(&w.token),
+    );
+    assert_eq!(archive.status, 200, "{}", archive.text());
+    let archive_path = copies.path().join("bundle.tar");
+    std::fs::write(&archive_path, &archive.body).expect("write the archive");
     let World {
         server,
         token,
@@ -275,7 +284,24 @@ fn a_restored_backup_gets_its_tail_back_from_a_bundle_and_the_voters_files() {
     );
     server.stop();
 
-    // With the voter's files: put back, served with the published roots.
+    // A file that is not a bundle archive: refused, nothing written.
+    let garbage = copies.path().join("garbage.tar");
+    std::fs::write(&garbage, b"not an archive").expect("write a file");
+    let output = restore_tail(
+        data.path(),
+        &[
+            "--group",
+            "ETI",
+            "--bundle",
+            garbage.to_str().expect("UTF-8"),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("is not a bundle archive"), "{stderr}");
+
+    // With the voter's files and the bundle's archive (a directory works
+    // alike): put back, served with the published roots.
     let alice = votes.join("alice-votes");
     let output = restore_tail(
         data.path(),
@@ -283,7 +309,7 @@ fn a_restored_backup_gets_its_tail_back_from_a_bundle_and_the_voters_files() {
             "--group",
             "ETI",
             "--bundle",
-            &bundle,
+            archive_path.to_str().expect("UTF-8"),
             "--documents",
             alice.to_str().expect("UTF-8"),
         ],

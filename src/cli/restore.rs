@@ -17,9 +17,10 @@ pub struct Args {
     /// The group whose log is behind.
     #[arg(long)]
     group: String,
-    /// An audit bundle's directory (`scrutineer export`) of this log,
-    /// exported after the entries the database lacks.
-    #[arg(long, value_name = "DIR")]
+    /// An audit bundle of this log, exported after the entries the
+    /// database lacks: its directory (`scrutineer export`) or its archive
+    /// (a `.tar` file, as `GET …/ballots/{ballot}/bundle` serves it).
+    #[arg(long, value_name = "DIR|FILE")]
     bundle: PathBuf,
     /// A directory of further documents the tail names, used if their
     /// SHA-256 matches: the voters' `.vote` files of ballots still open.
@@ -53,13 +54,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let key = SigningKey::parse(text.trim_end_matches('\n'))
         .map_err(|e| anyhow::anyhow!("{}: {e}", key_path.display()))?;
     let marks = HighWater::open(&args.data_dir)?;
+    // An archive is unpacked into a temporary directory (removed when
+    // done) and checked there exactly as a directory would be.
+    let unpacked = if args.bundle.is_file() {
+        Some(super::verify::unpack(&args.bundle)?)
+    } else {
+        None
+    };
+    let bundle = unpacked
+        .as_ref()
+        .map_or(args.bundle.as_path(), |u| u.0.as_path());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let restored = runtime.block_on(async {
         let store = Store::open(&url).await?;
         let source = TailSource {
-            bundle: &args.bundle,
+            bundle,
             documents: &args.documents,
         };
         let restored = restore_tail(&store, &key, &marks, &args.group, &source).await;

@@ -97,7 +97,7 @@ pub struct Args {
 
 /// A bundle fetched from a server, or unpacked from an archive, into a
 /// temporary directory, removed when dropped.
-struct Fetched(PathBuf);
+pub(super) struct Fetched(pub(super) PathBuf);
 
 impl Fetched {
     /// A new, uniquely named temporary directory (not yet created).
@@ -106,7 +106,7 @@ impl Fetched {
         getrandom::fill(&mut name).context("no entropy for a temporary directory's name")?;
         let hex: String = name.iter().map(|b| format!("{b:02x}")).collect();
         Ok(Self(
-            std::env::temp_dir().join(format!("scrutineer-verify-{hex}")),
+            std::env::temp_dir().join(format!("scrutineer-bundle-{hex}")),
         ))
     }
 }
@@ -139,8 +139,9 @@ fn fetch(args: &Args, url: &str, log_key: Option<&VerifierKey>) -> anyhow::Resul
 }
 
 /// Unpacks a bundle archive (`GET …/ballots/{ballot}/bundle`) into a new
-/// temporary directory.
-fn unpack(path: &Path) -> anyhow::Result<Fetched> {
+/// temporary directory, removed when the answer is dropped (also used by
+/// `restore-tail --bundle FILE`).
+pub(super) fn unpack(path: &Path) -> anyhow::Result<Fetched> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let files =
         read_tar(&bytes).with_context(|| format!("{} is not a bundle archive", path.display()))?;

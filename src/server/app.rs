@@ -50,6 +50,9 @@ pub struct AppState {
     pub marks: Arc<super::high_water::HighWater>,
     /// The witnesses asked to cosign (`--witness-policy`), if any.
     pub witnessing: Option<Arc<super::witnessing::Witnessing>>,
+    /// The logs found at start whose check has not ended: not served
+    /// (`checks.rs`).
+    pub checks: super::checks::Checks,
 }
 
 impl AppState {
@@ -59,12 +62,18 @@ impl AppState {
             .map_err(|e| ApiError::bad_request("invalid-group", e.to_string()))
     }
 
-    /// The log of a group, or 404. A log this process has not seen yet
-    /// (created by another server process on the same database) is opened
-    /// first, with the same start-up check as at start.
+    /// The log of a group, or 404, or 503 `log-being-checked` while its
+    /// start-up check runs. A log this process has not seen yet (created
+    /// by another server process on the same database) is opened first,
+    /// with the same start-up check as at start.
     pub async fn log(&self, group: &str) -> Result<Arc<Log>, ApiError> {
         if let Some(log) = self.logs.read().await.get(group) {
             return Ok(Arc::clone(log));
+        }
+        // A checked log is registered before it leaves the pending set, so
+        // one not pending now is registered, if it was ever pending.
+        if self.checks.is_pending(group) {
+            return Err(ApiError::Checking(group.to_owned()));
         }
         // A group this process does not serve yet: created through another
         // process on the same PostgreSQL database, or no group at all. One
@@ -94,11 +103,17 @@ impl AppState {
 
     /// Opens every log in storage that this process does not serve yet:
     /// several server processes share one PostgreSQL database, and a group
-    /// created through one of them must be served by all.
+    /// created through one of them must be served by all. A log being
+    /// checked since start is left to its check (and so not opened twice).
     pub async fn discover(&self) -> Result<(), ServerError> {
         let _one_at_a_time = self.discovery.lock().await;
         let heads = self.store.heads().await?;
         for head in heads {
+            // Pending first: a log leaves the pending set only once it is
+            // registered.
+            if self.checks.is_pending(&head.group) {
+                continue;
+            }
             if !self.logs.read().await.contains_key(&head.group) {
                 startup::open_log(self, &head).await?;
             }
@@ -117,9 +132,10 @@ impl AppState {
         self.log_key(origin).verifier_key()
     }
 
-    /// Starts (or registers) the sequencer of a log.
-    pub async fn start_log(&self, group: &str, origin: Origin, halted: Option<String>) -> Arc<Log> {
-        let log = GroupLog::start(
+    /// Starts the sequencer of a log, without serving it yet: see
+    /// [`AppState::register_log`].
+    pub fn new_log(&self, group: &str, origin: Origin, halted: Option<String>) -> Arc<Log> {
+        GroupLog::start(
             group.to_owned(),
             origin.clone(),
             self.log_key(&origin),
@@ -128,11 +144,11 @@ impl AppState {
             self.policy,
             halted,
             Some(Arc::clone(&self.marks)),
-        );
-        self.logs
-            .write()
-            .await
-            .insert(group.to_owned(), Arc::clone(&log));
-        log
+        )
+    }
+
+    /// Serves a log whose check has ended (halted if it failed).
+    pub async fn register_log(&self, log: Arc<Log>) {
+        self.logs.write().await.insert(log.group.clone(), log);
     }
 }

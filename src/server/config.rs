@@ -198,6 +198,12 @@ pub struct Config {
     /// seconds of real time.
     #[arg(long, env = "SCRUTINEER_SIGN_IN_LINK_SECONDS", default_value_t = 900)]
     pub sign_in_link_seconds: u64,
+    /// TEST ONLY: `GROUP=FILE` holds the start-up check of GROUP's log
+    /// until FILE exists, so that a test can observe a log being checked
+    /// without racing the check. The log is not served meanwhile, exactly
+    /// as during any check; never use it for real.
+    #[arg(long, value_name = "GROUP=FILE", hide = true)]
+    pub test_hold_check: Option<String>,
 }
 
 /// How the server writes its own log lines.

@@ -66,6 +66,14 @@ pub enum ApiError {
     /// was recorded unless the detail says the outcome is unknown.
     #[error("{0}")]
     Unavailable(String),
+    /// 503 `log-being-checked`: the group's log is being checked since the
+    /// server started (`checks.rs`) and is not served until the check
+    /// ends; `Retry-After` says when to ask again. Carries the group id.
+    #[error(
+        "the log of group {0:?} is being checked since the server started; it is served once \
+         its check ends (see /readyz)"
+    )]
+    Checking(String),
     /// 504: the request took longer than the configured limit.
     #[error("the request took too long")]
     Timeout,
@@ -122,6 +130,11 @@ impl ApiError {
                 "unavailable",
                 "Unavailable",
             ),
+            Self::Checking(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "log-being-checked",
+                "Being checked",
+            ),
             Self::Timeout => (StatusCode::GATEWAY_TIMEOUT, "timeout", "Timeout"),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -152,6 +165,12 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Self::Checking(_) = self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(super::checks::RETRY_AFTER_SECS),
+            );
+        }
         if let Self::RateLimited { retry_after, .. } = self {
             response
                 .headers_mut()

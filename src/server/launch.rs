@@ -9,9 +9,7 @@ use std::time::Duration as StdDuration;
 
 use tokio::sync::RwLock;
 
-use super::{
-    AppState, ServerError, access, api, auth, connections, rate_limit, scheduler, startup, web,
-};
+use super::{AppState, ServerError, access, api, auth, connections, rate_limit, scheduler, web};
 
 use super::clock::Clock;
 use super::config::{Config, LogFormat};
@@ -65,31 +63,57 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
         }
         None => None,
     };
-    // One line on stdout that scripts and tests can read.
+    // One line on stdout that scripts and tests can read; the logs found
+    // in storage are checked from now on, each one unserved until its
+    // check ends, and a second line, `ready: …`, follows once every one
+    // has been (`checks.rs`).
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("listening on {scheme}://{address}");
-    let _ = std::io::stdout().flush();
-    tracing::info!(%address, "listening");
-    // Opens, closes and tallies ballots at their times, from now on and
-    // for whatever fell due while the server was down.
-    let scheduler = tokio::spawn(scheduler::run(Arc::clone(&state)));
-    let witnessing = state
-        .witnessing
-        .clone()
-        .map(|w| tokio::spawn(super::witnessing::run(Arc::clone(&state), w)));
-    // Sends the notices the outbox holds (SPEC section 9).
     let mail_line = dispatcher.describe();
     println!("mail: {mail_line}");
     let _ = std::io::stdout().flush();
+    tracing::info!(%address, "listening");
     tracing::info!("{mail_line}");
     let _ = state.web.dispatcher.set(Arc::clone(&dispatcher));
-    let mailer = tokio::spawn(super::mail::run(Arc::clone(&state), dispatcher));
+    let checking = tokio::spawn(super::checks::run(Arc::clone(&state)));
+    // The tasks that act on logs start once every log found at start has
+    // been checked: the scheduler (opens, closes and tallies ballots at
+    // their times, from now on and for whatever fell due while the server
+    // was down or checking), the witnesses, and the dispatcher of the
+    // notices the outbox holds (SPEC section 9).
+    let background = tokio::spawn({
+        let state = Arc::clone(&state);
+        async move {
+            state.checks.wait_ready().await;
+            let mut tasks = Tasks(Vec::new());
+            tasks
+                .0
+                .push(tokio::spawn(scheduler::run(Arc::clone(&state))));
+            if let Some(w) = state.witnessing.clone() {
+                tasks
+                    .0
+                    .push(tokio::spawn(super::witnessing::run(Arc::clone(&state), w)));
+            }
+            tasks.0.push(tokio::spawn(super::mail::run(
+                Arc::clone(&state),
+                dispatcher,
+            )));
+            // Until aborted at shutdown, which aborts them all.
+            std::future::pending::<()>().await;
+            drop(tasks);
+        }
+    });
     let metrics = metrics_listener
         .map(|listener| tokio::spawn(super::metrics::serve(listener, Arc::clone(&state))));
     // Every request gets an id and is counted (`metrics.rs`), the web
     // application's and the API's alike.
+    // (Inside the counting: a log being checked answers 503 here.)
     let app = web::router(Arc::clone(&state), &config)
         .merge(api::router(Arc::clone(&state), &config))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            super::checks::gate,
+        ))
         .layer(axum::middleware::from_fn(super::metrics::observe));
     let header_timeout = StdDuration::from_secs(config.header_timeout_secs.max(1));
     let reload = tls.clone().map(|tls| tokio::spawn(reload_on_hangup(tls)));
@@ -105,19 +129,28 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
     };
     connections::serve(listener, app, header_timeout, accept, shutdown_signal()).await;
     tracing::info!("stopped");
-    scheduler.abort();
+    checking.abort();
+    background.abort();
+    let _ = background.await;
     if let Some(reload) = reload {
         reload.abort();
     }
-    if let Some(task) = witnessing {
-        task.abort();
-    }
-    mailer.abort();
     if let Some(task) = metrics {
         task.abort();
     }
     state.store.close().await;
     Ok(())
+}
+
+/// Tasks aborted when dropped.
+struct Tasks(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// Reads and parses `--witness-policy`, if given.
@@ -136,7 +169,9 @@ fn load_witness_policy(
     Ok(Some(Arc::new(super::witnessing::Witnessing::new(policy))))
 }
 
-/// Opens storage, the key and every log, and bootstraps the first account.
+/// Opens storage and the key, lists every log (each one pending until
+/// [`super::checks::run`] has checked it), and bootstraps the first
+/// account.
 pub async fn open(config: &Config) -> Result<AppState, ServerError> {
     // The data directory holds the log key and (SQLite) names and e-mail
     // addresses: only this user may read it. Created so; an existing one
@@ -237,15 +272,27 @@ pub async fn open(config: &Config) -> Result<AppState, ServerError> {
         web: web::WebState::new(config),
         marks: Arc::new(marks),
         witnessing: load_witness_policy(config)?,
+        checks: super::checks::Checks::new(&heads, config.test_hold_check.as_deref())
+            .map_err(ServerError::Config)?,
     };
-    for head in heads {
-        startup::open_log(&state, &head).await?;
-    }
     if resume {
+        // The latest entry time is the time of each log's last entry
+        // (entry times never decrease), read before the logs are checked:
+        // a demonstration's clock, which no log of a real clock shares.
         let mut latest = Timestamp::MIN;
-        for log in state.logs.read().await.values() {
-            if let Ok(time) = log.read(|loaded| loaded.last_time).await {
-                latest = latest.max(time);
+        for head in &heads {
+            if head.size == 0 {
+                continue;
+            }
+            let last = state
+                .store
+                .entries(&head.group, head.size - 1, head.size)
+                .await?;
+            if let Some(entry) = last
+                .first()
+                .and_then(|b| crate::entry::Entry::parse(b).ok())
+            {
+                latest = latest.max(entry.time());
             }
         }
         let start = if latest == Timestamp::MIN {

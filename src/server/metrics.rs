@@ -72,6 +72,7 @@ pub struct Metrics {
     tree_size: Family<Labels, Gauge>,
     newest_entry_age: Family<Labels, FloatGauge>,
     halted: Family<Labels, Gauge>,
+    checking: Family<Labels, Gauge>,
     ballots: Family<Labels, Gauge>,
     outbox: Family<Labels, Gauge>,
     outbox_oldest_age: FloatGauge,
@@ -99,6 +100,7 @@ impl Metrics {
             tree_size: Family::default(),
             newest_entry_age: Family::default(),
             halted: Family::default(),
+            checking: Family::default(),
             ballots: Family::default(),
             outbox: Family::default(),
             outbox_oldest_age: FloatGauge::default(),
@@ -154,6 +156,11 @@ impl Metrics {
             "log_halted",
             "1 for a log that is not served (failed its start-up check or a high-water mark)",
             metrics.halted.clone(),
+        );
+        metrics.registry.register(
+            "log_being_checked",
+            "1 while the log's start-up check runs (the log is not served meanwhile)",
+            metrics.checking.clone(),
         );
         metrics
             .registry
@@ -241,6 +248,10 @@ impl Metrics {
         self.tree_size.clear();
         self.newest_entry_age.clear();
         self.halted.clear();
+        self.checking.clear();
+        for group in state.checks.pending_groups() {
+            self.checking.get_or_create(&vec![("group", group)]).set(1);
+        }
         self.ballots.clear();
         let mut by_state = std::collections::BTreeMap::<&'static str, i64>::new();
         for log in logs {

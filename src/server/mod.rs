@@ -15,6 +15,8 @@
 //!   the relay.
 //! - [`startup`]: the check of every stored tree against its signed
 //!   checkpoint and its high-water mark.
+//! - [`checks`]: those checks run while the server already answers, each
+//!   log unserved (503 `log-being-checked`) until its own has ended.
 //! - [`high_water`]: the newest checkpoint published per log, in a file
 //!   apart from the database, so that a restore cannot fork a log.
 //! - [`auth`]: bearer tokens and the authorisation table.
@@ -35,6 +37,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod bundle;
+pub mod checks;
 pub mod clock;
 pub mod commands;
 pub mod config;

@@ -10,22 +10,67 @@ use crate::tlog::checkpoint::{Origin, open_checkpoint};
 use crate::tlog::tree::{Appender, split_stored_hash_index, stored_hash_count};
 use crate::tlog::{TreeSize, leaf_hash};
 
-use super::{AppState, ServerError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::sequencer::AppendError;
+use super::{AppState, Log, ServerError};
 
 /// How many entries the check reads at a time.
 const CHUNK: u64 = 4096;
 
+/// How far a log's check is, as [`check_log`] reports it.
+pub enum Stage {
+    /// Recomputing the tree: the entries hashed so far.
+    Tree(Arc<AtomicU64>),
+    /// Folding the entries again, each vote's signature verified (the
+    /// log's [`Log::folded`](super::sequencer::GroupLog::folded) says how
+    /// far).
+    Fold(Arc<Log>),
+}
+
+/// How a log's check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    /// The log is served.
+    Served,
+    /// The log is registered halted, with the reason (in the log too).
+    Refused,
+}
+
+/// How long the fold waits before trying again after a storage error.
+const FOLD_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Checks one stored log and starts its sequencer, halted if the check
-/// failed. Only storage errors (the database is unreachable) stop start-up.
+/// failed. Only storage errors (the database is unreachable) are errors.
+/// For a log found after start (`AppState::discover`): a storage error
+/// during the fold is not waited out under the discovery lock; the log is
+/// registered and its next read folds (and verifies) the rest first.
 pub async fn open_log(state: &AppState, head: &LogHead) -> Result<(), ServerError> {
+    check_log(state, head, &|_| (), false).await.map(|_| ())
+}
+
+/// [`open_log`], reporting how far the check is; with `retry`, a storage
+/// error during the fold is tried again until the fold ends. The log is
+/// registered in [`AppState::logs`] only then (a log that failed its
+/// check is registered halted), so that nothing reaches a log being
+/// checked.
+pub async fn check_log(
+    state: &AppState,
+    head: &LogHead,
+    report: &(dyn Fn(Stage) + Sync),
+    retry: bool,
+) -> Result<Checked, ServerError> {
     let origin = match Origin::new(head.origin.clone()) {
         Ok(origin) => origin,
         Err(e) => {
             tracing::error!(group = %head.group, "log refused: invalid origin: {e}");
-            return Ok(());
+            return Ok(Checked::Refused);
         }
     };
-    let verdict = match check(state, head, &origin).await {
+    let hashed = Arc::new(AtomicU64::new(0));
+    report(Stage::Tree(Arc::clone(&hashed)));
+    let verdict = match check(state, head, &origin, &hashed).await {
         Ok(()) => None,
         Err(Failure::Store(e)) => return Err(e.into()),
         Err(Failure::Refused(reason)) => Some(reason),
@@ -33,15 +78,48 @@ pub async fn open_log(state: &AppState, head: &LogHead) -> Result<(), ServerErro
     if let Some(reason) = &verdict {
         tracing::error!(group = %head.group, origin = %origin, "log refused at start-up: {reason}");
     }
-    let log = state.start_log(&head.group, origin, verdict.clone()).await;
+    let log = state.new_log(&head.group, origin, verdict.clone());
+    let mut outcome = if verdict.is_none() {
+        Checked::Served
+    } else {
+        Checked::Refused
+    };
     if verdict.is_none() {
-        // Fold the registry now, so that an entry that does not apply is
-        // reported at start-up rather than at first use.
-        if let Err(e) = log.read(|_| ()).await {
-            tracing::error!(group = %head.group, "log refused at start-up: {e}");
+        // Fold the registry and the ballots now (every vote's signature
+        // verified), so that an entry that does not apply is reported at
+        // start-up rather than at first use. With `retry` (the check at
+        // start), a storage error is tried again, so that a log is never
+        // called checked half-folded; without, it is registered and its
+        // next read folds the rest, verified, before answering.
+        report(Stage::Fold(Arc::clone(&log)));
+        loop {
+            match log.read(|_| ()).await {
+                Ok(()) => break,
+                Err(AppendError::Halted(reason)) => {
+                    tracing::error!(group = %head.group, "log refused at start-up: {reason}");
+                    outcome = Checked::Refused;
+                    break;
+                }
+                Err(e) if !retry => {
+                    tracing::error!(
+                        group = %head.group,
+                        "the log's fold could not read storage; its next read tries again: {e}"
+                    );
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(
+                        group = %head.group,
+                        "the log's start-up fold could not read storage; trying again in {} s: {e}",
+                        FOLD_RETRY.as_secs()
+                    );
+                    tokio::time::sleep(FOLD_RETRY).await;
+                }
+            }
         }
     }
-    Ok(())
+    state.register_log(log).await;
+    Ok(outcome)
 }
 
 enum Failure {
@@ -59,7 +137,12 @@ impl From<StoreError> for Failure {
     }
 }
 
-async fn check(state: &AppState, head: &LogHead, origin: &Origin) -> Result<(), Failure> {
+async fn check(
+    state: &AppState,
+    head: &LogHead,
+    origin: &Origin,
+    hashed: &AtomicU64,
+) -> Result<(), Failure> {
     let refuse = |reason: String| Err(Failure::Refused(reason));
     // A log keeps the origin it was created with, whatever the prefix of
     // new groups is now (an installation that ran with the former shared
@@ -179,6 +262,7 @@ async fn check(state: &AppState, head: &LogHead, origin: &Origin) -> Result<(), 
         }
         next_hash += recomputed.len() as u64;
         index = to;
+        hashed.store(index, Ordering::Relaxed);
         if mark.as_ref().is_some_and(|m| m.size == index) {
             root_at_mark = Some(appender.root());
         }

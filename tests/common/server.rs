@@ -22,19 +22,34 @@ pub struct Server {
 
 impl Server {
     /// Starts a server on `data_dir` with extra flags, waiting until it
-    /// listens.
+    /// is ready: it listens at once, then prints `ready: …` once it has
+    /// checked every log found in storage (until then those logs answer
+    /// 503 `log-being-checked`).
     pub fn start(data_dir: &Path, extra: &[&str]) -> Self {
-        Self::spawn(data_dir, extra, "warn", Stdio::inherit())
+        Self::spawn(data_dir, extra, "warn", Stdio::inherit(), true)
+    }
+
+    /// [`Server::start`] returning as soon as the server listens, its
+    /// logs possibly still being checked (the `ready: …` line is not
+    /// awaited).
+    pub fn start_listening(data_dir: &Path, extra: &[&str]) -> Self {
+        Self::spawn(data_dir, extra, "warn", Stdio::inherit(), false)
     }
 
     /// [`Server::start`] with every log line down to `debug` written to
     /// the file `log` (to look for what must never be logged).
     pub fn start_logging_to(data_dir: &Path, extra: &[&str], log: &Path) -> Self {
         let file = std::fs::File::create(log).expect("create the log file");
-        Self::spawn(data_dir, extra, "debug", Stdio::from(file))
+        Self::spawn(data_dir, extra, "debug", Stdio::from(file), true)
     }
 
-    fn spawn(data_dir: &Path, extra: &[&str], rust_log: &str, stderr: Stdio) -> Self {
+    fn spawn(
+        data_dir: &Path,
+        extra: &[&str],
+        rust_log: &str,
+        stderr: Stdio,
+        wait_ready: bool,
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_scrutineer"))
             .arg("serve")
             .arg("--data-dir")
@@ -71,6 +86,17 @@ impl Server {
                 break a.trim().to_owned();
             }
         };
+        if wait_ready {
+            loop {
+                let line = lines
+                    .next()
+                    .expect("the server said it was ready before exiting")
+                    .expect("stdout is UTF-8");
+                if line.starts_with("ready: ") {
+                    break;
+                }
+            }
+        }
         // Keep draining stdout so that the server never blocks on a full
         // pipe.
         std::thread::spawn(move || for _ in lines {});

@@ -42,11 +42,26 @@ async fn document(_: Public) -> Response {
     response
 }
 
-/// Ready when the database answers.
+/// Ready when every log found at start has been checked and the database
+/// answers. While logs are being checked: 503 with `Retry-After` and one
+/// line per log not checked yet, saying how far its check is.
 /// The details list each group's witness quorum (`--witness-policy`): a
 /// quorum not reached is shown, but never makes the server unready, since
 /// votes must not wait for witnesses.
-async fn ready(State(state): State<Arc<AppState>>) -> Result<(StatusCode, String), ApiError> {
+async fn ready(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    if !state.checks.is_ready() {
+        let mut body = state.checks.report().join("\n");
+        body.push('\n');
+        return Ok((
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::server::checks::RETRY_AFTER_SECS),
+            )],
+            body,
+        )
+            .into_response());
+    }
     state
         .store
         .heads()
@@ -59,5 +74,5 @@ async fn ready(State(state): State<Arc<AppState>>) -> Result<(StatusCode, String
             body.push('\n');
         }
     }
-    Ok((StatusCode::OK, body))
+    Ok((StatusCode::OK, body).into_response())
 }

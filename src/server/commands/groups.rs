@@ -69,6 +69,7 @@ pub async fn create(
         .await?;
     let log = state.log(&group).await.map_err(|e| match e {
         ApiError::Unavailable(message) => CommandError::Unavailable(message),
+        checking @ ApiError::Checking(_) => CommandError::Unavailable(checking.to_string()),
         other => CommandError::Internal(other.to_string()),
     })?;
     let appended = log

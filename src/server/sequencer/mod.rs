@@ -104,6 +104,9 @@ pub struct GroupLog<S: LogFold> {
     /// The high-water marks, advanced before a checkpoint is served
     /// (`None` only in the crate's own tests of the sequencer).
     marks: Option<Arc<HighWater>>,
+    /// How many entries the fold from storage in progress has folded, for
+    /// the start-up check's progress in `/readyz` (read without the lock).
+    folding: std::sync::atomic::AtomicU64,
 }
 
 /// How the sequencer batches.
@@ -151,6 +154,7 @@ impl<S: LogFold> GroupLog<S> {
             published: std::sync::RwLock::new(None),
             queue,
             marks,
+            folding: std::sync::atomic::AtomicU64::new(0),
         });
         tokio::spawn(Arc::clone(&log).run(receiver, policy));
         log
@@ -237,6 +241,12 @@ impl<S: LogFold> GroupLog<S> {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let next = loaded.state.publish(published.as_ref());
         *published = Some(next);
+    }
+
+    /// How many entries the latest fold from storage has reached (for the
+    /// start-up check's progress; it does not wait for the log's lock).
+    pub fn folded(&self) -> u64 {
+        self.folding.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs `read` on the state brought up to date with storage (entries

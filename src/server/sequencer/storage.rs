@@ -79,6 +79,8 @@ impl<S: LogFold> GroupLog<S> {
             for entry in &parsed {
                 self.fold_stored(loaded, entry, &documents)?;
             }
+            self.folding
+                .store(loaded.size, std::sync::atomic::Ordering::Relaxed);
         }
         self.publish(loaded);
         Ok(())

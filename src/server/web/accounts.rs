@@ -428,6 +428,8 @@ pub async fn submit(
         _ => {
             let group = fields.group.trim().to_owned();
             match state.log(&group).await {
+                // Exists, but not served until its start-up check ends.
+                Err(checking @ ApiError::Checking(_)) => return Err(checking.into()),
                 Err(_) => {
                     return render(
                         &state,

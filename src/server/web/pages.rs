@@ -49,6 +49,8 @@ struct Home {
     groups: Option<Vec<GroupView>>,
     /// The groups whose logs are not served, by id.
     halted: Vec<String>,
+    /// Groups whose logs are being checked since the server started.
+    checking: Vec<String>,
     /// The clock's time, ISO 8601 UTC.
     now: String,
 }
@@ -107,6 +109,7 @@ pub async fn home(
                 },
                 groups: None,
                 halted: Vec::new(),
+                checking: Vec::new(),
                 now,
             },
         ));
@@ -167,6 +170,7 @@ pub async fn home(
             chrome: chrome(&session, "home"),
             groups: Some(groups),
             halted,
+            checking: state.checks.pending_groups(),
             now,
         },
     ))

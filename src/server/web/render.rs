@@ -88,6 +88,10 @@ pub enum WebError {
     /// the request took too long.
     #[error("{0}")]
     Unavailable(String),
+    /// 503: the group's log is being checked since the server started
+    /// (`checks.rs`); `Retry-After`. Carries the group id.
+    #[error("the log of group {0:?} is being checked")]
+    Checking(String),
     /// 500: a bug or an unexpected storage failure. The page is generic;
     /// the detail goes to the server's log.
     #[error("internal error: {0}")]
@@ -112,6 +116,7 @@ impl From<ApiError> for WebError {
             },
             ApiError::RateLimited { retry_after, .. } => Self::TooMany(retry_after),
             ApiError::Unavailable(m) => Self::Unavailable(m),
+            ApiError::Checking(group) => Self::Checking(group),
             ApiError::Timeout => Self::Unavailable(error.to_string()),
             ApiError::Internal(m) => Self::Internal(m),
         }
@@ -132,7 +137,8 @@ struct ErrorPage {
     /// The HTTP status, shown.
     status: u16,
     /// Which explanation the template gives: `bad-request`, `forbidden`,
-    /// `not-found`, `refused`, `too-many`, `unavailable`, `internal`.
+    /// `not-found`, `refused`, `too-many`, `unavailable`, `checking`,
+    /// `internal`.
     kind: &'static str,
     /// The server's detail (empty for an internal error).
     detail: String,
@@ -166,6 +172,22 @@ impl IntoResponse for WebError {
                 return response;
             }
             Self::Unavailable(d) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", d),
+            Self::Checking(group) => {
+                let mut response = page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &ErrorPage {
+                        chrome: Chrome::default(),
+                        status: 503,
+                        kind: "checking",
+                        detail: group,
+                    },
+                );
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(crate::server::checks::RETRY_AFTER_SECS),
+                );
+                return response;
+            }
             Self::Internal(d) => {
                 tracing::error!(detail = %d, "web: internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", String::new())
