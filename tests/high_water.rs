@@ -17,16 +17,6 @@ use common::server::Server;
 use common::world::{World, scrutineer};
 use serde_json::json;
 
-fn put_organisation(address: &str, token: &str, group: &str, org: &str) -> http::Response {
-    http::json(
-        address,
-        "PUT",
-        &format!("/v1/groups/{group}/organisations/{org}"),
-        Some(token),
-        &json!({"class": "member"}),
-    )
-}
-
 fn create_group(address: &str, token: &str, group: &str) {
     let r = http::json(
         address,
@@ -40,7 +30,7 @@ fn create_group(address: &str, token: &str, group: &str) {
 
 fn add_organisations(address: &str, token: &str, group: &str, names: &[&str]) {
     for org in names {
-        let r = put_organisation(address, token, group, org);
+        let r = http::put_organisation(address, token, group, org);
         assert_eq!(r.status, 201, "{}", r.text());
     }
 }
@@ -103,7 +93,7 @@ fn refused(address: &str, token: &str, group: &str, words: &[&str]) -> String {
         );
         assert!(halted.contains(word), "the reason names {word:?}: {halted}");
     }
-    let r = put_organisation(address, token, group, "after-restore");
+    let r = http::put_organisation(address, token, group, "after-restore");
     assert_eq!(r.status, 503, "a refused log takes no writes: {}", r.text());
     let view = read_verified(address, token, "bystander");
     assert!(view.size > 0, "the other log is served");

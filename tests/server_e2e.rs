@@ -33,16 +33,6 @@ fn create_group(address: &str, token: &str, id: &str) -> http::Response {
 }
 
 /// Registers an organisation: one `organisation` entry in the group's log.
-fn put_organisation(address: &str, token: &str, group: &str, org: &str) -> http::Response {
-    http::json(
-        address,
-        "PUT",
-        &format!("/v1/groups/{group}/organisations/{org}"),
-        Some(token),
-        &json!({"class": "member"}),
-    )
-}
-
 /// The receipt of a successful change, `None` for any other answer.
 fn acknowledged(r: &http::Response) -> Option<Receipt> {
     matches!(r.status, 200 | 201).then(|| Receipt::from_json(&r.json()))
@@ -120,7 +110,7 @@ fn concurrent_organisations(
                 (0..count)
                     .map(|k| {
                         let org = format!("{prefix}-{t}-{k}");
-                        let r = put_organisation(&address, &token, &group, &org);
+                        let r = http::put_organisation(&address, &token, &group, &org);
                         expect_receipt(&r, &format!("PUT {group}/{org}"))
                     })
                     .collect::<Vec<_>>()
@@ -180,7 +170,7 @@ fn end_to_end(data_dir: &Path, flags: &[&str]) {
 
     // Registry writes: one by one, then many at once (group commit).
     for k in 0..5 {
-        let r = put_organisation(&address, &token, "wg1", &format!("org{k}"));
+        let r = http::put_organisation(&address, &token, "wg1", &format!("org{k}"));
         acks.get_mut("wg1")
             .expect("wg1")
             .push(expect_receipt(&r, "PUT"));
@@ -212,7 +202,7 @@ fn end_to_end(data_dir: &Path, flags: &[&str]) {
     }
     // New appends continue the same tree.
     for k in 0..3 {
-        let r = put_organisation(&address, &token, "wg1", &format!("later{k}"));
+        let r = http::put_organisation(&address, &token, "wg1", &format!("later{k}"));
         acks.get_mut("wg1")
             .expect("wg1")
             .push(expect_receipt(&r, "PUT"));
@@ -229,8 +219,12 @@ fn end_to_end(data_dir: &Path, flags: &[&str]) {
             std::thread::spawn(move || {
                 for k in 0..400 {
                     let (group, r) = if t % 2 == 0 {
-                        let r =
-                            put_organisation(&address, &token, "wg1", &format!("burst-{t}-{k}"));
+                        let r = http::put_organisation(
+                            &address,
+                            &token,
+                            "wg1",
+                            &format!("burst-{t}-{k}"),
+                        );
                         ("wg1".to_owned(), r)
                     } else {
                         let group = format!("burst-{t}-{k}");
@@ -313,7 +307,7 @@ fn end_to_end(data_dir: &Path, flags: &[&str]) {
         }
     }
     // The log goes on from where the crash left it.
-    let r = put_organisation(&address, &token, "wg1", "after-crash");
+    let r = http::put_organisation(&address, &token, "wg1", "after-crash");
     let receipt = expect_receipt(&r, "PUT after the crash");
     assert_eq!(receipt.index, after["wg1"].size);
     let last = read_verified(&address, &token, "wg1");
@@ -377,7 +371,8 @@ fn two_servers_share_one_postgres_database() {
                 (0..12)
                     .map(|k| {
                         let group = shared[(t + k) % 3];
-                        let r = put_organisation(&address, &token, group, &format!("w{t}-{k}"));
+                        let r =
+                            http::put_organisation(&address, &token, group, &format!("w{t}-{k}"));
                         (
                             group.to_owned(),
                             expect_receipt(&r, &format!("PUT via {address}")),
@@ -454,7 +449,7 @@ fn two_servers_share_one_postgres_database() {
             std::thread::spawn(move || {
                 for k in 0..400 {
                     let group = shared[(t + k) % 2];
-                    let r = put_organisation(&address, &token, group, &format!("a{t}-{k}"));
+                    let r = http::put_organisation(&address, &token, group, &format!("a{t}-{k}"));
                     // Panics once the server is gone (captured output).
                     let Some(receipt) = acknowledged(&r) else {
                         break;
@@ -474,7 +469,8 @@ fn two_servers_share_one_postgres_database() {
                 (0..20)
                     .map(|k| {
                         let group = shared[(t + k) % 2];
-                        let r = put_organisation(&address, &token, group, &format!("b{t}-{k}"));
+                        let r =
+                            http::put_organisation(&address, &token, group, &format!("b{t}-{k}"));
                         (group.to_owned(), expect_receipt(&r, "PUT via the survivor"))
                     })
                     .collect::<Vec<_>>()

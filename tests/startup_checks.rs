@@ -18,16 +18,6 @@ use serde_json::json;
 
 const CHECKING: &str = "urn:scrutineer:problem:log-being-checked";
 
-fn put_organisation(address: &str, token: &str, group: &str, org: &str) -> http::Response {
-    http::json(
-        address,
-        "PUT",
-        &format!("/v1/groups/{group}/organisations/{org}"),
-        Some(token),
-        &json!({"class": "member"}),
-    )
-}
-
 /// A 503 `log-being-checked` problem naming `group`, with `Retry-After`.
 fn being_checked(r: &http::Response, group: &str, what: &str) {
     assert_eq!(r.status, 503, "{what}: {}", r.text());
@@ -59,7 +49,7 @@ fn a_log_being_checked_is_not_served_and_the_others_are() {
         );
         assert_eq!(r.status, 201, "{}", r.text());
         for k in 1..5 {
-            let r = put_organisation(&server.address, &token, group, &format!("org{k}"));
+            let r = http::put_organisation(&server.address, &token, group, &format!("org{k}"));
             assert_eq!(r.status, 201, "{}", r.text());
         }
     }
@@ -105,7 +95,7 @@ fn a_log_being_checked_is_not_served_and_the_others_are() {
         "the group",
     );
     being_checked(
-        &put_organisation(address, &token, "held", "late"),
+        &http::put_organisation(address, &token, "held", "late"),
         "held",
         "a write",
     );
@@ -128,7 +118,7 @@ fn a_log_being_checked_is_not_served_and_the_others_are() {
     // The other group is served and takes writes.
     let r = http::get(address, "/v1/groups/other/log/checkpoint", None);
     assert_eq!(r.status, 200, "{}", r.text());
-    let r = put_organisation(address, &token, "other", "late");
+    let r = http::put_organisation(address, &token, "other", "late");
     assert_eq!(r.status, 201, "{}", r.text());
 
     // Released: checked, ready, served with the checkpoint it had.
@@ -141,7 +131,7 @@ fn a_log_being_checked_is_not_served_and_the_others_are() {
     let after = http::get(address, "/v1/groups/held/log/checkpoint", None);
     assert_eq!(after.status, 200, "{}", after.text());
     assert_eq!(after.body, before.body, "the same checkpoint");
-    let r = put_organisation(address, &token, "held", "late");
+    let r = http::put_organisation(address, &token, "held", "late");
     assert_eq!(r.status, 201, "{}", r.text());
     let groups = http::get(address, "/v1/groups", Some(&token)).text();
     assert!(groups.contains("\"held\""), "{groups}");

@@ -26,16 +26,6 @@ use sqlx::{ConnectOptions as _, Connection as _, Row as _};
 /// in its own batch, so the log signed checkpoints of sizes 0 to 7.
 const SIZE: i64 = 7;
 
-fn put_organisation(address: &str, token: &str, group: &str, org: &str) -> http::Response {
-    http::json(
-        address,
-        "PUT",
-        &format!("/v1/groups/{group}/organisations/{org}"),
-        Some(token),
-        &json!({"class": "member"}),
-    )
-}
-
 /// A stopped server's data directory with the logs `victim` and
 /// `bystander`, and the bootstrap token.
 fn pristine() -> (tempfile::TempDir, String) {
@@ -52,7 +42,7 @@ fn pristine() -> (tempfile::TempDir, String) {
         );
         assert_eq!(r.status, 201, "{}", r.text());
         for k in 1..SIZE {
-            let r = put_organisation(&server.address, &token, group, &format!("org{k}"));
+            let r = http::put_organisation(&server.address, &token, group, &format!("org{k}"));
             assert_eq!(r.status, 201, "{}", r.text());
         }
     }
@@ -119,14 +109,14 @@ fn refused_after(change: impl AsyncFnOnce(&mut SqliteConnection), words: &[&str]
         None,
     );
     assert_eq!(r.status, 503, "proofs of a refused log are not served");
-    let r = put_organisation(address, &token, "victim", "late");
+    let r = http::put_organisation(address, &token, "victim", "late");
     assert_eq!(r.status, 503, "a refused log takes no writes: {}", r.text());
 
     // The untouched log beside it is served and verifies.
     let view = read_verified(address, &token, "bystander");
     assert_eq!(view.size, SIZE as u64);
     view.verify_inclusions(address);
-    let r = put_organisation(address, &token, "bystander", "late");
+    let r = http::put_organisation(address, &token, "bystander", "late");
     assert_eq!(r.status, 201, "{}", r.text());
     read_verified(address, &token, "bystander").verify_consistent_with(address, &view.checkpoint);
     server.stop();

@@ -191,3 +191,15 @@ pub fn post_form(address: &str, path: &str, cookie: &str, fields: &[(&str, &str)
         form_body(fields).as_bytes(),
     )
 }
+
+/// `PUT /v1/groups/{group}/organisations/{org}`: a member organisation,
+/// with the secretariat's `token`.
+pub fn put_organisation(address: &str, token: &str, group: &str, org: &str) -> Response {
+    json(
+        address,
+        "PUT",
+        &format!("/v1/groups/{group}/organisations/{org}"),
+        Some(token),
+        &serde_json::json!({"class": "member"}),
+    )
+}
