@@ -181,6 +181,26 @@ fn key(row: &PrivateRow) -> Result<[KeyValue<'_>; 5], StoreError> {
     ])
 }
 
+/// A `reminder_runs` row (`group_id`, `ballot_id`, `hours`, `due_at`,
+/// `done_at`, `organisations`).
+fn reminder_run(row: &sqlx::any::AnyRow) -> Result<ReminderRun, StoreError> {
+    let hours: i64 = row.try_get("hours")?;
+    let organisations: String = row.try_get("organisations")?;
+    Ok(ReminderRun {
+        group: row.try_get("group_id")?,
+        ballot: row.try_get("ballot_id")?,
+        hours: u32::try_from(hours)
+            .map_err(|_| StoreError::Corrupt(format!("reminder hours {hours}")))?,
+        due_at: row.try_get("due_at")?,
+        done_at: row.try_get("done_at")?,
+        organisations: organisations
+            .split(' ')
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
 fn row_of(row: &sqlx::any::AnyRow) -> Result<PrivateRow, StoreError> {
     let state: String = row.try_get("state")?;
     let outcome: Option<String> = row.try_get("outcome")?;
@@ -281,32 +301,14 @@ impl Store {
         ballot: &str,
     ) -> Result<Vec<ReminderRun>, StoreError> {
         let rows = sqlx::query(
-            "SELECT hours, due_at, done_at, organisations FROM reminder_runs \
-             WHERE group_id = $1 AND ballot_id = $2 ORDER BY hours DESC",
+            "SELECT group_id, ballot_id, hours, due_at, done_at, organisations \
+             FROM reminder_runs WHERE group_id = $1 AND ballot_id = $2 ORDER BY hours DESC",
         )
         .bind(group)
         .bind(ballot)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                let hours: i64 = row.try_get("hours")?;
-                let organisations: String = row.try_get("organisations")?;
-                Ok(ReminderRun {
-                    group: group.to_owned(),
-                    ballot: ballot.to_owned(),
-                    hours: u32::try_from(hours)
-                        .map_err(|_| StoreError::Corrupt(format!("reminder hours {hours}")))?,
-                    due_at: row.try_get("due_at")?,
-                    done_at: row.try_get("done_at")?,
-                    organisations: organisations
-                        .split(' ')
-                        .filter(|o| !o.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                })
-            })
-            .collect()
+        rows.iter().map(reminder_run).collect()
     }
 
     /// Claims up to `limit` pending rows due at `now` (server clock) of
@@ -412,25 +414,7 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                let hours: i64 = row.try_get("hours")?;
-                let organisations: String = row.try_get("organisations")?;
-                Ok(ReminderRun {
-                    group: row.try_get("group_id")?,
-                    ballot: row.try_get("ballot_id")?,
-                    hours: u32::try_from(hours)
-                        .map_err(|_| StoreError::Corrupt(format!("reminder hours {hours}")))?,
-                    due_at: row.try_get("due_at")?,
-                    done_at: row.try_get("done_at")?,
-                    organisations: organisations
-                        .split(' ')
-                        .filter(|o| !o.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                })
-            })
-            .collect()
+        rows.iter().map(reminder_run).collect()
     }
 
     /// Records that `run` is published as the `reminder` entry at `index`.
