@@ -293,24 +293,6 @@ impl Store {
         Ok(true)
     }
 
-    /// The reminder times of `ballot` in `group` processed so far, largest
-    /// offset first.
-    pub async fn reminder_runs(
-        &self,
-        group: &str,
-        ballot: &str,
-    ) -> Result<Vec<ReminderRun>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT group_id, ballot_id, hours, due_at, done_at, organisations \
-             FROM reminder_runs WHERE group_id = $1 AND ballot_id = $2 ORDER BY hours DESC",
-        )
-        .bind(group)
-        .bind(ballot)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(reminder_run).collect()
-    }
-
     /// Claims up to `limit` pending rows due at `now` (server clock) of
     /// which no lease runs at `real_now`, leasing each until `lease_until`
     /// (real time). Oldest due first.
