@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::backups::{backup, restore, restore_tail};
 use common::logview::read_verified;
 use common::server::Server;
 use common::world::{World, ok, strings};
@@ -246,6 +247,12 @@ impl Mail {
     /// SIGKILLs the server and starts it again on the same data, with the
     /// same flags, its simulated clock resumed.
     fn killed_and_restarted(self) -> Self {
+        self.killed_and_started_with(Server::start)
+    }
+
+    /// [`Mail::killed_and_restarted`], the server started by `start` with
+    /// the data directory and the flags.
+    fn killed_and_started_with(self, start: impl FnOnce(&Path, &[&str]) -> Server) -> Self {
         let Self {
             w,
             relay,
@@ -262,7 +269,7 @@ impl Mail {
         killed.kill();
         let url = relay.url();
         let extra_flags: Vec<&str> = extra.iter().map(String::as_str).collect();
-        let server = Server::start(data.path(), &server_flags(&url, false, &extra_flags));
+        let server = start(data.path(), &server_flags(&url, false, &extra_flags));
         Self {
             w: World {
                 server,
@@ -593,6 +600,93 @@ fn notices_wait_for_a_relay_that_is_down() {
         false
     });
     assert_eq!(m.relay.count(), 3);
+}
+
+/// Notices due while their log is not served (refused at start-up, here
+/// after a database restore) wait for it: not counted as attempts, never
+/// given up on for it, and nothing of the server's error (it names the
+/// server's files) reaches the rows or the log. When the restore is
+/// completed from a bundle, long past their give-up time, they are sent
+/// and accepted.
+#[test]
+fn notices_wait_for_a_refused_log_and_are_not_given_up_on_for_it() {
+    let Some(mut m) = Mail::start(&[], &[]) else {
+        return;
+    };
+    m.relay_down();
+    announce(&m.w, "B1");
+    let w = &m.w;
+    wait_until("the two notices retrying", || {
+        let r = common::http::get(
+            &w.server.address,
+            "/v1/groups/ETI/outbox?state=retrying",
+            Some(&w.token),
+        );
+        r.status == 200
+            && r.json()["deliveries"]
+                .as_array()
+                .is_some_and(|d| d.len() == 2)
+    });
+    // A backup, one entry more, and the bundle that holds it.
+    let old = m.data.path().join("old.db");
+    backup(m.data.path(), &old);
+    let r = common::http::put_organisation(&w.server.address, &w.token, "ETI", "later");
+    assert_eq!(r.status, 201, "{}", r.text());
+    let bundle = w.export("alice", "B1", "bundle");
+
+    // The backup restored: the log is refused, and the notices, due past
+    // their give-up time (96 hours after the notification), wait.
+    m.relay_up();
+    let log = m.data.path().join("server.log");
+    let m = m.killed_and_started_with(|data, flags| {
+        restore(data, &old);
+        Server::start_logging_to(data, flags, &log)
+    });
+    let w = &m.w;
+    let r = common::http::get(&w.server.address, "/v1/groups/ETI/log/checkpoint", None);
+    assert_eq!(r.status, 503, "refused: {}", r.text());
+    w.send("POST", "/v1/clock", json!({"to": "2026-06-08T00:00:00Z"}));
+    wait_until("the dispatcher waiting for the log", || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("notices wait"))
+    });
+    assert_eq!(m.relay.count(), 0, "nothing sent for a refused log");
+
+    // The tail put back from the bundle: served, the notices still owed,
+    // still at their one attempt, saying only that they waited.
+    let m = m.killed_and_started_with(|data, flags| {
+        let output = restore_tail(data, &["--group", "ETI", "--bundle", &bundle]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Server::start(data, flags)
+    });
+    let w = &m.w;
+    let r = common::http::get(&w.server.address, "/v1/groups/ETI/outbox", Some(&w.token));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let owed = r.json();
+    let rows = owed["deliveries"].as_array().expect("deliveries");
+    assert_eq!(rows.len(), 2, "{owed}");
+    for row in rows {
+        assert_eq!(row["attempts"], 1, "waiting is no attempt: {owed}");
+        assert_eq!(
+            row["last_reply"], "waiting for the group's log to be served",
+            "{owed}"
+        );
+    }
+    // The restarted clock resumed at the log's last entry: the time the
+    // refused server had reached, and a little more.
+    w.send("POST", "/v1/clock", json!({"to": "2026-06-08T00:01:00Z"}));
+    wait_until("two accepted deliveries", || deliveries(w).0.len() == 2);
+    let (delivered, _) = deliveries(w);
+    assert!(
+        delivered
+            .values()
+            .all(|d| d.outcome == DeliveryOutcome::Accepted),
+        "{delivered:?}"
+    );
+    assert_eq!(m.relay.count(), 2);
 }
 
 /// SIGKILL while a batch of notices is being delivered, then a restart:

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod backups;
 pub mod ballotlog;
 pub mod bundles;
 pub mod certs;

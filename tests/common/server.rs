@@ -43,6 +43,12 @@ impl Server {
         Self::spawn(data_dir, extra, "debug", Stdio::from(file), true)
     }
 
+    /// [`Server::start_listening`] logging as [`Server::start_logging_to`].
+    pub fn start_listening_logging_to(data_dir: &Path, extra: &[&str], log: &Path) -> Self {
+        let file = std::fs::File::create(log).expect("create the log file");
+        Self::spawn(data_dir, extra, "debug", Stdio::from(file), false)
+    }
+
     fn spawn(
         data_dir: &Path,
         extra: &[&str],

@@ -14,7 +14,12 @@
 //!   without sending again;
 //! - a transient failure (4yz, no connection, a time-out, TLS): retried
 //!   with capped exponential back-off, until the give-up time counted
-//!   from the notification (then logged as failed).
+//!   from the notification (then logged as failed);
+//! - the group's log is not served (refused at start-up after a restore,
+//!   halted): the row waits for it, without an attempt counted and
+//!   without a give-up time, and says only that it waits (the cause, which
+//!   may name the server's files, goes to the server's log: a row's reply
+//!   may become a `delivery` entry).
 //!
 //! At least once: a crash after the relay accepted a message and before
 //! its row says so sends it again when the lease runs out, with the same
@@ -237,13 +242,98 @@ pub async fn run(state: Arc<AppState>, dispatcher: Arc<Dispatcher>) {
 }
 
 /// What became of one attempt.
-enum Attempt {
+pub(super) enum Attempt {
     /// Answered for good.
     Final { accepted: bool, reply: String },
     /// To be tried again.
     Transient(String),
     /// Written as a file (no relay).
     Written(String),
+    /// Not attempted: the group's log is not served now (checked at
+    /// start-up, refused after a restore, halted). Not counted as an
+    /// attempt and never given up on: the notice waits for its log.
+    Waiting,
+}
+
+/// How long a notice waits for its log before it is looked at again, in
+/// microseconds of the server's clock.
+const LOG_WAIT: i64 = 30_000_000;
+
+/// What a row that waits for its log says in the outbox's view. The
+/// cause (which may name the server's files) goes to the server's log,
+/// never to the row, whose reply may be logged one day.
+const WAITING: &str = "waiting for the group's log to be served";
+
+/// The group's log, or [`Attempt::Waiting`] while it is not served.
+pub(super) async fn served_log(
+    state: &AppState,
+    group: &str,
+) -> Result<Arc<super::fold::Log>, Attempt> {
+    state.log(group).await.map_err(|e| {
+        tracing::info!(group, error = %e, "notices wait: the group's log is not served");
+        Attempt::Waiting
+    })
+}
+
+/// Reads the served log `log` of `group`, or [`Attempt::Waiting`].
+pub(super) async fn read_served<T>(
+    log: &super::fold::Log,
+    group: &str,
+    read: impl FnOnce(&super::sequencer::Loaded<super::fold::GroupLogState>) -> T,
+) -> Result<T, Attempt> {
+    log.read(read).await.map_err(|e| {
+        tracing::info!(group, error = %e, "notices wait: the group's log cannot be read");
+        Attempt::Waiting
+    })
+}
+
+/// The person's account with an address to write to: a store failure is
+/// transient, no address is final.
+pub(super) async fn recipient(
+    state: &AppState,
+    person: &str,
+) -> Result<crate::store::accounts::Account, Attempt> {
+    let account = state
+        .store
+        .account(person)
+        .await
+        .map_err(|e| Attempt::Transient(format!("cannot read the account: {e}")))?;
+    account
+        .filter(|a| !a.email.trim().is_empty())
+        .ok_or_else(|| Attempt::Final {
+            accepted: false,
+            reply: "no e-mail address is registered for the person".to_owned(),
+        })
+}
+
+/// Sends a built message once as the file or relay message `name`.
+pub(super) async fn send(
+    dispatcher: &Dispatcher,
+    built: Result<lettre::Message, message::MessageError>,
+    name: &str,
+) -> Attempt {
+    let message = match built {
+        Ok(message) => message,
+        Err(e @ message::MessageError::Address(_)) => {
+            return Attempt::Final {
+                accepted: false,
+                reply: e.to_string(),
+            };
+        }
+        Err(e) => return Attempt::Transient(e.to_string()),
+    };
+    match dispatcher.transport.send(&message, name).await {
+        Ok(transport::Sent::Relay(reply)) => Attempt::Final {
+            accepted: true,
+            reply,
+        },
+        Ok(transport::Sent::File(path)) => Attempt::Written(path),
+        Err(transport::SendError::Permanent(reply)) => Attempt::Final {
+            accepted: false,
+            reply,
+        },
+        Err(transport::SendError::Transient(reason)) => Attempt::Transient(reason),
+    }
 }
 
 async fn handle(state: &AppState, dispatcher: &Dispatcher, row: OutboxRow) {
@@ -300,6 +390,18 @@ async fn handle(state: &AppState, dispatcher: &Dispatcher, row: OutboxRow) {
                 .outbox_retry(&group, index, attempts, PARKED, &note)
                 .await
         }
+        Attempt::Waiting => {
+            state
+                .store
+                .outbox_retry(
+                    &group,
+                    index,
+                    row.attempts,
+                    now.saturating_add(LOG_WAIT),
+                    WAITING,
+                )
+                .await
+        }
     };
     if let Err(e) = stored {
         tracing::warn!(group = %group, index, error = %e, "cannot update the outbox");
@@ -308,46 +410,20 @@ async fn handle(state: &AppState, dispatcher: &Dispatcher, row: OutboxRow) {
 
 /// Builds the row's message and sends it once.
 async fn attempt(state: &AppState, dispatcher: &Dispatcher, row: &OutboxRow) -> Attempt {
-    let account = match state.store.account(&row.notice.person).await {
+    let account = match recipient(state, &row.notice.person).await {
         Ok(account) => account,
-        Err(e) => return Attempt::Transient(format!("cannot read the account: {e}")),
-    };
-    let Some(account) = account.filter(|a| !a.email.trim().is_empty()) else {
-        return Attempt::Final {
-            accepted: false,
-            reply: "no e-mail address is registered for the person".to_owned(),
-        };
+        Err(attempt) => return attempt,
     };
     let facts = match facts_of(state, dispatcher, row).await {
         Ok(facts) => facts,
-        Err(reason) => return Attempt::Transient(reason),
+        Err(attempt) => return attempt,
     };
-    let message = match message::build(&facts, &dispatcher.from, &account.name, &account.email) {
-        Ok(message) => message,
-        Err(e @ message::MessageError::Address(_)) => {
-            return Attempt::Final {
-                accepted: false,
-                reply: e.to_string(),
-            };
-        }
-        Err(e) => return Attempt::Transient(e.to_string()),
-    };
+    let built = message::build(&facts, &dispatcher.from, &account.name, &account.email);
     let name = format!(
         "{}-{}-{}.eml",
         row.group, row.notice.index, row.notice.person
     );
-    match dispatcher.transport.send(&message, &name).await {
-        Ok(transport::Sent::Relay(reply)) => Attempt::Final {
-            accepted: true,
-            reply,
-        },
-        Ok(transport::Sent::File(path)) => Attempt::Written(path),
-        Err(transport::SendError::Permanent(reply)) => Attempt::Final {
-            accepted: false,
-            reply,
-        },
-        Err(transport::SendError::Transient(reason)) => Attempt::Transient(reason),
-    }
+    send(dispatcher, built, &name).await
 }
 
 /// What the message of `row` says, read from the group's log.
@@ -355,51 +431,48 @@ async fn facts_of(
     state: &AppState,
     dispatcher: &Dispatcher,
     row: &OutboxRow,
-) -> Result<NoticeFacts, String> {
-    let log = state
-        .log(&row.group)
-        .await
-        .map_err(|e| format!("cannot open the log: {e}"))?;
+) -> Result<NoticeFacts, Attempt> {
+    let log = served_log(state, &row.group).await?;
     let ballot = row.notice.ballot.clone();
     let person = row.notice.person.clone();
     let index = row.notice.index;
     let reason = row.notice.reason.clone();
-    let found = log
-        .read(move |loaded| {
-            let book = &loaded.state.book;
-            let tracked = book.ballot(&ballot)?;
-            let announced = tracked.lifecycle.announced();
-            let title = announced
-                .subject
-                .as_ref()
-                .map_or_else(|| ballot.clone(), |s| s.title.clone());
-            let sequence = book
-                .deliveries()
-                .of_ballot(&announced.ballot.id)
-                .filter(|(i, n)| {
-                    *i < index
-                        && n.reason == NotificationReason::Announcement
-                        && n.person.as_str() == person
-                })
-                .count();
-            let appeal = appeal_of(&tracked.appeals, &reason, &person, index);
-            let (results, certified_by) = results_of(&tracked.lifecycle);
-            Some((
-                title,
-                announced.ballot.opens,
-                announced.ballot.closes,
-                u32::try_from(sequence).unwrap_or(u32::MAX),
-                appeal,
-                results,
-                certified_by,
-            ))
-        })
-        .await
-        .map_err(|e| format!("cannot read the log: {e}"))?;
+    let found = read_served(&log, &row.group, move |loaded| {
+        let book = &loaded.state.book;
+        let tracked = book.ballot(&ballot)?;
+        let announced = tracked.lifecycle.announced();
+        let title = announced
+            .subject
+            .as_ref()
+            .map_or_else(|| ballot.clone(), |s| s.title.clone());
+        let sequence = book
+            .deliveries()
+            .of_ballot(&announced.ballot.id)
+            .filter(|(i, n)| {
+                *i < index
+                    && n.reason == NotificationReason::Announcement
+                    && n.person.as_str() == person
+            })
+            .count();
+        let appeal = appeal_of(&tracked.appeals, &reason, &person, index);
+        let (results, certified_by) = results_of(&tracked.lifecycle);
+        Some((
+            title,
+            announced.ballot.opens,
+            announced.ballot.closes,
+            u32::try_from(sequence).unwrap_or(u32::MAX),
+            appeal,
+            results,
+            certified_by,
+        ))
+    })
+    .await?;
     let (title, opens, closes, sequence, appeal, results, certified_by) =
-        found.ok_or_else(|| format!("ballot {} is not in the log", row.notice.ballot))?;
+        found.ok_or_else(|| {
+            Attempt::Transient(format!("ballot {} is not in the log", row.notice.ballot))
+        })?;
     let time = crate::time::Timestamp::from_unix_nanos(i128::from(row.notice.created_at) * 1000)
-        .ok_or("the notification's time is out of range")?;
+        .ok_or_else(|| Attempt::Transient("the notification's time is out of range".to_owned()))?;
     Ok(NoticeFacts {
         origin: log.origin.as_str().to_owned(),
         group: row.group.clone(),

@@ -9,8 +9,10 @@
 
 use std::sync::Arc;
 
-use super::transport::{SendError, Sent};
-use super::{Dispatcher, PARKED, message, real_micros};
+use super::{
+    Attempt, Dispatcher, LOG_WAIT, PARKED, WAITING, message, read_served, real_micros, recipient,
+    send, served_log,
+};
 use crate::ballot::reply_text;
 use crate::entry::Entry;
 use crate::server::AppState;
@@ -54,16 +56,6 @@ pub(super) async fn run_once(state: &Arc<AppState>, dispatcher: &Arc<Dispatcher>
     any
 }
 
-/// What became of one attempt.
-enum Attempt {
-    /// Answered for good.
-    Final { accepted: bool, reply: String },
-    /// To be tried again.
-    Transient(String),
-    /// Written as a file (no relay).
-    Written(String),
-}
-
 async fn handle(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) {
     let attempts = row.attempts.saturating_add(1);
     let now = micros(state.clock.now());
@@ -100,6 +92,12 @@ async fn handle(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) {
                 .private_retry(row, attempts, PARKED, &note)
                 .await
         }
+        Attempt::Waiting => {
+            state
+                .store
+                .private_retry(row, row.attempts, now.saturating_add(LOG_WAIT), WAITING)
+                .await
+        }
     };
     if let Err(e) = stored {
         tracing::warn!(group = %row.group, error = %e, "cannot update the private outbox");
@@ -108,15 +106,9 @@ async fn handle(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) {
 
 /// Builds the row's message and sends it once.
 async fn attempt(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) -> Attempt {
-    let account = match state.store.account(&row.person).await {
+    let account = match recipient(state, &row.person).await {
         Ok(account) => account,
-        Err(e) => return Attempt::Transient(format!("cannot read the account: {e}")),
-    };
-    let Some(account) = account.filter(|a| !a.email.trim().is_empty()) else {
-        return Attempt::Final {
-            accepted: false,
-            reply: "no e-mail address is registered for the person".to_owned(),
-        };
+        Err(attempt) => return attempt,
     };
     let built = match row.kind.as_str() {
         REMINDER => match reminder_facts(state, dispatcher, row).await {
@@ -130,7 +122,7 @@ async fn attempt(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) ->
                         .to_owned(),
                 };
             }
-            Err(reason) => return Attempt::Transient(reason),
+            Err(attempt) => return attempt,
         },
         RECEIPT => match receipt_facts(state, dispatcher, row).await {
             Ok(facts) => message::receipt(&facts, &dispatcher.from, &account.name, &account.email),
@@ -143,32 +135,11 @@ async fn attempt(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) ->
             };
         }
     };
-    let message = match built {
-        Ok(message) => message,
-        Err(e @ message::MessageError::Address(_)) => {
-            return Attempt::Final {
-                accepted: false,
-                reply: e.to_string(),
-            };
-        }
-        Err(e) => return Attempt::Transient(e.to_string()),
-    };
     let name = format!(
         "{}-{}-{}-{}-{}.eml",
         row.group, row.ballot, row.kind, row.occasion, row.person
     );
-    match dispatcher.transport.send(&message, &name).await {
-        Ok(Sent::Relay(reply)) => Attempt::Final {
-            accepted: true,
-            reply,
-        },
-        Ok(Sent::File(path)) => Attempt::Written(path),
-        Err(SendError::Permanent(reply)) => Attempt::Final {
-            accepted: false,
-            reply,
-        },
-        Err(SendError::Transient(reason)) => Attempt::Transient(reason),
-    }
+    send(dispatcher, built, &name).await
 }
 
 /// What the reminder of `row` says, read from the log; `None` once the
@@ -177,30 +148,25 @@ async fn reminder_facts(
     state: &AppState,
     dispatcher: &Dispatcher,
     row: &PrivateRow,
-) -> Result<Option<message::ReminderFacts>, String> {
-    let log = state
-        .log(&row.group)
-        .await
-        .map_err(|e| format!("cannot open the log: {e}"))?;
+) -> Result<Option<message::ReminderFacts>, Attempt> {
+    let log = served_log(state, &row.group).await?;
     let ballot = row.ballot.clone();
-    let found = log
-        .read(move |loaded| {
-            let announced = loaded.state.book.ballot(&ballot)?.lifecycle.announced();
-            let title = announced
-                .subject
-                .as_ref()
-                .map_or_else(|| ballot.clone(), |s| s.title.clone());
-            Some((title, announced.ballot.closes))
-        })
-        .await
-        .map_err(|e| format!("cannot read the log: {e}"))?;
-    let (title, closes) =
-        found.ok_or_else(|| format!("ballot {} is not in the log", row.ballot))?;
+    let found = read_served(&log, &row.group, move |loaded| {
+        let announced = loaded.state.book.ballot(&ballot)?.lifecycle.announced();
+        let title = announced
+            .subject
+            .as_ref()
+            .map_or_else(|| ballot.clone(), |s| s.title.clone());
+        Some((title, announced.ballot.closes))
+    })
+    .await?;
+    let (title, closes) = found
+        .ok_or_else(|| Attempt::Transient(format!("ballot {} is not in the log", row.ballot)))?;
     if state.clock.now() >= closes {
         return Ok(None);
     }
     let at = Timestamp::from_unix_nanos(i128::from(row.created_at) * 1000)
-        .ok_or("the reminder's time is out of range")?;
+        .ok_or_else(|| Attempt::Transient("the reminder's time is out of range".to_owned()))?;
     Ok(Some(message::ReminderFacts {
         origin: log.origin.as_str().to_owned(),
         group: row.group.clone(),
@@ -229,10 +195,7 @@ async fn receipt_facts(
     row: &PrivateRow,
 ) -> Result<message::ReceiptFacts, Attempt> {
     let transient = Attempt::Transient;
-    let log = state
-        .log(&row.group)
-        .await
-        .map_err(|e| transient(format!("cannot open the log: {e}")))?;
+    let log = served_log(state, &row.group).await?;
     let Some(question) = &row.question else {
         return Err(Attempt::Final {
             accepted: false,
