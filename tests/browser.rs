@@ -349,30 +349,12 @@ fn the_receipt_check_shows_the_witnesses_cosignatures_in_chromium() {
     let data = dir.path().join("data");
     let work = dir.path().join("work");
     std::fs::create_dir_all(&work).expect("work directory");
+    let two = common::witness::two_of_three(dir.path(), &data, ORIGIN, START);
+    let pinned = two.pinned();
+    let server = two.server(dir.path(), &data, START);
     let common::witness::TwoOfThree {
-        log_vkey,
-        clock,
-        witnesses,
-        policy,
-        ..
-    } = common::witness::two_of_three(dir.path(), &data, ORIGIN, START);
-    let policy_path = dir.path().join("policy");
-    std::fs::write(&policy_path, &policy).expect("policy file");
-    let pinned =
-        scrutineer::tlog::policy::Policy::parse(format!("log {log_vkey}\n{policy}").as_bytes())
-            .expect("the policy parses");
-    let server = common::server::Server::start(
-        &data,
-        &[
-            "--simulated-clock",
-            "--simulated-start",
-            START,
-            "--origin-prefix",
-            "vote.test",
-            "--witness-policy",
-            policy_path.to_str().expect("UTF-8"),
-        ],
-    );
+        clock, witnesses, ..
+    } = two;
     let token = server.token.clone().expect("first start prints the token");
     let w = World {
         server,

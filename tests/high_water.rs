@@ -18,17 +18,6 @@ use common::server::Server;
 use common::world::{World, scrutineer};
 use serde_json::json;
 
-fn create_group(address: &str, token: &str, group: &str) {
-    let r = http::json(
-        address,
-        "POST",
-        "/v1/groups",
-        Some(token),
-        &json!({"id": group, "profile": "etsi-isg"}),
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-}
-
 fn add_organisations(address: &str, token: &str, group: &str, names: &[&str]) {
     for org in names {
         let r = http::put_organisation(address, token, group, org);
@@ -68,8 +57,8 @@ fn a_restored_backup_is_refused_and_a_complete_copy_is_served() {
     let server = Server::start(dir.path(), &[]);
     let token = server.token.clone().expect("bootstrap token");
     let address = server.address.clone();
-    create_group(&address, &token, "bystander");
-    create_group(&address, &token, "g");
+    http::group_of_organisations(&address, &token, "bystander", 0);
+    http::group_of_organisations(&address, &token, "g", 0);
     add_organisations(&address, &token, "g", &["org1", "org2"]);
 
     // An online backup, then more writes the backup does not hold.
@@ -124,7 +113,7 @@ fn a_restored_backup_gets_its_tail_back_from_a_bundle_and_the_voters_files() {
     let work = tempfile::tempdir().expect("a temporary directory");
     let copies = tempfile::tempdir().expect("a temporary directory");
     let w = World::simulated(data.path(), work.path(), "2026-06-01T00:00:00Z");
-    create_group(&w.server.address, &w.token, "bystander");
+    http::group_of_organisations(&w.server.address, &w.token, "bystander", 0);
     w.eti_group(&["cadzow", "newco"]);
     w.announce_and_open("B1");
 
@@ -305,8 +294,8 @@ fn a_restore_written_to_elsewhere_is_refused_at_the_same_size() {
     let server = Server::start(dir.path(), &[]);
     let token = server.token.clone().expect("bootstrap token");
     let address = server.address.clone();
-    create_group(&address, &token, "bystander");
-    create_group(&address, &token, "g");
+    http::group_of_organisations(&address, &token, "bystander", 0);
+    http::group_of_organisations(&address, &token, "g", 0);
     add_organisations(&address, &token, "g", &["org1"]);
     let old = elsewhere.path().join("old.db");
     backup(dir.path(), &old);

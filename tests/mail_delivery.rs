@@ -368,6 +368,28 @@ fn deliveries(w: &World) -> (BTreeMap<u64, Delivery>, BTreeMap<u64, String>) {
     (delivered, notified)
 }
 
+/// Asserts that every delivery logged was accepted by the relay.
+fn every_accepted(delivered: &BTreeMap<u64, Delivery>) {
+    assert!(
+        delivered
+            .values()
+            .all(|d| d.outcome == DeliveryOutcome::Accepted),
+        "{delivered:?}"
+    );
+}
+
+/// How many notices of ETI's outbox are retrying (tried and failed,
+/// to be tried again).
+fn retrying(w: &World) -> usize {
+    let r = common::http::get(
+        &w.server.address,
+        "/v1/groups/ETI/outbox?state=retrying",
+        Some(&w.token),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["deliveries"].as_array().map_or(0, Vec::len)
+}
+
 /// Waits (bounded) until `done` holds.
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -562,12 +584,7 @@ fn a_temporary_failure_is_retried_until_the_relay_accepts() {
     });
     assert!(rounds > 0, "the retries waited for the clock");
     let (delivered, _) = deliveries(w);
-    assert!(
-        delivered
-            .values()
-            .all(|d| d.outcome == DeliveryOutcome::Accepted),
-        "{delivered:?}"
-    );
+    every_accepted(&delivered);
     assert_eq!(relay.count(), 2, "each accepted once");
 }
 
@@ -582,14 +599,7 @@ fn notices_wait_for_a_relay_that_is_down() {
     let w = &m.w;
     announce(w, "B1");
     // Attempts fail (connection refused) while it is down.
-    wait_until("a failed attempt", || {
-        let r = common::http::get(
-            &w.server.address,
-            "/v1/groups/ETI/outbox?state=retrying",
-            Some(&w.token),
-        );
-        r.status == 200 && !r.json()["deliveries"].as_array().is_none_or(Vec::is_empty)
-    });
+    wait_until("a failed attempt", || retrying(w) > 0);
     m.relay_up();
     let w = &m.w;
     wait_until("three accepted deliveries", || {
@@ -616,17 +626,7 @@ fn notices_wait_for_a_refused_log_and_are_not_given_up_on_for_it() {
     m.relay_down();
     announce(&m.w, "B1");
     let w = &m.w;
-    wait_until("the two notices retrying", || {
-        let r = common::http::get(
-            &w.server.address,
-            "/v1/groups/ETI/outbox?state=retrying",
-            Some(&w.token),
-        );
-        r.status == 200
-            && r.json()["deliveries"]
-                .as_array()
-                .is_some_and(|d| d.len() == 2)
-    });
+    wait_until("the two notices retrying", || retrying(w) == 2);
     // A backup, one entry more, and the bundle that holds it.
     let old = m.data.path().join("old.db");
     backup(m.data.path(), &old);
@@ -680,12 +680,7 @@ fn notices_wait_for_a_refused_log_and_are_not_given_up_on_for_it() {
     w.send("POST", "/v1/clock", json!({"to": "2026-06-08T00:01:00Z"}));
     wait_until("two accepted deliveries", || deliveries(w).0.len() == 2);
     let (delivered, _) = deliveries(w);
-    assert!(
-        delivered
-            .values()
-            .all(|d| d.outcome == DeliveryOutcome::Accepted),
-        "{delivered:?}"
-    );
+    every_accepted(&delivered);
     assert_eq!(m.relay.count(), 2);
 }
 
@@ -708,11 +703,7 @@ fn a_killed_server_loses_no_notice() {
     wait_until("42 delivery entries", || deliveries(w).0.len() == 42);
     let (delivered, notified) = deliveries(w);
     assert_eq!(notified.len(), 42);
-    assert!(
-        delivered
-            .values()
-            .all(|d| d.outcome == DeliveryOutcome::Accepted)
-    );
+    every_accepted(&delivered);
     let messages = relay.messages(python);
     let mut by_id: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for m in &messages {
@@ -1010,12 +1001,7 @@ fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
         !notified.is_empty() && delivered.len() == notified.len()
     });
     let (delivered, notified) = deliveries(w);
-    assert!(
-        delivered
-            .values()
-            .all(|d| d.outcome == DeliveryOutcome::Accepted),
-        "{delivered:?}"
-    );
+    every_accepted(&delivered);
     wait_until("the two receipts", || {
         with_subject(&relay.messages(python), "is recorded").len() == 2
     });
@@ -1337,14 +1323,7 @@ fn notices_go_through_starttls_with_a_trusted_certificate_only() {
         &[],
     );
     announce(&w, "B1");
-    wait_until("a failed attempt", || {
-        let r = common::http::get(
-            &w.server.address,
-            "/v1/groups/ETI/outbox?state=retrying",
-            Some(&w.token),
-        );
-        r.status == 200 && !r.json()["deliveries"].as_array().is_none_or(Vec::is_empty)
-    });
+    wait_until("a failed attempt", || retrying(&w) > 0);
     assert_eq!(relay.count(), 0);
     assert!(
         deliveries(&w).0.is_empty(),
@@ -1366,12 +1345,7 @@ fn notices_go_through_starttls_with_a_trusted_certificate_only() {
     announce(&w, "B1");
     wait_until("two delivery entries", || deliveries(&w).0.len() == 2);
     let (delivered, _) = deliveries(&w);
-    assert!(
-        delivered
-            .values()
-            .all(|d| d.outcome == DeliveryOutcome::Accepted),
-        "{delivered:?}"
-    );
+    every_accepted(&delivered);
     assert_eq!(relay.count(), 2);
     relay.stop();
 }
@@ -1414,11 +1388,7 @@ fn two_servers_on_one_postgres_send_each_notice_once() {
     std::thread::sleep(Duration::from_secs(2));
     let (delivered, notified) = deliveries(w);
     assert_eq!(notified.len(), 30);
-    assert!(
-        delivered
-            .values()
-            .all(|d| d.outcome == DeliveryOutcome::Accepted)
-    );
+    every_accepted(&delivered);
     let messages = relay.messages(python);
     let ids: BTreeSet<&str> = messages
         .iter()

@@ -14,7 +14,6 @@ mod common;
 use common::http;
 use common::server::Server;
 use common::witness::eventually;
-use serde_json::json;
 
 const CHECKING: &str = "urn:scrutineer:problem:log-being-checked";
 
@@ -40,18 +39,7 @@ fn a_log_being_checked_is_not_served_and_the_others_are() {
     let server = Server::start(dir.path(), &[]);
     let token = server.token.clone().expect("bootstrap token");
     for group in ["held", "other"] {
-        let r = http::json(
-            &server.address,
-            "POST",
-            "/v1/groups",
-            Some(&token),
-            &json!({"id": group, "profile": "etsi-isg"}),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
-        for k in 1..5 {
-            let r = http::put_organisation(&server.address, &token, group, &format!("org{k}"));
-            assert_eq!(r.status, 201, "{}", r.text());
-        }
+        http::group_of_organisations(&server.address, &token, group, 4);
     }
     let before = http::get(&server.address, "/v1/groups/held/log/checkpoint", None);
     assert_eq!(before.status, 200);

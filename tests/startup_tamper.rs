@@ -18,7 +18,6 @@ use common::server::Server;
 use scrutineer::note::key::SigningKey;
 use scrutineer::tlog::Hash;
 use scrutineer::tlog::checkpoint::{Checkpoint, Origin, sign_checkpoint};
-use serde_json::json;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions as _, Connection as _, Row as _};
 
@@ -33,18 +32,7 @@ fn pristine() -> (tempfile::TempDir, String) {
     let server = Server::start(dir.path(), &[]);
     let token = server.token.clone().expect("bootstrap token");
     for group in ["victim", "bystander"] {
-        let r = http::json(
-            &server.address,
-            "POST",
-            "/v1/groups",
-            Some(&token),
-            &json!({"id": group, "profile": "etsi-isg"}),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
-        for k in 1..SIZE {
-            let r = http::put_organisation(&server.address, &token, group, &format!("org{k}"));
-            assert_eq!(r.status, 201, "{}", r.text());
-        }
+        http::group_of_organisations(&server.address, &token, group, SIZE as usize - 1);
     }
     server.stop();
     (dir, token)

@@ -1622,6 +1622,25 @@ async fn outbox_rows_commit_with_their_entries(db: &Db) {
     assert_reads_back(&store, &log).await;
 }
 
+/// Four claims at once through `claim`, two on each of two stores (as
+/// two processes would make them); every row they got.
+async fn claimed_at_once<T, Claim, Fut>(store: &Store, other: &Store, claim: Claim) -> Vec<T>
+where
+    Claim: Fn(Store) -> Fut,
+    Fut: std::future::Future<Output = Vec<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let claims: Vec<_> = [store, other, store, other]
+        .into_iter()
+        .map(|s| tokio::spawn(claim(s.clone())))
+        .collect();
+    let mut rows = Vec::new();
+    for claim in claims {
+        rows.extend(claim.await.expect("join"));
+    }
+    rows
+}
+
 /// Two stores (two processes) claiming at once never get the same row;
 /// a leased row is not claimed again until its lease runs out; a row
 /// retried later is due only then; an answered row is claimed to be
@@ -1639,23 +1658,19 @@ async fn outbox_claims_are_exclusive_and_leased(db: &Db) {
     log.accept(&batch);
 
     let other = db.open().await;
-    let mut claims = Vec::new();
-    for s in [store.clone(), other.clone(), store.clone(), other.clone()] {
-        claims.push(tokio::spawn(async move {
-            s.claim_outbox(2_000, 10, 1_000_000, 15)
-                .await
-                .expect("claim")
-        }));
-    }
+    let claimed = claimed_at_once(&store, &other, |s| async move {
+        s.claim_outbox(2_000, 10, 1_000_000, 15)
+            .await
+            .expect("claim")
+    })
+    .await;
     let mut seen = std::collections::BTreeSet::new();
-    for claim in claims {
-        for row in claim.await.expect("join") {
-            assert!(
-                seen.insert(row.notice.index),
-                "row {} claimed twice",
-                row.notice.index
-            );
-        }
+    for row in claimed {
+        assert!(
+            seen.insert(row.notice.index),
+            "row {} claimed twice",
+            row.notice.index
+        );
     }
     assert_eq!(seen.len(), 40, "every row claimed once");
     // Leased: nothing to claim before the lease runs out.
@@ -1765,22 +1780,18 @@ async fn receipts_commit_with_their_votes_and_are_claimed_once(db: &Db) {
     log.accept(&batch);
 
     let other = db.open().await;
-    let mut claims = Vec::new();
-    for s in [store.clone(), other.clone(), store.clone(), other.clone()] {
-        claims.push(tokio::spawn(async move {
-            s.claim_private(2_000, 10, 1_000_000, 200)
-                .await
-                .expect("claim")
-        }));
-    }
+    let claimed = claimed_at_once(&store, &other, |s| async move {
+        s.claim_private(2_000, 10, 1_000_000, 200)
+            .await
+            .expect("claim")
+    })
+    .await;
     let mut seen = std::collections::BTreeMap::new();
-    for claim in claims {
-        for row in claim.await.expect("join") {
-            assert!(
-                seen.insert(row.occasion, row).is_none(),
-                "a row claimed twice"
-            );
-        }
+    for row in claimed {
+        assert!(
+            seen.insert(row.occasion, row).is_none(),
+            "a row claimed twice"
+        );
     }
     assert_eq!(seen.len(), 600, "every row claimed once");
     let first = &seen[&7];

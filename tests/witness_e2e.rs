@@ -7,9 +7,8 @@
 mod common;
 
 use common::http;
-use common::server::Server;
 use common::witness::eventually;
-use scrutineer::tlog::policy::{Policy, QuorumTime};
+use scrutineer::tlog::policy::QuorumTime;
 use serde_json::json;
 
 const START: &str = "2026-03-02T09:00:00Z";
@@ -21,28 +20,15 @@ fn three_witnesses_cosign_the_servers_checkpoints_and_one_down_still_meets_the_q
     let data = dir.path().join("data");
     // The server's log key, made first so that the witnesses can be told
     // the log's verifier key before the server starts.
+    let two = common::witness::two_of_three(dir.path(), &data, ORIGIN, START);
+    // The verifier's view: the policy with the log pinned.
+    let pinned = two.pinned();
+    let server = two.server(dir.path(), &data, START);
     let common::witness::TwoOfThree {
-        log_vkey,
         clock: clock_file,
         mut witnesses,
-        policy,
         ..
-    } = common::witness::two_of_three(dir.path(), &data, ORIGIN, START);
-    let policy_path = dir.path().join("policy");
-    std::fs::write(&policy_path, &policy).unwrap();
-
-    let server = Server::start(
-        &data,
-        &[
-            "--simulated-clock",
-            "--simulated-start",
-            START,
-            "--origin-prefix",
-            "vote.test",
-            "--witness-policy",
-            policy_path.to_str().unwrap(),
-        ],
-    );
+    } = two;
     let token = server.token.clone().unwrap();
     let send = |method: &str, path: &str, body: serde_json::Value| {
         let r = http::json(&server.address, method, path, Some(&token), &body);
@@ -54,8 +40,6 @@ fn three_witnesses_cosign_the_servers_checkpoints_and_one_down_still_meets_the_q
         json!({"id": "ETI", "profile": "etsi-isg"}),
     );
 
-    // The verifier's view: the policy with the log pinned.
-    let pinned = Policy::parse(format!("log {log_vkey}\n{policy}").as_bytes()).unwrap();
     let cosigned = |min_size: u64, needed: usize| {
         let r = http::get(&server.address, "/v1/groups/ETI/log/checkpoint", None);
         let text = r.text();

@@ -16,11 +16,9 @@ mod common;
 use std::path::Path;
 
 use common::http;
-use common::server::Server;
 use common::witness::{eventually, settled};
 use common::world::{World, ok, scrutineer, strings, text};
 use scrutineer::tlog::checkpoint::{Checkpoint, Origin, sign_checkpoint};
-use scrutineer::tlog::policy::Policy;
 use scrutineer::tlog::{Hash, TreeSize};
 use serde_json::{Value, json};
 
@@ -73,32 +71,18 @@ fn witnesses_prove_the_notice_and_catch_a_truncated_bundle_and_a_split_view() {
     let data = dir.path().join("data");
     let work = dir.path().join("work");
     std::fs::create_dir_all(&work).unwrap();
+    let two = common::witness::two_of_three(dir.path(), &data, ORIGIN, START);
+    let pinned = two.pinned();
+    let pinned_path = work.join("pinned.policy");
+    std::fs::write(&pinned_path, two.pinned_text()).unwrap();
+    let pinned_path = pinned_path.to_str().unwrap();
+    let server = two.server(dir.path(), &data, START);
     let common::witness::TwoOfThree {
         log_key,
-        log_vkey,
         clock,
         witnesses,
-        policy,
-    } = common::witness::two_of_three(dir.path(), &data, ORIGIN, START);
-    std::fs::write(dir.path().join("policy"), &policy).unwrap();
-    let pinned_text = format!("log {log_vkey}\n{policy}");
-    let pinned = Policy::parse(pinned_text.as_bytes()).unwrap();
-    let pinned_path = work.join("pinned.policy");
-    std::fs::write(&pinned_path, &pinned_text).unwrap();
-    let pinned_path = pinned_path.to_str().unwrap();
-
-    let server = Server::start(
-        &data,
-        &[
-            "--simulated-clock",
-            "--simulated-start",
-            START,
-            "--origin-prefix",
-            "vote.test",
-            "--witness-policy",
-            dir.path().join("policy").to_str().unwrap(),
-        ],
-    );
+        ..
+    } = two;
     let token = server.token.clone().unwrap();
     let w = World {
         server,

@@ -203,3 +203,21 @@ pub fn put_organisation(address: &str, token: &str, group: &str, org: &str) -> R
         &serde_json::json!({"class": "member"}),
     )
 }
+
+/// Creates the `etsi-isg` group `group` with the server's `token`, and in
+/// it the member organisations `org1` to `org{organisations}`, each
+/// appended in its own batch.
+pub fn group_of_organisations(address: &str, token: &str, group: &str, organisations: usize) {
+    let r = json(
+        address,
+        "POST",
+        "/v1/groups",
+        Some(token),
+        &serde_json::json!({"id": group, "profile": "etsi-isg"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    for k in 1..=organisations {
+        let r = put_organisation(address, token, group, &format!("org{k}"));
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+}

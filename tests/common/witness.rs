@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use scrutineer::tlog::policy::{Policy, QuorumTime};
 
 use super::http;
+use super::server::Server;
 use super::world::World;
 
 /// A running witness.
@@ -111,6 +112,38 @@ pub struct TwoOfThree {
     /// The policy: the three witnesses with their URLs, and a quorum of
     /// two (without a `log` line).
     pub policy: String,
+}
+
+impl TwoOfThree {
+    /// The policy as a verifier holds it: the log's key pinned first.
+    pub fn pinned_text(&self) -> String {
+        format!("log {}\n{}", self.log_vkey, self.policy)
+    }
+
+    /// [`TwoOfThree::pinned_text`], parsed.
+    pub fn pinned(&self) -> Policy {
+        Policy::parse(self.pinned_text().as_bytes()).expect("the policy parses")
+    }
+
+    /// Writes the policy to `dir/policy` and starts the server on `data`
+    /// with it, a simulated clock from `start` and the origin prefix
+    /// `vote.test` (its logs' origins are `simulated.invalid/vote.test/…`).
+    pub fn server(&self, dir: &Path, data: &Path, start: &str) -> Server {
+        let policy = dir.join("policy");
+        std::fs::write(&policy, &self.policy).expect("write the policy");
+        Server::start(
+            data,
+            &[
+                "--simulated-clock",
+                "--simulated-start",
+                start,
+                "--origin-prefix",
+                "vote.test",
+                "--witness-policy",
+                policy.to_str().expect("UTF-8"),
+            ],
+        )
+    }
 }
 
 /// Makes the server's log key with `scrutineer keygen` in `data/log.key`

@@ -293,11 +293,12 @@ pub(super) async fn recipient(
     state: &AppState,
     person: &str,
 ) -> Result<crate::store::accounts::Account, Attempt> {
-    let account = state
-        .store
-        .account(person)
-        .await
-        .map_err(|e| Attempt::Transient(format!("cannot read the account: {e}")))?;
+    let account = state.store.account(person).await.map_err(|e| {
+        // The store's words stay in the server's log: a reply may
+        // become a `delivery` entry.
+        tracing::warn!(person, error = %e, "cannot read the account of a notice");
+        Attempt::Transient("the server could not read the account".to_owned())
+    })?;
     account
         .filter(|a| !a.email.trim().is_empty())
         .ok_or_else(|| Attempt::Final {

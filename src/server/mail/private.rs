@@ -207,7 +207,10 @@ async fn receipt_facts(
         (None, Some(note)) => {
             let found = votes::first_receipt(&state.store, &row.group, row.occasion)
                 .await
-                .map_err(|e| transient(format!("cannot build the receipt: {e}")))?;
+                .map_err(|e| {
+                    tracing::warn!(group = %row.group, error = %e, "cannot build a receipt");
+                    transient("the server could not build the receipt".to_owned())
+                })?;
             let Some((entry, receipt)) = found else {
                 return Err(transient(format!(
                     "no checkpoint covers entry {} yet",
