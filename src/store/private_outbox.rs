@@ -24,7 +24,7 @@
 
 use sqlx::Row as _;
 
-use super::append::push_values;
+use super::append::{multi_row, push_values};
 use super::mail_queue::{KeyValue, Queue};
 use super::{Dialect, Store, StoreError, to_i64, to_u64};
 
@@ -115,7 +115,7 @@ pub(crate) async fn write_receipts(
         );
         push_values(&mut sql, dialect, chunk.len(), 13);
         sql.push_str(" ON CONFLICT DO NOTHING");
-        let mut query = sqlx::query(&sql);
+        let mut query = multi_row(&sql);
         for (index, r) in chunk {
             query = query
                 .bind(group.to_owned())
