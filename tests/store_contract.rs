@@ -21,7 +21,7 @@ use scrutineer::store::documents::{Document, DocumentKind};
 use scrutineer::store::outbox::{Notice, OutboxChange, OutboxState};
 use scrutineer::store::private_outbox::{RECEIPT, ReceiptOwed};
 use scrutineer::store::web::{KeyRequest, StoredSession};
-use scrutineer::store::{Dialect, LogHead, Store, StoreError};
+use scrutineer::store::{Dialect, LogHead, Settlement, Store, StoreError};
 use scrutineer::tlog::checkpoint::{Checkpoint, Origin, open_checkpoint, sign_checkpoint};
 use scrutineer::tlog::proof::{consistency_proof, inclusion_proof};
 use scrutineer::tlog::tree::{frontier_indexes, stored_hash_count, tree_hash};
@@ -1823,19 +1823,29 @@ async fn receipts_commit_with_their_votes_and_are_claimed_once(db: &Db) {
             .is_empty()
     );
     // Row 3 retried at 5 000 (released), row 4 answered (released, and
-    // done for good), row 5 parked.
+    // done for good), row 5 parked: one round's settlements, written
+    // together.
+    let retry = |next_at: i64, reply: &str| Settlement::Retry {
+        attempts: 1,
+        next_at,
+        reply: reply.to_owned(),
+    };
     store
-        .private_retry(&seen[&3], 1, 5_000, "451 later")
+        .private_settle(&[
+            (seen[&3].clone(), retry(5_000, "451 later")),
+            (
+                seen[&4].clone(),
+                Settlement::Answered {
+                    attempts: 1,
+                    accepted: true,
+                    reply: "250 ok".to_owned(),
+                },
+            ),
+            (seen[&5].clone(), retry(i64::MAX, "written to a file")),
+        ])
         .await
-        .expect("retry");
-    store
-        .private_answered(&seen[&4], 1, true, "250 ok")
-        .await
-        .expect("answered");
-    store
-        .private_retry(&seen[&5], 1, i64::MAX, "written to a file")
-        .await
-        .expect("park");
+        .expect("settle");
+    store.private_settle(&[]).await.expect("nothing to settle");
     let due = store
         .claim_private(5_000, 10, 3_000_000, 1_000)
         .await

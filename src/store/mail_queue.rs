@@ -30,6 +30,31 @@ pub(crate) struct Queue {
     pub(crate) release_on_answer: bool,
 }
 
+/// What became of a claimed row (see [`Store::settle_queued`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    /// A transient failure: tried again at `next_at` (server clock), the
+    /// lease released.
+    Retry {
+        /// Attempts made so far.
+        attempts: u32,
+        /// When it is due again (server clock, Unix microseconds).
+        next_at: i64,
+        /// Why, for the secretariat's view.
+        reply: String,
+    },
+    /// Answered for good (accepted, refused, or the give-up time passed):
+    /// never sent again.
+    Answered {
+        /// Attempts made.
+        attempts: u32,
+        /// Whether the relay accepted it.
+        accepted: bool,
+        /// The relay's reply, or why it failed.
+        reply: String,
+    },
+}
+
 /// A value of a key column, bound in the key's order.
 pub(crate) enum KeyValue<'a> {
     Text(&'a str),
@@ -111,18 +136,12 @@ impl Store {
         next_at: i64,
         reply: &str,
     ) -> Result<(), StoreError> {
-        let sql = format!(
-            "UPDATE {} SET attempts = $1, next_at = $2, last_reply = $3, lease_until = 0 \
-             WHERE {} AND state = 'pending'",
-            queue.table,
-            queue.key_test(4)
-        );
-        let query = sqlx::query(&sql)
-            .bind(i64::from(attempts))
-            .bind(next_at)
-            .bind(reply.to_owned());
-        bind_key(query, key).execute(self.pool()).await?;
-        Ok(())
+        let settled = Settlement::Retry {
+            attempts,
+            next_at,
+            reply: reply.to_owned(),
+        };
+        self.settle_queued(queue, &[(key, settled)]).await
     }
 
     /// The relay answered the pending row `key` for good (accepted,
@@ -135,23 +154,63 @@ impl Store {
         accepted: bool,
         reply: &str,
     ) -> Result<(), StoreError> {
+        let settled = Settlement::Answered {
+            attempts,
+            accepted,
+            reply: reply.to_owned(),
+        };
+        self.settle_queued(queue, &[(key, settled)]).await
+    }
+
+    /// What became of several pending rows, written in one transaction:
+    /// one write (one commit, one turn of SQLite's write lock) for a
+    /// dispatcher's whole round instead of one per message.
+    pub(crate) async fn settle_queued(
+        &self,
+        queue: &Queue,
+        rows: &[(&[KeyValue<'_>], Settlement)],
+    ) -> Result<(), StoreError> {
+        let retry = format!(
+            "UPDATE {} SET attempts = $1, next_at = $2, last_reply = $3, lease_until = 0 \
+             WHERE {} AND state = 'pending'",
+            queue.table,
+            queue.key_test(4)
+        );
         let release = if queue.release_on_answer {
             ", lease_until = 0"
         } else {
             ""
         };
-        let sql = format!(
+        let answer = format!(
             "UPDATE {} SET state = '{}', attempts = $1, outcome = $2, last_reply = $3{release} \
              WHERE {} AND state = 'pending'",
             queue.table,
             queue.answered,
             queue.key_test(4)
         );
-        let query = sqlx::query(&sql)
-            .bind(i64::from(attempts))
-            .bind(if accepted { "accepted" } else { "failed" })
-            .bind(reply.to_owned());
-        bind_key(query, key).execute(self.pool()).await?;
+        let mut tx = self.pool().begin().await?;
+        for (key, settled) in rows {
+            let query = match settled {
+                Settlement::Retry {
+                    attempts,
+                    next_at,
+                    reply,
+                } => sqlx::query(&retry)
+                    .bind(i64::from(*attempts))
+                    .bind(*next_at)
+                    .bind(reply.clone()),
+                Settlement::Answered {
+                    attempts,
+                    accepted,
+                    reply,
+                } => sqlx::query(&answer)
+                    .bind(i64::from(*attempts))
+                    .bind(if *accepted { "accepted" } else { "failed" })
+                    .bind(reply.clone()),
+            };
+            bind_key(query, key).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -34,6 +34,7 @@ pub mod cosigned;
 pub mod documents;
 pub(crate) mod fault;
 mod mail_queue;
+pub use mail_queue::Settlement;
 mod migrate;
 pub mod outbox;
 pub mod private_outbox;

@@ -25,7 +25,7 @@
 use sqlx::Row as _;
 
 use super::append::{multi_row, push_values};
-use super::mail_queue::{KeyValue, Queue};
+use super::mail_queue::{KeyValue, Queue, Settlement};
 use super::{Dialect, Store, StoreError, to_i64, to_u64};
 
 /// The kind of a reminder before the close.
@@ -309,6 +309,24 @@ impl Store {
         let mut out = rows.iter().map(row_of).collect::<Result<Vec<_>, _>>()?;
         out.sort_by(|a, b| (a.next_at, &a.group, &a.person).cmp(&(b.next_at, &b.group, &b.person)));
         Ok(out)
+    }
+
+    /// What became of each of `rows`, in one transaction (a
+    /// dispatcher's round).
+    pub async fn private_settle(
+        &self,
+        rows: &[(PrivateRow, Settlement)],
+    ) -> Result<(), StoreError> {
+        let keys = rows
+            .iter()
+            .map(|(row, _)| key(row))
+            .collect::<Result<Vec<_>, _>>()?;
+        let settled: Vec<(&[KeyValue<'_>], Settlement)> = keys
+            .iter()
+            .zip(rows)
+            .map(|(key, (_, settled))| (key.as_slice(), settled.clone()))
+            .collect();
+        self.settle_queued(&QUEUE, &settled).await
     }
 
     /// A transient failure: the row is tried again at `next_at` (server

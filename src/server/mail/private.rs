@@ -18,6 +18,7 @@ use crate::entry::Entry;
 use crate::server::AppState;
 use crate::server::commands::votes;
 use crate::server::fold::micros;
+use crate::store::Settlement;
 use crate::store::private_outbox::{PrivateRow, RECEIPT, REMINDER};
 use crate::time::Timestamp;
 use crate::vote::VOTE_ENTRY_KIND;
@@ -42,65 +43,72 @@ pub(super) async fn run_once(state: &Arc<AppState>, dispatcher: &Arc<Dispatcher>
     };
     let any = !rows.is_empty();
     // Several at once, each on its own connection to the relay, as the
-    // outbox's rows.
+    // outbox's rows; what became of them is written once, for the whole
+    // round (a write per message took SQLite's one write lock from the
+    // votes' batches once per message). A crash before that write sends
+    // the round's messages again when their leases run out, with the same
+    // `Message-ID`s.
     let mut set = tokio::task::JoinSet::new();
+    let mut settled = Vec::new();
     for row in rows {
         let state = Arc::clone(state);
         let dispatcher = Arc::clone(dispatcher);
-        set.spawn(async move { handle(&state, &dispatcher, &row).await });
+        set.spawn(async move {
+            let settlement = settle(&state, &dispatcher, &row).await;
+            (row, settlement)
+        });
         while set.len() >= 8 {
-            let _ = set.join_next().await;
+            settled.extend(set.join_next().await.and_then(Result::ok));
         }
     }
-    while set.join_next().await.is_some() {}
+    while let Some(done) = set.join_next().await {
+        settled.extend(done.ok());
+    }
+    if let Err(e) = state.store.private_settle(&settled).await {
+        tracing::warn!(error = %e, rows = settled.len(), "cannot update the private outbox");
+    }
     any
 }
 
-async fn handle(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) {
+/// Sends the row's message once; what becomes of the row.
+async fn settle(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) -> Settlement {
     let attempts = row.attempts.saturating_add(1);
     let now = micros(state.clock.now());
-    let stored = match attempt(state, dispatcher, row).await {
-        Attempt::Final { accepted, reply } => {
-            state
-                .store
-                .private_answered(row, attempts, accepted, &reply_text(&reply))
-                .await
-        }
+    match attempt(state, dispatcher, row).await {
+        Attempt::Final { accepted, reply } => Settlement::Answered {
+            attempts,
+            accepted,
+            reply: reply_text(&reply),
+        },
         Attempt::Transient(reason) => {
             let reason = reply_text(&reason);
             if now >= row.created_at.saturating_add(dispatcher.give_up) {
-                let reply = reply_text(&format!(
-                    "gave up after {attempts} attempts; last: {reason}"
-                ));
-                state
-                    .store
-                    .private_answered(row, attempts, false, &reply)
-                    .await
+                Settlement::Answered {
+                    attempts,
+                    accepted: false,
+                    reply: reply_text(&format!(
+                        "gave up after {attempts} attempts; last: {reason}"
+                    )),
+                }
             } else {
-                let next = now.saturating_add(dispatcher.backoff(attempts));
-                tracing::info!(group = %row.group, attempts, %reason, "reminder deferred");
-                state
-                    .store
-                    .private_retry(row, attempts, next, &reason)
-                    .await
+                tracing::info!(group = %row.group, attempts, %reason, "private message deferred");
+                Settlement::Retry {
+                    attempts,
+                    next_at: now.saturating_add(dispatcher.backoff(attempts)),
+                    reply: reason,
+                }
             }
         }
-        Attempt::Written(file) => {
-            let note = format!("not sent (no --smtp-url); written to {file}");
-            state
-                .store
-                .private_retry(row, attempts, PARKED, &note)
-                .await
-        }
-        Attempt::Waiting => {
-            state
-                .store
-                .private_retry(row, row.attempts, now.saturating_add(LOG_WAIT), WAITING)
-                .await
-        }
-    };
-    if let Err(e) = stored {
-        tracing::warn!(group = %row.group, error = %e, "cannot update the private outbox");
+        Attempt::Written(file) => Settlement::Retry {
+            attempts,
+            next_at: PARKED,
+            reply: format!("not sent (no --smtp-url); written to {file}"),
+        },
+        Attempt::Waiting => Settlement::Retry {
+            attempts: row.attempts,
+            next_at: now.saturating_add(LOG_WAIT),
+            reply: WAITING.to_owned(),
+        },
     }
 }
 
