@@ -226,7 +226,7 @@ pub async fn run(state: Arc<AppState>, dispatcher: Arc<Dispatcher>) {
             tokio::time::sleep(StdDuration::from_millis(500)).await;
             continue;
         }
-        // Several at once: each on a connection of the pool lettre keeps to the relay, and
+        // Several at once, on the connections lettre keeps to the relay;
         // their `delivery` entries share the sequencer's batches.
         let mut set = tokio::task::JoinSet::new();
         for row in rows {

@@ -42,7 +42,7 @@ pub(super) async fn run_once(state: &Arc<AppState>, dispatcher: &Arc<Dispatcher>
         }
     };
     let any = !rows.is_empty();
-    // Several at once, each on a connection of the pool kept to the relay, as the
+    // Several at once, on the connections kept to the relay, as the
     // outbox's rows; what became of them is written once, for the whole
     // round (a write per message took SQLite's one write lock from the
     // votes' batches once per message). A crash before that write sends
