@@ -170,6 +170,9 @@ impl Store {
         queue: &Queue,
         rows: &[(&[KeyValue<'_>], Settlement)],
     ) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         let retry = format!(
             "UPDATE {} SET attempts = $1, next_at = $2, last_reply = $3, lease_until = 0 \
              WHERE {} AND state = 'pending'",

@@ -47,6 +47,7 @@ use super::clock::Clock;
 use super::config::Config;
 use super::fold::micros;
 use crate::ballot::{Delivery, DeliveryOutcome, NotificationReason, reply_text};
+use crate::store::Settlement;
 use crate::store::outbox::{OutboxRow, OutboxState};
 use message::NoticeFacts;
 
@@ -264,13 +265,15 @@ const LOG_WAIT: i64 = 30_000_000;
 /// never to the row, whose reply may be logged one day.
 const WAITING: &str = "waiting for the group's log to be served";
 
-/// The group's log, or [`Attempt::Waiting`] while it is not served.
+/// The group's log, or [`Attempt::Waiting`] while it is not served
+/// (said at `debug`: once per waiting row each [`LOG_WAIT`]; why the log
+/// is not served was said when it was refused).
 pub(super) async fn served_log(
     state: &AppState,
     group: &str,
 ) -> Result<Arc<super::fold::Log>, Attempt> {
     state.log(group).await.map_err(|e| {
-        tracing::info!(group, error = %e, "notices wait: the group's log is not served");
+        tracing::debug!(group, error = %e, "notices wait: the group's log is not served");
         Attempt::Waiting
     })
 }
@@ -282,7 +285,7 @@ pub(super) async fn read_served<T>(
     read: impl FnOnce(&super::sequencer::Loaded<super::fold::GroupLogState>) -> T,
 ) -> Result<T, Attempt> {
     log.read(read).await.map_err(|e| {
-        tracing::info!(group, error = %e, "notices wait: the group's log cannot be read");
+        tracing::debug!(group, error = %e, "notices wait: the group's log cannot be read");
         Attempt::Waiting
     })
 }
@@ -346,12 +349,21 @@ async fn handle(state: &AppState, dispatcher: &Dispatcher, row: OutboxRow) {
         log_outcome(state, &row, accepted, &reply).await;
         return;
     }
-    let attempts = row.attempts.saturating_add(1);
     let outcome = attempt(state, dispatcher, &row).await;
-    let now = micros(state.clock.now());
-    let stored = match outcome {
-        Attempt::Final { accepted, reply } => {
-            let reply = reply_text(&reply);
+    let settled = settlement(
+        dispatcher,
+        &group,
+        outcome,
+        row.attempts,
+        row.notice.created_at,
+        micros(state.clock.now()),
+    );
+    let stored = match settled {
+        Settlement::Answered {
+            attempts,
+            accepted,
+            reply,
+        } => {
             let stored = state
                 .store
                 .outbox_answered(&group, index, attempts, accepted, &reply)
@@ -361,51 +373,69 @@ async fn handle(state: &AppState, dispatcher: &Dispatcher, row: OutboxRow) {
             }
             stored
         }
-        Attempt::Transient(reason) => {
-            let reason = reply_text(&reason);
-            if now >= row.notice.created_at.saturating_add(dispatcher.give_up) {
-                let reply = reply_text(&format!(
-                    "gave up after {attempts} attempts; last: {reason}"
-                ));
-                let stored = state
-                    .store
-                    .outbox_answered(&group, index, attempts, false, &reply)
-                    .await;
-                if stored.is_ok() {
-                    log_outcome(state, &row, false, &reply).await;
-                }
-                stored
-            } else {
-                let next = now.saturating_add(dispatcher.backoff(attempts));
-                tracing::info!(group = %group, index, attempts, %reason, "delivery deferred");
-                state
-                    .store
-                    .outbox_retry(&group, index, attempts, next, &reason)
-                    .await
-            }
-        }
-        Attempt::Written(file) => {
-            let note = format!("not sent (no --smtp-url); written to {file}");
+        Settlement::Retry {
+            attempts,
+            next_at,
+            reply,
+        } => {
             state
                 .store
-                .outbox_retry(&group, index, attempts, PARKED, &note)
-                .await
-        }
-        Attempt::Waiting => {
-            state
-                .store
-                .outbox_retry(
-                    &group,
-                    index,
-                    row.attempts,
-                    now.saturating_add(LOG_WAIT),
-                    WAITING,
-                )
+                .outbox_retry(&group, index, attempts, next_at, &reply)
                 .await
         }
     };
     if let Err(e) = stored {
         tracing::warn!(group = %group, index, error = %e, "cannot update the outbox");
+    }
+}
+
+/// What becomes of a row of `group`, tried `attempts` times before and
+/// owed since `created_at`, after `outcome` at `now` (server clock):
+/// answered; given up on once transient failures reach the give-up time;
+/// retried after the back-off; parked when written as a file; looked at
+/// again later, the attempt not counted, while its log is not served.
+pub(super) fn settlement(
+    dispatcher: &Dispatcher,
+    group: &str,
+    outcome: Attempt,
+    attempts: u32,
+    created_at: i64,
+    now: i64,
+) -> Settlement {
+    let tried = attempts.saturating_add(1);
+    match outcome {
+        Attempt::Final { accepted, reply } => Settlement::Answered {
+            attempts: tried,
+            accepted,
+            reply: reply_text(&reply),
+        },
+        Attempt::Transient(reason) => {
+            let reason = reply_text(&reason);
+            if now >= created_at.saturating_add(dispatcher.give_up) {
+                Settlement::Answered {
+                    attempts: tried,
+                    accepted: false,
+                    reply: reply_text(&format!("gave up after {tried} attempts; last: {reason}")),
+                }
+            } else {
+                tracing::info!(group, attempts = tried, %reason, "delivery deferred");
+                Settlement::Retry {
+                    attempts: tried,
+                    next_at: now.saturating_add(dispatcher.backoff(tried)),
+                    reply: reason,
+                }
+            }
+        }
+        Attempt::Written(file) => Settlement::Retry {
+            attempts: tried,
+            next_at: PARKED,
+            reply: format!("not sent (no --smtp-url); written to {file}"),
+        },
+        Attempt::Waiting => Settlement::Retry {
+            attempts,
+            next_at: now.saturating_add(LOG_WAIT),
+            reply: WAITING.to_owned(),
+        },
     }
 }
 

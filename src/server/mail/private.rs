@@ -10,10 +10,8 @@
 use std::sync::Arc;
 
 use super::{
-    Attempt, Dispatcher, LOG_WAIT, PARKED, WAITING, message, read_served, real_micros, recipient,
-    send, served_log,
+    Attempt, Dispatcher, message, read_served, real_micros, recipient, send, served_log, settlement,
 };
-use crate::ballot::reply_text;
 use crate::entry::Entry;
 use crate::server::AppState;
 use crate::server::commands::votes;
@@ -72,44 +70,15 @@ pub(super) async fn run_once(state: &Arc<AppState>, dispatcher: &Arc<Dispatcher>
 
 /// Sends the row's message once; what becomes of the row.
 async fn settle(state: &AppState, dispatcher: &Dispatcher, row: &PrivateRow) -> Settlement {
-    let attempts = row.attempts.saturating_add(1);
-    let now = micros(state.clock.now());
-    match attempt(state, dispatcher, row).await {
-        Attempt::Final { accepted, reply } => Settlement::Answered {
-            attempts,
-            accepted,
-            reply: reply_text(&reply),
-        },
-        Attempt::Transient(reason) => {
-            let reason = reply_text(&reason);
-            if now >= row.created_at.saturating_add(dispatcher.give_up) {
-                Settlement::Answered {
-                    attempts,
-                    accepted: false,
-                    reply: reply_text(&format!(
-                        "gave up after {attempts} attempts; last: {reason}"
-                    )),
-                }
-            } else {
-                tracing::info!(group = %row.group, attempts, %reason, "private message deferred");
-                Settlement::Retry {
-                    attempts,
-                    next_at: now.saturating_add(dispatcher.backoff(attempts)),
-                    reply: reason,
-                }
-            }
-        }
-        Attempt::Written(file) => Settlement::Retry {
-            attempts,
-            next_at: PARKED,
-            reply: format!("not sent (no --smtp-url); written to {file}"),
-        },
-        Attempt::Waiting => Settlement::Retry {
-            attempts: row.attempts,
-            next_at: now.saturating_add(LOG_WAIT),
-            reply: WAITING.to_owned(),
-        },
-    }
+    let outcome = attempt(state, dispatcher, row).await;
+    settlement(
+        dispatcher,
+        &row.group,
+        outcome,
+        row.attempts,
+        row.created_at,
+        micros(state.clock.now()),
+    )
 }
 
 /// Builds the row's message and sends it once.
