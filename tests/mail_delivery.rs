@@ -759,14 +759,7 @@ fn check_mailed_receipt(
     organisation: &str,
 ) {
     let receipts = with_subject(messages, "Your vote on ballot B1 is recorded");
-    let m = receipts
-        .iter()
-        .find(|m| {
-            m["to"]
-                .as_str()
-                .is_some_and(|t| t.contains(&format!("<{person}@")))
-        })
-        .unwrap_or_else(|| panic!("{person}'s receipt in {receipts:?}"));
+    let m = addressed_to(&receipts, person);
     let stem = format!("B1-main-{organisation}");
     let attached = &m["attachments"][0];
     assert_eq!(attached["filename"], format!("{stem}.tlog-proof"), "{m}");
@@ -943,6 +936,19 @@ fn every_receipt_of_a_burst_of_votes_is_mailed_once() {
     }
 }
 
+/// The message of `messages` addressed to `person` (`<person@…>`).
+fn addressed_to<'a>(messages: &[&'a Value], person: &str) -> &'a Value {
+    messages
+        .iter()
+        .find(|m| {
+            m["to"]
+                .as_str()
+                .is_some_and(|t| t.contains(&format!("<{person}@")))
+        })
+        .copied()
+        .unwrap_or_else(|| panic!("{person}'s message in {messages:?}"))
+}
+
 /// The messages of `relay` whose subject contains `subject`.
 fn with_subject<'a>(messages: &'a [Value], subject: &str) -> Vec<&'a Value> {
     messages
@@ -1014,14 +1020,7 @@ fn supersession_result_appeal_and_decision_notices_each_have_their_own_text() {
     );
     // Each voter's receipt, attached byte for byte as the CLI wrote it.
     for (person, dir) in [("alice", "alice-votes"), ("carol", "carol-votes")] {
-        let m = receipts
-            .iter()
-            .find(|m| {
-                m["to"]
-                    .as_str()
-                    .is_some_and(|t| t.contains(&format!("<{person}@")))
-            })
-            .unwrap_or_else(|| panic!("{person}'s receipt in {receipts:?}"));
+        let m = addressed_to(&receipts, person);
         let written = std::fs::read(w.path(dir).join("B1-main-cadzow.tlog-proof"))
             .expect("the CLI's receipt");
         let attached = &m["attachments"][0];
